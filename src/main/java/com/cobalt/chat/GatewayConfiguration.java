@@ -1,0 +1,89 @@
+package com.cobalt.chat;
+
+import java.time.Clock;
+
+import com.cobalt.chat.config.GatewaySettings;
+import com.cobalt.chat.config.SettingsLoader;
+import com.cobalt.chat.demo.DemoProvider;
+import com.cobalt.chat.http.AsyncPlatformHttpEngine;
+import com.cobalt.chat.http.Authenticator;
+import com.cobalt.chat.http.ErrorResponses;
+import com.cobalt.chat.http.RequestBodies;
+import com.cobalt.chat.provider.ProviderFailures;
+import com.cobalt.chat.provider.ProviderSelection;
+import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.record.ChatRecorder;
+import com.cobalt.chat.record.LatencyMetrics;
+import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.Conversations;
+import com.cobalt.chat.store.Database;
+import com.cobalt.chat.stream.SseRelay;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Validates the configuration and binds the beans the routes call. Startup fails with every configuration problem
+ * in one message before anything listens.
+ */
+public class GatewayConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayConfiguration.class);
+
+    @Override
+    public void configure(CamelContext camel) throws Exception {
+        GatewaySettings settings = SettingsLoader.load(key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}"));
+        if (settings.authDisabled()) {
+            LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
+                    + " Use this for demos and local runs only.");
+        }
+        LOG.info("Providers: primary={}, fallback={}", settings.primary().id(),
+                settings.fallback() == null ? "none" : settings.fallback().id());
+
+        Registry registry = camel.getRegistry();
+        Clock clock = Clock.systemUTC();
+        int workers = Integer.parseInt(camel.resolvePropertyPlaceholders("{{http.worker-pool-size}}"));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workers));
+        Database database = new Database(
+                camel.resolvePropertyPlaceholders("{{chat.db.url}}"),
+                camel.resolvePropertyPlaceholders("{{chat.db.user}}"),
+                camel.resolvePropertyPlaceholders("{{chat.db.password:}}"),
+                Integer.parseInt(camel.resolvePropertyPlaceholders("{{chat.db.pool-size}}")));
+        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock);
+        ChatStore chatStore = new ChatStore(database.dataSource(), clock);
+
+        registry.bind("vertx", vertx);
+        registry.bind("platform-http-engine", new AsyncPlatformHttpEngine());
+        registry.bind("latencyMetrics", new LatencyMetrics(camel));
+        registry.bind("gatewaySettings", settings);
+        registry.bind("clock", clock);
+        registry.bind("chatStore", chatStore);
+        registry.bind("conversations", new Conversations());
+        registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret()));
+        registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
+        registry.bind("errorResponses", new ErrorResponses());
+        registry.bind("providerSelection", new ProviderSelection(settings.primary(), settings.fallback()));
+        registry.bind("providerFailures", new ProviderFailures());
+        registry.bind("upstreamClient", upstreamClient);
+        registry.bind("sseRelay", new SseRelay(vertx, settings));
+        registry.bind("chatRecorder", new ChatRecorder(chatStore));
+        registry.bind("demoProvider", new DemoProvider(vertx,
+                Long.parseLong(camel.resolvePropertyPlaceholders("{{demo.token-delay-ms}}")),
+                camel.resolvePropertyPlaceholders("{{demo.model}}")));
+
+        // closed after the routes and the HTTP server have stopped
+        camel.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                upstreamClient.close();
+                database.close();
+                vertx.close();
+            }
+        }, true, true);
+    }
+}

@@ -1,0 +1,25 @@
+package com.cobalt.chat.config;
+
+import java.util.Map;
+
+/** The validated configuration the beans work with. */
+public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<ProviderName, ProviderSettings> providers,
+                              int maxTokens, int maxContextMessages, int maxMessageLength,
+                              boolean authDisabled, String jwtSecret,
+                              long connectTimeoutMs, long responseHeadersTimeoutMs, long streamIdleTimeoutMs,
+                              int maxConnections, int errorBodyMaxBytes, long keepAliveMs) {
+
+    public ProviderSettings provider(ProviderName name) {
+        ProviderSettings s = providers.get(name);
+        if (s == null) {
+            throw new IllegalStateException("provider not configured: " + name.id());
+        }
+        return s;
+    }
+
+    @Override
+    public String toString() {
+        return "GatewaySettings[primary=" + primary.id() + ", fallback=" + (fallback == null ? "none" : fallback.id())
+                + ", authDisabled=" + authDisabled + "]";
+    }
+}

@@ -1,0 +1,248 @@
+package com.cobalt.chat.config;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and validates the gateway's configuration from property names such as {@code llm.provider}; each is
+ * overridden by its environment variable ({@code LLM_PROVIDER}), and problems are reported by that variable name.
+ * All problems are collected into one {@link InvalidConfigurationException}; secret values are never echoed.
+ */
+public final class SettingsLoader {
+
+    static final String FOUNDRY_MODELS_API_VERSION = "2024-05-01-preview";
+    private static final Pattern API_VERSION_DATE = Pattern.compile("^(\\d{4}-\\d{2}-\\d{2})");
+    /** The first Azure OpenAI api-version that accepts stream_options.include_usage. */
+    private static final String FIRST_USAGE_API_VERSION = "2024-09-01";
+
+    private final Function<String, String> lookup;
+    private final List<String> problems = new ArrayList<>();
+
+    private SettingsLoader(Function<String, String> lookup) {
+        this.lookup = lookup;
+    }
+
+    public static GatewaySettings load(Function<String, String> lookup) {
+        return new SettingsLoader(lookup).load();
+    }
+
+    /** The environment variable that overrides a property: llm.fallback-provider -> LLM_FALLBACK_PROVIDER. */
+    public static String envName(String property) {
+        return property.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private GatewaySettings load() {
+        ProviderName primary = providerName("llm.provider", "sambanova");
+        ProviderName fallback = null;
+        String fallbackValue = value("llm.fallback-provider");
+        if (fallbackValue != null) {
+            fallback = providerName("llm.fallback-provider", null);
+            if (fallback != null && fallback == primary) {
+                problems.add("LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are " + primary.id() + ")");
+                fallback = null;
+            }
+        }
+
+        Map<ProviderName, ProviderSettings> providers = new EnumMap<>(ProviderName.class);
+        for (ProviderName p : new ProviderName[] {primary, fallback}) {
+            if (p == null) {
+                continue;
+            }
+            String role = p == primary ? "LLM_PROVIDER=" + p.id() : "LLM_FALLBACK_PROVIDER=" + p.id();
+            ProviderSettings s = switch (p) {
+                case SAMBANOVA -> sambanova(role);
+                case AZURE -> azure(role);
+                case DEMO -> demo();
+            };
+            if (s != null) {
+                providers.put(p, s);
+            }
+        }
+
+        int maxTokens = positiveInt("chat.max-tokens", 2048);
+        int maxContext = nonNegativeInt("chat.max-context-messages", 20);
+        int maxLength = positiveInt("chat.max-message-length", 4000);
+        boolean authDisabled = bool("chat.auth.disabled");
+        String jwtSecret = value("chat.jwt.secret");
+        if (!authDisabled) {
+            if (jwtSecret == null) {
+                problems.add("CHAT_JWT_SECRET is required unless CHAT_AUTH_DISABLED=true");
+            } else if (jwtSecret.getBytes(StandardCharsets.UTF_8).length < 32) {
+                problems.add("CHAT_JWT_SECRET must be at least 32 bytes for HS256");
+            }
+        }
+        long connectTimeout = positiveInt("llm.connect-timeout-ms", 5000);
+        long headersTimeout = positiveInt("llm.response-headers-timeout-ms", 30000);
+        long idleTimeout = positiveInt("llm.stream-idle-timeout-ms", 60000);
+        int maxConnections = positiveInt("llm.max-connections", 500);
+        int errorBodyMax = positiveInt("llm.error-body-max-bytes", 65536);
+        long keepAliveMs = positiveInt("chat.keep-alive-seconds", 15) * 1000L;
+
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigurationException(problems);
+        }
+        return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, authDisabled,
+                jwtSecret, connectTimeout, headersTimeout, idleTimeout, maxConnections, errorBodyMax, keepAliveMs);
+    }
+
+    private ProviderSettings sambanova(String role) {
+        List<String> missing = missing("sambanova.api-base", "sambanova.api-key", "sambanova.model");
+        if (!missing.isEmpty()) {
+            problems.add(role + " needs " + String.join(", ", missing));
+            return null;
+        }
+        String base = httpUrl("sambanova.api-base");
+        if (base == null) {
+            return null;
+        }
+        String model = value("sambanova.model");
+        return new ProviderSettings(ProviderName.SAMBANOVA, base + "/chat/completions", "Authorization", "Bearer ",
+                value("sambanova.api-key"), model, model, true);
+    }
+
+    private ProviderSettings azure(String role) {
+        List<String> missing = missing("azure.ai.endpoint", "azure.ai.api-key", "azure.ai.deployment");
+        if (!missing.isEmpty()) {
+            problems.add(role + " needs " + String.join(", ", missing));
+            return null;
+        }
+        String endpoint = httpUrl("azure.ai.endpoint");
+        if (endpoint == null) {
+            return null;
+        }
+        String deployment = value("azure.ai.deployment");
+        String key = value("azure.ai.api-key");
+        String apiVersion = value("azure.ai.api-version");
+        if (apiVersion == null) {
+            apiVersion = "2024-10-21";
+        }
+        String lower = endpoint.toLowerCase(Locale.ROOT);
+        if (lower.endsWith("/models")) {
+            // Foundry model inference: the model goes in the body, its api-version has no stream_options
+            return new ProviderSettings(ProviderName.AZURE,
+                    endpoint + "/chat/completions?api-version=" + FOUNDRY_MODELS_API_VERSION,
+                    "api-key", "", key, deployment, deployment, false);
+        }
+        if (lower.endsWith("/openai/v1")) {
+            return new ProviderSettings(ProviderName.AZURE, endpoint + "/chat/completions",
+                    "api-key", "", key, deployment, deployment, true);
+        }
+        String url = endpoint + "/openai/deployments/" + URLEncoder.encode(deployment, StandardCharsets.UTF_8)
+                + "/chat/completions?api-version=" + URLEncoder.encode(apiVersion, StandardCharsets.UTF_8);
+        return new ProviderSettings(ProviderName.AZURE, url, "api-key", "", key, null, deployment,
+                acceptsStreamUsage(apiVersion));
+    }
+
+    private ProviderSettings demo() {
+        String base = httpUrl("demo.api-base");
+        if (base == null) {
+            return null;
+        }
+        String model = value("demo.model");
+        return new ProviderSettings(ProviderName.DEMO, base + "/chat/completions", "Authorization", "Bearer ",
+                "demo", model == null ? "cobalt-demo" : model, model == null ? "cobalt-demo" : model, true);
+    }
+
+    /** api-versions from 2024-09-01-preview on accept stream_options; a version that is not a date is taken as new. */
+    static boolean acceptsStreamUsage(String apiVersion) {
+        Matcher m = API_VERSION_DATE.matcher(apiVersion);
+        return !m.find() || m.group(1).compareTo(FIRST_USAGE_API_VERSION) >= 0;
+    }
+
+    private ProviderName providerName(String property, String defaultValue) {
+        String v = value(property);
+        if (v == null) {
+            v = defaultValue;
+        }
+        ProviderName p = ProviderName.parse(v).orElse(null);
+        if (p == null) {
+            problems.add(envName(property) + "=" + v + " is not a provider; valid: " + ProviderName.validNames());
+        }
+        return p;
+    }
+
+    private String httpUrl(String property) {
+        String v = value(property);
+        if (v == null) {
+            problems.add(envName(property) + " is required");
+            return null;
+        }
+        String trimmed = v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
+        try {
+            URI uri = URI.create(trimmed);
+            String scheme = uri.getScheme();
+            if (uri.getHost() == null || scheme == null
+                    || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+                throw new IllegalArgumentException();
+            }
+            return trimmed;
+        } catch (IllegalArgumentException e) {
+            problems.add(envName(property) + " must be an http(s) URL, got: " + v);
+            return null;
+        }
+    }
+
+    private List<String> missing(String... properties) {
+        List<String> missing = new ArrayList<>();
+        for (String p : properties) {
+            if (value(p) == null) {
+                missing.add(envName(p));
+            }
+        }
+        return missing;
+    }
+
+    private int positiveInt(String property, int defaultValue) {
+        int v = integer(property, defaultValue);
+        if (v <= 0) {
+            problems.add(envName(property) + " must be a positive integer, got: " + value(property));
+        }
+        return v;
+    }
+
+    private int nonNegativeInt(String property, int defaultValue) {
+        int v = integer(property, defaultValue);
+        if (v < 0) {
+            problems.add(envName(property) + " must be zero or a positive integer, got: " + value(property));
+        }
+        return v;
+    }
+
+    private int integer(String property, int defaultValue) {
+        String v = value(property);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private boolean bool(String property) {
+        String v = value(property);
+        if (v == null) {
+            return false;
+        }
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        problems.add(envName(property) + " must be true or false, got: " + v);
+        return false;
+    }
+
+    private String value(String property) {
+        String v = lookup.apply(property);
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+}

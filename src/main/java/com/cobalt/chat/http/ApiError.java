@@ -1,0 +1,70 @@
+package com.cobalt.chat.http;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A failure the client is told about: HTTP status, a stable snake_case code and a human message. Rendered as
+ * {@code {"error":{"code":...,"message":...}}}; the message never carries secrets or message text.
+ */
+public class ApiError extends RuntimeException {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final int status;
+    private final String code;
+    private final Map<String, String> headers;
+
+    public ApiError(int status, String code, String message) {
+        this(status, code, message, Map.of());
+    }
+
+    public ApiError(int status, String code, String message, Map<String, String> headers) {
+        super(message, null, false, false);
+        this.status = status;
+        this.code = code;
+        this.headers = headers;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    public String toJson() {
+        return json(code, getMessage());
+    }
+
+    public static String json(String code, String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        try {
+            return JSON.writeValueAsString(Map.of("error", inner));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static ApiError badRequest(String code, String message) {
+        return new ApiError(400, code, message);
+    }
+
+    public static ApiError notFound(String code, String message) {
+        return new ApiError(404, code, message);
+    }
+
+    public static ApiError unauthorized(String code, String message) {
+        return new ApiError(401, code, message, Map.of("WWW-Authenticate", "Bearer"));
+    }
+}

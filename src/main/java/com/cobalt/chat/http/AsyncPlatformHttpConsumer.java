@@ -1,0 +1,77 @@
+package com.cobalt.chat.http;
+
+import java.util.List;
+
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePattern;
+import org.apache.camel.Processor;
+import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the route on a worker (steps before the relay may block: JDBC, waiting for an upstream's headers) but through
+ * its async processor: once the SSE relay goes asynchronous the worker is released, and the response is finished in
+ * the completion callback on the request's own event loop.
+ */
+class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AsyncPlatformHttpConsumer.class);
+
+    AsyncPlatformHttpConsumer(PlatformHttpEndpoint endpoint, Processor processor,
+                              List<Handler<RoutingContext>> handlers, String routerName) {
+        super(endpoint, processor, handlers, routerName);
+    }
+
+    @Override
+    protected void handleRequest(RoutingContext ctx) {
+        if (isSuspended()) {
+            ResponseWriter.writeJson(ctx.response(), 503,
+                    ApiError.json("shutting_down", "The gateway is shutting down"));
+            return;
+        }
+        Context requestContext = Vertx.currentContext();
+        Exchange exchange = createExchange(false);
+        exchange.setPattern(ExchangePattern.InOut);
+        exchange.setProperty(ClientConnection.PROPERTY, new ClientConnection(ctx.request(), ctx.response(), requestContext,
+                System.nanoTime()));
+
+        processHttpRequest(exchange, ctx).onComplete(read -> {
+            if (read.failed()) {
+                finish(ctx, exchange, read.cause());
+                return;
+            }
+            ctx.vertx().executeBlocking(() -> {
+                createUoW(exchange);
+                getAsyncProcessor().process(exchange,
+                        doneSync -> requestContext.runOnContext(v -> finish(ctx, exchange, null)));
+                return null;
+            }, false).onFailure(t -> finish(ctx, exchange, t));
+        });
+    }
+
+    private void finish(RoutingContext ctx, Exchange exchange, Throwable failure) {
+        try {
+            if (failure != null) {
+                LOG.warn("Request failed before its route ran: {}", failure.getClass().getSimpleName());
+                ResponseWriter.writeJson(ctx.response(), 500,
+                        ApiError.json("internal_error", "The gateway failed to handle the request"));
+            } else if (ctx.response().headWritten()) {
+                // streamed: the relay owns the response; make sure it is closed
+                if (!ctx.response().ended() && !ctx.response().closed()) {
+                    ctx.response().end();
+                }
+            } else if (!ctx.response().closed()) {
+                ResponseWriter.write(ctx.response(), exchange);
+            }
+        } finally {
+            doneUoW(exchange);
+            releaseExchange(exchange, false);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package com.cobalt.chat.http;
+
+import java.lang.reflect.Field;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.Processor;
+import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
+import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpEngine;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The platform-http engine, bound as {@code platform-http-engine}. Its consumers run the route asynchronously, so a
+ * streaming answer does not hold a Vert.x worker thread while tokens flow (DESIGN.md, "Threads"), and it answers the
+ * router's own failures (413 body too large, 404, 405) with the JSON error contract.
+ */
+public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AsyncPlatformHttpEngine.class);
+
+    private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
+
+    @Override
+    public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
+        String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort());
+        installErrorHandlers(routerName);
+        return new AsyncPlatformHttpConsumer(endpoint, processor, getHandlers(), routerName);
+    }
+
+    private void installErrorHandlers(String routerName) {
+        VertxPlatformHttpRouter platformRouter = VertxPlatformHttpRouter.lookup(getCamelContext(), routerName);
+        if (platformRouter == null || !errorHandlersInstalled.compareAndSet(false, true)) {
+            return;
+        }
+        Router router = rootRouter(platformRouter);
+        router.errorHandler(413, json(413, "body_too_large", "The request body is larger than the gateway accepts"));
+        router.errorHandler(404, json(404, "not_found", "No such resource"));
+        router.errorHandler(405, json(405, "method_not_allowed", "Method not allowed on this resource"));
+        router.errorHandler(415, json(415, "unsupported_media_type", "Content-Type must be application/json"));
+        router.errorHandler(500, json(500, "internal_error", "The gateway failed to handle the request"));
+    }
+
+    /**
+     * Vert.x answers unmatched paths, wrong methods and over-long bodies from the server's root router, which
+     * platform-http keeps private; without it those answers would be HTML.
+     */
+    private static Router rootRouter(VertxPlatformHttpRouter platformRouter) {
+        try {
+            Field field = VertxPlatformHttpServer.class.getDeclaredField("router");
+            field.setAccessible(true);
+            Object root = field.get(platformRouter.getServer());
+            if (root instanceof Router r) {
+                return r;
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("Cannot reach the HTTP root router ({}); router errors will not be JSON", e.getClass().getSimpleName());
+        }
+        return platformRouter;
+    }
+
+    private static Handler<RoutingContext> json(int status, String code, String message) {
+        String body = ApiError.json(code, message);
+        return ctx -> ResponseWriter.writeJson(ctx.response(), status, body);
+    }
+}

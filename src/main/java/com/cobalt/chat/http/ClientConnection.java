@@ -1,0 +1,20 @@
+package com.cobalt.chat.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * The caller's HTTP connection and the Vert.x context (event loop) it lives on. Kept as an exchange property so it
+ * survives the circuit breaker's exchange copy; the SSE relay writes to it directly. {@code startedNanos} is when the
+ * request arrived: time to first token and duration are measured from it.
+ */
+public record ClientConnection(HttpServerRequest request, HttpServerResponse response, Context context,
+                               long startedNanos) {
+
+    public static final String PROPERTY = "cobaltClient";
+
+    public boolean gone() {
+        return response.closed() || response.ended();
+    }
+}

@@ -1,0 +1,68 @@
+package com.cobalt.chat.http;
+
+import java.util.Map;
+
+import com.cobalt.chat.provider.ProviderAttempts;
+import com.cobalt.chat.provider.ProviderFailure;
+import com.cobalt.chat.provider.ProviderRejection;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Turns whatever stopped a request into the contract's JSON error: a fitting status and a stable code. */
+public class ErrorResponses {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
+
+    public void respond(Exchange exchange) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        ApiError error = toApiError(exchange, caught);
+        Message msg = exchange.getMessage();
+        msg.getHeaders().clear();
+        msg.setHeader(Exchange.HTTP_RESPONSE_CODE, error.status());
+        msg.setHeader("Content-Type", "application/json");
+        error.headers().forEach(msg::setHeader);
+        msg.setBody(error.toJson());
+    }
+
+    /** Thrown by the routes when a provider answered 400: the caller's request, not the provider, is at fault. */
+    public void rejected(Exchange exchange) {
+        ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
+        if (rejection != null && rejection.contentFilter()) {
+            throw new ApiError(400, "content_filtered", "The provider's content filter refused the message");
+        }
+        throw new ApiError(400, "provider_rejected_request", "The provider rejected the request as invalid");
+    }
+
+    /** Beans called from expressions arrive wrapped in Camel's exceptions; what counts is the cause we threw. */
+    private static Throwable unwrap(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof ApiError || c instanceof ProviderFailure) {
+                return c;
+            }
+        }
+        return t;
+    }
+
+    ApiError toApiError(Exchange exchange, Throwable thrown) {
+        Throwable caught = unwrap(thrown);
+        if (caught instanceof ApiError api) {
+            return api;
+        }
+        if (caught instanceof ProviderFailure) {
+            ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
+            if (attempts != null && attempts.allRateLimited()) {
+                Long retry = attempts.retryAfterSeconds();
+                return new ApiError(429, "rate_limited", "Every provider is rate limiting; retry later",
+                        retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
+            }
+            return new ApiError(503, "provider_unavailable", "No provider could answer; retry later");
+        }
+        // exception messages can quote request data (SQL values, JSON snippets): log the type only
+        LOG.error("Unexpected failure handling a request: {} (cause {})",
+                caught == null ? "unknown" : caught.getClass().getName(),
+                caught == null || caught.getCause() == null ? "none" : caught.getCause().getClass().getName());
+        return new ApiError(500, "internal_error", "The gateway failed to handle the request");
+    }
+}

@@ -1,0 +1,96 @@
+package com.cobalt.chat.http;
+
+import java.util.Locale;
+
+import com.cobalt.chat.store.NewSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Exchange;
+
+/** Parses and validates request bodies into typed records; every way a body can be wrong has its own error code. */
+public class RequestBodies {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_TITLE_LENGTH = 200;
+
+    private final int maxMessageLength;
+
+    public RequestBodies(int maxMessageLength) {
+        this.maxMessageLength = maxMessageLength;
+    }
+
+    /** {"content": "..."}: the text of the message a user sends into a session. */
+    public String messageContent(Exchange exchange) {
+        JsonNode doc = jsonObject(exchange, true);
+        JsonNode content = doc.get("content");
+        if (content == null || content.isNull()) {
+            throw ApiError.badRequest("missing_content", "The body needs a \"content\" string");
+        }
+        if (!content.isTextual()) {
+            throw ApiError.badRequest("invalid_content", "\"content\" must be a string");
+        }
+        String text = content.asText();
+        if (text.isBlank()) {
+            throw ApiError.badRequest("empty_content", "\"content\" must not be empty");
+        }
+        if (text.codePointCount(0, text.length()) > maxMessageLength) {
+            throw new ApiError(413, "message_too_long",
+                    "\"content\" is longer than " + maxMessageLength + " characters");
+        }
+        return text;
+    }
+
+    /** {"title"?, "system_prompt"?}: an empty body is a session with defaults. */
+    public NewSession newSession(Exchange exchange) {
+        JsonNode doc = jsonObject(exchange, false);
+        if (doc == null) {
+            return new NewSession(null, null);
+        }
+        String title = optionalString(doc, "title");
+        String systemPrompt = optionalString(doc, "system_prompt");
+        if (title != null && title.length() > MAX_TITLE_LENGTH) {
+            throw ApiError.badRequest("title_too_long", "\"title\" is longer than " + MAX_TITLE_LENGTH + " characters");
+        }
+        if (systemPrompt != null && systemPrompt.codePointCount(0, systemPrompt.length()) > maxMessageLength) {
+            throw new ApiError(413, "system_prompt_too_long",
+                    "\"system_prompt\" is longer than " + maxMessageLength + " characters");
+        }
+        return new NewSession(title, systemPrompt == null || systemPrompt.isBlank() ? null : systemPrompt);
+    }
+
+    private static String optionalString(JsonNode doc, String field) {
+        JsonNode v = doc.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiError.badRequest("invalid_" + field, "\"" + field + "\" must be a string");
+        }
+        return v.asText();
+    }
+
+    private static JsonNode jsonObject(Exchange exchange, boolean required) {
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        boolean empty = body == null || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank();
+        if (empty && !required) {
+            return null;
+        }
+        String contentType = exchange.getMessage().getHeader("Content-Type", String.class);
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json");
+        }
+        if (empty) {
+            throw ApiError.badRequest("invalid_json", "The body is empty; a JSON object is required");
+        }
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(body);
+        } catch (Exception e) {
+            throw ApiError.badRequest("invalid_json", "The body is not valid JSON");
+        }
+        if (doc == null || !doc.isObject()) {
+            throw ApiError.badRequest("invalid_json", "The body must be a JSON object");
+        }
+        return doc;
+    }
+}

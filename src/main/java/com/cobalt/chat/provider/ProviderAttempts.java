@@ -1,0 +1,33 @@
+package com.cobalt.chat.provider;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The failed provider attempts of one chat request, in order. One instance per exchange, kept in a property: the
+ * breaker's exchange copies share it, so a fallback sees what failed before it.
+ */
+public final class ProviderAttempts {
+
+    public static final String PROPERTY = "cobaltAttempts";
+
+    private final List<ProviderFailure> failures = new ArrayList<>();
+
+    public synchronized void add(ProviderFailure failure) {
+        failures.add(failure);
+    }
+
+    public synchronized List<ProviderFailure> failures() {
+        return List.copyOf(failures);
+    }
+
+    public synchronized boolean allRateLimited() {
+        return !failures.isEmpty() && failures.stream().allMatch(ProviderFailure::rateLimited);
+    }
+
+    /** The longest Retry-After among the failures, or null when none carried one. */
+    public synchronized Long retryAfterSeconds() {
+        return failures.stream().map(ProviderFailure::retryAfterSeconds).filter(v -> v != null)
+                .max(Long::compare).orElse(null);
+    }
+}

@@ -1,0 +1,38 @@
+package com.cobalt.chat.provider;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import org.apache.camel.Exchange;
+
+/** The steps of provider-fallback that YAML cannot say: what failed, and the failure that ends the request. */
+public class ProviderFailures {
+
+    /** Records why {@code provider} did not answer; an open breaker leaves no exception behind, only the flag. */
+    public void note(Exchange exchange, String provider) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        ProviderFailure failure;
+        if (caught instanceof ProviderFailure pf) {
+            failure = pf;
+        } else if (caught == null || caught instanceof CallNotPermittedException) {
+            failure = ProviderFailure.breakerOpen(provider);
+        } else {
+            failure = ProviderFailure.connect(provider, caught);
+        }
+        attempts(exchange).add(failure);
+        exchange.setVariable("failureClass", failure.errorClass());
+    }
+
+    /** No provider is left to try: fail with the last failure; the error handler reads all attempts. */
+    public void exhausted(Exchange exchange) {
+        var failures = attempts(exchange).failures();
+        throw failures.isEmpty() ? ProviderFailure.breakerOpen("none") : failures.get(failures.size() - 1);
+    }
+
+    public static ProviderAttempts attempts(Exchange exchange) {
+        ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
+        if (attempts == null) {
+            attempts = new ProviderAttempts();
+            exchange.setProperty(ProviderAttempts.PROPERTY, attempts);
+        }
+        return attempts;
+    }
+}

@@ -1,0 +1,46 @@
+package com.cobalt.chat.provider;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
+import io.vertx.core.MultiMap;
+
+/** Reads a provider's back-off hint: {@code retry-after-ms} (Azure) or {@code Retry-After} in seconds or as a date. */
+public final class RetryAfter {
+
+    private RetryAfter() {
+    }
+
+    /** Whole seconds to wait (rounded up, at least 1), or null when the answer carried no usable hint. */
+    public static Long seconds(MultiMap headers, Clock clock) {
+        String ms = headers.get("retry-after-ms");
+        if (ms != null) {
+            try {
+                long v = Long.parseLong(ms.trim());
+                if (v >= 0) {
+                    return Math.max(1, (v + 999) / 1000);
+                }
+            } catch (NumberFormatException ignored) {
+                // fall through to Retry-After
+            }
+        }
+        String ra = headers.get("Retry-After");
+        if (ra == null) {
+            return null;
+        }
+        String v = ra.trim();
+        try {
+            return Math.max(1, Long.parseLong(v));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+                long s = Duration.between(clock.instant(), at.toInstant()).toSeconds();
+                return Math.max(1, s);
+            } catch (RuntimeException notDate) {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package com.cobalt.chat.provider;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.cobalt.chat.config.GatewaySettings;
+import com.cobalt.chat.config.ProviderName;
+import com.cobalt.chat.config.ProviderSettings;
+import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.store.ContextMessage;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import org.apache.camel.Exchange;
+
+/**
+ * Opens the upstream stream of one provider. It is the step inside each provider's circuitBreaker: it returns when
+ * the upstream's status and headers are in (2xx: a paused stream handed on in {@link UpstreamStream#PROPERTY}) and
+ * throws {@link ProviderFailure} otherwise, so the breaker and its fallback see the failure. A 400 is recorded as a
+ * {@link ProviderRejection} instead: the caller's fault, not the provider's. The Vert.x client is independent of the
+ * exchange's unit of work, so the breaker's exchange copy cannot close the stream (DESIGN.md).
+ */
+public class UpstreamClient {
+
+    public static final String CONTEXT_PROPERTY = "cobaltContext";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Vertx vertx;
+    private final GatewaySettings settings;
+    private final HttpClient client;
+    private final Clock clock;
+
+    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock) {
+        this.vertx = vertx;
+        this.settings = settings;
+        this.clock = clock;
+        HttpClientOptions options = new HttpClientOptions()
+                .setConnectTimeout((int) settings.connectTimeoutMs())
+                .setKeepAlive(true)
+                .setTryUseCompression(false)
+                .setVerifyHost(true);
+        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
+    }
+
+    /** Called by the provider routes: {@code open(${exchange}, 'sambanova')}. */
+    public void open(Exchange exchange, String providerId) throws Exception {
+        ProviderName name = ProviderName.parse(providerId)
+                .orElseThrow(() -> new IllegalArgumentException("unknown provider " + providerId));
+        ProviderSettings provider = settings.provider(name);
+        @SuppressWarnings("unchecked")
+        List<ContextMessage> messages = exchange.getProperty(CONTEXT_PROPERTY, List.class);
+        byte[] body = UpstreamRequestBody.json(provider, messages, settings.maxTokens());
+        ClientConnection caller = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        Context context = caller != null ? caller.context() : vertx.getOrCreateContext();
+
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        context.runOnContext(v -> send(provider, body, answer));
+        Object result;
+        try {
+            result = answer.get(settings.responseHeadersTimeoutMs() + settings.connectTimeoutMs() + 1000,
+                    TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof ProviderFailure pf ? pf : ProviderFailure.connect(providerId, e.getCause());
+        } catch (TimeoutException e) {
+            throw ProviderFailure.timeout(providerId, "no response headers in time");
+        }
+        if (result instanceof ProviderRejection rejection) {
+            exchange.setProperty(ProviderRejection.PROPERTY, rejection);
+        } else {
+            exchange.setProperty(UpstreamStream.PROPERTY, result);
+        }
+    }
+
+    private void send(ProviderSettings provider, byte[] body, CompletableFuture<Object> answer) {
+        String id = provider.name().id();
+        long started = System.nanoTime();
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setAbsoluteURI(provider.url())
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Accept", "text/event-stream")
+                .putHeader(provider.authHeader(), provider.authPrefix() + provider.apiKey());
+        HttpClientRequest[] sent = new HttpClientRequest[1];
+        long timer = vertx.setTimer(settings.responseHeadersTimeoutMs(), t -> {
+            if (answer.completeExceptionally(ProviderFailure.timeout(id, "no response headers within "
+                    + settings.responseHeadersTimeoutMs() + " ms")) && sent[0] != null) {
+                sent[0].reset();
+            }
+        });
+        client.request(options).onFailure(t -> {
+            vertx.cancelTimer(timer);
+            answer.completeExceptionally(ProviderFailure.connect(id, t));
+        }).onSuccess(request -> {
+            sent[0] = request;
+            request.send(Buffer.buffer(body)).onFailure(t -> {
+                vertx.cancelTimer(timer);
+                answer.completeExceptionally(ProviderFailure.connect(id, t));
+            }).onSuccess(response -> {
+                vertx.cancelTimer(timer);
+                if (answer.isDone()) {
+                    request.reset();
+                    return;
+                }
+                onHeaders(provider, request, response, started, answer);
+            });
+        });
+    }
+
+    private void onHeaders(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
+                           long started, CompletableFuture<Object> answer) {
+        String id = provider.name().id();
+        int status = response.statusCode();
+        String contentType = response.getHeader("Content-Type");
+        boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
+        if (status >= 200 && status < 300 && !json) {
+            response.pause();
+            answer.complete(new UpstreamStream(provider, request, response, null, started));
+            return;
+        }
+        readBounded(response, request).onComplete(read -> {
+            if (read.failed()) {
+                answer.completeExceptionally(ProviderFailure.connect(id, read.cause()));
+                return;
+            }
+            JsonNode doc = parse(read.result());
+            if (status >= 200 && status < 300) {
+                // a JSON body although stream:true was asked: an error, or a whole completion to replay
+                Buffer replay = doc == null || doc.has("error") ? null : asSse(doc);
+                if (replay == null) {
+                    answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
+                } else {
+                    answer.complete(new UpstreamStream(provider, request, response, replay, started));
+                }
+            } else if (status == 400) {
+                answer.complete(new ProviderRejection(id, isContentFilter(doc)));
+            } else {
+                answer.completeExceptionally(
+                        ProviderFailure.status(id, status, RetryAfter.seconds(response.headers(), clock)));
+            }
+        });
+    }
+
+    private io.vertx.core.Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request) {
+        io.vertx.core.Promise<Buffer> promise = io.vertx.core.Promise.promise();
+        Buffer body = Buffer.buffer();
+        response.handler(chunk -> {
+            if (body.length() + chunk.length() > settings.errorBodyMaxBytes()) {
+                request.reset();
+                promise.tryComplete(body);
+            } else {
+                body.appendBuffer(chunk);
+            }
+        });
+        response.exceptionHandler(promise::tryFail);
+        response.endHandler(v -> promise.tryComplete(body));
+        long timer = vertx.setTimer(settings.responseHeadersTimeoutMs(), t -> {
+            request.reset();
+            promise.tryFail(new TimeoutException("error body"));
+        });
+        return promise.future().onComplete(r -> vertx.cancelTimer(timer));
+    }
+
+    private static JsonNode parse(Buffer body) {
+        try {
+            return JSON.readTree(body.getBytes());
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    static boolean isContentFilter(JsonNode doc) {
+        if (doc == null) {
+            return false;
+        }
+        JsonNode error = doc.path("error");
+        return "content_filter".equals(error.path("code").asText())
+                || "ResponsibleAIPolicyViolation".equals(error.path("innererror").path("code").asText());
+    }
+
+    /** A whole chat.completion re-framed as one SSE chunk plus [DONE], so the relay has a single path. */
+    private static Buffer asSse(JsonNode completion) {
+        if (!completion.has("choices")) {
+            return null;
+        }
+        return Buffer.buffer("data: " + completion + "\n\ndata: [DONE]\n\n");
+    }
+
+    public void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,37 @@
+package com.cobalt.chat.provider;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.cobalt.chat.config.ProviderSettings;
+import com.cobalt.chat.store.ContextMessage;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** The OpenAI-compatible chat completion request sent upstream. */
+public final class UpstreamRequestBody {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private UpstreamRequestBody() {
+    }
+
+    public static byte[] json(ProviderSettings provider, List<ContextMessage> messages, int maxTokens) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (provider.model() != null) {
+            body.put("model", provider.model());
+        }
+        body.put("messages", messages);
+        body.put("max_tokens", maxTokens);
+        body.put("stream", true);
+        if (provider.includeUsage()) {
+            body.put("stream_options", Map.of("include_usage", true));
+        }
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package com.cobalt.chat.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import com.cobalt.chat.http.ApiError;
+
+/**
+ * Sessions and their messages. Every read and write is scoped to the calling user: another user's session is
+ * indistinguishable from a missing one (404).
+ */
+public class ChatStore {
+
+    private static final Pattern UUID_FORMAT =
+            Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+
+    private final DataSource dataSource;
+    private final Clock clock;
+
+    public ChatStore(DataSource dataSource, Clock clock) {
+        this.dataSource = dataSource;
+        this.clock = clock;
+    }
+
+    public SessionView createSession(String userId, NewSession request) {
+        String id = UUID.randomUUID().toString();
+        OffsetDateTime now = now();
+        update("INSERT INTO chat_session (id, user_id, title, system_prompt, created_at, updated_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?)", id, userId, request.titleOrDefault(), request.systemPrompt(), now, now);
+        return new SessionView(id, request.titleOrDefault(), null, iso(now), null, null);
+    }
+
+    public Map<String, List<SessionView>> listSessions(String userId) {
+        List<SessionView> sessions = query("SELECT id, title, created_at, updated_at FROM chat_session"
+                        + " WHERE user_id = ? ORDER BY updated_at DESC, created_at DESC",
+                rs -> new SessionView(rs.getString(1), rs.getString(2), null, iso(rs, 3), iso(rs, 4), null), userId);
+        return Map.of("sessions", sessions);
+    }
+
+    public SessionView getSession(String userId, String sessionId) {
+        SessionView session = requireSession(userId, sessionId);
+        List<MessageView> messages = query("SELECT id, role, content, status, created_at FROM chat_message"
+                        + " WHERE session_id = ? ORDER BY seq",
+                rs -> new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), iso(rs, 5)),
+                sessionId);
+        return new SessionView(session.id(), session.title(), session.systemPrompt(), session.createdAt(),
+                session.updatedAt(), messages);
+    }
+
+    public void deleteSession(String userId, String sessionId) {
+        requireValidId(sessionId);
+        if (update("DELETE FROM chat_session WHERE id = ? AND user_id = ?", sessionId, userId) == 0) {
+            throw sessionNotFound();
+        }
+    }
+
+    /** The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first. */
+    public SessionContext loadContext(String userId, String sessionId, int maxMessages) {
+        SessionView session = requireSession(userId, sessionId);
+        List<ContextMessage> history = maxMessages == 0 ? new ArrayList<>() : query(
+                "SELECT role, content FROM chat_message WHERE session_id = ? AND exchange_id IN ("
+                        + " SELECT exchange_id FROM chat_message WHERE session_id = ? AND role = 'assistant'"
+                        + " AND status = 'complete') ORDER BY seq DESC LIMIT ?",
+                rs -> new ContextMessage(rs.getString(1), rs.getString(2)), sessionId, sessionId, maxMessages);
+        Collections.reverse(history);
+        return new SessionContext(session.systemPrompt(), history);
+    }
+
+    /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
+    public String saveUserMessage(String sessionId, String exchangeId, String content) {
+        String id = UUID.randomUUID().toString();
+        OffsetDateTime now = now();
+        update("INSERT INTO chat_message (id, session_id, exchange_id, role, content, status, created_at)"
+                + " VALUES (?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, content, now);
+        update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, sessionId);
+        return id;
+    }
+
+    public String saveAnswer(AnswerRecord a) {
+        String id = UUID.randomUUID().toString();
+        OffsetDateTime now = now();
+        update("INSERT INTO chat_message (id, session_id, exchange_id, role, content, status, provider, model,"
+                        + " finish_reason, error_code, prompt_tokens, completion_tokens, time_to_first_token_ms,"
+                        + " duration_ms, created_at) VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, a.sessionId(), a.exchangeId(), a.content(), a.status(), a.provider(), a.model(),
+                a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.timeToFirstTokenMs(),
+                a.durationMs(), now);
+        update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
+        return id;
+    }
+
+    private SessionView requireSession(String userId, String sessionId) {
+        requireValidId(sessionId);
+        List<SessionView> found = query("SELECT id, title, system_prompt, created_at, updated_at FROM chat_session"
+                        + " WHERE id = ? AND user_id = ?",
+                rs -> new SessionView(rs.getString(1), rs.getString(2), rs.getString(3), iso(rs, 4), iso(rs, 5), null),
+                sessionId, userId);
+        if (found.isEmpty()) {
+            throw sessionNotFound();
+        }
+        return found.get(0);
+    }
+
+    private static void requireValidId(String sessionId) {
+        if (sessionId == null || !UUID_FORMAT.matcher(sessionId).matches()) {
+            throw sessionNotFound();
+        }
+    }
+
+    private static ApiError sessionNotFound() {
+        return ApiError.notFound("session_not_found", "No such session");
+    }
+
+    private OffsetDateTime now() {
+        return OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    private static String iso(OffsetDateTime t) {
+        return t.toInstant().toString();
+    }
+
+    private static String iso(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : iso(t);
+    }
+
+    @FunctionalInterface
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> rows = new ArrayList<>();
+                while (rs.next()) {
+                    rows.add(mapper.map(rs));
+                }
+                return rows;
+            }
+        } catch (SQLException e) {
+            throw new StorageException(e);
+        }
+    }
+
+    private int update(String sql, Object... args) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StorageException(e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) {
+                ps.setNull(i + 1, Types.NULL);
+            } else {
+                ps.setObject(i + 1, a);
+            }
+        }
+    }
+
+    /** A database failure; its SQL message is logged, never sent to the client. */
+    public static class StorageException extends RuntimeException {
+        StorageException(SQLException cause) {
+            super("storage failure: " + cause.getSQLState(), cause);
+        }
+    }
+}

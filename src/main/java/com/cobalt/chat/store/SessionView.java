@@ -1,0 +1,14 @@
+package com.cobalt.chat.store;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/** A session as the API shows it; {@code messages} only on GET /sessions/{id}. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record SessionView(String id, String title,
+                          @JsonProperty("system_prompt") String systemPrompt,
+                          @JsonProperty("created_at") String createdAt,
+                          @JsonProperty("updated_at") String updatedAt,
+                          List<MessageView> messages) {
+}

@@ -1,0 +1,48 @@
+package com.cobalt.chat.stream;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** The SSE events of the chat contract (DESIGN.md, HTTP contract v1). */
+public final class ClientEvents {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String DONE = "data: [DONE]\n\n";
+    public static final String KEEP_ALIVE = ": keep-alive\n\n";
+
+    private ClientEvents() {
+    }
+
+    public static String delta(String content) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("content", content);
+        m.put("done", false);
+        return data(m);
+    }
+
+    public static String finished(String finishReason) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("content", "");
+        m.put("done", true);
+        m.put("finish_reason", finishReason);
+        return data(m);
+    }
+
+    public static String error(String code, String message) {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("code", code);
+        inner.put("message", message);
+        return "event: error\n" + data(Map.of("error", inner));
+    }
+
+    private static String data(Object value) {
+        try {
+            return "data: " + JSON.writeValueAsString(value) + "\n\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package com.cobalt.chat.stream;
+
+/**
+ * How one answer ended, as it is stored and counted. Token counts are null when the provider did not report them.
+ *
+ * @param status one of complete, interrupted, cancelled, content_filtered, failed
+ */
+public record StreamOutcome(String status, String content, String finishReason, Integer promptTokens,
+                            Integer completionTokens, Long timeToFirstTokenMs, String errorCode) {
+
+    public static final String PROPERTY = "cobaltOutcome";
+
+    public static final String COMPLETE = "complete";
+    public static final String INTERRUPTED = "interrupted";
+    public static final String CANCELLED = "cancelled";
+    public static final String CONTENT_FILTERED = "content_filtered";
+    public static final String FAILED = "failed";
+
+    public static StreamOutcome failed(String errorCode) {
+        return new StreamOutcome(FAILED, "", null, null, null, null, errorCode);
+    }
+
+    /** The label used on llm_requests_total: a small fixed set. */
+    public String metricStatus() {
+        return switch (status) {
+            case COMPLETE, CONTENT_FILTERED -> "success";
+            case CANCELLED -> "cancelled";
+            default -> "error";
+        };
+    }
+}
