@@ -1,0 +1,56 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The README's first command: the demo provider, served by the gateway itself, through the real routes. */
+class DemoChatTest {
+
+    static RunningGateway gateway;
+    static GatewayClient client;
+
+    @BeforeAll
+    static void start() {
+        gateway = RunningGateway.start(Map.of("llm.provider", "demo"));
+        client = new GatewayClient(gateway);
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+    }
+
+    @Test
+    void demoStreamsItsCannedAnswerWordByWordAndStoresIt() {
+        String token = Jwt.token("alice");
+        String session = client.createSession(token, "{\"title\":\"Demo\"}");
+
+        GatewayClient.Answer answer = client.chat(session, token, "Hello there");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.contentType()).isEqualTo("text/event-stream; charset=utf-8");
+        assertThat(answer.events().get(0)).isEqualTo("data: {\"content\":\"Hello!\",\"done\":false}");
+        assertThat(answer.events().get(1)).isEqualTo("data: {\"content\":\" This\",\"done\":false}");
+        assertThat(answer.events()).endsWith("data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}",
+                "data: [DONE]");
+        assertThat(answer.text()).startsWith("Hello! This is the Cobalt demo provider,")
+                .endsWith("to talk to a real model.");
+
+        JsonNode stored = client.session(session, token).get("messages");
+        assertThat(stored).hasSize(2);
+        assertThat(stored.get(0).get("role").asText()).isEqualTo("user");
+        assertThat(stored.get(0).get("content").asText()).isEqualTo("Hello there");
+        assertThat(stored.get(1).get("role").asText()).isEqualTo("assistant");
+        assertThat(stored.get(1).get("content").asText()).isEqualTo(answer.text());
+        assertThat(stored.get(1).get("status").asText()).isEqualTo("complete");
+    }
+}

@@ -1,0 +1,69 @@
+package com.cobalt.chat.testing;
+
+/** Upstream SSE events in the providers' real chat.completion.chunk format. */
+public final class Chunks {
+
+    private Chunks() {
+    }
+
+    /** A content delta as SambaNova sends it (note the float {@code created}). */
+    public static String delta(String content) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345.123,"
+                + "\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+                + json(content) + "},\"finish_reason\":null,\"logprobs\":null}]}\n\n";
+    }
+
+    public static String finish(String reason) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + reason + "\"}]}\n\n";
+    }
+
+    /** The finish chunk carrying usage itself (Azure AI Foundry). */
+    public static String finishWithUsage(String reason, int prompt, int completion) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + reason + "\"}],"
+                + "\"usage\":{\"prompt_tokens\":" + prompt + ",\"completion_tokens\":" + completion
+                + ",\"total_tokens\":" + (prompt + completion) + "}}\n\n";
+    }
+
+    /** The trailing usage chunk with {@code choices: []} (Azure OpenAI, SambaNova). */
+    public static String usage(int prompt, int completion) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":" + prompt + ",\"completion_tokens\":"
+                + completion + ",\"total_tokens\":" + (prompt + completion) + "}}\n\n";
+    }
+
+    /** Azure OpenAI's first chunk: no choices, only the prompt filter results. */
+    public static String azurePromptFilter() {
+        return "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
+                + "\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{\"hate\":"
+                + "{\"filtered\":false,\"severity\":\"safe\"},\"self_harm\":{\"filtered\":false,\"severity\":\"safe\"},"
+                + "\"sexual\":{\"filtered\":false,\"severity\":\"safe\"},\"violence\":{\"filtered\":false,"
+                + "\"severity\":\"safe\"}}}]}\n\n";
+    }
+
+    public static String done() {
+        return "data: [DONE]\n\n";
+    }
+
+    public static String json(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}

@@ -1,0 +1,107 @@
+package com.cobalt.chat.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import com.cobalt.chat.Application;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+
+/**
+ * The real application (application.properties and routes/*.camel.yaml from the repository root, the same
+ * Camel Main bootstrap as {@code java -jar}) started in-process on free loopback ports, with an in-memory H2
+ * database of its own and the given property overrides.
+ */
+public final class RunningGateway implements AutoCloseable {
+
+    public static final String JWT_SECRET = "test-secret-for-hs256-that-is-long-enough-0123456789";
+
+    private final Main main;
+    private final int port;
+    private final int managementPort;
+
+    private RunningGateway(Main main, int port, int managementPort) {
+        this.main = main;
+        this.port = port;
+        this.managementPort = managementPort;
+    }
+
+    /** Defaults for tests: auth on with {@link #JWT_SECRET}, breaker that never opens, fast demo. */
+    public static Map<String, String> defaults() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("chat.auth.disabled", "false");
+        p.put("chat.jwt.secret", JWT_SECRET);
+        p.put("chat.db.url", "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        p.put("llm.breaker.minimum-number-of-calls", "1000");
+        p.put("llm.breaker.sliding-window-size", "1000");
+        p.put("demo.token-delay-ms", "1");
+        p.put("llm.fallback-provider", "");
+        return p;
+    }
+
+    public static RunningGateway start(Map<String, String> overrides) {
+        int port = freePort();
+        int managementPort = freePort();
+        Map<String, String> props = defaults();
+        props.putAll(overrides);
+        props.put("http.port", String.valueOf(port));
+        props.put("management.port", String.valueOf(managementPort));
+        Main main = new Main();
+        main.setPropertyPlaceholderLocations(Application.PROPERTIES_LOCATION);
+        props.forEach(main::addOverrideProperty);
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("gateway failed to start", e);
+        }
+        return new RunningGateway(main, port, managementPort);
+    }
+
+    /** The gateway with sambanova as primary at {@code upstream}, plus overrides. */
+    public static RunningGateway sambanovaAt(FakeUpstream upstream, Map<String, String> overrides) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("llm.provider", "sambanova");
+        p.put("sambanova.api-base", upstream.baseUrl() + "/v1");
+        p.put("sambanova.api-key", "sn-test-key-0001");
+        p.put("sambanova.model", "Meta-Llama-3.3-70B-Instruct");
+        p.putAll(overrides);
+        return start(p);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
+    public CamelContext camel() {
+        return main.getCamelContext();
+    }
+
+    @Override
+    public void close() {
+        try {
+            main.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
