@@ -1,0 +1,152 @@
+package com.cobalt.chat.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import com.cobalt.chat.http.ApiError;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The store on both databases it supports: embedded H2 (the default) and PostgreSQL (several instances sharing
+ * state; CI starts the machine's server). The same Flyway migration must work on both.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ChatStoreTest {
+
+    static final String PG_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/test";
+    final String pgSchema = "chat_store_test_" + UUID.randomUUID().toString().replace("-", "");
+    final List<Database> databases = new ArrayList<>();
+    Database h2;
+    Database postgres;
+
+    @BeforeAll
+    void open() throws Exception {
+        h2 = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 4);
+        try (Connection c = DriverManager.getConnection(PG_ADMIN_URL, "postgres", "");
+             Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + pgSchema);
+        }
+        postgres = new Database(PG_ADMIN_URL + "?currentSchema=" + pgSchema, "postgres", "", 4);
+        databases.add(h2);
+        databases.add(postgres);
+    }
+
+    @AfterAll
+    void close() throws Exception {
+        databases.forEach(Database::close);
+        try (Connection c = DriverManager.getConnection(PG_ADMIN_URL, "postgres", "");
+             Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA " + pgSchema + " CASCADE");
+        }
+    }
+
+    Stream<String> databaseNames() {
+        return Stream.of("h2", "postgres");
+    }
+
+    ChatStore store(String name) {
+        Database db = name.equals("h2") ? h2 : postgres;
+        return new ChatStore(db.dataSource(), Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC));
+    }
+
+    @ParameterizedTest
+    @MethodSource("databaseNames")
+    void contextIsSystemPromptThenLastMessagesOfCompleteExchangesOldestFirst(String db) {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("t", "Be brief."));
+        exchange(store, s.id(), "q1", "a1", "complete");
+        exchange(store, s.id(), "q2", "", "failed");
+        exchange(store, s.id(), "q3", "a3 partial", "interrupted");
+        exchange(store, s.id(), "q4", "a4", "complete");
+        exchange(store, s.id(), "q5", "a5", "complete");
+
+        SessionContext all = store.loadContext(user, s.id(), 20);
+        assertThat(all.systemPrompt()).isEqualTo("Be brief.");
+        assertThat(all.history()).containsExactly(
+                new ContextMessage("user", "q1"), new ContextMessage("assistant", "a1"),
+                new ContextMessage("user", "q4"), new ContextMessage("assistant", "a4"),
+                new ContextMessage("user", "q5"), new ContextMessage("assistant", "a5"));
+
+        assertThat(store.loadContext(user, s.id(), 3).history()).containsExactly(
+                new ContextMessage("assistant", "a4"),
+                new ContextMessage("user", "q5"), new ContextMessage("assistant", "a5"));
+        assertThat(store.loadContext(user, s.id(), 0).history()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("databaseNames")
+    void sessionShowsEveryMessageInOrderWithItsStatus(String db) {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession(null, null));
+        assertThat(s.title()).isEqualTo("New chat");
+        assertThat(s.createdAt()).isEqualTo("2026-11-26T10:00:00.123Z");
+        exchange(store, s.id(), "q1", "a1", "complete");
+        exchange(store, s.id(), "q2", "", "failed");
+
+        SessionView read = store.getSession(user, s.id());
+        assertThat(read.messages()).extracting(MessageView::role, MessageView::content, MessageView::status)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("user", "q1", "complete"),
+                        org.assertj.core.groups.Tuple.tuple("assistant", "a1", "complete"),
+                        org.assertj.core.groups.Tuple.tuple("user", "q2", "complete"),
+                        org.assertj.core.groups.Tuple.tuple("assistant", "", "failed"));
+        assertThat(read.updatedAt()).isEqualTo("2026-11-26T10:00:00.123Z");
+    }
+
+    @ParameterizedTest
+    @MethodSource("databaseNames")
+    void anotherUsersSessionIsNotFoundAndCannotBeDeleted(String db) {
+        ChatStore store = store(db);
+        SessionView s = store.createSession("owner-" + UUID.randomUUID(), new NewSession("mine", null));
+
+        for (Runnable r : List.<Runnable>of(
+                () -> store.getSession("intruder", s.id()),
+                () -> store.loadContext("intruder", s.id(), 20),
+                () -> store.deleteSession("intruder", s.id()),
+                () -> store.getSession("intruder", "not-a-uuid"))) {
+            assertThatThrownBy(r::run).isInstanceOfSatisfying(ApiError.class, e -> {
+                assertThat(e.status()).isEqualTo(404);
+                assertThat(e.code()).isEqualTo("session_not_found");
+            });
+        }
+        assertThat(store.listSessions("intruder").get("sessions")).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("databaseNames")
+    void deletingASessionDeletesItsMessages(String db) {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("x", null));
+        exchange(store, s.id(), "q", "a", "complete");
+
+        store.deleteSession(user, s.id());
+
+        assertThatThrownBy(() -> store.getSession(user, s.id())).isInstanceOf(ApiError.class);
+        assertThat(store.listSessions(user).get("sessions")).isEmpty();
+    }
+
+    private static void exchange(ChatStore store, String sessionId, String question, String answer, String status) {
+        String exchangeId = UUID.randomUUID().toString();
+        store.saveUserMessage(sessionId, exchangeId, question);
+        store.saveAnswer(new AnswerRecord(sessionId, exchangeId, answer, status, "demo", "cobalt-demo", "stop",
+                null, 3, 4, 10L, 20L));
+    }
+}
