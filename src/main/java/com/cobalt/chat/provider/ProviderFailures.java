@@ -2,9 +2,13 @@ package com.cobalt.chat.provider;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The steps of provider-fallback that YAML cannot say: what failed, and the failure that ends the request. */
 public class ProviderFailures {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProviderFailures.class);
 
     /** Records why {@code provider} did not answer; an open breaker leaves no exception behind, only the flag. */
     public void note(Exchange exchange, String provider) {
@@ -18,6 +22,7 @@ public class ProviderFailures {
             failure = ProviderFailure.connect(provider, caught);
         }
         attempts(exchange).add(failure);
+        LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
         exchange.setVariable("failureClass", failure.errorClass());
     }
 

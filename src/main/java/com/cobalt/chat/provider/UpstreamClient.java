@@ -39,6 +39,7 @@ public class UpstreamClient {
     public static final String CONTEXT_PROPERTY = "cobaltContext";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String USER_AGENT = "cobalt-chat-gateway/0.1";
 
     private final Vertx vertx;
     private final GatewaySettings settings;
@@ -94,6 +95,7 @@ public class UpstreamClient {
                 .setAbsoluteURI(provider.url())
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Accept", "text/event-stream")
+                .putHeader("User-Agent", USER_AGENT)
                 .putHeader(provider.authHeader(), provider.authPrefix() + provider.apiKey());
         HttpClientRequest[] sent = new HttpClientRequest[1];
         long timer = vertx.setTimer(settings.responseHeadersTimeoutMs(), t -> {
