@@ -53,4 +53,15 @@ class DemoChatTest {
         assertThat(stored.get(1).get("content").asText()).isEqualTo(answer.text());
         assertThat(stored.get(1).get("status").asText()).isEqualTo("complete");
     }
+
+    @Test
+    void camelRoutesAreManagedOverJmx() throws Exception {
+        var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        var routes = server.queryNames(new javax.management.ObjectName("org.apache.camel:type=routes,*"), null);
+        assertThat(routes).extracting(n -> n.getKeyProperty("name"))
+                .contains("\"chat-http\"", "\"provider-sambanova\"", "\"provider-azure\"", "\"chat-record\"");
+        var chatHttp = routes.stream().filter(n -> n.getKeyProperty("name").equals("\"chat-http\"")).findFirst()
+                .orElseThrow();
+        assertThat(server.getAttribute(chatHttp, "State")).isEqualTo("Started");
+    }
 }
