@@ -23,7 +23,7 @@ import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
-import org.apache.camel.support.service.ServiceSupport;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,14 +76,14 @@ public class GatewayConfiguration implements CamelConfiguration {
                 Long.parseLong(camel.resolvePropertyPlaceholders("{{demo.token-delay-ms}}")),
                 camel.resolvePropertyPlaceholders("{{demo.model}}")));
 
-        // closed after the routes and the HTTP server have stopped
-        camel.addService(new ServiceSupport() {
+        // closed once the routes and the HTTP servers (which run on this Vert.x) have stopped
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override
-            protected void doStop() {
+            public void onContextStopped(CamelContext context) {
                 upstreamClient.close();
                 database.close();
                 vertx.close();
             }
-        }, true, true);
+        });
     }
 }

@@ -10,7 +10,8 @@ import org.apache.camel.Exchange;
 /** Parses and validates request bodies into typed records; every way a body can be wrong has its own error code. */
 public class RequestBodies {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_TITLE_LENGTH = 200;
 
     private final int maxMessageLength;

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderName;
@@ -89,7 +90,6 @@ public class UpstreamClient {
 
     private void send(ProviderSettings provider, byte[] body, CompletableFuture<Object> answer) {
         String id = provider.name().id();
-        long started = System.nanoTime();
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setAbsoluteURI(provider.url())
@@ -118,20 +118,22 @@ public class UpstreamClient {
                     request.reset();
                     return;
                 }
-                onHeaders(provider, request, response, started, answer);
+                onHeaders(provider, request, response, answer);
             });
         });
     }
 
     private void onHeaders(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                           long started, CompletableFuture<Object> answer) {
+                           CompletableFuture<Object> answer) {
         String id = provider.name().id();
         int status = response.statusCode();
         String contentType = response.getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
-            answer.complete(new UpstreamStream(provider, request, response, null, started));
+            AtomicReference<Throwable> earlyFailure = new AtomicReference<>();
+            response.exceptionHandler(earlyFailure::set);
+            answer.complete(new UpstreamStream(provider, request, response, null, earlyFailure));
             return;
         }
         readBounded(response, request).onComplete(read -> {
@@ -146,7 +148,7 @@ public class UpstreamClient {
                 if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    answer.complete(new UpstreamStream(provider, request, response, replay, started));
+                    answer.complete(new UpstreamStream(provider, request, response, replay, new AtomicReference<>()));
                 }
             } else if (status == 400) {
                 answer.complete(new ProviderRejection(id, isContentFilter(doc)));

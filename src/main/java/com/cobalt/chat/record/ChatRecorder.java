@@ -23,6 +23,9 @@ public class ChatRecorder {
 
     /** When the request failed before any stream: the outcome to store (content filter or failure). */
     public void failedBeforeStream(Exchange exchange) {
+        if (exchange.getProperty(StreamOutcome.PROPERTY) != null) {
+            return; // the relay already said how it failed
+        }
         ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
         StreamOutcome outcome;
         if (rejection != null && rejection.contentFilter()) {
@@ -49,6 +52,7 @@ public class ChatRecorder {
                 exchange.getVariable("exchangeId", String.class), o.content(), o.status(),
                 provider, model, o.finishReason(), o.errorCode(), o.promptTokens(), o.completionTokens(),
                 o.timeToFirstTokenMs(), durationNanos / 1_000_000));
+        exchange.setVariable("answerRecorded", true);
         exchange.setVariable("metricStatus", o.metricStatus());
         exchange.setVariable("durationNanos", durationNanos);
     }

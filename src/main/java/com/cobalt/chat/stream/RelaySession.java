@@ -1,6 +1,6 @@
 package com.cobalt.chat.stream;
 
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.http.ClientConnection;
@@ -11,8 +11,9 @@ import io.vertx.core.http.HttpServerResponse;
 
 /**
  * One answer in flight: upstream SSE chunks in, client SSE events out, as they arrive. Everything runs on the
- * caller's event loop, so there is no locking. The client's 200 and SSE headers are written with the first event:
- * if the upstream breaks before that, the client gets a JSON error instead of a 200 with an error inside.
+ * caller's event loop, so there is no locking. The client's 200 and SSE headers go out with the first event; if the
+ * upstream breaks before that, the session ends with a 502 failure for the route to answer as JSON instead.
+ * The session never ends the client's response: {@link SseRelay#endStream} does, once the answer is stored.
  */
 final class RelaySession {
 
@@ -21,8 +22,7 @@ final class RelaySession {
     private final HttpServerResponse out;
     private final Vertx vertx;
     private final RelaySettings settings;
-    private final long requestStartNanos;
-    private final Consumer<StreamOutcome> onFinish;
+    private final BiConsumer<StreamOutcome, ApiError> onFinish;
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
     private final StringBuilder text = new StringBuilder();
 
@@ -31,20 +31,20 @@ final class RelaySession {
     private Integer completionTokens;
     private Long firstTokenMs;
     private boolean committed;
-    private boolean finished;
+    /** Set first thing when the session ends, so nothing the ending triggers (a reset's callbacks) re-enters it. */
+    private boolean terminated;
     private boolean upstreamEnded;
     private long lastUpstreamNanos;
     private long lastWriteNanos;
     private long timerId = -1;
 
     RelaySession(UpstreamStream upstream, ClientConnection client, Vertx vertx, RelaySettings settings,
-                 long requestStartNanos, Consumer<StreamOutcome> onFinish) {
+                 BiConsumer<StreamOutcome, ApiError> onFinish) {
         this.upstream = upstream;
         this.client = client;
         this.out = client.response();
         this.vertx = vertx;
         this.settings = settings;
-        this.requestStartNanos = requestStartNanos;
         this.onFinish = onFinish;
     }
 
@@ -56,31 +56,36 @@ final class RelaySession {
         out.closeHandler(v -> onClientGone());
         lastUpstreamNanos = System.nanoTime();
         timerId = vertx.setPeriodic(settings.tickMs(), id -> onTick());
-        if (upstream.live()) {
-            upstream.response().handler(this::onBytes);
-            upstream.response().exceptionHandler(t -> onBroken("stream_interrupted"));
-            upstream.response().endHandler(v -> onUpstreamEnd());
-            upstream.response().resume();
-        } else {
+        if (!upstream.live()) {
             onBytes(upstream.replay());
             onUpstreamEnd();
+            return;
+        }
+        upstream.response().handler(this::onBytes);
+        upstream.response().exceptionHandler(this::onUpstreamFailure);
+        upstream.response().endHandler(v -> onUpstreamEnd());
+        upstream.response().resume();
+        Throwable early = upstream.earlyFailure().get();
+        if (early != null) {
+            // the connection failed while the stream was paused: first let resume() deliver what was queued
+            client.context().runOnContext(v -> onUpstreamFailure(early));
         }
     }
 
     private void onBytes(Buffer buffer) {
-        if (finished) {
+        if (terminated) {
             return;
         }
         lastUpstreamNanos = System.nanoTime();
         try {
             decoder.feed(buffer.getBytes());
-        } catch (IllegalStateException tooLong) {
+        } catch (SseDecoder.LineTooLongException e) {
             onBroken("malformed_stream");
         }
     }
 
     private void onEvent(SseEvent event) {
-        if (finished) {
+        if (terminated) {
             return;
         }
         ChunkReading r = ChunkDecoder.read(event);
@@ -94,7 +99,7 @@ final class RelaySession {
         }
         if (r.hasContent()) {
             if (firstTokenMs == null) {
-                firstTokenMs = (System.nanoTime() - requestStartNanos) / 1_000_000;
+                firstTokenMs = (System.nanoTime() - client.startedNanos()) / 1_000_000;
             }
             text.append(r.content());
             write(ClientEvents.delta(r.content()));
@@ -112,15 +117,24 @@ final class RelaySession {
 
     private void onUpstreamEnd() {
         upstreamEnded = true;
-        if (finished) {
+        endOfUpstream();
+    }
+
+    private void onUpstreamFailure(Throwable failure) {
+        upstreamEnded = true;
+        endOfUpstream();
+    }
+
+    /** No more bytes will come: the answer is whole if the provider said why it finished, else it broke off. */
+    private void endOfUpstream() {
+        if (terminated) {
             return;
         }
         decoder.end();
-        if (finished) {
+        if (terminated) {
             return;
         }
         if (finishReason != null) {
-            // the answer is whole even though [DONE] never came
             complete();
         } else {
             onBroken("stream_interrupted");
@@ -128,51 +142,49 @@ final class RelaySession {
     }
 
     private void complete() {
+        terminated = true;
         String reason = finishReason == null ? "stop" : finishReason;
         write(ClientEvents.finished(reason));
-        write(ClientEvents.DONE);
-        out.end();
         String status = "content_filter".equals(reason) ? StreamOutcome.CONTENT_FILTERED : StreamOutcome.COMPLETE;
-        finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null));
+        finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null),
+                null);
         if (upstream.live() && !upstreamEnded) {
             // let a well-behaved upstream end by itself so its connection is reused; cut it if it lingers
             upstream.response().handler(b -> { });
-            vertx.setTimer(settings.drainMs(), t -> {
-                if (!upstreamEnded) {
-                    upstream.request().reset();
-                }
-            });
+            upstream.response().exceptionHandler(t -> { });
+            upstream.response().endHandler(v -> upstreamEnded = true);
+            vertx.setTimer(settings.drainMs(), t -> resetUpstream());
         }
     }
 
     private void onBroken(String code) {
-        if (finished) {
+        if (terminated) {
             return;
         }
+        terminated = true;
         resetUpstream();
         if (committed) {
             write(ClientEvents.error(code, "The provider's stream broke off; the partial answer was kept"));
-            out.end();
             finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
-                    completionTokens, firstTokenMs, code));
+                    completionTokens, firstTokenMs, code), null);
         } else {
-            out.setStatusCode(502).putHeader("Content-Type", "application/json")
-                    .end(ApiError.json("provider_error", "The provider failed before it answered"));
-            finish(new StreamOutcome(StreamOutcome.FAILED, "", null, promptTokens, completionTokens, null, code));
+            finish(new StreamOutcome(StreamOutcome.FAILED, "", null, promptTokens, completionTokens, null, code),
+                    new ApiError(502, "provider_error", "The provider failed before it answered"));
         }
     }
 
     private void onClientGone() {
-        if (finished) {
+        if (terminated) {
             return;
         }
+        terminated = true;
         resetUpstream();
         finish(new StreamOutcome(StreamOutcome.CANCELLED, text.toString(), finishReason, promptTokens,
-                completionTokens, firstTokenMs, "client_closed"));
+                completionTokens, firstTokenMs, "client_closed"), null);
     }
 
     private void onTick() {
-        if (finished) {
+        if (terminated) {
             return;
         }
         long now = System.nanoTime();
@@ -210,11 +222,10 @@ final class RelaySession {
         }
     }
 
-    private void finish(StreamOutcome outcome) {
-        finished = true;
+    private void finish(StreamOutcome outcome, ApiError failure) {
         if (timerId >= 0) {
             vertx.cancelTimer(timerId);
         }
-        onFinish.accept(outcome);
+        onFinish.accept(outcome, failure);
     }
 }

@@ -33,14 +33,26 @@ public final class SseDecoder {
         int end = offset + length;
         for (int i = offset; i < end; i++) {
             if (bytes[i] == '\n') {
+                checkLength(i - start);
                 line.write(bytes, start, i - start);
                 onLine();
                 start = i + 1;
             }
         }
+        checkLength(end - start);
         line.write(bytes, start, end - start);
-        if (line.size() > MAX_LINE_BYTES) {
-            throw new IllegalStateException("SSE line longer than " + MAX_LINE_BYTES + " bytes");
+    }
+
+    private void checkLength(int more) {
+        if (line.size() + more > MAX_LINE_BYTES) {
+            throw new LineTooLongException();
+        }
+    }
+
+    /** The upstream sent a line no SSE stream of a chat answer needs; the relay treats the stream as broken. */
+    public static final class LineTooLongException extends IllegalStateException {
+        LineTooLongException() {
+            super("SSE line longer than " + MAX_LINE_BYTES + " bytes");
         }
     }
 

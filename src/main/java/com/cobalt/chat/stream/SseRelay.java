@@ -4,6 +4,7 @@ import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.UpstreamStream;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
@@ -31,12 +32,33 @@ public class SseRelay extends AsyncProcessorSupport {
             callback.done(true);
             return true;
         }
-        RelaySession session = new RelaySession(upstream, client, vertx, settings,
-                client.startedNanos(), outcome -> {
-                    exchange.setProperty(StreamOutcome.PROPERTY, outcome);
-                    callback.done(false);
-                });
+        RelaySession session = new RelaySession(upstream, client, vertx, settings, (outcome, failure) -> {
+            exchange.setProperty(StreamOutcome.PROPERTY, outcome);
+            if (failure != null) {
+                exchange.setException(failure);
+            }
+            callback.done(false);
+        });
         client.context().runOnContext(v -> session.start());
         return false;
+    }
+
+    /**
+     * The last step of a streamed answer, after it is stored: {@code data: [DONE]} for a whole answer, then the
+     * end of the response. A client that reads [DONE] and then the session finds the answer there.
+     */
+    public void endStream(Exchange exchange) {
+        ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        StreamOutcome outcome = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
+        client.context().runOnContext(v -> {
+            HttpServerResponse out = client.response();
+            if (out.ended() || out.closed() || !out.headWritten()) {
+                return;
+            }
+            if (outcome != null && outcome.whole()) {
+                out.write(ClientEvents.DONE);
+            }
+            out.end();
+        });
     }
 }

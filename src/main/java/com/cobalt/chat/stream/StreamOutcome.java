@@ -20,6 +20,11 @@ public record StreamOutcome(String status, String content, String finishReason, 
         return new StreamOutcome(FAILED, "", null, null, null, null, errorCode);
     }
 
+    /** The provider finished the answer (possibly filtered): the client gets [DONE]. */
+    public boolean whole() {
+        return COMPLETE.equals(status) || CONTENT_FILTERED.equals(status);
+    }
+
     /** The label used on llm_requests_total: a small fixed set. */
     public String metricStatus() {
         return switch (status) {
