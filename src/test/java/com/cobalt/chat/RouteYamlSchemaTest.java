@@ -1,0 +1,245 @@
+package com.cobalt.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.SpecVersionDetector;
+import com.networknt.schema.ValidationMessage;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The YAML routes are what Camel's own tooling accepts: each validates against the camel-yaml-dsl JSON schema of the
+ * Camel version on the class path, holds exactly the route named after its file, and names every step that calls
+ * out, so that metrics, traces and the health of each step can be told apart.
+ */
+class RouteYamlSchemaTest {
+
+    static final Path ROUTES = Path.of(System.getProperty("user.dir"), "routes");
+    static final String SUFFIX = ".camel.yaml";
+    static final String ERROR_HANDLING = "error-handling";
+    /** Steps that call a bean, an endpoint or a processor. */
+    static final Set<String> CALLING_STEPS =
+            Set.of("to", "toD", "bean", "process", "circuitBreaker", "enrich", "pollEnrich", "wireTap");
+    /** Steps that compute a value; they call out when the value comes from a bean method. */
+    static final Set<String> SETTING_STEPS = Set.of("setVariable", "setBody", "setHeader", "setProperty");
+
+    static final YAMLMapper YAML = new YAMLMapper();
+    static JsonSchema schema;
+
+    @BeforeAll
+    static void loadSchema() throws IOException {
+        try (InputStream in = RouteYamlSchemaTest.class.getClassLoader().getResourceAsStream("schema/camelYamlDsl.json")) {
+            assertThat(in).as("schema/camelYamlDsl.json from camel-yaml-dsl on the class path").isNotNull();
+            JsonNode schemaNode = new ObjectMapper().readTree(in);
+            // the schema declares its own draft ($schema); validate by that draft, V7 if it ever stops declaring one
+            SpecVersion.VersionFlag version = SpecVersionDetector.detectOptionalVersion(schemaNode, false)
+                    .orElse(SpecVersion.VersionFlag.V7);
+            schema = JsonSchemaFactory.getInstance(version).getSchema(schemaNode);
+        }
+    }
+
+    static List<Path> routeFiles() {
+        try (Stream<Path> files = Files.list(ROUTES)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(SUFFIX)).sorted().collect(Collectors.toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String nameOf(Path file) {
+        String n = file.getFileName().toString();
+        return n.substring(0, n.length() - SUFFIX.length());
+    }
+
+    static JsonNode read(Path file) {
+        try {
+            return YAML.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void theRoutesDirectoryHoldsTheFlow() {
+        List<String> names = routeFiles().stream().map(RouteYamlSchemaTest::nameOf).collect(Collectors.toList());
+
+        assertThat(names).contains(ERROR_HANDLING, "chat-http", "chat-enrich-session", "chat-router",
+                "provider-sambanova", "provider-azure", "provider-demo", "provider-fallback", "chat-stream-sse",
+                "chat-record", "session-create", "session-list", "session-get", "session-delete");
+    }
+
+    @Test
+    void everyRouteFileValidatesAgainstTheCamelYamlDslSchema() {
+        Map<String, List<String>> invalid = new java.util.TreeMap<>();
+        for (Path file : routeFiles()) {
+            Set<ValidationMessage> errors = schema.validate(read(file));
+            if (!errors.isEmpty()) {
+                invalid.put(file.getFileName().toString(),
+                        errors.stream().map(ValidationMessage::getMessage).sorted().collect(Collectors.toList()));
+            }
+        }
+
+        assertThat(invalid).as("schema violations per file").isEmpty();
+    }
+
+    @Test
+    void theSchemaCheckRejectsWhatCamelWouldNotLoad() throws IOException {
+        JsonNode misspelledStep = YAML.readTree("""
+                - route:
+                    id: broken
+                    from:
+                      uri: direct:broken
+                      steps:
+                        - tu:
+                            uri: direct:elsewhere
+                """);
+        JsonNode unknownOption = YAML.readTree("""
+                - route:
+                    id: broken
+                    from:
+                      uri: direct:broken
+                      steps:
+                        - to:
+                            id: x
+                            url: direct:elsewhere
+                """);
+
+        assertThat(schema.validate(misspelledStep)).isNotEmpty();
+        assertThat(schema.validate(unknownOption).stream().map(ValidationMessage::getMessage))
+                .anyMatch(m -> m.contains("url"));
+    }
+
+    @Test
+    void eachRouteFileHoldsExactlyTheRouteNamedAfterIt() {
+        for (Path file : routeFiles()) {
+            String name = nameOf(file);
+            if (name.equals(ERROR_HANDLING)) {
+                continue;
+            }
+            JsonNode doc = read(file);
+
+            assertThat(doc.isArray()).as(name).isTrue();
+            assertThat(doc).as(name).hasSize(1);
+            assertThat(fieldNames(doc.get(0))).as(name).containsExactly("route");
+            assertThat(doc.get(0).get("route").path("id").asText()).as(name).isEqualTo(name);
+        }
+    }
+
+    @Test
+    void errorHandlingHoldsOnlyTheRouteConfigurationsTheRoutesUse() {
+        JsonNode doc = read(ROUTES.resolve(ERROR_HANDLING + SUFFIX));
+        Set<String> configurations = new TreeSet<>();
+        for (JsonNode item : doc) {
+            assertThat(fieldNames(item)).containsExactly("routeConfiguration");
+            configurations.add(item.get("routeConfiguration").path("id").asText());
+        }
+        Set<String> used = new TreeSet<>();
+        for (Path file : routeFiles()) {
+            for (JsonNode item : read(file)) {
+                JsonNode route = item.get("route");
+                if (route != null) {
+                    String configuration = route.path("routeConfigurationId").asText(null);
+                    assertThat(configuration).as(nameOf(file) + " routeConfigurationId").isNotNull();
+                    used.add(configuration);
+                }
+            }
+        }
+
+        assertThat(configurations).containsExactly("api-errors", "internal");
+        assertThat(used).isEqualTo(configurations);
+    }
+
+    @Test
+    void everyStepThatCallsOutHasAnExplicitId() {
+        List<String> unnamed = new ArrayList<>();
+        for (Path file : routeFiles()) {
+            collectUnnamedCalls(read(file), file.getFileName().toString(), unnamed);
+        }
+
+        assertThat(unnamed).as("steps that call out without an id").isEmpty();
+    }
+
+    @Test
+    void theIdCheckFindsUnnamedCalls() throws IOException {
+        JsonNode doc = YAML.readTree("""
+                - route:
+                    id: r
+                    from:
+                      uri: direct:r
+                      steps:
+                        - to: direct:shorthand
+                        - bean:
+                            ref: b
+                        - setVariable:
+                            name: v
+                            method:
+                              ref: b
+                        - setVariable:
+                            name: w
+                            simple: "${body}"
+                        - filter:
+                            id: f
+                            simple: "${body} != null"
+                            steps:
+                              - process:
+                                  ref: p
+                """);
+        List<String> unnamed = new ArrayList<>();
+
+        collectUnnamedCalls(doc, "r", unnamed);
+
+        assertThat(unnamed).containsExactly("r: [0].route.from.steps[0].to", "r: [0].route.from.steps[1].bean",
+                "r: [0].route.from.steps[2].setVariable", "r: [0].route.from.steps[4].filter.steps[0].process");
+    }
+
+    /** Walks the whole YAML tree; a calling step is a key in {@link #CALLING_STEPS}, or a setter with a method. */
+    static void collectUnnamedCalls(JsonNode node, String path, List<String> unnamed) {
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                collectUnnamedCalls(node.get(i), path + (path.contains(":") ? "" : ": ") + "[" + i + "]", unnamed);
+            }
+            return;
+        }
+        if (!node.isObject()) {
+            return;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String key = field.getKey();
+            JsonNode value = field.getValue();
+            String here = path + "." + key;
+            boolean calls = CALLING_STEPS.contains(key)
+                    || SETTING_STEPS.contains(key) && value.isObject() && value.has("method");
+            if (calls && !(value.isObject() && value.hasNonNull("id") && !value.get("id").asText().isBlank())) {
+                unnamed.add(here);
+            }
+            collectUnnamedCalls(value, here, unnamed);
+        }
+    }
+
+    static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}

@@ -1,0 +1,381 @@
+package com.cobalt.chat.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The configuration check: every problem in one exception, named by its environment variable, never echoing a
+ * secret; and the provider URLs the gateway derives from what operators set.
+ */
+class SettingsLoaderTest {
+
+    static final String SAMBANOVA_KEY = "sn-DISTINCTIVE-sambanova-key-4711";
+    static final String AZURE_KEY = "az-DISTINCTIVE-azure-key-0815";
+    static final String JWT_SECRET = "jwt-DISTINCTIVE-secret-that-is-long-enough-0123456789";
+
+    /** What application.properties gives a property that the environment does not set. */
+    static Map<String, String> defaults() {
+        Map<String, String> p = new HashMap<>();
+        p.put("sambanova.api-base", "https://api.sambanova.ai/v1");
+        p.put("azure.ai.api-version", "2024-10-21");
+        p.put("demo.api-base", "http://127.0.0.1:8080/demo/v1");
+        p.put("demo.model", "cobalt-demo");
+        return p;
+    }
+
+    static Map<String, String> validSambanova() {
+        Map<String, String> p = defaults();
+        p.put("llm.provider", "sambanova");
+        p.put("sambanova.api-key", SAMBANOVA_KEY);
+        p.put("sambanova.model", "Meta-Llama-3.3-70B-Instruct");
+        p.put("chat.jwt.secret", JWT_SECRET);
+        return p;
+    }
+
+    static Map<String, String> azure(String endpoint, String apiVersion) {
+        Map<String, String> p = defaults();
+        p.put("llm.provider", "azure");
+        p.put("azure.ai.endpoint", endpoint);
+        p.put("azure.ai.api-key", AZURE_KEY);
+        p.put("azure.ai.deployment", "gpt-4o-mini");
+        if (apiVersion != null) {
+            p.put("azure.ai.api-version", apiVersion);
+        }
+        p.put("chat.jwt.secret", JWT_SECRET);
+        return p;
+    }
+
+    static InvalidConfigurationException refused(Map<String, String> properties) {
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> SettingsLoader.load(properties::get));
+        assertThat(e).as("expected the configuration to be refused").isNotNull();
+        assertThat(e.getMessage()).doesNotContain(SAMBANOVA_KEY, AZURE_KEY, JWT_SECRET);
+        assertThat(e.getMessage()).isEqualTo("Invalid configuration:\n  - " + String.join("\n  - ", e.problems()));
+        return e;
+    }
+
+    // --- refusals ---
+
+    @Test
+    void sambanovaPrimaryWithNothingSetNamesTheMissingVariablesAndTheJwtSecret() {
+        InvalidConfigurationException e = refused(defaults());
+
+        assertThat(e.problems()).containsExactly(
+                "LLM_PROVIDER=sambanova needs SAMBANOVA_API_KEY, SAMBANOVA_MODEL",
+                "CHAT_JWT_SECRET is required unless CHAT_AUTH_DISABLED=true");
+    }
+
+    @Test
+    void anEmptyEnvironmentWithoutTheFileDefaultsAlsoNamesTheApiBase() {
+        InvalidConfigurationException e = refused(new HashMap<>());
+
+        assertThat(e.problems()).containsExactly(
+                "LLM_PROVIDER=sambanova needs SAMBANOVA_API_BASE, SAMBANOVA_API_KEY, SAMBANOVA_MODEL",
+                "CHAT_JWT_SECRET is required unless CHAT_AUTH_DISABLED=true");
+    }
+
+    @Test
+    void blankValuesCountAsMissing() {
+        Map<String, String> p = validSambanova();
+        p.put("sambanova.api-key", "   ");
+        p.put("sambanova.model", "");
+
+        assertThat(refused(p).problems()).containsExactly("LLM_PROVIDER=sambanova needs SAMBANOVA_API_KEY, SAMBANOVA_MODEL");
+    }
+
+    @Test
+    void missingVariablesOfPrimaryAndFallbackAreNamedInOneException() {
+        Map<String, String> p = defaults();
+        p.put("llm.provider", "azure");
+        p.put("llm.fallback-provider", "sambanova");
+        p.put("sambanova.api-key", SAMBANOVA_KEY);
+        p.put("chat.jwt.secret", JWT_SECRET);
+
+        InvalidConfigurationException e = refused(p);
+
+        assertThat(e.problems()).containsExactly(
+                "LLM_PROVIDER=azure needs AZURE_AI_ENDPOINT, AZURE_AI_API_KEY, AZURE_AI_DEPLOYMENT",
+                "LLM_FALLBACK_PROVIDER=sambanova needs SAMBANOVA_MODEL");
+        assertThat(e.getMessage()).isEqualTo("Invalid configuration:\n"
+                + "  - LLM_PROVIDER=azure needs AZURE_AI_ENDPOINT, AZURE_AI_API_KEY, AZURE_AI_DEPLOYMENT\n"
+                + "  - LLM_FALLBACK_PROVIDER=sambanova needs SAMBANOVA_MODEL");
+    }
+
+    @Test
+    void unknownProviderListsTheValidNames() {
+        Map<String, String> p = validSambanova();
+        p.put("llm.provider", "sambanovva");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_PROVIDER=sambanovva is not a provider; valid: sambanova, azure (aliases azureai, azure-ai), demo");
+    }
+
+    @Test
+    void unknownFallbackProviderListsTheValidNames() {
+        Map<String, String> p = validSambanova();
+        p.put("llm.fallback-provider", "openai");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_FALLBACK_PROVIDER=openai is not a provider; valid: sambanova, azure (aliases azureai, azure-ai), demo");
+    }
+
+    @Test
+    void fallbackEqualToPrimaryIsRefused() {
+        Map<String, String> p = validSambanova();
+        p.put("llm.fallback-provider", "sambanova");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are sambanova)");
+    }
+
+    @Test
+    void fallbackEqualToPrimaryThroughAnAliasIsRefused() {
+        Map<String, String> p = azure("https://r.openai.azure.com", null);
+        p.put("llm.fallback-provider", "Azure-AI");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are azure)");
+    }
+
+    @Test
+    void demoAsPrimaryAndFallbackIsRefused() {
+        Map<String, String> p = defaults();
+        p.put("llm.provider", "demo");
+        p.put("llm.fallback-provider", "demo");
+        p.put("chat.jwt.secret", JWT_SECRET);
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are demo)");
+    }
+
+    @Test
+    void shortJwtSecretIsRefusedWithoutEchoingIt() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.jwt.secret", "short-SECRET-31-bytes-long-xxxx");
+        assertThat("short-SECRET-31-bytes-long-xxxx").hasSize(31);
+
+        InvalidConfigurationException e = refused(p);
+
+        assertThat(e.problems()).containsExactly("CHAT_JWT_SECRET must be at least 32 bytes for HS256");
+        assertThat(e.getMessage()).doesNotContain("short-SECRET");
+    }
+
+    @Test
+    void jwtSecretOfExactly32BytesIsAccepted() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.jwt.secret", "s".repeat(32));
+
+        assertThat(SettingsLoader.load(p::get).jwtSecret()).isEqualTo("s".repeat(32));
+    }
+
+    @Test
+    void noJwtSecretIsFineWhenAuthIsDisabled() {
+        Map<String, String> p = validSambanova();
+        p.remove("chat.jwt.secret");
+        p.put("chat.auth.disabled", "true");
+
+        GatewaySettings s = SettingsLoader.load(p::get);
+
+        assertThat(s.authDisabled()).isTrue();
+        assertThat(s.jwtSecret()).isNull();
+    }
+
+    @Test
+    void authDisabledMustBeABoolean() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.auth.disabled", "yes");
+
+        assertThat(refused(p).problems()).containsExactly("CHAT_AUTH_DISABLED must be true or false, got: yes");
+    }
+
+    @Test
+    void invalidUrlsAreRefused() {
+        Map<String, String> p = validSambanova();
+        p.put("sambanova.api-base", "ftp://api.sambanova.ai/v1");
+        assertThat(refused(p).problems()).containsExactly(
+                "SAMBANOVA_API_BASE must be an http(s) URL, got: ftp://api.sambanova.ai/v1");
+
+        p.put("sambanova.api-base", "api.sambanova.ai/v1");
+        assertThat(refused(p).problems()).containsExactly(
+                "SAMBANOVA_API_BASE must be an http(s) URL, got: api.sambanova.ai/v1");
+
+        Map<String, String> a = azure("https://my resource.openai.azure.com", null);
+        assertThat(refused(a).problems()).containsExactly(
+                "AZURE_AI_ENDPOINT must be an http(s) URL, got: https://my resource.openai.azure.com");
+    }
+
+    @Test
+    void nonNumericMaxTokensIsRefused() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.max-tokens", "lots");
+
+        assertThat(refused(p).problems()).containsExactly("CHAT_MAX_TOKENS must be a positive integer, got: lots");
+    }
+
+    @Test
+    void zeroOrNegativeNumbersAreRefusedAllAtOnce() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.max-tokens", "0");
+        p.put("chat.max-context-messages", "-1");
+        p.put("llm.stream-idle-timeout-ms", "1.5");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "CHAT_MAX_TOKENS must be a positive integer, got: 0",
+                "CHAT_MAX_CONTEXT_MESSAGES must be zero or a positive integer, got: -1",
+                "LLM_STREAM_IDLE_TIMEOUT_MS must be a positive integer, got: 1.5");
+    }
+
+    @Test
+    void everyProblemIsInOneExceptionAndNoKeyValueAppears() {
+        Map<String, String> p = defaults();
+        p.put("llm.provider", "azure");
+        p.put("llm.fallback-provider", "sambanova");
+        p.put("azure.ai.api-key", AZURE_KEY);
+        p.put("sambanova.api-key", SAMBANOVA_KEY);
+        p.put("chat.max-tokens", "many");
+        p.put("chat.jwt.secret", "too-short");
+
+        InvalidConfigurationException e = refused(p);
+
+        assertThat(e.problems()).containsExactly(
+                "LLM_PROVIDER=azure needs AZURE_AI_ENDPOINT, AZURE_AI_DEPLOYMENT",
+                "LLM_FALLBACK_PROVIDER=sambanova needs SAMBANOVA_MODEL",
+                "CHAT_MAX_TOKENS must be a positive integer, got: many",
+                "CHAT_JWT_SECRET must be at least 32 bytes for HS256");
+        assertThat(e.getMessage()).doesNotContain(AZURE_KEY, SAMBANOVA_KEY, "too-short");
+    }
+
+    // --- accepted configurations ---
+
+    @Test
+    void providerAliasesAreAccepted() {
+        for (String alias : List.of("azure", "azureai", "azure-ai", "AZURE", "Azure-AI", " AzureAI ")) {
+            Map<String, String> p = azure("https://r.openai.azure.com", null);
+            p.put("llm.provider", alias);
+
+            GatewaySettings s = SettingsLoader.load(p::get);
+
+            assertThat(s.primary()).as(alias).isEqualTo(ProviderName.AZURE);
+            assertThat(s.providers()).as(alias).containsOnlyKeys(ProviderName.AZURE);
+        }
+    }
+
+    @Test
+    void sambanovaSettings() {
+        Map<String, String> p = validSambanova();
+        p.put("sambanova.api-base", "https://api.sambanova.ai/v1/");
+        p.put("llm.fallback-provider", "demo");
+
+        GatewaySettings s = SettingsLoader.load(p::get);
+
+        assertThat(s.primary()).isEqualTo(ProviderName.SAMBANOVA);
+        assertThat(s.fallback()).isEqualTo(ProviderName.DEMO);
+        ProviderSettings sn = s.provider(ProviderName.SAMBANOVA);
+        assertThat(sn.url()).isEqualTo("https://api.sambanova.ai/v1/chat/completions");
+        assertThat(sn.authHeader()).isEqualTo("Authorization");
+        assertThat(sn.authPrefix()).isEqualTo("Bearer ");
+        assertThat(sn.apiKey()).isEqualTo(SAMBANOVA_KEY);
+        assertThat(sn.model()).isEqualTo("Meta-Llama-3.3-70B-Instruct");
+        assertThat(sn.includeUsage()).isTrue();
+        assertThat(s.provider(ProviderName.DEMO).url()).isEqualTo("http://127.0.0.1:8080/demo/v1/chat/completions");
+        assertThat(sn.toString()).doesNotContain(SAMBANOVA_KEY);
+        assertThat(s.toString()).isEqualTo("GatewaySettings[primary=sambanova, fallback=demo, authDisabled=false]");
+        assertThat(s.maxTokens()).isEqualTo(2048);
+        assertThat(s.maxContextMessages()).isEqualTo(20);
+        assertThat(s.maxMessageLength()).isEqualTo(4000);
+        assertThat(s.keepAliveMs()).isEqualTo(15000);
+    }
+
+    // --- Azure URL shapes ---
+
+    @Test
+    void azureOpenAiEndpointWithTrailingSlashUsesTheDeploymentsUrl() {
+        ProviderSettings a = azureSettings("https://r.openai.azure.com/", null);
+
+        assertThat(a.url()).isEqualTo(
+                "https://r.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21");
+        assertThat(a.model()).isNull();
+        assertThat(a.modelLabel()).isEqualTo("gpt-4o-mini");
+        assertThat(a.authHeader()).isEqualTo("api-key");
+        assertThat(a.authPrefix()).isEmpty();
+        assertThat(a.apiKey()).isEqualTo(AZURE_KEY);
+        assertThat(a.includeUsage()).isTrue();
+    }
+
+    @Test
+    void cognitiveServicesEndpointUsesTheDeploymentsUrl() {
+        ProviderSettings a = azureSettings("https://r.cognitiveservices.azure.com", "2024-06-01");
+
+        assertThat(a.url()).isEqualTo("https://r.cognitiveservices.azure.com/openai/deployments/gpt-4o-mini"
+                + "/chat/completions?api-version=2024-06-01");
+        assertThat(a.model()).isNull();
+        assertThat(a.authHeader()).isEqualTo("api-key");
+        assertThat(a.includeUsage()).isFalse();
+    }
+
+    @Test
+    void foundryModelsEndpointPutsTheModelInTheBody() {
+        ProviderSettings a = azureSettings("https://r.services.ai.azure.com/models", null);
+
+        assertThat(a.url()).isEqualTo(
+                "https://r.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview");
+        assertThat(a.model()).isEqualTo("gpt-4o-mini");
+        assertThat(a.modelLabel()).isEqualTo("gpt-4o-mini");
+        assertThat(a.authHeader()).isEqualTo("api-key");
+        assertThat(a.includeUsage()).isFalse();
+    }
+
+    @Test
+    void openAiV1EndpointPutsTheModelInTheBody() {
+        ProviderSettings a = azureSettings("https://r.openai.azure.com/openai/v1", null);
+
+        assertThat(a.url()).isEqualTo("https://r.openai.azure.com/openai/v1/chat/completions");
+        assertThat(a.model()).isEqualTo("gpt-4o-mini");
+        assertThat(a.authHeader()).isEqualTo("api-key");
+        assertThat(a.includeUsage()).isTrue();
+    }
+
+    @Test
+    void includeUsageFollowsTheApiVersion() {
+        Map<String, Boolean> expected = Map.of(
+                "2024-02-15-preview", false,
+                "2024-06-01", false,
+                "2024-08-01-preview", false,
+                "2024-09-01-preview", true,
+                "2024-10-21", true,
+                "2025-01-01-preview", true);
+        expected.forEach((version, usage) -> {
+            ProviderSettings a = azureSettings("https://r.openai.azure.com", version);
+
+            assertThat(a.includeUsage()).as(version).isEqualTo(usage);
+            assertThat(a.url()).as(version).isEqualTo(
+                    "https://r.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=" + version);
+        });
+    }
+
+    @Test
+    void providerSettingsToStringNeverShowsTheKey() {
+        for (String endpoint : List.of("https://r.openai.azure.com/", "https://r.services.ai.azure.com/models",
+                "https://r.openai.azure.com/openai/v1")) {
+            ProviderSettings a = azureSettings(endpoint, null);
+
+            assertThat(a.toString()).as(endpoint).doesNotContain(AZURE_KEY).contains("model=gpt-4o-mini");
+        }
+        ProviderSettings a = azureSettings("https://r.openai.azure.com", null);
+        assertThat(a.toString()).isEqualTo("ProviderSettings[azure https://r.openai.azure.com/openai/deployments/"
+                + "gpt-4o-mini/chat/completions?api-version=2024-10-21 model=gpt-4o-mini]");
+    }
+
+    static ProviderSettings azureSettings(String endpoint, String apiVersion) {
+        Map<String, String> p = azure(endpoint, apiVersion);
+        GatewaySettings s = SettingsLoader.load(p::get);
+        assertThat(s.providers()).containsOnlyKeys(ProviderName.AZURE);
+        return s.provider(ProviderName.AZURE);
+    }
+}

@@ -1,0 +1,193 @@
+package com.cobalt.chat.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real process refuses to start on a bad configuration: {@code java com.cobalt.chat.Application} in the
+ * repository root with a controlled environment exits with code 2, names every problem in one message, and never
+ * prints a key. The three processes start together so the class takes one JVM start, not three.
+ */
+class StartupRefusalTest {
+
+    static final String SAMBANOVA_KEY = "sk-DISTINCTIVE-123";
+    static final String JWT_SECRET = "refusal-test-secret-that-is-long-enough-0123456789";
+    static final List<String> CLEARED_PREFIXES =
+            List.of("LLM_", "SAMBANOVA_", "AZURE_", "CHAT_", "DEMO_", "HTTP_", "MANAGEMENT_", "CAMEL_");
+
+    static Run missingVariables;
+    static Run unknownProvider;
+    static Run demoTwice;
+    static final List<Run> runs = new ArrayList<>();
+
+    @BeforeAll
+    static void startAll() {
+        Map<String, String> missing = new LinkedHashMap<>();
+        missing.put("LLM_PROVIDER", "azure");
+        missing.put("LLM_FALLBACK_PROVIDER", "sambanova");
+        missing.put("SAMBANOVA_API_KEY", SAMBANOVA_KEY);
+        missingVariables = start(missing);
+
+        Map<String, String> unknown = new LinkedHashMap<>();
+        unknown.put("LLM_PROVIDER", "sambanovva");
+        unknown.put("SAMBANOVA_API_KEY", SAMBANOVA_KEY);
+        unknown.put("SAMBANOVA_MODEL", "Meta-Llama-3.3-70B-Instruct");
+        unknownProvider = start(unknown);
+
+        Map<String, String> twice = new LinkedHashMap<>();
+        twice.put("LLM_PROVIDER", "demo");
+        twice.put("LLM_FALLBACK_PROVIDER", "demo");
+        demoTwice = start(twice);
+    }
+
+    @AfterAll
+    static void stopAll() {
+        for (Run r : runs) {
+            if (r.process.isAlive()) {
+                r.process.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void missingVariablesOfPrimaryAndFallbackAreNamedInOneMessageAndExitIs2() {
+        Run r = missingVariables.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - LLM_PROVIDER=azure needs AZURE_AI_ENDPOINT, AZURE_AI_API_KEY, AZURE_AI_DEPLOYMENT\n"
+                + "  - LLM_FALLBACK_PROVIDER=sambanova needs SAMBANOVA_MODEL\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(SAMBANOVA_KEY).doesNotContain(JWT_SECRET);
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
+    @Test
+    void unknownProviderListsTheValidNamesAndExitIs2() {
+        Run r = unknownProvider.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - LLM_PROVIDER=sambanovva is not a provider; valid: sambanova, azure (aliases azureai, azure-ai),"
+                + " demo\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(SAMBANOVA_KEY).doesNotContain(JWT_SECRET);
+    }
+
+    @Test
+    void demoAsPrimaryAndFallbackIsRefusedWithExit2() {
+        Run r = demoTwice.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are demo)\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(JWT_SECRET);
+    }
+
+    // --- the process ---
+
+    static Run start(Map<String, String> env) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "com.cobalt.chat.Application");
+        pb.directory(Path.of(System.getProperty("user.dir")).toFile());
+        Map<String, String> environment = pb.environment();
+        environment.keySet().removeIf(k -> CLEARED_PREFIXES.stream().anyMatch(k::startsWith));
+        environment.put("CHAT_JWT_SECRET", JWT_SECRET);
+        environment.put("HTTP_PORT", String.valueOf(freePort()));
+        environment.put("MANAGEMENT_PORT", String.valueOf(freePort()));
+        environment.put("CHAT_DB_URL", "jdbc:h2:mem:refusal");
+        environment.putAll(env);
+        try {
+            Run run = new Run(env, pb.start());
+            runs.add(run);
+            return run;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static final class Run {
+        final Map<String, String> env;
+        final Process process;
+        final CompletableFuture<String> out;
+        final CompletableFuture<String> err;
+        Integer exitCode;
+        String stdout;
+        String stderr;
+
+        Run(Map<String, String> env, Process process) {
+            this.env = env;
+            this.process = process;
+            try {
+                process.getOutputStream().close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            this.out = drain(process.getInputStream());
+            this.err = drain(process.getErrorStream());
+        }
+
+        Run await() {
+            if (stdout != null) {
+                return this;
+            }
+            try {
+                boolean exited = process.waitFor(30, TimeUnit.SECONDS);
+                if (!exited) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+                exitCode = exited ? process.exitValue() : null;
+                stdout = out.get(10, TimeUnit.SECONDS);
+                stderr = err.get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("process with " + env + " could not be awaited", e);
+            }
+            return this;
+        }
+
+        String describe() {
+            return "java com.cobalt.chat.Application with " + env + " -> exit " + exitCode
+                    + "\n--- stderr ---\n" + stderr + "\n--- stdout ---\n" + stdout;
+        }
+
+        private static CompletableFuture<String> drain(InputStream in) {
+            CompletableFuture<String> text = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try (in) {
+                    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+                    in.transferTo(buffer);
+                    text.complete(buffer.toString(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    text.completeExceptionally(e);
+                }
+            }, "drain");
+            t.setDaemon(true);
+            t.start();
+            return text;
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

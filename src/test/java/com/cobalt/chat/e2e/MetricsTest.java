@@ -1,0 +1,204 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import com.cobalt.chat.testing.Chunks;
+import com.cobalt.chat.testing.FakeUpstream;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.Script;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operations endpoints on the management port: Prometheus metrics after scripted traffic (two answers, one
+ * primary failure answered by the fallback, one 400 rejection), and health.
+ */
+class MetricsTest {
+
+    /** The label camel-micrometer adds to the counters it increments (the context's name, "cobalt-chat"). */
+    static String CTX;
+
+    static FakeUpstream primary;
+    static FakeUpstream fallback;
+    static RunningGateway gateway;
+    static GatewayClient client;
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() {
+        primary = FakeUpstream.start();
+        fallback = FakeUpstream.start();
+        gateway = RunningGateway.sambanovaAt(primary, Map.of(
+                "llm.fallback-provider", "azure",
+                "azure.ai.endpoint", fallback.baseUrl(),
+                "azure.ai.api-key", "az-test-key-0002",
+                "azure.ai.deployment", "gpt-4o-mini"));
+        client = new GatewayClient(gateway);
+        CTX = "camelContext=\"" + gateway.camel().getName() + "\"";
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        primary.close();
+        fallback.close();
+    }
+
+    @Test
+    void requestsFallbacksAndLatenciesAreCountedPerProviderWithoutUserOrSessionLabels() {
+        String alice = "metrics-user-alice-7f3a";
+        String bob = "metrics-user-bob-91c2";
+        String aliceToken = Jwt.token(alice);
+        String bobToken = Jwt.token(bob);
+        String aliceSession = client.createSession(aliceToken);
+        String bobSession = client.createSession(bobToken);
+
+        // two answers from the primary
+        primary.enqueue(Script.sse(Chunks.delta("One."), Chunks.finish("stop"), Chunks.usage(5, 1), Chunks.done()));
+        primary.enqueue(Script.sse(Chunks.delta("Two."), Chunks.finish("stop"), Chunks.usage(7, 1), Chunks.done()));
+        assertThat(client.chat(aliceSession, aliceToken, "first").text()).isEqualTo("One.");
+        assertThat(client.chat(bobSession, bobToken, "second").text()).isEqualTo("Two.");
+
+        // the primary fails before its stream, the fallback answers
+        primary.enqueue(Script.json(500, "{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}"));
+        fallback.enqueue(Script.sse(Chunks.azurePromptFilter(), Chunks.delta("Three."), Chunks.finish("stop"),
+                Chunks.usage(9, 1), Chunks.done()));
+        GatewayClient.Answer fellBack = client.chat(aliceSession, aliceToken, "third");
+        assertThat(fellBack.status()).isEqualTo(200);
+        assertThat(fellBack.text()).isEqualTo("Three.");
+
+        // the primary rejects the request
+        primary.enqueue(Script.json(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\"}}"));
+        GatewayClient.Answer rejected = client.chat(bobSession, bobToken, "fourth");
+        assertThat(rejected.status()).isEqualTo(400);
+        assertThat(GatewayClient.json(rejected.body()).at("/error/code").asText())
+                .isEqualTo("provider_rejected_request");
+
+        assertThat(primary.requestCount()).isEqualTo(4);
+        assertThat(fallback.requestCount()).isEqualTo(1);
+
+        // answers are counted once their stream ended, off the response path: wait for the last of them
+        Map<String, Double> m = awaitMetrics(samples -> samples.getOrDefault(
+                "llm_request_duration_seconds_count{provider=\"sambanova\"}", 0.0) >= 2
+                && samples.getOrDefault("llm_request_duration_seconds_count{provider=\"azure\"}", 0.0) >= 1
+                && samples.getOrDefault("llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"rejected\"}",
+                0.0) >= 1);
+
+        Map<String, Double> requests = withPrefix(m, "llm_requests_total{");
+        assertThat(requests).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"success\"}", 2.0,
+                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"error\"}", 1.0,
+                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"rejected\"}", 1.0,
+                "llm_requests_total{" + CTX + ",provider=\"azure\",status=\"success\"}", 1.0));
+        assertThat(withPrefix(m, "llm_fallback_triggered_total{")).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "llm_fallback_triggered_total{" + CTX + ",from=\"sambanova\",to=\"azure\"}", 1.0));
+        assertThat(withPrefix(m, "llm_request_duration_seconds_count{")).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "llm_request_duration_seconds_count{provider=\"sambanova\"}", 2.0,
+                "llm_request_duration_seconds_count{provider=\"azure\"}", 1.0));
+
+        // the fixed latency buckets, cumulative, ending with +Inf = count
+        String[] le = {"0.05", "0.1", "0.25", "0.5", "1.0", "2.0", "5.0", "10.0", "30.0", "60.0", "120.0", "+Inf"};
+        for (String provider : new String[] {"sambanova", "azure"}) {
+            List<String> buckets = new ArrayList<>();
+            double previous = 0;
+            for (String bound : le) {
+                String key = "llm_request_duration_seconds_bucket{provider=\"" + provider + "\",le=\"" + bound + "\"}";
+                assertThat(m).as("bucket line %s", key).containsKey(key);
+                assertThat(m.get(key)).as(key).isGreaterThanOrEqualTo(previous);
+                previous = m.get(key);
+                buckets.add(key);
+            }
+            assertThat(withPrefix(m, "llm_request_duration_seconds_bucket{provider=\"" + provider + "\""))
+                    .containsOnlyKeys(buckets);
+            assertThat(previous).isEqualTo(provider.equals("sambanova") ? 2.0 : 1.0);
+        }
+
+        // nothing identifying a user or a conversation is ever a label value
+        String text = scrape().body();
+        for (String id : new String[] {alice, bob, aliceSession, bobSession}) {
+            assertThat(text).as("metrics mention %s", id).doesNotContain(id);
+        }
+    }
+
+    @Test
+    void healthIsUp() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.managementUrl() + "/observe/health"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+        assertThat(GatewayClient.json(r.body()).get("status").asText()).as(r.body()).isEqualTo("UP");
+    }
+
+    // ------------------------------------------------------------------------------- helpers
+
+    static HttpResponse<String> scrape() {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.managementUrl()
+                    + "/observe/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            return r;
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Prometheus text format: {@code name{labels} value} per sample line; comments skipped. */
+    static Map<String, Double> parse(String text) {
+        Map<String, Double> samples = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int space = line.lastIndexOf(' ');
+            String value = line.substring(space + 1);
+            samples.put(line.substring(0, space), value.equals("+Inf") ? Double.POSITIVE_INFINITY
+                    : Double.parseDouble(value));
+        }
+        return samples;
+    }
+
+    static Map<String, Double> withPrefix(Map<String, Double> samples, String prefix) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        samples.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    static Map<String, Double> awaitMetrics(java.util.function.Predicate<Map<String, Double>> ready) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            String text = scrape().body();
+            Map<String, Double> samples = parse(text);
+            if (ready.test(samples)) {
+                return samples;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("metrics not there within 5 s:\n" + text);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
+
+import com.cobalt.chat.testing.Chunks;
+import com.cobalt.chat.testing.FakeUpstream;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.Script;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Streams that end badly after they began: the upstream cuts, the client walks away, the upstream stalls; and the
+ * keep-alive comments that hold a slow stream open.
+ */
+class StreamBreakTest {
+
+    static final String SSE = "text/event-stream; charset=utf-8";
+    static final String BROKE_OFF = "The provider's stream broke off; the partial answer was kept";
+
+    static FakeUpstream upstream;
+    /** Idle upstream streams are cut after 300 ms: for the stall. */
+    static RunningGateway impatient;
+    static GatewayClient impatientClient;
+    /** Idle timeout 5 s (so it cannot hide a lost cut), keep-alive comments every second. */
+    static RunningGateway patient;
+    static GatewayClient patientClient;
+
+    @BeforeAll
+    static void start() {
+        upstream = FakeUpstream.start();
+        impatient = RunningGateway.sambanovaAt(upstream, Map.of("llm.stream-idle-timeout-ms", "300"));
+        impatientClient = new GatewayClient(impatient);
+        patient = RunningGateway.sambanovaAt(upstream, Map.of(
+                "llm.stream-idle-timeout-ms", "5000",
+                "chat.keep-alive-seconds", "1"));
+        patientClient = new GatewayClient(patient);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (patient != null) {
+            patient.close();
+        }
+        if (impatient != null) {
+            impatient.close();
+        }
+        upstream.close();
+    }
+
+    @BeforeEach
+    void clean() {
+        upstream.reset();
+    }
+
+    @Test
+    void aStreamCutRightAfterItsContentEndsAtOnceWithAnErrorEventAndThePartialAnswerIsStoredAsInterrupted() {
+        // headers, two deltas and the cut leave the fake upstream back to back: the cut may reach the gateway
+        // before the relay has started reading the stream, and must not be lost then
+        upstream.enqueue(Script.sse(Chunks.delta("Partial "), Chunks.delta("answer")).cut());
+        String token = Jwt.token("break-alice");
+        String session = patientClient.createSession(token);
+
+        long t0 = System.nanoTime();
+        GatewayClient.Answer answer = patientClient.chat(session, token, "Tell me everything");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.contentType()).isEqualTo(SSE);
+        assertThat(answer.body()).isEqualTo(
+                "data: {\"content\":\"Partial \",\"done\":false}\n\n"
+                        + "data: {\"content\":\"answer\",\"done\":false}\n\n"
+                        + "event: error\n"
+                        + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(answer.body()).doesNotContain("[DONE]");
+        assertThat(tookMs).as("the cut is noticed when it happens, not after the 5 s stream idle timeout")
+                .isLessThan(2500L);
+        assertThat(upstream.requestCount()).isEqualTo(1);
+
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(0), "user", "Tell me everything", "complete");
+        assertMessage(messages.get(1), "assistant", "Partial answer", "interrupted");
+    }
+
+    @Test
+    void aStreamCutWhileTheRelayIsReadingEndsWithAnErrorEventAndThePartialAnswerIsStoredAsInterrupted() {
+        upstream.enqueue(Script.sse(Chunks.delta("Partial "))
+                .delay(Duration.ofMillis(300)).chunk(Chunks.delta("answer")).cut());
+        String token = Jwt.token("break-amy");
+        String session = patientClient.createSession(token);
+
+        long t0 = System.nanoTime();
+        GatewayClient.Answer answer = patientClient.chat(session, token, "Tell me more");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.contentType()).isEqualTo(SSE);
+        assertThat(answer.body()).isEqualTo(
+                "data: {\"content\":\"Partial \",\"done\":false}\n\n"
+                        + "data: {\"content\":\"answer\",\"done\":false}\n\n"
+                        + "event: error\n"
+                        + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(tookMs).as("the cut is noticed when it happens, not after the 5 s stream idle timeout")
+                .isLessThan(2500L);
+
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(0), "user", "Tell me more", "complete");
+        assertMessage(messages.get(1), "assistant", "Partial answer", "interrupted");
+    }
+
+    @Test
+    void aStreamCutBeforeAnyContentIsA502JsonErrorAndStoredAsFailed() {
+        upstream.enqueue(Script.sse(Chunks.azurePromptFilter()).cut());
+        String token = Jwt.token("break-bob");
+        String session = patientClient.createSession(token);
+
+        long t0 = System.nanoTime();
+        GatewayClient.Answer answer = patientClient.chat(session, token, "Hello?");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(answer.status()).isEqualTo(502);
+        assertThat(answer.contentType()).isEqualTo("application/json");
+        assertThat(answer.body()).isEqualTo(
+                "{\"error\":{\"code\":\"provider_error\",\"message\":\"The provider failed before it answered\"}}");
+        assertThat(tookMs).as("the cut is noticed when it happens, not after the 5 s stream idle timeout")
+                .isLessThan(2500L);
+
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(0), "user", "Hello?", "complete");
+        assertMessage(messages.get(1), "assistant", "", "failed");
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamCancelsTheUpstreamRequestAndThePartialAnswerIsStoredAsCancelled()
+            throws IOException {
+        upstream.enqueue(Script.sse(Chunks.delta("First "), Chunks.delta("words"))
+                .delay(Duration.ofSeconds(4)).chunk(Chunks.delta(" never sent")).chunk(Chunks.finish("stop"))
+                .chunk(Chunks.done()));
+        String token = Jwt.token("break-carol");
+        String session = patientClient.createSession(token);
+
+        HttpResponse<InputStream> live = patientClient.openChat(session, token, "Talk slowly");
+        assertThat(live.statusCode()).isEqualTo(200);
+        assertThat(live.headers().firstValue("Content-Type")).hasValue(SSE);
+        String firstEvents;
+        try (InputStream in = live.body()) {
+            firstEvents = readUntil(in, "data: {\"content\":\"words\",\"done\":false}\n\n");
+        }
+        assertThat(firstEvents).isEqualTo("data: {\"content\":\"First \",\"done\":false}\n\n"
+                + "data: {\"content\":\"words\",\"done\":false}\n\n");
+
+        assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2)))
+                .as("the gateway cancelled the upstream request once the client left").isTrue();
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(0), "user", "Talk slowly", "complete");
+        assertMessage(messages.get(1), "assistant", "First words", "cancelled");
+        assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void anUpstreamThatStallsMidStreamIsCutAfterTheIdleTimeoutAndThePartialAnswerIsStoredAsInterrupted() {
+        upstream.enqueue(Script.sse(Chunks.delta("Half "), Chunks.delta("done")).stall());
+        String token = Jwt.token("break-dave");
+        String session = impatientClient.createSession(token);
+
+        long t0 = System.nanoTime();
+        GatewayClient.Answer answer = impatientClient.chat(session, token, "Go on");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.contentType()).isEqualTo(SSE);
+        assertThat(answer.body()).isEqualTo(
+                "data: {\"content\":\"Half \",\"done\":false}\n\n"
+                        + "data: {\"content\":\"done\",\"done\":false}\n\n"
+                        + "event: error\n"
+                        + "data: {\"error\":{\"code\":\"stream_idle_timeout\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(tookMs).as("cut after the 300 ms idle timeout, not the default 60 s").isBetween(300L, 5000L);
+        assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2)))
+                .as("the gateway closed the stalled upstream request").isTrue();
+
+        JsonNode messages = awaitAnswer(impatientClient, session, token);
+        assertMessage(messages.get(0), "user", "Go on", "complete");
+        assertMessage(messages.get(1), "assistant", "Half done", "interrupted");
+    }
+
+    @Test
+    void keepAliveCommentsAreSentWhileTheUpstreamIsSlowBetweenTwoDeltas() {
+        upstream.enqueue(Script.sse(Chunks.delta("Slow "))
+                .delay(Duration.ofMillis(1600))
+                .chunk(Chunks.delta("answer")).chunk(Chunks.finish("stop")).chunk(Chunks.usage(5, 2))
+                .chunk(Chunks.done()));
+        String token = Jwt.token("break-erin");
+        String session = patientClient.createSession(token);
+
+        GatewayClient.Answer answer = patientClient.chat(session, token, "Take your time");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.contentType()).isEqualTo(SSE);
+        String first = "data: {\"content\":\"Slow \",\"done\":false}\n\n";
+        String rest = "data: {\"content\":\"answer\",\"done\":false}\n\n"
+                + "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}\n\n"
+                + "data: [DONE]\n\n";
+        assertThat(answer.body()).contains(first + ": keep-alive\n\n");
+        // one keep-alive is due after 1 s of silence; a second could only come after 2 s
+        assertThat(answer.body()).matches(Pattern.quote(first) + "(: keep-alive\n\n)+" + Pattern.quote(rest));
+        assertThat(answer.events()).filteredOn(e -> !e.equals(": keep-alive")).containsExactly(
+                "data: {\"content\":\"Slow \",\"done\":false}",
+                "data: {\"content\":\"answer\",\"done\":false}",
+                "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}",
+                "data: [DONE]");
+
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(1), "assistant", "Slow answer", "complete");
+    }
+
+    // ------------------------------------------------------------------------------- helpers
+
+    /** Reads the live body until it ends with {@code end}; fails after 5 s or if the stream ends first. */
+    static String readUntil(InputStream in, String end) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!got.toString(StandardCharsets.UTF_8).endsWith(end)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + end + " within 5 s, got: " + got.toString(StandardCharsets.UTF_8));
+            }
+            int b = in.read();
+            if (b < 0) {
+                throw new AssertionError("stream ended before " + end + ", got: "
+                        + got.toString(StandardCharsets.UTF_8));
+            }
+            got.write(b);
+        }
+        return got.toString(StandardCharsets.UTF_8);
+    }
+
+    static void assertMessage(JsonNode m, String role, String content, String status) {
+        assertThat(m.get("role").asText()).as("role of %s", m).isEqualTo(role);
+        assertThat(m.get("content").asText()).as("content of %s", m).isEqualTo(content);
+        assertThat(m.get("status").asText()).as("status of %s", m).isEqualTo(status);
+    }
+
+    /** Polls the session until the answer is stored next to the user message (answers are stored after the
+     * response ended), then checks how many messages there are. */
+    static JsonNode awaitAnswer(GatewayClient via, String session, String token) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            JsonNode messages = via.session(session, token).get("messages");
+            if (messages.size() >= 2) {
+                assertThat(messages).as("messages of session %s", session).hasSize(2);
+                return messages;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("session " + session + " has no stored answer: " + messages);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+}

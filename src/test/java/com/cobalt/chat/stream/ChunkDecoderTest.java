@@ -1,0 +1,202 @@
+package com.cobalt.chat.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cobalt.chat.testing.Chunks;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** What one upstream data event says, for the chunk shapes SambaNova, Azure OpenAI and Foundry really send. */
+class ChunkDecoderTest {
+
+    /** The data of a one-event fixture from {@link Chunks} ("data: {...}\n\n"). */
+    private static String dataOf(String sseFixture) {
+        assertThat(sseFixture).startsWith("data: ").endsWith("\n\n");
+        return sseFixture.substring("data: ".length(), sseFixture.length() - 2);
+    }
+
+    private static ChunkReading read(String data) {
+        return ChunkDecoder.read(new SseEvent(null, data));
+    }
+
+    private static ChunkReading reading(String content, String finish, Integer prompt, Integer completion) {
+        return new ChunkReading(content, finish, prompt, completion, null, false);
+    }
+
+    private static ChunkReading error(String code) {
+        return new ChunkReading(null, null, null, null, code, false);
+    }
+
+    @Test
+    void sambanovaDeltaWithAFloatCreated() {
+        ChunkReading r = read(dataOf(Chunks.delta("Hello")));
+
+        assertThat(r).isEqualTo(reading("Hello", null, null, null));
+        assertThat(r.hasContent()).isTrue();
+        assertThat(r.isError()).isFalse();
+        assertThat(r.hasUsage()).isFalse();
+    }
+
+    @Test
+    void deltaContentKeepsMultiByteTextAndEscapes() {
+        ChunkReading r = read(dataOf(Chunks.delta("Café 日本 😀 \"q\"\n\ttab")));
+
+        assertThat(r).isEqualTo(reading("Café 日本 😀 \"q\"\n\ttab", null, null, null));
+    }
+
+    @Test
+    void azureFirstChunkWithEmptyChoicesAndPromptFilterResultsSaysNothing() {
+        ChunkReading r = read(dataOf(Chunks.azurePromptFilter()));
+
+        assertThat(r).isEqualTo(reading(null, null, null, null));
+        assertThat(r.hasContent()).isFalse();
+        assertThat(r.isError()).isFalse();
+        assertThat(r.done()).isFalse();
+    }
+
+    @Test
+    void azureRoleOnlyFirstDeltaHasEmptyContent() {
+        ChunkReading r = read("{\"choices\":[{\"content_filter_results\":{},\"delta\":{\"content\":\"\",\"role\":"
+                + "\"assistant\"},\"finish_reason\":null,\"index\":0,\"logprobs\":null}],\"created\":1732612345,"
+                + "\"id\":\"chatcmpl-A\",\"model\":\"gpt-4o-2024-08-06\",\"object\":\"chat.completion.chunk\","
+                + "\"system_fingerprint\":\"fp_1\"}");
+
+        assertThat(r).isEqualTo(reading("", null, null, null));
+        assertThat(r.hasContent()).isFalse();
+    }
+
+    @Test
+    void azureDeltaWithContentFilterResults() {
+        ChunkReading r = read("{\"choices\":[{\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":"
+                + "\"safe\"}},\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null,\"index\":0,\"logprobs\":null}],"
+                + "\"created\":1732612345,\"id\":\"chatcmpl-A\",\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}");
+
+        assertThat(r).isEqualTo(reading("Hi", null, null, null));
+    }
+
+    @Test
+    void aChoiceWithoutDeltaSaysNothing() {
+        ChunkReading r = read("{\"choices\":[{\"content_filter_offsets\":{\"check_offset\":0,\"start_offset\":0,"
+                + "\"end_offset\":12},\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"}},"
+                + "\"finish_reason\":null,\"index\":0}],\"created\":1732612345,\"id\":\"chatcmpl-A\",\"model\":\"gpt-4o\","
+                + "\"object\":\"chat.completion.chunk\"}");
+
+        assertThat(r).isEqualTo(reading(null, null, null, null));
+    }
+
+    @Test
+    void aChoiceWithANullDeltaSaysNothing() {
+        assertThat(read("{\"choices\":[{\"index\":0,\"delta\":null,\"finish_reason\":null}]}"))
+                .isEqualTo(reading(null, null, null, null));
+    }
+
+    @Test
+    void nullOrMissingChoicesSayNothing() {
+        assertThat(read("{\"id\":\"x\",\"choices\":null}")).isEqualTo(reading(null, null, null, null));
+        assertThat(read("{\"id\":\"x\"}")).isEqualTo(reading(null, null, null, null));
+        assertThat(read("{}")).isEqualTo(reading(null, null, null, null));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stop", "length", "content_filter"})
+    void finishChunkCarriesItsReason(String reason) {
+        ChunkReading r = read(dataOf(Chunks.finish(reason)));
+
+        assertThat(r).isEqualTo(reading(null, reason, null, null));
+        assertThat(r.hasContent()).isFalse();
+    }
+
+    @Test
+    void finishReasonWithTheLastContentInTheSameChunk() {
+        ChunkReading r = read("{\"id\":\"c\",\"created\":1732612345.5,\"choices\":[{\"index\":0,\"delta\":"
+                + "{\"content\":\"end.\"},\"finish_reason\":\"length\"}]}");
+
+        assertThat(r).isEqualTo(reading("end.", "length", null, null));
+    }
+
+    @Test
+    void trailingUsageChunkWithEmptyChoices() {
+        ChunkReading r = read(dataOf(Chunks.usage(17, 42)));
+
+        assertThat(r).isEqualTo(reading(null, null, 17, 42));
+        assertThat(r.hasUsage()).isTrue();
+        assertThat(r.hasContent()).isFalse();
+    }
+
+    @Test
+    void usageOnTheFinishChunkAsFoundrySendsIt() {
+        ChunkReading r = read(dataOf(Chunks.finishWithUsage("stop", 9, 3)));
+
+        assertThat(r).isEqualTo(reading(null, "stop", 9, 3));
+    }
+
+    @Test
+    void usageNullIsNoUsage() {
+        ChunkReading r = read("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],\"usage\":null}");
+
+        assertThat(r).isEqualTo(reading("a", null, null, null));
+        assertThat(r.hasUsage()).isFalse();
+    }
+
+    @Test
+    void aWholeCompletionMessageIsReadLikeADelta() {
+        ChunkReading r = read("{\"id\":\"chatcmpl-9\",\"object\":\"chat.completion\",\"created\":1732612345,"
+                + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Whole answer\"},"
+                + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,"
+                + "\"total_tokens\":7}}");
+
+        assertThat(r).isEqualTo(reading("Whole answer", "stop", 5, 2));
+    }
+
+    @Test
+    void doneMarker() {
+        assertThat(read("[DONE]")).isSameAs(ChunkReading.DONE);
+        assertThat(read(" [DONE] ")).isSameAs(ChunkReading.DONE);
+        assertThat(ChunkReading.DONE).isEqualTo(new ChunkReading(null, null, null, null, null, true));
+    }
+
+    @Test
+    void anErrorObjectInsideA200StreamIsAProviderStreamError() {
+        ChunkReading r = read("{\"error\":{\"message\":\"Model overloaded, please retry. Your prompt: secret\","
+                + "\"type\":\"server_error\",\"code\":\"overloaded\"}}");
+
+        assertThat(r).isEqualTo(error("provider_stream_error"));
+        assertThat(r.isError()).isTrue();
+    }
+
+    @Test
+    void anErrorStringInsideA200StreamIsAProviderStreamError() {
+        assertThat(read("{\"error\":\"Internal server error\"}")).isEqualTo(error("provider_stream_error"));
+    }
+
+    @Test
+    void aNullErrorIsNoError() {
+        assertThat(read("{\"error\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"}}]}"))
+                .isEqualTo(reading("ok", null, null, null));
+    }
+
+    @Test
+    void errorEventTypeIsAnErrorWhateverItsData() {
+        assertThat(ChunkDecoder.read(new SseEvent("error_event",
+                "{\"error\":{\"message\":\"rate limit\",\"type\":\"rate_limit_exceeded\"}}")))
+                .isEqualTo(error("provider_stream_error"));
+        assertThat(ChunkDecoder.read(new SseEvent("error_event", "{\"message\":\"no error key\"}")))
+                .isEqualTo(error("provider_stream_error"));
+        assertThat(ChunkDecoder.read(new SseEvent("error", "Internal Server Error")))
+                .isEqualTo(error("provider_stream_error"));
+    }
+
+    @Test
+    void aNonErrorEventTypeIsReadAsAChunk() {
+        assertThat(ChunkDecoder.read(new SseEvent("message", dataOf(Chunks.delta("x")))))
+                .isEqualTo(reading("x", null, null, null));
+    }
+
+    @Test
+    void malformedJsonIsAMalformedChunk() {
+        assertThat(read("{\"choices\":[{\"delta\":{\"content\":\"cut off")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("not json at all")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("null")).isEqualTo(error("malformed_chunk"));
+    }
+}
