@@ -34,6 +34,9 @@ public class Authenticator {
         if (header == null || header.isBlank()) {
             throw ApiError.unauthorized("missing_token", "Authorization: Bearer <JWT> is required");
         }
+        if (header.trim().equalsIgnoreCase("Bearer")) {
+            throw ApiError.unauthorized("invalid_token", "The Bearer token is empty");
+        }
         if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw ApiError.unauthorized("invalid_token", "Authorization must use the Bearer scheme");
         }
