@@ -9,7 +9,9 @@ import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.http.Authenticator;
 import com.cobalt.chat.http.ErrorResponses;
 import com.cobalt.chat.http.RequestBodies;
+import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
+import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.record.ChatRecorder;
@@ -46,7 +48,11 @@ public class GatewayConfiguration implements CamelConfiguration {
                 settings.fallback() == null ? "none" : settings.fallback().id());
 
         Registry registry = camel.getRegistry();
-        Clock clock = Clock.systemUTC();
+        // a test may bind its own clock first (cooldowns and breakers then move when it says)
+        Clock clock = registry.lookupByNameAndType("clock", Clock.class);
+        if (clock == null) {
+            clock = Clock.systemUTC();
+        }
         int workers = Integer.parseInt(camel.resolvePropertyPlaceholders("{{http.worker-pool-size}}"));
         Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workers));
         Database database = new Database(
@@ -54,7 +60,8 @@ public class GatewayConfiguration implements CamelConfiguration {
                 camel.resolvePropertyPlaceholders("{{chat.db.user}}"),
                 camel.resolvePropertyPlaceholders("{{chat.db.password:}}"),
                 Integer.parseInt(camel.resolvePropertyPlaceholders("{{chat.db.pool-size}}")));
-        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock);
+        ProviderHealth providerHealth = new ProviderHealth(clock);
+        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth);
         ChatStore chatStore = new ChatStore(database.dataSource(), clock);
 
         registry.bind("vertx", vertx);
@@ -62,6 +69,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("latencyMetrics", new LatencyMetrics(camel));
         registry.bind("gatewaySettings", settings);
         registry.bind("clock", clock);
+        ProviderBreakers breakers = new ProviderBreakers(
+                key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}"), clock);
+        breakers.all().forEach((name, breaker) -> registry.bind(ProviderBreakers.beanName(name), breaker));
+        registry.bind("providerBreakers", breakers);
         registry.bind("chatStore", chatStore);
         registry.bind("conversations", new Conversations());
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret()));
@@ -70,7 +81,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("providerSelection", new ProviderSelection(settings.primary(), settings.fallback()));
         registry.bind("providerFailures", new ProviderFailures());
         registry.bind("upstreamClient", upstreamClient);
-        registry.bind("sseRelay", new SseRelay(vertx, settings));
+        registry.bind("providerHealth", providerHealth);
+        registry.bind("sseRelay", new SseRelay());
         registry.bind("chatRecorder", new ChatRecorder(chatStore));
         registry.bind("demoProvider", new DemoProvider(vertx,
                 Long.parseLong(camel.resolvePropertyPlaceholders("{{demo.token-delay-ms}}")),

@@ -6,8 +6,9 @@ import java.util.Map;
 public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<ProviderName, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
                               boolean authDisabled, String jwtSecret,
-                              long connectTimeoutMs, long responseHeadersTimeoutMs, long streamIdleTimeoutMs,
-                              int maxConnections, int errorBodyMaxBytes, long keepAliveMs) {
+                              long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
+                              long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,
+                              int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs) {
 
     public ProviderSettings provider(ProviderName name) {
         ProviderSettings s = providers.get(name);

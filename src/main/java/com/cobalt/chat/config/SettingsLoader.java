@@ -82,16 +82,22 @@ public final class SettingsLoader {
         }
         long connectTimeout = positiveInt("llm.connect-timeout-ms", 5000);
         long headersTimeout = positiveInt("llm.response-headers-timeout-ms", 30000);
+        long firstTokenTimeout = positiveInt("llm.first-token-timeout-ms", 20000);
         long idleTimeout = positiveInt("llm.stream-idle-timeout-ms", 60000);
         int maxConnections = positiveInt("llm.max-connections", 500);
         int errorBodyMax = positiveInt("llm.error-body-max-bytes", 65536);
         long keepAliveMs = positiveInt("chat.keep-alive-seconds", 15) * 1000L;
+        int maxRetries = nonNegativeInt("llm.max-retries", 1);
+        long retryBase = positiveInt("llm.retry-base-delay-ms", 250);
+        long retryMax = positiveInt("llm.retry-max-delay-ms", 2000);
+        long retryBudget = positiveInt("llm.retry-budget-ms", 10000);
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, authDisabled,
-                jwtSecret, connectTimeout, headersTimeout, idleTimeout, maxConnections, errorBodyMax, keepAliveMs);
+                jwtSecret, connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
+                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget);
     }
 
     private ProviderSettings sambanova(String role) {

@@ -6,7 +6,7 @@ package com.cobalt.chat.provider;
  */
 public class ProviderFailure extends RuntimeException {
 
-    public enum Kind { CONNECT, TIMEOUT, HTTP_STATUS, BAD_RESPONSE, BREAKER_OPEN }
+    public enum Kind { CONNECT, TIMEOUT, HTTP_STATUS, BAD_RESPONSE, BAD_STREAM, BREAKER_OPEN, COOLDOWN }
 
     private final String provider;
     private final Kind kind;
@@ -39,6 +39,18 @@ public class ProviderFailure extends RuntimeException {
         return new ProviderFailure(provider, Kind.BAD_RESPONSE, 0, null, provider + ": " + what);
     }
 
+    /** The 200 stream broke (error event, error data, cut, unreadable) before its first content. */
+    public static ProviderFailure badStream(String provider, String code) {
+        return new ProviderFailure(provider, Kind.BAD_STREAM, 0, null, provider + ": stream failed before content ("
+                + code + ")");
+    }
+
+    /** Skipped without a network call: the provider asked us to wait (429/503 with a retry hint). */
+    public static ProviderFailure coolingDown(String provider, int originStatus, long retryAfterSeconds) {
+        return new ProviderFailure(provider, Kind.COOLDOWN, originStatus, retryAfterSeconds,
+                provider + ": cooling down after HTTP " + originStatus);
+    }
+
     public static ProviderFailure breakerOpen(String provider) {
         return new ProviderFailure(provider, Kind.BREAKER_OPEN, 0, null, provider + ": circuit breaker open");
     }
@@ -60,7 +72,21 @@ public class ProviderFailure extends RuntimeException {
     }
 
     public boolean rateLimited() {
-        return kind == Kind.HTTP_STATUS && status == 429;
+        return (kind == Kind.HTTP_STATUS || kind == Kind.COOLDOWN) && status == 429;
+    }
+
+    /** Worth another try at the same provider: connect errors, 408 and 5xx without a retry hint. */
+    public boolean retryable() {
+        return switch (kind) {
+            case CONNECT -> true;
+            case HTTP_STATUS -> retryAfterSeconds == null && (status == 408 || status >= 500);
+            default -> false;
+        };
+    }
+
+    /** The provider asked for a pause: 429 or 503 with retry-after-ms / Retry-After. */
+    public boolean asksForCooldown() {
+        return kind == Kind.HTTP_STATUS && (status == 429 || status == 503) && retryAfterSeconds != null;
     }
 
     /** A short label for logs and metrics. */

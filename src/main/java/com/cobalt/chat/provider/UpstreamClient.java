@@ -5,18 +5,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.stream.RelaySession;
+import com.cobalt.chat.stream.RelaySettings;
+import com.cobalt.chat.stream.SseRelay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -27,30 +32,42 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Opens the upstream stream of one provider. It is the step inside each provider's circuitBreaker: it returns when
- * the upstream's status and headers are in (2xx: a paused stream handed on in {@link UpstreamStream#PROPERTY}) and
- * throws {@link ProviderFailure} otherwise, so the breaker and its fallback see the failure. A 400 is recorded as a
- * {@link ProviderRejection} instead: the caller's fault, not the provider's. The Vert.x client is independent of the
- * exchange's unit of work, so the breaker's exchange copy cannot close the stream (DESIGN.md).
+ * Opens one provider's answer. It is the step inside each provider's circuitBreaker: it returns once the provider
+ * has produced its first content (the {@link RelaySession} is handed on in {@link SseRelay#PROPERTY}) and throws
+ * {@link ProviderFailure} otherwise, so the breaker and its fallback see every failure that happens before the
+ * client has been sent anything. Connect errors, 408 and 5xx are retried with backoff; a 429/503 retry hint puts
+ * the provider in cooldown instead. A 400 is recorded as a {@link ProviderRejection}: the caller's fault, not the
+ * provider's. The Vert.x client is independent of the exchange's unit of work, so the breaker's exchange copy
+ * cannot close the stream (DESIGN.md).
  */
 public class UpstreamClient {
 
     public static final String CONTEXT_PROPERTY = "cobaltContext";
-
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String USER_AGENT = "cobalt-chat-gateway/0.1";
+
+    private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Vertx vertx;
     private final GatewaySettings settings;
     private final HttpClient client;
     private final Clock clock;
+    private final ProviderHealth health;
+    private final RetryPolicy retries;
+    private final RelaySettings relaySettings;
 
-    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock) {
+    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health) {
         this.vertx = vertx;
         this.settings = settings;
         this.clock = clock;
+        this.health = health;
+        this.retries = new RetryPolicy(settings.maxRetries(), settings.retryBaseDelayMs(), settings.retryMaxDelayMs(),
+                settings.retryBudgetMs());
+        this.relaySettings = RelaySettings.of(settings);
         HttpClientOptions options = new HttpClientOptions()
                 .setConnectTimeout((int) settings.connectTimeoutMs())
                 .setKeepAlive(true)
@@ -60,7 +77,7 @@ public class UpstreamClient {
     }
 
     /** Called by the provider routes: {@code open(${exchange}, 'sambanova')}. */
-    public void open(Exchange exchange, String providerId) throws Exception {
+    public void open(Exchange exchange, String providerId) throws InterruptedException {
         ProviderName name = ProviderName.parse(providerId)
                 .orElseThrow(() -> new IllegalArgumentException("unknown provider " + providerId));
         ProviderSettings provider = settings.provider(name);
@@ -68,28 +85,52 @@ public class UpstreamClient {
         List<ContextMessage> messages = exchange.getProperty(CONTEXT_PROPERTY, List.class);
         byte[] body = UpstreamRequestBody.json(provider, messages, settings.maxTokens());
         ClientConnection caller = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
-        Context context = caller != null ? caller.context() : vertx.getOrCreateContext();
 
-        CompletableFuture<Object> answer = new CompletableFuture<>();
-        context.runOnContext(v -> send(provider, body, answer));
-        Object result;
-        try {
-            result = answer.get(settings.responseHeadersTimeoutMs() + settings.connectTimeoutMs() + 1000,
-                    TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof ProviderFailure pf ? pf : ProviderFailure.connect(providerId, e.getCause());
-        } catch (TimeoutException e) {
-            throw ProviderFailure.timeout(providerId, "no response headers in time");
-        }
-        if (result instanceof ProviderRejection rejection) {
-            exchange.setProperty(ProviderRejection.PROPERTY, rejection);
-        } else {
-            exchange.setProperty(UpstreamStream.PROPERTY, result);
+        long started = System.nanoTime();
+        for (int retry = 1; ; retry++) {
+            try {
+                Object answer = attempt(provider, body, caller);
+                if (answer instanceof ProviderRejection rejection) {
+                    exchange.setProperty(ProviderRejection.PROPERTY, rejection);
+                } else {
+                    exchange.setProperty(SseRelay.PROPERTY, answer);
+                }
+                return;
+            } catch (ProviderFailure failure) {
+                health.noteFailure(failure);
+                long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
+                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                if (!failure.retryable() || !retries.allows(retry, elapsedMs, delay) || caller.gone()) {
+                    throw failure;
+                }
+                LOG.info("Provider {} failed ({}); retry {} of {} in {} ms", providerId, failure.errorClass(), retry,
+                        retries.maxRetries(), delay);
+                // the breaker step holds this worker until the first token anyway; a short pause is no worse
+                Thread.sleep(delay);
+            }
         }
     }
 
-    private void send(ProviderSettings provider, byte[] body, CompletableFuture<Object> answer) {
+    private Object attempt(ProviderSettings provider, byte[] body, ClientConnection caller)
+            throws InterruptedException {
         String id = provider.name().id();
+        health.noteRequest(id);
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        caller.context().runOnContext(v -> send(provider, body, caller, answer));
+        try {
+            return answer.get(settings.connectTimeoutMs() + settings.firstTokenTimeoutMs() + 1000,
+                    TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof ProviderFailure pf ? pf : ProviderFailure.connect(id, e.getCause());
+        } catch (TimeoutException e) {
+            throw ProviderFailure.timeout(id, "no first token in time");
+        }
+    }
+
+    private void send(ProviderSettings provider, byte[] body, ClientConnection caller,
+                      CompletableFuture<Object> answer) {
+        String id = provider.name().id();
+        long sentNanos = System.nanoTime();
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setAbsoluteURI(provider.url())
@@ -118,22 +159,22 @@ public class UpstreamClient {
                     request.reset();
                     return;
                 }
-                onHeaders(provider, request, response, answer);
+                long firstTokenLeftMs = settings.firstTokenTimeoutMs() - (System.nanoTime() - sentNanos) / 1_000_000;
+                onHeaders(provider, request, response, caller, firstTokenLeftMs, answer);
             });
         });
     }
 
     private void onHeaders(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                           CompletableFuture<Object> answer) {
+                           ClientConnection caller, long firstTokenLeftMs, CompletableFuture<Object> answer) {
         String id = provider.name().id();
         int status = response.statusCode();
         String contentType = response.getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
-            AtomicReference<Throwable> earlyFailure = new AtomicReference<>();
-            response.exceptionHandler(earlyFailure::set);
-            answer.complete(new UpstreamStream(provider, request, response, null, earlyFailure));
+            forward(RelaySession.probe(provider, request, response, caller, vertx, relaySettings, firstTokenLeftMs),
+                    answer);
             return;
         }
         readBounded(response, request).onComplete(read -> {
@@ -148,7 +189,7 @@ public class UpstreamClient {
                 if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    answer.complete(new UpstreamStream(provider, request, response, replay, new AtomicReference<>()));
+                    forward(RelaySession.replay(provider, replay, caller, vertx, relaySettings), answer);
                 }
             } else if (status == 400) {
                 answer.complete(new ProviderRejection(id, isContentFilter(doc)));
@@ -159,8 +200,18 @@ public class UpstreamClient {
         });
     }
 
-    private io.vertx.core.Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request) {
-        io.vertx.core.Promise<Buffer> promise = io.vertx.core.Promise.promise();
+    private static void forward(RelaySession session, CompletableFuture<Object> answer) {
+        session.primed().whenComplete((primed, failure) -> {
+            if (failure != null) {
+                answer.completeExceptionally(failure);
+            } else {
+                answer.complete(primed);
+            }
+        });
+    }
+
+    private Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request) {
+        Promise<Buffer> promise = Promise.promise();
         Buffer body = Buffer.buffer();
         response.handler(chunk -> {
             if (body.length() + chunk.length() > settings.errorBodyMaxBytes()) {

@@ -2,10 +2,11 @@ package com.cobalt.chat.record;
 
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderRejection;
-import com.cobalt.chat.provider.UpstreamStream;
 import com.cobalt.chat.store.AnswerRecord;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.stream.RelaySession;
+import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.stream.StreamOutcome;
 import org.apache.camel.Exchange;
 
@@ -43,7 +44,7 @@ public class ChatRecorder {
 
     public void record(Exchange exchange) {
         StreamOutcome o = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
-        UpstreamStream upstream = exchange.getProperty(UpstreamStream.PROPERTY, UpstreamStream.class);
+        RelaySession upstream = exchange.getProperty(SseRelay.PROPERTY, RelaySession.class);
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         long durationNanos = client == null ? 0 : System.nanoTime() - client.startedNanos();
         String provider = exchange.getVariable("provider", String.class);

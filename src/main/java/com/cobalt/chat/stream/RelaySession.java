@@ -1,74 +1,151 @@
 package com.cobalt.chat.stream;
 
-import java.util.function.BiConsumer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
-import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
-import com.cobalt.chat.provider.UpstreamStream;
+import com.cobalt.chat.provider.ProviderFailure;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
- * One answer in flight: upstream SSE chunks in, client SSE events out, as they arrive. Everything runs on the
- * caller's event loop, so there is no locking. The client's 200 and SSE headers go out with the first event; if the
- * upstream breaks before that, the session ends with a 502 failure for the route to answer as JSON instead.
+ * One provider's answer, from its 2xx headers to its end. Everything runs on the caller's event loop, so there is
+ * no locking. It lives in three phases:
+ * <ol>
+ * <li><b>probing</b> - inside the provider's circuit breaker: upstream events are read until the first content
+ * delta. Anything that goes wrong before it (an error event, a stream that ends without an answer, no first token
+ * in time) fails {@link #primed()} with a {@link ProviderFailure}: the breaker counts it and the fallback runs,
+ * and the client has seen nothing.</li>
+ * <li><b>primed</b> - the first delta is in; the upstream is paused and what the client should get is held until
+ * the relay attaches.</li>
+ * <li><b>attached</b> - the relay step writes to the client as chunks arrive: the client's 200 and SSE headers go
+ * out with the first event. A break now ends with an {@code error} event and the partial answer.</li>
+ * </ol>
  * The session never ends the client's response: {@link SseRelay#endStream} does, once the answer is stored.
  */
-final class RelaySession {
+public final class RelaySession {
 
-    private final UpstreamStream upstream;
+    private final ProviderSettings provider;
+    private final HttpClientRequest request;
+    private final HttpClientResponse response;
     private final ClientConnection client;
     private final HttpServerResponse out;
     private final Vertx vertx;
     private final RelaySettings settings;
-    private final BiConsumer<StreamOutcome, ApiError> onFinish;
+    private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
     private final StringBuilder text = new StringBuilder();
+    private final List<String> held = new ArrayList<>();
 
+    private Consumer<StreamOutcome> onFinish;
+    private StreamOutcome heldOutcome;
     private String finishReason;
     private Integer promptTokens;
     private Integer completionTokens;
     private Long firstTokenMs;
+    private boolean attached;
     private boolean committed;
     /** Set first thing when the session ends, so nothing the ending triggers (a reset's callbacks) re-enters it. */
     private boolean terminated;
     private boolean upstreamEnded;
+    /** Paused while primed; a connection failure then waits until the queued bytes were delivered. */
+    private boolean pausedWhilePrimed;
+    private boolean failedWhilePaused;
     private long lastUpstreamNanos;
     private long lastWriteNanos;
-    private long timerId = -1;
+    private long firstTokenTimer = -1;
+    private long tickTimer = -1;
 
-    RelaySession(UpstreamStream upstream, ClientConnection client, Vertx vertx, RelaySettings settings,
-                 BiConsumer<StreamOutcome, ApiError> onFinish) {
-        this.upstream = upstream;
+    private RelaySession(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
+                         ClientConnection client, Vertx vertx, RelaySettings settings) {
+        this.provider = provider;
+        this.request = request;
+        this.response = response;
         this.client = client;
         this.out = client.response();
         this.vertx = vertx;
         this.settings = settings;
-        this.onFinish = onFinish;
     }
 
-    void start() {
+    /**
+     * Starts probing a live, paused upstream stream. Call on the client's event loop. {@code firstTokenMs} is how
+     * long the provider may take, from now, to send its first content.
+     */
+    public static RelaySession probe(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
+                                     ClientConnection client, Vertx vertx, RelaySettings settings, long firstTokenMs) {
+        RelaySession s = new RelaySession(provider, request, response, client, vertx, settings);
+        s.startProbe(firstTokenMs);
+        return s;
+    }
+
+    /** A whole answer the provider sent at once (JSON although a stream was asked), re-framed as SSE bytes. */
+    public static RelaySession replay(ProviderSettings provider, Buffer sse, ClientConnection client, Vertx vertx,
+                                      RelaySettings settings) {
+        RelaySession s = new RelaySession(provider, null, null, client, vertx, settings);
+        s.upstreamEnded = true;
+        s.out.closeHandler(v -> s.onClientGone());
+        s.onBytes(sse);
+        s.endOfUpstream();
+        return s;
+    }
+
+    /** Completes with this session once the first content (or a whole, empty answer) is in; fails if none came. */
+    public CompletableFuture<RelaySession> primed() {
+        return primed;
+    }
+
+    public ProviderSettings provider() {
+        return provider;
+    }
+
+    private void startProbe(long firstTokenMs) {
+        out.closeHandler(v -> onClientGone());
+        response.handler(this::onBytes);
+        response.exceptionHandler(t -> {
+            if (pausedWhilePrimed) {
+                failedWhilePaused = true;
+            } else {
+                onUpstreamEnd();
+            }
+        });
+        response.endHandler(v -> onUpstreamEnd());
+        firstTokenTimer = vertx.setTimer(Math.max(1, firstTokenMs), t -> {
+            if (!primed.isDone()) {
+                fail(ProviderFailure.timeout(provider.name().id(), "no first token within the time allowed"));
+            }
+        });
         if (client.gone()) {
             onClientGone();
             return;
         }
-        out.closeHandler(v -> onClientGone());
-        lastUpstreamNanos = System.nanoTime();
-        timerId = vertx.setPeriodic(settings.tickMs(), id -> onTick());
-        if (!upstream.live()) {
-            onBytes(upstream.replay());
-            onUpstreamEnd();
+        response.resume();
+    }
+
+    /** Starts relaying to the client. Call on the client's event loop once {@link #primed()} completed. */
+    void attach(Consumer<StreamOutcome> onFinish) {
+        this.onFinish = onFinish;
+        attached = true;
+        for (String event : held) {
+            write(event);
+        }
+        held.clear();
+        if (heldOutcome != null) {
+            onFinish.accept(heldOutcome);
             return;
         }
-        upstream.response().handler(this::onBytes);
-        upstream.response().exceptionHandler(this::onUpstreamFailure);
-        upstream.response().endHandler(v -> onUpstreamEnd());
-        upstream.response().resume();
-        Throwable early = upstream.earlyFailure().get();
-        if (early != null) {
-            // the connection failed while the stream was paused: first let resume() deliver what was queued
-            client.context().runOnContext(v -> onUpstreamFailure(early));
+        lastUpstreamNanos = System.nanoTime();
+        tickTimer = vertx.setPeriodic(settings.tickMs(), id -> onTick());
+        pausedWhilePrimed = false;
+        response.resume();
+        if (failedWhilePaused) {
+            // resume() hands over the queued bytes asynchronously: take the failure after them
+            client.context().runOnContext(v -> onUpstreamEnd());
         }
     }
 
@@ -103,6 +180,15 @@ final class RelaySession {
             }
             text.append(r.content());
             write(ClientEvents.delta(r.content()));
+            if (!primed.isDone()) {
+                // the provider is answering: hold the rest until the relay attaches
+                cancelFirstTokenTimer();
+                if (response != null) {
+                    response.pause();
+                    pausedWhilePrimed = true;
+                }
+                primed.complete(this);
+            }
         }
         if (r.finishReason() != null) {
             finishReason = r.finishReason();
@@ -116,11 +202,6 @@ final class RelaySession {
     }
 
     private void onUpstreamEnd() {
-        upstreamEnded = true;
-        endOfUpstream();
-    }
-
-    private void onUpstreamFailure(Throwable failure) {
         upstreamEnded = true;
         endOfUpstream();
     }
@@ -143,34 +224,44 @@ final class RelaySession {
 
     private void complete() {
         terminated = true;
+        cancelFirstTokenTimer();
         String reason = finishReason == null ? "stop" : finishReason;
         write(ClientEvents.finished(reason));
         String status = "content_filter".equals(reason) ? StreamOutcome.CONTENT_FILTERED : StreamOutcome.COMPLETE;
-        finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null),
-                null);
-        if (upstream.live() && !upstreamEnded) {
+        if (response != null && !upstreamEnded) {
             // let a well-behaved upstream end by itself so its connection is reused; cut it if it lingers
-            upstream.response().handler(b -> { });
-            upstream.response().exceptionHandler(t -> { });
-            upstream.response().endHandler(v -> upstreamEnded = true);
+            response.handler(b -> { });
+            response.exceptionHandler(t -> { });
+            response.endHandler(v -> upstreamEnded = true);
+            response.resume();
             vertx.setTimer(settings.drainMs(), t -> resetUpstream());
         }
+        finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null));
+        // a whole answer without content (e.g. filtered at once) is still an answer, not a provider failure
+        primed.complete(this);
     }
 
     private void onBroken(String code) {
         if (terminated) {
             return;
         }
+        if (!primed.isDone()) {
+            fail(ProviderFailure.badStream(provider.name().id(), code));
+            return;
+        }
         terminated = true;
         resetUpstream();
-        if (committed) {
-            write(ClientEvents.error(code, "The provider's stream broke off; the partial answer was kept"));
-            finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
-                    completionTokens, firstTokenMs, code), null);
-        } else {
-            finish(new StreamOutcome(StreamOutcome.FAILED, "", null, promptTokens, completionTokens, null, code),
-                    new ApiError(502, "provider_error", "The provider failed before it answered"));
-        }
+        write(ClientEvents.error(code, "The provider's stream broke off; the partial answer was kept"));
+        finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
+                completionTokens, firstTokenMs, code));
+    }
+
+    /** The provider failed before its first content: nothing reached the client, the fallback may take over. */
+    private void fail(ProviderFailure failure) {
+        terminated = true;
+        cancelFirstTokenTimer();
+        resetUpstream();
+        primed.completeExceptionally(failure);
     }
 
     private void onClientGone() {
@@ -178,9 +269,12 @@ final class RelaySession {
             return;
         }
         terminated = true;
+        cancelFirstTokenTimer();
         resetUpstream();
         finish(new StreamOutcome(StreamOutcome.CANCELLED, text.toString(), finishReason, promptTokens,
-                completionTokens, firstTokenMs, "client_closed"), null);
+                completionTokens, firstTokenMs, "client_closed"));
+        // no fallback for a caller who left: the relay step finds the outcome and records it
+        primed.complete(this);
     }
 
     private void onTick() {
@@ -196,6 +290,10 @@ final class RelaySession {
     }
 
     private void write(String event) {
+        if (!attached) {
+            held.add(event);
+            return;
+        }
         if (out.closed() || out.ended()) {
             return;
         }
@@ -209,23 +307,34 @@ final class RelaySession {
         }
         lastWriteNanos = System.nanoTime();
         out.write(event);
-        if (out.writeQueueFull() && upstream.live() && !upstreamEnded) {
-            upstream.response().pause();
-            out.drainHandler(v -> upstream.response().resume());
+        if (out.writeQueueFull() && response != null && !upstreamEnded) {
+            response.pause();
+            out.drainHandler(v -> response.resume());
         }
     }
 
     private void resetUpstream() {
-        if (upstream.live() && !upstreamEnded) {
+        if (request != null && !upstreamEnded) {
             upstreamEnded = true;
-            upstream.request().reset();
+            request.reset();
         }
     }
 
-    private void finish(StreamOutcome outcome, ApiError failure) {
-        if (timerId >= 0) {
-            vertx.cancelTimer(timerId);
+    private void cancelFirstTokenTimer() {
+        if (firstTokenTimer >= 0) {
+            vertx.cancelTimer(firstTokenTimer);
+            firstTokenTimer = -1;
         }
-        onFinish.accept(outcome, failure);
+    }
+
+    private void finish(StreamOutcome outcome) {
+        if (tickTimer >= 0) {
+            vertx.cancelTimer(tickTimer);
+        }
+        if (attached) {
+            onFinish.accept(outcome);
+        } else {
+            heldOutcome = outcome;
+        }
     }
 }

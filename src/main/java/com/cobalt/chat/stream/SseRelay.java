@@ -1,45 +1,33 @@
 package com.cobalt.chat.stream;
 
-import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.http.ClientConnection;
-import com.cobalt.chat.provider.UpstreamStream;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
- * The chat-stream-sse step: relays the opened upstream stream to the caller without holding a thread, and
+ * The chat-stream-sse step: relays the provider's primed stream to the caller without holding a thread, and
  * completes the exchange with a {@link StreamOutcome} once the answer ended, broke, or the caller left.
  */
 public class SseRelay extends AsyncProcessorSupport {
 
-    private final Vertx vertx;
-    private final RelaySettings settings;
-
-    public SseRelay(Vertx vertx, GatewaySettings settings) {
-        this.vertx = vertx;
-        this.settings = new RelaySettings(settings.streamIdleTimeoutMs(), settings.keepAliveMs(), 5000);
-    }
+    /** The exchange property holding the provider's primed {@link RelaySession}. */
+    public static final String PROPERTY = "cobaltUpstream";
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        UpstreamStream upstream = exchange.getProperty(UpstreamStream.PROPERTY, UpstreamStream.class);
+        RelaySession session = exchange.getProperty(PROPERTY, RelaySession.class);
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
-        if (upstream == null || client == null) {
+        if (session == null || client == null) {
             exchange.setException(new IllegalStateException("no upstream stream or client connection to relay"));
             callback.done(true);
             return true;
         }
-        RelaySession session = new RelaySession(upstream, client, vertx, settings, (outcome, failure) -> {
+        client.context().runOnContext(v -> session.attach(outcome -> {
             exchange.setProperty(StreamOutcome.PROPERTY, outcome);
-            if (failure != null) {
-                exchange.setException(failure);
-            }
             callback.done(false);
-        });
-        client.context().runOnContext(v -> session.start());
+        }));
         return false;
     }
 

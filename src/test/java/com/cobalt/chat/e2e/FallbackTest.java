@@ -19,6 +19,7 @@ import com.cobalt.chat.testing.RecordedRequest;
 import com.cobalt.chat.testing.ResetUpstream;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
+import com.cobalt.chat.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,6 +44,8 @@ class FallbackTest {
             "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}",
             "data: [DONE]");
 
+    /** Cooldowns from one test's 429s must not leak into the next: each test starts an hour later. */
+    static final TestClock CLOCK = new TestClock();
     static FakeUpstream primary;
     static FakeUpstream fallback;
     static RunningGateway gateway;
@@ -57,7 +60,7 @@ class FallbackTest {
     static void start() throws Exception {
         primary = FakeUpstream.start();
         fallback = FakeUpstream.start();
-        gateway = RunningGateway.sambanovaAt(primary, withAzureFallback());
+        gateway = RunningGateway.sambanovaAt(primary, withAzureFallback(), Map.of("clock", CLOCK));
         client = new GatewayClient(gateway);
 
         try (ServerSocket s = new ServerSocket(0)) {
@@ -68,7 +71,7 @@ class FallbackTest {
         p.put("sambanova.api-base", "http://127.0.0.1:" + deadPort + "/v1");
         p.put("sambanova.api-key", "sn-test-key-0001");
         p.put("sambanova.model", "Meta-Llama-3.3-70B-Instruct");
-        deadPrimaryGateway = RunningGateway.start(p);
+        deadPrimaryGateway = RunningGateway.start(p, Map.of("clock", CLOCK));
         deadPrimaryClient = new GatewayClient(deadPrimaryGateway);
     }
 
@@ -96,6 +99,7 @@ class FallbackTest {
 
     @BeforeEach
     void clean() {
+        CLOCK.advance(Duration.ofHours(1));
         primary.reset();
         fallback.reset();
     }

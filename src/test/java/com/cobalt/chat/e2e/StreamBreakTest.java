@@ -125,7 +125,7 @@ class StreamBreakTest {
     }
 
     @Test
-    void aStreamCutBeforeAnyContentIsA502JsonErrorAndStoredAsFailed() {
+    void aStreamCutBeforeAnyContentIsTheProvidersFailureAJsonErrorAndStoredAsFailed() {
         upstream.enqueue(Script.sse(Chunks.azurePromptFilter()).cut());
         String token = Jwt.token("break-bob");
         String session = patientClient.createSession(token);
@@ -134,10 +134,10 @@ class StreamBreakTest {
         GatewayClient.Answer answer = patientClient.chat(session, token, "Hello?");
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-        assertThat(answer.status()).isEqualTo(502);
+        assertThat(answer.status()).isEqualTo(503);
         assertThat(answer.contentType()).isEqualTo("application/json");
         assertThat(answer.body()).isEqualTo(
-                "{\"error\":{\"code\":\"provider_error\",\"message\":\"The provider failed before it answered\"}}");
+                "{\"error\":{\"code\":\"provider_unavailable\",\"message\":\"No provider could answer; retry later\"}}");
         assertThat(tookMs).as("the cut is noticed when it happens, not after the 5 s stream idle timeout")
                 .isLessThan(2500L);
 

@@ -462,7 +462,8 @@ class StreamShapesTest {
                 throw new AssertionError("attempt " + (i + 1) + " of 10: " + e.getMessage(), e);
             }
 
-            assertJsonError(answer, 502, "provider_error", "The provider failed before it answered");
+            // before its first content the provider has failed: no fallback here, so every provider failed
+            assertJsonError(answer, 503, "provider_unavailable", "No provider could answer; retry later");
             assertStored("", "failed");
         }
     }
@@ -488,10 +489,10 @@ class StreamShapesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("brokenBeforeContent")
-    void aStreamThatBreaksBeforeAnyContentIsA502ProviderError(String name, Script script) {
+    void aStreamThatBreaksBeforeAnyContentIsTheProvidersFailureNeverA200(String name, Script script) {
         GatewayClient.Answer answer = chat(script);
 
-        assertJsonError(answer, 502, "provider_error", "The provider failed before it answered");
+        assertJsonError(answer, 503, "provider_unavailable", "No provider could answer; retry later");
         assertStored("", "failed");
     }
 }

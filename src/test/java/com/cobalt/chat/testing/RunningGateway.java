@@ -37,12 +37,18 @@ public final class RunningGateway implements AutoCloseable {
         p.put("chat.db.url", "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         p.put("llm.breaker.minimum-number-of-calls", "1000");
         p.put("llm.breaker.sliding-window-size", "1000");
+        p.put("llm.max-retries", "0");
         p.put("demo.token-delay-ms", "1");
         p.put("llm.fallback-provider", "");
         return p;
     }
 
     public static RunningGateway start(Map<String, String> overrides) {
+        return start(overrides, Map.of());
+    }
+
+    /** With beans bound before the gateway configures itself, e.g. {@code "clock"} -> a {@link TestClock}. */
+    public static RunningGateway start(Map<String, String> overrides, Map<String, Object> beans) {
         int port = freePort();
         int managementPort = freePort();
         Map<String, String> props = defaults();
@@ -52,6 +58,7 @@ public final class RunningGateway implements AutoCloseable {
         Main main = new Main();
         main.setPropertyPlaceholderLocations(Application.PROPERTIES_LOCATION);
         props.forEach(main::addOverrideProperty);
+        beans.forEach(main::bind);
         try {
             main.start();
         } catch (Exception e) {
@@ -62,13 +69,18 @@ public final class RunningGateway implements AutoCloseable {
 
     /** The gateway with sambanova as primary at {@code upstream}, plus overrides. */
     public static RunningGateway sambanovaAt(FakeUpstream upstream, Map<String, String> overrides) {
+        return sambanovaAt(upstream, overrides, Map.of());
+    }
+
+    public static RunningGateway sambanovaAt(FakeUpstream upstream, Map<String, String> overrides,
+                                             Map<String, Object> beans) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.provider", "sambanova");
         p.put("sambanova.api-base", upstream.baseUrl() + "/v1");
         p.put("sambanova.api-key", "sn-test-key-0001");
         p.put("sambanova.model", "Meta-Llama-3.3-70B-Instruct");
         p.putAll(overrides);
-        return start(p);
+        return start(p, beans);
     }
 
     public int port() {

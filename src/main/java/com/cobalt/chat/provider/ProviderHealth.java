@@ -1,0 +1,84 @@
+package com.cobalt.chat.provider;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import com.cobalt.chat.config.ProviderName;
+
+/**
+ * What the gateway knows about each provider's health besides its breaker: the cooldown a 429/503 retry hint asked
+ * for, the last error, and how many calls and failures it had. Times come from the injected clock.
+ */
+public class ProviderHealth {
+
+    private final Clock clock;
+    private final Map<ProviderName, State> states = new EnumMap<>(ProviderName.class);
+
+    public ProviderHealth(Clock clock) {
+        this.clock = clock;
+        for (ProviderName p : ProviderName.values()) {
+            states.put(p, new State());
+        }
+    }
+
+    /** A snapshot for health checks and the admin API. */
+    public record Snapshot(Instant cooldownUntil, int cooldownStatus, String lastErrorClass, Instant lastErrorAt,
+                           long requests, long failures) {
+    }
+
+    private static final class State {
+        final AtomicReference<Instant> cooldownUntil = new AtomicReference<>(Instant.EPOCH);
+        volatile int cooldownStatus;
+        volatile String lastErrorClass;
+        volatile Instant lastErrorAt;
+        final AtomicLong requests = new AtomicLong();
+        final AtomicLong failures = new AtomicLong();
+    }
+
+    public boolean inCooldown(String provider) {
+        return state(provider).cooldownUntil.get().isAfter(clock.instant());
+    }
+
+    /** For the routes: the failure a provider in cooldown stands for, so the fallback sees why it was skipped. */
+    public ProviderFailure coolingDown(String provider) {
+        State s = state(provider);
+        long seconds = Math.max(1, (Duration.between(clock.instant(), s.cooldownUntil.get()).toMillis() + 999) / 1000);
+        return ProviderFailure.coolingDown(provider, s.cooldownStatus, seconds);
+    }
+
+    public void noteRequest(String provider) {
+        state(provider).requests.incrementAndGet();
+    }
+
+    /** Counts a failed call; a retry hint on 429/503 starts or extends (never shortens) the cooldown. */
+    public void noteFailure(ProviderFailure failure) {
+        State s = state(failure.provider());
+        s.failures.incrementAndGet();
+        s.lastErrorClass = failure.errorClass();
+        s.lastErrorAt = clock.instant();
+        if (failure.asksForCooldown()) {
+            Instant until = clock.instant().plusSeconds(failure.retryAfterSeconds());
+            Instant previous = s.cooldownUntil.getAndAccumulate(until, (a, b) -> a.isAfter(b) ? a : b);
+            if (!previous.isAfter(until)) {
+                s.cooldownStatus = failure.status();
+            }
+        }
+    }
+
+    public Snapshot snapshot(String provider) {
+        State s = state(provider);
+        Instant until = s.cooldownUntil.get();
+        return new Snapshot(until.isAfter(clock.instant()) ? until : null, s.cooldownStatus, s.lastErrorClass,
+                s.lastErrorAt, s.requests.get(), s.failures.get());
+    }
+
+    private State state(String provider) {
+        return states.get(ProviderName.parse(provider)
+                .orElseThrow(() -> new IllegalArgumentException("unknown provider " + provider)));
+    }
+}
