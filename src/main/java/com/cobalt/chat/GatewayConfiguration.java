@@ -1,6 +1,7 @@
 package com.cobalt.chat;
 
 import java.time.Clock;
+import java.util.function.Function;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.SettingsLoader;
@@ -9,6 +10,7 @@ import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.http.Authenticator;
 import com.cobalt.chat.http.ErrorResponses;
 import com.cobalt.chat.http.RequestBodies;
+import com.cobalt.chat.provider.ProviderAdmin;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderHealth;
@@ -19,13 +21,13 @@ import com.cobalt.chat.record.LatencyMetrics;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
+import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
-import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +41,8 @@ public class GatewayConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext camel) throws Exception {
-        GatewaySettings settings = SettingsLoader.load(key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}"));
+        Function<String, String> properties = key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}");
+        GatewaySettings settings = SettingsLoader.load(properties);
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
@@ -53,49 +56,47 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (clock == null) {
             clock = Clock.systemUTC();
         }
-        int workers = Integer.parseInt(camel.resolvePropertyPlaceholders("{{http.worker-pool-size}}"));
-        Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workers));
-        Database database = new Database(
-                camel.resolvePropertyPlaceholders("{{chat.db.url}}"),
-                camel.resolvePropertyPlaceholders("{{chat.db.user}}"),
-                camel.resolvePropertyPlaceholders("{{chat.db.password:}}"),
-                Integer.parseInt(camel.resolvePropertyPlaceholders("{{chat.db.pool-size}}")));
-        ProviderHealth providerHealth = new ProviderHealth(clock);
-        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth);
+        Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(intProperty(properties, "http.worker-pool-size")));
+        Database database = new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
+                properties.apply("chat.db.password"), intProperty(properties, "chat.db.pool-size"));
         ChatStore chatStore = new ChatStore(database.dataSource(), clock);
+        ProviderHealth providerHealth = new ProviderHealth(clock);
+        ProviderBreakers breakers = new ProviderBreakers(properties, clock);
+        ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(),
+                settings.providers().keySet());
+        LiveStreams liveStreams = new LiveStreams();
+        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams);
+        AsyncPlatformHttpEngine engine = new AsyncPlatformHttpEngine();
 
         registry.bind("vertx", vertx);
-        registry.bind("platform-http-engine", new AsyncPlatformHttpEngine());
-        registry.bind("latencyMetrics", new LatencyMetrics(camel));
-        registry.bind("gatewaySettings", settings);
+        registry.bind("platform-http-engine", engine);
         registry.bind("clock", clock);
-        ProviderBreakers breakers = new ProviderBreakers(
-                key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}"), clock);
+        registry.bind("gatewaySettings", settings);
         breakers.all().forEach((name, breaker) -> registry.bind(ProviderBreakers.beanName(name), breaker));
         registry.bind("providerBreakers", breakers);
-        registry.bind("chatStore", chatStore);
-        registry.bind("conversations", new Conversations());
-        registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret()));
-        registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
-        registry.bind("errorResponses", new ErrorResponses());
-        registry.bind("providerSelection", new ProviderSelection(settings.primary(), settings.fallback()));
+        registry.bind("providerHealth", providerHealth);
+        registry.bind("providerSelection", selection);
+        registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, providerHealth));
         registry.bind("providerFailures", new ProviderFailures());
         registry.bind("upstreamClient", upstreamClient);
-        registry.bind("providerHealth", providerHealth);
+        registry.bind("chatStore", chatStore);
+        registry.bind("conversations", new Conversations());
+        registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
+                properties.apply("chat.admin-role")));
+        registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
+        registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
         registry.bind("chatRecorder", new ChatRecorder(chatStore));
-        registry.bind("demoProvider", new DemoProvider(vertx,
-                Long.parseLong(camel.resolvePropertyPlaceholders("{{demo.token-delay-ms}}")),
-                camel.resolvePropertyPlaceholders("{{demo.model}}")));
+        registry.bind("latencyMetrics", new LatencyMetrics(camel));
+        registry.bind("demoProvider", new DemoProvider(vertx, intProperty(properties, "demo.token-delay-ms"),
+                properties.apply("demo.model")));
 
-        // closed once the routes and the HTTP servers (which run on this Vert.x) have stopped
-        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
-            @Override
-            public void onContextStopped(CamelContext context) {
-                upstreamClient.close();
-                database.close();
-                vertx.close();
-            }
-        });
+        camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, upstreamClient,
+                liveStreams, engine, vertx, database, intProperty(properties, "llm.health-probe-seconds"),
+                intProperty(properties, "chat.shutdown-grace-seconds")));
+    }
+
+    private static int intProperty(Function<String, String> properties, String key) {
+        return Integer.parseInt(properties.apply(key).trim());
     }
 }

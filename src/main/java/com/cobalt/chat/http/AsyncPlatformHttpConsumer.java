@@ -23,14 +23,18 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(AsyncPlatformHttpConsumer.class);
 
+    private final AsyncPlatformHttpEngine engine;
+
     AsyncPlatformHttpConsumer(PlatformHttpEndpoint endpoint, Processor processor,
-                              List<Handler<RoutingContext>> handlers, String routerName) {
+                              List<Handler<RoutingContext>> handlers, String routerName,
+                              AsyncPlatformHttpEngine engine) {
         super(endpoint, processor, handlers, routerName);
+        this.engine = engine;
     }
 
     @Override
     protected void handleRequest(RoutingContext ctx) {
-        if (isSuspended()) {
+        if (isSuspended() || engine.draining()) {
             ResponseWriter.writeJson(ctx.response(), 503,
                     ApiError.json("shutting_down", "The gateway is shutting down"));
             return;

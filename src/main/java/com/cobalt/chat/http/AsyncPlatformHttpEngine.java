@@ -25,12 +25,22 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private static final Logger LOG = LoggerFactory.getLogger(AsyncPlatformHttpEngine.class);
 
     private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
+    private volatile boolean draining;
+
+    /** From now on every new request is answered 503 shutting_down; requests under way go on. */
+    public void drain() {
+        draining = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
 
     @Override
     public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
         String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort());
         installErrorHandlers(routerName);
-        return new AsyncPlatformHttpConsumer(endpoint, processor, getHandlers(), routerName);
+        return new AsyncPlatformHttpConsumer(endpoint, processor, getHandlers(), routerName, this);
     }
 
     private void installErrorHandlers(String routerName) {

@@ -1,5 +1,7 @@
 package com.cobalt.chat.http;
 
+import java.util.List;
+
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
@@ -18,8 +20,10 @@ public class Authenticator {
     public static final String LOCAL_USER = "local";
 
     private final JWTVerifier verifier;
+    private final String adminRole;
 
-    public Authenticator(boolean disabled, String secret) {
+    public Authenticator(boolean disabled, String secret, String adminRole) {
+        this.adminRole = adminRole;
         this.verifier = disabled ? null
                 : JWT.require(Algorithm.HMAC256(secret)).withClaimPresence("exp").withClaimPresence("sub")
                         .acceptLeeway(5).build();
@@ -27,8 +31,30 @@ public class Authenticator {
 
     /** The caller's user id, from the request's Authorization header. */
     public String userOf(Exchange exchange) {
-        if (verifier == null) {
+        DecodedJWT jwt = verify(exchange);
+        return jwt == null ? LOCAL_USER : jwt.getSubject();
+    }
+
+    /**
+     * The caller's user id, if the token carries the admin role (claim {@code roles}, a list, or {@code role});
+     * 403 otherwise. With auth disabled the single local user is the administrator.
+     */
+    public String adminOf(Exchange exchange) {
+        DecodedJWT jwt = verify(exchange);
+        if (jwt == null) {
             return LOCAL_USER;
+        }
+        List<String> roles = jwt.getClaim("roles").asList(String.class);
+        String role = jwt.getClaim("role").asString();
+        if ((roles == null || !roles.contains(adminRole)) && !adminRole.equals(role)) {
+            throw new ApiError(403, "forbidden", "This needs the " + adminRole + " role");
+        }
+        return jwt.getSubject();
+    }
+
+    private DecodedJWT verify(Exchange exchange) {
+        if (verifier == null) {
+            return null;
         }
         String header = exchange.getMessage().getHeader("Authorization", String.class);
         if (header == null || header.isBlank()) {
@@ -46,7 +72,7 @@ public class Authenticator {
             if (sub == null || sub.isBlank()) {
                 throw ApiError.unauthorized("invalid_token", "The token has no subject");
             }
-            return sub;
+            return jwt;
         } catch (TokenExpiredException e) {
             throw ApiError.unauthorized("token_expired", "The token has expired");
         } catch (JWTVerificationException e) {

@@ -70,7 +70,8 @@ public class RequestBodies {
         return v.asText();
     }
 
-    private static JsonNode jsonObject(Exchange exchange, boolean required) {
+    /** The body as a JSON object: 415 unless it says application/json, 400 invalid_json unless it is an object. */
+    public static JsonNode jsonObject(Exchange exchange, boolean required) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
         boolean empty = body == null || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank();
         if (empty && !required) {

@@ -28,7 +28,7 @@ public class ProviderHealth {
 
     /** A snapshot for health checks and the admin API. */
     public record Snapshot(Instant cooldownUntil, int cooldownStatus, String lastErrorClass, Instant lastErrorAt,
-                           long requests, long failures) {
+                           long requests, long failures, Boolean probeOk) {
     }
 
     private static final class State {
@@ -38,6 +38,7 @@ public class ProviderHealth {
         volatile Instant lastErrorAt;
         final AtomicLong requests = new AtomicLong();
         final AtomicLong failures = new AtomicLong();
+        volatile Boolean probeOk;
     }
 
     public boolean inCooldown(String provider) {
@@ -70,11 +71,16 @@ public class ProviderHealth {
         }
     }
 
+    /** The periodic probe's verdict (null until a probe ran). */
+    public void noteProbe(String provider, boolean ok) {
+        state(provider).probeOk = ok;
+    }
+
     public Snapshot snapshot(String provider) {
         State s = state(provider);
         Instant until = s.cooldownUntil.get();
         return new Snapshot(until.isAfter(clock.instant()) ? until : null, s.cooldownStatus, s.lastErrorClass,
-                s.lastErrorAt, s.requests.get(), s.failures.get());
+                s.lastErrorAt, s.requests.get(), s.failures.get(), s.probeOk);
     }
 
     private State state(String provider) {

@@ -14,6 +14,7 @@ import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.RelaySession;
 import com.cobalt.chat.stream.RelaySettings;
 import com.cobalt.chat.stream.SseRelay;
@@ -59,8 +60,11 @@ public class UpstreamClient {
     private final ProviderHealth health;
     private final RetryPolicy retries;
     private final RelaySettings relaySettings;
+    private final LiveStreams live;
 
-    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health) {
+    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
+                          LiveStreams live) {
+        this.live = live;
         this.vertx = vertx;
         this.settings = settings;
         this.clock = clock;
@@ -173,7 +177,8 @@ public class UpstreamClient {
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
-            forward(RelaySession.probe(provider, request, response, caller, vertx, relaySettings, firstTokenLeftMs),
+            forward(RelaySession.probe(provider, request, response, caller, vertx, relaySettings, live,
+                    firstTokenLeftMs),
                     answer);
             return;
         }
@@ -189,7 +194,7 @@ public class UpstreamClient {
                 if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    forward(RelaySession.replay(provider, replay, caller, vertx, relaySettings), answer);
+                    forward(RelaySession.replay(provider, replay, caller, vertx, relaySettings, live), answer);
                 }
             } else if (status == 400) {
                 answer.complete(new ProviderRejection(id, isContentFilter(doc)));
@@ -253,6 +258,43 @@ public class UpstreamClient {
             return null;
         }
         return Buffer.buffer("data: " + completion + "\n\ndata: [DONE]\n\n");
+    }
+
+    /**
+     * The periodic health probe: the smallest real request (one user word, max_tokens 1, no stream). It costs a
+     * few tokens, which is why it is off unless LLM_HEALTH_PROBE_SECONDS is set. It goes around the breaker and
+     * does not count in the provider's requests.
+     */
+    public void probe(ProviderName name) {
+        ProviderSettings provider = settings.provider(name);
+        String body = "{" + (provider.model() == null ? "" : "\"model\":" + quote(provider.model()) + ",")
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":1,\"stream\":false}";
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setAbsoluteURI(provider.url())
+                .setTimeout(settings.responseHeadersTimeoutMs())
+                .putHeader("Content-Type", "application/json")
+                .putHeader("User-Agent", USER_AGENT)
+                .putHeader(provider.authHeader(), provider.authPrefix() + provider.apiKey());
+        client.request(options)
+                .compose(request -> request.send(body))
+                .compose(response -> response.body().map(b -> response.statusCode()))
+                .onComplete(result -> {
+                    boolean ok = result.succeeded() && result.result() >= 200 && result.result() < 300;
+                    health.noteProbe(name.id(), ok);
+                    if (!ok) {
+                        LOG.warn("Health probe of {} failed: {}", name.id(), result.succeeded()
+                                ? "HTTP " + result.result() : result.cause().getClass().getSimpleName());
+                    }
+                });
+    }
+
+    private static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public void close() {

@@ -38,6 +38,7 @@ public final class RelaySession {
     private final HttpServerResponse out;
     private final Vertx vertx;
     private final RelaySettings settings;
+    private final LiveStreams live;
     private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
     private final StringBuilder text = new StringBuilder();
@@ -63,7 +64,7 @@ public final class RelaySession {
     private long tickTimer = -1;
 
     private RelaySession(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                         ClientConnection client, Vertx vertx, RelaySettings settings) {
+                         ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live) {
         this.provider = provider;
         this.request = request;
         this.response = response;
@@ -71,6 +72,7 @@ public final class RelaySession {
         this.out = client.response();
         this.vertx = vertx;
         this.settings = settings;
+        this.live = live;
     }
 
     /**
@@ -78,16 +80,17 @@ public final class RelaySession {
      * long the provider may take, from now, to send its first content.
      */
     public static RelaySession probe(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                                     ClientConnection client, Vertx vertx, RelaySettings settings, long firstTokenMs) {
-        RelaySession s = new RelaySession(provider, request, response, client, vertx, settings);
+                                     ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
+                                     long firstTokenMs) {
+        RelaySession s = new RelaySession(provider, request, response, client, vertx, settings, live);
         s.startProbe(firstTokenMs);
         return s;
     }
 
     /** A whole answer the provider sent at once (JSON although a stream was asked), re-framed as SSE bytes. */
     public static RelaySession replay(ProviderSettings provider, Buffer sse, ClientConnection client, Vertx vertx,
-                                      RelaySettings settings) {
-        RelaySession s = new RelaySession(provider, null, null, client, vertx, settings);
+                                      RelaySettings settings, LiveStreams live) {
+        RelaySession s = new RelaySession(provider, null, null, client, vertx, settings, live);
         s.upstreamEnded = true;
         s.out.closeHandler(v -> s.onClientGone());
         s.onBytes(sse);
@@ -131,6 +134,7 @@ public final class RelaySession {
     void attach(Consumer<StreamOutcome> onFinish) {
         this.onFinish = onFinish;
         attached = true;
+        live.add(this);
         for (String event : held) {
             write(event);
         }
@@ -277,6 +281,20 @@ public final class RelaySession {
         primed.complete(this);
     }
 
+    /** The gateway is shutting down and the grace period is over: end with an error, keep the partial answer. */
+    void shutDown() {
+        client.context().runOnContext(v -> {
+            if (terminated) {
+                return;
+            }
+            terminated = true;
+            resetUpstream();
+            write(ClientEvents.error("shutting_down", "The gateway is shutting down; the partial answer was kept"));
+            finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
+                    completionTokens, firstTokenMs, "shutting_down"));
+        });
+    }
+
     private void onTick() {
         if (terminated) {
             return;
@@ -332,6 +350,7 @@ public final class RelaySession {
             vertx.cancelTimer(tickTimer);
         }
         if (attached) {
+            live.remove(this);
             onFinish.accept(outcome);
         } else {
             heldOutcome = outcome;

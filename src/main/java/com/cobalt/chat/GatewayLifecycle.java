@@ -1,0 +1,144 @@
+package com.cobalt.chat;
+
+import java.lang.management.ManagementFactory;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import com.cobalt.chat.config.GatewaySettings;
+import com.cobalt.chat.config.ProviderName;
+import com.cobalt.chat.http.AsyncPlatformHttpEngine;
+import com.cobalt.chat.provider.ProviderBreakers;
+import com.cobalt.chat.provider.ProviderHealth;
+import com.cobalt.chat.provider.ProviderHealthCheck;
+import com.cobalt.chat.provider.ProviderSelection;
+import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.store.Database;
+import com.cobalt.chat.stream.LiveStreams;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.micrometer.MicrometerUtils;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.support.LifecycleStrategySupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens around the routes' lifetime. At start: a readiness check per provider, the provider selection on
+ * JMX and in metrics, the optional health probe. At shutdown (SIGTERM): new requests get 503 at once, streams in
+ * flight get the grace period to finish and are then ended and stored as interrupted; the client, the pool and
+ * Vert.x close after the HTTP servers.
+ */
+final class GatewayLifecycle extends LifecycleStrategySupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayLifecycle.class);
+
+    private final GatewaySettings settings;
+    private final ProviderSelection selection;
+    private final ProviderBreakers breakers;
+    private final ProviderHealth health;
+    private final UpstreamClient upstreamClient;
+    private final LiveStreams liveStreams;
+    private final AsyncPlatformHttpEngine engine;
+    private final Vertx vertx;
+    private final Database database;
+    private final int probeSeconds;
+    private final int graceSeconds;
+    private ObjectName selectionName;
+
+    GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
+                     ProviderHealth health, UpstreamClient upstreamClient, LiveStreams liveStreams,
+                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, int probeSeconds,
+                     int graceSeconds) {
+        this.settings = settings;
+        this.selection = selection;
+        this.breakers = breakers;
+        this.health = health;
+        this.upstreamClient = upstreamClient;
+        this.liveStreams = liveStreams;
+        this.engine = engine;
+        this.vertx = vertx;
+        this.database = database;
+        this.probeSeconds = probeSeconds;
+        this.graceSeconds = graceSeconds;
+    }
+
+    @Override
+    public void onContextStarting(CamelContext camel) {
+        // Camel must wait for the streams longer than the grace period it gives them
+        camel.getShutdownStrategy().setTimeout(graceSeconds + 15L);
+    }
+
+    @Override
+    public void onContextStarted(CamelContext camel) {
+        HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
+        MeterRegistry meters = MicrometerUtils.getOrCreateMeterRegistry(camel.getRegistry(),
+                MicrometerConstants.METRICS_REGISTRY_NAME);
+        for (ProviderName p : settings.providers().keySet()) {
+            if (checks != null) {
+                checks.register(new ProviderHealthCheck(p, breakers.of(p), health));
+            }
+            for (String role : new String[] {"primary", "fallback"}) {
+                Gauge.builder("llm_provider_selected", () -> selection.isSelected(p, role) ? 1 : 0)
+                        .description("1 when the provider currently has this role")
+                        .tag("provider", p.id()).tag("role", role).register(meters);
+            }
+            Gauge.builder("llm_circuit_breaker_state", () -> breakers.of(p).getState().getOrder())
+                    .description("0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open, 5 metrics only")
+                    .tag("provider", p.id()).register(meters);
+            if (probeSeconds > 0) {
+                vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p));
+            }
+        }
+        registerSelectionMBean(camel);
+    }
+
+    @Override
+    public void onContextStopping(CamelContext camel) {
+        engine.drain();
+        LOG.info("Shutting down: new requests get 503; {} stream(s) in flight get {} s to finish",
+                liveStreams.count(), graceSeconds);
+        vertx.setTimer(Math.max(1, graceSeconds * 1000L), t -> {
+            if (liveStreams.count() > 0) {
+                LOG.warn("Grace period over: ending {} stream(s); their partial answers are stored as interrupted",
+                        liveStreams.count());
+                liveStreams.endAll();
+            }
+        });
+    }
+
+    @Override
+    public void onContextStopped(CamelContext camel) {
+        unregisterSelectionMBean();
+        upstreamClient.close();
+        database.close();
+        vertx.close();
+    }
+
+    private void registerSelectionMBean(CamelContext camel) {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
+            selectionName = new ObjectName("com.cobalt.chat:context=" + ObjectName.quote(context)
+                    + ",type=ProviderSelection");
+            server.registerMBean(selection, selectionName);
+        } catch (Exception e) {
+            LOG.warn("Provider selection not available on JMX: {}", e.getClass().getSimpleName());
+            selectionName = null;
+        }
+    }
+
+    private void unregisterSelectionMBean() {
+        if (selectionName == null) {
+            return;
+        }
+        try {
+            ManagementFactory.getPlatformMBeanServer().unregisterMBean(selectionName);
+        } catch (Exception e) {
+            LOG.debug("Provider selection MBean already gone", e);
+        }
+    }
+}
