@@ -1,9 +1,13 @@
 package com.cobalt.chat;
 
 import java.time.Clock;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Properties;
 import java.util.function.Function;
 
 import com.cobalt.chat.config.GatewaySettings;
+import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.SettingsLoader;
 import com.cobalt.chat.demo.DemoProvider;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
@@ -15,9 +19,14 @@ import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderSelection;
+import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.record.ChatRecorder;
-import com.cobalt.chat.record.LatencyMetrics;
+import com.cobalt.chat.record.ExchangeObserver;
+import com.cobalt.chat.record.LlmMetrics;
+import com.cobalt.chat.record.PriceTable;
+import com.cobalt.chat.record.TokenEstimator;
+import com.cobalt.chat.record.UsageReports;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
@@ -86,13 +95,18 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
-        registry.bind("chatRecorder", new ChatRecorder(chatStore));
-        registry.bind("latencyMetrics", new LatencyMetrics(camel));
+        Properties priceProperties = camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX));
+        registry.bind("chatRecorder", new ChatRecorder(chatStore, new TokenEstimator(), new PriceTable(priceProperties)));
+        LlmMetrics metrics = new LlmMetrics(camel);
+        Map<ProviderName, ProviderStats> stats = new EnumMap<>(ProviderName.class);
+        settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
+        registry.bind("exchangeObserver", new ExchangeObserver(metrics, stats, clock));
+        registry.bind("usageReports", new UsageReports(database.dataSource(), clock));
         registry.bind("demoProvider", new DemoProvider(vertx, intProperty(properties, "demo.token-delay-ms"),
                 properties.apply("demo.model")));
 
-        camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, upstreamClient,
-                liveStreams, engine, vertx, database, intProperty(properties, "llm.health-probe-seconds"),
+        camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
+                upstreamClient, liveStreams, engine, vertx, database, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
     }
 

@@ -1,6 +1,9 @@
 package com.cobalt.chat;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -12,6 +15,8 @@ import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderHealthCheck;
 import com.cobalt.chat.provider.ProviderSelection;
+import com.cobalt.chat.provider.ProviderStats;
+import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
@@ -19,8 +24,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
-import org.apache.camel.component.micrometer.MicrometerConstants;
-import org.apache.camel.component.micrometer.MicrometerUtils;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
@@ -40,6 +43,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final ProviderSelection selection;
     private final ProviderBreakers breakers;
     private final ProviderHealth health;
+    private final Map<ProviderName, ProviderStats> stats;
+    private final LlmMetrics metrics;
     private final UpstreamClient upstreamClient;
     private final LiveStreams liveStreams;
     private final AsyncPlatformHttpEngine engine;
@@ -47,16 +52,19 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final Database database;
     private final int probeSeconds;
     private final int graceSeconds;
-    private ObjectName selectionName;
+    private final List<ObjectName> mbeans = new ArrayList<>();
 
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
-                     ProviderHealth health, UpstreamClient upstreamClient, LiveStreams liveStreams,
+                     ProviderHealth health, Map<ProviderName, ProviderStats> stats, LlmMetrics metrics,
+                     UpstreamClient upstreamClient, LiveStreams liveStreams,
                      AsyncPlatformHttpEngine engine, Vertx vertx, Database database, int probeSeconds,
                      int graceSeconds) {
         this.settings = settings;
         this.selection = selection;
         this.breakers = breakers;
         this.health = health;
+        this.stats = stats;
+        this.metrics = metrics;
         this.upstreamClient = upstreamClient;
         this.liveStreams = liveStreams;
         this.engine = engine;
@@ -75,8 +83,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     @Override
     public void onContextStarted(CamelContext camel) {
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
-        MeterRegistry meters = MicrometerUtils.getOrCreateMeterRegistry(camel.getRegistry(),
-                MicrometerConstants.METRICS_REGISTRY_NAME);
+        MeterRegistry meters = metrics.registry();
+        metrics.activeStreams(liveStreams::count);
         for (ProviderName p : settings.providers().keySet()) {
             if (checks != null) {
                 checks.register(new ProviderHealthCheck(p, breakers.of(p), health));
@@ -93,7 +101,10 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p));
             }
         }
-        registerSelectionMBean(camel);
+        String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
+        register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);
+        stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
+                + ",type=Provider,name=" + p.id(), s));
     }
 
     @Override
@@ -112,33 +123,31 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
 
     @Override
     public void onContextStopped(CamelContext camel) {
-        unregisterSelectionMBean();
+        unregisterMBeans();
         upstreamClient.close();
         database.close();
         vertx.close();
     }
 
-    private void registerSelectionMBean(CamelContext camel) {
+    private void register(String name, Object mbean) {
         try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
-            selectionName = new ObjectName("com.cobalt.chat:context=" + ObjectName.quote(context)
-                    + ",type=ProviderSelection");
-            server.registerMBean(selection, selectionName);
+            ObjectName objectName = new ObjectName(name);
+            ManagementFactory.getPlatformMBeanServer().registerMBean(mbean, objectName);
+            mbeans.add(objectName);
         } catch (Exception e) {
-            LOG.warn("Provider selection not available on JMX: {}", e.getClass().getSimpleName());
-            selectionName = null;
+            LOG.warn("Not available on JMX: {} ({})", name, e.getClass().getSimpleName());
         }
     }
 
-    private void unregisterSelectionMBean() {
-        if (selectionName == null) {
-            return;
+    private void unregisterMBeans() {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        for (ObjectName name : mbeans) {
+            try {
+                server.unregisterMBean(name);
+            } catch (Exception e) {
+                LOG.debug("MBean {} already gone", name);
+            }
         }
-        try {
-            ManagementFactory.getPlatformMBeanServer().unregisterMBean(selectionName);
-        } catch (Exception e) {
-            LOG.debug("Provider selection MBean already gone", e);
-        }
+        mbeans.clear();
     }
 }

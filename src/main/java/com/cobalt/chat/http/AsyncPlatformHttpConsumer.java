@@ -1,6 +1,8 @@
 package com.cobalt.chat.http;
 
 import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
 
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
@@ -22,6 +24,8 @@ import org.slf4j.LoggerFactory;
 class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(AsyncPlatformHttpConsumer.class);
+    static final String REQUEST_ID = "X-Request-Id";
+    private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     private final AsyncPlatformHttpEngine engine;
 
@@ -40,10 +44,12 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
             return;
         }
         Context requestContext = Vertx.currentContext();
+        String requestId = requestId(ctx.request().getHeader(REQUEST_ID));
+        ctx.response().putHeader(REQUEST_ID, requestId);
         Exchange exchange = createExchange(false);
         exchange.setPattern(ExchangePattern.InOut);
         exchange.setProperty(ClientConnection.PROPERTY, new ClientConnection(ctx.request(), ctx.response(), requestContext,
-                System.nanoTime()));
+                System.nanoTime(), requestId));
 
         processHttpRequest(exchange, ctx).onComplete(read -> {
             if (read.failed()) {
@@ -57,6 +63,11 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                 return null;
             }, false).onFailure(t -> finish(ctx, exchange, t));
         });
+    }
+
+    /** A caller's own request id is kept when it is a sane token; otherwise the gateway makes one. */
+    static String requestId(String inbound) {
+        return inbound != null && SANE_REQUEST_ID.matcher(inbound).matches() ? inbound : UUID.randomUUID().toString();
     }
 
     private void finish(RoutingContext ctx, Exchange exchange, Throwable failure) {

@@ -52,6 +52,19 @@ public class Authenticator {
         return jwt.getSubject();
     }
 
+    /** Whether the (authenticated) caller has the admin role; never throws for a missing role. */
+    public boolean isAdmin(Exchange exchange) {
+        try {
+            adminOf(exchange);
+            return true;
+        } catch (ApiError e) {
+            if (e.status() == 403) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     private DecodedJWT verify(Exchange exchange) {
         if (verifier == null) {
             return null;

@@ -1,31 +1,42 @@
 package com.cobalt.chat.record;
 
+import java.util.List;
+
+import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderRejection;
+import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.store.AnswerRecord;
 import com.cobalt.chat.store.ChatStore;
-import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.store.ContextMessage;
 import com.cobalt.chat.stream.RelaySession;
 import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.stream.StreamOutcome;
 import org.apache.camel.Exchange;
 
 /**
- * The chat-record step: stores the assistant message of an exchange however it ended, and leaves the values the
- * route's metrics need in variables (metricStatus, durationNanos).
+ * The chat-record step: stores the assistant message of an exchange however it ended, with its usage - the
+ * provider's token counts where it reported them, the gateway's own count (marked estimated) where it did not -
+ * and its cost. What the metrics and the exchange log need is left in {@link #PROPERTY}.
  */
 public class ChatRecorder {
 
-    private final ChatStore store;
+    public static final String PROPERTY = "cobaltAnswer";
 
-    public ChatRecorder(ChatStore store) {
+    private final ChatStore store;
+    private final TokenEstimator tokens;
+    private final PriceTable prices;
+
+    public ChatRecorder(ChatStore store, TokenEstimator tokens, PriceTable prices) {
         this.store = store;
+        this.tokens = tokens;
+        this.prices = prices;
     }
 
     /** When the request failed before any stream: the outcome to store (content filter or failure). */
     public void failedBeforeStream(Exchange exchange) {
         if (exchange.getProperty(StreamOutcome.PROPERTY) != null) {
-            return; // the relay already said how it failed
+            return; // the relay already said how it ended
         }
         ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
         StreamOutcome outcome;
@@ -49,12 +60,26 @@ public class ChatRecorder {
         long durationNanos = client == null ? 0 : System.nanoTime() - client.startedNanos();
         String provider = exchange.getVariable("provider", String.class);
         String model = upstream == null ? null : upstream.provider().modelLabel();
-        store.saveAnswer(new AnswerRecord(exchange.getVariable("sessionId", String.class),
-                exchange.getVariable("exchangeId", String.class), o.content(), o.status(),
-                provider, model, o.finishReason(), o.errorCode(), o.promptTokens(), o.completionTokens(),
-                o.timeToFirstTokenMs(), durationNanos / 1_000_000));
+        Usage usage = upstream == null ? null : usage(o, provider, model,
+                exchange.getProperty(UpstreamClient.CONTEXT_PROPERTY, List.class));
+        AnswerRecord answer = new AnswerRecord(exchange.getVariable("sessionId", String.class),
+                exchange.getVariable("exchangeId", String.class), exchange.getVariable("user", String.class),
+                o.content(), o.status(), upstream == null ? null : provider, model, o.finishReason(), o.errorCode(),
+                usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
+                usage == null ? null : usage.estimated(), usage == null ? null : usage.costUsd(),
+                o.timeToFirstTokenMs(), durationNanos / 1_000_000);
+        store.saveAnswer(answer);
+        exchange.setProperty(PROPERTY, answer);
         exchange.setVariable("answerRecorded", true);
         exchange.setVariable("metricStatus", o.metricStatus());
-        exchange.setVariable("durationNanos", durationNanos);
+    }
+
+    @SuppressWarnings("unchecked")
+    Usage usage(StreamOutcome o, String provider, String model, List<?> context) {
+        boolean estimated = o.promptTokens() == null || o.completionTokens() == null;
+        int prompt = o.promptTokens() != null ? o.promptTokens()
+                : tokens.prompt(context == null ? List.of() : (List<ContextMessage>) context, model);
+        int completion = o.completionTokens() != null ? o.completionTokens() : tokens.completion(o.content(), model);
+        return new Usage(prompt, completion, estimated, prices.cost(provider, model, prompt, completion));
     }
 }

@@ -1,7 +1,13 @@
 package com.cobalt.chat.store;
 
-/** An assistant message to store once its stream ended. Token counts are null when the provider did not say. */
-public record AnswerRecord(String sessionId, String exchangeId, String content, String status, String provider,
-                           String model, String finishReason, String errorCode, Integer promptTokens,
-                           Integer completionTokens, Long timeToFirstTokenMs, Long durationMs) {
+import java.math.BigDecimal;
+
+/**
+ * An assistant message to store once its stream ended. Token counts are null when no provider answered;
+ * {@code tokensEstimated} says they were counted by the gateway; {@code costUsd} is null when unknown.
+ */
+public record AnswerRecord(String sessionId, String exchangeId, String userId, String content, String status,
+                           String provider, String model, String finishReason, String errorCode, Integer promptTokens,
+                           Integer completionTokens, Boolean tokensEstimated, BigDecimal costUsd,
+                           Long timeToFirstTokenMs, Long durationMs) {
 }

@@ -91,16 +91,25 @@ public class ChatStore {
         return id;
     }
 
+    /** Stores the answer; when a provider answered, also its usage in the ledger that outlives the chat. */
     public String saveAnswer(AnswerRecord a) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
         update("INSERT INTO chat_message (id, session_id, exchange_id, role, content, status, provider, model,"
-                        + " finish_reason, error_code, prompt_tokens, completion_tokens, time_to_first_token_ms,"
-                        + " duration_ms, created_at) VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " finish_reason, error_code, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
+                        + " time_to_first_token_ms, duration_ms, created_at)"
+                        + " VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 id, a.sessionId(), a.exchangeId(), a.content(), a.status(), a.provider(), a.model(),
-                a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.timeToFirstTokenMs(),
-                a.durationMs(), now);
+                a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
+                a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), now);
         update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
+        if (a.provider() != null && a.promptTokens() != null && a.completionTokens() != null) {
+            update("INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
+                            + " completion_tokens, tokens_estimated, cost_usd, created_at)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(), a.status(),
+                    a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(), now);
+        }
         return id;
     }
 
@@ -181,7 +190,7 @@ public class ChatStore {
 
     /** A database failure; its SQL message is logged, never sent to the client. */
     public static class StorageException extends RuntimeException {
-        StorageException(SQLException cause) {
+        public StorageException(SQLException cause) {
             super("storage failure: " + cause.getSQLState(), cause);
         }
     }

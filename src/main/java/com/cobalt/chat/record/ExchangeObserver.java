@@ -1,0 +1,80 @@
+package com.cobalt.chat.record;
+
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.cobalt.chat.config.ProviderName;
+import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.provider.ProviderStats;
+import com.cobalt.chat.store.AnswerRecord;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * After an answer is stored: its latency, tokens and cost into the metrics and the provider's JMX view, and one
+ * JSON log line for the exchange (logger {@code cobalt.exchange}) - ids, provider, status, usage, timings, and
+ * never the message text, a key or a token.
+ */
+public class ExchangeObserver {
+
+    private static final Logger EXCHANGES = LoggerFactory.getLogger("cobalt.exchange");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final LlmMetrics metrics;
+    private final Map<ProviderName, ProviderStats> stats;
+    private final Clock clock;
+
+    public ExchangeObserver(LlmMetrics metrics, Map<ProviderName, ProviderStats> stats, Clock clock) {
+        this.metrics = metrics;
+        this.stats = stats;
+        this.clock = clock;
+    }
+
+    public void observe(Exchange exchange) {
+        AnswerRecord a = exchange.getProperty(ChatRecorder.PROPERTY, AnswerRecord.class);
+        if (a == null) {
+            return;
+        }
+        if (a.provider() != null && a.promptTokens() != null) {
+            boolean estimated = Boolean.TRUE.equals(a.tokensEstimated());
+            metrics.requestDuration(a.provider(), a.durationMs());
+            if (a.timeToFirstTokenMs() != null) {
+                metrics.timeToFirstToken(a.provider(), a.timeToFirstTokenMs());
+            }
+            metrics.tokens(a.provider(), a.promptTokens(), a.completionTokens(), estimated);
+            metrics.cost(a.provider(), a.costUsd());
+            ProviderName.parse(a.provider()).map(stats::get).ifPresent(s -> s.answered(a.promptTokens(),
+                    a.completionTokens(), estimated, a.costUsd(), a.timeToFirstTokenMs()));
+        }
+        log(exchange, a);
+    }
+
+    private void log(Exchange exchange, AnswerRecord a) {
+        ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("ts", clock.instant().toString());
+        line.put("event", "chat_exchange");
+        line.put("request_id", client == null ? null : client.requestId());
+        line.put("session_id", a.sessionId());
+        line.put("user_id", a.userId());
+        line.put("provider", a.provider());
+        line.put("model", a.model());
+        line.put("status", a.status());
+        line.put("error_code", a.errorCode());
+        line.put("fallback_from", exchange.getVariable("fallbackFrom", String.class));
+        line.put("prompt_tokens", a.promptTokens());
+        line.put("completion_tokens", a.completionTokens());
+        line.put("tokens_estimated", a.tokensEstimated());
+        line.put("cost_usd", a.costUsd());
+        line.put("time_to_first_token_ms", a.timeToFirstTokenMs());
+        line.put("duration_ms", a.durationMs());
+        try {
+            EXCHANGES.info(JSON.writeValueAsString(line));
+        } catch (Exception e) {
+            EXCHANGES.warn("{\"event\":\"chat_exchange\",\"error\":\"unloggable\"}");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package com.cobalt.chat.record;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.DoubleStream;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.micrometer.MicrometerUtils;
+
+/**
+ * The gateway's own meters, in the registry Camel scrapes at /observe/metrics (Prometheus names in comments).
+ * Labels are bounded: provider, token type, role - never a user or session id. The counters the routes can say
+ * for themselves (llm_requests_total, llm_fallback_triggered_total) stay in the YAML.
+ */
+public class LlmMetrics {
+
+    private static final Duration[] LATENCY_BUCKETS = DoubleStream
+            .of(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+            .mapToObj(s -> Duration.ofMillis((long) (s * 1000))).toArray(Duration[]::new);
+
+    private final CamelContext camel;
+    private volatile MeterRegistry registry;
+
+    public LlmMetrics(CamelContext camel) {
+        this.camel = camel;
+    }
+
+    /** llm_request_duration_seconds{provider}: from the chat request to the end of its answer. */
+    public void requestDuration(String provider, long millis) {
+        latency("llm_request_duration", "Time from the chat request to the end of its answer", provider, millis);
+    }
+
+    /** llm_time_to_first_token_seconds{provider}: from the chat request to its first content on the wire. */
+    public void timeToFirstToken(String provider, long millis) {
+        latency("llm_time_to_first_token", "Time from the chat request to its first content", provider, millis);
+    }
+
+    /** llm_tokens_used_total{provider,type}, and llm_tokens_estimated_total for the part the gateway counted. */
+    public void tokens(String provider, int prompt, int completion, boolean estimated) {
+        counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, "prompt").increment(prompt);
+        counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, "completion")
+                .increment(completion);
+        if (estimated) {
+            counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, "prompt").increment(prompt);
+            counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, "completion")
+                    .increment(completion);
+        }
+    }
+
+    /** llm_cost_usd_total{provider} for priced answers; llm_cost_unknown_total{provider} counts the others. */
+    public void cost(String provider, BigDecimal usd) {
+        if (usd == null) {
+            Counter.builder("llm_cost_unknown").description("Answers of a model without a price")
+                    .tag("provider", provider).register(registry()).increment();
+        } else {
+            Counter.builder("llm_cost_usd").description("Cost in USD of priced answers").tag("provider", provider)
+                    .register(registry()).increment(usd.doubleValue());
+        }
+    }
+
+    /** chat_active_streams: answers being relayed right now. */
+    public void activeStreams(Supplier<Number> count) {
+        Gauge.builder("chat_active_streams", count).description("Answers being streamed to clients right now")
+                .register(registry());
+    }
+
+    public MeterRegistry registry() {
+        MeterRegistry r = registry;
+        if (r == null) {
+            r = MicrometerUtils.getOrCreateMeterRegistry(camel.getRegistry(), MicrometerConstants.METRICS_REGISTRY_NAME);
+            registry = r;
+        }
+        return r;
+    }
+
+    private Counter counter(String name, String description, String provider, String type) {
+        return Counter.builder(name).description(description).tag("provider", provider).tag("type", type)
+                .register(registry());
+    }
+
+    private void latency(String name, String description, String provider, long millis) {
+        Timer.builder(name).description(description).tag("provider", provider)
+                .serviceLevelObjectives(LATENCY_BUCKETS).register(registry())
+                .record(millis, TimeUnit.MILLISECONDS);
+    }
+}

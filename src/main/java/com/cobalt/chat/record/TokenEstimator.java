@@ -1,0 +1,45 @@
+package com.cobalt.chat.record;
+
+import java.util.List;
+import java.util.Locale;
+
+import com.cobalt.chat.store.ContextMessage;
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingRegistry;
+import com.knuddels.jtokkit.api.EncodingType;
+
+/**
+ * Counts tokens where the provider reported none (older Azure api-versions, a stream that broke before its usage
+ * chunk). JTokkit is a pure-Java port of OpenAI's tiktoken with the encodings in its jar: o200k_base for the GPT-4o
+ * family and later, cl100k_base otherwise. For Llama and other families that is an approximation, which is why
+ * every such count is stored marked {@code estimated}.
+ */
+public class TokenEstimator {
+
+    /** OpenAI's chat format adds about this many tokens per message, and this many to prime the reply. */
+    private static final int PER_MESSAGE = 3;
+    private static final int REPLY_PRIMING = 3;
+
+    private final EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
+
+    public int prompt(List<ContextMessage> messages, String model) {
+        Encoding encoding = encodingFor(model);
+        int tokens = REPLY_PRIMING;
+        for (ContextMessage m : messages) {
+            tokens += PER_MESSAGE + encoding.countTokensOrdinary(m.role()) + encoding.countTokensOrdinary(m.content());
+        }
+        return tokens;
+    }
+
+    public int completion(String text, String model) {
+        return text == null || text.isEmpty() ? 0 : encodingFor(model).countTokensOrdinary(text);
+    }
+
+    Encoding encodingFor(String model) {
+        String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
+        boolean o200k = m.contains("gpt-4o") || m.contains("gpt-4.1") || m.contains("gpt-5") || m.startsWith("o1")
+                || m.startsWith("o3") || m.startsWith("o4") || m.contains("chatgpt-4o");
+        return registry.getEncoding(o200k ? EncodingType.O200K_BASE : EncodingType.CL100K_BASE);
+    }
+}

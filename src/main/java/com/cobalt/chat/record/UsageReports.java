@@ -1,0 +1,167 @@
+package com.cobalt.chat.record;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import javax.sql.DataSource;
+
+import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.store.ChatStore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * GET /api/v1/usage: tokens and cost from the usage ledger, for the caller's own answers; administrators may ask
+ * for another user or group by user. Provider-reported and gateway-estimated counts are reported apart, and an
+ * unpriced answer makes the cost partial (counted in {@code unpriced_answers}), never 0.
+ */
+public class UsageReports {
+
+    private static final Set<String> GROUPS = Set.of("provider", "model", "day", "user");
+    private static final Duration DEFAULT_WINDOW = Duration.ofDays(30);
+
+    private final DataSource dataSource;
+    private final Clock clock;
+
+    public UsageReports(DataSource dataSource, Clock clock) {
+        this.dataSource = dataSource;
+        this.clock = clock;
+    }
+
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Totals(String key, long answers,
+                         @JsonProperty("prompt_tokens") long promptTokens,
+                         @JsonProperty("completion_tokens") long completionTokens,
+                         @JsonProperty("estimated_answers") long estimatedAnswers,
+                         @JsonProperty("estimated_prompt_tokens") long estimatedPromptTokens,
+                         @JsonProperty("estimated_completion_tokens") long estimatedCompletionTokens,
+                         @JsonProperty("cost_usd") BigDecimal costUsd,
+                         @JsonProperty("unpriced_answers") long unpricedAnswers) {
+    }
+
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Report(String from, String to, @JsonProperty("group_by") String groupBy, String user,
+                         List<Totals> groups, Totals total) {
+    }
+
+    /**
+     * @param caller   the authenticated user
+     * @param admin    whether the caller has the admin role
+     * @param user     the user to report on (admins only; default the caller)
+     */
+    public Report report(String caller, boolean admin, String from, String to, String groupBy, String user) {
+        String group = groupBy == null || groupBy.isBlank() ? "provider" : groupBy;
+        if (!GROUPS.contains(group)) {
+            throw ApiError.badRequest("invalid_group_by", "group_by must be provider, model, day or user");
+        }
+        boolean otherUser = user != null && !user.isBlank() && !user.equals(caller);
+        if ((otherUser || group.equals("user")) && !admin) {
+            throw new ApiError(403, "forbidden", "Only administrators may see other users' usage");
+        }
+        Instant end = to == null || to.isBlank() ? clock.instant() : instant(to, true);
+        Instant start = from == null || from.isBlank() ? end.minus(DEFAULT_WINDOW) : instant(from, false);
+        if (!start.isBefore(end)) {
+            throw ApiError.badRequest("invalid_parameter", "from must be before to");
+        }
+        // admins grouping by user see everyone unless they name a user
+        String subject = group.equals("user") && (user == null || user.isBlank()) ? null
+                : otherUser ? user : caller;
+
+        Map<String, Sum> groups = new TreeMap<>();
+        Sum total = new Sum();
+        String sql = "SELECT user_id, provider, model, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
+                + " created_at FROM llm_usage WHERE created_at >= ? AND created_at < ?"
+                + (subject == null ? "" : " AND user_id = ?");
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, start.atOffset(ZoneOffset.UTC));
+            ps.setObject(2, end.atOffset(ZoneOffset.UTC));
+            if (subject != null) {
+                ps.setString(3, subject);
+            }
+            ps.setFetchSize(1000);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String key = switch (group) {
+                        case "user" -> rs.getString(1);
+                        case "model" -> rs.getString(3);
+                        case "day" -> rs.getObject(8, OffsetDateTime.class).withOffsetSameInstant(ZoneOffset.UTC)
+                                .toLocalDate().toString();
+                        default -> rs.getString(2);
+                    };
+                    int prompt = rs.getInt(4);
+                    int completion = rs.getInt(5);
+                    boolean estimated = rs.getBoolean(6);
+                    BigDecimal cost = rs.getBigDecimal(7);
+                    groups.computeIfAbsent(key, k -> new Sum()).add(prompt, completion, estimated, cost);
+                    total.add(prompt, completion, estimated, cost);
+                }
+            }
+        } catch (SQLException e) {
+            throw new ChatStore.StorageException(e);
+        }
+        List<Totals> rows = new ArrayList<>();
+        groups.forEach((key, sum) -> rows.add(sum.totals(key)));
+        return new Report(start.toString(), end.toString(), group, subject, rows, total.totals(null));
+    }
+
+    /** Running sums of one group. */
+    private static final class Sum {
+        long answers;
+        long prompt;
+        long completion;
+        long estimatedAnswers;
+        long estimatedPrompt;
+        long estimatedCompletion;
+        long unpriced;
+        BigDecimal cost;
+
+        void add(int promptTokens, int completionTokens, boolean estimated, BigDecimal costUsd) {
+            answers++;
+            prompt += promptTokens;
+            completion += completionTokens;
+            if (estimated) {
+                estimatedAnswers++;
+                estimatedPrompt += promptTokens;
+                estimatedCompletion += completionTokens;
+            }
+            if (costUsd == null) {
+                unpriced++;
+            } else {
+                cost = cost == null ? costUsd : cost.add(costUsd);
+            }
+        }
+
+        Totals totals(String key) {
+            return new Totals(key, answers, prompt, completion, estimatedAnswers, estimatedPrompt,
+                    estimatedCompletion, cost == null ? null : cost.stripTrailingZeros(), unpriced);
+        }
+    }
+
+    private static Instant instant(String value, boolean endOfDay) {
+        try {
+            if (value.length() == 10) {
+                LocalDate day = LocalDate.parse(value);
+                return (endOfDay ? day.plusDays(1) : day).atStartOfDay(ZoneOffset.UTC).toInstant();
+            }
+            return OffsetDateTime.parse(value).toInstant();
+        } catch (DateTimeParseException e) {
+            throw ApiError.badRequest("invalid_parameter",
+                    "from and to must be dates (2026-11-26) or ISO instants (2026-11-26T10:00:00Z)");
+        }
+    }
+}
