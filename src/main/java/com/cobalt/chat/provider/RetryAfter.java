@@ -36,8 +36,8 @@ public final class RetryAfter {
         } catch (NumberFormatException notSeconds) {
             try {
                 ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-                long s = Duration.between(clock.instant(), at.toInstant()).toSeconds();
-                return Math.max(1, s);
+                long wait = Duration.between(clock.instant(), at.toInstant()).toMillis();
+                return Math.max(1, (wait + 999) / 1000);
             } catch (RuntimeException notDate) {
                 return null;
             }

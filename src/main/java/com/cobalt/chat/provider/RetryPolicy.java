@@ -11,7 +11,7 @@ public record RetryPolicy(int maxRetries, long baseDelayMs, long maxDelayMs, lon
     /** The pause before retry number {@code retry} (1-based); {@code random} yields values in [0, 1). */
     public long delayMs(int retry, DoubleSupplier random) {
         long ceiling = Math.min(maxDelayMs, baseDelayMs << Math.min(30, retry - 1));
-        return ceiling / 2 + (long) (random.getAsDouble() * (ceiling - ceiling / 2));
+        return ceiling / 2 + Math.round(random.getAsDouble() * (ceiling - ceiling / 2));
     }
 
     /** Whether another try fits: retries left, and the pause plus a try still inside the budget. */
