@@ -49,6 +49,15 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             return;
         }
         Router router = rootRouter(platformRouter);
+        // while shutting down, Camel removes the routes' handlers before the server closes: answer 503, not 404
+        router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+            if (draining) {
+                ResponseWriter.writeJson(ctx.response(), 503,
+                        ApiError.json("shutting_down", "The gateway is shutting down"));
+            } else {
+                ctx.next();
+            }
+        });
         router.errorHandler(413, json(413, "body_too_large", "The request body is larger than the gateway accepts"));
         router.errorHandler(404, json(404, "not_found", "No such resource"));
         router.errorHandler(405, json(405, "method_not_allowed", "Method not allowed on this resource"));
