@@ -36,6 +36,8 @@ public final class ChunkDecoder {
                  @JsonProperty("completion_tokens") Integer completionTokens) {
     }
 
+    static final String PROVIDER_STREAM_ERROR = "provider_stream_error";
+
     private ChunkDecoder() {
     }
 
@@ -49,13 +51,14 @@ public final class ChunkDecoder {
         try {
             chunk = JSON.readValue(data, Chunk.class);
         } catch (Exception e) {
-            return ChunkReading.error(errorEvent ? "provider_stream_error" : "malformed_chunk");
+            return ChunkReading.error(errorEvent ? PROVIDER_STREAM_ERROR : "malformed_chunk");
         }
         if (chunk == null) {
             return ChunkReading.error("malformed_chunk");
         }
         if (errorEvent || (chunk.error() != null && !chunk.error().isNull())) {
-            return ChunkReading.error(errorCode(chunk.error()));
+            // the upstream's error text may echo the prompt: only a fixed code goes to the client and the logs
+            return ChunkReading.error(PROVIDER_STREAM_ERROR);
         }
         String content = null;
         String finish = null;
@@ -70,10 +73,5 @@ public final class ChunkDecoder {
         Usage u = chunk.usage();
         return new ChunkReading(content, finish, u == null ? null : u.promptTokens(),
                 u == null ? null : u.completionTokens(), null, false);
-    }
-
-    /** The upstream's error text may echo the prompt, so only a fixed code reaches the client and the logs. */
-    static String errorCode(JsonNode error) {
-        return "provider_stream_error";
     }
 }
