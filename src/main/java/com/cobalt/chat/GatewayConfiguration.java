@@ -95,7 +95,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
-        Properties priceProperties = camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX));
+        // the keys come from the properties; each value resolves as usual, so LLM_PRICE_AZURE_GPT_4O overrides one
+        Properties priceProperties = new Properties();
+        camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX)).stringPropertyNames()
+                .forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
         registry.bind("chatRecorder", new ChatRecorder(chatStore, new TokenEstimator(), new PriceTable(priceProperties)));
         LlmMetrics metrics = new LlmMetrics(camel);
         Map<ProviderName, ProviderStats> stats = new EnumMap<>(ProviderName.class);

@@ -59,10 +59,13 @@ public class ErrorResponses {
             }
             return new ApiError(503, "provider_unavailable", "No provider could answer; retry later");
         }
-        // exception messages can quote request data (SQL values, JSON snippets): log the type only
-        LOG.error("Unexpected failure handling a request: {} (cause {})",
+        // exception messages can quote request data (SQL values, JSON snippets): log the type only, except for
+        // Camel's bean binding, whose messages name methods and say why a call could not be made
+        boolean binding = caught != null && caught.getClass().getName().startsWith("org.apache.camel.component.bean");
+        LOG.error("Unexpected failure handling a request: {} (cause {}){}",
                 caught == null ? "unknown" : caught.getClass().getName(),
-                caught == null || caught.getCause() == null ? "none" : caught.getCause().getClass().getName());
+                caught == null || caught.getCause() == null ? "none" : caught.getCause().getClass().getName(),
+                binding ? ": " + caught.getMessage() : "");
         return new ApiError(500, "internal_error", "The gateway failed to handle the request");
     }
 }

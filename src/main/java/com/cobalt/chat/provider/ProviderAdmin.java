@@ -48,7 +48,7 @@ public class ProviderAdmin {
             list.add(new ProviderStatus(p.id(), breakers.of(p).getState().name(), iso(s.cooldownUntil()),
                     s.lastErrorClass(), iso(s.lastErrorAt()), s.requests(), s.failures(), s.probeOk()));
         }
-        return new Providers(selection.primary(), selection.hasFallback() ? selection.fallback() : null, list);
+        return new Providers(selection.getPrimary(), selection.hasFallback() ? selection.getFallback() : null, list);
     }
 
     /** PUT /api/v1/admin/providers/selection {"primary": "...", "fallback": "..." | null}. */

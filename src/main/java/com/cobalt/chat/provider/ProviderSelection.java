@@ -28,22 +28,15 @@ public class ProviderSelection implements ProviderSelectionMBean {
         this.configured = Set.copyOf(configured);
     }
 
+    // one name per value: Camel's bean binding finds getPrimary also as "primary", and two would be ambiguous
     @Override
     public String getPrimary() {
         return choice.primary().id();
     }
 
+    /** The fallback's id, or an empty string when none is configured. */
     @Override
     public String getFallback() {
-        return fallback();
-    }
-
-    public String primary() {
-        return choice.primary().id();
-    }
-
-    /** The fallback's id, or an empty string when none is configured. */
-    public String fallback() {
         ProviderName f = choice.fallback();
         return f == null ? "" : f.id();
     }
@@ -65,7 +58,7 @@ public class ProviderSelection implements ProviderSelectionMBean {
     public String switchProviders(String primary, String fallback) {
         try {
             select(primary, fallback, "JMX");
-            return "primary=" + primary() + ", fallback=" + (hasFallback() ? fallback() : "none");
+            return "primary=" + getPrimary() + ", fallback=" + (hasFallback() ? getFallback() : "none");
         } catch (ApiError e) {
             // JMX clients cannot load our exception classes
             throw new IllegalArgumentException(e.getMessage());

@@ -62,9 +62,11 @@ public class ChatRecorder {
         String model = upstream == null ? null : upstream.provider().modelLabel();
         Usage usage = upstream == null ? null : usage(o, provider, model,
                 exchange.getProperty(UpstreamClient.CONTEXT_PROPERTY, List.class));
+        ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
+        String answeredBy = upstream != null ? provider : rejection != null ? rejection.provider() : null;
         AnswerRecord answer = new AnswerRecord(exchange.getVariable("sessionId", String.class),
                 exchange.getVariable("exchangeId", String.class), exchange.getVariable("user", String.class),
-                o.content(), o.status(), upstream == null ? null : provider, model, o.finishReason(), o.errorCode(),
+                o.content(), o.status(), answeredBy, model, o.finishReason(), o.errorCode(),
                 usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
                 usage == null ? null : usage.estimated(), usage == null ? null : usage.costUsd(),
                 o.timeToFirstTokenMs(), durationNanos / 1_000_000);

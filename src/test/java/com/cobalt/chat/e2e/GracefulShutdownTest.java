@@ -350,7 +350,8 @@ class GracefulShutdownTest {
                     .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"content\":\"Hi\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.statusCode()).as(() -> r.body() + "\n--- gateway stderr ---\n" + err.text(Duration.ZERO)
+                    + "\n--- gateway stdout ---\n" + out.text(Duration.ZERO)).isEqualTo(200);
             assertThat(r.body()).isEqualTo("data: {\"content\":\"Warm\",\"done\":false}\n\n"
                     + "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}\n\n"
                     + "data: [DONE]\n\n");

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Load / latency benchmark of the gateway. Builds what is missing, starts a fake SambaNova upstream and the gateway
+# (java -jar target/cobalt-chat.jar) on 127.0.0.1, runs the scenarios and prints the results table (also written to
+# bench/target/results.md). Everything it starts is stopped when it exits. See bench/README.md.
+#
+#   bench/run.sh                                  # defaults: 200 sequential chats, bursts of 100, 500, 2000
+#   bench/run.sh --levels 100,500 --deltas 20     # any GatewayBench option, see README
+#   BENCH_MVN_FLAGS=-o bench/run.sh               # extra Maven flags (e.g. offline)
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH_DIR")
+MVN_FLAGS=${BENCH_MVN_FLAGS:-}
+PID_FILE="$BENCH_DIR/target/gateway.pid"
+BENCH_PID=
+
+cleanup() {
+    local code=$?
+    trap - EXIT INT TERM
+    if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
+        kill "$BENCH_PID" 2>/dev/null || true           # its shutdown hook stops the gateway
+        for _ in $(seq 1 60); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.5; done
+        kill -9 "$BENCH_PID" 2>/dev/null || true
+    fi
+    if [ -f "$PID_FILE" ]; then
+        local gw
+        gw=$(cat "$PID_FILE")
+        # only our gateway: the pid must still be a java running the gateway jar
+        if [ -n "$gw" ] && [ -r "/proc/$gw/cmdline" ] && tr '\0' ' ' < "/proc/$gw/cmdline" | grep -qE 'cobalt-chat.jar|gateway-under-bench.jar'; then
+            kill "$gw" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$gw" 2>/dev/null || break; sleep 0.5; done
+            kill -9 "$gw" 2>/dev/null || true
+        fi
+        rm -f "$PID_FILE"
+    fi
+    exit "$code"
+}
+trap cleanup EXIT INT TERM
+
+if [ ! -f "$REPO/target/cobalt-chat.jar" ]; then
+    echo "building the gateway (mvn package -DskipTests) ..."
+    (cd "$REPO" && mvn -B -q $MVN_FLAGS package -DskipTests)
+fi
+echo "building the bench ..."
+(cd "$BENCH_DIR" && mvn -B -q $MVN_FLAGS package)
+mkdir -p "$BENCH_DIR/target"
+
+java -cp "$BENCH_DIR/target/cobalt-chat-bench.jar" bench.GatewayBench \
+    --repo "$REPO" --pid-file "$PID_FILE" "$@" &
+BENCH_PID=$!
+set +e
+wait "$BENCH_PID"
+code=$?
+set -e
+BENCH_PID=
+exit "$code"
