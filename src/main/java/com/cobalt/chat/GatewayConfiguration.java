@@ -65,7 +65,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (clock == null) {
             clock = Clock.systemUTC();
         }
-        Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(intProperty(properties, "http.worker-pool-size")));
+        Vertx vertx = Vertx.vertx(new VertxOptions());
         Database database = new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
                 properties.apply("chat.db.password"), intProperty(properties, "chat.db.pool-size"));
         ChatStore chatStore = new ChatStore(database.dataSource(), clock);
@@ -76,6 +76,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         LiveStreams liveStreams = new LiveStreams();
         UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams);
         AsyncPlatformHttpEngine engine = new AsyncPlatformHttpEngine();
+        engine.setWorkerPoolSize(intProperty(properties, "http.worker-pool-size"));
 
         registry.bind("vertx", vertx);
         registry.bind("platform-http-engine", engine);

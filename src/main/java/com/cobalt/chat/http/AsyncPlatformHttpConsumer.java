@@ -56,7 +56,7 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                 finish(ctx, exchange, read.cause());
                 return;
             }
-            ctx.vertx().executeBlocking(() -> {
+            engine.workers(ctx.vertx()).executeBlocking(() -> {
                 createUoW(exchange);
                 getAsyncProcessor().process(exchange,
                         doneSync -> requestContext.runOnContext(v -> finish(ctx, exchange, null)));

@@ -1,9 +1,12 @@
 package com.cobalt.chat.http;
 
 import java.lang.reflect.Field;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Processor;
@@ -26,6 +29,37 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
 
     private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
     private volatile boolean draining;
+    private int workerPoolSize = 200;
+    private volatile WorkerExecutor workers;
+
+    /**
+     * The chat routes get a worker pool of their own: a request holds one until its provider's first token, and
+     * the management server's health and metrics must not queue behind them.
+     */
+    public void setWorkerPoolSize(int workerPoolSize) {
+        this.workerPoolSize = workerPoolSize;
+    }
+
+    WorkerExecutor workers(Vertx vertx) {
+        WorkerExecutor w = workers;
+        if (w == null) {
+            synchronized (this) {
+                if (workers == null) {
+                    workers = vertx.createSharedWorkerExecutor("chat-routes", workerPoolSize, 5, TimeUnit.MINUTES);
+                }
+                w = workers;
+            }
+        }
+        return w;
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (workers != null) {
+            workers.close();
+        }
+        super.doStop();
+    }
 
     /** From now on every new request is answered 503 shutting_down; requests under way go on. */
     public void drain() {
