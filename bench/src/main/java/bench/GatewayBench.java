@@ -626,7 +626,7 @@ public final class GatewayBench {
             long heapAfterGc = gateway.heapAfterGc();
             probeLine = "API calls made during the gateway burst (one at a time, 50 ms apart, JDK client): "
                     + probe.summary() + ". Gateway heap used after a full GC once the burst was over: "
-                    + mb(heapAfterGc) + ". The 40 Vert.x workers 1 s into the burst: " + sampler.workersAt1s + ".";
+                    + mb(heapAfterGc) + ". The default Vert.x workers (vert.x-worker-thread-#) 1 s into the burst: " + sampler.workersAt1s + ".";
             row = "| gateway | " + ok + "/" + level + " | " + wall + " | " + triple(t) + " | " + triple(hs) + " | "
                     + maxAtFake + " | " + before[0] + " / " + sampler.maxThreads + " / " + after[0] + " | "
                     + mb(sampler.maxRssKb * 1024) + " (" + mb(sampler.hwmKb * 1024) + ") | "

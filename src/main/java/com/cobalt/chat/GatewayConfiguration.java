@@ -30,6 +30,7 @@ import com.cobalt.chat.record.UsageReports;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
+import com.cobalt.chat.store.MessageLimits;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
 import io.vertx.core.Vertx;
@@ -91,6 +92,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("upstreamClient", upstreamClient);
         registry.bind("chatStore", chatStore);
         registry.bind("conversations", new Conversations());
+        registry.bind("messageLimits", new MessageLimits(database.dataSource(), clock,
+                settings.rateLimitPerMinute(), settings.dailyMessageQuota()));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));

@@ -71,6 +71,8 @@ public final class SettingsLoader {
         int maxTokens = positiveInt("chat.max-tokens", 2048);
         int maxContext = nonNegativeInt("chat.max-context-messages", 20);
         int maxLength = positiveInt("chat.max-message-length", 4000);
+        int perMinute = positiveInt("chat.rate-limit-per-minute", 100);
+        int perDay = positiveInt("chat.daily-message-quota", 10000);
         boolean authDisabled = bool("chat.auth.disabled");
         String jwtSecret = value("chat.jwt.secret");
         if (!authDisabled) {
@@ -95,7 +97,8 @@ public final class SettingsLoader {
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
-        return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, authDisabled,
+        return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
+                authDisabled,
                 jwtSecret, connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget);
     }

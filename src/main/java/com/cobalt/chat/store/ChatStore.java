@@ -82,11 +82,11 @@ public class ChatStore {
     }
 
     /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
-    public String saveUserMessage(String sessionId, String exchangeId, String content) {
+    public String saveUserMessage(String userId, String sessionId, String exchangeId, String content) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
-        update("INSERT INTO chat_message (id, session_id, exchange_id, role, content, status, created_at)"
-                + " VALUES (?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, content, now);
+        update("INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, created_at)"
+                + " VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, userId, content, now);
         update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, sessionId);
         return id;
     }
@@ -95,11 +95,11 @@ public class ChatStore {
     public String saveAnswer(AnswerRecord a) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
-        update("INSERT INTO chat_message (id, session_id, exchange_id, role, content, status, provider, model,"
+        update("INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, provider, model,"
                         + " finish_reason, error_code, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
                         + " time_to_first_token_ms, duration_ms, created_at)"
-                        + " VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                id, a.sessionId(), a.exchangeId(), a.content(), a.status(), a.provider(), a.model(),
+                        + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(), a.model(),
                 a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
                 a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), now);
         update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());

@@ -145,7 +145,7 @@ class ChatStoreTest {
 
     private static void exchange(ChatStore store, String sessionId, String question, String answer, String status) {
         String exchangeId = UUID.randomUUID().toString();
-        store.saveUserMessage(sessionId, exchangeId, question);
+        store.saveUserMessage("u", sessionId, exchangeId, question);
         store.saveAnswer(new AnswerRecord(sessionId, exchangeId, "u", answer, status, "demo", "cobalt-demo", "stop",
                 null, 3, 4, false, null, 10L, 20L));
     }
