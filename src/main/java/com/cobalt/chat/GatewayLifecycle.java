@@ -16,6 +16,7 @@ import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderHealthCheck;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderStats;
+import com.cobalt.chat.record.GatewayStats;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.store.Database;
@@ -103,6 +104,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         }
         String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);
+        register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=Gateway",
+                new GatewayStats(metrics, liveStreams::count));
         stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
                 + ",type=Provider,name=" + p.id(), s));
     }

@@ -64,7 +64,7 @@ class MetricsTest {
     }
 
     @Test
-    void requestsFallbacksAndLatenciesAreCountedPerProviderWithoutUserOrSessionLabels() {
+    void requestsFallbacksAndLatenciesAreCountedPerProviderWithoutUserOrSessionLabels() throws Exception {
         String alice = "metrics-user-alice-7f3a";
         String bob = "metrics-user-bob-91c2";
         String aliceToken = Jwt.token(alice);
@@ -111,6 +111,13 @@ class MetricsTest {
                 "llm_requests_total{" + CTX + ",provider=\"azure\",status=\"success\"}", 1.0));
         assertThat(withPrefix(m, "llm_fallback_triggered_total{")).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "llm_fallback_triggered_total{" + CTX + ",from=\"sambanova\",to=\"azure\"}", 1.0));
+        // the same figures on JMX
+        var jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        var gatewayMBean = new javax.management.ObjectName("com.cobalt.chat:context="
+                + javax.management.ObjectName.quote(gateway.camel().getManagementName()) + ",type=Gateway");
+        assertThat(jmx.getAttribute(gatewayMBean, "Requests")).isEqualTo(5.0);
+        assertThat(jmx.getAttribute(gatewayMBean, "FallbacksTriggered")).isEqualTo(1.0);
+        assertThat(jmx.getAttribute(gatewayMBean, "ActiveStreams")).isEqualTo(0);
         assertThat(withPrefix(m, "llm_request_duration_seconds_count{")).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "llm_request_duration_seconds_count{provider=\"sambanova\"}", 2.0,
                 "llm_request_duration_seconds_count{provider=\"azure\"}", 1.0));
