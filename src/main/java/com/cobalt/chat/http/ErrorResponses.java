@@ -57,7 +57,9 @@ public class ErrorResponses {
                 return new ApiError(429, "rate_limited", "Every provider is rate limiting; retry later",
                         retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
             }
-            return new ApiError(503, "provider_unavailable", "No provider could answer; retry later");
+            Long retry = attempts == null ? null : attempts.retryAfterSeconds();
+            return new ApiError(503, "provider_unavailable", "No provider could answer; retry later",
+                    retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
         }
         // exception messages can quote request data (SQL values, JSON snippets): log the type only, except for
         // Camel's bean binding, whose messages name methods and say why a call could not be made

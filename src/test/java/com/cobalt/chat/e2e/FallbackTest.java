@@ -236,6 +236,24 @@ class FallbackTest {
     }
 
     @Test
+    void whenEveryProviderFailedAndOneSaidWhenToComeBackThe503CarriesItsRetryAfter() {
+        primary.enqueue(Script.json(503, "{\"error\":{\"message\":\"overloaded\"}}").header("Retry-After", "12"));
+        fallback.enqueue(Script.json(500, "{\"error\":{\"message\":\"boom\"}}"));
+        String token = Jwt.token("fallback-fred");
+        String session = client.createSession(token);
+
+        HttpResponse<String> r = client.send("POST", "/api/v1/chat/sessions/" + session + "/messages", token,
+                "application/json", "{\"content\":\"Later?\"}");
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().allValues("Retry-After")).containsExactly("12");
+        assertThat(r.body()).isEqualTo("{\"error\":{\"code\":\"provider_unavailable\","
+                + "\"message\":\"No provider could answer; retry later\"}}");
+        assertThat(primary.requestCount()).isEqualTo(1);
+        assertThat(fallback.requestCount()).isEqualTo(1);
+    }
+
+    @Test
     void whenBothProvidersRateLimitTheClientGets429WithTheLongestRetryAfter() {
         primary.enqueue(Script.json(429, "{\"error\":{\"message\":\"Rate limit exceeded\",\"type\":\"rate_limit\"}}")
                 .header("retry-after-ms", "2000"));
