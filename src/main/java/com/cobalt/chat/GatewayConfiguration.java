@@ -2,11 +2,13 @@ package com.cobalt.chat;
 
 import java.time.Clock;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 
 import com.cobalt.chat.config.GatewaySettings;
+import com.cobalt.chat.config.InvalidConfigurationException;
 import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.SettingsLoader;
 import com.cobalt.chat.demo.DemoProvider;
@@ -67,8 +69,7 @@ public class GatewayConfiguration implements CamelConfiguration {
             clock = Clock.systemUTC();
         }
         Vertx vertx = Vertx.vertx(new VertxOptions());
-        Database database = new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
-                properties.apply("chat.db.password"), intProperty(properties, "chat.db.pool-size"));
+        Database database = openDatabase(properties);
         ChatStore chatStore = new ChatStore(database.dataSource(), clock);
         ProviderHealth providerHealth = new ProviderHealth(clock);
         ProviderBreakers breakers = new ProviderBreakers(properties, clock);
@@ -115,6 +116,21 @@ public class GatewayConfiguration implements CamelConfiguration {
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
                 upstreamClient, liveStreams, engine, vertx, database, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
+    }
+
+    /** A database that cannot be opened is a configuration problem, told as one line like the others. */
+    private static Database openDatabase(Function<String, String> properties) {
+        try {
+            return new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
+                    properties.apply("chat.db.password"), intProperty(properties, "chat.db.pool-size"));
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw new InvalidConfigurationException(List.of("CHAT_DB_URL: cannot open the database ("
+                    + root.getClass().getSimpleName() + ")"));
+        }
     }
 
     private static int intProperty(Function<String, String> properties, String key) {

@@ -35,6 +35,7 @@ class StartupRefusalTest {
     static Run missingVariables;
     static Run unknownProvider;
     static Run demoTwice;
+    static Run noDatabase;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -55,6 +56,12 @@ class StartupRefusalTest {
         twice.put("LLM_PROVIDER", "demo");
         twice.put("LLM_FALLBACK_PROVIDER", "demo");
         demoTwice = start(twice);
+
+        Map<String, String> database = new LinkedHashMap<>();
+        database.put("LLM_PROVIDER", "demo");
+        database.put("CHAT_DB_URL", "jdbc:postgresql://127.0.0.1:1/nowhere");
+        database.put("CHAT_DB_PASSWORD", "db-DISTINCTIVE-456");
+        noDatabase = start(database);
     }
 
     @AfterAll
@@ -97,6 +104,17 @@ class StartupRefusalTest {
         assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
                 + "  - LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are demo)\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(JWT_SECRET);
+    }
+
+    @Test
+    void aDatabaseThatCannotBeOpenedIsRefusedInOneLineWithExit2() {
+        Run r = noDatabase.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - CHAT_DB_URL: cannot open the database (ConnectException)\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("db-DISTINCTIVE-456")
+                .doesNotContain(JWT_SECRET);
     }
 
     // --- the process ---
