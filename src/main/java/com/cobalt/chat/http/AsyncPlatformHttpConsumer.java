@@ -44,8 +44,11 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
             return;
         }
         Context requestContext = Vertx.currentContext();
-        String requestId = requestId(ctx.request().getHeader(REQUEST_ID));
-        ctx.response().putHeader(REQUEST_ID, requestId);
+        String requestId = ctx.get(REQUEST_ID);
+        if (requestId == null) {
+            requestId = requestId(ctx.request().getHeader(REQUEST_ID));
+            ctx.response().putHeader(REQUEST_ID, requestId);
+        }
         Exchange exchange = createExchange(false);
         exchange.setPattern(ExchangePattern.InOut);
         exchange.setProperty(ClientConnection.PROPERTY, new ClientConnection(ctx.request(), ctx.response(), requestContext,

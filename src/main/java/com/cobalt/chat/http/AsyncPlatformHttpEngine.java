@@ -83,8 +83,13 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             return;
         }
         Router router = rootRouter(platformRouter);
-        // while shutting down, Camel removes the routes' handlers before the server closes: answer 503, not 404
+        // every response gets its X-Request-Id here, the router's own errors too; and while shutting down, Camel
+        // removes the routes' handlers before the server closes: answer 503, not 404
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+            String requestId = AsyncPlatformHttpConsumer.requestId(
+                    ctx.request().getHeader(AsyncPlatformHttpConsumer.REQUEST_ID));
+            ctx.put(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
+            ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
             if (draining) {
                 ResponseWriter.writeJson(ctx.response(), 503,
                         ApiError.json("shutting_down", "The gateway is shutting down"));

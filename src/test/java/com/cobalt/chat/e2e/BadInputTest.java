@@ -242,6 +242,27 @@ class BadInputTest {
     }
 
     @Test
+    void everyAnswerCarriesARequestIdTheRoutersOwnErrorsToo() throws Exception {
+        HttpResponse<String> notFound = client.get("/api/v1/nope", token);
+        assertThat(notFound.headers().allValues("X-Request-Id")).hasSize(1);
+        assertThat(UUID.fromString(notFound.headers().firstValue("X-Request-Id").orElseThrow()).version()).isEqualTo(4);
+
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.baseUrl() + SESSIONS))
+                .header("X-Request-Id", "caller-chose-this.1").PUT(java.net.http.HttpRequest.BodyPublishers.noBody())
+                .build();
+        HttpResponse<String> wrongMethod = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build()
+                .send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.headers().allValues("X-Request-Id")).containsExactly("caller-chose-this.1");
+
+        HttpResponse<String> invalid = client.send("POST", SESSIONS + "/" + fresh + "/messages", token,
+                "application/json", "{bad");
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(invalid.headers().allValues("X-Request-Id")).hasSize(1);
+    }
+
+    @Test
     void wrongMethodIs405MethodNotAllowed() {
         assertError(client.send("PUT", SESSIONS, token, "application/json", "{\"title\":\"x\"}"), 405,
                 "method_not_allowed", "Method not allowed on this resource");
