@@ -72,6 +72,7 @@ final class GatewayProcess implements AutoCloseable {
         // every bench chat is the single user "local": lift the per-user limits out of the way
         env.put("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
         env.put("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
+        env.put("CHAT_MAX_CONCURRENT_STREAMS", "100000000");
         env.putAll(extraEnv);
         Process p = pb.start();
         Files.writeString(pidFile, p.pid() + "\n");

@@ -1,6 +1,7 @@
 package com.cobalt.chat;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.http.Authenticator;
 import com.cobalt.chat.http.ErrorResponses;
 import com.cobalt.chat.http.RequestBodies;
+import com.cobalt.chat.limit.LimitLedger;
+import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.provider.ProviderAdmin;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
@@ -32,7 +35,6 @@ import com.cobalt.chat.record.UsageReports;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
-import com.cobalt.chat.store.MessageLimits;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
 import io.vertx.core.Vertx;
@@ -93,8 +95,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("upstreamClient", upstreamClient);
         registry.bind("chatStore", chatStore);
         registry.bind("conversations", new Conversations());
-        registry.bind("messageLimits", new MessageLimits(database.dataSource(), clock,
-                settings.rateLimitPerMinute(), settings.dailyMessageQuota()));
+        LimitLedger limits = new LimitLedger(database.dataSource(), clock, settings.rateLimitPerMinute(),
+                settings.dailyMessageQuota(), settings.maxConcurrentStreams(),
+                Duration.ofSeconds(intProperty(properties, "chat.stream-lease-seconds")));
+        registry.bind("userLimits", new UserLimits(limits));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
@@ -114,7 +118,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 properties.apply("demo.model")));
 
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
-                upstreamClient, liveStreams, engine, vertx, database, intProperty(properties, "llm.health-probe-seconds"),
+                upstreamClient, liveStreams, engine, vertx, database, limits, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
     }
 

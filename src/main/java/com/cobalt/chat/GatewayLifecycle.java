@@ -11,6 +11,7 @@ import javax.management.ObjectName;
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
+import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderHealthCheck;
@@ -51,6 +52,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final AsyncPlatformHttpEngine engine;
     private final Vertx vertx;
     private final Database database;
+    private final LimitLedger limits;
     private final int probeSeconds;
     private final int graceSeconds;
     private final List<ObjectName> mbeans = new ArrayList<>();
@@ -58,7 +60,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
                      ProviderHealth health, Map<ProviderName, ProviderStats> stats, LlmMetrics metrics,
                      UpstreamClient upstreamClient, LiveStreams liveStreams,
-                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, int probeSeconds,
+                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits, int probeSeconds,
                      int graceSeconds) {
         this.settings = settings;
         this.selection = selection;
@@ -71,6 +73,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         this.engine = engine;
         this.vertx = vertx;
         this.database = database;
+        this.limits = limits;
         this.probeSeconds = probeSeconds;
         this.graceSeconds = graceSeconds;
     }
@@ -102,6 +105,11 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p));
             }
         }
+        long renewEvery = Math.max(1000, limits.lease().toMillis() / 3);
+        vertx.setPeriodic(renewEvery, id -> vertx.executeBlocking(() -> {
+            limits.renewLeases();
+            return null;
+        }, false).onFailure(e -> LOG.warn("Could not renew the stream slots' leases: {}", e.getClass().getSimpleName())));
         String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=Gateway",
@@ -128,6 +136,11 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     public void onContextStopped(CamelContext camel) {
         unregisterMBeans();
         upstreamClient.close();
+        try {
+            limits.releaseAll();
+        } catch (RuntimeException e) {
+            LOG.warn("Could not free this instance's stream slots: {}", e.getClass().getSimpleName());
+        }
         database.close();
         vertx.close();
     }

@@ -5,7 +5,7 @@ import java.util.Map;
 /** The validated configuration the beans work with. */
 public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<ProviderName, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
-                              int rateLimitPerMinute, int dailyMessageQuota,
+                              int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams,
                               boolean authDisabled, String jwtSecret,
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
                               long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,

@@ -73,6 +73,7 @@ public final class SettingsLoader {
         int maxLength = positiveInt("chat.max-message-length", 4000);
         int perMinute = positiveInt("chat.rate-limit-per-minute", 100);
         int perDay = positiveInt("chat.daily-message-quota", 10000);
+        int maxStreams = positiveInt("chat.max-concurrent-streams", 4);
         boolean authDisabled = bool("chat.auth.disabled");
         String jwtSecret = value("chat.jwt.secret");
         if (!authDisabled) {
@@ -98,7 +99,7 @@ public final class SettingsLoader {
             throw new InvalidConfigurationException(problems);
         }
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
-                authDisabled,
+                maxStreams, authDisabled,
                 jwtSecret, connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget);
     }

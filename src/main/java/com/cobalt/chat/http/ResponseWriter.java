@@ -15,7 +15,8 @@ import org.apache.camel.Message;
 final class ResponseWriter {
 
     static final List<String> RESPONSE_HEADERS =
-            List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location", "Cache-Control", "X-Request-Id");
+            List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location", "Cache-Control", "X-Request-Id",
+                    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset");
 
     private ResponseWriter() {
     }

@@ -3,9 +3,6 @@ package com.cobalt.chat.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -15,6 +12,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.testing.Postgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -28,30 +26,27 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ChatStoreTest {
 
-    static final String PG_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/test";
-    final String pgSchema = "chat_store_test_" + UUID.randomUUID().toString().replace("-", "");
     final List<Database> databases = new ArrayList<>();
     Database h2;
     Database postgres;
+    Postgres.Schema pgSchema;
 
     @BeforeAll
-    void open() throws Exception {
+    void open() {
         h2 = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 4);
-        try (Connection c = DriverManager.getConnection(PG_ADMIN_URL, "postgres", "");
-             Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + pgSchema);
-        }
-        postgres = new Database(PG_ADMIN_URL + "?currentSchema=" + pgSchema, "postgres", "", 4);
         databases.add(h2);
-        databases.add(postgres);
+        if (Postgres.available()) {
+            pgSchema = Postgres.newSchema("chat_store_test");
+            postgres = new Database(pgSchema.url(), Postgres.USER, "", 4);
+            databases.add(postgres);
+        }
     }
 
     @AfterAll
-    void close() throws Exception {
+    void close() {
         databases.forEach(Database::close);
-        try (Connection c = DriverManager.getConnection(PG_ADMIN_URL, "postgres", "");
-             Statement s = c.createStatement()) {
-            s.execute("DROP SCHEMA " + pgSchema + " CASCADE");
+        if (pgSchema != null) {
+            pgSchema.close();
         }
     }
 
@@ -60,11 +55,14 @@ class ChatStoreTest {
     }
 
     ChatStore store(String name) {
+        if (name.equals("postgres")) {
+            Postgres.assumeAvailable();
+        }
         Database db = name.equals("h2") ? h2 : postgres;
         return new ChatStore(db.dataSource(), Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC));
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
     void contextIsSystemPromptThenLastMessagesOfCompleteExchangesOldestFirst(String db) {
         ChatStore store = store(db);
@@ -89,7 +87,7 @@ class ChatStoreTest {
         assertThat(store.loadContext(user, s.id(), 0).history()).isEmpty();
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
     void sessionShowsEveryMessageInOrderWithItsStatus(String db) {
         ChatStore store = store(db);
@@ -110,7 +108,7 @@ class ChatStoreTest {
         assertThat(read.updatedAt()).isEqualTo("2026-11-26T10:00:00.123Z");
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
     void anotherUsersSessionIsNotFoundAndCannotBeDeleted(String db) {
         ChatStore store = store(db);
@@ -129,7 +127,7 @@ class ChatStoreTest {
         assertThat(store.listSessions("intruder").get("sessions")).isEmpty();
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
     void deletingASessionDeletesItsMessages(String db) {
         ChatStore store = store(db);

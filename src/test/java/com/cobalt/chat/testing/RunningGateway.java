@@ -40,6 +40,7 @@ public final class RunningGateway implements AutoCloseable {
         p.put("llm.max-retries", "0");
         p.put("chat.rate-limit-per-minute", "100000");
         p.put("chat.daily-message-quota", "1000000");
+        p.put("chat.max-concurrent-streams", "100000");
         p.put("demo.token-delay-ms", "1");
         p.put("llm.fallback-provider", "");
         return p;
