@@ -1,0 +1,105 @@
+package com.cobalt.chat.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.store.Database;
+import com.cobalt.chat.testing.Postgres;
+import com.cobalt.chat.testing.TestClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Stream slots across instances: two ledgers on one database stand for two gateway instances. A slot held by an
+ * instance that keeps renewing stays taken; one whose instance died frees itself when its lease runs out.
+ */
+class LimitLedgerTest {
+
+    static final Duration LEASE = Duration.ofSeconds(60);
+    final TestClock clock = new TestClock(Instant.parse("2026-11-26T09:00:00Z"));
+    final List<AutoCloseable> resources = new ArrayList<>();
+
+    static Stream<String> databases() {
+        return Stream.of("h2", "postgres");
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    Database open(String db) {
+        Database database;
+        if (db.equals("postgres")) {
+            Postgres.Schema schema = Postgres.newSchema("limit_ledger");
+            resources.add(schema);
+            database = new Database(schema.url(), Postgres.USER, "", 4);
+        } else {
+            database = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 4);
+        }
+        resources.add(database);
+        return database;
+    }
+
+    LimitLedger instance(Database database) {
+        return new LimitLedger(database.dataSource(), clock, 1000, 1000, 1, LEASE);
+    }
+
+    static void assertRefusedForStreams(LimitLedger ledger, String user) {
+        assertThatThrownBy(() -> ledger.admit(user)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThat(e.status()).isEqualTo(429);
+            assertThat(e.code()).isEqualTo("concurrent_streams_exceeded");
+        });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aSlotOfAnInstanceThatDiedIsFreeOnceItsLeaseRunsOutWhileALiveInstanceKeepsItsOwn(String db) {
+        Database database = open(db);
+        LimitLedger dead = instance(database);
+        LimitLedger alive = instance(database);
+
+        dead.admit("ada");
+        assertRefusedForStreams(alive, "ada");
+        LimitLedger.Admission bens = alive.admit("ben");
+
+        clock.advance(Duration.ofSeconds(59));
+        alive.renewLeases(); // the dead instance renews nothing
+        assertRefusedForStreams(alive, "ada");
+
+        clock.advance(Duration.ofSeconds(1)); // the dead instance's lease ends now
+        alive.renewLeases();
+        LimitLedger.Admission adas = alive.admit("ada");
+        assertRefusedForStreams(dead, "ben"); // renewed, so still taken
+
+        alive.release(bens.slot());
+        alive.release(adas.slot());
+        dead.admit("ben");
+        alive.admit("ada");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aSlotIsFreedOnceAndReleasingItAgainChangesNothing(String db) {
+        Database database = open(db);
+        LimitLedger ledger = instance(database);
+        LimitLedger.Admission first = ledger.admit("cy");
+        ledger.release(first.slot());
+        LimitLedger.Admission second = ledger.admit("cy");
+        ledger.release(first.slot());
+        assertRefusedForStreams(ledger, "cy");
+        ledger.release(second.slot());
+        ledger.admit("cy");
+    }
+}
