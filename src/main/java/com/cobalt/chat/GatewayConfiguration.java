@@ -96,7 +96,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("messageLimits", new MessageLimits(database.dataSource(), clock,
                 settings.rateLimitPerMinute(), settings.dailyMessageQuota()));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
-                properties.apply("chat.admin-role")));
+                settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
