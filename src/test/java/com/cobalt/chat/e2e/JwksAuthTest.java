@@ -142,6 +142,14 @@ class JwksAuthTest {
     }
 
     @Test
+    void aTokenNotValidYetIs401NamingThatCheck() {
+        String early = rsa.sign(JwksServer.claims("alice", ISSUER, AUDIENCE)
+                .withNotBefore(Instant.now().plusSeconds(300)));
+
+        assertRefused(client, early, invalidToken("The token is not valid yet"));
+    }
+
+    @Test
     void aWrongOrMissingIssuerIs401NamingTheIssuerCheck() {
         assertRefused(client, rsa.sign(JwksServer.claims("alice", "https://evil.test/", AUDIENCE)), WRONG_ISSUER);
         assertRefused(client, ec.sign(JwksServer.claims("alice", "https://evil.test/", AUDIENCE)), WRONG_ISSUER);
