@@ -100,7 +100,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 Duration.ofSeconds(intProperty(properties, "chat.stream-lease-seconds")));
         registry.bind("userLimits", new UserLimits(limits));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
-                properties.apply("chat.admin-role")));
+                settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());

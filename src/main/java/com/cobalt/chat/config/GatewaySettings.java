@@ -6,7 +6,8 @@ import java.util.Map;
 public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<ProviderName, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
                               int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams,
-                              boolean authDisabled, String jwtSecret,
+                              boolean authDisabled, String jwtSecret, String jwtJwksUrl, String jwtIssuer,
+                              String jwtAudience,
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
                               long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs) {

@@ -76,11 +76,18 @@ public final class SettingsLoader {
         int maxStreams = positiveInt("chat.max-concurrent-streams", 4);
         boolean authDisabled = bool("chat.auth.disabled");
         String jwtSecret = value("chat.jwt.secret");
+        String jwksUrl = value("chat.jwt.jwks-url");
+        String jwtIssuer = value("chat.jwt.issuer");
+        String jwtAudience = value("chat.jwt.audience");
         if (!authDisabled) {
-            if (jwtSecret == null) {
-                problems.add("CHAT_JWT_SECRET is required unless CHAT_AUTH_DISABLED=true");
-            } else if (jwtSecret.getBytes(StandardCharsets.UTF_8).length < 32) {
+            if (jwtSecret == null && jwksUrl == null) {
+                problems.add("CHAT_JWT_SECRET or CHAT_JWT_JWKS_URL is required unless CHAT_AUTH_DISABLED=true");
+            }
+            if (jwtSecret != null && jwtSecret.getBytes(StandardCharsets.UTF_8).length < 32) {
                 problems.add("CHAT_JWT_SECRET must be at least 32 bytes for HS256");
+            }
+            if (jwksUrl != null && !isHttpUrl(jwksUrl)) {
+                problems.add("CHAT_JWT_JWKS_URL must be an http(s) URL, got: " + jwksUrl);
             }
         }
         long connectTimeout = positiveInt("llm.connect-timeout-ms", 5000);
@@ -99,8 +106,8 @@ public final class SettingsLoader {
             throw new InvalidConfigurationException(problems);
         }
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
-                maxStreams, authDisabled,
-                jwtSecret, connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
+                maxStreams, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience,
+                connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget);
     }
 
@@ -187,17 +194,22 @@ public final class SettingsLoader {
             return null;
         }
         String trimmed = v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
-        try {
-            URI uri = URI.create(trimmed);
-            String scheme = uri.getScheme();
-            if (uri.getHost() == null || scheme == null
-                    || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-                throw new IllegalArgumentException();
-            }
-            return trimmed;
-        } catch (IllegalArgumentException e) {
+        if (!isHttpUrl(trimmed)) {
             problems.add(envName(property) + " must be an http(s) URL, got: " + v);
             return null;
+        }
+        return trimmed;
+    }
+
+    /** An absolute http:// or https:// URL with a host. */
+    private static boolean isHttpUrl(String v) {
+        try {
+            URI uri = URI.create(v);
+            String scheme = uri.getScheme();
+            return uri.getHost() != null && scheme != null
+                    && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"));
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -1,32 +1,76 @@
 package com.cobalt.chat.http;
 
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
 import java.util.List;
 
+import com.auth0.jwk.InvalidPublicKeyException;
+import com.auth0.jwk.Jwk;
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.JWTVerifier;
 import com.auth0.jwt.algorithms.Algorithm;
-import com.auth0.jwt.exceptions.TokenExpiredException;
+import com.auth0.jwt.exceptions.AlgorithmMismatchException;
+import com.auth0.jwt.exceptions.IncorrectClaimException;
+import com.auth0.jwt.exceptions.JWTDecodeException;
 import com.auth0.jwt.exceptions.JWTVerificationException;
+import com.auth0.jwt.exceptions.MissingClaimException;
+import com.auth0.jwt.exceptions.SignatureVerificationException;
+import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.DecodedJWT;
+import com.auth0.jwt.interfaces.Verification;
 import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Who is calling: the {@code sub} of an HS256 JWT signed with CHAT_JWT_SECRET, with {@code exp} required and
- * enforced (java-jwt: a small, well-kept verifier that already sits on Jackson). With auth disabled every caller is
- * the single user {@code local}.
+ * Who is calling: the {@code sub} of a JWT, with {@code exp} required and enforced (java-jwt: a small, well-kept
+ * verifier that already sits on Jackson). Two kinds of signature are accepted, each only with its own algorithm:
+ * HS256 with CHAT_JWT_SECRET, and RS256 / ES256 with the identity provider's keys from CHAT_JWT_JWKS_URL
+ * ({@link JwksKeys}). The token header's {@code alg} picks the verifier; an algorithm without a configured verifier
+ * ({@code none}, HS256 without a secret, RS512, ...) is refused, and every verifier is pinned to its algorithm and
+ * key type, so a token cannot choose how it is checked (an HS256 token "signed" with an RSA public key meets the
+ * secret, not that key). CHAT_JWT_ISSUER and CHAT_JWT_AUDIENCE, when set, apply to every token.
+ *
+ * <p>Refusals are 401 with a stable code ({@code token_expired}, else {@code invalid_token}) and a message naming
+ * the check that failed, never a value from the token. When the key a token names is not in memory and the JWKS
+ * cannot be fetched, the token may well be valid: that is 503 {@code auth_unavailable}, so clients retry instead of
+ * discarding a good token. With auth disabled every caller is the single user {@code local}.
  */
 public class Authenticator {
 
     public static final String LOCAL_USER = "local";
+    static final int LEEWAY_SECONDS = 5;
 
-    private final JWTVerifier verifier;
+    private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
+
+    private final boolean disabled;
+    private final String issuer;
+    private final String audience;
+    /** HS256 with the shared secret; null without CHAT_JWT_SECRET. */
+    private final JWTVerifier hs256;
+    /** RS256 / ES256 keys; null without CHAT_JWT_JWKS_URL. */
+    private final JwksKeys jwks;
     private final String adminRole;
 
-    public Authenticator(boolean disabled, String secret, String adminRole) {
+    public Authenticator(boolean disabled, String secret, String jwksUrl, String issuer, String audience,
+                         String adminRole) {
+        this.disabled = disabled;
         this.adminRole = adminRole;
-        this.verifier = disabled ? null
-                : JWT.require(Algorithm.HMAC256(secret)).withClaimPresence("exp").withClaimPresence("sub")
-                        .acceptLeeway(5).build();
+        this.issuer = issuer;
+        this.audience = audience;
+        this.hs256 = disabled || secret == null ? null : require(Algorithm.HMAC256(secret));
+        this.jwks = disabled || jwksUrl == null ? null : new JwksKeys(jwksUrl);
+        if (!disabled) {
+            LOG.info("JWT verification: HS256 {}, RS256/ES256 {}, issuer {}, audience {}",
+                    hs256 == null ? "off" : "with CHAT_JWT_SECRET",
+                    jwks == null ? "off" : "with the JWKS at " + jwks.display(),
+                    issuer == null ? "not checked" : "checked", audience == null ? "not checked" : "checked");
+            if (jwks != null && audience == null) {
+                LOG.warn("CHAT_JWT_JWKS_URL is set without CHAT_JWT_AUDIENCE: tokens the identity provider issued for"
+                        + " any of its applications are accepted");
+            }
+        }
     }
 
     /** The caller's user id, from the request's Authorization header. */
@@ -66,7 +110,7 @@ public class Authenticator {
     }
 
     private DecodedJWT verify(Exchange exchange) {
-        if (verifier == null) {
+        if (disabled) {
             return null;
         }
         String header = exchange.getMessage().getHeader("Authorization", String.class);
@@ -74,22 +118,124 @@ public class Authenticator {
             throw ApiError.unauthorized("missing_token", "Authorization: Bearer <JWT> is required");
         }
         if (header.trim().equalsIgnoreCase("Bearer")) {
-            throw ApiError.unauthorized("invalid_token", "The Bearer token is empty");
+            throw invalid("The Bearer token is empty");
         }
         if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw ApiError.unauthorized("invalid_token", "Authorization must use the Bearer scheme");
+            throw invalid("Authorization must use the Bearer scheme");
+        }
+        DecodedJWT unverified;
+        try {
+            unverified = JWT.decode(header.substring(7).trim());
+        } catch (JWTDecodeException e) {
+            throw invalid("The token is not a well-formed JWT");
         }
         try {
-            DecodedJWT jwt = verifier.verify(header.substring(7).trim());
+            DecodedJWT jwt = verifierFor(unverified).verify(unverified);
             String sub = jwt.getSubject();
             if (sub == null || sub.isBlank()) {
-                throw ApiError.unauthorized("invalid_token", "The token has no subject");
+                throw invalid("The token has no subject");
             }
             return jwt;
-        } catch (TokenExpiredException e) {
-            throw ApiError.unauthorized("token_expired", "The token has expired");
         } catch (JWTVerificationException e) {
-            throw ApiError.unauthorized("invalid_token", "The token is not valid");
+            throw refusal(e);
         }
+    }
+
+    /** The verifier of the token header's algorithm, if one is configured; nothing else is tried. */
+    private JWTVerifier verifierFor(DecodedJWT token) {
+        String alg = token.getAlgorithm();
+        if ("HS256".equals(alg) && hs256 != null) {
+            return hs256;
+        }
+        if (("RS256".equals(alg) || "ES256".equals(alg)) && jwks != null) {
+            return require(algorithm(alg, signingKey(token.getKeyId())));
+        }
+        throw invalid("The token's algorithm is not accepted");
+    }
+
+    private Jwk signingKey(String kid) {
+        try {
+            return jwks.key(kid);
+        } catch (JwksKeys.UnknownKey e) {
+            throw invalid("The token's signing key is not known");
+        } catch (JwksKeys.Unavailable e) {
+            throw new ApiError(503, "auth_unavailable",
+                    "The identity provider's signing keys cannot be fetched; retry later");
+        }
+    }
+
+    /** The algorithm for the token's alg and its JWK, only when the key is of that algorithm's kind and curve. */
+    private static Algorithm algorithm(String alg, Jwk jwk) {
+        if ((jwk.getAlgorithm() != null && !jwk.getAlgorithm().equals(alg))
+                || (jwk.getUsage() != null && !"sig".equals(jwk.getUsage()))) {
+            throw invalid("The token's algorithm does not match its signing key");
+        }
+        PublicKey key;
+        try {
+            key = jwk.getPublicKey();
+        } catch (InvalidPublicKeyException e) {
+            LOG.warn("A key of the JWKS (type {}) cannot be used: {}", jwk.getType(), e.getMessage());
+            throw invalid("The token's signing key cannot be used");
+        }
+        if ("RS256".equals(alg) && key instanceof RSAPublicKey rsa) {
+            return Algorithm.RSA256(rsa, null);
+        }
+        if ("ES256".equals(alg) && key instanceof ECPublicKey ec
+                && ec.getParams().getCurve().getField().getFieldSize() == 256) {
+            return Algorithm.ECDSA256(ec, null);
+        }
+        throw invalid("The token's algorithm does not match its signing key");
+    }
+
+    /** The checks every token gets, whoever signed it. */
+    private JWTVerifier require(Algorithm algorithm) {
+        Verification v = JWT.require(algorithm).withClaimPresence("exp").withClaimPresence("sub")
+                .acceptLeeway(LEEWAY_SECONDS);
+        if (issuer != null) {
+            v = v.withIssuer(issuer);
+        }
+        if (audience != null) {
+            v = v.withAudience(audience);
+        }
+        return v.build();
+    }
+
+    /** Which check failed, in words that never quote the token. */
+    private static ApiError refusal(JWTVerificationException e) {
+        if (e instanceof TokenExpiredException) {
+            return ApiError.unauthorized("token_expired", "The token has expired");
+        }
+        if (e instanceof AlgorithmMismatchException) {
+            return invalid("The token's algorithm is not accepted");
+        }
+        if (e instanceof SignatureVerificationException) {
+            return invalid("The token's signature is not valid");
+        }
+        if (e instanceof MissingClaimException missing) {
+            return invalid(switch (missing.getClaimName()) {
+                case "exp" -> "The token has no expiry time";
+                case "sub" -> "The token has no subject";
+                case "iss" -> "The token has no issuer";
+                case "aud" -> "The token has no audience";
+                default -> "The token is not valid";
+            });
+        }
+        if (e instanceof IncorrectClaimException incorrect) {
+            return invalid(switch (incorrect.getClaimName()) {
+                case "iss" -> "The token's issuer is not accepted";
+                case "aud" -> "The token's audience is not accepted";
+                case "nbf" -> "The token is not valid yet";
+                case "iat" -> "The token's issue time is in the future";
+                default -> "The token is not valid";
+            });
+        }
+        if (e instanceof JWTDecodeException) {
+            return invalid("The token is not a well-formed JWT");
+        }
+        return invalid("The token is not valid");
+    }
+
+    private static ApiError invalid(String message) {
+        return ApiError.unauthorized("invalid_token", message);
     }
 }

@@ -68,7 +68,7 @@ class SettingsLoaderTest {
 
         assertThat(e.problems()).containsExactly(
                 "LLM_PROVIDER=sambanova needs SAMBANOVA_API_KEY, SAMBANOVA_MODEL",
-                "CHAT_JWT_SECRET is required unless CHAT_AUTH_DISABLED=true");
+                "CHAT_JWT_SECRET or CHAT_JWT_JWKS_URL is required unless CHAT_AUTH_DISABLED=true");
     }
 
     @Test
@@ -77,7 +77,7 @@ class SettingsLoaderTest {
 
         assertThat(e.problems()).containsExactly(
                 "LLM_PROVIDER=sambanova needs SAMBANOVA_API_BASE, SAMBANOVA_API_KEY, SAMBANOVA_MODEL",
-                "CHAT_JWT_SECRET is required unless CHAT_AUTH_DISABLED=true");
+                "CHAT_JWT_SECRET or CHAT_JWT_JWKS_URL is required unless CHAT_AUTH_DISABLED=true");
     }
 
     @Test
@@ -184,6 +184,61 @@ class SettingsLoaderTest {
 
         assertThat(s.authDisabled()).isTrue();
         assertThat(s.jwtSecret()).isNull();
+    }
+
+    @Test
+    void aJwksUrlAloneIsEnoughForAuthAndIssuerAndAudienceAreReadAsGiven() {
+        Map<String, String> p = validSambanova();
+        p.remove("chat.jwt.secret");
+        p.put("chat.jwt.jwks-url", "https://idp.example.com/.well-known/jwks.json");
+        p.put("chat.jwt.issuer", " https://idp.example.com/ ");
+        p.put("chat.jwt.audience", "cobalt-chat");
+
+        GatewaySettings s = SettingsLoader.load(p::get);
+
+        assertThat(s.jwtSecret()).isNull();
+        assertThat(s.jwtJwksUrl()).isEqualTo("https://idp.example.com/.well-known/jwks.json");
+        assertThat(s.jwtIssuer()).isEqualTo("https://idp.example.com/");
+        assertThat(s.jwtAudience()).isEqualTo("cobalt-chat");
+    }
+
+    @Test
+    void aSecretAndAJwksUrlMayBothBeSetAndIssuerAndAudienceAreOptional() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.jwt.jwks-url", "http://127.0.0.1:8081/jwks");
+
+        GatewaySettings s = SettingsLoader.load(p::get);
+
+        assertThat(s.jwtSecret()).isEqualTo(JWT_SECRET);
+        assertThat(s.jwtJwksUrl()).isEqualTo("http://127.0.0.1:8081/jwks");
+        assertThat(s.jwtIssuer()).isNull();
+        assertThat(s.jwtAudience()).isNull();
+    }
+
+    @Test
+    void aJwksUrlThatIsNotHttpIsRefusedTogetherWithAShortSecret() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.jwt.secret", "too-short");
+        p.put("chat.jwt.jwks-url", "file:///etc/jwks.json");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "CHAT_JWT_SECRET must be at least 32 bytes for HS256",
+                "CHAT_JWT_JWKS_URL must be an http(s) URL, got: file:///etc/jwks.json");
+
+        p.put("chat.jwt.secret", JWT_SECRET);
+        p.put("chat.jwt.jwks-url", "idp.example.com/jwks");
+        assertThat(refused(p).problems()).containsExactly(
+                "CHAT_JWT_JWKS_URL must be an http(s) URL, got: idp.example.com/jwks");
+    }
+
+    @Test
+    void neitherSecretNorJwksUrlIsRefusedWhenAuthIsOn() {
+        Map<String, String> p = validSambanova();
+        p.remove("chat.jwt.secret");
+        p.put("chat.jwt.issuer", "https://idp.example.com/");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "CHAT_JWT_SECRET or CHAT_JWT_JWKS_URL is required unless CHAT_AUTH_DISABLED=true");
     }
 
     @Test

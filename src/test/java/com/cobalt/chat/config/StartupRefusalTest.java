@@ -36,6 +36,8 @@ class StartupRefusalTest {
     static Run unknownProvider;
     static Run demoTwice;
     static Run noDatabase;
+    static Run badJwksUrl;
+    static Run noVerifier;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -62,6 +64,18 @@ class StartupRefusalTest {
         database.put("CHAT_DB_URL", "jdbc:postgresql://127.0.0.1:1/nowhere");
         database.put("CHAT_DB_PASSWORD", "db-DISTINCTIVE-456");
         noDatabase = start(database);
+
+        Map<String, String> jwks = new LinkedHashMap<>();
+        jwks.put("LLM_PROVIDER", "demo");
+        jwks.put("CHAT_JWT_JWKS_URL", "ftp://idp.example.com/jwks.json");
+        jwks.put("CHAT_JWT_AUDIENCE", "cobalt-chat");
+        badJwksUrl = start(jwks);
+
+        Map<String, String> neither = new LinkedHashMap<>();
+        neither.put("LLM_PROVIDER", "demo");
+        neither.put("CHAT_JWT_SECRET", null);
+        neither.put("CHAT_JWT_ISSUER", "https://idp.example.com/");
+        noVerifier = start(neither);
     }
 
     @AfterAll
@@ -117,6 +131,27 @@ class StartupRefusalTest {
                 .doesNotContain(JWT_SECRET);
     }
 
+    @Test
+    void aJwksUrlThatIsNotHttpIsRefusedWithExit2() {
+        Run r = badJwksUrl.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - CHAT_JWT_JWKS_URL must be an http(s) URL, got: ftp://idp.example.com/jwks.json\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(JWT_SECRET);
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
+    @Test
+    void authWithNeitherSecretNorJwksUrlIsRefusedWithExit2() {
+        Run r = noVerifier.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - CHAT_JWT_SECRET or CHAT_JWT_JWKS_URL is required unless CHAT_AUTH_DISABLED=true\n");
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
     // --- the process ---
 
     static Run start(Map<String, String> env) {
@@ -130,7 +165,14 @@ class StartupRefusalTest {
         environment.put("HTTP_PORT", String.valueOf(freePort()));
         environment.put("MANAGEMENT_PORT", String.valueOf(freePort()));
         environment.put("CHAT_DB_URL", "jdbc:h2:mem:refusal");
-        environment.putAll(env);
+        // a null value removes the variable (e.g. CHAT_JWT_SECRET, set by default above)
+        env.forEach((k, v) -> {
+            if (v == null) {
+                environment.remove(k);
+            } else {
+                environment.put(k, v);
+            }
+        });
         try {
             Run run = new Run(env, pb.start());
             runs.add(run);

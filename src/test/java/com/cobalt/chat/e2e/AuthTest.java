@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Who is calling: an HS256 JWT with sub and exp, sent as {@code Authorization: Bearer}; every way a token can be
- * wrong is a 401 with its own code and {@code WWW-Authenticate: Bearer}, and never echoes the token. With
+ * wrong is a 401 with its code, a message naming the check that failed and {@code WWW-Authenticate: Bearer}, and
+ * never echoes the token (JwksAuthTest covers RS256/ES256 tokens from an identity provider). With
  * CHAT_AUTH_DISABLED=true every caller is the single user {@code local}.
  */
 class AuthTest {
@@ -33,7 +34,11 @@ class AuthTest {
     static final String SESSIONS = "/api/v1/chat/sessions";
     static final String MISSING_TOKEN =
             "{\"error\":{\"code\":\"missing_token\",\"message\":\"Authorization: Bearer <JWT> is required\"}}";
-    static final String INVALID_TOKEN = "{\"error\":{\"code\":\"invalid_token\",\"message\":\"The token is not valid\"}}";
+    static final String BAD_SIGNATURE = invalidToken("The token's signature is not valid");
+    static final String NO_EXPIRY = invalidToken("The token has no expiry time");
+    static final String NO_SUBJECT = invalidToken("The token has no subject");
+    static final String ALGORITHM_NOT_ACCEPTED = invalidToken("The token's algorithm is not accepted");
+    static final String MALFORMED = invalidToken("The token is not a well-formed JWT");
     static final String NOT_BEARER =
             "{\"error\":{\"code\":\"invalid_token\",\"message\":\"Authorization must use the Bearer scheme\"}}";
     static final String TOKEN_EXPIRED = "{\"error\":{\"code\":\"token_expired\",\"message\":\"The token has expired\"}}";
@@ -103,7 +108,7 @@ class AuthTest {
         for (Call call : calls()) {
             HttpResponse<String> r = send(gateway, call, "Bearer " + forged);
 
-            assertUnauthorized(r, call, INVALID_TOKEN);
+            assertUnauthorized(r, call, BAD_SIGNATURE);
             assertNoTokenText(r, forged);
         }
         assertNothingChangedForAlice();
@@ -129,7 +134,7 @@ class AuthTest {
         for (Call call : calls()) {
             HttpResponse<String> r = send(gateway, call, "Bearer " + forever);
 
-            assertUnauthorized(r, call, INVALID_TOKEN);
+            assertUnauthorized(r, call, NO_EXPIRY);
             assertNoTokenText(r, forever);
         }
         assertNothingChangedForAlice();
@@ -142,7 +147,7 @@ class AuthTest {
 
         HttpResponse<String> r = send(gateway, calls().get(0), "Bearer " + anonymous);
 
-        assertUnauthorized(r, calls().get(0), INVALID_TOKEN);
+        assertUnauthorized(r, calls().get(0), NO_SUBJECT);
         assertNoTokenText(r, anonymous);
     }
 
@@ -154,7 +159,7 @@ class AuthTest {
         for (Call call : calls()) {
             HttpResponse<String> r = send(gateway, call, "Bearer " + unsigned);
 
-            assertUnauthorized(r, call, INVALID_TOKEN);
+            assertUnauthorized(r, call, ALGORITHM_NOT_ACCEPTED);
             assertNoTokenText(r, unsigned);
         }
         assertNothingChangedForAlice();
@@ -167,7 +172,7 @@ class AuthTest {
         for (Call call : calls()) {
             HttpResponse<String> r = send(gateway, call, "Bearer " + garbage);
 
-            assertUnauthorized(r, call, INVALID_TOKEN);
+            assertUnauthorized(r, call, MALFORMED);
             assertNoTokenText(r, garbage);
         }
         // "Bearer" with no token at all (the header value arrives trimmed)
@@ -229,6 +234,11 @@ class AuthTest {
     }
 
     // --- helpers ---
+
+    /** The exact body of a 401 invalid_token refusal with this message. */
+    static String invalidToken(String message) {
+        return "{\"error\":{\"code\":\"invalid_token\",\"message\":\"" + message + "\"}}";
+    }
 
     record Call(String method, String path, String body) {
     }
