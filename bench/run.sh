@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Load / latency benchmark of the gateway. Builds what is missing, starts a fake SambaNova upstream and the gateway
-# (java -jar target/cobalt-chat.jar) on 127.0.0.1, runs the scenarios and prints the results table (also written to
-# bench/target/results.md). Everything it starts is stopped when it exits. See bench/README.md.
+# Gateway benchmark. Builds the gateway and this module, starts a fake OpenAI-compatible upstream and the gateway
+# (java -jar target/cobalt-chat.jar, demo auth, H2 file DB in a temp folder) on 127.0.0.1, runs the scenarios
+# (overhead, throughput, session history, open-stream capacity) through the gateway and directly against the fake,
+# prints the tables and writes bench/target/results.md, results.json and scaling.png. Everything it starts is
+# stopped when it exits. See bench/README.md.
 #
-#   bench/run.sh                                  # defaults: 200 sequential chats, bursts of 100, 500, 2000
-#   bench/run.sh --levels 100,500 --deltas 20     # any GatewayBench option, see README
-#   BENCH_MVN_FLAGS=-o bench/run.sh               # extra Maven flags (e.g. offline)
+#   bench/run.sh                                  # the full run, about 10 minutes plus the builds
+#   bench/run.sh --smoke                          # tiny numbers, under a minute: does everything still run?
+#   bench/run.sh --capacity-levels 1000,5000      # any GatewayBench option, see README
+#   BENCH_MVN_FLAGS=-o bench/run.sh               # extra Maven flags (e.g. offline); BENCH_SKIP_BUILD=1 reuses the jar
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ ! -f "$REPO/target/cobalt-chat.jar" ]; then
+if [ "${BENCH_SKIP_BUILD:-}" != "1" ] || [ ! -f "$REPO/target/cobalt-chat.jar" ]; then
     echo "building the gateway (mvn package -DskipTests) ..."
     (cd "$REPO" && mvn -B -q $MVN_FLAGS package -DskipTests)
 fi

@@ -31,6 +31,17 @@ final class FakeUpstream {
 
     static final String API_KEY = "bench";
 
+    /**
+     * Runs the fake on its own: {@code java -cp bench/target/cobalt-chat-bench.jar bench.FakeUpstream [port]}, then
+     * POST /v1/chat/completions with a last user message {@code bench id=x n=20 d=0 t=5 [h=0] [u=0]}.
+     */
+    public static void main(String[] args) throws Exception {
+        Vertx v = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(1));
+        FakeUpstream f = new FakeUpstream(v);
+        int port = f.start(args.length > 0 ? Integer.parseInt(args[0]) : 0);
+        System.out.println("fake OpenAI-compatible upstream on http://127.0.0.1:" + port + "/v1 (key " + API_KEY + ")");
+    }
+
     /** When the request (body complete) arrived and when each delta was handed to the socket. */
     record Trace(long arrivalNanos, long[] deltaWriteNanos) {
     }
@@ -49,7 +60,11 @@ final class FakeUpstream {
     }
 
     int start() throws Exception {
-        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+        return start(0);
+    }
+
+    int start(int port) throws Exception {
+        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port)
                         .setAcceptBacklog(8192))
                 .requestHandler(this::handle);
         server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -60,6 +75,10 @@ final class FakeUpstream {
         if (server != null) {
             server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
+    }
+
+    void clearTraces() {
+        traces.clear();
     }
 
     Trace trace(String id) {
@@ -88,7 +107,25 @@ final class FakeUpstream {
     }
 
     static String content(String id, int n, int delayMs, int headerDelayMs) {
-        return "bench id=" + id + " n=" + n + " d=" + delayMs + (headerDelayMs > 0 ? " h=" + headerDelayMs : "");
+        return content(new Shape(n, -1, delayMs, headerDelayMs, true), id);
+    }
+
+    /**
+     * The shape of one answer: n content deltas; the first one ttftMs after the headers (-1: the same as delayMs),
+     * then one every delayMs (0: all at once, in one write); the headers headerDelayMs after the request; with or
+     * without the trailing usage chunk.
+     */
+    record Shape(int n, int ttftMs, int delayMs, int headerDelayMs, boolean usage) {
+        int firstTokenMs() {
+            return ttftMs < 0 ? delayMs : ttftMs;
+        }
+    }
+
+    static String content(Shape s, String id) {
+        return "bench id=" + id + " n=" + s.n() + " d=" + s.delayMs()
+                + (s.ttftMs() >= 0 ? " t=" + s.ttftMs() : "")
+                + (s.headerDelayMs() > 0 ? " h=" + s.headerDelayMs() : "")
+                + (s.usage() ? "" : " u=0");
     }
 
     static String deltaText(String id, int i) {
@@ -121,6 +158,8 @@ final class FakeUpstream {
         int n;
         long delay;
         long headerDelay;
+        long firstToken;
+        boolean withUsage;
         try {
             if (!("Bearer " + API_KEY).equals(req.getHeader("Authorization"))) {
                 throw new IllegalArgumentException("bad Authorization");
@@ -142,7 +181,9 @@ final class FakeUpstream {
             n = Integer.parseInt(shape.get("n"));
             delay = Long.parseLong(shape.get("d"));
             headerDelay = Long.parseLong(shape.getOrDefault("h", "0"));
-            if (id == null || n < 1 || delay < 1) {
+            firstToken = Long.parseLong(shape.getOrDefault("t", String.valueOf(delay)));
+            withUsage = !"0".equals(shape.get("u"));
+            if (id == null || n < 1 || delay < 0 || firstToken < 0) {
                 throw new IllegalArgumentException("bad shape");
             }
         } catch (RuntimeException e) {
@@ -159,7 +200,7 @@ final class FakeUpstream {
         resp.setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache");
-        Answer a = new Answer(resp, id, n, delay, writes);
+        Answer a = new Answer(resp, id, n, delay, firstToken, withUsage, writes);
         if (headerDelay > 0) {
             // a provider still queueing or prefilling: status and headers come late
             a.timer = vertx.setTimer(headerDelay, t -> {
@@ -180,16 +221,21 @@ final class FakeUpstream {
         private final String id;
         private final int n;
         private final long delay;
+        private final long firstToken;
+        private final boolean withUsage;
         private final long[] writes;
         private int index;
         private long timer = -1;
         private boolean over;
 
-        Answer(HttpServerResponse resp, String id, int n, long delay, long[] writes) {
+        Answer(HttpServerResponse resp, String id, int n, long delay, long firstToken, boolean withUsage,
+               long[] writes) {
             this.resp = resp;
             this.id = id;
             this.n = n;
             this.delay = delay;
+            this.firstToken = firstToken;
+            this.withUsage = withUsage;
             this.writes = writes;
             resp.closeHandler(v -> {
                 if (!over) {
@@ -202,24 +248,47 @@ final class FakeUpstream {
         }
 
         void next() {
-            timer = vertx.setTimer(delay, t -> tick());
+            long wait = index == 0 ? firstToken : delay;
+            if (wait <= 0) {
+                tick();
+            } else {
+                timer = vertx.setTimer(wait, t -> tick());
+            }
         }
 
         private void tick() {
             if (over) {
                 return;
             }
+            if (delay <= 0) {
+                // no delay between chunks: every remaining delta and the end in one write
+                Buffer all = Buffer.buffer(64 * (n - index) + 512);
+                long now = System.nanoTime();
+                while (index < n) {
+                    writes[index] = now;
+                    all.appendString(delta(deltaText(id, index++)));
+                }
+                end(all);
+                return;
+            }
             int i = index++;
             writes[i] = System.nanoTime();
-            resp.write(delta(deltaText(id, i)));
             if (i < n - 1) {
+                resp.write(delta(deltaText(id, i)));
                 next();
                 return;
             }
+            end(Buffer.buffer(delta(deltaText(id, i))));
+        }
+
+        private void end(Buffer tail) {
             over = true;
-            resp.write(finish());
-            resp.write(usage(n));
-            resp.end("data: [DONE]\n\n");
+            tail.appendString(finish());
+            if (withUsage) {
+                tail.appendString(usage(n));
+            }
+            tail.appendString("data: [DONE]\n\n");
+            resp.end(tail);
             active.decrementAndGet();
         }
     }

@@ -3,8 +3,8 @@ package bench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,24 +31,21 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Load and latency benchmark of the gateway: a fake SambaNova upstream and a streaming client in this JVM, the
- * gateway as a separate process between them. See bench/README.md.
+ * The gateway benchmark: a fake OpenAI-compatible upstream and a streaming load generator in this JVM, the gateway
+ * as a separate process between them. Every scenario runs through the gateway and directly against the fake in the
+ * same run, so the difference is the gateway's own cost on this machine. See bench/README.md.
  */
 public final class GatewayBench {
 
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
     private final Map<String, String> args;
     private final Path repo;
-    private final int deltas;
-    private final int delayMs;
-    private final int latencyChats;
-    private final int latencyDeltas;
-    private final int latencySessions;
-    private final int warmup;
-    private final List<Integer> levels;
-    private final Duration scenarioTimeout;
-    private final boolean direct;
+    private final Path out;
     private final Map<String, String> gatewayEnv = new LinkedHashMap<>();
     private final StringBuilder report = new StringBuilder();
+    private final JsonObject results = new JsonObject();
+    private final List<String[]> summary = new ArrayList<>();
 
     private Vertx fakeVertx;
     private Vertx clientVertx;
@@ -55,24 +53,12 @@ public final class GatewayBench {
     private FakeUpstream fake;
     private int fakePort;
     private GatewayProcess gateway;
+    private final AtomicInteger ids = new AtomicInteger();
 
     private GatewayBench(Map<String, String> args, List<String> env) {
         this.args = args;
         this.repo = Path.of(args.getOrDefault("repo", "..")).toAbsolutePath().normalize();
-        this.deltas = intArg("deltas", 50);
-        this.delayMs = intArg("delay-ms", 20);
-        this.latencyChats = intArg("latency-chats", 200);
-        this.latencyDeltas = intArg("latency-deltas", 10);
-        this.latencySessions = intArg("latency-sessions", 10);
-        this.warmup = intArg("warmup", 60);
-        this.levels = new ArrayList<>();
-        for (String l : args.getOrDefault("levels", "100,500,2000").split(",")) {
-            if (!l.isBlank()) {
-                levels.add(Integer.parseInt(l.trim()));
-            }
-        }
-        this.scenarioTimeout = Duration.ofSeconds(intArg("scenario-timeout-s", 60));
-        this.direct = !"false".equals(args.getOrDefault("direct", "true"));
+        this.out = Path.of(args.getOrDefault("out", repo.resolve("bench/target").toString())).toAbsolutePath();
         for (String kv : env) {
             int eq = kv.indexOf('=');
             gatewayEnv.put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -95,7 +81,14 @@ public final class GatewayBench {
                 args.put(key, value);
             }
         }
-        int totalTimeout = Integer.parseInt(args.getOrDefault("total-timeout-s", "900"));
+        if ("true".equals(args.get("smoke"))) {
+            // tiny numbers: checks that every scenario still runs end to end, measures nothing
+            Map<String, String> smoke = Map.of("warmup", "10", "overhead-chats", "20", "throughput-clients", "5",
+                    "throughput-seconds", "2", "throughput-sessions", "20", "capacity-levels", "20,50",
+                    "capacity-hold-s", "3", "history-levels", "0,2,10", "history-sessions", "5", "jfr", "false");
+            smoke.forEach(args::putIfAbsent);
+        }
+        int totalTimeout = Integer.parseInt(args.getOrDefault("total-timeout-s", "1800"));
         Thread watchdog = new Thread(() -> {
             try {
                 TimeUnit.SECONDS.sleep(totalTimeout);
@@ -121,33 +114,50 @@ public final class GatewayBench {
         return Integer.parseInt(args.getOrDefault(name, String.valueOf(def)));
     }
 
+    private List<Integer> intList(String name, String def) {
+        List<Integer> l = new ArrayList<>();
+        for (String s : args.getOrDefault(name, def).split(",")) {
+            if (!s.isBlank()) {
+                l.add(Integer.parseInt(s.trim()));
+            }
+        }
+        return l;
+    }
+
+    // ------------------------------------------------------------------------------------------------ run
+
     private int run() throws Exception {
-        Path out = repo.resolve("bench/target");
         Files.createDirectories(out);
         Path pidFile = Path.of(args.getOrDefault("pid-file", out.resolve("gateway.pid").toString()));
-
-        fakeVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        fakeVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
         clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-        client = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(10_000),
-                new PoolOptions().setHttp1MaxSize(10_000));
+        client = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(30_000)
+                .setMaxInitialLineLength(8192), new PoolOptions().setHttp1MaxSize(20_000).setMaxWaitQueueSize(-1));
         fake = new FakeUpstream(fakeVertx);
         fakePort = fake.start();
 
+        List<Integer> capacityLevels = intList("capacity-levels", "100,500,1000,2000,5000");
+        int maxLevel = capacityLevels.stream().mapToInt(Integer::intValue).max().orElse(0);
+        // the capacity scenario needs more upstream connections than the default 500 per host
+        gatewayEnv.putIfAbsent("LLM_MAX_CONNECTIONS", String.valueOf(Math.max(500, maxLevel + 100)));
+        // the history scenario reads up to 100 messages of a session
+        int maxHistory = intList("history-levels", "0,2,10,20,50,100").stream().mapToInt(Integer::intValue).max()
+                .orElse(20);
+        gatewayEnv.putIfAbsent("CHAT_MAX_CONTEXT_MESSAGES", String.valueOf(Math.max(20, maxHistory)));
+
+        String load = loadAverage();
         line("# Gateway benchmark results");
         line("");
         line("- date: " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        line("- **load average at start (1/5/15 min): " + load + "** on " + CORES + " CPUs");
         line("- machine: " + machine());
         line("- java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        line("- fake upstream: 127.0.0.1:" + fakePort + ", headers at once, then N deltas " + delayMs
-                + " ms apart (first one " + delayMs + " ms after the request), finish chunk, usage chunk, [DONE]");
-        try {
-            line("- load average at start (1/5/15 min): "
-                    + String.join(" ", Arrays.asList(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3))
-                    + " on " + cores + " CPUs");
-        } catch (Exception ignored) {
-            // not Linux
-        }
-        line("- gateway env overrides: " + (gatewayEnv.isEmpty() ? "none" : gatewayEnv));
+        line("- gateway commit: " + git("rev-parse", "--short", "HEAD") + " " + git("log", "-1", "--format=%s"));
+        line("- gateway env overrides (besides demo auth, H2 file DB in a temp folder, lifted per-user limits): "
+                + gatewayEnv);
+        results.put("date", ZonedDateTime.now(ZoneOffset.UTC).toString()).put("load_average_at_start", load)
+                .put("cpus", CORES).put("machine", machine()).put("gateway_env", new JsonObject(new HashMap<>(gatewayEnv)))
+                .put("commit", git("rev-parse", "--short", "HEAD"));
 
         Path log = out.resolve("gateway.log");
         long startNanos = System.nanoTime();
@@ -156,619 +166,676 @@ public final class GatewayBench {
             Path link = out.resolve("gateway-under-bench.jar");
             Files.deleteIfExists(link);
             Files.createSymbolicLink(link, repo.resolve(jar));
-            jar = repo.relativize(link).toString();
+            jar = link.toString();
         }
-        line("- gateway command (in " + repo + "): java -jar " + jar);
         gateway = GatewayProcess.start(repo, jar, fakePort, log, pidFile, gatewayEnv);
         Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "stop-gateway"));
         gateway.watchExit();
-        gateway.awaitReady(Duration.ofSeconds(90));
-        line("- gateway: pid " + gateway.pid() + ", http " + gateway.httpPort + ", management "
-                + gateway.managementPort + ", ready in " + Stats.ms((System.nanoTime() - startNanos) / 1e6)
-                + " ms; log " + repo.relativize(log));
-        boolean jmx = gateway.attachJmx();
+        gateway.awaitReady(Duration.ofSeconds(120));
+        line("- gateway: `java -jar " + jar + "` pid " + gateway.pid() + ", ready in "
+                + Stats.ms((System.nanoTime() - startNanos) / 1e6) + " ms, database " + gateway.dbDir + "; log " + log);
+        gateway.attachJmx();
+        line("- fake upstream: 127.0.0.1:" + fakePort + " (this JVM, one event loop); load generator: this JVM, "
+                + "Vert.x HTTP client on two event loops. Gateway thread counts include the ~5 threads of the bench's "
+                + "JMX attach.");
         line("");
 
-        boolean allOk;
+        boolean ok;
         try {
-            allOk = scenarios();
+            ok = scenarios(capacityLevels);
         } catch (Exception e) {
             line("");
             line("RUN ABORTED: " + e);
-            allOk = false;
+            e.printStackTrace();
+            ok = false;
         }
-        Path results = Path.of(args.getOrDefault("results", out.resolve("results.md").toString()));
-        Files.writeString(results, report.toString());
+        results.put("all_ok", ok);
+        Files.writeString(out.resolve("results.md"), report.toString());
+        Files.writeString(out.resolve("results.json"), results.encodePrettily());
         System.out.println();
-        System.out.println("(written to " + results + ")");
-        return allOk ? 0 : 1;
+        System.out.println("(written to " + out.resolve("results.md") + ", " + out.resolve("results.json") + ")");
+        return ok ? 0 : 1;
     }
 
-    private boolean scenarios() throws Exception {
+    private boolean scenarios(List<Integer> capacityLevels) throws Exception {
         warmUp();
-        long[] idle = gateway.procStatus();
-        long[] idleHeap = gateway.heap();
-        line("Gateway after warm-up, idle: " + idle[0] + " threads, RSS " + mb(idle[1] * 1024)
-                + (idleHeap == null ? "" : ", heap used " + mb(idleHeap[0]) + " of " + mb(idleHeap[1]) + " committed"));
+        boolean ok = overhead();
+        ok &= throughput();
+        ok &= history();
+        ok &= capacity(capacityLevels);
+        chart();
+        line("## Targets");
         line("");
+        line("| target | measured | met |");
+        line("|---|---|---|");
+        JsonArray t = new JsonArray();
+        for (String[] row : summary) {
+            line("| " + row[0] + " | " + row[1] + " | " + row[2] + " |");
+            t.add(new JsonObject().put("target", row[0]).put("measured", row[1]).put("met", row[2]));
+        }
+        results.put("targets", t);
+        line("");
+        List<String> problems = gateway.problemLines().stream().filter(l -> !l.contains("CHAT_AUTH_DISABLED")).toList();
+        line("Gateway log: " + problems.size() + " WARN/ERROR lines besides the auth-disabled notice"
+                + (problems.isEmpty() ? "." : "; first: `" + problems.get(0) + "`"));
+        line("");
+        line(ok ? "RESULT: every stream of every scenario was exact" : "RESULT: some streams FAILED (see above)");
+        return ok;
+    }
 
-        boolean allOk = latencyScenario();
-        for (int level : levels) {
-            allOk &= concurrencyScenario(level);
-        }
-        int slowLevel = intArg("slow-headers-streams", 400);
-        int slowHeaders = intArg("slow-headers-ms", 500);
-        if (slowLevel > 0) {
-            line("## 3. Slow upstream headers: " + slowLevel + " streams opened at once, the upstream's status and "
-                    + "headers " + slowHeaders + " ms after the request, then 10 deltas " + delayMs + " ms apart");
-            line("");
-            line("A provider that is queueing or prefilling often sends its 200 only with the first token. The gateway "
-                    + "holds one of its Vert.x workers per request until the upstream's headers are in, so at most "
-                    + "HTTP_WORKER_POOL_SIZE streams can be waiting for headers at once.");
-            line("");
-            allOk &= burstScenario(slowLevel, 10, delayMs, slowHeaders, "s");
-        }
-
-        line("## Gateway threads by CPU time over the whole run");
-        line("");
-        gateway.topThreadsByCpu(12).forEach(t -> line("- " + t));
-        line("");
-        line("## Gateway log");
-        line("");
-        List<String> problems = gateway.problemLines();
-        Map<String, Integer> kinds = new TreeMap<>();
-        for (String p : problems) {
-            String k = p.replaceFirst("^\\S+ ", "").replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "<uuid>")
-                    .replaceAll("\\d+", "#");
-            kinds.merge(k.length() > 200 ? k.substring(0, 200) : k, 1, Integer::sum);
-        }
-        line(problems.size() + " WARN/ERROR/blocked lines" + (problems.isEmpty() ? "" : ", by kind:"));
-        kinds.forEach((k, v) -> line("- " + v + " x `" + k + "`"));
-        line("");
-        line(allOk ? "RESULT: every scenario passed" : "RESULT: some scenario FAILED (see above)");
-        return allOk;
+    private void target(String what, String measured, boolean met) {
+        summary.add(new String[] {what, measured, met ? "yes" : "**no**"});
     }
 
     // ------------------------------------------------------------------------------------------------ warm-up
 
     private void warmUp() throws Exception {
-        List<String> sessions = createSessions(5);
+        int n = intArg("warmup", 300);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
+        List<String> sessions = createSessions(20);
         int ok = 0;
-        for (int i = 0; i < warmup; i++) {
-            StreamCall c = chat("w" + i, 10, 5, StreamCall.Target.GATEWAY, sessions.get(i % sessions.size()));
-            await(c, Duration.ofSeconds(10));
-            if (c.ok()) {
-                ok++;
-            } else if (ok == i) {
-                line("(warm-up chat " + i + " failed: " + c.problem() + ")");
-            }
-            if (direct) {
-                await(chat("dw" + i, 10, 5, StreamCall.Target.DIRECT, null), Duration.ofSeconds(10));
-            }
+        for (int i = 0; i < n; i++) {
+            ok += awaitOk(chat("w" + i, s, sessions.get(i % sessions.size()), null)) ? 1 : 0;
+            awaitOk(chat("dw" + i, s, null, null));
         }
-        // one small burst so the connection pools and the relay's paths are warm too
-        List<String> burstSessions = createSessions(50);
-        List<StreamCall> burst = new ArrayList<>();
-        for (int i = 0; i < 50; i++) {
-            burst.add(chat("wb" + i, 10, 5, StreamCall.Target.GATEWAY, burstSessions.get(i)));
-        }
-        for (StreamCall c : burst) {
-            await(c, Duration.ofSeconds(20));
-            ok += c.ok() ? 1 : 0;
-        }
+        closedLoop(10, 3, s, sessions, false);
+        closedLoop(10, 2, s, null, false);
         requireGatewayAlive("the warm-up");
-        line("Warm-up: " + ok + "/" + (warmup + 50) + " gateway chats ok (10 deltas, 5 ms apart; not measured)");
+        line("Warm-up: " + ok + "/" + n + " sequential gateway chats ok, then 3 s of 10 concurrent clients (not measured).");
+        line("");
     }
 
-    // ------------------------------------------------------------------------------------------------ latency
+    // ------------------------------------------------------------------------------------------------ overhead
 
-    private boolean latencyScenario() throws Exception {
-        line("## 1. Latency: " + latencyChats + " sequential chats, " + latencyDeltas + " deltas " + delayMs
-                + " ms apart");
+    private boolean overhead() throws Exception {
+        int n = intArg("overhead-chats", 500);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
+        line("## 1. Overhead: " + n + " sequential streamed chats (20 chunks, first token at once, no delay)");
         line("");
-        line("Gateway chats rotate over " + latencySessions + " sessions (history grows to the 20-message context "
-                + "limit). Times are System.nanoTime() in the bench JVM, which holds both the client and the fake, so "
-                + "client and fake timestamps are comparable. `fake first-token delay` = fake wrote delta 0 minus "
-                + "request arrived at the fake; `added TTFT` = client TTFT minus that; `request->upstream` = request "
-                + "arrived at the fake minus client sent it; `chunk relay` = client received delta k minus fake wrote "
-                + "delta k (all deltas).");
+        line("Each gateway chat goes to a fresh session (no history: the minimal session path; the history scenario "
+                + "below adds it). TTFT = client sent -> client got the first content delta; total = client sent -> "
+                + "`[DONE]` (the gateway stores the answer and releases the stream slot before `[DONE]`). The direct "
+                + "run sends the same chats straight to the fake.");
         line("");
-        Map<String, List<StreamCall>> runs = new LinkedHashMap<>();
-        Map<String, String> cpu = new LinkedHashMap<>();
-        if (direct) {
-            CpuWindow w = new CpuWindow();
-            runs.put("direct (client->fake)", sequential(StreamCall.Target.DIRECT, null));
-            cpu.put("direct (client->fake)", w.summary());
+        List<String> sessions = createSessions(n);
+        List<StreamCall> direct = new ArrayList<>();
+        List<StreamCall> gw = new ArrayList<>();
+        CpuWindow cpuGw = null;
+        // interleaved in blocks of 50, so a burst of noise from another process hits both paths alike
+        long alloc0 = gateway.allocatedBytes();
+        long gwCpu = 0;
+        for (int b = 0; b < n; b += 50) {
+            for (int i = b; i < Math.min(n, b + 50); i++) {
+                StreamCall c = chat("o" + i, s, null, null);
+                awaitOk(c);
+                direct.add(c);
+            }
+            long cpu0 = gateway.cpuMillis();
+            for (int i = b; i < Math.min(n, b + 50); i++) {
+                StreamCall c = chat("og" + i, s, sessions.get(i), null);
+                awaitOk(c);
+                gw.add(c);
+            }
+            gwCpu += gateway.cpuMillis() - cpu0;
         }
-        List<String> sessions = createSessions(latencySessions);
-        CpuWindow w = new CpuWindow();
-        runs.put("gateway (client->gateway->fake)", sequential(StreamCall.Target.GATEWAY, sessions));
-        cpu.put("gateway (client->gateway->fake)", w.summary());
-        requireGatewayAlive("the latency scenario");
+        long alloc = gateway.allocatedBytes() - alloc0;
+        requireGatewayAlive("the overhead scenario");
+        Lat d = Lat.of(direct);
+        Lat g = Lat.of(gw);
+        line("| path | ok | TTFT p50 / p99 / max | total p50 / p99 / max |");
+        line("|---|---|---|---|");
+        line("| direct (client -> fake) | " + d.ok + "/" + n + " | " + d.ttft.p50p99max() + " | " + d.total.p50p99max() + " |");
+        line("| gateway (client -> gateway -> fake) | " + g.ok + "/" + n + " | " + g.ttft.p50p99max() + " | "
+                + g.total.p50p99max() + " |");
+        double ttft50 = g.ttft.pMs(50) - d.ttft.pMs(50);
+        double ttft99 = g.ttft.pMs(99) - d.ttft.pMs(99);
+        double tot50 = g.total.pMs(50) - d.total.pMs(50);
+        double tot99 = g.total.pMs(99) - d.total.pMs(99);
+        line("| **gateway minus direct** | | **" + Stats.ms(ttft50) + " / " + Stats.ms(ttft99) + "** | **"
+                + Stats.ms(tot50) + " / " + Stats.ms(tot99) + "** |");
+        line("");
+        line("Gateway CPU per chat: " + Stats.ms((double) gwCpu / n) + " ms (process user+system time over the "
+                + "gateway chats); allocated per chat: " + kb(alloc / Math.max(1, n)) + ".");
+        int stored = verifyStored(sessions, gw, s);
+        line("Stored: " + stored + "/" + n + " sessions hold the user message and the exact answer as `complete`.");
+        line("");
+        results.put("overhead", new JsonObject().put("chats", n).put("direct", d.json()).put("gateway", g.json())
+                .put("ttft_overhead_ms", new JsonObject().put("p50", ttft50).put("p99", ttft99))
+                .put("total_overhead_ms", new JsonObject().put("p50", tot50).put("p99", tot99))
+                .put("gateway_cpu_ms_per_chat", (double) gwCpu / n).put("allocated_bytes_per_chat", alloc / Math.max(1, n))
+                .put("stored_ok", stored));
+        target("TTFT overhead p50 <= 1 ms", Stats.ms(ttft50) + " ms", ttft50 <= 1);
+        target("TTFT overhead p99 <= 5 ms", Stats.ms(ttft99) + " ms", ttft99 <= 5);
+        return d.ok == n && g.ok == n && stored == n;
+    }
 
-        line("| path | ok | client TTFT p50/p95/p99 | fake first-token delay p50 | added TTFT p50/p95/p99 "
-                + "| request->upstream p50/p95/p99 | chunk relay p50/p95/p99 (n) | chat wall p50 |");
-        line("|---|---|---|---|---|---|---|---|");
-        boolean allOk = true;
-        Map<String, double[]> medians = new LinkedHashMap<>();
-        for (Map.Entry<String, List<StreamCall>> run : runs.entrySet()) {
-            List<StreamCall> calls = run.getValue();
-            List<Long> ttft = new ArrayList<>();
-            List<Long> fakeDelay = new ArrayList<>();
-            List<Long> added = new ArrayList<>();
-            List<Long> toUpstream = new ArrayList<>();
-            List<Long> chunk = new ArrayList<>();
-            List<Long> wall = new ArrayList<>();
-            int ok = 0;
-            Map<String, Integer> problems = new TreeMap<>();
+    // ------------------------------------------------------------------------------------------------ throughput
+
+    private boolean throughput() throws Exception {
+        int clients = intArg("throughput-clients", 50);
+        int seconds = intArg("throughput-seconds", 15);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
+        line("## 2. Throughput: " + clients + " concurrent clients, each sending streamed chats back to back for "
+                + seconds + " s (20 chunks, no delay)");
+        line("");
+        List<String> sessions = createSessions(intArg("throughput-sessions", 3000));
+        line("Gateway chats rotate over " + sessions.size() + " sessions (a few exchanges of history each). "
+                + "Latency = client sent -> `[DONE]`.");
+        line("");
+        fake.clearTraces();
+        CpuWindow wd = new CpuWindow();
+        Loop direct = closedLoop(clients, seconds, s, null, false);
+        String cpuD = wd.summary();
+        boolean jfr = !"false".equals(args.get("jfr"));
+        Path jfrFile = out.resolve("throughput-gateway.jfr");
+        if (jfr) {
+            Files.deleteIfExists(jfrFile);
+            gateway.jcmd("JFR.start", "name=bench-throughput", "settings=profile", "filename=" + jfrFile);
+        }
+        CpuWindow wg = new CpuWindow();
+        Loop gw = closedLoop(clients, seconds, s, sessions, false);
+        String cpuG = wg.summary();
+        if (jfr) {
+            gateway.jcmd("JFR.stop", "name=bench-throughput");
+        }
+        requireGatewayAlive("the throughput scenario");
+        line("| path | chats ok | errors | chats/s | latency p50 / p99 / max | TTFT p50 / p99 |");
+        line("|---|---|---|---|---|---|");
+        for (Map.Entry<String, Loop> e : Map.of("direct (client -> fake)", direct, "gateway", gw).entrySet().stream()
+                .sorted(Map.Entry.comparingByKey()).toList()) {
+            Loop l = e.getValue();
+            line("| " + e.getKey() + " | " + l.lat.ok + " | " + l.errors + " | " + String.format(Locale.ROOT, "%.0f",
+                    l.rate()) + " | " + l.lat.total.p50p99max() + " | " + Stats.ms(l.lat.ttft.pMs(50)) + " / "
+                    + Stats.ms(l.lat.ttft.pMs(99)) + " |");
+        }
+        line("");
+        l("CPU, direct run: " + cpuD + ".");
+        l("CPU, gateway run: " + cpuG + ".");
+        if (!gw.problems.isEmpty()) {
+            line("Gateway errors: " + gw.problems);
+        }
+        line("");
+        JsonObject j = new JsonObject().put("clients", clients).put("seconds", seconds).put("direct", direct.json())
+                .put("gateway", gw.json()).put("cpu_direct", cpuD).put("cpu_gateway", cpuG);
+        if (jfr && Files.exists(jfrFile)) {
+            Profile p = Profile.read(jfrFile);
+            p.lines("the gateway throughput run (" + jfrFile.getFileName() + ", JFR settings=profile)").forEach(this::line);
+            line("");
+            j.put("profile", p.json());
+        }
+        results.put("throughput", j);
+        target("streamed chats/s at " + clients + " clients >= 1,500", String.format(Locale.ROOT, "%.0f/s (p99 %s ms, "
+                + "direct %.0f/s)", gw.rate(), Stats.ms(gw.lat.total.pMs(99)), direct.rate()), gw.rate() >= 1500);
+        return gw.errors == 0 && direct.errors == 0;
+    }
+
+    /** Closed loop: each client sends its next chat when the previous one ended. Sessions null: direct. */
+    private Loop closedLoop(int clients, int seconds, FakeUpstream.Shape s, List<String> sessions, boolean keep)
+            throws Exception {
+        ConcurrentLinkedQueue<StreamCall> done = new ConcurrentLinkedQueue<>();
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(seconds);
+        AtomicInteger next = new AtomicInteger();
+        CompletableFuture<?>[] finished = new CompletableFuture<?>[clients];
+        for (int c = 0; c < clients; c++) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            finished[c] = f;
+            Runnable[] loop = new Runnable[1];
+            loop[0] = () -> {
+                if (System.nanoTime() >= end) {
+                    f.complete(null);
+                    return;
+                }
+                int i = next.getAndIncrement();
+                String session = sessions == null ? null : sessions.get(i % sessions.size());
+                StreamCall call = chat((sessions == null ? "td" : "tg") + ids.incrementAndGet(), s, session, null);
+                call.done.whenComplete((v, t) -> {
+                    if (System.nanoTime() <= end) {
+                        done.add(call);
+                    }
+                    loop[0].run();
+                });
+            };
+            loop[0].run();
+        }
+        CompletableFuture.allOf(finished).get(seconds + 120L, TimeUnit.SECONDS);
+        return new Loop(new ArrayList<>(done), seconds);
+    }
+
+    private static final class Loop {
+        final Lat lat;
+        final int errors;
+        final double seconds;
+        final Map<String, Integer> problems = new TreeMap<>();
+
+        Loop(List<StreamCall> calls, double seconds) {
+            this.lat = Lat.of(calls);
+            this.seconds = seconds;
+            int e = 0;
             for (StreamCall c : calls) {
-                String problem = c.problem();
-                if (problem != null) {
-                    problems.merge(problem, 1, Integer::sum);
-                    continue;
+                String p = c.problem();
+                if (p != null) {
+                    e++;
+                    problems.merge(p.replaceAll("\\d+", "#"), 1, Integer::sum);
                 }
-                FakeUpstream.Trace t = fake.trace(c.id);
-                if (t == null) {
-                    problems.merge("no trace at the fake", 1, Integer::sum);
-                    continue;
-                }
-                ok++;
-                long clientTtft = c.deltaNanos[0] - c.sendNanos;
-                long fakeFirst = t.deltaWriteNanos()[0] - t.arrivalNanos();
-                ttft.add(clientTtft);
-                fakeDelay.add(fakeFirst);
-                added.add(clientTtft - fakeFirst);
-                toUpstream.add(t.arrivalNanos() - c.sendNanos);
-                for (int k = 0; k < c.deltas; k++) {
-                    chunk.add(c.deltaNanos[k] - t.deltaWriteNanos()[k]);
-                }
-                wall.add(c.endNanos - c.sendNanos);
             }
-            allOk &= ok == latencyChats;
-            Stats a = new Stats(added);
-            Stats u = new Stats(toUpstream);
-            Stats ch = new Stats(chunk);
-            medians.put(run.getKey(), new double[] {a.pMs(50), a.pMs(95), a.pMs(99), u.pMs(50), ch.pMs(50),
-                    ch.pMs(99)});
-            line("| " + run.getKey() + " | " + ok + "/" + latencyChats + " | " + new Stats(ttft).p50p95p99() + " | "
-                    + Stats.ms(new Stats(fakeDelay).pMs(50)) + " | " + a.p50p95p99() + " | " + u.p50p95p99() + " | "
-                    + ch.p50p95p99() + " (" + ch.count() + ") | " + Stats.ms(new Stats(wall).pMs(50)) + " |");
-            problems.forEach((p, n) -> line("|   failed: " + n + " x " + p + " | | | | | | | |"));
+            this.errors = e;
         }
-        if (medians.size() == 2) {
-            double[] d = medians.get("direct (client->fake)");
-            double[] g = medians.get("gateway (client->gateway->fake)");
-            line("");
-            line("Gateway's own share (gateway row minus direct row): added TTFT p50 " + Stats.ms(g[0] - d[0])
-                    + " ms, p95 " + Stats.ms(g[1] - d[1]) + " ms, p99 " + Stats.ms(g[2] - d[2])
-                    + " ms; per-chunk relay p50 " + Stats.ms(g[4] - d[4]) + " ms, p99 " + Stats.ms(g[5] - d[5])
-                    + " ms.");
+
+        double rate() {
+            return lat.ok / seconds;
         }
-        line("");
-        cpu.forEach((k, v) -> line("CPU during " + k + ": " + v + "."));
-        int stored = verifyStored(sessions, latencyChats / latencySessions, latencyDeltas, 0,
-                (sIdx, e) -> "l" + sIdx + "x" + e);
-        line("");
-        line("Stored: " + stored + "/" + latencySessions + " latency sessions hold every exchange as `complete` with "
-                + "the exact answer (" + getSummary() + ").");
-        line("");
-        return allOk && stored == latencySessions;
+
+        JsonObject json() {
+            return lat.json().put("errors", errors).put("chats_per_s", rate());
+        }
     }
 
-    private List<StreamCall> sequential(StreamCall.Target target, List<String> sessions) throws Exception {
-        List<StreamCall> calls = new ArrayList<>();
-        long deadline = System.nanoTime() + scenarioTimeout.toNanos();
-        String prefix = target == StreamCall.Target.DIRECT ? "dl" : "l";
-        for (int i = 0; i < latencyChats; i++) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                line("(latency " + target + ": deadline of " + scenarioTimeout.toSeconds() + " s reached after " + i
-                        + " chats)");
-                break;
-            }
-            // session i % S gets exchanges i/S: the id encodes both so the store check can rebuild every answer
-            String session = sessions == null ? null : sessions.get(i % sessions.size());
-            String id = sessions == null ? prefix + i : prefix + (i % sessions.size()) + "x" + (i / sessions.size());
-            StreamCall c = chat(id, latencyDeltas, delayMs, target, session);
-            await(c, Duration.ofNanos(left));
-            calls.add(c);
-        }
-        return calls;
-    }
+    // ------------------------------------------------------------------------------------------------ history
 
-    // ------------------------------------------------------------------------------------------------ concurrency
-
-    private boolean concurrencyScenario(int level) throws Exception {
-        line("## 2. Concurrency: " + level + " streams opened at once, " + deltas + " deltas " + delayMs
-                + " ms apart (ideal stream " + (deltas * delayMs) + " ms)");
+    private boolean history() throws Exception {
+        List<Integer> levels = intList("history-levels", "0,2,10,20,50,100");
+        int n = intArg("history-sessions", 50);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
+        line("## 3. Session path: history of 0 to " + levels.get(levels.size() - 1) + " messages");
         line("");
-        return burstScenario(level, deltas, delayMs, 0, "c");
-    }
-
-    private boolean burstScenario(int level, int n, int d, int h, String idPrefix) throws Exception {
+        line("For each level, " + n + " sessions are first filled (through the gateway) to that many stored messages, "
+                + "then one chat per session is measured, sequentially; the direct run sends the fake the same "
+                + "messages (the history plus the new one). Level 0 is the minimal session (nothing to read); every "
+                + "level has the same writes (admission, user message, answer, usage, release). The gateway reads "
+                + "up to CHAT_MAX_CONTEXT_MESSAGES=" + gatewayEnv.get("CHAT_MAX_CONTEXT_MESSAGES") + " messages.");
+        line("");
+        List<String> sessions = createSessions(n);
+        java.util.concurrent.ExecutorService fillers = java.util.concurrent.Executors.newFixedThreadPool(8);
+        int[] stored = new int[n];
+        List<List<String[]>> hist = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            hist.add(new ArrayList<>());
+        }
+        line("| history messages | direct TTFT p50 / p99 | gateway TTFT p50 / p99 | TTFT overhead p50 / p99 | "
+                + "total overhead p50 | gateway CPU / chat | allocated / chat |");
+        line("|---|---|---|---|---|---|---|");
+        JsonArray rows = new JsonArray();
         boolean ok = true;
-        List<String> rows = new ArrayList<>();
-        List<String> wheres = new ArrayList<>();
-        if (direct) {
-            Burst db = burst(level, StreamCall.Target.DIRECT, null, n, d, h, idPrefix);
-            rows.add(db.row);
-            wheres.add(db.where);
+        for (int level : levels) {
+            // fill every session to the level (each chat stores 2 messages), 8 sessions at a time
+            bounded(n, 8, i -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    while (stored[i] + 2 <= level) {
+                        String id = "hf" + ids.incrementAndGet();
+                        StreamCall c = chat(id, s, sessions.get(i), null);
+                        if (!awaitOk(c)) {
+                            throw new IllegalStateException("fill chat failed: " + c.problem());
+                        }
+                        synchronized (hist) {
+                            hist.get(i).add(new String[] {FakeUpstream.content(s, id), c.text.toString()});
+                        }
+                        stored[i] += 2;
+                    }
+                    return null;
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, fillers), Duration.ofSeconds(300));
+            List<StreamCall> d = new ArrayList<>();
+            List<StreamCall> g = new ArrayList<>();
+            long cpu = 0;
+            long alloc0 = gateway.allocatedBytes();
+            for (int i = 0; i < n; i++) {
+                StreamCall dc = chat("hd" + ids.incrementAndGet(), s, null, hist.get(i));
+                awaitOk(dc);
+                d.add(dc);
+                long c0 = gateway.cpuMillis();
+                String id = "hg" + ids.incrementAndGet();
+                StreamCall gc = chat(id, s, sessions.get(i), null);
+                awaitOk(gc);
+                cpu += gateway.cpuMillis() - c0;
+                g.add(gc);
+                hist.get(i).add(new String[] {FakeUpstream.content(s, id), gc.text.toString()});
+                stored[i] += 2;
+            }
+            long alloc = gateway.allocatedBytes() - alloc0;
+            Lat ld = Lat.of(d);
+            Lat lg = Lat.of(g);
+            ok &= ld.ok == n && lg.ok == n;
+            int effective = Math.min(level, Integer.parseInt(gatewayEnv.get("CHAT_MAX_CONTEXT_MESSAGES")));
+            double o50 = lg.ttft.pMs(50) - ld.ttft.pMs(50);
+            double o99 = lg.ttft.pMs(99) - ld.ttft.pMs(99);
+            double t50 = lg.total.pMs(50) - ld.total.pMs(50);
+            line("| " + level + (lg.ok < n ? " (" + lg.ok + "/" + n + " ok)" : "") + " | " + Stats.ms(ld.ttft.pMs(50))
+                    + " / " + Stats.ms(ld.ttft.pMs(99)) + " | " + Stats.ms(lg.ttft.pMs(50)) + " / "
+                    + Stats.ms(lg.ttft.pMs(99)) + " | " + Stats.ms(o50) + " / " + Stats.ms(o99) + " | " + Stats.ms(t50)
+                    + " | " + Stats.ms((double) cpu / n) + " ms | " + kb(alloc / n) + " |");
+            rows.add(new JsonObject().put("history_messages", level).put("context_messages", effective)
+                    .put("direct", ld.json()).put("gateway", lg.json()).put("ttft_overhead_p50_ms", o50)
+                    .put("ttft_overhead_p99_ms", o99).put("total_overhead_p50_ms", t50)
+                    .put("gateway_cpu_ms_per_chat", (double) cpu / n).put("allocated_bytes_per_chat", alloc / n));
         }
-        long t0 = System.nanoTime();
-        List<String> sessions = createSessions(level);
-        double sessionMs = (System.nanoTime() - t0) / 1e6;
-        Burst b = burst(level, StreamCall.Target.GATEWAY, sessions, n, d, h, idPrefix);
-        rows.add(b.row);
-        wheres.add(b.where);
-        ok &= b.ok == level;
-        line("Sessions: " + sessions.size() + " created first (one per stream, 32 requests in flight) in "
-                + Stats.ms(sessionMs) + " ms.");
+        fillers.shutdown();
+        requireGatewayAlive("the history scenario");
         line("");
-        line("| path | ok | wall | TTFT p50/p99/max | headers p50/p99/max | max streaming at fake "
-                + "| gateway threads idle/peak/after | gateway RSS peak (VmHWM) | gateway heap used peak (committed) |");
-        line("|---|---|---|---|---|---|---|---|---|");
-        rows.forEach(this::line);
-        b.problems.forEach((p, count) -> line("|   failed: " + count + " x " + p + " | | | | | | | | |"));
-        line("");
-        line("Where the time went (ok streams; from the burst start): `request->upstream` = request arrived at the "
-                + "fake; `fake stream` = fake's request arrival to its last delta (ideal " + (h + n * d)
-                + " ms); `last-delta lag` = client got the last delta minus fake wrote it; CPU = CPU time used from "
-                + "the burst's start until its last stream ended or failed (bench = this JVM: client + fake; other "
-                + "processes = the rest of the machine, from /proc/stat).");
-        line("");
-        line("| path | request->upstream p50/p99/max | fake stream p50/p99/max | last-delta lag p50/p99/max "
-                + "| CPU during the burst |");
-        line("|---|---|---|---|---|");
-        wheres.forEach(this::line);
-        int stored = verifyStored(sessions, 1, n, h, (sIdx, e) -> idPrefix + level + "-" + sIdx);
-        line("");
-        line("Stored: " + stored + "/" + level + " sessions hold the exchange as `complete` with the exact answer ("
-                + getSummary() + ").");
-        ok &= stored == level;
-        if (probeLine != null) {
-            line("");
-            line(probeLine);
-        }
-        if (!b.peakThreadGroups.isEmpty()) {
-            line("");
-            line("Gateway threads at the peak, by name: " + b.peakThreadGroups);
-        }
-        line("");
+        results.put("history", rows);
         return ok;
     }
 
-    private static final int cores = Runtime.getRuntime().availableProcessors();
+    // ------------------------------------------------------------------------------------------------ capacity
 
-    /** CPU used while a scenario ran: by the gateway, by this JVM (client + fake), by everything else. */
+    private boolean capacity(List<Integer> levels) throws Exception {
+        int hold = intArg("capacity-hold-s", 30);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(hold, 1000, 1000, 0, true);
+        line("## 4. Capacity: N streams opened at once and held for " + hold + " s (the slow upstream sends 1 chunk/s: "
+                + "first token 1 s after the headers, " + hold + " chunks)");
+        line("");
+        int max = levels.stream().mapToInt(Integer::intValue).max().orElse(0);
+        List<String> sessions = createSessions(max);
+        line("Per level: the direct burst, then the gateway burst (one session per stream). `open` = the most "
+                + "answers open at the fake at once; `all open after` = burst start -> the fake has all N open; "
+                + "threads / heap / RSS are sampled every 500 ms during the burst (threads: live JVM threads; heap: "
+                + "used, and the live set after a full GC taken while all N were open); `relay lag` = the fake wrote "
+                + "a chunk -> the client got it, over all chunks.");
+        line("");
+        line("| N | path | ok | open | all open after | TTFT p50 / p99 | relay lag p50 / p99 | threads with N open / peak "
+                + "| heap peak / live with N open | RSS peak |");
+        line("|---|---|---|---|---|---|---|---|---|---|");
+        JsonArray rows = new JsonArray();
+        int largest = 0;
+        JsonObject atLargest = null;
+        boolean allOk = true;
+        for (int level : levels) {
+            awaitFakeIdle();
+            Burst d = burst(level, s, null);
+            line(d.row());
+            awaitFakeIdle();
+            TimeUnit.SECONDS.sleep(2);
+            Burst g = burst(level, s, sessions);
+            line(g.row());
+            JsonObject row = new JsonObject().put("streams", level).put("direct", d.json()).put("gateway", g.json());
+            rows.add(row);
+            boolean passed = g.ok == level && d.ok == level;
+            allOk &= passed;
+            if (passed) {
+                largest = level;
+                atLargest = g.json();
+            } else if (!g.problems.isEmpty()) {
+                line("|   gateway problems: " + g.problems + " | | | | | | | | | |");
+            }
+            requireGatewayAlive("the capacity scenario at " + level);
+        }
+        line("");
+        line("Largest N with zero errors: **" + largest + "**" + (atLargest == null ? "" : " (gateway with N open: "
+                + atLargest.getInteger("threads_all_open") + " live threads, heap live " + atLargest.getLong("heap_live_mb")
+                + " MiB / peak " + atLargest.getLong("heap_peak_mb") + " MiB, RSS peak " + atLargest.getLong("rss_peak_mb")
+                + " MiB)") + ".");
+        line("");
+        results.put("capacity", new JsonObject().put("hold_s", hold).put("levels", rows).put("largest_ok", largest));
+        int target = 5000;
+        JsonObject at = null;
+        for (Object o : rows) {
+            JsonObject r = (JsonObject) o;
+            if (r.getInteger("streams") == target) {
+                at = r.getJsonObject("gateway");
+            }
+        }
+        if (at == null) {
+            target("5,000 open streams, zero errors, heap <= 512 MiB, < 100 threads", "not run (levels " + levels + ")", false);
+        } else {
+            boolean met = at.getInteger("ok") == target && at.getLong("heap_peak_mb") <= 512
+                    && at.getInteger("threads_all_open") < 100;
+            target("5,000 open streams, zero errors, heap <= 512 MiB, < 100 threads", at.getInteger("ok") + "/" + target
+                    + " ok, heap peak " + at.getLong("heap_peak_mb") + " MiB (live " + at.getLong("heap_live_mb")
+                    + "), threads " + at.getInteger("threads_all_open") + " with all open (peak "
+                    + at.getInteger("threads_peak") + ")", met);
+        }
+        return allOk;
+    }
+
+    private record Burst(String path, int level, int ok, int open, double allOpenMs, Lat lat, Stats lag, int threadsAllOpen,
+                         int threadsPeak, long heapPeak, long heapLive, long rssPeak, Map<String, Integer> problems) {
+        String row() {
+            boolean gw = path.equals("gateway");
+            return "| " + level + " | " + path + " | " + ok + "/" + level + " | " + open + " | "
+                    + (Double.isNaN(allOpenMs) ? "never" : Stats.ms(allOpenMs / 1000) + " s") + " | "
+                    + Stats.ms(lat.ttft.pMs(50)) + " / " + Stats.ms(lat.ttft.pMs(99)) + " | " + Stats.ms(lag.pMs(50))
+                    + " / " + Stats.ms(lag.pMs(99)) + " | " + (gw ? threadsAllOpen + " / " + threadsPeak : "") + " | "
+                    + (gw ? heapPeak / MIB + " / " + (heapLive < 0 ? "-" : heapLive / MIB) + " MiB" : "") + " | "
+                    + (gw ? rssPeak / MIB + " MiB" : "") + " |";
+        }
+
+        JsonObject json() {
+            return lat.json().put("ok", ok).put("max_open_at_fake", open).put("all_open_after_ms", Double.isNaN(allOpenMs)
+                            ? null : allOpenMs).put("relay_lag_p50_ms", lag.pMs(50)).put("relay_lag_p99_ms", lag.pMs(99))
+                    .put("threads_all_open", threadsAllOpen).put("threads_peak", threadsPeak)
+                    .put("heap_peak_mb", heapPeak / MIB).put("heap_live_mb", heapLive < 0 ? null : heapLive / MIB)
+                    .put("rss_peak_mb", rssPeak / MIB).put("problems", new JsonObject(new HashMap<>(problems)));
+        }
+    }
+
+    private static final long MIB = 1024 * 1024;
+
+    private Burst burst(int level, FakeUpstream.Shape s, List<String> sessions) throws Exception {
+        boolean gw = sessions != null;
+        fake.clearTraces();
+        fake.resetMaxActive();
+        List<StreamCall> calls = new ArrayList<>(level);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < level; i++) {
+            calls.add(chat((gw ? "cg" : "cd") + ids.incrementAndGet(), s, gw ? sessions.get(i) : null, null));
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(calls.stream().map(c -> c.done).toArray(CompletableFuture[]::new));
+        double allOpen = Double.NaN;
+        int threadsAllOpen = -1;
+        int threadsPeak = 0;
+        long heapPeak = 0;
+        long heapLive = -1;
+        long rssPeak = 0;
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(s.n() + 120L);
+        while (!all.isDone() && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(500);
+            int open = fake.active();
+            if (gw) {
+                int th = gateway.liveThreads();
+                threadsPeak = Math.max(threadsPeak, th);
+                long[] h = gateway.heap();
+                if (h != null) {
+                    heapPeak = Math.max(heapPeak, h[0]);
+                }
+                rssPeak = Math.max(rssPeak, gateway.procStatus()[1] * 1024);
+                if (open >= level && Double.isNaN(allOpen)) {
+                    allOpen = (System.nanoTime() - t0) / 1e6;
+                    threadsAllOpen = th;
+                    heapLive = gateway.heapAfterGc();
+                }
+            } else if (open >= level && Double.isNaN(allOpen)) {
+                allOpen = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        if (!all.isDone()) {
+            calls.forEach(StreamCall::abort);
+        }
+        int maxOpen = fake.resetMaxActive();
+        if (Double.isNaN(allOpen) && maxOpen >= level) {
+            allOpen = -1; // reached between two samples
+        }
+        Lat lat = Lat.of(calls);
+        List<Long> lag = new ArrayList<>();
+        Map<String, Integer> problems = new TreeMap<>();
+        for (StreamCall c : calls) {
+            String p = c.problem();
+            if (p != null) {
+                problems.merge(p.replaceAll("\\d+", "#"), 1, Integer::sum);
+                continue;
+            }
+            FakeUpstream.Trace t = fake.trace(c.id);
+            if (t != null) {
+                for (int k = 0; k < c.deltas; k++) {
+                    lag.add(c.deltaNanos[k] - t.deltaWriteNanos()[k]);
+                }
+            }
+        }
+        if (gw && threadsAllOpen < 0) {
+            threadsAllOpen = threadsPeak;
+        }
+        return new Burst(gw ? "gateway" : "direct", level, lat.ok, maxOpen, allOpen, lat, new Stats(lag), threadsAllOpen,
+                threadsPeak, heapPeak, heapLive, rssPeak, problems);
+    }
+
+    private void awaitFakeIdle() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (fake.active() > 0 && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ chart
+
+    private void chart() throws Exception {
+        JsonArray cap = results.getJsonObject("capacity") == null ? new JsonArray()
+                : results.getJsonObject("capacity").getJsonArray("levels");
+        JsonArray hist = results.getJsonArray("history", new JsonArray());
+        int nc = cap.size();
+        double[] x = new double[nc];
+        double[] gTtft = new double[nc];
+        double[] dTtft = new double[nc];
+        double[] gLag = new double[nc];
+        double[] heapPeak = new double[nc];
+        double[] heapLive = new double[nc];
+        double[] rss = new double[nc];
+        double[] threads = new double[nc];
+        for (int i = 0; i < nc; i++) {
+            JsonObject r = cap.getJsonObject(i);
+            JsonObject g = r.getJsonObject("gateway");
+            x[i] = r.getInteger("streams");
+            gTtft[i] = g.getJsonObject("ttft_ms").getDouble("p99");
+            dTtft[i] = r.getJsonObject("direct").getJsonObject("ttft_ms").getDouble("p99");
+            gLag[i] = g.getDouble("relay_lag_p99_ms");
+            heapPeak[i] = g.getLong("heap_peak_mb");
+            heapLive[i] = g.getLong("heap_live_mb") == null ? Double.NaN : g.getLong("heap_live_mb");
+            rss[i] = g.getLong("rss_peak_mb");
+            threads[i] = g.getInteger("threads_all_open");
+        }
+        int nh = hist.size();
+        double[] hx = new double[nh];
+        double[] o50 = new double[nh];
+        double[] o99 = new double[nh];
+        double[] cpu = new double[nh];
+        for (int i = 0; i < nh; i++) {
+            JsonObject r = hist.getJsonObject(i);
+            hx[i] = r.getInteger("history_messages");
+            o50[i] = r.getDouble("ttft_overhead_p50_ms");
+            o99[i] = r.getDouble("ttft_overhead_p99_ms");
+            cpu[i] = r.getDouble("gateway_cpu_ms_per_chat");
+        }
+        Path png = out.resolve("scaling.png");
+        Chart.write(png, List.of(
+                new Chart.Panel("Open streams: latency (slow upstream, 1 chunk/s)", "concurrent open streams", "ms",
+                        List.of(new Chart.Series("gateway TTFT p99", x, gTtft), new Chart.Series("direct TTFT p99", x, dTtft),
+                                new Chart.Series("gateway relay lag p99", x, gLag))),
+                new Chart.Panel("Open streams: gateway memory and threads", "concurrent open streams", "MiB / threads",
+                        List.of(new Chart.Series("heap peak", x, heapPeak), new Chart.Series("heap live", x, heapLive),
+                                new Chart.Series("RSS peak", x, rss), new Chart.Series("live threads", x, threads))),
+                new Chart.Panel("History per session: gateway cost", "history messages", "ms",
+                        List.of(new Chart.Series("TTFT overhead p50", hx, o50), new Chart.Series("TTFT overhead p99", hx, o99),
+                                new Chart.Series("gateway CPU per chat", hx, cpu)))));
+        line("Chart: " + png);
+        line("");
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    /** TTFT and total latency of the successful calls. */
+    private record Lat(int ok, Stats ttft, Stats total) {
+        static Lat of(List<StreamCall> calls) {
+            List<Long> ttft = new ArrayList<>();
+            List<Long> total = new ArrayList<>();
+            int ok = 0;
+            for (StreamCall c : calls) {
+                if (c.ok()) {
+                    ok++;
+                    ttft.add(c.deltaNanos[0] - c.sendNanos);
+                    total.add(c.endNanos - c.sendNanos);
+                }
+            }
+            return new Lat(ok, new Stats(ttft), new Stats(total));
+        }
+
+        JsonObject json() {
+            return new JsonObject().put("ok", ok).put("ttft_ms", ttft.json()).put("total_ms", total.json());
+        }
+    }
+
     private final class CpuWindow {
         private final long wall0 = System.nanoTime();
         private final long gw0 = gateway.cpuMillis();
         private final long bench0 = GatewayProcess.cpuMillis(ProcessHandle.current().pid());
         private final long machine0 = GatewayProcess.machineCpuMillis()[0];
-        private final Map<String, Long> loops0 = gateway.eventLoopCpuNanos();
 
         String summary() {
             double wallMs = (System.nanoTime() - wall0) / 1e6;
-            StringBuilder loops = new StringBuilder();
-            gateway.eventLoopCpuNanos().forEach((name, ns) -> {
-                double busy = (ns - loops0.getOrDefault(name, 0L)) / 1e6 / wallMs * 100;
-                if (busy >= 1) {
-                    loops.append(loops.length() == 0 ? "" : ", ").append(name.replace("vert.x-eventloop-thread-", "#"))
-                            .append(String.format(Locale.ROOT, " %.0f%%", busy));
-                }
-            });
             long gw = gateway.cpuMillis() - gw0;
             long bench = GatewayProcess.cpuMillis(ProcessHandle.current().pid()) - bench0;
             long machine = GatewayProcess.machineCpuMillis()[0] - machine0;
             long others = Math.max(0, machine - gw - bench);
-            return "gateway " + gw + " ms, bench " + bench + " ms, other processes " + others + " ms; machine "
-                    + String.format(Locale.ROOT, "%.0f%%", 100.0 * machine / (wallMs * cores)) + " busy over "
-                    + Stats.ms(wallMs / 1000) + " s; gateway event loops busy: "
-                    + (loops.length() == 0 ? "-" : loops.toString());
+            return String.format(Locale.ROOT, "gateway %.2f cores, bench (client + fake) %.2f cores, other processes "
+                    + "%.2f cores, machine %.0f%% busy over %.1f s", gw / wallMs, bench / wallMs, others / wallMs,
+                    100.0 * machine / (wallMs * CORES), wallMs / 1000);
         }
     }
 
-    /** Stops the run with a clear message if the gateway process is gone. */
     private void requireGatewayAlive(String during) {
         if (!gateway.alive()) {
-            String why = "THE GATEWAY PROCESS EXITED during " + during + " at " + gateway.exitedAt
-                    + ". The bench stops it only at the very end, so something else ended it (see "
-                    + repo.relativize(gateway.log) + ": 'JVM shutdown hook triggered by SIGTERM' means a signal"
-                    + " from outside, e.g. a pkill/kill by name on this shared machine).";
+            String why = "THE GATEWAY PROCESS EXITED during " + during + " at " + gateway.exitedAt + " (see "
+                    + gateway.log + ")";
             line(why);
             throw new IllegalStateException(why);
         }
     }
-    private String probeLine;
 
-    /**
-     * While a burst runs: GET /api/v1/chat/sessions/{id} on the chat port and GET /observe/health on the
-     * management port, one at a time, to see how the rest of the API fares while the chat streams queue.
-     */
-    private final class Probe implements Runnable {
-        private final String session;
-        private final Thread thread = new Thread(this, "bench-probe");
-        private volatile boolean running = true;
-        private final List<Long> api = new ArrayList<>();
-        private final List<Long> health = new ArrayList<>();
-        private final Map<String, Integer> outcomes = new TreeMap<>();
-
-        Probe(String session) {
-            this.session = session;
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        void stop() throws InterruptedException {
-            running = false;
-            thread.join();
-        }
-
-        @Override
-        public void run() {
-            java.net.http.HttpRequest get = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                    "http://127.0.0.1:" + gateway.httpPort + "/api/v1/chat/sessions/" + session))
-                    .timeout(Duration.ofSeconds(30)).GET().build();
-            java.net.http.HttpRequest hc = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                    "http://127.0.0.1:" + gateway.managementPort + "/observe/health"))
-                    .timeout(Duration.ofSeconds(30)).GET().build();
-            while (running) {
-                timed(get, api, "session GET");
-                timed(hc, health, "health");
-                try {
-                    TimeUnit.MILLISECONDS.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-
-        private void timed(java.net.http.HttpRequest r, List<Long> into, String what) {
-            long t = System.nanoTime();
-            String outcome;
-            try {
-                outcome = what + " " + control.send(r, java.net.http.HttpResponse.BodyHandlers.discarding())
-                        .statusCode();
-            } catch (Exception e) {
-                outcome = what + " " + e.getClass().getSimpleName();
-            }
-            into.add(System.nanoTime() - t);
-            outcomes.merge(outcome, 1, Integer::sum);
-        }
-
-        String summary() {
-            Stats a = new Stats(api);
-            Stats h = new Stats(health);
-            return "session GET p50/max " + Stats.ms(a.pMs(50)) + " / " + Stats.ms(a.maxMs()) + " ms, health p50/max "
-                    + Stats.ms(h.pMs(50)) + " / " + Stats.ms(h.maxMs()) + " ms " + outcomes;
-        }
-    }
-
-    private record Burst(String row, String where, int ok, Map<String, Integer> problems, Map<String, Integer> peakThreadGroups) {
-    }
-
-    private Burst burst(int level, StreamCall.Target target, List<String> sessions, int n, int d, int h,
-                        String idPrefix) throws Exception {
-        awaitFakeIdle();
-        boolean gw = target == StreamCall.Target.GATEWAY;
-        long[] before = gw ? gateway.procStatus() : null;
-        CpuWindow cpuWindow = new CpuWindow();
-        fake.resetMaxActive();
-        Sampler sampler = gw ? new Sampler() : null;
-        Probe probe = gw ? new Probe(sessions.get(0)) : null;
-        if (sampler != null) {
-            sampler.start();
-            probe.start();
-        }
-        long t0 = System.nanoTime();
-        List<StreamCall> calls = new ArrayList<>(level);
-        for (int i = 0; i < level; i++) {
-            String id = (gw ? idPrefix : "d" + idPrefix) + level + "-" + i;
-            calls.add(chat(id, n, d, h, target, gw ? sessions.get(i) : null));
-        }
-        long deadline = t0 + scenarioTimeout.toNanos();
-        int unfinished = 0;
-        for (StreamCall c : calls) {
-            if (!await(c, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                unfinished++;
-            }
-        }
-        if (sampler != null) {
-            sampler.stop();
-            probe.stop();
-        }
-        String cpuSummary = cpuWindow.summary();
-        requireGatewayAlive((gw ? "the gateway" : "the direct") + " burst of " + level);
-        int maxAtFake = fake.resetMaxActive();
-        for (StreamCall c : calls) {
-            if (c.phase != StreamCall.Phase.ENDED && c.failure == null) {
-                c.abort();
-            }
-        }
-        int ok = 0;
-        long lastEnd = t0;
-        List<Long> ttft = new ArrayList<>();
-        List<Long> headers = new ArrayList<>();
-        List<Long> toUpstream = new ArrayList<>();
-        List<Long> fakeStream = new ArrayList<>();
-        List<Long> lastLag = new ArrayList<>();
-        Map<String, Integer> problems = new TreeMap<>();
-        for (StreamCall c : calls) {
-            String p = c.problem();
-            if (p == null) {
-                ok++;
-                lastEnd = Math.max(lastEnd, c.endNanos);
-                ttft.add(c.deltaNanos[0] - t0);
-                headers.add(c.headersNanos - t0);
-                FakeUpstream.Trace tr = fake.trace(c.id);
-                if (tr != null) {
-                    long[] w = tr.deltaWriteNanos();
-                    toUpstream.add(tr.arrivalNanos() - t0);
-                    fakeStream.add(w[w.length - 1] - tr.arrivalNanos());
-                    lastLag.add(c.deltaNanos[c.deltas - 1] - w[w.length - 1]);
-                }
-            } else {
-                problems.merge(p.replaceAll("[a-z]+\\d+-\\d+", "<id>"), 1, Integer::sum);
-            }
-        }
-        if (unfinished > 0) {
-            problems.merge("(of these, still open at the " + scenarioTimeout.toSeconds() + " s deadline: "
-                    + unfinished + ")", 0, Integer::sum);
-        }
-        Stats t = new Stats(ttft);
-        Stats hs = new Stats(headers);
-        String wall = Stats.ms((lastEnd - t0) / 1e6) + " ms" + (ok < level ? " (ok ones)" : "");
-        String row;
-        if (gw) {
-            long[] after = settledStatus();
-            long heapAfterGc = gateway.heapAfterGc();
-            probeLine = "API calls made during the gateway burst (one at a time, 50 ms apart, JDK client): "
-                    + probe.summary() + ". Gateway heap used after a full GC once the burst was over: "
-                    + mb(heapAfterGc) + ". The default Vert.x workers (vert.x-worker-thread-#) 1 s into the burst: " + sampler.workersAt1s + ".";
-            row = "| gateway | " + ok + "/" + level + " | " + wall + " | " + triple(t) + " | " + triple(hs) + " | "
-                    + maxAtFake + " | " + before[0] + " / " + sampler.maxThreads + " / " + after[0] + " | "
-                    + mb(sampler.maxRssKb * 1024) + " (" + mb(sampler.hwmKb * 1024) + ") | "
-                    + (sampler.maxHeapUsed < 0 ? "n/a" : mb(sampler.maxHeapUsed) + " (" + mb(sampler.maxHeapCommitted)
-                    + ")") + " |";
-        } else {
-            row = "| direct | " + ok + "/" + level + " | " + wall + " | " + triple(t) + " | " + triple(hs) + " | "
-                    + maxAtFake + " | | | |";
-            if (ok < level) {
-                problems.forEach((p, count) -> System.out.println("direct failure: " + count + " x " + p));
-            }
-        }
-        String where = "| " + (gw ? "gateway" : "direct") + " | " + triple(new Stats(toUpstream)) + " | "
-                + triple(new Stats(fakeStream)) + " | " + triple(new Stats(lastLag)) + " | " + cpuSummary + " |";
-        return new Burst(row, where, ok, problems, sampler == null ? Map.of() : sampler.peakGroups);
-    }
-
-    private static String triple(Stats s) {
-        return Stats.ms(s.pMs(50)) + " / " + Stats.ms(s.pMs(99)) + " / " + Stats.ms(s.maxMs()) + " ms";
-    }
-
-    /** Threads and RSS once the gateway has settled after a burst (3 s later). */
-    private long[] settledStatus() throws InterruptedException {
-        TimeUnit.SECONDS.sleep(3);
-        return gateway.procStatus();
-    }
-
-    private void awaitFakeIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (fake.active() > 0 && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
-    }
-
-    /** Samples the gateway every 50 ms (threads, RSS) and every 250 ms (heap) while a burst runs. */
-    private final class Sampler implements Runnable {
-        private volatile boolean running = true;
-        private final Thread thread = new Thread(this, "bench-sampler");
-        long maxThreads;
-        long maxRssKb;
-        long hwmKb;
-        long maxHeapUsed = -1;
-        long maxHeapCommitted = -1;
-        Map<String, Integer> peakGroups = Map.of();
-        Map<String, Integer> workersAt1s = Map.of();
-        private long lastGroupsAt;
-        private final long started = System.nanoTime();
-
-        void start() {
-            thread.start();
-        }
-
-        void stop() throws InterruptedException {
-            running = false;
-            thread.join();
-        }
-
-        @Override
-        public void run() {
-            int tick = 0;
-            while (running) {
-                long[] s = gateway.procStatus();
-                if (s[0] > maxThreads) {
-                    maxThreads = s[0];
-                    long now = System.nanoTime();
-                    if (now - lastGroupsAt > 1_000_000_000L) {
-                        lastGroupsAt = now;
-                        peakGroups = gateway.threadGroups();
-                    }
-                }
-                if (workersAt1s.isEmpty() && System.nanoTime() - started > 1_000_000_000L) {
-                    workersAt1s = gateway.workerActivity();
-                }
-                maxRssKb = Math.max(maxRssKb, s[1]);
-                hwmKb = Math.max(hwmKb, s[2]);
-                if (tick++ % 5 == 0) {
-                    long[] heap = gateway.heap();
-                    if (heap != null) {
-                        maxHeapUsed = Math.max(maxHeapUsed, heap[0]);
-                        maxHeapCommitted = Math.max(maxHeapCommitted, heap[1]);
-                    }
-                }
-                try {
-                    TimeUnit.MILLISECONDS.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------ helpers
-
-    private StreamCall chat(String id, int n, int d, StreamCall.Target target, String session) {
-        return chat(id, n, d, 0, target, session);
-    }
-
-    private StreamCall chat(String id, int n, int d, int h, StreamCall.Target target, String session) {
-        StreamCall c = new StreamCall(id, n, target);
-        if (target == StreamCall.Target.GATEWAY) {
+    /** A chat through the gateway (session given) or straight to the fake (history: earlier user/assistant pairs). */
+    private StreamCall chat(String id, FakeUpstream.Shape s, String session, List<String[]> history) {
+        StreamCall c = new StreamCall(id, s.n(), session != null ? StreamCall.Target.GATEWAY : StreamCall.Target.DIRECT);
+        if (session != null) {
             c.start(client, "127.0.0.1", gateway.httpPort, "/api/v1/chat/sessions/" + session + "/messages",
-                    StreamCall.gatewayBody(id, n, d, h));
+                    StreamCall.gatewayBody(id, s));
         } else {
-            c.start(client, "127.0.0.1", fakePort, "/v1/chat/completions", StreamCall.directBody(id, n, d, h));
+            JsonArray messages = new JsonArray();
+            if (history != null) {
+                for (String[] h : history) {
+                    messages.add(new JsonObject().put("role", "user").put("content", h[0]));
+                    messages.add(new JsonObject().put("role", "assistant").put("content", h[1]));
+                }
+            }
+            messages.add(new JsonObject().put("role", "user").put("content", FakeUpstream.content(s, id)));
+            String body = new JsonObject().put("model", "bench").put("stream", true).put("max_tokens", 2048)
+                    .put("stream_options", new JsonObject().put("include_usage", true)).put("messages", messages).encode();
+            c.start(client, "127.0.0.1", fakePort, "/v1/chat/completions", body);
         }
         return c;
     }
 
-    private static boolean await(StreamCall c, Duration timeout) throws Exception {
+    private static boolean awaitOk(StreamCall c) throws Exception {
         try {
-            c.done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return true;
+            c.done.get(60, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
+            c.abort();
             return false;
         }
+        return c.ok();
     }
 
     private record Reply(int status, String body) {
     }
 
-    /** Control requests (sessions, store checks) still open, by phase, for diagnosing a hang. */
-    private final Map<Integer, String> openCalls = new java.util.concurrent.ConcurrentHashMap<>();
-    private final AtomicInteger callIds = new AtomicInteger();
-
-    /**
-     * Control requests (sessions, store checks) go through the JDK's HttpClient, kept apart from the Vert.x client
-     * that carries the streams.
-     */
     private final java.net.http.HttpClient control = java.net.http.HttpClient.newBuilder()
             .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
     private CompletableFuture<Reply> call(HttpMethod method, String path, String body) {
         java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create("http://127.0.0.1:" + gateway.httpPort + path))
-                .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json");
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json");
         b = body == null ? b.method(method.name(), java.net.http.HttpRequest.BodyPublishers.noBody())
                 : b.method(method.name(), java.net.http.HttpRequest.BodyPublishers.ofString(body));
-        int callId = callIds.incrementAndGet();
-        openCalls.put(callId, method + " " + path);
         return control.sendAsync(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString())
                 .handle((r, t) -> {
-                    openCalls.remove(callId);
                     if (t != null) {
                         throw new IllegalStateException(method + " " + path + " -> " + t, t);
                     }
@@ -776,35 +843,12 @@ public final class GatewayBench {
                 });
     }
 
-    /** On a hang: what the open calls were doing, the sockets, and the gateway's threads, into bench/target. */
-    private String dumpHang(String what) {
-        try {
-            Path dir = repo.resolve("bench/target");
-            String stamp = String.valueOf(System.currentTimeMillis());
-            StringBuilder sb = new StringBuilder("open control calls:\n");
-            openCalls.values().forEach(v -> sb.append("  ").append(v).append('\n'));
-            Path calls = dir.resolve("hang-" + stamp + "-calls.txt");
-            Files.writeString(calls, sb.toString());
-            Path sockets = dir.resolve("hang-" + stamp + "-ss.txt");
-            new ProcessBuilder("ss", "-tnpi", "state", "all", "( dport = :" + gateway.httpPort + " or sport = :"
-                    + gateway.httpPort + " )").redirectErrorStream(true).redirectOutput(sockets.toFile()).start()
-                    .waitFor(20, TimeUnit.SECONDS);
-            Path threads = dir.resolve("hang-" + stamp + "-gateway-threads.txt");
-            new ProcessBuilder("jcmd", String.valueOf(gateway.pid()), "Thread.print").redirectErrorStream(true)
-                    .redirectOutput(threads.toFile()).start().waitFor(30, TimeUnit.SECONDS);
-            return what + ": " + openCalls.size() + " open (" + String.join(" | ", openCalls.values()) + "); see "
-                    + repo.relativize(calls) + ", " + repo.relativize(sockets) + ", " + repo.relativize(threads);
-        } catch (Exception e) {
-            return what + ": (dump failed: " + e + ")";
-        }
-    }
-
     /** Runs count tasks with at most parallel in flight; results in index order. */
     private static <T> List<T> bounded(int count, int parallel, IntFunction<CompletableFuture<T>> task,
                                        Duration timeout) throws Exception {
-        List<CompletableFuture<T>> results = new ArrayList<>(count);
+        List<CompletableFuture<T>> res = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            results.add(new CompletableFuture<>());
+            res.add(new CompletableFuture<>());
         }
         AtomicInteger next = new AtomicInteger();
         Runnable[] worker = new Runnable[1];
@@ -813,11 +857,17 @@ public final class GatewayBench {
             if (i >= count) {
                 return;
             }
-            task.apply(i).whenComplete((v, t) -> {
+            CompletableFuture<T> f;
+            try {
+                f = task.apply(i);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            f.whenComplete((v, t) -> {
                 if (t != null) {
-                    results.get(i).completeExceptionally(t);
+                    res.get(i).completeExceptionally(t);
                 } else {
-                    results.get(i).complete(v);
+                    res.get(i).complete(v);
                 }
                 worker[0].run();
             });
@@ -825,165 +875,71 @@ public final class GatewayBench {
         for (int w = 0; w < Math.min(parallel, count); w++) {
             worker[0].run();
         }
-        try {
-            CompletableFuture.allOf(results.toArray(new CompletableFuture[0]))
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-            long open = results.stream().filter(f -> !f.isDone()).count();
-            long failed = results.stream().filter(CompletableFuture::isCompletedExceptionally).count();
-            String first = results.stream().filter(CompletableFuture::isCompletedExceptionally).findFirst()
-                    .map(f -> f.handle((v, t) -> String.valueOf(t)).join()).orElse("-");
-            throw new IllegalStateException(count + " requests: " + open + " unanswered after " + timeout.toSeconds()
-                    + " s, " + failed + " failed (first: " + first + ")", e);
+        CompletableFuture.allOf(res.toArray(new CompletableFuture[0])).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        List<T> outList = new ArrayList<>(count);
+        for (CompletableFuture<T> f : res) {
+            outList.add(f.get());
         }
-        List<T> out = new ArrayList<>(count);
-        for (CompletableFuture<T> f : results) {
-            out.add(f.get());
-        }
-        return out;
+        return outList;
     }
 
     private List<String> createSessions(int count) throws Exception {
-        try {
-            return createSessionsOnce(count);
-        } catch (IllegalStateException e) {
-            requireGatewayAlive("session creation");
-            line("(creating " + count + " sessions failed: " + e.getMessage() + "; " + dumpHang("hang") + ")");
-            throw e;
-        }
-    }
-
-    private List<String> createSessionsOnce(int count) throws Exception {
-        return bounded(count, 32, i -> call(HttpMethod.POST, "/api/v1/chat/sessions", "{\"title\":\"bench\"}")
+        return bounded(count, 16, i -> call(HttpMethod.POST, "/api/v1/chat/sessions", "{\"title\":\"bench\"}")
                 .thenApply(r -> {
                     if (r.status() != 201) {
                         throw new IllegalStateException("POST /api/v1/chat/sessions: " + r.status() + " " + r.body());
                     }
                     return new JsonObject(r.body()).getString("id");
-                }), Duration.ofSeconds(60));
+                }), Duration.ofSeconds(300));
     }
 
-    /**
-     * Counts the sessions whose stored messages are exactly the expected exchanges: every user message and every
-     * assistant answer, `complete`, with the exact text. Polls (the answer is stored after the stream ends) until
-     * all match or 20 s passed. idOf gives the id of session s's exchange e.
-     */
-    private int verifyStored(List<String> sessions, int exchanges, int n, int h,
-                             java.util.function.BiFunction<Integer, Integer, String> idOf) throws Exception {
-        int count = sessions.size();
+    /** Sessions (one chat each) whose stored user message and answer are exact and complete; polls up to 20 s. */
+    private int verifyStored(List<String> sessions, List<StreamCall> calls, FakeUpstream.Shape s) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        boolean[] good = new boolean[count];
-        int matched = 0;
         while (true) {
-            requireGatewayAlive("the store check");
-            List<Integer> todo = new ArrayList<>();
-            for (int s = 0; s < count; s++) {
-                if (!good[s]) {
-                    todo.add(s);
-                }
-            }
-            List<Boolean> res;
-            long passStart = System.nanoTime();
-            try {
-                res = bounded(todo.size(), 16, j -> {
-                    int s = todo.get(j);
-                    long sent = System.nanoTime();
-                    return call(HttpMethod.GET, "/api/v1/chat/sessions/" + sessions.get(s), null)
-                            .handle((r, t) -> {
-                                synchronized (getLatencies) {
-                                    getLatencies.add(System.nanoTime() - sent);
-                                    getOutcomes.merge(t != null ? "failed: " + String.valueOf(t.getMessage())
-                                            .replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "<id>") : "HTTP " + r.status(),
-                                            1, Integer::sum);
-                                }
-                                return t == null && r.status() == 200 && storedMatches(new JsonObject(r.body()),
-                                        exchanges, n, h, e -> idOf.apply(s, e));
-                            });
-                }, Duration.ofSeconds(60));
-            } catch (IllegalStateException e) {
-                line("(store check pass over " + todo.size() + " sessions failed after "
-                        + Stats.ms((System.nanoTime() - passStart) / 1e6) + " ms: " + e.getMessage() + "; "
-                        + dumpHang("hang") + ")");
-                return matched;
-            }
-            for (int j = 0; j < todo.size(); j++) {
-                if (res.get(j)) {
-                    good[todo.get(j)] = true;
-                    matched++;
-                }
-            }
-            if (matched == count || System.nanoTime() > deadline) {
-                if (matched < count) {
-                    for (int s = 0; s < count; s++) {
-                        if (!good[s]) {
-                            line("(first session not as expected: #" + s + " " + describeSession(sessions.get(s))
-                                    + ")");
-                            break;
+            List<Boolean> good = bounded(sessions.size(), 16, i -> call(HttpMethod.GET, "/api/v1/chat/sessions/"
+                    + sessions.get(i), null).thenApply(r -> {
+                        if (r.status() != 200) {
+                            return false;
                         }
-                    }
-                }
-                return matched;
+                        JsonArray m = new JsonObject(r.body()).getJsonArray("messages");
+                        String id = calls.get(i).id;
+                        return m != null && m.size() == 2 && FakeUpstream.content(s, id).equals(m.getJsonObject(0)
+                                .getString("content")) && "complete".equals(m.getJsonObject(1).getString("status"))
+                                && FakeUpstream.expectedText(id, s.n()).equals(m.getJsonObject(1).getString("content"));
+                    }), Duration.ofSeconds(120));
+            int n = (int) good.stream().filter(b -> b).count();
+            if (n == sessions.size() || System.nanoTime() > deadline) {
+                return n;
             }
             TimeUnit.MILLISECONDS.sleep(250);
         }
     }
 
-    private String describeSession(String id) {
+    private String git(String... a) {
         try {
-            Reply r = call(HttpMethod.GET, "/api/v1/chat/sessions/" + id, null).get(20, TimeUnit.SECONDS);
-            if (r.status() != 200) {
-                return "HTTP " + r.status() + " " + r.body();
-            }
-            StringBuilder sb = new StringBuilder();
-            for (Object o : new JsonObject(r.body()).getJsonArray("messages")) {
-                JsonObject m = (JsonObject) o;
-                String c = m.getString("content");
-                sb.append(m.getString("role")).append('/').append(m.getString("status")).append('/')
-                        .append(c.length() > 40 ? c.substring(0, 40) + "..." : c).append("; ");
-            }
-            return sb.length() == 0 ? "no messages" : sb.toString();
-        } catch (Exception e) {
-            return "GET failed: " + e;
-        }
-    }
-
-    private final List<Long> getLatencies = new ArrayList<>();
-    private final Map<String, Integer> getOutcomes = new TreeMap<>();
-
-    /** GET /api/v1/chat/sessions/{id} latencies and outcomes since the last call. */
-    private String getSummary() {
-        synchronized (getLatencies) {
-            String s = getLatencies.size() + " GETs " + getOutcomes + ", latency p50/p99/max "
-                    + triple(new Stats(getLatencies));
-            getLatencies.clear();
-            getOutcomes.clear();
+            List<String> cmd = new ArrayList<>(List.of("git", "-C", repo.toString()));
+            cmd.addAll(Arrays.asList(a));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String s = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor(10, TimeUnit.SECONDS);
             return s;
+        } catch (Exception e) {
+            return "?";
         }
     }
 
-    private boolean storedMatches(JsonObject session, int exchanges, int n, int h, IntFunction<String> idOf) {
-        JsonArray messages = session.getJsonArray("messages");
-        if (messages == null || messages.size() != 2 * exchanges) {
-            return false;
+    static String loadAverage() {
+        try {
+            return String.join(" ", Arrays.asList(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+        } catch (Exception e) {
+            return "n/a";
         }
-        for (int e = 0; e < exchanges; e++) {
-            String id = idOf.apply(e);
-            JsonObject user = messages.getJsonObject(2 * e);
-            JsonObject answer = messages.getJsonObject(2 * e + 1);
-            if (!"user".equals(user.getString("role"))
-                    || !FakeUpstream.content(id, n, delayMs, h).equals(user.getString("content"))
-                    || !"assistant".equals(answer.getString("role"))
-                    || !"complete".equals(answer.getString("status"))
-                    || !FakeUpstream.expectedText(id, n).equals(answer.getString("content"))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String machine() {
         StringBuilder sb = new StringBuilder();
-        sb.append(Runtime.getRuntime().availableProcessors()).append(" CPUs");
+        sb.append(CORES).append(" CPUs");
         try {
             for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (l.startsWith("model name")) {
@@ -993,8 +949,8 @@ public final class GatewayBench {
             }
             for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
                 if (l.startsWith("MemTotal:")) {
-                    long kb = Long.parseLong(l.substring(9).trim().split("\\s+")[0]);
-                    sb.append(", ").append(kb / 1024 / 1024).append(" GiB RAM");
+                    sb.append(", ").append(Long.parseLong(l.substring(9).trim().split("\\s+")[0]) / 1024 / 1024)
+                            .append(" GiB RAM");
                 }
             }
             sb.append(", Linux ").append(Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim());
@@ -1004,13 +960,18 @@ public final class GatewayBench {
         return sb.toString();
     }
 
-    private static String mb(long bytes) {
-        return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f MB", bytes / 1024.0 / 1024.0);
+    private static String kb(long bytes) {
+        return String.format(Locale.ROOT, "%.0f KiB", bytes / 1024.0);
     }
 
     private void line(String s) {
         System.out.println(s);
         report.append(s).append('\n');
+    }
+
+    private void l(String s) {
+        line(s);
+        line("");
     }
 
     private void shutdown() {

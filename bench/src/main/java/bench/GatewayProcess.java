@@ -39,6 +39,8 @@ final class GatewayProcess implements AutoCloseable {
     private JMXConnector jmx;
     private MemoryMXBean memory;
     private ThreadMXBean threads;
+    private com.sun.management.ThreadMXBean allocation;
+    Path dbDir;
 
     private GatewayProcess(Process process, int httpPort, int managementPort, Path log) {
         this.process = process;
@@ -68,7 +70,9 @@ final class GatewayProcess implements AutoCloseable {
         env.put("CHAT_AUTH_DISABLED", "true");
         env.put("HTTP_PORT", String.valueOf(http));
         env.put("MANAGEMENT_PORT", String.valueOf(mgmt));
-        env.put("CHAT_DB_URL", "jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1");
+        // demo auth and an embedded H2 file database in a fresh temporary folder (deleted on close)
+        Path dbDir = Files.createTempDirectory("cobalt-bench-db-");
+        env.put("CHAT_DB_URL", "jdbc:h2:file:" + dbDir.resolve("chat"));
         // every bench chat is the single user "local": lift the per-user limits out of the way
         env.put("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
         env.put("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
@@ -76,7 +80,9 @@ final class GatewayProcess implements AutoCloseable {
         env.putAll(extraEnv);
         Process p = pb.start();
         Files.writeString(pidFile, p.pid() + "\n");
-        return new GatewayProcess(p, http, mgmt, log);
+        GatewayProcess g = new GatewayProcess(p, http, mgmt, log);
+        g.dbDir = dbDir;
+        return g;
     }
 
     /** When the gateway exited, if it did (System.nanoTime()), and its exit code. */
@@ -156,6 +162,8 @@ final class GatewayProcess implements AutoCloseable {
                     MemoryMXBean.class);
             threads = ManagementFactory.newPlatformMXBeanProxy(mbs, ManagementFactory.THREAD_MXBEAN_NAME,
                     ThreadMXBean.class);
+            allocation = ManagementFactory.newPlatformMXBeanProxy(mbs, ManagementFactory.THREAD_MXBEAN_NAME,
+                    com.sun.management.ThreadMXBean.class);
             return true;
         } catch (Exception e) {
             System.out.println("(no JMX: " + e + "; heap will not be reported)");
@@ -173,6 +181,48 @@ final class GatewayProcess implements AutoCloseable {
             return new long[] {u.getUsed(), u.getCommitted()};
         } catch (Exception e) {
             return null;
+        }
+    }
+
+    /** Bytes allocated so far by the gateway's live threads (JMX), or -1. */
+    long allocatedBytes() {
+        if (allocation == null) {
+            return -1;
+        }
+        try {
+            long sum = 0;
+            for (long b : allocation.getThreadAllocatedBytes(allocation.getAllThreadIds())) {
+                sum += Math.max(0, b);
+            }
+            return sum;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    /** Live threads of the gateway's JVM (JMX; /proc when unavailable). */
+    int liveThreads() {
+        try {
+            if (threads != null) {
+                return threads.getThreadCount();
+            }
+        } catch (Exception e) {
+            // fall through
+        }
+        return (int) procStatus()[0];
+    }
+
+    /** jcmd against the gateway (JFR.start / JFR.stop ...); its output. */
+    String jcmd(String... command) {
+        try {
+            List<String> cmd = new java.util.ArrayList<>(List.of("jcmd", String.valueOf(pid())));
+            cmd.addAll(List.of(command));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor(60, TimeUnit.SECONDS);
+            return out;
+        } catch (Exception e) {
+            return "jcmd failed: " + e;
         }
     }
 
@@ -346,6 +396,13 @@ final class GatewayProcess implements AutoCloseable {
             } catch (InterruptedException e) {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
+            }
+        }
+        if (dbDir != null && !process.isAlive()) {
+            try (var files = Files.walk(dbDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // a temp folder
             }
         }
     }

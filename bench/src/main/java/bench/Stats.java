@@ -47,6 +47,20 @@ final class Stats {
         return ms(pMs(50)) + " / " + ms(pMs(95)) + " / " + ms(pMs(99));
     }
 
+    /** "p50 / p99 / max" in ms. */
+    String p50p99max() {
+        return ms(pMs(50)) + " / " + ms(pMs(99)) + " / " + ms(maxMs());
+    }
+
+    io.vertx.core.json.JsonObject json() {
+        return new io.vertx.core.json.JsonObject().put("n", count()).put("p50", nan(pMs(50))).put("p99", nan(pMs(99)))
+                .put("max", nan(maxMs()));
+    }
+
+    private static Double nan(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+
     static String ms(double v) {
         if (Double.isNaN(v)) {
             return "-";

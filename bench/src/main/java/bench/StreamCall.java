@@ -119,6 +119,17 @@ final class StreamCall {
         }
     }
 
+    static String gatewayBody(String id, FakeUpstream.Shape shape) {
+        return new JsonObject().put("content", FakeUpstream.content(shape, id)).encode();
+    }
+
+    static String directBody(String id, FakeUpstream.Shape shape) {
+        return new JsonObject().put("model", "bench").put("stream", true).put("max_tokens", 2048)
+                .put("stream_options", new JsonObject().put("include_usage", true))
+                .put("messages", new JsonArray().add(new JsonObject().put("role", "user")
+                        .put("content", FakeUpstream.content(shape, id)))).encode();
+    }
+
     static String gatewayBody(String id, int n, int delayMs, int headerDelayMs) {
         return new JsonObject().put("content", FakeUpstream.content(id, n, delayMs, headerDelayMs)).encode();
     }
