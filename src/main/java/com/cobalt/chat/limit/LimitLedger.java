@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -73,14 +74,16 @@ public class LimitLedger {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                if (!lockUser(c, user)) {
+                LockRow row = lockUser(c, user);
+                if (row == null) {
                     c.rollback();
                     createLockRow(user);
-                    if (!lockUser(c, user)) {
+                    row = lockUser(c, user);
+                    if (row == null) {
                         throw new SQLException("no limit row for the user after creating it");
                     }
                 }
-                Admission admission = decide(c, user);
+                Admission admission = decide(c, user, row.lastSeq(), row.lastAccepted());
                 c.commit();
                 held.add(admission.slot());
                 return admission;
@@ -93,14 +96,20 @@ public class LimitLedger {
         }
     }
 
-    private Admission decide(Connection c, String user) throws SQLException {
-        Instant now = clock.instant();
+    /**
+     * Counts without reading every counted row: a user's accepted messages carry seq 1, 2, 3, ... and strictly
+     * increasing accepted_at (both kept on the locked row), so the count since T is last_seq minus the seq of the
+     * first row at or after T, plus one - one index probe, however many messages the user sent today.
+     */
+    private Admission decide(Connection c, String user, long lastSeq, Instant lastAccepted) throws SQLException {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         Instant dayStart = now.atOffset(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant windowStart = now.minus(MINUTE);
-        long today = count(c, "SELECT COUNT(*) FROM user_request WHERE user_id = ? AND accepted_at >= ?", user, dayStart);
-        long inWindow = count(c, "SELECT COUNT(*) FROM user_request WHERE user_id = ? AND accepted_at > ?", user,
-                windowStart);
-        Instant oldest = inWindow == 0 ? now : oldestSince(c, user, windowStart);
+        Row firstToday = firstSince(c, user, dayStart, true);
+        long today = firstToday == null ? 0 : lastSeq - firstToday.seq() + 1;
+        Row firstInWindow = firstSince(c, user, windowStart, false);
+        long inWindow = firstInWindow == null ? 0 : lastSeq - firstInWindow.seq() + 1;
+        Instant oldest = firstInWindow == null ? now : firstInWindow.acceptedAt();
         long resetSeconds = secondsUntil(now, oldest.plus(MINUTE));
 
         if (today >= perDay) {
@@ -112,15 +121,30 @@ public class LimitLedger {
             throw refusal("rate_limit_exceeded", "More than " + perMinute + " messages in a minute", resetSeconds,
                     inWindow, resetSeconds);
         }
-        long streams = count(c, "SELECT COUNT(*) FROM active_stream WHERE user_id = ? AND lease_until > ?", user, now);
+        // stops counting at the limit: a user with many open streams does not make every admission read them all
+        long streams = count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM active_stream WHERE user_id = ? AND lease_until > ?"
+                + " FETCH FIRST " + Math.max(1, maxStreams) + " ROWS ONLY) s", user, now);
         if (streams >= maxStreams) {
             throw refusal("concurrent_streams_exceeded", "More than " + maxStreams + " answers streaming at once",
                     1, inWindow, resetSeconds);
         }
 
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO user_request (user_id, accepted_at) VALUES (?, ?)")) {
+        // strictly after the user's previous message, even if this instance's clock is behind another's
+        Instant accepted = lastAccepted != null && !now.isAfter(lastAccepted) ? lastAccepted.plus(1, ChronoUnit.MICROS)
+                : now;
+        long seq = lastSeq + 1;
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
             ps.setString(1, user);
-            ps.setObject(2, now.atOffset(ZoneOffset.UTC));
+            ps.setObject(2, accepted.atOffset(ZoneOffset.UTC));
+            ps.setLong(3, seq);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE user_limit_lock SET last_seq = ?, last_accepted_at = ? WHERE user_id = ?")) {
+            ps.setLong(1, seq);
+            ps.setObject(2, accepted.atOffset(ZoneOffset.UTC));
+            ps.setString(3, user);
             ps.executeUpdate();
         }
         String slot = UUID.randomUUID().toString();
@@ -203,20 +227,50 @@ public class LimitLedger {
         return Math.max(1, (ms + 999) / 1000);
     }
 
-    private boolean lockUser(Connection c, String user) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT user_id FROM user_limit_lock WHERE user_id = ? FOR UPDATE")) {
+    private record LockRow(long lastSeq, Instant lastAccepted) {
+    }
+
+    private record Row(long seq, Instant acceptedAt) {
+    }
+
+    private LockRow lockUser(Connection c, String user) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT last_seq, last_accepted_at FROM user_limit_lock WHERE user_id = ? FOR UPDATE")) {
             ps.setString(1, user);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                if (!rs.next()) {
+                    return null;
+                }
+                OffsetDateTime t = rs.getObject(2, OffsetDateTime.class);
+                return new LockRow(rs.getLong(1), t == null ? null : t.toInstant());
             }
         }
     }
 
-    /** Another instance may create the same row at the same moment; either insert will do. */
+    /** The user's first accepted message at (inclusive) or after (exclusive) since, or null. */
+    private static Row firstSince(Connection c, String user, Instant since, boolean inclusive) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, accepted_at FROM user_request WHERE user_id = ? AND "
+                + "accepted_at " + (inclusive ? ">=" : ">") + " ? ORDER BY accepted_at, seq FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, user);
+            ps.setObject(2, since.atOffset(ZoneOffset.UTC));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new Row(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant()) : null;
+            }
+        }
+    }
+
+    /**
+     * Another instance may create the same row at the same moment; either insert will do. It starts from the user's
+     * messages already counted (rows from before the lock row existed, e.g. migrated ones).
+     */
     private void createLockRow(String user) throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO user_limit_lock (user_id) VALUES (?)")) {
+             PreparedStatement ps = c.prepareStatement("INSERT INTO user_limit_lock (user_id, last_seq, last_accepted_at) "
+                     + "VALUES (?, COALESCE((SELECT MAX(seq) FROM user_request WHERE user_id = ?), 0), "
+                     + "(SELECT MAX(accepted_at) FROM user_request WHERE user_id = ?))")) {
             ps.setString(1, user);
+            ps.setString(2, user);
+            ps.setString(3, user);
             ps.executeUpdate();
         } catch (SQLException e) {
             if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -232,19 +286,6 @@ public class LimitLedger {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
-            }
-        }
-    }
-
-    private Instant oldestSince(Connection c, String user, Instant since) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT MIN(accepted_at) FROM user_request WHERE user_id = ? AND accepted_at > ?")) {
-            ps.setString(1, user);
-            ps.setObject(2, since.atOffset(ZoneOffset.UTC));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                OffsetDateTime t = rs.getObject(1, OffsetDateTime.class);
-                return t == null ? clock.instant() : t.toInstant();
             }
         }
     }
