@@ -29,6 +29,8 @@ final class Profile {
 
     static {
         STEPS.put("admission (LimitLedger.admit)", "LimitLedger.admit");
+        STEPS.put("  of which: first message since (index probe)", "LimitLedger.firstSince");
+        STEPS.put("  of which: count open stream slots", "LimitLedger.count");
         STEPS.put("release (LimitLedger.release)", "LimitLedger.release");
         STEPS.put("load session + history (ChatStore.loadContext)", "ChatStore.loadContext");
         STEPS.put("store user message (ChatStore.saveUserMessage)", "ChatStore.saveUserMessage");
@@ -39,11 +41,11 @@ final class Profile {
         STEPS.put("relay (RelaySession)", "RelaySession.");
         STEPS.put("H2 (org.h2)", "org.h2.");
         STEPS.put("Hikari pool", "com.zaxxer.hikari.");
-        STEPS.put("Camel routing (org.apache.camel)", "org.apache.camel.");
+
         STEPS.put("Resilience4j breaker", "io.github.resilience4j.");
         STEPS.put("Micrometer", "io.micrometer.");
         STEPS.put("logging (logback/slf4j)", "ch.qos.logback.");
-        STEPS.put("Netty / Vert.x I/O", "io.netty.");
+
         STEPS.put("JSON (Jackson)", "com.fasterxml.jackson.");
     }
 

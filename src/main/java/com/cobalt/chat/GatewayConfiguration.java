@@ -81,6 +81,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams);
         AsyncPlatformHttpEngine engine = new AsyncPlatformHttpEngine();
         engine.setWorkerPoolSize(intProperty(properties, "http.worker-pool-size"));
+        engine.setWorkerKeepAliveSeconds(intProperty(properties, "http.worker-keep-alive-seconds"));
 
         registry.bind("vertx", vertx);
         registry.bind("platform-http-engine", engine);

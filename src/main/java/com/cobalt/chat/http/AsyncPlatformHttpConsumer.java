@@ -2,6 +2,7 @@ package com.cobalt.chat.http;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.regex.Pattern;
 
 import io.vertx.core.Context;
@@ -59,12 +60,19 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                 finish(ctx, exchange, read.cause());
                 return;
             }
-            engine.workers(ctx.vertx()).executeBlocking(() -> {
-                createUoW(exchange);
-                getAsyncProcessor().process(exchange,
-                        doneSync -> requestContext.runOnContext(v -> finish(ctx, exchange, null)));
-                return null;
-            }, false).onFailure(t -> finish(ctx, exchange, t));
+            try {
+                engine.workers().execute(() -> {
+                    try {
+                        createUoW(exchange);
+                        getAsyncProcessor().process(exchange,
+                                doneSync -> requestContext.runOnContext(v -> finish(ctx, exchange, null)));
+                    } catch (Throwable t) {
+                        requestContext.runOnContext(v -> finish(ctx, exchange, t));
+                    }
+                });
+            } catch (RejectedExecutionException stopped) {
+                finish(ctx, exchange, stopped);
+            }
         });
     }
 

@@ -1,12 +1,15 @@
 package com.cobalt.chat.http;
 
 import java.lang.reflect.Field;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Processor;
@@ -30,7 +33,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
     private volatile boolean draining;
     private int workerPoolSize = 200;
-    private volatile WorkerExecutor workers;
+    private int workerKeepAliveSeconds = 10;
+    private volatile ThreadPoolExecutor workers;
 
     /**
      * The chat routes get a worker pool of their own: a request holds one until its provider's first token, and
@@ -40,12 +44,30 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         this.workerPoolSize = workerPoolSize;
     }
 
-    WorkerExecutor workers(Vertx vertx) {
-        WorkerExecutor w = workers;
+    /**
+     * How long an idle route worker lives. Workers are needed only until a provider's first token; a burst of new
+     * chats starts up to {@link #setWorkerPoolSize} of them, and once it is admitted they go away again, so thousands
+     * of open streams do not keep hundreds of idle threads (a Vert.x worker pool never shrinks).
+     */
+    public void setWorkerKeepAliveSeconds(int workerKeepAliveSeconds) {
+        this.workerKeepAliveSeconds = workerKeepAliveSeconds;
+    }
+
+    Executor workers() {
+        ThreadPoolExecutor w = workers;
         if (w == null) {
             synchronized (this) {
                 if (workers == null) {
-                    workers = vertx.createSharedWorkerExecutor("chat-routes", workerPoolSize, 5, TimeUnit.MINUTES);
+                    AtomicInteger n = new AtomicInteger();
+                    ThreadFactory factory = r -> {
+                        Thread t = new Thread(r, "chat-routes-" + n.getAndIncrement());
+                        t.setDaemon(true);
+                        return t;
+                    };
+                    ThreadPoolExecutor pool = new ThreadPoolExecutor(workerPoolSize, workerPoolSize,
+                            Math.max(1, workerKeepAliveSeconds), TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
+                    pool.allowCoreThreadTimeOut(true);
+                    workers = pool;
                 }
                 w = workers;
             }
@@ -56,7 +78,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     @Override
     protected void doStop() throws Exception {
         if (workers != null) {
-            workers.close();
+            workers.shutdown();
         }
         super.doStop();
     }

@@ -247,10 +247,13 @@ public class LimitLedger {
         }
     }
 
-    /** The user's first accepted message at (inclusive) or after (exclusive) since, or null. */
+    /**
+     * The user's first accepted message at (inclusive) or after (exclusive) since, or null. ORDER BY names every
+     * column of the index, so H2 reads the first index entry instead of sorting the whole range.
+     */
     private static Row firstSince(Connection c, String user, Instant since, boolean inclusive) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, accepted_at FROM user_request WHERE user_id = ? AND "
-                + "accepted_at " + (inclusive ? ">=" : ">") + " ? ORDER BY accepted_at, seq FETCH FIRST 1 ROWS ONLY")) {
+                + "accepted_at " + (inclusive ? ">=" : ">") + " ? ORDER BY user_id, accepted_at, seq FETCH FIRST 1 ROWS ONLY")) {
             ps.setString(1, user);
             ps.setObject(2, since.atOffset(ZoneOffset.UTC));
             try (ResultSet rs = ps.executeQuery()) {
