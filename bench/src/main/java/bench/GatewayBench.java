@@ -83,10 +83,13 @@ public final class GatewayBench {
         }
         if ("true".equals(args.get("smoke"))) {
             // tiny numbers: checks that every scenario still runs end to end, measures nothing
-            Map<String, String> smoke = Map.of("warmup", "10", "overhead-chats", "20", "throughput-clients", "5",
+            String[] smoke = {"warmup", "10", "warmup-seconds", "2", "overhead-chats", "20", "throughput-clients", "5",
                     "throughput-seconds", "2", "throughput-sessions", "20", "capacity-levels", "20,50",
-                    "capacity-hold-s", "3", "history-levels", "0,2,10", "history-sessions", "5", "jfr", "false");
-            smoke.forEach(args::putIfAbsent);
+                    "capacity-hold-s", "3", "capacity-ramp-s", "2", "history-levels", "0,2,10", "history-sessions", "5",
+                    "jfr", "false"};
+            for (int i = 0; i < smoke.length; i += 2) {
+                args.putIfAbsent(smoke[i], smoke[i + 1]);
+            }
         }
         int totalTimeout = Integer.parseInt(args.getOrDefault("total-timeout-s", "1800"));
         Thread watchdog = new Thread(() -> {
@@ -238,10 +241,12 @@ public final class GatewayBench {
             ok += awaitOk(chat("w" + i, s, sessions.get(i % sessions.size()), null)) ? 1 : 0;
             awaitOk(chat("dw" + i, s, null, null));
         }
-        closedLoop(10, 3, s, sessions, false);
+        int secs = intArg("warmup-seconds", 30);
+        Loop loop = closedLoop(20, secs, s, createSessions(200), false);
         closedLoop(10, 2, s, null, false);
         requireGatewayAlive("the warm-up");
-        line("Warm-up: " + ok + "/" + n + " sequential gateway chats ok, then 3 s of 10 concurrent clients (not measured).");
+        line("Warm-up (not measured, lets the JIT settle): " + ok + "/" + n + " sequential gateway chats ok, then " + secs
+                + " s of 20 concurrent clients (" + loop.lat.ok + " chats).");
         line("");
     }
 
@@ -522,9 +527,11 @@ public final class GatewayBench {
 
     private boolean capacity(List<Integer> levels) throws Exception {
         int hold = intArg("capacity-hold-s", 30);
-        FakeUpstream.Shape s = new FakeUpstream.Shape(hold, 1000, 1000, 0, true);
-        line("## 4. Capacity: N streams opened at once and held for " + hold + " s (the slow upstream sends 1 chunk/s: "
-                + "first token 1 s after the headers, " + hold + " chunks)");
+        int ramp = intArg("capacity-ramp-s", 20);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(hold + ramp, 1000, 1000, 0, true);
+        line("## 4. Capacity: N streams opened at once, all N open together for " + hold + " s (the slow upstream sends "
+                + "1 chunk/s: first token 1 s after the headers, " + (hold + ramp) + " chunks, so a stream lasts "
+                + (hold + ramp) + " s: the " + hold + " s plus " + ramp + " s for the burst to get in)");
         line("");
         int max = levels.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<String> sessions = createSessions(max);
@@ -532,7 +539,9 @@ public final class GatewayBench {
                 + "answers open at the fake at once; `all open after` = burst start -> the fake has all N open; "
                 + "threads / heap / RSS are sampled every 500 ms during the burst (threads: live JVM threads; heap: "
                 + "used, and the live set after a full GC taken while all N were open); `relay lag` = the fake wrote "
-                + "a chunk -> the client got it, over all chunks.");
+                + "a chunk -> the client got it, over all chunks. `threads with N open` is the last sample while all N "
+                + "were open (the route workers that admitted the burst have ended by then if they idled "
+                + "HTTP_WORKER_KEEP_ALIVE_SECONDS); `peak` is the most during the burst.");
         line("");
         line("| N | path | ok | open | all open after | TTFT p50 / p99 | relay lag p50 / p99 | threads with N open / peak "
                 + "| heap peak / live with N open | RSS peak |");
@@ -567,7 +576,8 @@ public final class GatewayBench {
                 + " MiB / peak " + atLargest.getLong("heap_peak_mb") + " MiB, RSS peak " + atLargest.getLong("rss_peak_mb")
                 + " MiB)") + ".");
         line("");
-        results.put("capacity", new JsonObject().put("hold_s", hold).put("levels", rows).put("largest_ok", largest));
+        results.put("capacity", new JsonObject().put("hold_s", hold).put("ramp_s", ramp).put("levels", rows)
+                .put("largest_ok", largest));
         int target = 5000;
         JsonObject at = null;
         for (Object o : rows) {
@@ -640,10 +650,12 @@ public final class GatewayBench {
                     heapPeak = Math.max(heapPeak, h[0]);
                 }
                 rssPeak = Math.max(rssPeak, gateway.procStatus()[1] * 1024);
-                if (open >= level && Double.isNaN(allOpen)) {
-                    allOpen = (System.nanoTime() - t0) / 1e6;
+                if (open >= level) {
                     threadsAllOpen = th;
-                    heapLive = gateway.heapAfterGc();
+                    if (Double.isNaN(allOpen)) {
+                        allOpen = (System.nanoTime() - t0) / 1e6;
+                        heapLive = gateway.heapAfterGc();
+                    }
                 }
             } else if (open >= level && Double.isNaN(allOpen)) {
                 allOpen = (System.nanoTime() - t0) / 1e6;

@@ -33,7 +33,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
     private volatile boolean draining;
     private int workerPoolSize = 200;
-    private int workerKeepAliveSeconds = 10;
+    private int workerKeepAliveSeconds = 5;
     private volatile ThreadPoolExecutor workers;
 
     /**
