@@ -528,10 +528,16 @@ public final class GatewayBench {
     private boolean capacity(List<Integer> levels) throws Exception {
         int hold = intArg("capacity-hold-s", 30);
         int ramp = intArg("capacity-ramp-s", 20);
-        FakeUpstream.Shape s = new FakeUpstream.Shape(hold + ramp, 1000, 1000, 0, true);
+        int ttft = intArg("capacity-ttft-ms", 0);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(hold + ramp, ttft, 1000, 0, true);
         line("## 4. Capacity: N streams opened at once, all N open together for " + hold + " s (the slow upstream sends "
-                + "1 chunk/s: first token 1 s after the headers, " + (hold + ramp) + " chunks, so a stream lasts "
-                + (hold + ramp) + " s: the " + hold + " s plus " + ramp + " s for the burst to get in)");
+                + "1 chunk/s: first token " + ttft + " ms after the headers, then " + (hold + ramp - 1) + " more, so a "
+                + "stream lasts about " + (hold + ramp) + " s: the " + hold + " s plus " + ramp + " s for the burst to get in)");
+        line("");
+        line("A route worker is held per request until the provider's first token (the synchronous circuitBreaker, "
+                + "see README), so how fast a burst gets in is HTTP_WORKER_POOL_SIZE / time to first token; "
+                + "`--capacity-ttft-ms` sets the fake's first-token delay here (default 0: this scenario measures "
+                + "holding open streams, the throughput scenario measures admitting new ones).");
         line("");
         int max = levels.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<String> sessions = createSessions(max);
@@ -576,7 +582,7 @@ public final class GatewayBench {
                 + " MiB / peak " + atLargest.getLong("heap_peak_mb") + " MiB, RSS peak " + atLargest.getLong("rss_peak_mb")
                 + " MiB)") + ".");
         line("");
-        results.put("capacity", new JsonObject().put("hold_s", hold).put("ramp_s", ramp).put("levels", rows)
+        results.put("capacity", new JsonObject().put("hold_s", hold).put("ramp_s", ramp).put("ttft_ms", ttft).put("levels", rows)
                 .put("largest_ok", largest));
         int target = 5000;
         JsonObject at = null;
