@@ -134,8 +134,11 @@ public final class GatewayBench {
         Path pidFile = Path.of(args.getOrDefault("pid-file", out.resolve("gateway.pid").toString()));
         fakeVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
         clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-        client = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(30_000)
-                .setMaxInitialLineLength(8192), new PoolOptions().setHttp1MaxSize(20_000).setMaxWaitQueueSize(-1));
+        // idle pooled connections close after 2 s: a burst of 5000 leaves 5000 of them, two descriptors each in this
+        // JVM (client and fake end), and the next burst would run out of file descriptors
+        client = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(2)
+                .setConnectTimeout(30_000).setMaxInitialLineLength(8192),
+                new PoolOptions().setHttp1MaxSize(20_000).setMaxWaitQueueSize(-1));
         fake = new FakeUpstream(fakeVertx);
         fakePort = fake.start();
 
@@ -267,7 +270,7 @@ public final class GatewayBench {
         List<StreamCall> gw = new ArrayList<>();
         CpuWindow cpuGw = null;
         // interleaved in blocks of 50, so a burst of noise from another process hits both paths alike
-        long alloc0 = gateway.allocatedBytes();
+        Map<Long, Long> alloc0 = gateway.allocatedBytes();
         long gwCpu = 0;
         for (int b = 0; b < n; b += 50) {
             for (int i = b; i < Math.min(n, b + 50); i++) {
@@ -283,7 +286,7 @@ public final class GatewayBench {
             }
             gwCpu += gateway.cpuMillis() - cpu0;
         }
-        long alloc = gateway.allocatedBytes() - alloc0;
+        long alloc = gateway.allocatedSince(alloc0);
         requireGatewayAlive("the overhead scenario");
         Lat d = Lat.of(direct);
         Lat g = Lat.of(gw);
@@ -485,7 +488,7 @@ public final class GatewayBench {
             List<StreamCall> d = new ArrayList<>();
             List<StreamCall> g = new ArrayList<>();
             long cpu = 0;
-            long alloc0 = gateway.allocatedBytes();
+            Map<Long, Long> alloc0 = gateway.allocatedBytes();
             for (int i = 0; i < n; i++) {
                 StreamCall dc = chat("hd" + ids.incrementAndGet(), s, null, hist.get(i));
                 awaitOk(dc);
@@ -499,7 +502,7 @@ public final class GatewayBench {
                 hist.get(i).add(new String[] {FakeUpstream.content(s, id), gc.text.toString()});
                 stored[i] += 2;
             }
-            long alloc = gateway.allocatedBytes() - alloc0;
+            long alloc = gateway.allocatedSince(alloc0);
             Lat ld = Lat.of(d);
             Lat lg = Lat.of(g);
             ok &= ld.ok == n && lg.ok == n;
@@ -558,10 +561,11 @@ public final class GatewayBench {
         boolean allOk = true;
         for (int level : levels) {
             awaitFakeIdle();
+            TimeUnit.SECONDS.sleep(5);
             Burst d = burst(level, s, null);
             line(d.row());
             awaitFakeIdle();
-            TimeUnit.SECONDS.sleep(2);
+            TimeUnit.SECONDS.sleep(5);
             Burst g = burst(level, s, sessions);
             line(g.row());
             JsonObject row = new JsonObject().put("streams", level).put("direct", d.json()).put("gateway", g.json());

@@ -184,20 +184,40 @@ final class GatewayProcess implements AutoCloseable {
         }
     }
 
-    /** Bytes allocated so far by the gateway's live threads (JMX), or -1. */
-    long allocatedBytes() {
+    /** Bytes allocated so far by each live thread of the gateway (JMX), by thread id; empty without JMX. */
+    Map<Long, Long> allocatedBytes() {
+        Map<Long, Long> out = new java.util.HashMap<>();
         if (allocation == null) {
-            return -1;
+            return out;
         }
         try {
-            long sum = 0;
-            for (long b : allocation.getThreadAllocatedBytes(allocation.getAllThreadIds())) {
-                sum += Math.max(0, b);
+            long[] ids = allocation.getAllThreadIds();
+            long[] bytes = allocation.getThreadAllocatedBytes(ids);
+            for (int i = 0; i < ids.length; i++) {
+                if (bytes[i] >= 0) {
+                    out.put(ids[i], bytes[i]);
+                }
             }
-            return sum;
         } catch (Exception e) {
+            // no figures
+        }
+        return out;
+    }
+
+    /**
+     * Bytes the gateway allocated since the snapshot: every thread alive now, minus what it had then (threads that
+     * started since count from zero; what threads that ended since allocated is lost, so this is a lower bound).
+     */
+    long allocatedSince(Map<Long, Long> before) {
+        Map<Long, Long> now = allocatedBytes();
+        if (now.isEmpty()) {
             return -1;
         }
+        long sum = 0;
+        for (Map.Entry<Long, Long> e : now.entrySet()) {
+            sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+        }
+        return sum;
     }
 
     /** Live threads of the gateway's JVM (JMX; /proc when unavailable). */
