@@ -61,8 +61,8 @@ public class ModelCatalog {
             return defaultModel();
         }
         if (entries.stream().noneMatch(e -> e.id().equals(asked))) {
-            throw new ApiError(404, "model_not_found", "The model does not exist or you do not have access to it."
-                    + " GET /v1/models lists the available models.", Map.of(), "model");
+            throw new ApiError(404, "model_not_found", "The model `" + asked + "` does not exist or you do not have"
+                    + " access to it. GET /v1/models lists the available models.", Map.of(), "model");
         }
         return asked;
     }
