@@ -46,6 +46,10 @@ public final class GatewayBench {
     private final List<Integer> levels;
     private final Duration scenarioTimeout;
     private final boolean direct;
+    /** Also drive the gateway's OpenAI-compatible endpoint (latency row and scenario 4). */
+    private final boolean openAi;
+    private final List<Integer> openAiLevels;
+    private static final String OPENAI_ROW = "gateway /v1 (client->/v1/chat/completions->fake)";
     private final Map<String, String> gatewayEnv = new LinkedHashMap<>();
     private final StringBuilder report = new StringBuilder();
 
@@ -73,6 +77,13 @@ public final class GatewayBench {
         }
         this.scenarioTimeout = Duration.ofSeconds(intArg("scenario-timeout-s", 60));
         this.direct = !"false".equals(args.getOrDefault("direct", "true"));
+        this.openAi = !"false".equals(args.getOrDefault("openai", "true"));
+        this.openAiLevels = new ArrayList<>();
+        for (String l : args.getOrDefault("openai-levels", args.getOrDefault("levels", "100,500,2000")).split(",")) {
+            if (!l.isBlank()) {
+                openAiLevels.add(Integer.parseInt(l.trim()));
+            }
+        }
         for (String kv : env) {
             int eq = kv.indexOf('=');
             gatewayEnv.put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -209,6 +220,12 @@ public final class GatewayBench {
             allOk &= burstScenario(slowLevel, 10, delayMs, slowHeaders, "s");
         }
 
+        if (openAi) {
+            for (int level : openAiLevels) {
+                allOk &= openAiScenario(level);
+            }
+        }
+
         line("## Gateway threads by CPU time over the whole run");
         line("");
         gateway.topThreadsByCpu(12).forEach(t -> line("- " + t));
@@ -284,6 +301,11 @@ public final class GatewayBench {
         CpuWindow w = new CpuWindow();
         runs.put("gateway (client->gateway->fake)", sequential(StreamCall.Target.GATEWAY, sessions));
         cpu.put("gateway (client->gateway->fake)", w.summary());
+        if (openAi) {
+            CpuWindow o = new CpuWindow();
+            runs.put(OPENAI_ROW, sequential(StreamCall.Target.OPENAI, null));
+            cpu.put(OPENAI_ROW, o.summary());
+        }
         requireGatewayAlive("the latency scenario");
 
         line("| path | ok | client TTFT p50/p95/p99 | fake first-token delay p50 | added TTFT p50/p95/p99 "
@@ -335,12 +357,15 @@ public final class GatewayBench {
                     + ch.p50p95p99() + " (" + ch.count() + ") | " + Stats.ms(new Stats(wall).pMs(50)) + " |");
             problems.forEach((p, n) -> line("|   failed: " + n + " x " + p + " | | | | | | | |"));
         }
-        if (medians.size() == 2) {
-            double[] d = medians.get("direct (client->fake)");
-            double[] g = medians.get("gateway (client->gateway->fake)");
+        double[] d = medians.get("direct (client->fake)");
+        for (Map.Entry<String, double[]> m : medians.entrySet()) {
+            if (d == null || m.getValue() == d) {
+                continue;
+            }
+            double[] g = m.getValue();
             line("");
-            line("Gateway's own share (gateway row minus direct row): added TTFT p50 " + Stats.ms(g[0] - d[0])
-                    + " ms, p95 " + Stats.ms(g[1] - d[1]) + " ms, p99 " + Stats.ms(g[2] - d[2])
+            line("Gateway's own share (" + m.getKey() + " row minus direct row): added TTFT p50 "
+                    + Stats.ms(g[0] - d[0]) + " ms, p95 " + Stats.ms(g[1] - d[1]) + " ms, p99 " + Stats.ms(g[2] - d[2])
                     + " ms; per-chunk relay p50 " + Stats.ms(g[4] - d[4]) + " ms, p99 " + Stats.ms(g[5] - d[5])
                     + " ms.");
         }
@@ -358,7 +383,7 @@ public final class GatewayBench {
     private List<StreamCall> sequential(StreamCall.Target target, List<String> sessions) throws Exception {
         List<StreamCall> calls = new ArrayList<>();
         long deadline = System.nanoTime() + scenarioTimeout.toNanos();
-        String prefix = target == StreamCall.Target.DIRECT ? "dl" : "l";
+        String prefix = target == StreamCall.Target.DIRECT ? "dl" : target == StreamCall.Target.OPENAI ? "ol" : "l";
         for (int i = 0; i < latencyChats; i++) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -552,12 +577,13 @@ public final class GatewayBench {
     private Burst burst(int level, StreamCall.Target target, List<String> sessions, int n, int d, int h,
                         String idPrefix) throws Exception {
         awaitFakeIdle();
-        boolean gw = target == StreamCall.Target.GATEWAY;
+        boolean gw = target != StreamCall.Target.DIRECT;
+        String label = target == StreamCall.Target.OPENAI ? "gateway /v1" : gw ? "gateway" : "direct";
         long[] before = gw ? gateway.procStatus() : null;
         CpuWindow cpuWindow = new CpuWindow();
         fake.resetMaxActive();
         Sampler sampler = gw ? new Sampler() : null;
-        Probe probe = gw ? new Probe(sessions.get(0)) : null;
+        Probe probe = gw ? new Probe(sessions != null ? sessions.get(0) : createSessions(1).get(0)) : null;
         if (sampler != null) {
             sampler.start();
             probe.start();
@@ -566,7 +592,7 @@ public final class GatewayBench {
         List<StreamCall> calls = new ArrayList<>(level);
         for (int i = 0; i < level; i++) {
             String id = (gw ? idPrefix : "d" + idPrefix) + level + "-" + i;
-            calls.add(chat(id, n, d, h, target, gw ? sessions.get(i) : null));
+            calls.add(chat(id, n, d, h, target, target == StreamCall.Target.GATEWAY ? sessions.get(i) : null));
         }
         long deadline = t0 + scenarioTimeout.toNanos();
         int unfinished = 0;
@@ -580,7 +606,7 @@ public final class GatewayBench {
             probe.stop();
         }
         String cpuSummary = cpuWindow.summary();
-        requireGatewayAlive((gw ? "the gateway" : "the direct") + " burst of " + level);
+        requireGatewayAlive("the " + label + " burst of " + level);
         int maxAtFake = fake.resetMaxActive();
         for (StreamCall c : calls) {
             if (c.phase != StreamCall.Phase.ENDED && c.failure == null) {
@@ -627,7 +653,7 @@ public final class GatewayBench {
             probeLine = "API calls made during the gateway burst (one at a time, 50 ms apart, JDK client): "
                     + probe.summary() + ". Gateway heap used after a full GC once the burst was over: "
                     + mb(heapAfterGc) + ". The default Vert.x workers (vert.x-worker-thread-#) 1 s into the burst: " + sampler.workersAt1s + ".";
-            row = "| gateway | " + ok + "/" + level + " | " + wall + " | " + triple(t) + " | " + triple(hs) + " | "
+            row = "| " + label + " | " + ok + "/" + level + " | " + wall + " | " + triple(t) + " | " + triple(hs) + " | "
                     + maxAtFake + " | " + before[0] + " / " + sampler.maxThreads + " / " + after[0] + " | "
                     + mb(sampler.maxRssKb * 1024) + " (" + mb(sampler.hwmKb * 1024) + ") | "
                     + (sampler.maxHeapUsed < 0 ? "n/a" : mb(sampler.maxHeapUsed) + " (" + mb(sampler.maxHeapCommitted)
@@ -639,9 +665,62 @@ public final class GatewayBench {
                 problems.forEach((p, count) -> System.out.println("direct failure: " + count + " x " + p));
             }
         }
-        String where = "| " + (gw ? "gateway" : "direct") + " | " + triple(new Stats(toUpstream)) + " | "
+        String where = "| " + label + " | " + triple(new Stats(toUpstream)) + " | "
                 + triple(new Stats(fakeStream)) + " | " + triple(new Stats(lastLag)) + " | " + cpuSummary + " |";
         return new Burst(row, where, ok, problems, sampler == null ? Map.of() : sampler.peakGroups);
+    }
+
+    /**
+     * The concurrency burst of scenario 2, through POST /v1/chat/completions: the same fake answers, the request a
+     * client of any OpenAI-compatible gateway sends (model, stream, stream_options.include_usage, one user message),
+     * so the rows compare with scenario 2 and with other gateways run on the same work. Each stream must be exact,
+     * name the model asked for, end with its finish chunk, a usage chunk and [DONE]; nothing is stored in sessions,
+     * so the check afterwards is that every answer reached the usage ledger.
+     */
+    private boolean openAiScenario(int level) throws Exception {
+        line("## 4. OpenAI-compatible endpoint: " + level + " streams opened at once through POST /v1/chat/completions, "
+                + deltas + " deltas " + delayMs + " ms apart (ideal stream " + (deltas * delayMs) + " ms)");
+        line("");
+        long ledgerBefore = ledgerAnswers();
+        Burst b = burst(level, StreamCall.Target.OPENAI, null, deltas, delayMs, 0, "o");
+        line("| path | ok | wall | TTFT p50/p99/max | headers p50/p99/max | max streaming at fake "
+                + "| gateway threads idle/peak/after | gateway RSS peak (VmHWM) | gateway heap used peak (committed) |");
+        line("|---|---|---|---|---|---|---|---|---|");
+        line(b.row);
+        b.problems.forEach((p, count) -> line("|   failed: " + count + " x " + p + " | | | | | | | | |"));
+        line("");
+        line("| path | request->upstream p50/p99/max | fake stream p50/p99/max | last-delta lag p50/p99/max "
+                + "| CPU during the burst |");
+        line("|---|---|---|---|---|");
+        line(b.where);
+        long counted = awaitLedger(ledgerBefore + b.ok) - ledgerBefore;
+        line("");
+        line("Usage ledger: " + counted + "/" + b.ok + " ok answers counted (GET /api/v1/usage).");
+        if (probeLine != null) {
+            line("");
+            line(probeLine);
+        }
+        line("");
+        return b.ok == level && counted == b.ok;
+    }
+
+    private long ledgerAnswers() throws Exception {
+        Reply r = call(HttpMethod.GET, "/api/v1/usage?from=2000-01-01&to=2100-01-01", null).get(20, TimeUnit.SECONDS);
+        if (r.status() != 200) {
+            throw new IllegalStateException("GET /api/v1/usage: " + r.status() + " " + r.body());
+        }
+        return new JsonObject(r.body()).getJsonObject("total").getLong("answers");
+    }
+
+    /** Polls the ledger (answers are recorded after their stream ended) until it holds {@code expected} or 20 s. */
+    private long awaitLedger(long expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long seen = ledgerAnswers();
+        while (seen < expected && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(250);
+            seen = ledgerAnswers();
+        }
+        return seen;
     }
 
     private static String triple(Stats s) {
@@ -729,6 +808,9 @@ public final class GatewayBench {
         if (target == StreamCall.Target.GATEWAY) {
             c.start(client, "127.0.0.1", gateway.httpPort, "/api/v1/chat/sessions/" + session + "/messages",
                     StreamCall.gatewayBody(id, n, d, h));
+        } else if (target == StreamCall.Target.OPENAI) {
+            // the very request a client would send the provider, sent to the gateway's OpenAI-compatible endpoint
+            c.start(client, "127.0.0.1", gateway.httpPort, "/v1/chat/completions", StreamCall.directBody(id, n, d, h));
         } else {
             c.start(client, "127.0.0.1", fakePort, "/v1/chat/completions", StreamCall.directBody(id, n, d, h));
         }
