@@ -146,7 +146,7 @@ class OpenAiErrorsTest {
 
     @Test
     void theModelListNeedsAKeyToo() {
-        assertError(client.get("/v1/models", "not-a-jwt"), 401, "{\"error\":{\"message\":\"The token is not valid\","
+        assertError(client.get("/v1/models", "not-a-jwt"), 401, "{\"error\":{\"message\":\"The token is not a well-formed JWT\","
                 + "\"type\":\"authentication_error\",\"param\":null,\"code\":\"invalid_token\"}}");
     }
 
