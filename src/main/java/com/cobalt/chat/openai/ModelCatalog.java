@@ -54,6 +54,14 @@ public class ModelCatalog {
         return new ModelList("list", data);
     }
 
+    /** GET /v1/models/{model}: one model object; 404 model_not_found for an id not in the catalog. */
+    public Model model(String id) {
+        if (id == null || entries.stream().noneMatch(e -> e.id().equals(id))) {
+            throw notFound(id);
+        }
+        return new Model(id, "model", created, OWNER);
+    }
+
     /** The model a request asked for (the current primary's when it named none); 404 model_not_found otherwise. */
     public String modelOf(ChatCompletionRequest request) {
         String asked = request.model();
@@ -61,10 +69,14 @@ public class ModelCatalog {
             return defaultModel();
         }
         if (entries.stream().noneMatch(e -> e.id().equals(asked))) {
-            throw new ApiError(404, "model_not_found", "The model `" + asked + "` does not exist or you do not have"
-                    + " access to it. GET /v1/models lists the available models.", Map.of(), "model");
+            throw notFound(asked);
         }
         return asked;
+    }
+
+    private static ApiError notFound(String id) {
+        return new ApiError(404, "model_not_found", "The model `" + id + "` does not exist or you do not have"
+                + " access to it. GET /v1/models lists the available models.", Map.of(), "model");
     }
 
     /** The provider that serves {@code model}: the current primary if it does, else the first that does. */

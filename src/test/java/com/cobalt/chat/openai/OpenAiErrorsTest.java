@@ -159,6 +159,13 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void retrievingAnUnknownModelIsA404ModelNotFound() {
+        assertError(client.get("/v1/models/gpt-9", token), 404,
+                error("The model `gpt-9` does not exist or you do not have access to it. GET /v1/models lists the "
+                        + "available models.", "invalid_request_error", "model", "model_not_found"));
+    }
+
+    @Test
     void anUnknownPathUnderV1IsA404InOpenAisShape() {
         assertError(client.send("POST", "/v1/embeddings", token, "application/json", "{}"), 404,
                 "{\"error\":{\"message\":\"No such resource\",\"type\":\"invalid_request_error\",\"param\":null,"

@@ -187,6 +187,10 @@ class OpenAiSdkTest {
 
         assertThat(ids).containsExactly(MODEL, DEPLOYMENT);
         assertThat(completion.choices().get(0).message().content()).hasValue("Default.");
+        Model one = openai.models().retrieve(DEPLOYMENT);
+        one.validate();
+        assertThat(one.id()).isEqualTo(DEPLOYMENT);
+        assertThat(one.ownedBy()).isEqualTo("cobalt-chat-gateway");
     }
 
     @Test

@@ -340,4 +340,13 @@ class OpenAiShapesTest {
         assertThat(r.body()).matches("\\{\"object\":\"list\",\"data\":\\[\\{\"id\":\"" + MODEL
                 + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\"}]}");
     }
+
+    @Test
+    void oneModelIsOpenAisModelShape() {
+        HttpResponse<String> r = client.get("/v1/models/" + MODEL, token);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).matches("\\{\"id\":\"" + MODEL
+                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\"}");
+    }
 }
