@@ -41,8 +41,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ "${BENCH_SKIP_BUILD:-}" != "1" ] || [ ! -f "$REPO/target/cobalt-chat.jar" ]; then
-    echo "building the gateway (mvn package -DskipTests) ..."
-    (cd "$REPO" && mvn -B -q $MVN_FLAGS package -DskipTests)
+    echo "building the gateway (mvn clean package -DskipTests) ..."
+    (cd "$REPO" && mvn -B -q $MVN_FLAGS clean package -DskipTests)
 fi
 echo "building the bench ..."
 (cd "$BENCH_DIR" && mvn -B -q $MVN_FLAGS package)

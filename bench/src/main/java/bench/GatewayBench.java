@@ -268,6 +268,8 @@ public final class GatewayBench {
         List<String> sessions = createSessions(n);
         List<StreamCall> direct = new ArrayList<>();
         List<StreamCall> gw = new ArrayList<>();
+        List<StreamCall> v1 = new ArrayList<>();
+        boolean openAi = !"false".equals(args.get("openai"));
         CpuWindow cpuGw = null;
         // interleaved in blocks of 50, so a burst of noise from another process hits both paths alike
         Map<Long, Long> alloc0 = gateway.allocatedBytes();
@@ -285,6 +287,11 @@ public final class GatewayBench {
                 gw.add(c);
             }
             gwCpu += gateway.cpuMillis() - cpu0;
+            for (int i = b; openAi && i < Math.min(n, b + 50); i++) {
+                StreamCall c = chatOpenAi("ov" + i, s);
+                awaitOk(c);
+                v1.add(c);
+            }
         }
         long alloc = gateway.allocatedSince(alloc0);
         requireGatewayAlive("the overhead scenario");
@@ -301,6 +308,14 @@ public final class GatewayBench {
         double tot99 = g.total.pMs(99) - d.total.pMs(99);
         line("| **gateway minus direct** | | **" + Stats.ms(ttft50) + " / " + Stats.ms(ttft99) + "** | **"
                 + Stats.ms(tot50) + " / " + Stats.ms(tot99) + "** |");
+        Lat o = Lat.of(v1);
+        if (openAi) {
+            line("| gateway /v1/chat/completions (OpenAI-compatible, no session) | " + o.ok + "/" + n + " | "
+                    + o.ttft.p50p99max() + " | " + o.total.p50p99max() + " |");
+            line("| **/v1 minus direct** | | **" + Stats.ms(o.ttft.pMs(50) - d.ttft.pMs(50)) + " / "
+                    + Stats.ms(o.ttft.pMs(99) - d.ttft.pMs(99)) + "** | **" + Stats.ms(o.total.pMs(50) - d.total.pMs(50))
+                    + " / " + Stats.ms(o.total.pMs(99) - d.total.pMs(99)) + "** |");
+        }
         line("");
         line("Gateway CPU per chat: " + Stats.ms((double) gwCpu / n) + " ms (process user+system time over the "
                 + "gateway chats); allocated per chat: " + kb(alloc / Math.max(1, n)) + ".");
@@ -311,10 +326,10 @@ public final class GatewayBench {
                 .put("ttft_overhead_ms", new JsonObject().put("p50", ttft50).put("p99", ttft99))
                 .put("total_overhead_ms", new JsonObject().put("p50", tot50).put("p99", tot99))
                 .put("gateway_cpu_ms_per_chat", (double) gwCpu / n).put("allocated_bytes_per_chat", alloc / Math.max(1, n))
-                .put("stored_ok", stored));
+                .put("stored_ok", stored).put("openai", openAi ? o.json() : null));
         target("TTFT overhead p50 <= 1 ms", Stats.ms(ttft50) + " ms", ttft50 <= 1);
         target("TTFT overhead p99 <= 5 ms", Stats.ms(ttft99) + " ms", ttft99 <= 5);
-        return d.ok == n && g.ok == n && stored == n;
+        return d.ok == n && g.ok == n && stored == n && (!openAi || o.ok == n);
     }
 
     // ------------------------------------------------------------------------------------------------ throughput
@@ -346,11 +361,24 @@ public final class GatewayBench {
         if (jfr) {
             gateway.jcmd("JFR.stop", "name=bench-throughput");
         }
+        boolean openAi = !"false".equals(args.get("openai"));
+        Loop v1 = null;
+        long ledgerCounted = -1;
+        if (openAi) {
+            long before = ledgerAnswers();
+            v1 = closedLoop(clients, seconds, s, List.of(OPENAI), false);
+            ledgerCounted = awaitLedger(before + v1.lat.ok) - before;
+        }
         requireGatewayAlive("the throughput scenario");
         line("| path | chats ok | errors | chats/s | latency p50 / p99 / max | TTFT p50 / p99 |");
         line("|---|---|---|---|---|---|");
-        for (Map.Entry<String, Loop> e : Map.of("direct (client -> fake)", direct, "gateway", gw).entrySet().stream()
-                .sorted(Map.Entry.comparingByKey()).toList()) {
+        Map<String, Loop> rows = new LinkedHashMap<>();
+        rows.put("direct (client -> fake)", direct);
+        rows.put("gateway (session API)", gw);
+        if (v1 != null) {
+            rows.put("gateway /v1/chat/completions (OpenAI-compatible)", v1);
+        }
+        for (Map.Entry<String, Loop> e : rows.entrySet()) {
             Loop l = e.getValue();
             line("| " + e.getKey() + " | " + l.lat.ok + " | " + l.errors + " | " + String.format(Locale.ROOT, "%.0f",
                     l.rate()) + " | " + l.lat.total.p50p99max() + " | " + Stats.ms(l.lat.ttft.pMs(50)) + " / "
@@ -362,9 +390,14 @@ public final class GatewayBench {
         if (!gw.problems.isEmpty()) {
             line("Gateway errors: " + gw.problems);
         }
+        if (v1 != null) {
+            line("Usage ledger: " + ledgerCounted + "/" + v1.lat.ok + " ok /v1 answers counted (GET /api/v1/usage)."
+                    + (v1.problems.isEmpty() ? "" : " /v1 errors: " + v1.problems));
+        }
         line("");
         JsonObject j = new JsonObject().put("clients", clients).put("seconds", seconds).put("direct", direct.json())
-                .put("gateway", gw.json()).put("cpu_direct", cpuD).put("cpu_gateway", cpuG);
+                .put("gateway", gw.json()).put("cpu_direct", cpuD).put("cpu_gateway", cpuG)
+                .put("openai", v1 == null ? null : v1.json().put("ledger_counted", ledgerCounted));
         if (jfr && Files.exists(jfrFile)) {
             Profile p = Profile.read(jfrFile);
             p.lines("the gateway throughput run (" + jfrFile.getFileName() + ", JFR settings=profile)").forEach(this::line);
@@ -374,8 +407,11 @@ public final class GatewayBench {
         results.put("throughput", j);
         target("streamed chats/s at " + clients + " clients >= 1,500", String.format(Locale.ROOT, "%.0f/s (p99 %s ms, "
                 + "direct %.0f/s)", gw.rate(), Stats.ms(gw.lat.total.pMs(99)), direct.rate()), gw.rate() >= 1500);
-        return gw.errors == 0 && direct.errors == 0;
+        return gw.errors == 0 && direct.errors == 0 && (v1 == null || (v1.errors == 0 && ledgerCounted >= v1.lat.ok));
     }
+
+    /** In closedLoop's sessions: send to the OpenAI-compatible endpoint instead of a session. */
+    private static final String OPENAI = "<openai>";
 
     /** Closed loop: each client sends its next chat when the previous one ended. Sessions null: direct. */
     private Loop closedLoop(int clients, int seconds, FakeUpstream.Shape s, List<String> sessions, boolean keep)
@@ -396,7 +432,8 @@ public final class GatewayBench {
                 }
                 int i = next.getAndIncrement();
                 String session = sessions == null ? null : sessions.get(i % sessions.size());
-                StreamCall call = chat((sessions == null ? "td" : "tg") + ids.incrementAndGet(), s, session, null);
+                StreamCall call = OPENAI.equals(session) ? chatOpenAi("tv" + ids.incrementAndGet(), s)
+                        : chat((sessions == null ? "td" : "tg") + ids.incrementAndGet(), s, session, null);
                 call.done.whenComplete((v, t) -> {
                     if (System.nanoTime() <= end) {
                         done.add(call);
@@ -832,6 +869,32 @@ public final class GatewayBench {
             c.start(client, "127.0.0.1", fakePort, "/v1/chat/completions", body);
         }
         return c;
+    }
+
+    /** A chat through the gateway's OpenAI-compatible endpoint: the very request an OpenAI client sends. */
+    private StreamCall chatOpenAi(String id, FakeUpstream.Shape s) {
+        StreamCall c = new StreamCall(id, s.n(), StreamCall.Target.OPENAI);
+        c.start(client, "127.0.0.1", gateway.httpPort, "/v1/chat/completions", StreamCall.directBody(id, s));
+        return c;
+    }
+
+    private long ledgerAnswers() throws Exception {
+        Reply r = call(HttpMethod.GET, "/api/v1/usage?from=2000-01-01&to=2100-01-01", null).get(30, TimeUnit.SECONDS);
+        if (r.status() != 200) {
+            throw new IllegalStateException("GET /api/v1/usage: " + r.status() + " " + r.body());
+        }
+        return new JsonObject(r.body()).getJsonObject("total").getLong("answers");
+    }
+
+    /** Polls the usage ledger (answers are recorded after their stream ended) until it holds expected, or 20 s. */
+    private long awaitLedger(long expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long seen = ledgerAnswers();
+        while (seen < expected && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(250);
+            seen = ledgerAnswers();
+        }
+        return seen;
     }
 
     private static boolean awaitOk(StreamCall c) throws Exception {

@@ -14,12 +14,17 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * One streamed chat as a client sees it: sent, headers, every content event with its arrival time, the end. Works
- * against the gateway ({@code data: {"content":..,"done":..}} events) or directly against the fake (provider
- * chunks). All fields are written on one event loop; {@link #done} publishes them.
+ * against the gateway's session API ({@code data: {"content":..,"done":..}} events), the gateway's OpenAI-compatible
+ * endpoint or directly against the fake (both {@code chat.completion.chunk}s). All fields are written on one event
+ * loop; {@link #done} publishes them.
  */
 final class StreamCall {
 
-    enum Target { GATEWAY, DIRECT }
+    /** GATEWAY: a session message; OPENAI: the gateway's /v1/chat/completions; DIRECT: the fake itself. */
+    enum Target { GATEWAY, DIRECT, OPENAI }
+
+    /** The model the OpenAI-compatible calls name (SAMBANOVA_MODEL of the gateway under bench). */
+    static final String MODEL = "bench";
 
     /** Where the call got to, for calls still open at a scenario's deadline. */
     enum Phase { CONNECTING, WAITING_HEADERS, STREAMING, ENDED }
@@ -43,6 +48,8 @@ final class StreamCall {
     boolean sawDoneMarker;
     boolean eventsAfterDone;
     String errorEvent;
+    String wrongModel;
+    boolean usageChunk;
     String failure;
     final StringBuilder errorBody = new StringBuilder();
     private volatile HttpClientRequest request;
@@ -87,8 +94,14 @@ final class StreamCall {
         if (deltaCount != deltas) {
             return "wrong delta count " + deltaCount;
         }
-        if (target == Target.GATEWAY && (doneEvents != 1 || !"stop".equals(finishReason))) {
+        if (target != Target.DIRECT && (doneEvents != 1 || !"stop".equals(finishReason))) {
             return "done events " + doneEvents + ", finish_reason " + finishReason;
+        }
+        if (target == Target.OPENAI && wrongModel != null) {
+            return "model " + wrongModel + " instead of " + MODEL;
+        }
+        if (target == Target.OPENAI && !usageChunk) {
+            return "no usage chunk";
         }
         if (!sawDoneMarker || eventsAfterDone) {
             return "no [DONE] at the end";
@@ -100,7 +113,8 @@ final class StreamCall {
         Buffer body = Buffer.buffer(bodyJson);
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port)
                 .setURI(path).putHeader("Content-Type", "application/json").putHeader("Accept", "text/event-stream");
-        if (target == Target.DIRECT) {
+        if (target != Target.GATEWAY) {
+            // the fake checks it; the gateway under bench runs with auth disabled, but OpenAI clients always send one
             options.putHeader("Authorization", "Bearer " + FakeUpstream.API_KEY);
         }
         sendNanos = System.nanoTime();
@@ -135,7 +149,7 @@ final class StreamCall {
     }
 
     static String directBody(String id, int n, int delayMs, int headerDelayMs) {
-        return new JsonObject().put("model", "bench").put("stream", true).put("max_tokens", 2048)
+        return new JsonObject().put("model", MODEL).put("stream", true).put("max_tokens", 2048)
                 .put("stream_options", new JsonObject().put("include_usage", true))
                 .put("messages", new JsonArray().add(new JsonObject().put("role", "user")
                         .put("content", FakeUpstream.content(id, n, delayMs, headerDelayMs)))).encode();
@@ -207,8 +221,12 @@ final class StreamCall {
             }
             content = json.getString("content");
         } else {
+            if (target == Target.OPENAI && !MODEL.equals(json.getString("model")) && wrongModel == null) {
+                wrongModel = json.getString("model");
+            }
             JsonArray choices = json.getJsonArray("choices");
             if (choices == null || choices.isEmpty()) {
+                usageChunk |= json.getJsonObject("usage") != null;
                 return; // usage chunk
             }
             JsonObject choice = choices.getJsonObject(0);

@@ -19,6 +19,9 @@ import com.cobalt.chat.http.ErrorResponses;
 import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.limit.UserLimits;
+import com.cobalt.chat.openai.ModelCatalog;
+import com.cobalt.chat.openai.OpenAiCompletions;
+import com.cobalt.chat.openai.OpenAiRequests;
 import com.cobalt.chat.provider.ProviderAdmin;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
@@ -103,6 +106,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
+        registry.bind("openAiRequests", new OpenAiRequests(settings.maxTokens(), settings.maxMessageLength()));
+        registry.bind("modelCatalog", new ModelCatalog(settings.providers(), selection, clock));
+        registry.bind("openAiCompletions", new OpenAiCompletions(clock));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
         // the keys come from the properties; each value resolves as usual, so LLM_PRICE_AZURE_GPT_4O overrides one

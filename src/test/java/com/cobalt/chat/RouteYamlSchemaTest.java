@@ -85,7 +85,8 @@ class RouteYamlSchemaTest {
 
         assertThat(names).contains(ERROR_HANDLING, "chat-http", "chat-enrich-session", "chat-router",
                 "provider-sambanova", "provider-azure", "provider-demo", "provider-fallback", "chat-stream-sse",
-                "chat-record", "session-create", "session-list", "session-get", "session-delete");
+                "chat-record", "session-create", "session-list", "session-get", "session-delete", "openai-http",
+                "openai-models");
     }
 
     @Test
@@ -165,7 +166,7 @@ class RouteYamlSchemaTest {
             }
         }
 
-        assertThat(configurations).containsExactly("api-errors", "internal");
+        assertThat(configurations).containsExactly("api-errors", "internal", "openai-errors");
         assertThat(used).isEqualTo(configurations);
     }
 

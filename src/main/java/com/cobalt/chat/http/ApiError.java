@@ -17,16 +17,28 @@ public class ApiError extends RuntimeException {
     private final int status;
     private final String code;
     private final Map<String, String> headers;
+    private final String param;
 
     public ApiError(int status, String code, String message) {
         this(status, code, message, Map.of());
     }
 
     public ApiError(int status, String code, String message, Map<String, String> headers) {
+        this(status, code, message, headers, null);
+    }
+
+    /** {@code param} names the request field at fault (OpenAI's error object carries it); the session API's shape does not. */
+    public ApiError(int status, String code, String message, Map<String, String> headers, String param) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.headers = headers;
+        this.param = param;
+    }
+
+    /** A 400 about one field of the request, e.g. {@code messages[0].content}. */
+    public static ApiError invalidParam(String code, String message, String param) {
+        return new ApiError(400, code, message, Map.of(), param);
     }
 
     public int status() {
@@ -39,6 +51,11 @@ public class ApiError extends RuntimeException {
 
     public Map<String, String> headers() {
         return headers;
+    }
+
+    /** The request field at fault, or null. */
+    public String param() {
+        return param;
     }
 
     public String toJson() {

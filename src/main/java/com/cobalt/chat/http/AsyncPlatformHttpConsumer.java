@@ -40,8 +40,8 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
     @Override
     protected void handleRequest(RoutingContext ctx) {
         if (isSuspended() || engine.draining()) {
-            ResponseWriter.writeJson(ctx.response(), 503,
-                    ApiError.json("shutting_down", "The gateway is shutting down"));
+            ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
+                    "shutting_down", "The gateway is shutting down"));
             return;
         }
         Context requestContext = Vertx.currentContext();
@@ -85,15 +85,15 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
         try {
             if (failure != null) {
                 LOG.warn("Request failed before its route ran: {}", failure.getClass().getSimpleName());
-                ResponseWriter.writeJson(ctx.response(), 500,
-                        ApiError.json("internal_error", "The gateway failed to handle the request"));
+                ResponseWriter.writeJson(ctx.response(), 500, ResponseWriter.errorJson(ctx.request().path(), 500,
+                        "internal_error", "The gateway failed to handle the request"));
             } else if (ctx.response().headWritten()) {
                 // streamed: the relay owns the response; make sure it is closed
                 if (!ctx.response().ended() && !ctx.response().closed()) {
                     ctx.response().end();
                 }
             } else if (!ctx.response().closed()) {
-                ResponseWriter.write(ctx.response(), exchange);
+                ResponseWriter.write(ctx.response(), exchange, ctx.request().path());
             }
         } finally {
             doneUoW(exchange);

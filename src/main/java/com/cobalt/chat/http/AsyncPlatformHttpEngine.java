@@ -113,8 +113,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             ctx.put(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
             ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
             if (draining) {
-                ResponseWriter.writeJson(ctx.response(), 503,
-                        ApiError.json("shutting_down", "The gateway is shutting down"));
+                ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
+                        "shutting_down", "The gateway is shutting down"));
             } else {
                 ctx.next();
             }
@@ -145,7 +145,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     private static Handler<RoutingContext> json(int status, String code, String message) {
-        String body = ApiError.json(code, message);
-        return ctx -> ResponseWriter.writeJson(ctx.response(), status, body);
+        return ctx -> ResponseWriter.writeJson(ctx.response(), status,
+                ResponseWriter.errorJson(ctx.request().path(), status, code, message));
     }
 }

@@ -2,6 +2,7 @@ package com.cobalt.chat.http;
 
 import java.util.Map;
 
+import com.cobalt.chat.openai.OpenAiErrors;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
@@ -16,14 +17,23 @@ public class ErrorResponses {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
     public void respond(Exchange exchange) {
-        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        ApiError error = toApiError(exchange, caught);
+        ApiError error = toApiError(exchange, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        answer(exchange, error, error.toJson());
+    }
+
+    /** The same failures in OpenAI's error object, for the OpenAI-compatible endpoint (routeConfiguration openai-errors). */
+    public void respondOpenAi(Exchange exchange) {
+        ApiError error = toApiError(exchange, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        answer(exchange, error, OpenAiErrors.json(error));
+    }
+
+    private static void answer(Exchange exchange, ApiError error, String json) {
         Message msg = exchange.getMessage();
         msg.getHeaders().clear();
         msg.setHeader(Exchange.HTTP_RESPONSE_CODE, error.status());
         msg.setHeader("Content-Type", "application/json");
         error.headers().forEach(msg::setHeader);
-        msg.setBody(error.toJson());
+        msg.setBody(json);
     }
 
     /** Thrown by the routes when a provider answered 400: the caller's request, not the provider, is at fault. */

@@ -3,6 +3,8 @@ package com.cobalt.chat.http;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import com.cobalt.chat.openai.OpenAiErrors;
+import com.cobalt.chat.stream.RelaySession;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
@@ -16,15 +18,21 @@ final class ResponseWriter {
 
     static final List<String> RESPONSE_HEADERS =
             List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location", "Cache-Control", "X-Request-Id",
-                    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset");
+                    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", RelaySession.PROVIDER_HEADER);
 
     private ResponseWriter() {
     }
 
-    static void write(HttpServerResponse response, Exchange exchange) {
+    /** The error body in the shape of the API the path belongs to: OpenAI's under /v1/, the contract's elsewhere. */
+    static String errorJson(String path, int status, String code, String message) {
+        return OpenAiErrors.isOpenAiPath(path) ? OpenAiErrors.json(status, code, message, null)
+                : ApiError.json(code, message);
+    }
+
+    static void write(HttpServerResponse response, Exchange exchange, String path) {
         if (exchange.getException() != null) {
             // routes map every expected failure to a JSON error; anything left is ours, and says nothing more
-            writeJson(response, 500, ApiError.json("internal_error", "The gateway failed to handle the request"));
+            writeJson(response, 500, errorJson(path, 500, "internal_error", "The gateway failed to handle the request"));
             return;
         }
         Message msg = exchange.getMessage();

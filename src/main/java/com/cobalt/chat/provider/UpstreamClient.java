@@ -14,6 +14,7 @@ import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.stream.ClientFormat;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.RelaySession;
 import com.cobalt.chat.stream.RelaySettings;
@@ -87,13 +88,16 @@ public class UpstreamClient {
         ProviderSettings provider = settings.provider(name);
         @SuppressWarnings("unchecked")
         List<ContextMessage> messages = exchange.getProperty(CONTEXT_PROPERTY, List.class);
-        byte[] body = UpstreamRequestBody.json(provider, messages, settings.maxTokens());
+        CompletionOptions options = exchange.getProperty(CompletionOptions.PROPERTY, CompletionOptions.class);
+        byte[] body = UpstreamRequestBody.json(provider, messages,
+                options == null ? CompletionOptions.maxTokens(settings.maxTokens()) : options);
         ClientConnection caller = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        ClientFormat format = exchange.getProperty(ClientFormat.PROPERTY, ClientFormat.SESSION, ClientFormat.class);
 
         long started = System.nanoTime();
         for (int retry = 1; ; retry++) {
             try {
-                Object answer = attempt(provider, body, caller);
+                Object answer = attempt(provider, body, caller, format);
                 if (answer instanceof ProviderRejection rejection) {
                     exchange.setProperty(ProviderRejection.PROPERTY, rejection);
                 } else {
@@ -115,12 +119,12 @@ public class UpstreamClient {
         }
     }
 
-    private Object attempt(ProviderSettings provider, byte[] body, ClientConnection caller)
+    private Object attempt(ProviderSettings provider, byte[] body, ClientConnection caller, ClientFormat format)
             throws InterruptedException {
         String id = provider.name().id();
         health.noteRequest(id);
         CompletableFuture<Object> answer = new CompletableFuture<>();
-        caller.context().runOnContext(v -> send(provider, body, caller, answer));
+        caller.context().runOnContext(v -> send(provider, body, caller, format, answer));
         try {
             return answer.get(settings.connectTimeoutMs() + settings.firstTokenTimeoutMs() + 1000,
                     TimeUnit.MILLISECONDS);
@@ -131,7 +135,7 @@ public class UpstreamClient {
         }
     }
 
-    private void send(ProviderSettings provider, byte[] body, ClientConnection caller,
+    private void send(ProviderSettings provider, byte[] body, ClientConnection caller, ClientFormat format,
                       CompletableFuture<Object> answer) {
         String id = provider.name().id();
         long sentNanos = System.nanoTime();
@@ -164,20 +168,21 @@ public class UpstreamClient {
                     return;
                 }
                 long firstTokenLeftMs = settings.firstTokenTimeoutMs() - (System.nanoTime() - sentNanos) / 1_000_000;
-                onHeaders(provider, request, response, caller, firstTokenLeftMs, answer);
+                onHeaders(provider, request, response, caller, format, firstTokenLeftMs, answer);
             });
         });
     }
 
     private void onHeaders(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                           ClientConnection caller, long firstTokenLeftMs, CompletableFuture<Object> answer) {
+                           ClientConnection caller, ClientFormat format, long firstTokenLeftMs,
+                           CompletableFuture<Object> answer) {
         String id = provider.name().id();
         int status = response.statusCode();
         String contentType = response.getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
-            forward(RelaySession.probe(provider, request, response, caller, vertx, relaySettings, live,
+            forward(RelaySession.probe(provider, request, response, caller, vertx, relaySettings, live, format,
                     firstTokenLeftMs),
                     answer);
             return;
@@ -194,7 +199,7 @@ public class UpstreamClient {
                 if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    forward(RelaySession.replay(provider, replay, caller, vertx, relaySettings, live), answer);
+                    forward(RelaySession.replay(provider, replay, caller, vertx, relaySettings, live, format), answer);
                 }
             } else if (status == 400) {
                 answer.complete(new ProviderRejection(id, isContentFilter(doc)));

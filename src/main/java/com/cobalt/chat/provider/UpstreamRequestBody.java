@@ -17,13 +17,22 @@ public final class UpstreamRequestBody {
     private UpstreamRequestBody() {
     }
 
-    public static byte[] json(ProviderSettings provider, List<ContextMessage> messages, int maxTokens) {
+    public static byte[] json(ProviderSettings provider, List<ContextMessage> messages, CompletionOptions options) {
         Map<String, Object> body = new LinkedHashMap<>();
         if (provider.model() != null) {
             body.put("model", provider.model());
         }
         body.put("messages", messages);
-        body.put("max_tokens", maxTokens);
+        body.put("max_tokens", options.maxTokens());
+        if (options.temperature() != null) {
+            body.put("temperature", options.temperature());
+        }
+        if (options.topP() != null) {
+            body.put("top_p", options.topP());
+        }
+        if (options.stop() != null && !options.stop().isEmpty()) {
+            body.put("stop", options.stop());
+        }
         body.put("stream", true);
         if (provider.includeUsage()) {
             body.put("stream_options", Map.of("include_usage", true));

@@ -91,10 +91,17 @@ public class ChatStore {
         return id;
     }
 
-    /** Stores the answer; when a provider answered, also its usage in the ledger that outlives the chat. */
+    /**
+     * Stores the answer; when a provider answered, also its usage in the ledger that outlives the chat. An answer
+     * without a session (the OpenAI-compatible API) goes only into the ledger.
+     */
     public String saveAnswer(AnswerRecord a) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
+        if (a.sessionId() == null) {
+            saveUsage(id, a, now);
+            return id;
+        }
         update("INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, provider, model,"
                         + " finish_reason, error_code, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
                         + " time_to_first_token_ms, duration_ms, created_at)"
@@ -103,6 +110,11 @@ public class ChatStore {
                 a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
                 a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), now);
         update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
+        saveUsage(id, a, now);
+        return id;
+    }
+
+    private void saveUsage(String id, AnswerRecord a, OffsetDateTime now) {
         if (a.provider() != null && a.promptTokens() != null && a.completionTokens() != null) {
             update("INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
                             + " completion_tokens, tokens_estimated, cost_usd, created_at)"
@@ -110,7 +122,6 @@ public class ChatStore {
                     id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(), a.status(),
                     a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(), now);
         }
-        return id;
     }
 
     private SessionView requireSession(String userId, String sessionId) {

@@ -31,6 +31,9 @@ import io.vertx.core.http.HttpServerResponse;
  */
 public final class RelaySession {
 
+    /** The response header naming the provider that answered (the body never says). */
+    public static final String PROVIDER_HEADER = "X-Cobalt-Provider";
+
     private final ProviderSettings provider;
     private final HttpClientRequest request;
     private final HttpClientResponse response;
@@ -39,6 +42,7 @@ public final class RelaySession {
     private final Vertx vertx;
     private final RelaySettings settings;
     private final LiveStreams live;
+    private final ClientFormat format;
     private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
     private final StringBuilder text = new StringBuilder();
@@ -64,7 +68,9 @@ public final class RelaySession {
     private long tickTimer = -1;
 
     private RelaySession(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                         ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live) {
+                         ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
+                         ClientFormat format) {
+        this.format = format;
         this.provider = provider;
         this.request = request;
         this.response = response;
@@ -81,16 +87,16 @@ public final class RelaySession {
      */
     public static RelaySession probe(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
-                                     long firstTokenMs) {
-        RelaySession s = new RelaySession(provider, request, response, client, vertx, settings, live);
+                                     ClientFormat format, long firstTokenMs) {
+        RelaySession s = new RelaySession(provider, request, response, client, vertx, settings, live, format);
         s.startProbe(firstTokenMs);
         return s;
     }
 
     /** A whole answer the provider sent at once (JSON although a stream was asked), re-framed as SSE bytes. */
     public static RelaySession replay(ProviderSettings provider, Buffer sse, ClientConnection client, Vertx vertx,
-                                      RelaySettings settings, LiveStreams live) {
-        RelaySession s = new RelaySession(provider, null, null, client, vertx, settings, live);
+                                      RelaySettings settings, LiveStreams live, ClientFormat format) {
+        RelaySession s = new RelaySession(provider, null, null, client, vertx, settings, live, format);
         s.upstreamEnded = true;
         s.out.closeHandler(v -> s.onClientGone());
         s.onBytes(sse);
@@ -183,7 +189,7 @@ public final class RelaySession {
                 firstTokenMs = (System.nanoTime() - client.startedNanos()) / 1_000_000;
             }
             text.append(r.content());
-            write(ClientEvents.delta(r.content()));
+            write(format.delta(r.content()));
             if (!primed.isDone()) {
                 // the provider is answering: hold the rest until the relay attaches
                 cancelFirstTokenTimer();
@@ -230,7 +236,7 @@ public final class RelaySession {
         terminated = true;
         cancelFirstTokenTimer();
         String reason = finishReason == null ? "stop" : finishReason;
-        write(ClientEvents.finished(reason));
+        write(format.finished(reason));
         String status = "content_filter".equals(reason) ? StreamOutcome.CONTENT_FILTERED : StreamOutcome.COMPLETE;
         if (response != null && !upstreamEnded) {
             // let a well-behaved upstream end by itself so its connection is reused; cut it if it lingers
@@ -255,7 +261,7 @@ public final class RelaySession {
         }
         terminated = true;
         resetUpstream();
-        write(ClientEvents.error(code, "The provider's stream broke off; the partial answer was kept"));
+        write(format.error(code, "The provider's stream broke off; the partial answer was kept"));
         finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
                 completionTokens, firstTokenMs, code));
     }
@@ -289,7 +295,7 @@ public final class RelaySession {
             }
             terminated = true;
             resetUpstream();
-            write(ClientEvents.error("shutting_down", "The gateway is shutting down; the partial answer was kept"));
+            write(format.error("shutting_down", "The gateway is shutting down; the partial answer was kept"));
             finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
                     completionTokens, firstTokenMs, "shutting_down"));
         });
@@ -308,6 +314,9 @@ public final class RelaySession {
     }
 
     private void write(String event) {
+        if (event == null) {
+            return; // this caller's format has nothing to say now (a whole chat.completion is written at the end)
+        }
         if (!attached) {
             held.add(event);
             return;
@@ -321,6 +330,7 @@ public final class RelaySession {
                     .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                     .putHeader("Cache-Control", "no-cache")
                     .putHeader("X-Accel-Buffering", "no")
+                    .putHeader(PROVIDER_HEADER, provider.name().id())
                     .setChunked(true);
         }
         lastWriteNanos = System.nanoTime();

@@ -1,0 +1,139 @@
+package com.cobalt.chat.openai;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.cobalt.chat.stream.ClientFormat;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * One answer as OpenAI streams it: {@code chat.completion.chunk} events sharing one id, {@code created} and the
+ * model id the caller asked for - a role chunk, a chunk per content delta, a finish chunk with an empty delta, then
+ * (written by {@link OpenAiCompletions#respond}) the usage chunk when asked for and {@code data: [DONE]}. With
+ * {@code stream_options.include_usage} every chunk carries {@code "usage": null}, as OpenAI's do. No provider field
+ * (Azure's prompt filter results, SambaNova's extra usage fields) reaches the caller.
+ */
+public final class OpenAiChunks implements ClientFormat {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String id;
+    private final long created;
+    private final String model;
+    private final boolean stream;
+    private final boolean includeUsage;
+    private boolean roleSent;
+
+    /**
+     * @param stream false: the caller wants one {@code chat.completion}; nothing is written while the answer streams
+     *               in from the provider, {@link OpenAiCompletions#respond} writes it whole
+     */
+    public OpenAiChunks(String id, long created, String model, boolean stream, boolean includeUsage) {
+        this.id = id;
+        this.created = created;
+        this.model = model;
+        this.stream = stream;
+        this.includeUsage = includeUsage;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public long created() {
+        return created;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public boolean stream() {
+        return stream;
+    }
+
+    public boolean includeUsage() {
+        return includeUsage;
+    }
+
+    @Override
+    public String delta(String content) {
+        if (!stream) {
+            return null;
+        }
+        Map<String, Object> delta = new LinkedHashMap<>();
+        delta.put("content", content);
+        return role() + chunk(delta, null);
+    }
+
+    @Override
+    public String finished(String finishReason) {
+        if (!stream) {
+            return null;
+        }
+        return role() + chunk(Map.of(), finishReason);
+    }
+
+    @Override
+    public String error(String code, String message) {
+        if (!stream) {
+            return null;
+        }
+        return OpenAiErrors.streamEvent(code, message);
+    }
+
+    /** The last chunk before [DONE] when the caller asked for usage: no choices, the answer's token counts. */
+    public String usage(int promptTokens, int completionTokens) {
+        Map<String, Object> m = head();
+        m.put("choices", List.of());
+        m.put("usage", OpenAiCompletions.usage(promptTokens, completionTokens));
+        return data(m);
+    }
+
+    /** OpenAI's first chunk carries only the role; it goes out with the first thing there is to say. */
+    private String role() {
+        if (roleSent) {
+            return "";
+        }
+        roleSent = true;
+        Map<String, Object> delta = new LinkedHashMap<>();
+        delta.put("role", "assistant");
+        delta.put("content", "");
+        delta.put("refusal", null);
+        return chunk(delta, null);
+    }
+
+    private String chunk(Map<String, Object> delta, String finishReason) {
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", 0);
+        choice.put("delta", delta);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", finishReason);
+        Map<String, Object> m = head();
+        m.put("choices", List.of(choice));
+        if (includeUsage) {
+            m.put("usage", null);
+        }
+        return data(m);
+    }
+
+    private Map<String, Object> head() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("object", "chat.completion.chunk");
+        m.put("created", created);
+        m.put("model", model);
+        m.put("system_fingerprint", null);
+        return m;
+    }
+
+    private static String data(Object value) {
+        try {
+            return "data: " + JSON.writeValueAsString(value) + "\n\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package com.cobalt.chat.openai;
+
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.provider.CompletionOptions;
+import com.cobalt.chat.record.ChatRecorder;
+import com.cobalt.chat.store.AnswerRecord;
+import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.stream.ClientEvents;
+import com.cobalt.chat.stream.ClientFormat;
+import com.cobalt.chat.stream.RelaySession;
+import com.cobalt.chat.stream.StreamOutcome;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.http.HttpServerResponse;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * The steps of openai-http that YAML cannot say: what the provider is sent for an OpenAI request, the shape the
+ * caller gets, and the end of the answer - the usage chunk and [DONE] of a stream, or the whole
+ * {@code chat.completion} with its usage (the provider's token counts, or the gateway's estimate as for sessions).
+ */
+public class OpenAiCompletions {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Clock clock;
+
+    public OpenAiCompletions(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** The messages as the provider gets them: the caller's own conversation, nothing stored, nothing added. */
+    public List<ContextMessage> context(ChatCompletionRequest request) {
+        return request.messages();
+    }
+
+    public CompletionOptions options(ChatCompletionRequest request) {
+        return request.options();
+    }
+
+    /** chat.completion.chunk events, or nothing until the whole chat.completion; named after the model asked for. */
+    public ClientFormat format(ChatCompletionRequest request, String model, String exchangeId) {
+        return new OpenAiChunks("chatcmpl-" + exchangeId.replace("-", ""), clock.instant().getEpochSecond(), model,
+                request.stream(), request.includeUsage());
+    }
+
+    /** The last step, once the answer is stored and counted. */
+    public void respond(Exchange exchange) {
+        OpenAiChunks format = exchange.getProperty(ClientFormat.PROPERTY, OpenAiChunks.class);
+        StreamOutcome outcome = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
+        AnswerRecord answer = exchange.getProperty(ChatRecorder.PROPERTY, AnswerRecord.class);
+        ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        if (format.stream()) {
+            endStream(client, format, outcome, answer);
+            return;
+        }
+        Message msg = exchange.getMessage();
+        if (outcome.whole()) {
+            msg.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+            msg.setHeader("Content-Type", "application/json");
+            msg.setHeader(RelaySession.PROVIDER_HEADER, answer.provider());
+            msg.setBody(completion(format, outcome, answer));
+        } else if (StreamOutcome.CANCELLED.equals(outcome.status())) {
+            msg.setBody(null); // the caller left; there is no one to answer
+        } else {
+            throw new ApiError(502, outcome.errorCode() == null ? "stream_interrupted" : outcome.errorCode(),
+                    "The provider's answer broke off before it was complete; retry the request");
+        }
+    }
+
+    private static void endStream(ClientConnection client, OpenAiChunks format, StreamOutcome outcome,
+                                  AnswerRecord answer) {
+        client.context().runOnContext(v -> {
+            HttpServerResponse out = client.response();
+            if (out.ended() || out.closed() || !out.headWritten()) {
+                return;
+            }
+            if (outcome != null && outcome.whole()) {
+                if (format.includeUsage() && answer != null && answer.promptTokens() != null) {
+                    out.write(format.usage(answer.promptTokens(), answer.completionTokens()));
+                }
+                out.write(ClientEvents.DONE);
+            }
+            out.end();
+        });
+    }
+
+    private static String completion(OpenAiChunks format, StreamOutcome outcome, AnswerRecord answer) {
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("role", "assistant");
+        message.put("content", outcome.content());
+        message.put("refusal", null);
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", 0);
+        choice.put("message", message);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", outcome.finishReason() == null ? "stop" : outcome.finishReason());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", format.id());
+        body.put("object", "chat.completion");
+        body.put("created", format.created());
+        body.put("model", format.model());
+        body.put("choices", List.of(choice));
+        body.put("usage", usage(answer.promptTokens(), answer.completionTokens()));
+        body.put("system_fingerprint", null);
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, Object> usage(int promptTokens, int completionTokens) {
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("prompt_tokens", promptTokens);
+        usage.put("completion_tokens", completionTokens);
+        usage.put("total_tokens", promptTokens + completionTokens);
+        return usage;
+    }
+}

@@ -1,0 +1,39 @@
+package com.cobalt.chat.stream;
+
+/**
+ * The shape of the events the caller gets while an answer streams. The session API has its own events
+ * ({@link ClientEvents}); the OpenAI-compatible endpoint writes {@code chat.completion.chunk}s, or nothing at all when
+ * the caller asked for one whole {@code chat.completion}. Each method returns the SSE text to write, or null for
+ * nothing. Kept in the exchange property {@link #PROPERTY} (the session's format when absent).
+ */
+public interface ClientFormat {
+
+    String PROPERTY = "cobaltClientFormat";
+
+    /** The session API's events: {@code {"content","done"}}, {@code event: error}. */
+    ClientFormat SESSION = new ClientFormat() {
+        @Override
+        public String delta(String content) {
+            return ClientEvents.delta(content);
+        }
+
+        @Override
+        public String finished(String finishReason) {
+            return ClientEvents.finished(finishReason);
+        }
+
+        @Override
+        public String error(String code, String message) {
+            return ClientEvents.error(code, message);
+        }
+    };
+
+    /** A piece of the answer. */
+    String delta(String content);
+
+    /** The provider finished the answer, for this reason (stop, length, content_filter, ...). */
+    String finished(String finishReason);
+
+    /** The stream broke after it began; no [DONE] follows. */
+    String error(String code, String message);
+}

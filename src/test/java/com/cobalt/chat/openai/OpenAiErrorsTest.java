@@ -1,0 +1,225 @@
+package com.cobalt.chat.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+import com.cobalt.chat.testing.FakeUpstream;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.Script;
+import com.cobalt.chat.testing.TestClock;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every way a call to the OpenAI-compatible endpoint can fail, as the exact OpenAI error object and status the SDKs
+ * map to their exception types: bad input naming its parameter, auth, unknown model or path, limits, providers.
+ */
+@Timeout(60)
+class OpenAiErrorsTest {
+
+    static final TestClock CLOCK = new TestClock();
+    static FakeUpstream upstream;
+    static RunningGateway gateway;
+    static GatewayClient client;
+    String token;
+
+    @BeforeAll
+    static void start() {
+        upstream = FakeUpstream.start();
+        gateway = RunningGateway.sambanovaAt(upstream, Map.of("chat.max-message-length", "20",
+                "chat.rate-limit-per-minute", "2"), Map.of("clock", CLOCK));
+        client = new GatewayClient(gateway);
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        upstream.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        CLOCK.advance(Duration.ofHours(1));
+        upstream.reset();
+        token = Jwt.token("openai-errors-" + System.nanoTime());
+    }
+
+    HttpResponse<String> post(String body) {
+        return client.send("POST", "/v1/chat/completions", token, "application/json", body);
+    }
+
+    static String error(String message, String type, String param, String code) {
+        return "{\"error\":{\"message\":" + GatewayClient.JSON.valueToTree(message) + ",\"type\":\"" + type
+                + "\",\"param\":" + (param == null ? "null" : "\"" + param + "\"") + ",\"code\":\"" + code + "\"}}";
+    }
+
+    static void assertError(HttpResponse<String> r, int status, String body) {
+        assertThat(r.statusCode()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(r.body()).isEqualTo(body);
+    }
+
+    static final String HI = "[{\"role\":\"user\",\"content\":\"Hi\"}]";
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "tools | `{\"messages\":" + HI + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}` | unsupported_parameter | tools | Unsupported parameter: 'tools': tool and function calling is not supported by this gateway.",
+        "tool_choice | `{\"messages\":" + HI + ",\"tool_choice\":\"auto\"}` | unsupported_parameter | tool_choice | Unsupported parameter: 'tool_choice': tool and function calling is not supported by this gateway.",
+        "functions | `{\"messages\":" + HI + ",\"functions\":[{\"name\":\"f\"}]}` | unsupported_parameter | functions | Unsupported parameter: 'functions': tool and function calling is not supported by this gateway.",
+        "n > 1 | `{\"messages\":" + HI + ",\"n\":2}` | unsupported_parameter | n | Unsupported parameter: 'n': the gateway returns exactly one choice; n must be 1.",
+        "logprobs | `{\"messages\":" + HI + ",\"logprobs\":true}` | unsupported_parameter | logprobs | Unsupported parameter: 'logprobs': log probabilities are not supported by this gateway.",
+        "top_logprobs | `{\"messages\":" + HI + ",\"top_logprobs\":2}` | unsupported_parameter | top_logprobs | Unsupported parameter: 'top_logprobs': log probabilities are not supported by this gateway.",
+        "audio | `{\"messages\":" + HI + ",\"audio\":{\"voice\":\"alloy\",\"format\":\"mp3\"}}` | unsupported_parameter | audio | Unsupported parameter: 'audio': audio is not supported by this gateway.",
+        "modalities | `{\"messages\":" + HI + ",\"modalities\":[\"text\",\"audio\"]}` | unsupported_parameter | modalities | Unsupported parameter: 'modalities': only text output is supported by this gateway.",
+        "json mode | `{\"messages\":" + HI + ",\"response_format\":{\"type\":\"json_object\"}}` | unsupported_parameter | response_format | Unsupported parameter: 'response_format': only plain text responses are supported by this gateway.",
+        "any other parameter | `{\"messages\":" + HI + ",\"seed\":42}` | unsupported_parameter | seed | Unsupported parameter: 'seed': this parameter is not supported by this gateway.",
+        "an image | `{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}]}]}` | unsupported_value | messages[0].content[1].type | Invalid 'messages[0].content[1].type': only 'text' content parts are supported by this gateway (no images, audio or files).",
+        "a tool message | `{\"messages\":[{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"c1\"}]}` | unsupported_value | messages[0].role | Invalid 'messages[0].role': the role 'tool' is not supported; tool and function calling is not supported by this gateway.",
+        "tool calls in a message | `{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\"}]}]}` | unsupported_parameter | messages[0].tool_calls | Unsupported parameter: 'messages[0].tool_calls': tool and function calling is not supported by this gateway.",
+        "no messages | `{\"model\":\"Meta-Llama-3.3-70B-Instruct\"}` | missing_required_parameter | messages | Missing required parameter: 'messages'.",
+        "empty messages | `{\"messages\":[]}` | empty_array | messages | Invalid 'messages': empty array. Expected at least one message.",
+        "no content | `{\"messages\":[{\"role\":\"user\"}]}` | missing_required_parameter | messages[0].content | Missing required parameter: 'messages[0].content'.",
+        "an unknown role | `{\"messages\":[{\"role\":\"robot\",\"content\":\"Hi\"}]}` | invalid_value | messages[0].role | Invalid 'messages[0].role': expected one of 'system', 'developer', 'user', 'assistant'.",
+        "content of the wrong type | `{\"messages\":[{\"role\":\"user\",\"content\":7}]}` | invalid_type | messages[0].content | Invalid type for 'messages[0].content': expected a string.",
+        "content too long | `{\"messages\":[{\"role\":\"user\",\"content\":\"123456789012345678901\"}]}` | string_above_max_length | messages[0].content | Invalid 'messages[0].content': string too long. Expected at most 20 characters.",
+        "temperature out of range | `{\"messages\":" + HI + ",\"temperature\":2.5}` | invalid_value | temperature | Invalid 'temperature': must be between 0 and 2.",
+        "top_p out of range | `{\"messages\":" + HI + ",\"top_p\":-0.1}` | invalid_value | top_p | Invalid 'top_p': must be between 0 and 1.",
+        "max_tokens zero | `{\"messages\":" + HI + ",\"max_tokens\":0}` | invalid_value | max_tokens | Invalid 'max_tokens': must be at least 1.",
+        "max_completion_tokens not an integer | `{\"messages\":" + HI + ",\"max_completion_tokens\":\"10\"}` | invalid_type | max_completion_tokens | Invalid type for 'max_completion_tokens': expected an integer.",
+        "stream not a boolean | `{\"messages\":" + HI + ",\"stream\":\"yes\"}` | invalid_type | stream | Invalid type for 'stream': expected a boolean.",
+        "stream_options without stream | `{\"messages\":" + HI + ",\"stream_options\":{\"include_usage\":true}}` | invalid_value | stream_options | 'stream_options' is only allowed when 'stream' is true.",
+        "five stop sequences | `{\"messages\":" + HI + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}` | invalid_value | stop | Invalid 'stop': at most 4 stop sequences are allowed.",
+        "an empty model | `{\"model\":\"\",\"messages\":" + HI + "}` | invalid_value | model | Invalid 'model': must not be empty.",
+    })
+    void badInputIsA400NamingTheParameter(String what, String body, String code, String param, String message) {
+        assertError(post(body), 400, error(message, "invalid_request_error", param, code));
+        assertThat(upstream.requestCount()).as("nothing went upstream").isZero();
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsA400() {
+        assertError(post("{\"messages\":"), 400,
+                "{\"error\":{\"message\":\"The body is not valid JSON\",\"type\":\"invalid_request_error\","
+                        + "\"param\":null,\"code\":\"invalid_json\"}}");
+    }
+
+    @Test
+    void aBodyThatIsNotDeclaredJsonIsA415() {
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "text/plain", "{}");
+        assertError(r, 415, "{\"error\":{\"message\":\"Content-Type must be application/json\","
+                + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"unsupported_media_type\"}}");
+    }
+
+    @Test
+    void aBodyLargerThanTheGatewayAcceptsIsA413() {
+        String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(70_000) + "\"}]}";
+        assertError(post(big), 413, "{\"error\":{\"message\":\"The request body is larger than the gateway accepts\","
+                + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"body_too_large\"}}");
+    }
+
+    @Test
+    void noKeyIsA401AuthenticationError() {
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", null, "application/json",
+                "{\"messages\":" + HI + "}");
+        assertError(r, 401, "{\"error\":{\"message\":\"Authorization: Bearer <JWT> is required\","
+                + "\"type\":\"authentication_error\",\"param\":null,\"code\":\"missing_token\"}}");
+        assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+    }
+
+    @Test
+    void anExpiredKeyIsA401AuthenticationError() {
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", Jwt.expired("someone"),
+                "application/json", "{\"messages\":" + HI + "}");
+        assertError(r, 401, "{\"error\":{\"message\":\"The token has expired\",\"type\":\"authentication_error\","
+                + "\"param\":null,\"code\":\"token_expired\"}}");
+    }
+
+    @Test
+    void theModelListNeedsAKeyToo() {
+        assertError(client.get("/v1/models", "not-a-jwt"), 401, "{\"error\":{\"message\":\"The token is not a well-formed JWT\","
+                + "\"type\":\"authentication_error\",\"param\":null,\"code\":\"invalid_token\"}}");
+    }
+
+    @Test
+    void anUnknownModelIsA404ModelNotFound() {
+        assertError(post("{\"model\":\"gpt-9\",\"messages\":" + HI + "}"), 404,
+                error("The model `gpt-9` does not exist or you do not have access to it. GET /v1/models lists the "
+                        + "available models.", "invalid_request_error", "model", "model_not_found"));
+        assertThat(upstream.requestCount()).isZero();
+    }
+
+    @Test
+    void retrievingAnUnknownModelIsA404ModelNotFound() {
+        assertError(client.get("/v1/models/gpt-9", token), 404,
+                error("The model `gpt-9` does not exist or you do not have access to it. GET /v1/models lists the "
+                        + "available models.", "invalid_request_error", "model", "model_not_found"));
+    }
+
+    @Test
+    void anUnknownPathUnderV1IsA404InOpenAisShape() {
+        assertError(client.send("POST", "/v1/embeddings", token, "application/json", "{}"), 404,
+                "{\"error\":{\"message\":\"No such resource\",\"type\":\"invalid_request_error\",\"param\":null,"
+                        + "\"code\":\"not_found\"}}");
+    }
+
+    @Test
+    void aWrongMethodIsA405InOpenAisShape() {
+        assertError(client.get("/v1/chat/completions", token), 405,
+                "{\"error\":{\"message\":\"Method not allowed on this resource\",\"type\":\"invalid_request_error\","
+                        + "\"param\":null,\"code\":\"method_not_allowed\"}}");
+    }
+
+    @Test
+    void thePerUserRateLimitIsA429RateLimitErrorWithRetryAfter() {
+        upstream.enqueue(OpenAiShapesTest.helloAnswer()).enqueue(OpenAiShapesTest.helloAnswer());
+        assertThat(post("{\"messages\":" + HI + "}").statusCode()).isEqualTo(200);
+        assertThat(post("{\"messages\":" + HI + "}").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> r = post("{\"messages\":" + HI + "}");
+
+        assertError(r, 429, "{\"error\":{\"message\":\"More than 2 messages in a minute\",\"type\":\"rate_limit_error\","
+                + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}");
+        assertThat(r.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Long.parseLong(v))
+                .isBetween(1L, 61L));
+        assertThat(upstream.requestCount()).isEqualTo(2);
+    }
+
+    @Test
+    void aRateLimitedProviderIsA429WithItsRetryAfter() {
+        upstream.enqueue(Script.json(429, "{\"error\":{\"message\":\"slow down\"}}").header("Retry-After", "7"));
+
+        HttpResponse<String> r = post("{\"messages\":" + HI + "}");
+
+        assertError(r, 429, "{\"error\":{\"message\":\"Every provider is rate limiting; retry later\","
+                + "\"type\":\"rate_limit_error\",\"param\":null,\"code\":\"rate_limited\"}}");
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("7");
+    }
+
+    @Test
+    void aFailingProviderIsA503() {
+        upstream.enqueue(Script.json(500, "{\"error\":{\"message\":\"boom\"}}"));
+
+        assertError(post("{\"stream\":true,\"messages\":" + HI + "}"), 503,
+                "{\"error\":{\"message\":\"No provider could answer; retry later\",\"type\":\"service_unavailable\","
+                        + "\"param\":null,\"code\":\"provider_unavailable\"}}");
+    }
+
+    @Test
+    void aRequestTheProviderRejectsIsA400() {
+        upstream.enqueue(Script.json(400, "{\"error\":{\"message\":\"bad request: echoes the prompt\"}}"));
+
+        assertError(post("{\"messages\":" + HI + "}"), 400,
+                "{\"error\":{\"message\":\"The provider rejected the request as invalid\","
+                        + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"provider_rejected_request\"}}");
+    }
+}

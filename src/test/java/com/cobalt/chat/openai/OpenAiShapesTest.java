@@ -1,0 +1,352 @@
+package com.cobalt.chat.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+import com.cobalt.chat.testing.Chunks;
+import com.cobalt.chat.testing.FakeUpstream;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RecordedRequest;
+import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.Script;
+import com.cobalt.chat.testing.TestClock;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The OpenAI-compatible endpoint byte for byte, over real HTTP against a fake SambaNova: the chunks, the usage chunk,
+ * [DONE], the whole chat.completion, the model list, and the error after the first delta.
+ */
+@Timeout(60)
+class OpenAiShapesTest {
+
+    static final Duration WAIT = Duration.ofSeconds(5);
+    static final String MODEL = "Meta-Llama-3.3-70B-Instruct";
+    /** Cooldowns after one test's 429 must not leak into the next: each test starts an hour later. */
+    static final TestClock CLOCK = new TestClock();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(WAIT).build();
+
+    static FakeUpstream upstream;
+    static RunningGateway gateway;
+    static GatewayClient client;
+    String token;
+
+    @BeforeAll
+    static void start() {
+        upstream = FakeUpstream.start();
+        gateway = RunningGateway.sambanovaAt(upstream, Map.of("chat.max-tokens", "512"), Map.of("clock", CLOCK));
+        client = new GatewayClient(gateway);
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        upstream.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        CLOCK.advance(Duration.ofHours(1));
+        upstream.reset();
+        token = Jwt.token("openai-shapes");
+    }
+
+    static Script helloAnswer() {
+        return Script.sse(Chunks.delta("Hel"), Chunks.delta("lo!"), Chunks.finish("stop"), Chunks.usage(12, 3),
+                Chunks.done());
+    }
+
+    HttpResponse<String> post(String body) {
+        return client.send("POST", "/v1/chat/completions", token, "application/json", body);
+    }
+
+    static long created() {
+        return CLOCK.instant().getEpochSecond();
+    }
+
+    static List<String> events(String body) {
+        List<String> out = new ArrayList<>();
+        for (String e : body.split("\n\n")) {
+            if (!e.isEmpty()) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** The events with the answer's id replaced by ID, after checking every chunk carries the same one. */
+    static List<String> withIdMasked(List<String> events) {
+        String id = null;
+        List<String> out = new ArrayList<>();
+        for (String e : events) {
+            if (e.startsWith("data: {\"id\":\"")) {
+                String thisId = GatewayClient.json(e.substring(6)).get("id").asText();
+                assertThat(thisId).matches("chatcmpl-[0-9a-f]{32}");
+                if (id == null) {
+                    id = thisId;
+                }
+                assertThat(thisId).as("one id for every chunk of the answer").isEqualTo(id);
+                e = e.replace(thisId, "ID");
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    static String chunk(String delta, String finish) {
+        return "data: {\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":" + created() + ",\"model\":\""
+                + MODEL + "\",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":" + delta
+                + ",\"logprobs\":null,\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}";
+    }
+
+    static String chunkWithUsageNull(String delta, String finish) {
+        return chunk(delta, finish).replaceFirst("}$", ",\"usage\":null}");
+    }
+
+    static final String ROLE = "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}";
+
+    @Test
+    void aStreamedAnswerIsChatCompletionChunksThenDone() {
+        upstream.enqueue(helloAnswer());
+
+        HttpResponse<String> r = post("{\"model\":\"" + MODEL + "\",\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("text/event-stream; charset=utf-8");
+        assertThat(r.headers().firstValue("X-Cobalt-Provider")).hasValue("sambanova");
+        assertThat(withIdMasked(events(r.body()))).containsExactly(
+                chunk(ROLE, null),
+                chunk("{\"content\":\"Hel\"}", null),
+                chunk("{\"content\":\"lo!\"}", null),
+                chunk("{}", "stop"),
+                "data: [DONE]");
+    }
+
+    @Test
+    void aWholeAnswerIsOneChatCompletionWithUsage() {
+        upstream.enqueue(helloAnswer());
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(r.headers().firstValue("X-Cobalt-Provider")).hasValue("sambanova");
+        String id = GatewayClient.json(r.body()).get("id").asText();
+        assertThat(id).matches("chatcmpl-[0-9a-f]{32}");
+        assertThat(r.body()).isEqualTo("{\"id\":\"" + id + "\",\"object\":\"chat.completion\",\"created\":" + created()
+                + ",\"model\":\"" + MODEL + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                + "\"content\":\"Hello!\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":3,\"total_tokens\":15},"
+                + "\"system_fingerprint\":null}");
+    }
+
+    @Test
+    void withIncludeUsageEveryChunkCarriesUsageNullAndAUsageChunkPrecedesDone() {
+        upstream.enqueue(helloAnswer());
+
+        HttpResponse<String> r = post("{\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(withIdMasked(events(r.body()))).containsExactly(
+                chunkWithUsageNull(ROLE, null),
+                chunkWithUsageNull("{\"content\":\"Hel\"}", null),
+                chunkWithUsageNull("{\"content\":\"lo!\"}", null),
+                chunkWithUsageNull("{}", "stop"),
+                "data: {\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":" + created() + ",\"model\":\""
+                        + MODEL + "\",\"system_fingerprint\":null,\"choices\":[],\"usage\":{\"prompt_tokens\":12,"
+                        + "\"completion_tokens\":3,\"total_tokens\":15}}",
+                "data: [DONE]");
+    }
+
+    @Test
+    void azuresEmptyChoicesChunksAndSambaNovasExtraUsageFieldsAreNormalisedAway() {
+        upstream.enqueue(Script.sse(Chunks.azurePromptFilter(),
+                "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\"}\n\n",
+                Chunks.delta("Hi"), Chunks.finish("stop"),
+                "data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"created\":1732612345.5,\"model\":\"m\","
+                        + "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1,\"total_tokens\":6,"
+                        + "\"time_to_first_token\":0.08,\"completion_tokens_after_first_per_sec\":512.3,"
+                        + "\"is_last_response\":true}}\n\n",
+                Chunks.done()));
+
+        HttpResponse<String> r = post("{\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(withIdMasked(events(r.body()))).containsExactly(
+                chunkWithUsageNull(ROLE, null),
+                chunkWithUsageNull("{\"content\":\"Hi\"}", null),
+                chunkWithUsageNull("{}", "stop"),
+                "data: {\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":" + created() + ",\"model\":\""
+                        + MODEL + "\",\"system_fingerprint\":null,\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
+                        + "\"completion_tokens\":1,\"total_tokens\":6}}",
+                "data: [DONE]");
+    }
+
+    @Test
+    void aProviderFinishReasonIsPassedOn() {
+        upstream.enqueue(Script.sse(Chunks.delta("Cut"), Chunks.finish("length"), Chunks.done()));
+
+        HttpResponse<String> r = post("{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(withIdMasked(events(r.body()))).containsExactly(
+                chunk(ROLE, null), chunk("{\"content\":\"Cut\"}", null), chunk("{}", "length"), "data: [DONE]");
+    }
+
+    @Test
+    void withoutProviderUsageTheWholeAnswerCarriesTheGatewaysEstimate() {
+        upstream.enqueue(Script.sse(Chunks.delta("Hello there"), Chunks.finish("stop"), Chunks.done()));
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode usage = GatewayClient.json(r.body()).get("usage");
+        // cl100k_base: "Hello there" is 2 tokens; the prompt is 3 priming + 3 per message + "user" + "Hi"
+        assertThat(usage.toString()).isEqualTo("{\"prompt_tokens\":8,\"completion_tokens\":2,\"total_tokens\":10}");
+    }
+
+    @Test
+    void aStreamThatBreaksAfterItsFirstDeltaEndsWithAnErrorEventAndNoDone() {
+        upstream.enqueue(Script.sse(Chunks.delta("Hel")).delay(Duration.ofMillis(100)).cut());
+
+        HttpResponse<String> r = post("{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(withIdMasked(events(r.body()))).containsExactly(
+                chunk(ROLE, null),
+                chunk("{\"content\":\"Hel\"}", null),
+                "event: error\ndata: {\"error\":{\"message\":\"The provider's stream broke off; the partial answer was "
+                        + "kept\",\"type\":\"api_error\",\"param\":null,\"code\":\"stream_interrupted\"}}");
+    }
+
+    @Test
+    void aWholeAnswerThatBreaksAfterItsFirstDeltaIsA502() {
+        upstream.enqueue(Script.sse(Chunks.delta("Hel")).delay(Duration.ofMillis(100)).cut());
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(r.body()).isEqualTo("{\"error\":{\"message\":\"The provider's answer broke off before it was "
+                + "complete; retry the request\",\"type\":\"api_error\",\"param\":null,\"code\":\"stream_interrupted\"}}");
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamCancelsTheUpstreamRequest() throws Exception {
+        upstream.enqueue(Script.sse(Chunks.delta("First")).delay(Duration.ofSeconds(10)).chunk(Chunks.delta("never"))
+                .chunk(Chunks.finish("stop")).chunk(Chunks.done()));
+        HttpRequest req = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")).build();
+
+        HttpResponse<InputStream> live = HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(live.statusCode()).isEqualTo(200);
+        try (InputStream in = live.body()) {
+            String seen = readUntil(in, "\"First\"");
+            assertThat(seen).contains("\"content\":\"First\"");
+        }
+
+        assertThat(upstream.awaitDisconnect(Duration.ofSeconds(3))).as("the upstream request was cancelled").isTrue();
+    }
+
+    static String readUntil(InputStream in, String marker) throws IOException {
+        StringBuilder b = new StringBuilder();
+        byte[] buf = new byte[256];
+        while (!b.toString().contains(marker)) {
+            int n = in.read(buf);
+            if (n < 0) {
+                throw new AssertionError("stream ended before " + marker + ": " + b);
+            }
+            b.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+        return b.toString();
+    }
+
+    @Test
+    void theProviderGetsTheCallersMessagesModelAndSamplingButNotItsUserOrHeaders() {
+        upstream.enqueue(helloAnswer());
+
+        HttpResponse<String> r = post("{\"model\":\"" + MODEL + "\",\"messages\":["
+                + "{\"role\":\"developer\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi \"},{\"type\":\"text\",\"text\":\"there\"}]},"
+                + "{\"role\":\"assistant\",\"content\":\"Hello.\"},{\"role\":\"user\",\"content\":\"Again\"}],"
+                + "\"max_completion_tokens\":100000,\"temperature\":0.2,\"top_p\":0.9,\"stop\":\"END\","
+                + "\"user\":\"end-user-7\",\"n\":1,\"logprobs\":false,\"tools\":[],\"seed\":null}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        RecordedRequest sent = upstream.takeRequest(WAIT);
+        assertThat(sent.path()).isEqualTo("/v1/chat/completions");
+        assertThat(sent.body()).isEqualTo("{\"model\":\"" + MODEL + "\",\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi there\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Hello.\"},{\"role\":\"user\",\"content\":\"Again\"}],"
+                + "\"max_tokens\":512,\"temperature\":0.2,\"top_p\":0.9,\"stop\":[\"END\"],\"stream\":true,"
+                + "\"stream_options\":{\"include_usage\":true}}");
+        assertThat(sent.headers()).containsEntry("authorization", List.of("Bearer sn-test-key-0001"));
+    }
+
+    @Test
+    void nothingIsStoredInSessionsButTheUsageIsCountedForTheCaller() {
+        token = Jwt.token("openai-usage-" + System.nanoTime());
+        upstream.enqueue(helloAnswer());
+
+        assertThat(post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").statusCode()).isEqualTo(200);
+
+        assertThat(client.get("/api/v1/chat/sessions", token).body()).isEqualTo("{\"sessions\":[]}");
+        JsonNode total = awaitUsage(1).get("total");
+        assertThat(total.get("answers").asLong()).isEqualTo(1);
+        assertThat(total.get("prompt_tokens").asLong()).isEqualTo(12);
+        assertThat(total.get("completion_tokens").asLong()).isEqualTo(3);
+        assertThat(total.get("estimated_answers").asLong()).isZero();
+    }
+
+    JsonNode awaitUsage(int answers) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            HttpResponse<String> r = client.get("/api/v1/usage?from=2020-01-01&to=2030-12-31", token);
+            JsonNode doc = GatewayClient.json(r.body());
+            if (doc.path("total").path("answers").asLong() >= answers || System.nanoTime() > deadline) {
+                return doc;
+            }
+            LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+        }
+    }
+
+    @Test
+    void theModelListIsOpenAisListShape() {
+        HttpResponse<String> r = client.get("/v1/models", token);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(r.body()).matches("\\{\"object\":\"list\",\"data\":\\[\\{\"id\":\"" + MODEL
+                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\"}]}");
+    }
+
+    @Test
+    void oneModelIsOpenAisModelShape() {
+        HttpResponse<String> r = client.get("/v1/models/" + MODEL, token);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).matches("\\{\"id\":\"" + MODEL
+                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\"}");
+    }
+}
