@@ -102,4 +102,67 @@ class LimitLedgerTest {
         ledger.release(second.slot());
         ledger.admit("cy");
     }
+
+    static void assertRefused(LimitLedger ledger, String user, String code) {
+        assertThatThrownBy(() -> ledger.admit(user)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThat(e.status()).isEqualTo(429);
+            assertThat(e.code()).isEqualTo(code);
+        });
+    }
+
+    /**
+     * The counts come from per-user sequence numbers (V6), not COUNT(*): the minute window, the day and the
+     * remaining-count header stay exact, also for several messages at the very same instant.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void theMinuteWindowAndTheDailyQuotaCountExactlyFromTheSequence(String db) {
+        Database database = open(db);
+        LimitLedger ledger = new LimitLedger(database.dataSource(), clock, 5, 12, 1000, LEASE);
+
+        // three at the same instant, then two a second apart: 5 in the window, the 6th is refused
+        for (int i = 0; i < 3; i++) {
+            assertThat(ledger.admit("dee").headers()).containsEntry("X-RateLimit-Remaining", String.valueOf(4 - i));
+        }
+        for (int i = 0; i < 2; i++) {
+            clock.advance(Duration.ofSeconds(1));
+            ledger.admit("dee");
+        }
+        assertRefused(ledger, "dee", "rate_limit_exceeded");
+
+        // once the window has moved on: five more (10 today), then two more a minute later (12), then the quota
+        clock.advance(Duration.ofSeconds(61));
+        for (int i = 0; i < 5; i++) {
+            ledger.admit("dee");
+        }
+        clock.advance(Duration.ofSeconds(61));
+        assertThat(ledger.admit("dee").headers()).containsEntry("X-RateLimit-Remaining", "4");
+        ledger.admit("dee");
+        assertRefused(ledger, "dee", "daily_quota_exceeded");
+
+        // a new UTC day
+        clock.advance(Duration.ofHours(15));
+        assertThat(ledger.admit("dee").headers()).containsEntry("X-RateLimit-Remaining", "4");
+    }
+
+    /** Messages recorded before the user had a lock row (e.g. rows from an upgrade) count from the first admission. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void messagesRecordedBeforeTheUserHadALockRowStillCount(String db) throws Exception {
+        Database database = open(db);
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
+            for (int i = 1; i <= 3; i++) {
+                ps.setString(1, "cy");
+                ps.setObject(2, clock.instant().minus(Duration.ofMinutes(10 - i)).atOffset(java.time.ZoneOffset.UTC));
+                ps.setLong(3, i);
+                ps.executeUpdate();
+            }
+        }
+        LimitLedger ledger = new LimitLedger(database.dataSource(), clock, 1000, 4, 1000, LEASE);
+
+        ledger.admit("cy");
+        assertRefused(ledger, "cy", "daily_quota_exceeded");
+    }
 }
