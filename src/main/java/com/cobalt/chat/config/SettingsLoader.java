@@ -79,7 +79,7 @@ public final class SettingsLoader {
         Map<ProviderName, ProviderSettings> providers = new EnumMap<>(ProviderName.class);
         for (ProviderName p : wanted) {
             String role = p == primary ? "LLM_PROVIDER=" + p.id() : p == fallback ? "LLM_FALLBACK_PROVIDER=" + p.id()
-                    : CatalogLoader.modelsProperty(p) + " (" + envName(CatalogLoader.modelsProperty(p)) + ")";
+                    : envName(CatalogLoader.modelsProperty(p));
             ProviderSettings s = switch (p) {
                 case SAMBANOVA -> sambanova(role);
                 case AZURE -> azure(role);
