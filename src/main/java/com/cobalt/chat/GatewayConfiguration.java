@@ -27,6 +27,7 @@ import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.model.Catalog;
+import com.cobalt.chat.model.CatalogCheck;
 import com.cobalt.chat.model.ModelAvailability;
 import com.cobalt.chat.model.ModelListing;
 import com.cobalt.chat.model.ModelSplit;
@@ -57,6 +58,7 @@ import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -160,6 +162,23 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("demoProvider", new DemoProvider(vertx, intProperty(properties, "demo.token-delay-ms"),
                 properties.apply("demo.model")));
 
+        if (booleanProperty(properties, "llm.catalog-check.enabled")) {
+            CatalogCheck check = new CatalogCheck(settings.providers(), settings.catalog().models(), availability,
+                    booleanProperty(properties, "llm.catalog-check.azure"),
+                    intProperty(properties, "llm.catalog-check-seconds"),
+                    Duration.ofMillis(settings.responseHeadersTimeoutMs()));
+            camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+                @Override
+                public void onContextStarted(CamelContext context) {
+                    check.start();
+                }
+
+                @Override
+                public void onContextStopping(CamelContext context) {
+                    check.stop();
+                }
+            });
+        }
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
                 upstreamClient, liveStreams, engine, vertx, database, limits, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
@@ -188,6 +207,11 @@ public class GatewayConfiguration implements CamelConfiguration {
             throw new InvalidConfigurationException(List.of("CHAT_DB_URL: cannot open the database ("
                     + root.getClass().getSimpleName() + ")"));
         }
+    }
+
+    private static boolean booleanProperty(Function<String, String> properties, String key) {
+        String v = properties.apply(key);
+        return v != null && Boolean.parseBoolean(v.trim());
     }
 
     private static int intProperty(Function<String, String> properties, String key) {
