@@ -25,7 +25,7 @@ import com.cobalt.chat.store.SessionContext;
  */
 public class Catalog {
 
-    /** The upstream's name when the fallback has nowhere to go. */
+    /** What {@link #fallbackFor} and {@link #fallbackModelFor} answer when the fallback has nowhere to go. */
     public static final String NONE = "";
 
     private final CatalogSettings settings;
@@ -54,15 +54,6 @@ public class Catalog {
     public List<CatalogModel> entries(String id) {
         Map<ProviderName, CatalogModel> serving = byId.get(id);
         return serving == null ? List.of() : List.copyOf(serving.values());
-    }
-
-    public List<CatalogModel> all() {
-        return settings.models();
-    }
-
-    /** What one id allows: the smallest window and output limit of the providers serving it (null: not configured). */
-    public Optional<CatalogModel> find(String id) {
-        return entries(id).stream().findFirst();
     }
 
     /** The model of a session that chose none (or was created before the catalog): the current primary's default. */

@@ -101,6 +101,27 @@ class CatalogCheckTest {
     }
 
     @Test
+    void thePeriodicCheckShowsAModelAvailableAgainOnceTheProviderListsIt() {
+        try (FakeUpstream sambanova = FakeUpstream.start()) {
+            sambanova.enqueue(Script.json(200, SAMBANOVA_LIST));
+            sambanova.enqueue(Script.json(200, SAMBANOVA_LIST.replace("Llama-4-Maverick-17B-128E-Instruct",
+                    "DeepSeek-V3-0324")));
+            Map<String, String> p = catalog(sambanova);
+            p.put("llm.catalog-check-seconds", "3");
+            try (RunningGateway gateway = RunningGateway.sambanovaAt(sambanova, p)) {
+                GatewayClient client = new GatewayClient(gateway);
+
+                models(client, m -> !available(m, "DeepSeek-V3-0324"));
+                JsonNode later = models(client, m -> available(m, "DeepSeek-V3-0324"));
+
+                assertThat(available(later, LLAMA)).isTrue();
+                assertThat(sambanova.requests()).extracting(RecordedRequest::path).startsWith("/v1/models",
+                        "/v1/models");
+            }
+        }
+    }
+
+    @Test
     void aCheckThatGetsNoModelListProvesNothingAndTheModelsStayAvailable() {
         try (FakeUpstream sambanova = FakeUpstream.start(); LogCapture logs = LogCapture.start()) {
             sambanova.enqueue(Script.json(503, "{\"error\":{\"message\":\"maintenance\"}}"));

@@ -192,6 +192,36 @@ class ModelRoutingTest {
     }
 
     @Test
+    void theRuntimeSwitchMovesSessionsWithoutAModelToTheNewPrimarysDefaultModelButNotChosenOnes() {
+        String admin = ResilienceTest.adminToken();
+        String follower = client.createSession(TOKEN);
+        String llama = sessionWith(LLAMA);
+        HttpResponse<String> switched = client.send("PUT", "/api/v1/admin/providers/selection", admin,
+                "application/json", "{\"primary\":\"azure\",\"fallback\":\"sambanova\"}");
+        assertThat(switched.statusCode()).isEqualTo(200);
+        try {
+            assertThat(GatewayClient.json(client.get("/api/v1/models", TOKEN).body()).get("default_model").asText())
+                    .isEqualTo("gpt-4o");
+            azure.enqueue(answer("Default on Azure."));
+            azure.enqueue(answer("Llama on Azure."));
+
+            assertThat(client.chat(follower, TOKEN, "Hi").text()).isEqualTo("Default on Azure.");
+            assertThat(client.chat(llama, TOKEN, "Hi").text()).as("Azure, the primary now, serves Llama too")
+                    .isEqualTo("Llama on Azure.");
+
+            assertThat(azure.takeRequest(Duration.ofSeconds(5)).path())
+                    .isEqualTo("/openai/deployments/gpt-4o-prod/chat/completions");
+            assertThat(azure.takeRequest(Duration.ofSeconds(5)).path())
+                    .isEqualTo("/openai/deployments/llama-33-70b/chat/completions");
+            assertThat(sambanova.requestCount()).isZero();
+            assertThat(lastAnswer(follower).get("model").asText()).isEqualTo("gpt-4o");
+        } finally {
+            assertThat(client.send("PUT", "/api/v1/admin/providers/selection", admin, "application/json",
+                    "{\"primary\":\"sambanova\",\"fallback\":\"azure\"}").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void theOpenAiEndpointRoutesByTheSameCatalog() {
         azure.enqueue(answer("OpenAI shape."));
 
