@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderFailure;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -129,7 +130,14 @@ public final class RelaySession {
             if (pausedWhilePrimed) {
                 failedWhilePaused = true;
             } else {
-                onUpstreamEnd();
+                // a failure is reported at once, but bytes that arrived before it may still sit in the response's
+                // queue, handed over by a task resume() already scheduled: take the failure after them
+                Context context = Vertx.currentContext();
+                if (context == null) {
+                    onUpstreamEnd();
+                } else {
+                    context.runOnContext(v -> onUpstreamEnd());
+                }
             }
         });
         response.endHandler(v -> onUpstreamEnd());
