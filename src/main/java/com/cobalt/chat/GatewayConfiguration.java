@@ -4,10 +4,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.random.RandomGenerator;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 
+import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.InvalidConfigurationException;
 import com.cobalt.chat.config.ProviderName;
@@ -19,6 +26,12 @@ import com.cobalt.chat.http.ErrorResponses;
 import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.limit.UserLimits;
+import com.cobalt.chat.model.Catalog;
+import com.cobalt.chat.model.CatalogCheck;
+import com.cobalt.chat.model.ModelAvailability;
+import com.cobalt.chat.model.ModelListing;
+import com.cobalt.chat.model.ModelSplit;
+import com.cobalt.chat.model.SessionModels;
 import com.cobalt.chat.openai.ModelCatalog;
 import com.cobalt.chat.openai.OpenAiCompletions;
 import com.cobalt.chat.openai.OpenAiRequests;
@@ -45,6 +58,7 @@ import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +73,7 @@ public class GatewayConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext camel) throws Exception {
         Function<String, String> properties = key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}");
-        GatewaySettings settings = SettingsLoader.load(properties);
+        GatewaySettings settings = SettingsLoader.load(properties, catalogProviderNames(camel));
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
@@ -81,7 +95,20 @@ public class GatewayConfiguration implements CamelConfiguration {
         ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(),
                 settings.providers().keySet());
         LiveStreams liveStreams = new LiveStreams();
-        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams);
+        Catalog catalog = new Catalog(settings.catalog(), selection);
+        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
+                (provider, upstreamName) -> settings.catalog().models().stream()
+                        .filter(m -> m.provider() == provider && m.upstreamName().equals(upstreamName))
+                        .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null));
+        // a test may bind its own seeded source first, so the A/B split's draws are reproducible
+        RandomGenerator random = registry.lookupByNameAndType("random", RandomGenerator.class);
+        if (random == null) {
+            random = new Random();
+        }
+        ModelSplit split = new ModelSplit(settings.catalog().split(), random);
+        ModelAvailability availability = new ModelAvailability(breakers, providerHealth);
+        LOG.info("Model catalog: {} (default {}){}", String.join(", ", catalog.ids()), catalog.defaultModel(),
+                split.active() ? "; A/B split of new sessions " + settings.catalog().split() : "");
         AsyncPlatformHttpEngine engine = new AsyncPlatformHttpEngine();
         engine.setWorkerPoolSize(intProperty(properties, "http.worker-pool-size"));
         engine.setWorkerKeepAliveSeconds(intProperty(properties, "http.worker-keep-alive-seconds"));
@@ -95,10 +122,14 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("providerHealth", providerHealth);
         registry.bind("providerSelection", selection);
         registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, providerHealth));
-        registry.bind("providerFailures", new ProviderFailures());
+        registry.bind("providerFailures", new ProviderFailures(catalog));
+        registry.bind("catalog", catalog);
+        registry.bind("sessionModels", new SessionModels(catalog, split));
+        registry.bind("modelListing", new ModelListing(catalog, availability));
         registry.bind("upstreamClient", upstreamClient);
         registry.bind("chatStore", chatStore);
-        registry.bind("conversations", new Conversations());
+        TokenEstimator tokenEstimator = new TokenEstimator();
+        registry.bind("conversations", new Conversations(catalog, tokenEstimator, settings.maxTokens()));
         LimitLedger limits = new LimitLedger(database.dataSource(), clock, settings.rateLimitPerMinute(),
                 settings.dailyMessageQuota(), settings.maxConcurrentStreams(),
                 Duration.ofSeconds(intProperty(properties, "chat.stream-lease-seconds")));
@@ -107,7 +138,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));
         registry.bind("openAiRequests", new OpenAiRequests(settings.maxTokens(), settings.maxMessageLength()));
-        registry.bind("modelCatalog", new ModelCatalog(settings.providers(), selection, clock));
+        registry.bind("modelCatalog", new ModelCatalog(catalog, clock));
         registry.bind("openAiCompletions", new OpenAiCompletions(clock));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
@@ -115,7 +146,15 @@ public class GatewayConfiguration implements CamelConfiguration {
         Properties priceProperties = new Properties();
         camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX)).stringPropertyNames()
                 .forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
-        registry.bind("chatRecorder", new ChatRecorder(chatStore, new TokenEstimator(), new PriceTable(priceProperties)));
+        // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O)
+        for (CatalogModel m : settings.catalog().models()) {
+            String key = PriceTable.PREFIX + m.provider().id() + "." + m.id();
+            String price = properties.apply(key);
+            if (price != null && !price.isBlank()) {
+                priceProperties.setProperty(key, price);
+            }
+        }
+        registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties)));
         LlmMetrics metrics = new LlmMetrics(camel);
         Map<ProviderName, ProviderStats> stats = new EnumMap<>(ProviderName.class);
         settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
@@ -124,9 +163,36 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("demoProvider", new DemoProvider(vertx, intProperty(properties, "demo.token-delay-ms"),
                 properties.apply("demo.model")));
 
+        if (booleanProperty(properties, "llm.catalog-check.enabled")) {
+            CatalogCheck check = new CatalogCheck(settings.providers(), settings.catalog().models(), availability,
+                    booleanProperty(properties, "llm.catalog-check.azure"),
+                    intProperty(properties, "llm.catalog-check-seconds"),
+                    Duration.ofMillis(settings.responseHeadersTimeoutMs()));
+            camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+                @Override
+                public void onContextStarted(CamelContext context) {
+                    check.start();
+                }
+
+                @Override
+                public void onContextStopping(CamelContext context) {
+                    check.stop();
+                }
+            });
+        }
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
                 upstreamClient, liveStreams, engine, vertx, database, limits, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
+    }
+
+    /** The providers named under llm.models.* in the properties and in the environment (LLM_MODELS_*). */
+    private static Set<String> catalogProviderNames(CamelContext camel) {
+        Set<String> names = new TreeSet<>();
+        camel.getPropertiesComponent().loadProperties(k -> k.startsWith("llm.models.")).stringPropertyNames()
+                .forEach(k -> names.add(k.substring("llm.models.".length())));
+        System.getenv().keySet().stream().filter(k -> k.startsWith("LLM_MODELS_"))
+                .forEach(k -> names.add(k.substring("LLM_MODELS_".length()).toLowerCase(Locale.ROOT)));
+        return names;
     }
 
     /** A database that cannot be opened is a configuration problem, told as one line like the others. */
@@ -142,6 +208,11 @@ public class GatewayConfiguration implements CamelConfiguration {
             throw new InvalidConfigurationException(List.of("CHAT_DB_URL: cannot open the database ("
                     + root.getClass().getSimpleName() + ")"));
         }
+    }
+
+    private static boolean booleanProperty(Function<String, String> properties, String key) {
+        String v = properties.apply(key);
+        return v != null && Boolean.parseBoolean(v.trim());
     }
 
     private static int intProperty(Function<String, String> properties, String key) {

@@ -10,7 +10,8 @@ public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<P
                               String jwtAudience,
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
                               long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,
-                              int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs) {
+                              int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,
+                              CatalogSettings catalog) {
 
     public ProviderSettings provider(ProviderName name) {
         ProviderSettings s = providers.get(name);

@@ -1,15 +1,39 @@
 package com.cobalt.chat.config;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
 /**
  * What the gateway needs to call one provider. {@code apiKey} is a secret: {@link #toString()} never shows it.
  *
- * @param authHeader   the header that carries the key (Authorization with "Bearer " prefix, or api-key)
- * @param model        the value sent as {@code model}, or null where the URL names the deployment
- * @param modelLabel   the model or deployment name used in records and metrics
- * @param includeUsage whether the API accepts {@code stream_options.include_usage}
+ * @param url            the chat completions URL of the default model
+ * @param authHeader     the header that carries the key (Authorization with "Bearer " prefix, or api-key)
+ * @param model          the value sent as {@code model} for the default model, or null where the URL names the deployment
+ * @param modelLabel     the default model's upstream name (model id or deployment)
+ * @param includeUsage   whether the API accepts {@code stream_options.include_usage}
+ * @param deploymentUrl  for the Azure OpenAI shape, the URL with {@value #DEPLOYMENT} where the deployment goes (the
+ *                       deployment is in the path, not the body); null when the model goes in the body
+ * @param modelsUrl      where the provider lists the models it serves (OpenAI's list shape), or null if it cannot
  */
 public record ProviderSettings(ProviderName name, String url, String authHeader, String authPrefix, String apiKey,
-                               String model, String modelLabel, boolean includeUsage) {
+                               String model, String modelLabel, boolean includeUsage, String deploymentUrl,
+                               String modelsUrl) {
+
+    public static final String DEPLOYMENT = "{deployment}";
+
+    /** Where and under which name one model of this provider is called. */
+    public record Target(String url, String bodyModel, String upstreamName) {
+    }
+
+    /** The URL and body {@code model} for the model the provider calls {@code upstreamName} (null: the default). */
+    public Target target(String upstreamName) {
+        String name = upstreamName == null ? modelLabel : upstreamName;
+        if (deploymentUrl != null) {
+            return new Target(deploymentUrl.replace(DEPLOYMENT, URLEncoder.encode(name, StandardCharsets.UTF_8)),
+                    null, name);
+        }
+        return new Target(url, name, name);
+    }
 
     @Override
     public String toString() {

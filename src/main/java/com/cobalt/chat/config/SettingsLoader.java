@@ -5,9 +5,12 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,13 +29,24 @@ public final class SettingsLoader {
 
     private final Function<String, String> lookup;
     private final List<String> problems = new ArrayList<>();
+    private final Set<String> catalogProviders = new TreeSet<>();
 
     private SettingsLoader(Function<String, String> lookup) {
         this.lookup = lookup;
     }
 
     public static GatewaySettings load(Function<String, String> lookup) {
-        return new SettingsLoader(lookup).load();
+        return load(lookup, Set.of());
+    }
+
+    /**
+     * @param catalogProviders the provider names found under {@code llm.models.*} (in the properties files and the
+     *                         environment), so that a catalog naming an unknown provider is refused
+     */
+    public static GatewaySettings load(Function<String, String> lookup, Set<String> catalogProviders) {
+        SettingsLoader loader = new SettingsLoader(lookup);
+        loader.catalogProviders.addAll(catalogProviders);
+        return loader.load();
     }
 
     /** The environment variable that overrides a property: llm.fallback-provider -> LLM_FALLBACK_PROVIDER. */
@@ -52,12 +66,20 @@ public final class SettingsLoader {
             }
         }
 
+        CatalogLoader catalogLoader = new CatalogLoader(this::value, problems);
+        catalogLoader.checkProviderNames(catalogProviders);
+        Set<ProviderName> wanted = new LinkedHashSet<>();
+        if (primary != null) {
+            wanted.add(primary);
+        }
+        if (fallback != null) {
+            wanted.add(fallback);
+        }
+        wanted.addAll(catalogLoader.providersWithModels());
         Map<ProviderName, ProviderSettings> providers = new EnumMap<>(ProviderName.class);
-        for (ProviderName p : new ProviderName[] {primary, fallback}) {
-            if (p == null) {
-                continue;
-            }
-            String role = p == primary ? "LLM_PROVIDER=" + p.id() : "LLM_FALLBACK_PROVIDER=" + p.id();
+        for (ProviderName p : wanted) {
+            String role = p == primary ? "LLM_PROVIDER=" + p.id() : p == fallback ? "LLM_FALLBACK_PROVIDER=" + p.id()
+                    : envName(CatalogLoader.modelsProperty(p));
             ProviderSettings s = switch (p) {
                 case SAMBANOVA -> sambanova(role);
                 case AZURE -> azure(role);
@@ -67,6 +89,8 @@ public final class SettingsLoader {
                 providers.put(p, s);
             }
         }
+
+        CatalogSettings catalog = catalogLoader.load(providers);
 
         int maxTokens = positiveInt("chat.max-tokens", 2048);
         int maxContext = nonNegativeInt("chat.max-context-messages", 20);
@@ -108,11 +132,13 @@ public final class SettingsLoader {
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
                 maxStreams, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
-                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget);
+                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog);
     }
 
     private ProviderSettings sambanova(String role) {
-        List<String> missing = missing("sambanova.api-base", "sambanova.api-key", "sambanova.model");
+        boolean listed = value(CatalogLoader.modelsProperty(ProviderName.SAMBANOVA)) != null;
+        List<String> missing = listed ? missing("sambanova.api-base", "sambanova.api-key")
+                : missing("sambanova.api-base", "sambanova.api-key", "sambanova.model");
         if (!missing.isEmpty()) {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
@@ -122,12 +148,17 @@ public final class SettingsLoader {
             return null;
         }
         String model = value("sambanova.model");
+        if (model == null) {
+            model = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(ProviderName.SAMBANOVA)));
+        }
         return new ProviderSettings(ProviderName.SAMBANOVA, base + "/chat/completions", "Authorization", "Bearer ",
-                value("sambanova.api-key"), model, model, true);
+                value("sambanova.api-key"), model, model, true, null, base + "/models");
     }
 
     private ProviderSettings azure(String role) {
-        List<String> missing = missing("azure.ai.endpoint", "azure.ai.api-key", "azure.ai.deployment");
+        boolean listed = value(CatalogLoader.modelsProperty(ProviderName.AZURE)) != null;
+        List<String> missing = listed ? missing("azure.ai.endpoint", "azure.ai.api-key")
+                : missing("azure.ai.endpoint", "azure.ai.api-key", "azure.ai.deployment");
         if (!missing.isEmpty()) {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
@@ -137,6 +168,9 @@ public final class SettingsLoader {
             return null;
         }
         String deployment = value("azure.ai.deployment");
+        if (deployment == null) {
+            deployment = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(ProviderName.AZURE)));
+        }
         String key = value("azure.ai.api-key");
         String apiVersion = value("azure.ai.api-version");
         if (apiVersion == null) {
@@ -147,16 +181,18 @@ public final class SettingsLoader {
             // Foundry model inference: the model goes in the body, its api-version has no stream_options
             return new ProviderSettings(ProviderName.AZURE,
                     endpoint + "/chat/completions?api-version=" + FOUNDRY_MODELS_API_VERSION,
-                    "api-key", "", key, deployment, deployment, false);
+                    "api-key", "", key, deployment, deployment, false, null, null);
         }
         if (lower.endsWith("/openai/v1")) {
             return new ProviderSettings(ProviderName.AZURE, endpoint + "/chat/completions",
-                    "api-key", "", key, deployment, deployment, true);
+                    "api-key", "", key, deployment, deployment, true, null, null);
         }
-        String url = endpoint + "/openai/deployments/" + URLEncoder.encode(deployment, StandardCharsets.UTF_8)
+        String deploymentUrl = endpoint + "/openai/deployments/" + ProviderSettings.DEPLOYMENT
                 + "/chat/completions?api-version=" + URLEncoder.encode(apiVersion, StandardCharsets.UTF_8);
+        String url = deploymentUrl.replace(ProviderSettings.DEPLOYMENT,
+                URLEncoder.encode(deployment, StandardCharsets.UTF_8));
         return new ProviderSettings(ProviderName.AZURE, url, "api-key", "", key, null, deployment,
-                acceptsStreamUsage(apiVersion));
+                acceptsStreamUsage(apiVersion), deploymentUrl, null);
     }
 
     private ProviderSettings demo() {
@@ -166,7 +202,7 @@ public final class SettingsLoader {
         }
         String model = value("demo.model");
         return new ProviderSettings(ProviderName.DEMO, base + "/chat/completions", "Authorization", "Bearer ",
-                "demo", model == null ? "cobalt-demo" : model, model == null ? "cobalt-demo" : model, true);
+                "demo", model == null ? "cobalt-demo" : model, model == null ? "cobalt-demo" : model, true, null, null);
     }
 
     /** api-versions from 2024-09-01-preview on accept stream_options; a version that is not a date is taken as new. */
@@ -263,7 +299,7 @@ public final class SettingsLoader {
         return false;
     }
 
-    private String value(String property) {
+    String value(String property) {
         String v = lookup.apply(property);
         return v == null || v.isBlank() ? null : v.trim();
     }

@@ -5,6 +5,7 @@ import java.util.Map;
 import com.cobalt.chat.openai.OpenAiErrors;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
+import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderRejection;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -68,7 +69,10 @@ public class ErrorResponses {
                         retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
             }
             Long retry = attempts == null ? null : attempts.retryAfterSeconds();
-            return new ApiError(503, "provider_unavailable", "No provider could answer; retry later",
+            String model = exchange.getVariable(ProviderFailures.NO_EQUIVALENT_VARIABLE, String.class);
+            String message = model == null ? "No provider could answer; retry later"
+                    : "No provider serving " + model + " could answer, and no equivalent model is configured";
+            return new ApiError(503, "provider_unavailable", message,
                     retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
         }
         // exception messages can quote request data (SQL values, JSON snippets): log the type only, except for

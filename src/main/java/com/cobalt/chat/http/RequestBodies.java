@@ -41,7 +41,7 @@ public class RequestBodies {
         return text;
     }
 
-    /** {"title"?, "system_prompt"?}: an empty body is a session with defaults. */
+    /** {"title"?, "system_prompt"?, "model"?}: an empty body is a session with defaults. */
     public NewSession newSession(Exchange exchange) {
         JsonNode doc = jsonObject(exchange, false);
         if (doc == null) {
@@ -49,6 +49,7 @@ public class RequestBodies {
         }
         String title = optionalString(doc, "title");
         String systemPrompt = optionalString(doc, "system_prompt");
+        String model = optionalString(doc, "model");
         if (title != null && title.length() > MAX_TITLE_LENGTH) {
             throw ApiError.badRequest("title_too_long", "\"title\" is longer than " + MAX_TITLE_LENGTH + " characters");
         }
@@ -56,7 +57,8 @@ public class RequestBodies {
             throw new ApiError(413, "system_prompt_too_long",
                     "\"system_prompt\" is longer than " + maxMessageLength + " characters");
         }
-        return new NewSession(title, systemPrompt == null || systemPrompt.isBlank() ? null : systemPrompt);
+        return new NewSession(title, systemPrompt == null || systemPrompt.isBlank() ? null : systemPrompt,
+                model == null || model.isBlank() ? null : model.strip(), null);
     }
 
     private static String optionalString(JsonNode doc, String field) {

@@ -4,20 +4,16 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
-import com.cobalt.chat.config.ProviderName;
-import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ApiError;
-import com.cobalt.chat.provider.ProviderSelection;
+import com.cobalt.chat.model.Catalog;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * The models callers of the OpenAI-compatible API can name. Until the gateway has a catalog of its own it is what is
- * configured: each configured provider's model (the demo model, SAMBANOVA_MODEL, the Azure deployment), under its own
- * name, so no id says which provider serves it. A request for a model goes to the provider that serves it (the
- * current primary when both do); its fallback is the other provider of the current selection, so a fallback stays
- * invisible to the caller, who sees the model id it asked for.
+ * The OpenAI-compatible view of the gateway's {@link Catalog}: GET /v1/models lists the same provider-neutral ids
+ * as GET /api/v1/models (the default model first), and a request's {@code model} is one of them. Which provider
+ * serves it and where it falls back is the catalog's decision, as for session messages; the caller sees the model
+ * id it asked for.
  */
 public class ModelCatalog {
 
@@ -31,44 +27,39 @@ public class ModelCatalog {
 
     static final String OWNER = "cobalt-chat-gateway";
 
-    private record Entry(String id, ProviderName provider) {
-    }
-
-    private final ProviderSelection selection;
-    private final List<Entry> entries = new ArrayList<>();
+    private final Catalog catalog;
     private final long created;
 
-    public ModelCatalog(Map<ProviderName, ProviderSettings> providers, ProviderSelection selection, Clock clock) {
-        this.selection = selection;
+    public ModelCatalog(Catalog catalog, Clock clock) {
+        this.catalog = catalog;
         this.created = clock.instant().getEpochSecond();
-        providers.forEach((name, settings) -> entries.add(new Entry(settings.modelLabel(), name)));
     }
 
-    /** GET /v1/models: each id once, the current primary's model first. */
+    /** GET /v1/models: each id once, the default model first. */
     public ModelList list() {
         List<Model> data = new ArrayList<>();
-        String first = defaultModel();
+        String first = catalog.defaultModel();
         data.add(new Model(first, "model", created, OWNER));
-        entries.stream().map(Entry::id).distinct().filter(id -> !id.equals(first))
+        catalog.ids().stream().filter(id -> !id.equals(first))
                 .forEach(id -> data.add(new Model(id, "model", created, OWNER)));
         return new ModelList("list", data);
     }
 
     /** GET /v1/models/{model}: one model object; 404 model_not_found for an id not in the catalog. */
     public Model model(String id) {
-        if (id == null || entries.stream().noneMatch(e -> e.id().equals(id))) {
+        if (!catalog.contains(id)) {
             throw notFound(id);
         }
         return new Model(id, "model", created, OWNER);
     }
 
-    /** The model a request asked for (the current primary's when it named none); 404 model_not_found otherwise. */
+    /** The model a request asked for (the default model when it named none); 404 model_not_found otherwise. */
     public String modelOf(ChatCompletionRequest request) {
         String asked = request.model();
         if (asked == null) {
-            return defaultModel();
+            return catalog.defaultModel();
         }
-        if (entries.stream().noneMatch(e -> e.id().equals(asked))) {
+        if (!catalog.contains(asked)) {
             throw notFound(asked);
         }
         return asked;
@@ -77,39 +68,5 @@ public class ModelCatalog {
     private static ApiError notFound(String id) {
         return new ApiError(404, "model_not_found", "The model `" + id + "` does not exist or you do not have"
                 + " access to it. GET /v1/models lists the available models.", Map.of(), "model");
-    }
-
-    /** The provider that serves {@code model}: the current primary if it does, else the first that does. */
-    public String providerFor(String model) {
-        ProviderName primary = primary();
-        List<ProviderName> serving = entries.stream().filter(e -> e.id().equals(model)).map(Entry::provider).toList();
-        if (serving.isEmpty()) {
-            throw new IllegalArgumentException("not in the catalog: " + model);
-        }
-        return (serving.contains(primary) ? primary : serving.get(0)).id();
-    }
-
-    /**
-     * The provider a request to {@code provider} falls back to: the current fallback when it goes to the primary,
-     * the primary when it goes to the fallback; empty when there is none.
-     */
-    public String fallbackFor(String provider) {
-        String primary = selection.getPrimary();
-        String fallback = selection.getFallback();
-        if (provider.equals(primary)) {
-            return fallback;
-        }
-        return provider.equals(fallback) ? primary : "";
-    }
-
-    private String defaultModel() {
-        ProviderName primary = primary();
-        return entries.stream().filter(e -> e.provider() == primary).map(Entry::id).findFirst()
-                .orElseGet(() -> entries.get(0).id());
-    }
-
-    private ProviderName primary() {
-        Optional<ProviderName> p = ProviderName.parse(selection.getPrimary());
-        return p.orElseThrow();
     }
 }

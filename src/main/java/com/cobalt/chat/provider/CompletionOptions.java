@@ -15,6 +15,10 @@ public record CompletionOptions(int maxTokens, Double temperature, Double topP, 
         stop = stop == null ? null : List.copyOf(stop);
     }
 
+    public CompletionOptions withMaxTokens(int limit) {
+        return new CompletionOptions(limit, temperature, topP, stop);
+    }
+
     public static CompletionOptions maxTokens(int maxTokens) {
         return new CompletionOptions(maxTokens, null, null, null);
     }

@@ -1,5 +1,6 @@
 package com.cobalt.chat.provider;
 
+import com.cobalt.chat.model.Catalog;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -9,6 +10,14 @@ import org.slf4j.LoggerFactory;
 public class ProviderFailures {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProviderFailures.class);
+    /** Set when the request failed without a fallback because no provider serves its model or an equivalent. */
+    public static final String NO_EQUIVALENT_VARIABLE = "noEquivalentFor";
+
+    private final Catalog catalog;
+
+    public ProviderFailures(Catalog catalog) {
+        this.catalog = catalog;
+    }
 
     /** Records why {@code provider} did not answer; an open breaker leaves no exception behind, only the flag. */
     public void note(Exchange exchange, String provider) {
@@ -28,6 +37,12 @@ public class ProviderFailures {
 
     /** No provider is left to try: fail with the last failure; the error handler reads all attempts. */
     public void exhausted(Exchange exchange) {
+        String model = exchange.getVariable("model", String.class);
+        String provider = exchange.getVariable("provider", String.class);
+        if (exchange.getVariable("fallbackFrom") == null && model != null && provider != null
+                && catalog.lacksEquivalent(model, provider)) {
+            exchange.setVariable(NO_EQUIVALENT_VARIABLE, model);
+        }
         var failures = attempts(exchange).failures();
         throw failures.isEmpty() ? ProviderFailure.breakerOpen("none") : failures.get(failures.size() - 1);
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderName;
@@ -49,6 +50,8 @@ import org.slf4j.LoggerFactory;
 public class UpstreamClient {
 
     public static final String CONTEXT_PROPERTY = "cobaltContext";
+    /** The exchange variable naming the model as the provider calls it (set by the routes from the catalog). */
+    public static final String UPSTREAM_MODEL_VARIABLE = "upstreamModel";
     static final String USER_AGENT = "cobalt-chat-gateway/0.1";
 
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
@@ -62,9 +65,17 @@ public class UpstreamClient {
     private final RetryPolicy retries;
     private final RelaySettings relaySettings;
     private final LiveStreams live;
+    private final BiFunction<ProviderName, String, Integer> maxOutputTokens;
 
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
                           LiveStreams live) {
+        this(vertx, settings, clock, health, live, (provider, upstreamName) -> null);
+    }
+
+    /** @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null */
+    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
+                          LiveStreams live, BiFunction<ProviderName, String, Integer> maxOutputTokens) {
+        this.maxOutputTokens = maxOutputTokens;
         this.live = live;
         this.vertx = vertx;
         this.settings = settings;
@@ -86,18 +97,25 @@ public class UpstreamClient {
         ProviderName name = ProviderName.parse(providerId)
                 .orElseThrow(() -> new IllegalArgumentException("unknown provider " + providerId));
         ProviderSettings provider = settings.provider(name);
+        ProviderSettings.Target target = provider.target(exchange.getVariable(UPSTREAM_MODEL_VARIABLE, String.class));
         @SuppressWarnings("unchecked")
         List<ContextMessage> messages = exchange.getProperty(CONTEXT_PROPERTY, List.class);
         CompletionOptions options = exchange.getProperty(CompletionOptions.PROPERTY, CompletionOptions.class);
-        byte[] body = UpstreamRequestBody.json(provider, messages,
-                options == null ? CompletionOptions.maxTokens(settings.maxTokens()) : options);
+        if (options == null) {
+            options = CompletionOptions.maxTokens(settings.maxTokens());
+        }
+        Integer modelLimit = maxOutputTokens.apply(name, target.upstreamName());
+        if (modelLimit != null && modelLimit < options.maxTokens()) {
+            options = options.withMaxTokens(modelLimit);
+        }
+        byte[] body = UpstreamRequestBody.json(provider, target, messages, options);
         ClientConnection caller = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         ClientFormat format = exchange.getProperty(ClientFormat.PROPERTY, ClientFormat.SESSION, ClientFormat.class);
 
         long started = System.nanoTime();
         for (int retry = 1; ; retry++) {
             try {
-                Object answer = attempt(provider, body, caller, format);
+                Object answer = attempt(provider, target, body, caller, format);
                 if (answer instanceof ProviderRejection rejection) {
                     exchange.setProperty(ProviderRejection.PROPERTY, rejection);
                 } else {
@@ -119,12 +137,12 @@ public class UpstreamClient {
         }
     }
 
-    private Object attempt(ProviderSettings provider, byte[] body, ClientConnection caller, ClientFormat format)
-            throws InterruptedException {
+    private Object attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body,
+                           ClientConnection caller, ClientFormat format) throws InterruptedException {
         String id = provider.name().id();
         health.noteRequest(id);
         CompletableFuture<Object> answer = new CompletableFuture<>();
-        caller.context().runOnContext(v -> send(provider, body, caller, format, answer));
+        caller.context().runOnContext(v -> send(provider, target, body, caller, format, answer));
         try {
             return answer.get(settings.connectTimeoutMs() + settings.firstTokenTimeoutMs() + 1000,
                     TimeUnit.MILLISECONDS);
@@ -135,13 +153,13 @@ public class UpstreamClient {
         }
     }
 
-    private void send(ProviderSettings provider, byte[] body, ClientConnection caller, ClientFormat format,
-                      CompletableFuture<Object> answer) {
+    private void send(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
+                      ClientFormat format, CompletableFuture<Object> answer) {
         String id = provider.name().id();
         long sentNanos = System.nanoTime();
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
-                .setAbsoluteURI(provider.url())
+                .setAbsoluteURI(target.url())
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Accept", "text/event-stream")
                 .putHeader("User-Agent", USER_AGENT)
@@ -168,12 +186,13 @@ public class UpstreamClient {
                     return;
                 }
                 long firstTokenLeftMs = settings.firstTokenTimeoutMs() - (System.nanoTime() - sentNanos) / 1_000_000;
-                onHeaders(provider, request, response, caller, format, firstTokenLeftMs, answer);
+                onHeaders(provider, target, request, response, caller, format, firstTokenLeftMs, answer);
             });
         });
     }
 
-    private void onHeaders(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
+    private void onHeaders(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
+                           HttpClientResponse response,
                            ClientConnection caller, ClientFormat format, long firstTokenLeftMs,
                            CompletableFuture<Object> answer) {
         String id = provider.name().id();
@@ -182,7 +201,7 @@ public class UpstreamClient {
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
-            forward(RelaySession.probe(provider, request, response, caller, vertx, relaySettings, live, format,
+            forward(RelaySession.probe(provider, target, request, response, caller, vertx, relaySettings, live, format,
                     firstTokenLeftMs),
                     answer);
             return;
@@ -199,7 +218,8 @@ public class UpstreamClient {
                 if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    forward(RelaySession.replay(provider, replay, caller, vertx, relaySettings, live, format), answer);
+                    forward(RelaySession.replay(provider, target, replay, caller, vertx, relaySettings, live, format),
+                            answer);
                 }
             } else if (status == 400) {
                 answer.complete(new ProviderRejection(id, isContentFilter(doc)));

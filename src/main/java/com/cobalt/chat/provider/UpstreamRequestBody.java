@@ -18,9 +18,15 @@ public final class UpstreamRequestBody {
     }
 
     public static byte[] json(ProviderSettings provider, List<ContextMessage> messages, CompletionOptions options) {
+        return json(provider, provider.target(null), messages, options);
+    }
+
+    /** For one model of the provider: its name goes in the body unless the URL names the deployment. */
+    public static byte[] json(ProviderSettings provider, ProviderSettings.Target target, List<ContextMessage> messages,
+                              CompletionOptions options) {
         Map<String, Object> body = new LinkedHashMap<>();
-        if (provider.model() != null) {
-            body.put("model", provider.model());
+        if (target.bodyModel() != null) {
+            body.put("model", target.bodyModel());
         }
         body.put("messages", messages);
         body.put("max_tokens", options.maxTokens());

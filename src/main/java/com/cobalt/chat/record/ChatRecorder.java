@@ -1,5 +1,6 @@
 package com.cobalt.chat.record;
 
+import java.math.BigDecimal;
 import java.util.List;
 
 import com.cobalt.chat.http.ClientConnection;
@@ -22,6 +23,8 @@ import org.apache.camel.Exchange;
 public class ChatRecorder {
 
     public static final String PROPERTY = "cobaltAnswer";
+    /** The variant of a session outside any A/B split, as metrics label it; stored as null. */
+    public static final String NO_VARIANT = "none";
 
     private final ChatStore store;
     private final TokenEstimator tokens;
@@ -59,9 +62,14 @@ public class ChatRecorder {
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         long durationNanos = client == null ? 0 : System.nanoTime() - client.startedNanos();
         String provider = exchange.getVariable("provider", String.class);
-        String model = upstream == null ? null : upstream.provider().modelLabel();
-        Usage usage = upstream == null ? null : usage(o, provider, model,
+        // the catalog id of the model that answered (after a fallback, the fallback's model)
+        String model = upstream == null ? null : exchange.getVariable("model", String.class);
+        if (upstream != null && model == null) {
+            model = upstream.target().upstreamName();
+        }
+        Usage usage = upstream == null ? null : usage(o, provider, model, upstream.target().upstreamName(),
                 exchange.getProperty(UpstreamClient.CONTEXT_PROPERTY, List.class));
+        String variant = exchange.getVariable("variant", String.class);
         ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
         String answeredBy = upstream != null ? provider : rejection != null ? rejection.provider() : null;
         AnswerRecord answer = new AnswerRecord(exchange.getVariable("sessionId", String.class),
@@ -69,7 +77,8 @@ public class ChatRecorder {
                 o.content(), o.status(), answeredBy, model, o.finishReason(), o.errorCode(),
                 usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
                 usage == null ? null : usage.estimated(), usage == null ? null : usage.costUsd(),
-                o.timeToFirstTokenMs(), durationNanos / 1_000_000);
+                o.timeToFirstTokenMs(), durationNanos / 1_000_000,
+                variant == null || NO_VARIANT.equals(variant) ? null : variant);
         store.saveAnswer(answer);
         exchange.setProperty(PROPERTY, answer);
         exchange.setVariable("answerRecorded", true);
@@ -77,11 +86,14 @@ public class ChatRecorder {
     }
 
     @SuppressWarnings("unchecked")
-    Usage usage(StreamOutcome o, String provider, String model, List<?> context) {
+    Usage usage(StreamOutcome o, String provider, String model, String upstreamName, List<?> context) {
         boolean estimated = o.promptTokens() == null || o.completionTokens() == null;
         int prompt = o.promptTokens() != null ? o.promptTokens()
                 : tokens.prompt(context == null ? List.of() : (List<ContextMessage>) context, model);
         int completion = o.completionTokens() != null ? o.completionTokens() : tokens.completion(o.content(), model);
-        return new Usage(prompt, completion, estimated, prices.cost(provider, model, prompt, completion));
+        BigDecimal cost = prices.price(provider, model) != null || upstreamName == null
+                ? prices.cost(provider, model, prompt, completion)
+                : prices.cost(provider, upstreamName, prompt, completion);
+        return new Usage(prompt, completion, estimated, cost);
     }
 }

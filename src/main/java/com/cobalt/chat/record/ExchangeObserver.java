@@ -40,12 +40,13 @@ public class ExchangeObserver {
         }
         if (a.provider() != null && a.promptTokens() != null) {
             boolean estimated = Boolean.TRUE.equals(a.tokensEstimated());
-            metrics.requestDuration(a.provider(), a.durationMs());
+            String variant = a.variant() == null ? ChatRecorder.NO_VARIANT : a.variant();
+            metrics.requestDuration(a.provider(), variant, a.durationMs());
             if (a.timeToFirstTokenMs() != null) {
-                metrics.timeToFirstToken(a.provider(), a.timeToFirstTokenMs());
+                metrics.timeToFirstToken(a.provider(), variant, a.timeToFirstTokenMs());
             }
-            metrics.tokens(a.provider(), a.promptTokens(), a.completionTokens(), estimated);
-            metrics.cost(a.provider(), a.costUsd());
+            metrics.tokens(a.provider(), variant, a.promptTokens(), a.completionTokens(), estimated);
+            metrics.cost(a.provider(), variant, a.costUsd());
             ProviderName.parse(a.provider()).map(stats::get).ifPresent(s -> s.answered(a.promptTokens(),
                     a.completionTokens(), estimated, a.costUsd(), a.timeToFirstTokenMs()));
         }
@@ -62,6 +63,7 @@ public class ExchangeObserver {
         line.put("user_id", a.userId());
         line.put("provider", a.provider());
         line.put("model", a.model());
+        line.put("variant", a.variant());
         line.put("status", a.status());
         line.put("error_code", a.errorCode());
         line.put("fallback_from", exchange.getVariable("fallbackFrom", String.class));

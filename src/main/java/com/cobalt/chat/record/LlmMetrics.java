@@ -16,7 +16,8 @@ import org.apache.camel.component.micrometer.MicrometerUtils;
 
 /**
  * The gateway's own meters, in the registry Camel scrapes at /observe/metrics (Prometheus names in comments).
- * Labels are bounded: provider, token type, role - never a user or session id. The counters the routes can say
+ * Labels are bounded: provider, token type, role, and the A/B variant (a configured split arm, or "none") - never a
+ * user or session id. The counters the routes can say
  * for themselves (llm_requests_total, llm_fallback_triggered_total) stay in the YAML.
  */
 public class LlmMetrics {
@@ -33,35 +34,39 @@ public class LlmMetrics {
     }
 
     /** llm_request_duration_seconds{provider}: from the chat request to the end of its answer. */
-    public void requestDuration(String provider, long millis) {
-        latency("llm_request_duration", "Time from the chat request to the end of its answer", provider, millis);
+    public void requestDuration(String provider, String variant, long millis) {
+        latency("llm_request_duration", "Time from the chat request to the end of its answer", provider, variant,
+                millis);
     }
 
     /** llm_time_to_first_token_seconds{provider}: from the chat request to its first content on the wire. */
-    public void timeToFirstToken(String provider, long millis) {
-        latency("llm_time_to_first_token", "Time from the chat request to its first content", provider, millis);
+    public void timeToFirstToken(String provider, String variant, long millis) {
+        latency("llm_time_to_first_token", "Time from the chat request to its first content", provider, variant,
+                millis);
     }
 
     /** llm_tokens_used_total{provider,type}, and llm_tokens_estimated_total for the part the gateway counted. */
-    public void tokens(String provider, int prompt, int completion, boolean estimated) {
-        counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, "prompt").increment(prompt);
-        counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, "completion")
+    public void tokens(String provider, String variant, int prompt, int completion, boolean estimated) {
+        counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant, "prompt")
+                .increment(prompt);
+        counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant, "completion")
                 .increment(completion);
         if (estimated) {
-            counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, "prompt").increment(prompt);
-            counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, "completion")
+            counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, variant, "prompt")
+                    .increment(prompt);
+            counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, variant, "completion")
                     .increment(completion);
         }
     }
 
     /** llm_cost_usd_total{provider} for priced answers; llm_cost_unknown_total{provider} counts the others. */
-    public void cost(String provider, BigDecimal usd) {
+    public void cost(String provider, String variant, BigDecimal usd) {
         if (usd == null) {
             Counter.builder("llm_cost_unknown").description("Answers of a model without a price")
-                    .tag("provider", provider).register(registry()).increment();
+                    .tag("provider", provider).tag("variant", variant).register(registry()).increment();
         } else {
             Counter.builder("llm_cost_usd").description("Cost in USD of priced answers").tag("provider", provider)
-                    .register(registry()).increment(usd.doubleValue());
+                    .tag("variant", variant).register(registry()).increment(usd.doubleValue());
         }
     }
 
@@ -80,13 +85,13 @@ public class LlmMetrics {
         return r;
     }
 
-    private Counter counter(String name, String description, String provider, String type) {
-        return Counter.builder(name).description(description).tag("provider", provider).tag("type", type)
-                .register(registry());
+    private Counter counter(String name, String description, String provider, String variant, String type) {
+        return Counter.builder(name).description(description).tag("provider", provider).tag("variant", variant)
+                .tag("type", type).register(registry());
     }
 
-    private void latency(String name, String description, String provider, long millis) {
-        Timer.builder(name).description(description).tag("provider", provider)
+    private void latency(String name, String description, String provider, String variant, long millis) {
+        Timer.builder(name).description(description).tag("provider", provider).tag("variant", variant)
                 .serviceLevelObjectives(LATENCY_BUCKETS).register(registry())
                 .record(millis, TimeUnit.MILLISECONDS);
     }

@@ -26,13 +26,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * GET /api/v1/usage: tokens and cost from the usage ledger, for the caller's own answers; administrators may ask
+ * GET /api/v1/usage: tokens and cost from the usage ledger (grouped by provider, model, day, user or A/B variant), for the caller's own answers; administrators may ask
  * for another user or group by user. Provider-reported and gateway-estimated counts are reported apart, and an
  * unpriced answer makes the cost partial (counted in {@code unpriced_answers}), never 0.
  */
 public class UsageReports {
 
-    private static final Set<String> GROUPS = Set.of("provider", "model", "day", "user");
+    private static final Set<String> GROUPS = Set.of("provider", "model", "day", "user", "variant");
     private static final Duration DEFAULT_WINDOW = Duration.ofDays(30);
 
     private final DataSource dataSource;
@@ -67,7 +67,7 @@ public class UsageReports {
     public Report report(String caller, boolean admin, String from, String to, String groupBy, String user) {
         String group = groupBy == null || groupBy.isBlank() ? "provider" : groupBy;
         if (!GROUPS.contains(group)) {
-            throw ApiError.badRequest("invalid_group_by", "group_by must be provider, model, day or user");
+            throw ApiError.badRequest("invalid_group_by", "group_by must be provider, model, day, user or variant");
         }
         boolean otherUser = user != null && !user.isBlank() && !user.equals(caller);
         if ((otherUser || group.equals("user")) && !admin) {
@@ -85,7 +85,7 @@ public class UsageReports {
         Map<String, Sum> groups = new TreeMap<>();
         Sum total = new Sum();
         String sql = "SELECT user_id, provider, model, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
-                + " created_at FROM llm_usage WHERE created_at >= ? AND created_at < ?"
+                + " created_at, variant FROM llm_usage WHERE created_at >= ? AND created_at < ?"
                 + (subject == null ? "" : " AND user_id = ?");
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setObject(1, start.atOffset(ZoneOffset.UTC));
@@ -99,6 +99,8 @@ public class UsageReports {
                     String key = switch (group) {
                         case "user" -> rs.getString(1);
                         case "model" -> rs.getString(3);
+                        // the A/B arm; answers outside any split are "none", as on the metrics
+                        case "variant" -> rs.getString(9) == null ? ChatRecorder.NO_VARIANT : rs.getString(9);
                         case "day" -> rs.getObject(8, OffsetDateTime.class).withOffsetSameInstant(ZoneOffset.UTC)
                                 .toLocalDate().toString();
                         default -> rs.getString(2);

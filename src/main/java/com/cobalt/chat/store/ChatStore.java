@@ -40,26 +40,30 @@ public class ChatStore {
     public SessionView createSession(String userId, NewSession request) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
-        update("INSERT INTO chat_session (id, user_id, title, system_prompt, created_at, updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?)", id, userId, request.titleOrDefault(), request.systemPrompt(), now, now);
-        return new SessionView(id, request.titleOrDefault(), null, iso(now), null, null);
+        update("INSERT INTO chat_session (id, user_id, title, system_prompt, model, variant, created_at, updated_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, userId, request.titleOrDefault(), request.systemPrompt(),
+                request.model(), request.variant(), now, now);
+        return new SessionView(id, request.titleOrDefault(), null, request.model(), request.variant(), iso(now), null,
+                null);
     }
 
     public Map<String, List<SessionView>> listSessions(String userId) {
         List<SessionView> sessions = query("SELECT id, title, created_at, updated_at FROM chat_session"
                         + " WHERE user_id = ? ORDER BY updated_at DESC, created_at DESC",
-                rs -> new SessionView(rs.getString(1), rs.getString(2), null, iso(rs, 3), iso(rs, 4), null), userId);
+                rs -> new SessionView(rs.getString(1), rs.getString(2), null, null, null, iso(rs, 3), iso(rs, 4), null),
+                userId);
         return Map.of("sessions", sessions);
     }
 
     public SessionView getSession(String userId, String sessionId) {
         SessionView session = requireSession(userId, sessionId);
-        List<MessageView> messages = query("SELECT id, role, content, status, created_at FROM chat_message"
-                        + " WHERE session_id = ? ORDER BY seq",
-                rs -> new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), iso(rs, 5)),
+        List<MessageView> messages = query("SELECT id, role, content, status, model, variant, created_at"
+                        + " FROM chat_message WHERE session_id = ? ORDER BY seq",
+                rs -> new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), iso(rs, 7)),
                 sessionId);
-        return new SessionView(session.id(), session.title(), session.systemPrompt(), session.createdAt(),
-                session.updatedAt(), messages);
+        return new SessionView(session.id(), session.title(), session.systemPrompt(), session.model(),
+                session.variant(), session.createdAt(), session.updatedAt(), messages);
     }
 
     public void deleteSession(String userId, String sessionId) {
@@ -78,7 +82,7 @@ public class ChatStore {
                         + " AND status = 'complete') ORDER BY seq DESC LIMIT ?",
                 rs -> new ContextMessage(rs.getString(1), rs.getString(2)), sessionId, sessionId, maxMessages);
         Collections.reverse(history);
-        return new SessionContext(session.systemPrompt(), history);
+        return new SessionContext(session.systemPrompt(), history, session.model(), session.variant());
     }
 
     /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
@@ -104,11 +108,11 @@ public class ChatStore {
         }
         update("INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, provider, model,"
                         + " finish_reason, error_code, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
-                        + " time_to_first_token_ms, duration_ms, created_at)"
-                        + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " time_to_first_token_ms, duration_ms, variant, created_at)"
+                        + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(), a.model(),
                 a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
-                a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), now);
+                a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(), now);
         update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
         saveUsage(id, a, now);
         return id;
@@ -117,18 +121,20 @@ public class ChatStore {
     private void saveUsage(String id, AnswerRecord a, OffsetDateTime now) {
         if (a.provider() != null && a.promptTokens() != null && a.completionTokens() != null) {
             update("INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
-                            + " completion_tokens, tokens_estimated, cost_usd, created_at)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            + " completion_tokens, tokens_estimated, cost_usd, variant, created_at)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(), a.status(),
-                    a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(), now);
+                    a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(),
+                    a.variant(), now);
         }
     }
 
     private SessionView requireSession(String userId, String sessionId) {
         requireValidId(sessionId);
-        List<SessionView> found = query("SELECT id, title, system_prompt, created_at, updated_at FROM chat_session"
-                        + " WHERE id = ? AND user_id = ?",
-                rs -> new SessionView(rs.getString(1), rs.getString(2), rs.getString(3), iso(rs, 4), iso(rs, 5), null),
+        List<SessionView> found = query("SELECT id, title, system_prompt, model, variant, created_at, updated_at"
+                        + " FROM chat_session WHERE id = ? AND user_id = ?",
+                rs -> new SessionView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), iso(rs, 6), iso(rs, 7), null),
                 sessionId, userId);
         if (found.isEmpty()) {
             throw sessionNotFound();

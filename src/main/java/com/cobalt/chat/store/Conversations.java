@@ -2,21 +2,93 @@ package com.cobalt.chat.store;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 
-/** Builds what the provider is sent: system prompt, then the session's history, then the new user message. */
+import com.cobalt.chat.config.CatalogModel;
+import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.model.Catalog;
+import com.cobalt.chat.record.TokenEstimator;
+
+/**
+ * Builds what the provider is sent: system prompt, then the session's history, then the new user message - trimmed
+ * to the model's context window when the catalog gives one. The budget is the window less the answer's
+ * {@code max_tokens} (CHAT_MAX_TOKENS, or the model's lower output limit); the oldest history goes first, the system
+ * prompt and the new message never. Tokens are counted with the {@link TokenEstimator}.
+ */
 public class Conversations {
+
+    private final Catalog catalog;
+    private final TokenEstimator tokens;
+    private final int maxTokens;
+
+    public Conversations(Catalog catalog, TokenEstimator tokens, int maxTokens) {
+        this.catalog = catalog;
+        this.tokens = tokens;
+        this.maxTokens = maxTokens;
+    }
 
     public String newExchangeId() {
         return UUID.randomUUID().toString();
     }
 
+    /** Without a model: the whole context, as before the catalog. */
     public List<ContextMessage> upstreamMessages(SessionContext context, String userContent) {
-        List<ContextMessage> messages = new ArrayList<>(context.history().size() + 2);
+        return upstreamMessages(context, userContent, null);
+    }
+
+    public List<ContextMessage> upstreamMessages(SessionContext context, String userContent, String model) {
+        List<ContextMessage> history = new ArrayList<>(context.history());
+        Integer budget = promptBudget(model);
+        if (budget != null) {
+            requireFits(context, userContent, model);
+            while (!history.isEmpty() && tokens.prompt(assemble(context, history, userContent), model) > budget) {
+                history.remove(0);
+                // never start the history with an answer whose question was dropped
+                while (!history.isEmpty() && !"user".equals(history.get(0).role())) {
+                    history.remove(0);
+                }
+            }
+        }
+        return assemble(context, history, userContent);
+    }
+
+    /** 400 context_too_long when even the system prompt and the new message do not fit the model's window. */
+    public void requireFits(SessionContext context, String userContent, String model) {
+        Integer budget = promptBudget(model);
+        if (budget == null) {
+            return;
+        }
+        int needed = tokens.prompt(assemble(context, List.of(), userContent), model);
+        if (needed > budget) {
+            throw ApiError.badRequest("context_too_long", "The message and the system prompt take " + needed
+                    + " tokens; the model " + model + " accepts at most " + budget + " before its answer");
+        }
+    }
+
+    /** The prompt's token budget for a model with a context window: the window less the answer's max_tokens. */
+    Integer promptBudget(String model) {
+        if (model == null) {
+            return null;
+        }
+        List<CatalogModel> entries = catalog.entries(model);
+        Integer window = entries.stream().map(CatalogModel::contextWindow).filter(Objects::nonNull)
+                .min(Integer::compare).orElse(null);
+        if (window == null) {
+            return null;
+        }
+        int answer = entries.stream().map(CatalogModel::maxOutputTokens).filter(Objects::nonNull)
+                .min(Integer::compare).map(m -> Math.min(m, maxTokens)).orElse(maxTokens);
+        return window - answer;
+    }
+
+    private static List<ContextMessage> assemble(SessionContext context, List<ContextMessage> history,
+                                                 String userContent) {
+        List<ContextMessage> messages = new ArrayList<>(history.size() + 2);
         if (context.systemPrompt() != null) {
             messages.add(new ContextMessage("system", context.systemPrompt()));
         }
-        messages.addAll(context.history());
+        messages.addAll(history);
         messages.add(new ContextMessage("user", userContent));
         return messages;
     }

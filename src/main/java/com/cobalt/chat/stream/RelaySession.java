@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderFailure;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -35,6 +36,7 @@ public final class RelaySession {
     public static final String PROVIDER_HEADER = "X-Cobalt-Provider";
 
     private final ProviderSettings provider;
+    private final ProviderSettings.Target target;
     private final HttpClientRequest request;
     private final HttpClientResponse response;
     private final ClientConnection client;
@@ -67,11 +69,12 @@ public final class RelaySession {
     private long firstTokenTimer = -1;
     private long tickTimer = -1;
 
-    private RelaySession(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
-                         ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
-                         ClientFormat format) {
+    private RelaySession(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
+                         HttpClientResponse response, ClientConnection client, Vertx vertx, RelaySettings settings,
+                         LiveStreams live, ClientFormat format) {
         this.format = format;
         this.provider = provider;
+        this.target = target;
         this.request = request;
         this.response = response;
         this.client = client;
@@ -85,18 +88,20 @@ public final class RelaySession {
      * Starts probing a live, paused upstream stream. Call on the client's event loop. {@code firstTokenMs} is how
      * long the provider may take, from now, to send its first content.
      */
-    public static RelaySession probe(ProviderSettings provider, HttpClientRequest request, HttpClientResponse response,
+    public static RelaySession probe(ProviderSettings provider, ProviderSettings.Target target,
+                                     HttpClientRequest request, HttpClientResponse response,
                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
                                      ClientFormat format, long firstTokenMs) {
-        RelaySession s = new RelaySession(provider, request, response, client, vertx, settings, live, format);
+        RelaySession s = new RelaySession(provider, target, request, response, client, vertx, settings, live, format);
         s.startProbe(firstTokenMs);
         return s;
     }
 
     /** A whole answer the provider sent at once (JSON although a stream was asked), re-framed as SSE bytes. */
-    public static RelaySession replay(ProviderSettings provider, Buffer sse, ClientConnection client, Vertx vertx,
-                                      RelaySettings settings, LiveStreams live, ClientFormat format) {
-        RelaySession s = new RelaySession(provider, null, null, client, vertx, settings, live, format);
+    public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, Buffer sse,
+                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
+                                      ClientFormat format) {
+        RelaySession s = new RelaySession(provider, target, null, null, client, vertx, settings, live, format);
         s.upstreamEnded = true;
         s.out.closeHandler(v -> s.onClientGone());
         s.onBytes(sse);
@@ -113,6 +118,11 @@ public final class RelaySession {
         return provider;
     }
 
+    /** The URL and upstream model name this answer was asked from. */
+    public ProviderSettings.Target target() {
+        return target;
+    }
+
     private void startProbe(long firstTokenMs) {
         out.closeHandler(v -> onClientGone());
         response.handler(this::onBytes);
@@ -120,7 +130,14 @@ public final class RelaySession {
             if (pausedWhilePrimed) {
                 failedWhilePaused = true;
             } else {
-                onUpstreamEnd();
+                // a failure is reported at once, but bytes that arrived before it may still sit in the response's
+                // queue, handed over by a task resume() already scheduled: take the failure after them
+                Context context = Vertx.currentContext();
+                if (context == null) {
+                    onUpstreamEnd();
+                } else {
+                    context.runOnContext(v -> onUpstreamEnd());
+                }
             }
         });
         response.endHandler(v -> onUpstreamEnd());

@@ -38,6 +38,7 @@ class StartupRefusalTest {
     static Run noDatabase;
     static Run badJwksUrl;
     static Run noVerifier;
+    static Run badCatalog;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -76,6 +77,15 @@ class StartupRefusalTest {
         neither.put("CHAT_JWT_SECRET", null);
         neither.put("CHAT_JWT_ISSUER", "https://idp.example.com/");
         noVerifier = start(neither);
+
+        Map<String, String> catalog = new LinkedHashMap<>();
+        catalog.put("LLM_PROVIDER", "sambanova");
+        catalog.put("SAMBANOVA_API_KEY", SAMBANOVA_KEY);
+        catalog.put("LLM_MODELS_SAMBANOVA", "Meta-Llama-3.3-70B-Instruct, DeepSeek-V3-0324, DeepSeek-V3-0324");
+        catalog.put("LLM_MODELS_OPENAI", "gpt-5");
+        catalog.put("LLM_MODEL_DEEPSEEK_V3_0324_CONTEXT_WINDOW", "lots");
+        catalog.put("LLM_SPLIT", "Meta-Llama-3.3-70B-Instruct:90, gpt-4o:10");
+        badCatalog = start(catalog);
     }
 
     @AfterAll
@@ -107,6 +117,20 @@ class StartupRefusalTest {
         assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
                 + "  - LLM_PROVIDER=sambanovva is not a provider; valid: sambanova, azure (aliases azureai, azure-ai),"
                 + " demo\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(SAMBANOVA_KEY).doesNotContain(JWT_SECRET);
+    }
+
+    @Test
+    void catalogMistakesFromTheEnvironmentAreNamedInOneMessageAndExitIs2() {
+        Run r = badCatalog.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - LLM_MODELS_OPENAI names an unknown provider 'openai'; valid: sambanova, azure, demo\n"
+                + "  - LLM_MODELS_SAMBANOVA lists the model DeepSeek-V3-0324 twice\n"
+                + "  - LLM_MODEL_DEEPSEEK_V3_0324_CONTEXT_WINDOW must be a positive integer, got: lots\n"
+                + "  - LLM_SPLIT: gpt-4o is not in the catalog; valid: Meta-Llama-3.3-70B-Instruct,"
+                + " DeepSeek-V3-0324\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(SAMBANOVA_KEY).doesNotContain(JWT_SECRET);
     }
 

@@ -98,17 +98,18 @@ class MetricsTest {
 
         // answers are counted once their stream ended, off the response path: wait for the last of them
         Map<String, Double> m = awaitMetrics(samples -> samples.getOrDefault(
-                "llm_request_duration_seconds_count{provider=\"sambanova\"}", 0.0) >= 2
-                && samples.getOrDefault("llm_request_duration_seconds_count{provider=\"azure\"}", 0.0) >= 1
-                && samples.getOrDefault("llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"rejected\"}",
-                0.0) >= 1);
+                "llm_request_duration_seconds_count{provider=\"sambanova\",variant=\"none\"}", 0.0) >= 2
+                && samples.getOrDefault("llm_request_duration_seconds_count{provider=\"azure\",variant=\"none\"}",
+                0.0) >= 1
+                && samples.getOrDefault("llm_requests_total{" + CTX
+                + ",provider=\"sambanova\",status=\"rejected\",variant=\"none\"}", 0.0) >= 1);
 
         Map<String, Double> requests = withPrefix(m, "llm_requests_total{");
         assertThat(requests).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"success\"}", 2.0,
-                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"error\"}", 1.0,
-                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"rejected\"}", 1.0,
-                "llm_requests_total{" + CTX + ",provider=\"azure\",status=\"success\"}", 1.0));
+                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"success\",variant=\"none\"}", 2.0,
+                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"error\",variant=\"none\"}", 1.0,
+                "llm_requests_total{" + CTX + ",provider=\"sambanova\",status=\"rejected\",variant=\"none\"}", 1.0,
+                "llm_requests_total{" + CTX + ",provider=\"azure\",status=\"success\",variant=\"none\"}", 1.0));
         assertThat(withPrefix(m, "llm_fallback_triggered_total{")).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "llm_fallback_triggered_total{" + CTX + ",from=\"sambanova\",to=\"azure\"}", 1.0));
         // the same figures on JMX
@@ -119,8 +120,8 @@ class MetricsTest {
         assertThat(jmx.getAttribute(gatewayMBean, "FallbacksTriggered")).isEqualTo(1.0);
         assertThat(jmx.getAttribute(gatewayMBean, "ActiveStreams")).isEqualTo(0);
         assertThat(withPrefix(m, "llm_request_duration_seconds_count{")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "llm_request_duration_seconds_count{provider=\"sambanova\"}", 2.0,
-                "llm_request_duration_seconds_count{provider=\"azure\"}", 1.0));
+                "llm_request_duration_seconds_count{provider=\"sambanova\",variant=\"none\"}", 2.0,
+                "llm_request_duration_seconds_count{provider=\"azure\",variant=\"none\"}", 1.0));
 
         // the fixed latency buckets, cumulative, ending with +Inf = count
         String[] le = {"0.05", "0.1", "0.25", "0.5", "1.0", "2.0", "5.0", "10.0", "30.0", "60.0", "120.0", "+Inf"};
@@ -128,7 +129,8 @@ class MetricsTest {
             List<String> buckets = new ArrayList<>();
             double previous = 0;
             for (String bound : le) {
-                String key = "llm_request_duration_seconds_bucket{provider=\"" + provider + "\",le=\"" + bound + "\"}";
+                String key = "llm_request_duration_seconds_bucket{provider=\"" + provider + "\",variant=\"none\",le=\""
+                        + bound + "\"}";
                 assertThat(m).as("bucket line %s", key).containsKey(key);
                 assertThat(m.get(key)).as(key).isGreaterThanOrEqualTo(previous);
                 previous = m.get(key);

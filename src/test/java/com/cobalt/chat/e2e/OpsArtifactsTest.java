@@ -162,7 +162,8 @@ class OpsArtifactsTest {
                 "Circuit breaker state per provider", "Time to first token p50 / p95", "Request duration p95",
                 "Tokens per provider and type", "Estimated share of tokens", "Cost per hour (USD)",
                 "Unpriced answers per hour", "Cost, last 24 h (USD)", "Active streams", "Current primary / fallback",
-                "Route failures (Camel)");
+                "Route failures (Camel)", "Time to first token p95 per variant", "Error rate per variant",
+                "Cost per hour per variant (USD)");
         assertThat(expr("Cost per hour (USD)")).containsExactly(
                 "sum by (provider) (increase(llm_cost_usd_total{provider=~\"$provider\"}[1h]))");
         assertThat(expr("Time to first token p50 / p95")).containsExactly(

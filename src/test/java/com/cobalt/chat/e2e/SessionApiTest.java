@@ -181,7 +181,14 @@ class SessionApiTest {
         Instant previous = before;
         for (int i = 0; i < expected.length; i++) {
             JsonNode m = messages.get(i);
-            assertThat(fieldNames(m)).as("message %d", i).containsExactly("id", "role", "content", "status", "created_at");
+            if (expected[i][0].equals("assistant")) {
+                assertThat(fieldNames(m)).as("message %d", i)
+                        .containsExactly("id", "role", "content", "status", "model", "created_at");
+                assertThat(m.get("model").asText()).as("message %d", i).isEqualTo("cobalt-demo");
+            } else {
+                assertThat(fieldNames(m)).as("message %d", i)
+                        .containsExactly("id", "role", "content", "status", "created_at");
+            }
             assertThat(m.get("role").asText()).as("message %d", i).isEqualTo(expected[i][0]);
             assertThat(m.get("content").asText()).as("message %d", i).isEqualTo(expected[i][1]);
             assertThat(m.get("status").asText()).as("message %d", i).isEqualTo("complete");

@@ -428,7 +428,7 @@ class UsageAndCostTest {
         String token = Jwt.token("usage-bad-9c");
 
         assertError(usage(gateway, token, "group_by=session"), 400, "invalid_group_by",
-                "group_by must be provider, model, day or user");
+                "group_by must be provider, model, day, user or variant");
         assertError(usage(gateway, token, "from=yesterday"), 400, "invalid_parameter",
                 "from and to must be dates (2026-11-26) or ISO instants (2026-11-26T10:00:00Z)");
         assertError(usage(gateway, token, "to=2026-13-01"), 400, "invalid_parameter",
@@ -543,28 +543,28 @@ class UsageAndCostTest {
                     && Double.valueOf(0.0).equals(x.value("chat_active_streams", Map.of())));
 
             assertThat(samples(m, "llm_tokens_used_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    "provider=sambanova,type=prompt", 11.0 + epB + epE,
-                    "provider=sambanova,type=completion", 7.0 + ecB + ecE,
-                    "provider=azure,type=prompt", 1200.0,
-                    "provider=azure,type=completion", 345.0));
+                    "provider=sambanova,type=prompt,variant=none", 11.0 + epB + epE,
+                    "provider=sambanova,type=completion,variant=none", 7.0 + ecB + ecE,
+                    "provider=azure,type=prompt,variant=none", 1200.0,
+                    "provider=azure,type=completion,variant=none", 345.0));
             assertThat(samples(m, "llm_tokens_estimated_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    "provider=sambanova,type=prompt", (double) (epB + epE),
-                    "provider=sambanova,type=completion", (double) (ecB + ecE)));
+                    "provider=sambanova,type=prompt,variant=none", (double) (epB + epE),
+                    "provider=sambanova,type=completion,variant=none", (double) (ecB + ecE)));
             assertThat(samples(m, "llm_cost_usd_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    "provider=azure", 0.00645));
+                    "provider=azure,variant=none", 0.00645));
             assertThat(samples(m, "llm_cost_unknown_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    "provider=sambanova", 3.0));
+                    "provider=sambanova,variant=none", 3.0));
             assertThat(samples(m, "llm_time_to_first_token_seconds_count")).containsExactlyInAnyOrderEntriesOf(
-                    Map.of("provider=sambanova", 3.0, "provider=azure", 1.0));
+                    Map.of("provider=sambanova,variant=none", 3.0, "provider=azure,variant=none", 1.0));
             assertThat(samples(m, "llm_request_duration_seconds_count")).containsExactlyInAnyOrderEntriesOf(
-                    Map.of("provider=sambanova", 3.0, "provider=azure", 1.0));
+                    Map.of("provider=sambanova,variant=none", 3.0, "provider=azure,variant=none", 1.0));
             String ctx = "camelContext=" + g.camel().getName() + ",";
             assertThat(samples(m, "llm_requests_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    ctx + "provider=sambanova,status=success", 2.0,
-                    ctx + "provider=sambanova,status=error", 1.0,
-                    ctx + "provider=sambanova,status=rejected", 1.0,
-                    ctx + "provider=sambanova,status=cancelled", 1.0,
-                    ctx + "provider=azure,status=success", 1.0));
+                    ctx + "provider=sambanova,status=success,variant=none", 2.0,
+                    ctx + "provider=sambanova,status=error,variant=none", 1.0,
+                    ctx + "provider=sambanova,status=rejected,variant=none", 1.0,
+                    ctx + "provider=sambanova,status=cancelled,variant=none", 1.0,
+                    ctx + "provider=azure,status=success,variant=none", 1.0));
             assertThat(samples(m, "llm_fallback_triggered_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     ctx + "from=sambanova,to=azure", 1.0));
             assertThat(samples(m, "chat_active_streams")).containsExactlyInAnyOrderEntriesOf(Map.of("", 0.0));

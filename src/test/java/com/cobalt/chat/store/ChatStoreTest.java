@@ -145,6 +145,6 @@ class ChatStoreTest {
         String exchangeId = UUID.randomUUID().toString();
         store.saveUserMessage("u", sessionId, exchangeId, question);
         store.saveAnswer(new AnswerRecord(sessionId, exchangeId, "u", answer, status, "demo", "cobalt-demo", "stop",
-                null, 3, 4, false, null, 10L, 20L));
+                null, 3, 4, false, null, 10L, 20L, null));
     }
 }

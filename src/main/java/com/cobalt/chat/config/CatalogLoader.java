@@ -1,0 +1,242 @@
+package com.cobalt.chat.config;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads the model catalog: {@code llm.models.<provider>} (a list of model ids, or {@code id=upstream name} pairs -
+ * for Azure the deployment), {@code llm.model.<id>.context-window} / {@code .max-output-tokens},
+ * {@code llm.model-equivalents} ({@code id=id, ...}) and {@code llm.split} ({@code id:weight, ...}). A provider
+ * without a list serves the model of its single-model variable (SAMBANOVA_MODEL, AZURE_AI_DEPLOYMENT, demo.model),
+ * which is also its default model when set. Problems are added to the loader's list, named by environment variable.
+ */
+final class CatalogLoader {
+
+    static final String MODELS_PREFIX = "llm.models.";
+    static final String EQUIVALENTS = "llm.model-equivalents";
+    static final String SPLIT = "llm.split";
+
+    private final Function<String, String> value;
+    private final List<String> problems;
+
+    CatalogLoader(Function<String, String> value, List<String> problems) {
+        this.value = value;
+        this.problems = problems;
+    }
+
+    static String modelsProperty(ProviderName p) {
+        return MODELS_PREFIX + p.id();
+    }
+
+    static String env(String property) {
+        return SettingsLoader.envName(property);
+    }
+
+    /** The upstream name of a list's first entry, or null. */
+    static String firstUpstreamName(String list) {
+        if (list == null) {
+            return null;
+        }
+        for (String entry : list.split(",")) {
+            String e = entry.trim();
+            if (!e.isEmpty()) {
+                int eq = e.indexOf('=');
+                return eq < 0 ? e : e.substring(eq + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    void checkProviderNames(Set<String> names) {
+        for (String name : names) {
+            if (Arrays.stream(ProviderName.values()).noneMatch(p -> p.id().equals(name))) {
+                problems.add(env(MODELS_PREFIX + name) + " names an unknown provider '" + name + "'; valid: "
+                        + Arrays.stream(ProviderName.values()).map(ProviderName::id).collect(Collectors.joining(", ")));
+            }
+        }
+    }
+
+    Set<ProviderName> providersWithModels() {
+        Set<ProviderName> listed = new LinkedHashSet<>();
+        for (ProviderName p : ProviderName.values()) {
+            if (value.apply(modelsProperty(p)) != null) {
+                listed.add(p);
+            }
+        }
+        return listed;
+    }
+
+    CatalogSettings load(Map<ProviderName, ProviderSettings> providers) {
+        List<CatalogModel> models = new ArrayList<>();
+        Map<ProviderName, String> defaults = new EnumMap<>(ProviderName.class);
+        boolean anyList = false;
+        for (ProviderName p : providers.keySet()) {
+            String list = value.apply(modelsProperty(p));
+            String single = value.apply(singleModelProperty(p));
+            List<String[]> entries = new ArrayList<>();
+            if (list != null) {
+                anyList = true;
+                entries.addAll(parseList(p, list));
+                if (single != null && entries.stream().noneMatch(e -> e[1].equals(single))) {
+                    entries.add(0, new String[] {single, single});
+                }
+            } else {
+                String upstream = providers.get(p).modelLabel();
+                entries.add(new String[] {upstream, upstream});
+            }
+            if (entries.isEmpty()) {
+                problems.add(env(modelsProperty(p)) + " lists no model");
+                continue;
+            }
+            String defaultId = entries.get(0)[0];
+            if (single != null) {
+                defaultId = entries.stream().filter(e -> e[1].equals(single)).findFirst().map(e -> e[0])
+                        .orElse(defaultId);
+            }
+            defaults.put(p, defaultId);
+            for (String[] e : entries) {
+                models.add(new CatalogModel(e[0], p, e[1], capability(e[0], "context-window"),
+                        capability(e[0], "max-output-tokens")));
+            }
+        }
+        Set<String> ids = models.stream().map(CatalogModel::id).collect(Collectors.toCollection(LinkedHashSet::new));
+        checkCapabilities(models);
+        return new CatalogSettings(models, defaults, equivalents(ids), split(ids), !anyList);
+    }
+
+    private static String singleModelProperty(ProviderName p) {
+        return switch (p) {
+            case SAMBANOVA -> "sambanova.model";
+            case AZURE -> "azure.ai.deployment";
+            case DEMO -> "demo.model";
+        };
+    }
+
+    private List<String[]> parseList(ProviderName p, String list) {
+        String variable = env(modelsProperty(p));
+        String upstreamKind = p == ProviderName.AZURE ? "deployment" : "upstream model name";
+        List<String[]> entries = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (String raw : list.split(",")) {
+            String entry = raw.trim();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            String id = eq < 0 ? entry : entry.substring(0, eq).trim();
+            String upstream = eq < 0 ? entry : entry.substring(eq + 1).trim();
+            if (id.isEmpty()) {
+                problems.add(variable + ": '" + entry + "' names no model id");
+                continue;
+            }
+            if (upstream.isEmpty()) {
+                problems.add(variable + ": '" + entry + "' names no " + upstreamKind + " for " + id);
+                continue;
+            }
+            if (!seen.add(id)) {
+                problems.add(variable + " lists the model " + id + " twice");
+                continue;
+            }
+            entries.add(new String[] {id, upstream});
+        }
+        return entries;
+    }
+
+    private Integer capability(String id, String name) {
+        String property = "llm.model." + id + "." + name;
+        String v = value.apply(property);
+        if (v == null) {
+            return null;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add(env(property) + " must be a positive integer, got: " + v);
+        return null;
+    }
+
+    private void checkCapabilities(List<CatalogModel> models) {
+        Set<String> told = new LinkedHashSet<>();
+        for (CatalogModel m : models) {
+            if (m.contextWindow() != null && m.maxOutputTokens() != null
+                    && m.maxOutputTokens() >= m.contextWindow() && told.add(m.id())) {
+                problems.add(env("llm.model." + m.id() + ".max-output-tokens") + " (" + m.maxOutputTokens()
+                        + ") must be less than the context window (" + m.contextWindow() + ")");
+            }
+        }
+    }
+
+    private Map<String, String> equivalents(Set<String> ids) {
+        Map<String, String> map = new LinkedHashMap<>();
+        String v = value.apply(EQUIVALENTS);
+        if (v == null) {
+            return map;
+        }
+        for (String raw : v.split(",")) {
+            String entry = raw.trim();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            String from = eq < 0 ? "" : entry.substring(0, eq).trim();
+            String to = eq < 0 ? "" : entry.substring(eq + 1).trim();
+            if (from.isEmpty() || to.isEmpty()) {
+                problems.add(env(EQUIVALENTS) + ": '" + entry + "' must be <model>=<equivalent model>");
+            } else if (!ids.contains(from) || !ids.contains(to)) {
+                problems.add(env(EQUIVALENTS) + ": '" + entry + "' names a model not in the catalog; valid: "
+                        + String.join(", ", ids));
+            } else if (from.equals(to)) {
+                problems.add(env(EQUIVALENTS) + ": '" + entry + "' names the same model twice");
+            } else if (map.putIfAbsent(from, to) != null) {
+                problems.add(env(EQUIVALENTS) + " gives " + from + " more than one equivalent");
+            }
+        }
+        return map;
+    }
+
+    private List<SplitArm> split(Set<String> ids) {
+        List<SplitArm> arms = new ArrayList<>();
+        String v = value.apply(SPLIT);
+        if (v == null) {
+            return arms;
+        }
+        Set<String> seen = new LinkedHashSet<>();
+        for (String raw : v.split(",")) {
+            String entry = raw.trim();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int colon = entry.lastIndexOf(':');
+            String id = colon < 0 ? entry : entry.substring(0, colon).trim();
+            Integer weight = null;
+            try {
+                weight = colon < 0 ? null : Integer.valueOf(entry.substring(colon + 1).trim());
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            if (weight == null || weight <= 0) {
+                problems.add(env(SPLIT) + ": '" + entry + "' must be <model>:<positive weight>");
+            } else if (!ids.contains(id)) {
+                problems.add(env(SPLIT) + ": " + id + " is not in the catalog; valid: " + String.join(", ", ids));
+            } else if (!seen.add(id)) {
+                problems.add(env(SPLIT) + " names " + id + " twice");
+            } else {
+                arms.add(new SplitArm(id, weight));
+            }
+        }
+        return arms;
+    }
+}

@@ -1,0 +1,202 @@
+package com.cobalt.chat.model;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import com.cobalt.chat.config.CatalogModel;
+import com.cobalt.chat.config.ProviderName;
+import com.cobalt.chat.config.ProviderSettings;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Capability detection: asks each provider which of its catalog models it actually serves, at start and then every
+ * {@code llm.catalog-check-seconds} (0: only at start), on a thread of its own (never the event loop). SambaNova
+ * lists its models ({@code GET {api-base}/models}, OpenAI's list shape) at no cost. Azure cannot list deployments
+ * with an API key, so each deployment is asked for one token - which costs tokens and is therefore off unless
+ * {@code llm.catalog-check.azure=true}; 404 means the deployment does not exist. A model found missing is logged
+ * at WARN with its exact names and shown as unavailable in GET /api/v1/models. A check that gets no usable answer
+ * (network failure, another status) proves nothing: it is logged and the last verdict stays. Keys are never logged.
+ */
+public class CatalogCheck {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CatalogCheck.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<ProviderName, ProviderSettings> providers;
+    private final List<CatalogModel> models;
+    private final ModelAvailability availability;
+    private final boolean checkAzure;
+    private final int everySeconds;
+    private final Duration timeout;
+    private final HttpClient http;
+    private ScheduledExecutorService scheduler;
+
+    public CatalogCheck(Map<ProviderName, ProviderSettings> providers, List<CatalogModel> models,
+                        ModelAvailability availability, boolean checkAzure, int everySeconds, Duration timeout) {
+        this.providers = providers;
+        this.models = models;
+        this.availability = availability;
+        this.checkAzure = checkAzure;
+        this.everySeconds = everySeconds;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    public synchronized void start() {
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "catalog-check");
+            t.setDaemon(true);
+            return t;
+        });
+        if (everySeconds > 0) {
+            scheduler.scheduleWithFixedDelay(this::checkAll, 0, everySeconds, TimeUnit.SECONDS);
+        } else {
+            scheduler.execute(this::checkAll);
+        }
+    }
+
+    public synchronized void stop() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+    }
+
+    /** One round over every provider that can tell. */
+    public void checkAll() {
+        for (Map.Entry<ProviderName, ProviderSettings> e : providers.entrySet()) {
+            try {
+                switch (e.getKey()) {
+                    case SAMBANOVA -> checkListed(e.getValue());
+                    case AZURE -> {
+                        if (checkAzure) {
+                            checkDeployments(e.getValue());
+                        }
+                    }
+                    default -> {
+                        // the demo provider is the gateway itself
+                    }
+                }
+            } catch (RuntimeException ex) {
+                LOG.warn("Catalog check of {} failed ({}); its models are not taken as missing", e.getKey().id(),
+                        ex.getClass().getSimpleName());
+            }
+        }
+    }
+
+    private List<CatalogModel> modelsOf(ProviderName p) {
+        return models.stream().filter(m -> m.provider() == p).toList();
+    }
+
+    /** A provider that lists its models: one GET, OpenAI's {@code {"data":[{"id":...}]}}. */
+    private void checkListed(ProviderSettings provider) {
+        if (provider.modelsUrl() == null) {
+            return;
+        }
+        String id = provider.name().id();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(provider.modelsUrl())).timeout(timeout)
+                .header(provider.authHeader(), provider.authPrefix() + provider.apiKey())
+                .header("Accept", "application/json").GET().build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception ex) {
+            cannotTell(id, ex.getClass().getSimpleName());
+            return;
+        }
+        Set<String> served = new LinkedHashSet<>();
+        JsonNode data = null;
+        if (response.statusCode() == 200) {
+            try {
+                data = JSON.readTree(response.body()).path("data");
+            } catch (Exception ex) {
+                data = null;
+            }
+        }
+        if (data == null || !data.isArray()) {
+            cannotTell(id, response.statusCode() == 200 ? "not a model list" : "HTTP " + response.statusCode());
+            return;
+        }
+        data.forEach(m -> served.add(m.path("id").asText()));
+        Set<String> missing = new LinkedHashSet<>();
+        for (CatalogModel m : modelsOf(provider.name())) {
+            if (!served.contains(m.upstreamName())) {
+                missing.add(m.upstreamName());
+            }
+        }
+        verdict(provider.name(), missing);
+    }
+
+    /** Azure: each deployment asked for one token; 404 means it does not exist. */
+    private void checkDeployments(ProviderSettings provider) {
+        String id = provider.name().id();
+        Set<String> missing = new LinkedHashSet<>();
+        for (CatalogModel m : modelsOf(provider.name())) {
+            ProviderSettings.Target target = provider.target(m.upstreamName());
+            String body = "{" + (target.bodyModel() == null ? "" : "\"model\":" + quote(target.bodyModel()) + ",")
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":1,\"stream\":false}";
+            HttpRequest request = HttpRequest.newBuilder(URI.create(target.url())).timeout(timeout)
+                    .header(provider.authHeader(), provider.authPrefix() + provider.apiKey())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            int status;
+            try {
+                status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception ex) {
+                cannotTell(id, ex.getClass().getSimpleName());
+                return;
+            }
+            if (status == 404) {
+                missing.add(m.upstreamName());
+            } else if (status < 200 || status >= 300) {
+                cannotTell(id, "HTTP " + status + " for deployment " + m.upstreamName());
+                return;
+            }
+        }
+        verdict(provider.name(), missing);
+    }
+
+    private void verdict(ProviderName provider, Set<String> missing) {
+        availability.missing(provider, missing);
+        if (missing.isEmpty()) {
+            LOG.info("Catalog check: {} serves every catalog model", provider.id());
+            return;
+        }
+        String ids = modelsOf(provider).stream().filter(m -> missing.contains(m.upstreamName()))
+                .map(CatalogModel::id).distinct().collect(Collectors.joining(", "));
+        LOG.warn("Catalog check: {} does not serve {} (catalog model {}); shown as unavailable", provider.id(),
+                String.join(", ", missing), ids);
+    }
+
+    private static void cannotTell(String provider, String why) {
+        LOG.warn("Catalog check: could not ask {} which models it serves ({}); this is not taken as missing",
+                provider, why);
+    }
+
+    private static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

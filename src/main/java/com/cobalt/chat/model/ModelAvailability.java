@@ -1,0 +1,47 @@
+package com.cobalt.chat.model;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.cobalt.chat.config.CatalogModel;
+import com.cobalt.chat.config.ProviderName;
+import com.cobalt.chat.provider.ProviderBreakers;
+import com.cobalt.chat.provider.ProviderHealth;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/**
+ * Whether a provider can serve one of its catalog models now: its breaker lets calls through, it is not cooling
+ * down, its health probe (when on) did not fail, and the last catalog check did not find the model missing.
+ */
+public class ModelAvailability {
+
+    private final ProviderBreakers breakers;
+    private final ProviderHealth health;
+    /** provider -> the upstream names its last successful catalog check did not find. */
+    private final Map<ProviderName, Set<String>> missing = new ConcurrentHashMap<>();
+
+    public ModelAvailability(ProviderBreakers breakers, ProviderHealth health) {
+        this.breakers = breakers;
+        this.health = health;
+    }
+
+    public boolean available(CatalogModel m) {
+        CircuitBreaker.State state = breakers.of(m.provider()).getState();
+        if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+            return false;
+        }
+        if (health.inCooldown(m.provider().id())) {
+            return false;
+        }
+        if (Boolean.FALSE.equals(health.snapshot(m.provider().id()).probeOk())) {
+            return false;
+        }
+        return !missing.getOrDefault(m.provider(), Set.of()).contains(m.upstreamName());
+    }
+
+    /** The result of a catalog check that got an answer: these upstream names are not served (replaces the last). */
+    public void missing(ProviderName provider, Set<String> upstreamNames) {
+        missing.put(provider, Set.copyOf(upstreamNames));
+    }
+}
