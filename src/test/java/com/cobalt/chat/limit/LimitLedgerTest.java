@@ -111,7 +111,7 @@ class LimitLedgerTest {
     }
 
     /**
-     * The counts come from per-user sequence numbers (V6), not COUNT(*): the minute window, the day and the
+     * The counts come from per-user sequence numbers (V7), not COUNT(*): the minute window, the day and the
      * remaining-count header stay exact, also for several messages at the very same instant.
      */
     @ParameterizedTest(name = "{0}")
