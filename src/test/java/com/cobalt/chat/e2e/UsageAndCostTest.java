@@ -538,9 +538,16 @@ class UsageAndCostTest {
             int epE = promptTokens(sent.get(4), CL100K);
             int ecE = CL100K.countTokensOrdinary("Live ");
 
+            // the cancelled stream is recorded after its relay ended: wait until every exchange has been observed
             PrometheusText m = PrometheusText.await(g, x -> Double.valueOf(3.0).equals(
                     x.value("llm_time_to_first_token_seconds_count", Map.of("provider", "sambanova")))
-                    && Double.valueOf(0.0).equals(x.value("chat_active_streams", Map.of())));
+                    && Double.valueOf(0.0).equals(x.value("chat_active_streams", Map.of()))
+                    && Double.valueOf(3.0).equals(
+                            x.value("llm_request_duration_seconds_count", Map.of("provider", "sambanova")))
+                    && Double.valueOf(1.0).equals(x.value("llm_requests_total",
+                            Map.of("provider", "sambanova", "status", "cancelled")))
+                    && Double.valueOf(7.0 + ecB + ecE).equals(x.value("llm_tokens_used_total",
+                            Map.of("provider", "sambanova", "type", "completion"))));
 
             assertThat(samples(m, "llm_tokens_used_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "provider=sambanova,type=prompt,variant=none", 11.0 + epB + epE,
