@@ -27,9 +27,18 @@ public class TokenEstimator {
         Encoding encoding = encodingFor(model);
         int tokens = REPLY_PRIMING;
         for (ContextMessage m : messages) {
-            tokens += PER_MESSAGE + encoding.countTokensOrdinary(m.role()) + encoding.countTokensOrdinary(m.content());
+            tokens += message(encoding, m);
         }
         return tokens;
+    }
+
+    /** What one message adds to a prompt: prompt(messages) is the sum of these plus the reply priming. */
+    public int message(ContextMessage m, String model) {
+        return message(encodingFor(model), m);
+    }
+
+    private static int message(Encoding encoding, ContextMessage m) {
+        return PER_MESSAGE + encoding.countTokensOrdinary(m.role()) + encoding.countTokensOrdinary(m.content());
     }
 
     public int completion(String text, String model) {

@@ -32,22 +32,21 @@ public class Conversations {
         return UUID.randomUUID().toString();
     }
 
-    /** Without a model: the whole context, as before the catalog. */
-    public List<ContextMessage> upstreamMessages(SessionContext context, String userContent) {
-        return upstreamMessages(context, userContent, null);
-    }
-
+    /** Tokens are counted once: dropping a message takes its own share off the total, no recount. */
     public List<ContextMessage> upstreamMessages(SessionContext context, String userContent, String model) {
         List<ContextMessage> history = new ArrayList<>(context.history());
         Integer budget = promptBudget(model);
         if (budget != null) {
-            requireFits(context, userContent, model);
-            while (!history.isEmpty() && tokens.prompt(assemble(context, history, userContent), model) > budget) {
-                history.remove(0);
+            int total = tokens.prompt(assemble(context, history, userContent), model);
+            while (!history.isEmpty() && total > budget) {
+                total -= tokens.message(history.remove(0), model);
                 // never start the history with an answer whose question was dropped
                 while (!history.isEmpty() && !"user".equals(history.get(0).role())) {
-                    history.remove(0);
+                    total -= tokens.message(history.remove(0), model);
                 }
+            }
+            if (total > budget) {
+                throw tooLong(total, model, budget);
             }
         }
         return assemble(context, history, userContent);
@@ -61,9 +60,13 @@ public class Conversations {
         }
         int needed = tokens.prompt(assemble(context, List.of(), userContent), model);
         if (needed > budget) {
-            throw ApiError.badRequest("context_too_long", "The message and the system prompt take " + needed
-                    + " tokens; the model " + model + " accepts at most " + budget + " before its answer");
+            throw tooLong(needed, model, budget);
         }
+    }
+
+    private static ApiError tooLong(int needed, String model, int budget) {
+        return ApiError.badRequest("context_too_long", "The message and the system prompt take " + needed
+                + " tokens; the model " + model + " accepts at most " + budget + " before its answer");
     }
 
     /** The prompt's token budget for a model with a context window: the window less the answer's max_tokens. */
