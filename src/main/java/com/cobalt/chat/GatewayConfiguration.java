@@ -25,6 +25,9 @@ import com.cobalt.chat.http.Authenticator;
 import com.cobalt.chat.http.ErrorResponses;
 import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.limit.LimitLedger;
+import com.cobalt.chat.limit.LimitRules;
+import com.cobalt.chat.limit.LocalLimitLedger;
+import com.cobalt.chat.limit.SharedLimitLedger;
 import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.model.Catalog;
 import com.cobalt.chat.model.CatalogCheck;
@@ -130,9 +133,14 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("chatStore", chatStore);
         TokenEstimator tokenEstimator = new TokenEstimator();
         registry.bind("conversations", new Conversations(catalog, tokenEstimator, settings.maxTokens()));
-        LimitLedger limits = new LimitLedger(database.dataSource(), clock, settings.rateLimitPerMinute(),
-                settings.dailyMessageQuota(), settings.maxConcurrentStreams(),
-                Duration.ofSeconds(intProperty(properties, "chat.stream-lease-seconds")));
+        LimitRules rules = new LimitRules(settings.rateLimitPerMinute(), settings.dailyMessageQuota(),
+                settings.maxConcurrentStreams());
+        LimitLedger limits = settings.limitsShared()
+                ? new SharedLimitLedger(database.dataSource(), clock, rules,
+                        Duration.ofSeconds(intProperty(properties, "chat.stream-lease-seconds")))
+                : new LocalLimitLedger(database.dataSource(), clock, rules);
+        LOG.info("Per-user limits: {}", settings.limitsShared()
+                ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
         registry.bind("userLimits", new UserLimits(limits));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));

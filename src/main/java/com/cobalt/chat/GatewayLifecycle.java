@@ -105,11 +105,11 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p));
             }
         }
-        long renewEvery = Math.max(1000, limits.lease().toMillis() / 3);
-        vertx.setPeriodic(renewEvery, id -> vertx.executeBlocking(() -> {
-            limits.renewLeases();
+        vertx.setPeriodic(limits.maintenanceInterval().toMillis(), id -> vertx.executeBlocking(() -> {
+            limits.maintain();
             return null;
-        }, false).onFailure(e -> LOG.warn("Could not renew the stream slots' leases: {}", e.getClass().getSimpleName())));
+        }, false).onFailure(e -> LOG.warn("Could not keep the per-user limits up to date: {}",
+                e.getClass().getSimpleName())));
         String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=Gateway",
@@ -137,9 +137,9 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         unregisterMBeans();
         upstreamClient.close();
         try {
-            limits.releaseAll();
+            limits.close();
         } catch (RuntimeException e) {
-            LOG.warn("Could not free this instance's stream slots: {}", e.getClass().getSimpleName());
+            LOG.warn("Could not store this instance's limit counts: {}", e.getClass().getSimpleName());
         }
         database.close();
         vertx.close();

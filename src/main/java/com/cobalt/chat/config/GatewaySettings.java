@@ -5,7 +5,7 @@ import java.util.Map;
 /** The validated configuration the beans work with. */
 public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<ProviderName, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
-                              int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams,
+                              int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams, boolean limitsShared,
                               boolean authDisabled, String jwtSecret, String jwtJwksUrl, String jwtIssuer,
                               String jwtAudience,
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,

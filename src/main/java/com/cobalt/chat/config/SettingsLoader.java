@@ -98,6 +98,7 @@ public final class SettingsLoader {
         int perMinute = positiveInt("chat.rate-limit-per-minute", 100);
         int perDay = positiveInt("chat.daily-message-quota", 10000);
         int maxStreams = positiveInt("chat.max-concurrent-streams", 4);
+        boolean limitsShared = limitsShared();
         boolean authDisabled = bool("chat.auth.disabled");
         String jwtSecret = value("chat.jwt.secret");
         String jwksUrl = value("chat.jwt.jwks-url");
@@ -130,9 +131,29 @@ public final class SettingsLoader {
             throw new InvalidConfigurationException(problems);
         }
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
-                maxStreams, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience,
+                maxStreams, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog);
+    }
+
+    /**
+     * auto: shared unless the database is an embedded H2 (a file or memory database only this process can open);
+     * an H2 server (tcp:, ssl:, AUTO_SERVER) may have other instances on it.
+     */
+    private boolean limitsShared() {
+        String value = value("chat.limits.shared");
+        if (value == null || value.equalsIgnoreCase("auto")) {
+            String url = value("chat.db.url");
+            String lower = url == null ? "" : url.toLowerCase(Locale.ROOT);
+            boolean embeddedH2 = lower.startsWith("jdbc:h2:") && !lower.startsWith("jdbc:h2:tcp:")
+                    && !lower.startsWith("jdbc:h2:ssl:") && !lower.contains("auto_server=true");
+            return !embeddedH2;
+        }
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        problems.add("CHAT_LIMITS_SHARED must be auto, true or false, got: " + value);
+        return true;
     }
 
     private ProviderSettings sambanova(String role) {

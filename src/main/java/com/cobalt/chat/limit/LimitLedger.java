@@ -1,308 +1,36 @@
 package com.cobalt.chat.limit;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-
-import javax.sql.DataSource;
 
 import com.cobalt.chat.http.ApiError;
-import com.cobalt.chat.store.ChatStore;
 
 /**
  * The per-user limits: CHAT_DAILY_MESSAGE_QUOTA messages per UTC day, CHAT_RATE_LIMIT_PER_MINUTE messages in any
- * sixty seconds, and CHAT_MAX_CONCURRENT_STREAMS streams at once. They are kept in the database, so they survive a
- * restart and hold exactly across instances that share PostgreSQL: each admission is one transaction that locks
- * the user's row first (SELECT ... FOR UPDATE), then counts and records. Within one instance a striped lock
- * serialises a user's admissions before they reach the database, so H2 never waits on its row lock.
+ * sixty seconds, and CHAT_MAX_CONCURRENT_STREAMS streams at once. {@link SharedLimitLedger} holds them across
+ * instances that share PostgreSQL; {@link LocalLimitLedger} holds them for a gateway that is alone on its database.
  */
-public class LimitLedger {
-
-    static final Duration MINUTE = Duration.ofMinutes(1);
-    private static final String UNIQUE_VIOLATION = "23505";
-
-    private final DataSource dataSource;
-    private final Clock clock;
-    private final int perMinute;
-    private final int perDay;
-    private final int maxStreams;
-    private final Duration lease;
-    private final String instanceId = UUID.randomUUID().toString();
-    private final Object[] stripes = new Object[64];
-    /** The slots this instance holds: only these are renewed, so a slot whose release failed still expires. */
-    private final Set<String> held = ConcurrentHashMap.newKeySet();
-
-    public LimitLedger(DataSource dataSource, Clock clock, int perMinute, int perDay, int maxStreams, Duration lease) {
-        this.dataSource = dataSource;
-        this.clock = clock;
-        this.perMinute = perMinute;
-        this.perDay = perDay;
-        this.maxStreams = maxStreams;
-        this.lease = lease;
-        for (int i = 0; i < stripes.length; i++) {
-            stripes[i] = new Object();
-        }
-    }
+public interface LimitLedger extends AutoCloseable {
 
     /**
      * Admits one message of the user, or throws a 429 {@link ApiError} naming the limit, with Retry-After. An
      * admitted message is counted and holds a stream slot until {@link #release(String)}.
      */
-    public Admission admit(String user) {
-        synchronized (stripes[Math.floorMod(user.hashCode(), stripes.length)]) {
-            try {
-                return admitLocked(user);
-            } catch (SQLException e) {
-                throw new ChatStore.StorageException(e);
-            }
-        }
-    }
-
-    private Admission admitLocked(String user) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                LockRow row = lockUser(c, user);
-                if (row == null) {
-                    c.rollback();
-                    createLockRow(user);
-                    row = lockUser(c, user);
-                    if (row == null) {
-                        throw new SQLException("no limit row for the user after creating it");
-                    }
-                }
-                Admission admission = decide(c, user, row.lastSeq(), row.lastAccepted());
-                c.commit();
-                held.add(admission.slot());
-                return admission;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
-    }
-
-    /**
-     * Counts without reading every counted row: a user's accepted messages carry seq 1, 2, 3, ... and strictly
-     * increasing accepted_at (both kept on the locked row), so the count since T is last_seq minus the seq of the
-     * first row at or after T, plus one - one index probe, however many messages the user sent today.
-     */
-    private Admission decide(Connection c, String user, long lastSeq, Instant lastAccepted) throws SQLException {
-        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        Instant dayStart = now.atOffset(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
-        Instant windowStart = now.minus(MINUTE);
-        Row firstToday = firstSince(c, user, dayStart, true);
-        long today = firstToday == null ? 0 : lastSeq - firstToday.seq() + 1;
-        Row firstInWindow = firstSince(c, user, windowStart, false);
-        long inWindow = firstInWindow == null ? 0 : lastSeq - firstInWindow.seq() + 1;
-        Instant oldest = firstInWindow == null ? now : firstInWindow.acceptedAt();
-        long resetSeconds = secondsUntil(now, oldest.plus(MINUTE));
-
-        if (today >= perDay) {
-            long wait = secondsUntil(now, dayStart.plus(Duration.ofDays(1)));
-            throw refusal("daily_quota_exceeded", "The daily quota of " + perDay + " messages is used up", wait,
-                    inWindow, resetSeconds);
-        }
-        if (inWindow >= perMinute) {
-            throw refusal("rate_limit_exceeded", "More than " + perMinute + " messages in a minute", resetSeconds,
-                    inWindow, resetSeconds);
-        }
-        // stops counting at the limit: a user with many open streams does not make every admission read them all
-        long streams = count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM active_stream WHERE user_id = ? AND lease_until > ?"
-                + " FETCH FIRST " + Math.max(1, maxStreams) + " ROWS ONLY) s", user, now);
-        if (streams >= maxStreams) {
-            throw refusal("concurrent_streams_exceeded", "More than " + maxStreams + " answers streaming at once",
-                    1, inWindow, resetSeconds);
-        }
-
-        // strictly after the user's previous message, even if this instance's clock is behind another's
-        Instant accepted = lastAccepted != null && !now.isAfter(lastAccepted) ? lastAccepted.plus(1, ChronoUnit.MICROS)
-                : now;
-        long seq = lastSeq + 1;
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
-            ps.setString(1, user);
-            ps.setObject(2, accepted.atOffset(ZoneOffset.UTC));
-            ps.setLong(3, seq);
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE user_limit_lock SET last_seq = ?, last_accepted_at = ? WHERE user_id = ?")) {
-            ps.setLong(1, seq);
-            ps.setObject(2, accepted.atOffset(ZoneOffset.UTC));
-            ps.setString(3, user);
-            ps.executeUpdate();
-        }
-        String slot = UUID.randomUUID().toString();
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO active_stream (id, user_id, instance_id, lease_until) VALUES (?, ?, ?, ?)")) {
-            ps.setString(1, slot);
-            ps.setString(2, user);
-            ps.setString(3, instanceId);
-            ps.setObject(4, now.plus(lease).atOffset(ZoneOffset.UTC));
-            ps.executeUpdate();
-        }
-        return new Admission(slot, rateHeaders(perMinute - inWindow - 1, resetSeconds));
-    }
+    Admission admit(String user);
 
     /** Frees the stream slot of an admitted message; a slot already freed is left alone. */
-    public void release(String slot) {
-        if (slot == null) {
-            return;
-        }
-        held.remove(slot);
-        update("DELETE FROM active_stream WHERE id = ?", slot);
-    }
+    void release(String slot);
 
-    /**
-     * Keeps this instance's slots alive and drops what no longer counts: slots whose lease ran out (their instance
-     * died) and accepted messages older than two days.
-     */
-    public void renewLeases() {
-        Instant now = clock.instant();
-        try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE active_stream SET lease_until = ? WHERE id = ?")) {
-                for (String slot : held) {
-                    ps.setObject(1, now.plus(lease).atOffset(ZoneOffset.UTC));
-                    ps.setString(2, slot);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM active_stream WHERE lease_until <= ?")) {
-                ps.setObject(1, now.atOffset(ZoneOffset.UTC));
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM user_request WHERE accepted_at < ?")) {
-                ps.setObject(1, now.minus(Duration.ofDays(2)).atOffset(ZoneOffset.UTC));
-                ps.executeUpdate();
-            }
-        } catch (SQLException e) {
-            throw new ChatStore.StorageException(e);
-        }
-    }
+    /** Periodic upkeep, every {@link #maintenanceInterval()}, off the event loop. */
+    void maintain();
 
-    /** At shutdown, after the streams ended: whatever this instance still holds is freed. */
-    public void releaseAll() {
-        held.clear();
-        update("DELETE FROM active_stream WHERE instance_id = ?", instanceId);
-    }
+    Duration maintenanceInterval();
 
-    public Duration lease() {
-        return lease;
-    }
-
-    private ApiError refusal(String code, String message, long retryAfter, long inWindow, long resetSeconds) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Retry-After", String.valueOf(retryAfter));
-        headers.putAll(rateHeaders(perMinute - inWindow, resetSeconds));
-        return new ApiError(429, code, message, headers);
-    }
-
-    private Map<String, String> rateHeaders(long remaining, long resetSeconds) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("X-RateLimit-Limit", String.valueOf(perMinute));
-        headers.put("X-RateLimit-Remaining", String.valueOf(Math.max(0, remaining)));
-        headers.put("X-RateLimit-Reset", String.valueOf(resetSeconds));
-        return headers;
-    }
-
-    /** Whole seconds until {@code until}, rounded up: at least one. */
-    static long secondsUntil(Instant now, Instant until) {
-        long ms = Duration.between(now, until).toMillis();
-        return Math.max(1, (ms + 999) / 1000);
-    }
-
-    private record LockRow(long lastSeq, Instant lastAccepted) {
-    }
-
-    private record Row(long seq, Instant acceptedAt) {
-    }
-
-    private LockRow lockUser(Connection c, String user) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT last_seq, last_accepted_at FROM user_limit_lock WHERE user_id = ? FOR UPDATE")) {
-            ps.setString(1, user);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                OffsetDateTime t = rs.getObject(2, OffsetDateTime.class);
-                return new LockRow(rs.getLong(1), t == null ? null : t.toInstant());
-            }
-        }
-    }
-
-    /**
-     * The user's first accepted message at (inclusive) or after (exclusive) since, or null. ORDER BY names every
-     * column of the index, so H2 reads the first index entry instead of sorting the whole range.
-     */
-    private static Row firstSince(Connection c, String user, Instant since, boolean inclusive) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT seq, accepted_at FROM user_request WHERE user_id = ? AND "
-                + "accepted_at " + (inclusive ? ">=" : ">") + " ? ORDER BY user_id, accepted_at, seq FETCH FIRST 1 ROWS ONLY")) {
-            ps.setString(1, user);
-            ps.setObject(2, since.atOffset(ZoneOffset.UTC));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Row(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant()) : null;
-            }
-        }
-    }
-
-    /**
-     * Another instance may create the same row at the same moment; either insert will do. It starts from the user's
-     * messages already counted (rows from before the lock row existed, e.g. migrated ones).
-     */
-    private void createLockRow(String user) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO user_limit_lock (user_id, last_seq, last_accepted_at) "
-                     + "VALUES (?, COALESCE((SELECT MAX(seq) FROM user_request WHERE user_id = ?), 0), "
-                     + "(SELECT MAX(accepted_at) FROM user_request WHERE user_id = ?))")) {
-            ps.setString(1, user);
-            ps.setString(2, user);
-            ps.setString(3, user);
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                throw e;
-            }
-        }
-    }
-
-    private static long count(Connection c, String sql, String user, Instant since) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, user);
-            ps.setObject(2, since.atOffset(ZoneOffset.UTC));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
-
-    private void update(String sql, String value) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, value);
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new ChatStore.StorageException(e);
-        }
-    }
+    /** At shutdown, after the streams ended. */
+    @Override
+    void close();
 
     /** An admitted message: its stream slot, and the X-RateLimit-* headers for the minute limit. */
-    public record Admission(String slot, Map<String, String> headers) {
+    record Admission(String slot, Map<String, String> headers) {
     }
 }

@@ -433,4 +433,21 @@ class SettingsLoaderTest {
         assertThat(s.providers()).containsOnlyKeys(ProviderName.AZURE);
         return s.provider(ProviderName.AZURE);
     }
+
+    /** Limits in memory only where no other instance can reach the database: an embedded H2. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} with CHAT_LIMITS_SHARED={1}: shared {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "jdbc:h2:file:./data/cobalt-chat, , false",
+            "jdbc:h2:mem:chat;DB_CLOSE_DELAY=-1, auto, false",
+            "jdbc:h2:file:./data/cobalt-chat;AUTO_SERVER=TRUE, auto, true",
+            "jdbc:h2:tcp://db.internal/chat, , true",
+            "jdbc:postgresql://db.internal:5432/chat, auto, true",
+            "jdbc:postgresql://db.internal:5432/chat, false, false",
+            "jdbc:h2:file:./data/cobalt-chat, true, true"})
+    void theLimitsAreSharedUnlessTheDatabaseIsAnEmbeddedH2(String url, String shared, boolean expected) {
+        Map<String, String> p = validSambanova();
+        p.put("chat.db.url", url);
+        p.put("chat.limits.shared", shared);
+        assertThat(SettingsLoader.load(p::get).limitsShared()).isEqualTo(expected);
+    }
 }

@@ -39,6 +39,7 @@ class StartupRefusalTest {
     static Run badJwksUrl;
     static Run noVerifier;
     static Run badCatalog;
+    static Run badLimits;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -86,6 +87,11 @@ class StartupRefusalTest {
         catalog.put("LLM_MODEL_DEEPSEEK_V3_0324_CONTEXT_WINDOW", "lots");
         catalog.put("LLM_SPLIT", "Meta-Llama-3.3-70B-Instruct:90, gpt-4o:10");
         badCatalog = start(catalog);
+
+        Map<String, String> limits = new LinkedHashMap<>();
+        limits.put("LLM_PROVIDER", "demo");
+        limits.put("CHAT_LIMITS_SHARED", "maybe");
+        badLimits = start(limits);
     }
 
     @AfterAll
@@ -163,6 +169,16 @@ class StartupRefusalTest {
         assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
                 + "  - CHAT_JWT_JWKS_URL must be an http(s) URL, got: ftp://idp.example.com/jwks.json\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(JWT_SECRET);
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
+    @Test
+    void whereTheLimitsAreCountedMustBeAutoTrueOrFalse() {
+        Run r = badLimits.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - CHAT_LIMITS_SHARED must be auto, true or false, got: maybe\n");
         assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
     }
 

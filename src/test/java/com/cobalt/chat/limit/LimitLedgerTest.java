@@ -32,6 +32,23 @@ class LimitLedgerTest {
         return Stream.of("h2", "postgres");
     }
 
+    /** The shared ledger on both databases, and the local one on the embedded database it is made for. */
+    static Stream<String> ledgers() {
+        return Stream.of("shared on h2", "shared on postgres", "local on h2");
+    }
+
+    LimitLedger ledger(String kind, LimitRules rules) {
+        Database database = open(kind.substring(kind.lastIndexOf(' ') + 1));
+        return ledger(kind, database, rules);
+    }
+
+    LimitLedger ledger(String kind, Database database, LimitRules rules) {
+        LimitLedger ledger = kind.startsWith("local") ? new LocalLimitLedger(database.dataSource(), clock, rules)
+                : new SharedLimitLedger(database.dataSource(), clock, rules, LEASE);
+        resources.add(ledger);
+        return ledger;
+    }
+
     @AfterEach
     void close() throws Exception {
         for (int i = resources.size() - 1; i >= 0; i--) {
@@ -53,7 +70,7 @@ class LimitLedgerTest {
     }
 
     LimitLedger instance(Database database) {
-        return new LimitLedger(database.dataSource(), clock, 1000, 1000, 1, LEASE);
+        return new SharedLimitLedger(database.dataSource(), clock, new LimitRules(1000, 1000, 1), LEASE);
     }
 
     static void assertRefusedForStreams(LimitLedger ledger, String user) {
@@ -75,11 +92,11 @@ class LimitLedgerTest {
         LimitLedger.Admission bens = alive.admit("ben");
 
         clock.advance(Duration.ofSeconds(59));
-        alive.renewLeases(); // the dead instance renews nothing
+        alive.maintain(); // the dead instance renews nothing
         assertRefusedForStreams(alive, "ada");
 
         clock.advance(Duration.ofSeconds(1)); // the dead instance's lease ends now
-        alive.renewLeases();
+        alive.maintain();
         LimitLedger.Admission adas = alive.admit("ada");
         assertRefusedForStreams(dead, "ben"); // renewed, so still taken
 
@@ -90,10 +107,9 @@ class LimitLedgerTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("databases")
-    void aSlotIsFreedOnceAndReleasingItAgainChangesNothing(String db) {
-        Database database = open(db);
-        LimitLedger ledger = instance(database);
+    @MethodSource("ledgers")
+    void aSlotIsFreedOnceAndReleasingItAgainChangesNothing(String kind) {
+        LimitLedger ledger = ledger(kind, new LimitRules(1000, 1000, 1));
         LimitLedger.Admission first = ledger.admit("cy");
         ledger.release(first.slot());
         LimitLedger.Admission second = ledger.admit("cy");
@@ -115,10 +131,9 @@ class LimitLedgerTest {
      * remaining-count header stay exact, also for several messages at the very same instant.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("databases")
-    void theMinuteWindowAndTheDailyQuotaCountExactlyFromTheSequence(String db) {
-        Database database = open(db);
-        LimitLedger ledger = new LimitLedger(database.dataSource(), clock, 5, 12, 1000, LEASE);
+    @MethodSource("ledgers")
+    void theMinuteWindowAndTheDailyQuotaCountExactly(String kind) {
+        LimitLedger ledger = ledger(kind, new LimitRules(5, 12, 1000));
 
         // three at the same instant, then two a second apart: 5 in the window, the 6th is refused
         for (int i = 0; i < 3; i++) {
@@ -145,11 +160,14 @@ class LimitLedgerTest {
         assertThat(ledger.admit("dee").headers()).containsEntry("X-RateLimit-Remaining", "4");
     }
 
-    /** Messages recorded before the user had a lock row (e.g. rows from an upgrade) count from the first admission. */
+    /**
+     * Messages recorded before the user had a lock row (e.g. rows from an upgrade, or a previous run for the local
+     * ledger) count from the first admission.
+     */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("databases")
-    void messagesRecordedBeforeTheUserHadALockRowStillCount(String db) throws Exception {
-        Database database = open(db);
+    @MethodSource("ledgers")
+    void messagesRecordedBeforeTheUserHadALockRowStillCount(String kind) throws Exception {
+        Database database = open(kind.substring(kind.lastIndexOf(' ') + 1));
         try (java.sql.Connection c = database.dataSource().getConnection();
              java.sql.PreparedStatement ps = c.prepareStatement(
                      "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
@@ -160,7 +178,7 @@ class LimitLedgerTest {
                 ps.executeUpdate();
             }
         }
-        LimitLedger ledger = new LimitLedger(database.dataSource(), clock, 1000, 4, 1000, LEASE);
+        LimitLedger ledger = ledger(kind, database, new LimitRules(1000, 4, 1000));
 
         ledger.admit("cy");
         assertRefused(ledger, "cy", "daily_quota_exceeded");

@@ -1,0 +1,152 @@
+package com.cobalt.chat.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.store.Database;
+import com.cobalt.chat.testing.TestClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What only the in-memory ledger has to prove: its counts reach the database in the background and a new instance
+ * starts from them, one user's parallel admissions stay exact without a database lock, and a user it forgets is
+ * read back correctly. (LimitLedgerTest runs the limits themselves against both ledgers.)
+ */
+class LocalLimitLedgerTest {
+
+    final TestClock clock = new TestClock(Instant.parse("2026-11-26T09:00:00Z"));
+    final Database database = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 4);
+    final List<LocalLimitLedger> ledgers = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        ledgers.forEach(LocalLimitLedger::close);
+        database.close();
+    }
+
+    LocalLimitLedger ledger(LimitRules rules) {
+        LocalLimitLedger ledger = new LocalLimitLedger(database.dataSource(), clock, rules);
+        ledgers.add(ledger);
+        return ledger;
+    }
+
+    @Test
+    void acceptedMessagesReachTheDatabaseInTheBackgroundAndTheNextInstanceStartsFromThem() throws Exception {
+        LocalLimitLedger first = ledger(new LimitRules(1000, 3, 1000));
+        first.admit("eve");
+        first.admit("eve");
+
+        await(() -> storedMessages("eve") == 2, "both accepted messages written without a shutdown");
+        assertThat(first.unwrittenCount()).isZero();
+        first.close();
+
+        LocalLimitLedger second = ledger(new LimitRules(1000, 3, 1000));
+        assertThat(second.admit("eve").headers()).containsEntry("X-RateLimit-Remaining", "997");
+        LimitLedgerTest.assertRefused(second, "eve", "daily_quota_exceeded");
+        second.close();
+        assertThat(storedMessages("eve")).isEqualTo(3);
+        assertThat(lastSeq("eve")).isEqualTo(3);
+    }
+
+    @Test
+    void oneUsersParallelAdmissionsAreExact() throws Exception {
+        LocalLimitLedger ledger = ledger(new LimitRules(10, 1000, 1000));
+        ExecutorService pool = Executors.newFixedThreadPool(50);
+        CountDownLatch start = new CountDownLatch(1);
+        Map<String, Integer> outcomes = new ConcurrentHashMap<>();
+        List<Future<?>> calls = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            calls.add(pool.submit(() -> {
+                start.await();
+                try {
+                    ledger.admit("gus");
+                    outcomes.merge("admitted", 1, Integer::sum);
+                } catch (ApiError e) {
+                    outcomes.merge(e.code(), 1, Integer::sum);
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> call : calls) {
+            call.get(10, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+
+        assertThat(outcomes).isEqualTo(Map.of("admitted", 10, "rate_limit_exceeded", 40));
+        ledger.close();
+        assertThat(storedMessages("gus")).isEqualTo(10);
+        assertThat(lastSeq("gus")).isEqualTo(10);
+    }
+
+    @Test
+    void aUserIdleSinceYesterdayIsForgottenAndReadBackWithTheSequenceGoingOn() throws Exception {
+        clock.advance(Duration.between(clock.instant(), Instant.parse("2026-11-26T23:59:30Z")));
+        LocalLimitLedger ledger = ledger(new LimitRules(1000, 2, 1));
+        ledger.release(ledger.admit("hal").slot());
+        ledger.release(ledger.admit("hal").slot());
+        LimitLedgerTest.assertRefused(ledger, "hal", "daily_quota_exceeded");
+        await(() -> ledger.unwrittenCount() == 0 && storedMessages("hal") == 2, "the two messages written");
+
+        ledger.maintain(); // sent today: kept
+        assertThat(ledger.usersInMemory()).isEqualTo(1);
+
+        clock.advance(Duration.ofMinutes(2)); // 00:01:30 the next day
+        ledger.maintain();
+        assertThat(ledger.usersInMemory()).isZero();
+
+        assertThat(ledger.admit("hal").headers()).containsEntry("X-RateLimit-Remaining", "999");
+        LimitLedgerTest.assertRefused(ledger, "hal", "concurrent_streams_exceeded");
+        ledger.close();
+        assertThat(storedMessages("hal")).isEqualTo(3);
+        assertThat(lastSeq("hal")).isEqualTo(3);
+    }
+
+    private static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 5 s: " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private long storedMessages(String user) {
+        return queryLong("SELECT COUNT(*) FROM user_request WHERE user_id = ?", user);
+    }
+
+    private long lastSeq(String user) {
+        return queryLong("SELECT last_seq FROM user_limit_lock WHERE user_id = ?", user);
+    }
+
+    private long queryLong(String sql, String user) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, user);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
