@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.cobalt.chat.stream.ClientEvents;
 import com.cobalt.chat.stream.ClientFormat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,6 +26,8 @@ public final class OpenAiChunks implements ClientFormat {
     private final boolean stream;
     private final boolean includeUsage;
     private boolean roleSent;
+    private String deltaPrefix;
+    private String deltaSuffix;
 
     /**
      * @param stream false: the caller wants one {@code chat.completion}; nothing is written while the answer streams
@@ -63,9 +66,15 @@ public final class OpenAiChunks implements ClientFormat {
         if (!stream) {
             return null;
         }
-        Map<String, Object> delta = new LinkedHashMap<>();
-        delta.put("content", content);
-        return role() + chunk(delta, null);
+        if (deltaPrefix == null) {
+            // the same for every delta of this stream: only the content differs (one chunk per token)
+            deltaPrefix = "data: {\"id\":" + ClientEvents.jsonString(id) + ",\"object\":\"chat.completion.chunk\","
+                    + "\"created\":" + created + ",\"model\":" + ClientEvents.jsonString(model)
+                    + ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":";
+            deltaSuffix = "},\"logprobs\":null,\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null" : "")
+                    + "}\n\n";
+        }
+        return role() + deltaPrefix + ClientEvents.jsonString(content) + deltaSuffix;
     }
 
     @Override

@@ -75,24 +75,29 @@ public class ChatStore {
 
     /** The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first. */
     public SessionContext loadContext(String userId, String sessionId, int maxMessages) {
-        SessionView session = requireSession(userId, sessionId);
-        List<ContextMessage> history = maxMessages == 0 ? new ArrayList<>() : query(
-                "SELECT role, content FROM chat_message WHERE session_id = ? AND exchange_id IN ("
-                        + " SELECT exchange_id FROM chat_message WHERE session_id = ? AND role = 'assistant'"
-                        + " AND status = 'complete') ORDER BY seq DESC LIMIT ?",
-                rs -> new ContextMessage(rs.getString(1), rs.getString(2)), sessionId, sessionId, maxMessages);
-        Collections.reverse(history);
-        return new SessionContext(session.systemPrompt(), history, session.model(), session.variant());
+        requireValidId(sessionId);
+        return inConnection(false, c -> {
+            SessionView session = requireSession(c, userId, sessionId);
+            List<ContextMessage> history = maxMessages == 0 ? new ArrayList<>() : query(c,
+                    "SELECT role, content FROM chat_message WHERE session_id = ? AND exchange_id IN ("
+                            + " SELECT exchange_id FROM chat_message WHERE session_id = ? AND role = 'assistant'"
+                            + " AND status = 'complete') ORDER BY seq DESC LIMIT ?",
+                    rs -> new ContextMessage(rs.getString(1), rs.getString(2)), sessionId, sessionId, maxMessages);
+            Collections.reverse(history);
+            return new SessionContext(session.systemPrompt(), history, session.model(), session.variant());
+        });
     }
 
     /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
     public String saveUserMessage(String userId, String sessionId, String exchangeId, String content) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
-        update("INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, created_at)"
-                + " VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, userId, content, now);
-        update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, sessionId);
-        return id;
+        return inConnection(true, c -> {
+            update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, created_at)"
+                    + " VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, userId, content, now);
+            update(c, "UPDATE chat_session SET updated_at = ? WHERE id = ?", now, sessionId);
+            return id;
+        });
     }
 
     /**
@@ -102,25 +107,25 @@ public class ChatStore {
     public String saveAnswer(AnswerRecord a) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
-        if (a.sessionId() == null) {
-            saveUsage(id, a, now);
+        return inConnection(true, c -> {
+            if (a.sessionId() != null) {
+                update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status,"
+                                + " provider, model, finish_reason, error_code, prompt_tokens, completion_tokens,"
+                                + " tokens_estimated, cost_usd, time_to_first_token_ms, duration_ms, variant, created_at)"
+                                + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
+                        a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(),
+                        a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(), now);
+                update(c, "UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
+            }
+            saveUsage(c, id, a, now);
             return id;
-        }
-        update("INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, provider, model,"
-                        + " finish_reason, error_code, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
-                        + " time_to_first_token_ms, duration_ms, variant, created_at)"
-                        + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(), a.model(),
-                a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
-                a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(), now);
-        update("UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
-        saveUsage(id, a, now);
-        return id;
+        });
     }
 
-    private void saveUsage(String id, AnswerRecord a, OffsetDateTime now) {
+    private static void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {
         if (a.provider() != null && a.promptTokens() != null && a.completionTokens() != null) {
-            update("INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
+            update(c, "INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
                             + " completion_tokens, tokens_estimated, cost_usd, variant, created_at)"
                             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(), a.status(),
@@ -131,7 +136,11 @@ public class ChatStore {
 
     private SessionView requireSession(String userId, String sessionId) {
         requireValidId(sessionId);
-        List<SessionView> found = query("SELECT id, title, system_prompt, model, variant, created_at, updated_at"
+        return inConnection(false, c -> requireSession(c, userId, sessionId));
+    }
+
+    private static SessionView requireSession(Connection c, String userId, String sessionId) throws SQLException {
+        List<SessionView> found = query(c, "SELECT id, title, system_prompt, model, variant, created_at, updated_at"
                         + " FROM chat_session WHERE id = ? AND user_id = ?",
                 rs -> new SessionView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getString(5), iso(rs, 6), iso(rs, 7), null),
@@ -170,8 +179,40 @@ public class ChatStore {
         T map(ResultSet rs) throws SQLException;
     }
 
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** One connection for several statements; with {@code transaction}, one commit for all of them. */
+    private <T> T inConnection(boolean transaction, Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            if (!transaction) {
+                return work.run(c);
+            }
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StorageException(e);
+        }
+    }
+
     private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        return inConnection(false, c -> query(c, sql, mapper, args));
+    }
+
+    private static <T> List<T> query(Connection c, String sql, RowMapper<T> mapper, Object... args)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
                 List<T> rows = new ArrayList<>();
@@ -180,17 +221,17 @@ public class ChatStore {
                 }
                 return rows;
             }
-        } catch (SQLException e) {
-            throw new StorageException(e);
         }
     }
 
     private int update(String sql, Object... args) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        return inConnection(false, c -> update(c, sql, args));
+    }
+
+    private static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
             return ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new StorageException(e);
         }
     }
 

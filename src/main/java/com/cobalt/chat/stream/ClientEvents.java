@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** The SSE events of the chat contract (DESIGN.md, HTTP contract v1). */
@@ -16,11 +17,14 @@ public final class ClientEvents {
     private ClientEvents() {
     }
 
+    /** The hot path (one per token): built as text, the content quoted as Jackson would. */
     public static String delta(String content) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("content", content);
-        m.put("done", false);
-        return data(m);
+        return "data: {\"content\":" + jsonString(content) + ",\"done\":false}\n\n";
+    }
+
+    /** A JSON string literal: quotes, backslash and control characters escaped, the rest as is. */
+    public static String jsonString(String value) {
+        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(value)) + "\"";
     }
 
     public static String finished(String finishReason) {

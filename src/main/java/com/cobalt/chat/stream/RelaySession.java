@@ -49,6 +49,8 @@ public final class RelaySession {
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
     private final StringBuilder text = new StringBuilder();
     private final List<String> held = new ArrayList<>();
+    /** While one upstream read is relayed: its events, written to the client in one go (one syscall, not one each). */
+    private Buffer batch;
 
     private Consumer<StreamOutcome> onFinish;
     private StreamOutcome heldOutcome;
@@ -181,10 +183,13 @@ public final class RelaySession {
             return;
         }
         lastUpstreamNanos = System.nanoTime();
+        batch = attached ? Buffer.buffer(buffer.length() + 256) : null;
         try {
             decoder.feed(buffer.getBytes());
         } catch (SseDecoder.LineTooLongException e) {
             onBroken("malformed_stream");
+        } finally {
+            flushBatch();
         }
     }
 
@@ -350,8 +355,24 @@ public final class RelaySession {
                     .putHeader(PROVIDER_HEADER, provider.name().id())
                     .setChunked(true);
         }
+        if (batch != null) {
+            batch.appendString(event);
+            return;
+        }
+        send(Buffer.buffer(event));
+    }
+
+    private void flushBatch() {
+        Buffer events = batch;
+        batch = null;
+        if (events != null && events.length() > 0 && !out.closed() && !out.ended()) {
+            send(events);
+        }
+    }
+
+    private void send(Buffer events) {
         lastWriteNanos = System.nanoTime();
-        out.write(event);
+        out.write(events);
         if (out.writeQueueFull() && response != null && !upstreamEnded) {
             response.pause();
             out.drainHandler(v -> response.resume());
@@ -373,6 +394,7 @@ public final class RelaySession {
     }
 
     private void finish(StreamOutcome outcome) {
+        flushBatch(); // what the client is owed goes out before anything that follows the outcome
         if (tickTimer >= 0) {
             vertx.cancelTimer(tickTimer);
         }
