@@ -40,6 +40,7 @@ final class GatewayProcess implements AutoCloseable {
     private MemoryMXBean memory;
     private ThreadMXBean threads;
     private com.sun.management.ThreadMXBean allocation;
+    private java.lang.management.CompilationMXBean compilation;
     Path dbDir;
 
     private GatewayProcess(Process process, int httpPort, int managementPort, Path log) {
@@ -164,6 +165,8 @@ final class GatewayProcess implements AutoCloseable {
                     ThreadMXBean.class);
             allocation = ManagementFactory.newPlatformMXBeanProxy(mbs, ManagementFactory.THREAD_MXBEAN_NAME,
                     com.sun.management.ThreadMXBean.class);
+            compilation = ManagementFactory.newPlatformMXBeanProxy(mbs, ManagementFactory.COMPILATION_MXBEAN_NAME,
+                    java.lang.management.CompilationMXBean.class);
             return true;
         } catch (Exception e) {
             System.out.println("(no JMX: " + e + "; heap will not be reported)");
@@ -218,6 +221,15 @@ final class GatewayProcess implements AutoCloseable {
             sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
         }
         return sum;
+    }
+
+    /** Milliseconds the gateway's JIT compilers have worked so far, or -1 without JMX. */
+    long compileMillis() {
+        try {
+            return compilation == null ? -1 : compilation.getTotalCompilationTime();
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     /** Live threads of the gateway's JVM (JMX; /proc when unavailable). */
