@@ -390,12 +390,13 @@ public final class GatewayBench {
             cpuV1 = wv.summary();
             ledgerCounted = awaitLedger(before + v1.lat.ok) - before;
         }
+        boolean profileV1 = "v1".equals(args.get("jfr-run"));
         if (jfr) {
-            // a separate session-API run under JFR, after the measured ones: the profiler's own cost stays out of
+            // a separate session-API (or --jfr-run v1: /v1) run under JFR, after the measured ones: the profiler's own cost stays out of
             // the figures above
             Files.deleteIfExists(jfrFile);
             gateway.jcmd("JFR.start", "name=bench-throughput", "settings=profile", "filename=" + jfrFile);
-            closedLoop(clients, seconds, s, sessions, false);
+            closedLoop(clients, seconds, s, profileV1 ? List.of(OPENAI) : sessions, false);
             gateway.jcmd("JFR.stop", "name=bench-throughput");
         }
         requireGatewayAlive("the throughput scenario");
@@ -432,7 +433,8 @@ public final class GatewayBench {
                 .put("openai", v1 == null ? null : v1.json().put("ledger_counted", ledgerCounted));
         if (jfr && Files.exists(jfrFile)) {
             Profile p = Profile.read(jfrFile);
-            p.lines("a session-API throughput run after the measured ones (" + jfrFile.getFileName()
+            p.lines("a " + (profileV1 ? "/v1" : "session-API") + " throughput run after the measured ones ("
+                    + jfrFile.getFileName()
                     + ", JFR settings=profile)").forEach(this::line);
             line("");
             j.put("profile", p.json());

@@ -107,7 +107,8 @@ public class ChatStore {
     public String saveAnswer(AnswerRecord a) {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = now();
-        return inConnection(true, c -> {
+        // without a session it is the usage row alone: no transaction needed around one statement
+        return inConnection(a.sessionId() != null, c -> {
             if (a.sessionId() != null) {
                 update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status,"
                                 + " provider, model, finish_reason, error_code, prompt_tokens, completion_tokens,"
