@@ -13,7 +13,7 @@ public final class Database implements AutoCloseable {
 
     public Database(String url, String user, String password, int poolSize) {
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(keepOpenUntilClosed(url));
+        config.setJdbcUrl(h2Settings(url));
         config.setUsername(user);
         config.setPassword(password == null ? "" : password);
         config.setMaximumPoolSize(poolSize);
@@ -23,14 +23,28 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * H2 closes its databases from its own JVM shutdown hook, while the streams still in their grace period need
-     * to store their answers; the pool is closed last instead (GatewayLifecycle).
+     * Two H2 settings the gateway needs, unless the URL sets them itself:
+     * <ul>
+     * <li>DB_CLOSE_ON_EXIT=FALSE: H2 closes its databases from its own JVM shutdown hook, while the streams still in
+     * their grace period need to store their answers; the pool is closed last instead (GatewayLifecycle).</li>
+     * <li>QUERY_CACHE_SIZE=64: each H2 connection keeps its parsed statements in an LRU cache of 8 by default, but a
+     * chat through the session API runs 9 different statements on any pooled connection in turn, so every one was
+     * evicted just before its next use and parsed again, every time (bench/README.md).</li>
+     * </ul>
      */
-    static String keepOpenUntilClosed(String url) {
-        if (url.startsWith("jdbc:h2:") && !url.toUpperCase(java.util.Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) {
-            return url + ";DB_CLOSE_ON_EXIT=FALSE";
+    static String h2Settings(String url) {
+        if (!url.startsWith("jdbc:h2:")) {
+            return url;
         }
-        return url;
+        String upper = url.toUpperCase(java.util.Locale.ROOT);
+        String settings = url;
+        if (!upper.contains("DB_CLOSE_ON_EXIT")) {
+            settings += ";DB_CLOSE_ON_EXIT=FALSE";
+        }
+        if (!upper.contains("QUERY_CACHE_SIZE")) {
+            settings += ";QUERY_CACHE_SIZE=64";
+        }
+        return settings;
     }
 
     public DataSource dataSource() {

@@ -1,0 +1,35 @@
+package com.cobalt.chat.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+/** The H2 settings the gateway adds to an H2 URL, and leaves alone when the URL already has them. */
+class DatabaseTest {
+
+    @Test
+    void anH2UrlGetsTheGatewaysSettingsAndOthersAreLeftAlone() {
+        assertThat(Database.h2Settings("jdbc:h2:file:./data/cobalt-chat"))
+                .isEqualTo("jdbc:h2:file:./data/cobalt-chat;DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64");
+        assertThat(Database.h2Settings("jdbc:h2:mem:x;query_cache_size=16;DB_CLOSE_ON_EXIT=TRUE"))
+                .isEqualTo("jdbc:h2:mem:x;query_cache_size=16;DB_CLOSE_ON_EXIT=TRUE");
+        assertThat(Database.h2Settings("jdbc:postgresql://db:5432/chat")).isEqualTo("jdbc:postgresql://db:5432/chat");
+    }
+
+    @Test
+    void theOpenedH2DatabaseRunsWithTheLargerQueryCache() throws Exception {
+        try (Database database = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 2);
+             Connection c = database.dataSource().getConnection();
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(
+                     "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'QUERY_CACHE_SIZE'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("64");
+        }
+    }
+}
