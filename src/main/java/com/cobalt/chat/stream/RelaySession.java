@@ -159,15 +159,19 @@ public final class RelaySession {
     void attach(Consumer<StreamOutcome> onFinish) {
         this.onFinish = onFinish;
         attached = true;
-        live.add(this);
+        batch = Buffer.buffer();
         for (String event : held) {
             write(event);
         }
         held.clear();
+        flushBatch();
         if (heldOutcome != null) {
+            // the whole answer came before the relay attached (a short answer in one read): it is over already, so
+            // it never joins the live streams - nothing would take it out again
             onFinish.accept(heldOutcome);
             return;
         }
+        live.add(this);
         lastUpstreamNanos = System.nanoTime();
         tickTimer = vertx.setPeriodic(settings.tickMs(), id -> onTick());
         pausedWhilePrimed = false;
