@@ -265,12 +265,16 @@ public final class RelaySession {
         write(format.finished(reason));
         String status = "content_filter".equals(reason) ? StreamOutcome.CONTENT_FILTERED : StreamOutcome.COMPLETE;
         if (response != null && !upstreamEnded) {
-            // let a well-behaved upstream end by itself so its connection is reused; cut it if it lingers
+            // let a well-behaved upstream end by itself so its connection is reused; cut it if it lingers. The
+            // timer goes as soon as the upstream has ended: until then it holds this whole session in memory.
+            long drain = vertx.setTimer(settings.drainMs(), t -> resetUpstream());
             response.handler(b -> { });
-            response.exceptionHandler(t -> { });
-            response.endHandler(v -> upstreamEnded = true);
+            response.exceptionHandler(t -> vertx.cancelTimer(drain));
+            response.endHandler(v -> {
+                upstreamEnded = true;
+                vertx.cancelTimer(drain);
+            });
             response.resume();
-            vertx.setTimer(settings.drainMs(), t -> resetUpstream());
         }
         finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null));
         // a whole answer without content (e.g. filtered at once) is still an answer, not a provider failure

@@ -66,4 +66,17 @@ class LiveStreamsTest {
         assertThat(client.chat(session, token, "whole json").text()).isEqualTo("Whole");
         awaitNoLiveStream();
     }
+
+    /** After [DONE] the upstream may end by itself (its connection is reused); one that lingers is cut after 5 s. */
+    @Test
+    void anUpstreamThatLingersAfterItsAnswerIsCut() {
+        String token = Jwt.token("live-streams-linger");
+        String session = client.createSession(token);
+        upstream.enqueue(Script.sse(Chunks.delta("Done"), Chunks.finish("stop"), Chunks.done()).stall());
+
+        assertThat(client.chat(session, token, "linger").text()).isEqualTo("Done");
+        awaitNoLiveStream();
+        assertThat(upstream.awaitDisconnect(java.time.Duration.ofSeconds(10)))
+                .as("the lingering upstream request was cut").isTrue();
+    }
 }
