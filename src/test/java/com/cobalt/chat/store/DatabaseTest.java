@@ -32,4 +32,17 @@ class DatabaseTest {
             assertThat(rs.getString(1)).isEqualTo("64");
         }
     }
+
+    /** The periodic clean-up of old accepted messages reads only the old rows, not the whole table. */
+    @Test
+    void deletingOldAcceptedMessagesUsesTheTimeIndex() throws Exception {
+        try (Database database = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 2);
+             Connection c = database.dataSource().getConnection();
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(
+                     "EXPLAIN DELETE FROM user_request WHERE accepted_at < TIMESTAMP WITH TIME ZONE '2026-11-24 00:00:00Z'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).contains("IX_USER_REQUEST_TIME");
+        }
+    }
 }
