@@ -11,8 +11,10 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -78,14 +80,51 @@ public class ChatStore {
         requireValidId(sessionId);
         return inConnection(false, c -> {
             SessionView session = requireSession(c, userId, sessionId);
-            List<ContextMessage> history = maxMessages == 0 ? new ArrayList<>() : query(c,
-                    "SELECT role, content FROM chat_message WHERE session_id = ? AND exchange_id IN ("
-                            + " SELECT exchange_id FROM chat_message WHERE session_id = ? AND role = 'assistant'"
-                            + " AND status = 'complete') ORDER BY seq DESC LIMIT ?",
-                    rs -> new ContextMessage(rs.getString(1), rs.getString(2)), sessionId, sessionId, maxMessages);
-            Collections.reverse(history);
+            List<ContextMessage> history = lastCompleteMessages(c, sessionId, maxMessages);
             return new SessionContext(session.systemPrompt(), history, session.model(), session.variant());
         });
+    }
+
+    private record StoredMessage(long seq, String exchangeId, String role, String status, String content) {
+    }
+
+    /**
+     * Reads the session's messages newest first, straight down the (session_id, seq) index, a page at a time, and
+     * stops once it has enough: the cost follows maxMessages, not the length of the session (ORDER BY names both
+     * index columns, so H2 walks the index backwards instead of sorting the whole session). An exchange counts once
+     * its answer is stored as complete; the answer is stored after its question, so walking down the answer is
+     * always met before the question it answers.
+     */
+    private static List<ContextMessage> lastCompleteMessages(Connection c, String sessionId, int maxMessages)
+            throws SQLException {
+        List<ContextMessage> newestFirst = new ArrayList<>();
+        Set<String> completeExchanges = new HashSet<>();
+        int page = 2 * maxMessages + 2;
+        long below = Long.MAX_VALUE;
+        while (newestFirst.size() < maxMessages) {
+            List<StoredMessage> rows = query(c, "SELECT seq, exchange_id, role, status, content FROM chat_message"
+                            + " WHERE session_id = ? AND seq < ? ORDER BY session_id DESC, seq DESC LIMIT ?",
+                    rs -> new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5)), sessionId, below, page);
+            for (StoredMessage m : rows) {
+                boolean answer = "assistant".equals(m.role());
+                if (answer && "complete".equals(m.status())) {
+                    completeExchanges.add(m.exchangeId());
+                }
+                if (completeExchanges.contains(m.exchangeId())) {
+                    newestFirst.add(new ContextMessage(m.role(), m.content()));
+                    if (newestFirst.size() == maxMessages) {
+                        break;
+                    }
+                }
+                below = m.seq();
+            }
+            if (rows.size() < page) {
+                break;
+            }
+        }
+        Collections.reverse(newestFirst);
+        return newestFirst;
     }
 
     /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */

@@ -141,10 +141,53 @@ class ChatStoreTest {
         assertThat(store.listSessions(user).get("sessions")).isEmpty();
     }
 
+    /**
+     * The history is read newest first, a page at a time: two exchanges whose messages interleave, a question still
+     * waiting for its answer, and more unanswered or failed exchanges than fit in one page all come out as before.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void contextOfInterleavedAndFailedExchangesAcrossSeveralPages(String db) {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("t", null));
+        exchange(store, s.id(), "q1", "a1", "complete");
+        for (int i = 0; i < 12; i++) {
+            exchange(store, s.id(), "lost" + i, "", "failed");
+        }
+        // two messages sent at once: both questions are stored before either answer
+        String x = UUID.randomUUID().toString();
+        String y = UUID.randomUUID().toString();
+        store.saveUserMessage("u", s.id(), x, "qx");
+        store.saveUserMessage("u", s.id(), y, "qy");
+        answer(store, s.id(), y, "ay", "complete");
+        answer(store, s.id(), x, "ax", "complete");
+        store.saveUserMessage("u", s.id(), UUID.randomUUID().toString(), "still waiting");
+
+        assertThat(store.loadContext(user, s.id(), 2).history()).containsExactly(
+                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+        assertThat(store.loadContext(user, s.id(), 4).history()).containsExactly(
+                new ContextMessage("user", "qx"), new ContextMessage("user", "qy"),
+                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+        // a page is 2 x 5 + 2 = 12 messages: q1 and a1 lie behind 24 failed ones
+        assertThat(store.loadContext(user, s.id(), 5).history()).containsExactly(
+                new ContextMessage("assistant", "a1"),
+                new ContextMessage("user", "qx"), new ContextMessage("user", "qy"),
+                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+        assertThat(store.loadContext(user, s.id(), 20).history()).containsExactly(
+                new ContextMessage("user", "q1"), new ContextMessage("assistant", "a1"),
+                new ContextMessage("user", "qx"), new ContextMessage("user", "qy"),
+                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+    }
+
+    private static void answer(ChatStore store, String sessionId, String exchangeId, String answer, String status) {
+        store.saveAnswer(new AnswerRecord(sessionId, exchangeId, "u", answer, status, "demo", "cobalt-demo", "stop",
+                null, 3, 4, false, null, 10L, 20L, null));
+    }
+
     private static void exchange(ChatStore store, String sessionId, String question, String answer, String status) {
         String exchangeId = UUID.randomUUID().toString();
         store.saveUserMessage("u", sessionId, exchangeId, question);
-        store.saveAnswer(new AnswerRecord(sessionId, exchangeId, "u", answer, status, "demo", "cobalt-demo", "stop",
-                null, 3, 4, false, null, 10L, 20L, null));
+        answer(store, sessionId, exchangeId, answer, status);
     }
 }
