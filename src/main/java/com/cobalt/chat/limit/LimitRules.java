@@ -12,6 +12,8 @@ import com.cobalt.chat.http.ApiError;
 public record LimitRules(int perMinute, int perDay, int maxStreams) {
 
     static final Duration MINUTE = Duration.ofMinutes(1);
+    /** Accepted messages older than this count for no limit any more; both ledgers delete them. */
+    static final Duration KEPT = Duration.ofDays(2);
 
     /** The daily quota, then the minute limit: a 429 naming the first one reached. */
     void checkDayAndMinute(Instant now, long today, long inWindow, long resetSeconds) {

@@ -136,7 +136,7 @@ public class LocalLimitLedger implements LimitLedger {
         Instant now = clock.instant();
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM user_request WHERE accepted_at < ?")) {
-            ps.setObject(1, now.minus(Duration.ofDays(2)).atOffset(ZoneOffset.UTC));
+            ps.setObject(1, now.minus(LimitRules.KEPT).atOffset(ZoneOffset.UTC));
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new ChatStore.StorageException(e);

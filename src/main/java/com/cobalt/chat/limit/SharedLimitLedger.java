@@ -166,7 +166,7 @@ public class SharedLimitLedger implements LimitLedger {
                 ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM user_request WHERE accepted_at < ?")) {
-                ps.setObject(1, now.minus(Duration.ofDays(2)).atOffset(ZoneOffset.UTC));
+                ps.setObject(1, now.minus(LimitRules.KEPT).atOffset(ZoneOffset.UTC));
                 ps.executeUpdate();
             }
         } catch (SQLException e) {

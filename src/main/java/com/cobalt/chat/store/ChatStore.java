@@ -58,14 +58,17 @@ public class ChatStore {
     }
 
     public SessionView getSession(String userId, String sessionId) {
-        SessionView session = requireSession(userId, sessionId);
-        List<MessageView> messages = query("SELECT id, role, content, status, model, variant, created_at"
-                        + " FROM chat_message WHERE session_id = ? ORDER BY seq",
-                rs -> new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), iso(rs, 7)),
-                sessionId);
-        return new SessionView(session.id(), session.title(), session.systemPrompt(), session.model(),
-                session.variant(), session.createdAt(), session.updatedAt(), messages);
+        requireValidId(sessionId);
+        return inConnection(false, c -> {
+            SessionView session = requireSession(c, userId, sessionId);
+            List<MessageView> messages = query(c, "SELECT id, role, content, status, model, variant, created_at"
+                            + " FROM chat_message WHERE session_id = ? ORDER BY seq",
+                    rs -> new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), iso(rs, 7)),
+                    sessionId);
+            return new SessionView(session.id(), session.title(), session.systemPrompt(), session.model(),
+                    session.variant(), session.createdAt(), session.updatedAt(), messages);
+        });
     }
 
     public void deleteSession(String userId, String sessionId) {
@@ -172,11 +175,6 @@ public class ChatStore {
                     a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(),
                     a.variant(), now);
         }
-    }
-
-    private SessionView requireSession(String userId, String sessionId) {
-        requireValidId(sessionId);
-        return inConnection(false, c -> requireSession(c, userId, sessionId));
     }
 
     private static SessionView requireSession(Connection c, String userId, String sessionId) throws SQLException {
