@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
@@ -40,7 +39,7 @@ public class ChatStore {
     }
 
     public SessionView createSession(String userId, NewSession request) {
-        String id = UUID.randomUUID().toString();
+        String id = RowIds.next();
         OffsetDateTime now = now();
         update("INSERT INTO chat_session (id, user_id, title, system_prompt, model, variant, created_at, updated_at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, userId, request.titleOrDefault(), request.systemPrompt(),
@@ -132,7 +131,7 @@ public class ChatStore {
 
     /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
     public String saveUserMessage(String userId, String sessionId, String exchangeId, String content) {
-        String id = UUID.randomUUID().toString();
+        String id = RowIds.next();
         OffsetDateTime now = now();
         return inConnection(true, c -> {
             update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, created_at)"
@@ -147,7 +146,7 @@ public class ChatStore {
      * without a session (the OpenAI-compatible API) goes only into the ledger.
      */
     public String saveAnswer(AnswerRecord a) {
-        String id = UUID.randomUUID().toString();
+        String id = RowIds.next();
         OffsetDateTime now = now();
         // without a session it is the usage row alone: no transaction needed around one statement
         return inConnection(a.sessionId() != null, c -> {

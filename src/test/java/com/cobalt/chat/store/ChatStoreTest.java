@@ -110,6 +110,26 @@ class ChatStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
+    void storedIdsAreTimeOrderedUuidsThatIncreaseInTheOrderTheyWereStored(String db) {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView first = store.createSession(user, new NewSession("a", null));
+        SessionView second = store.createSession(user, new NewSession("b", null));
+        for (int i = 0; i < 30; i++) {
+            exchange(store, second.id(), "q" + i, "a" + i, "complete");
+        }
+
+        List<String> ids = new ArrayList<>(List.of(first.id(), second.id()));
+        store.getSession(user, second.id()).messages().forEach(m -> ids.add(m.id()));
+        assertThat(ids).hasSize(62);
+        assertThat(ids).allSatisfy(id -> assertThat(UUID.fromString(id).version()).isEqualTo(7));
+        for (int i = 1; i < ids.size(); i++) {
+            assertThat(ids.get(i)).isGreaterThan(ids.get(i - 1));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
     void anotherUsersSessionIsNotFoundAndCannotBeDeleted(String db) {
         ChatStore store = store(db);
         SessionView s = store.createSession("owner-" + UUID.randomUUID(), new NewSession("mine", null));
