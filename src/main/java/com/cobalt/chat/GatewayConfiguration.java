@@ -90,7 +90,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (clock == null) {
             clock = Clock.systemUTC();
         }
-        Vertx vertx = Vertx.vertx(new VertxOptions());
+        // native epoll where Netty has it for this machine, NIO elsewhere (pom.xml says why)
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Database database = openDatabase(properties);
         ChatStore chatStore = new ChatStore(database.dataSource(), clock);
         ProviderHealth providerHealth = new ProviderHealth(clock);

@@ -3,7 +3,6 @@ package com.cobalt.chat.store;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.http.ApiError;
@@ -29,7 +28,7 @@ public class Conversations {
     }
 
     public String newExchangeId() {
-        return UUID.randomUUID().toString();
+        return RowIds.next();
     }
 
     /** Tokens are counted once: dropping a message takes its own share off the total, no recount. */

@@ -15,10 +15,12 @@ public final class SseDecoder {
     public static final int MAX_LINE_BYTES = 1 << 20;
 
     private final Consumer<SseEvent> sink;
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-    private final StringBuilder data = new StringBuilder();
+    /** The start of a line whose end has not arrived yet. */
+    private final ByteArrayOutputStream partial = new ByteArrayOutputStream(256);
+    /** The event's first data line; a second one starts {@link #moreData}. Most events have one. */
+    private String data;
+    private StringBuilder moreData;
     private String eventType;
-    private boolean hasData;
 
     public SseDecoder(Consumer<SseEvent> sink) {
         this.sink = sink;
@@ -28,23 +30,28 @@ public final class SseDecoder {
         feed(bytes, 0, bytes.length);
     }
 
+    /** A whole line in {@code bytes} is read where it lies; only a line split across feeds is copied first. */
     public void feed(byte[] bytes, int offset, int length) {
         int start = offset;
         int end = offset + length;
         for (int i = offset; i < end; i++) {
             if (bytes[i] == '\n') {
                 checkLength(i - start);
-                line.write(bytes, start, i - start);
-                onLine();
+                if (partial.size() == 0) {
+                    onLine(bytes, start, i);
+                } else {
+                    partial.write(bytes, start, i - start);
+                    onPartialLine();
+                }
                 start = i + 1;
             }
         }
         checkLength(end - start);
-        line.write(bytes, start, end - start);
+        partial.write(bytes, start, end - start);
     }
 
     private void checkLength(int more) {
-        if (line.size() + more > MAX_LINE_BYTES) {
+        if (partial.size() + more > MAX_LINE_BYTES) {
             throw new LineTooLongException();
         }
     }
@@ -58,54 +65,78 @@ public final class SseDecoder {
 
     /** The stream ended: a last event that lacks its blank line is still delivered. */
     public void end() {
-        if (line.size() > 0) {
-            onLine();
+        if (partial.size() > 0) {
+            onPartialLine();
         }
         dispatch();
     }
 
-    private void onLine() {
-        byte[] raw = line.toByteArray();
-        line.reset();
-        int len = raw.length;
-        if (len > 0 && raw[len - 1] == '\r') {
-            len--;
+    private void onPartialLine() {
+        byte[] raw = partial.toByteArray();
+        partial.reset();
+        onLine(raw, 0, raw.length);
+    }
+
+    /**
+     * One line, {@code bytes[from, to)} without its LF. Only the value is decoded: the field names the relay needs
+     * are ASCII, and a line is whole, so no multi-byte character is cut.
+     */
+    private void onLine(byte[] bytes, int from, int to) {
+        if (to > from && bytes[to - 1] == '\r') {
+            to--;
         }
-        String text = new String(raw, 0, len, StandardCharsets.UTF_8);
-        if (text.isEmpty()) {
+        if (to == from) {
             dispatch();
             return;
         }
-        if (text.charAt(0) == ':') {
+        if (bytes[from] == ':') {
             return;
         }
-        int colon = text.indexOf(':');
-        String field = colon < 0 ? text : text.substring(0, colon);
-        String value = colon < 0 ? "" : text.substring(colon + 1);
-        if (value.startsWith(" ")) {
-            value = value.substring(1);
+        int colon = from;
+        while (colon < to && bytes[colon] != ':') {
+            colon++;
         }
-        switch (field) {
-            case "data" -> {
-                if (hasData) {
-                    data.append('\n');
-                }
-                data.append(value);
-                hasData = true;
+        int valueFrom = Math.min(colon + 1, to);
+        if (valueFrom < to && bytes[valueFrom] == ' ') {
+            valueFrom++;
+        }
+        if (isField(bytes, from, colon, "data")) {
+            addData(new String(bytes, valueFrom, to - valueFrom, StandardCharsets.UTF_8));
+        } else if (isField(bytes, from, colon, "event")) {
+            eventType = new String(bytes, valueFrom, to - valueFrom, StandardCharsets.UTF_8);
+        }
+        // id, retry and unknown fields carry nothing the relay needs
+    }
+
+    private static boolean isField(byte[] bytes, int from, int to, String name) {
+        if (to - from != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (bytes[from + i] != name.charAt(i)) {
+                return false;
             }
-            case "event" -> eventType = value;
-            default -> {
-                // id, retry and unknown fields carry nothing the relay needs
+        }
+        return true;
+    }
+
+    private void addData(String value) {
+        if (data == null) {
+            data = value;
+        } else {
+            if (moreData == null) {
+                moreData = new StringBuilder(data);
             }
+            moreData.append('\n').append(value);
         }
     }
 
     private void dispatch() {
-        if (hasData) {
-            sink.accept(new SseEvent(eventType, data.toString()));
+        if (data != null) {
+            sink.accept(new SseEvent(eventType, moreData == null ? data : moreData.toString()));
         }
-        data.setLength(0);
-        hasData = false;
+        data = null;
+        moreData = null;
         eventType = null;
     }
 }
