@@ -9,6 +9,7 @@
 #   bench/run.sh --smoke                          # tiny numbers, under a minute: does everything still run?
 #   bench/run.sh --capacity-levels 1000,5000      # any GatewayBench option, see README
 #   BENCH_MVN_FLAGS=-o bench/run.sh               # extra Maven flags (e.g. offline); BENCH_SKIP_BUILD=1 reuses the jar
+#   BENCH_JAVA_OPTS=-Xlog:gc:file=bench-gc.log bench/run.sh   # JVM options of the bench's own JVM (client + fake)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,7 +49,7 @@ echo "building the bench ..."
 (cd "$BENCH_DIR" && mvn -B -q $MVN_FLAGS package)
 mkdir -p "$BENCH_DIR/target"
 
-java -cp "$BENCH_DIR/target/cobalt-chat-bench.jar" bench.GatewayBench \
+java ${BENCH_JAVA_OPTS:-} -cp "$BENCH_DIR/target/cobalt-chat-bench.jar" bench.GatewayBench \
     --repo "$REPO" --pid-file "$PID_FILE" "$@" &
 BENCH_PID=$!
 set +e

@@ -269,6 +269,9 @@ public final class GatewayBench {
             shares.add(jitShare < 0 ? "?" : String.format("%.0f%%", 100 * jitShare));
         } while (jitShare > settled && elapsed < max);
         closedLoop(10, 2, s, null, false);
+        // the fake's per-request traces serve only the capacity scenario's relay lag: hundreds of thousands from the
+        // warm-up made this JVM's own young collections pause 70-140 ms, on the clock of whatever chat was running
+        fake.clearTraces();
         requireGatewayAlive("the warm-up");
         line("Warm-up (not measured, lets the JIT settle): " + ok + "/" + n + " sequential gateway chats ok, then "
                 + elapsed + " s of 50 concurrent clients, session API and `/v1` alternately (" + chats + " chats), "
@@ -297,8 +300,11 @@ public final class GatewayBench {
         boolean openAi = !"false".equals(args.get("openai"));
         CpuWindow cpuGw = null;
         // interleaved in blocks of 50, so a burst of noise from another process hits both paths alike
-        Map<Long, Long> alloc0 = gateway.allocatedBytes();
         long gwCpu = 0;
+        long alloc = 0;
+        long allocV1 = 0;
+        Map<String, Long> allocByThread = new java.util.TreeMap<>();
+        Map<String, Long> cpuByThread = new java.util.TreeMap<>();
         for (int b = 0; b < n; b += 50) {
             for (int i = b; i < Math.min(n, b + 50); i++) {
                 StreamCall c = chat("o" + i, s, null, null);
@@ -306,19 +312,25 @@ public final class GatewayBench {
                 direct.add(c);
             }
             long cpu0 = gateway.cpuMillis();
+            Map<Long, Long> alloc0 = gateway.allocatedBytes();
+            Map<Long, Long> threadCpu0 = gateway.cpuNanosByThread();
             for (int i = b; i < Math.min(n, b + 50); i++) {
                 StreamCall c = chat("og" + i, s, sessions.get(i), null);
                 awaitOk(c);
                 gw.add(c);
             }
             gwCpu += gateway.cpuMillis() - cpu0;
+            gateway.addByThreadSince(threadCpu0, gateway.cpuNanosByThread(), cpuByThread);
+            alloc += gateway.allocatedSince(alloc0);
+            gateway.addByThreadSince(alloc0, gateway.allocatedBytes(), allocByThread);
+            Map<Long, Long> allocV10 = gateway.allocatedBytes();
             for (int i = b; openAi && i < Math.min(n, b + 50); i++) {
                 StreamCall c = chatOpenAi("ov" + i, s);
                 awaitOk(c);
                 v1.add(c);
             }
+            allocV1 += openAi ? gateway.allocatedSince(allocV10) : 0;
         }
-        long alloc = gateway.allocatedSince(alloc0);
         requireGatewayAlive("the overhead scenario");
         Lat d = Lat.of(direct);
         Lat g = Lat.of(gw);
@@ -343,15 +355,30 @@ public final class GatewayBench {
         }
         line("");
         line("Gateway CPU per chat: " + Stats.ms((double) gwCpu / n) + " ms (process user+system time over the "
-                + "gateway chats); allocated per chat: " + kb(alloc / Math.max(1, n)) + ".");
+                + "gateway chats); allocated per chat (all of the gateway's threads, its background work included): "
+                + kb(alloc / Math.max(1, n)) + " session API" + (openAi ? ", " + kb(allocV1 / Math.max(1, n)) + " `/v1`" : "")
+                + ".");
+        line("Allocated per session-API chat by thread: " + allocByThread.entrySet().stream()
+                .filter(e -> e.getValue() >= 1024L * n)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> e.getKey() + " " + kb(e.getValue() / Math.max(1, n)))
+                .collect(java.util.stream.Collectors.joining("; ")) + ".");
+        line("CPU per session-API chat by thread (JVM threads; GC and JIT threads are not among them): "
+                + cpuByThread.entrySet().stream()
+                .filter(e -> e.getValue() >= 10_000L * n)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> e.getKey() + " " + Stats.ms(e.getValue() / 1e6 / Math.max(1, n)) + " ms")
+                .collect(java.util.stream.Collectors.joining("; ")) + ".");
         int stored = verifyStored(sessions, gw, s);
         line("Stored: " + stored + "/" + n + " sessions hold the user message and the exact answer as `complete`.");
         line("");
-        results.put("overhead", new JsonObject().put("chats", n).put("direct", d.json()).put("gateway", g.json())
+        results.put("overhead", new JsonObject().put("chats", n).put("direct", d.json())
+                .put("gateway", g.json().put("slowest_ttft_positions", slowestPositions(gw)))
                 .put("ttft_overhead_ms", new JsonObject().put("p50", ttft50).put("p99", ttft99))
                 .put("total_overhead_ms", new JsonObject().put("p50", tot50).put("p99", tot99))
                 .put("gateway_cpu_ms_per_chat", (double) gwCpu / n).put("allocated_bytes_per_chat", alloc / Math.max(1, n))
-                .put("stored_ok", stored).put("openai", openAi ? o.json() : null));
+                .put("allocated_bytes_per_v1_chat", allocV1 / Math.max(1, n))
+                .put("stored_ok", stored).put("openai", openAi ? o.json().put("slowest_ttft_positions", slowestPositions(v1)) : null));
         target("TTFT overhead p50 <= 1 ms", Stats.ms(ttft50) + " ms", ttft50 <= 1);
         target("TTFT overhead p99 <= 5 ms", Stats.ms(ttft99) + " ms", ttft99 <= 5);
         return d.ok == n && g.ok == n && stored == n && (!openAi || o.ok == n);
@@ -376,6 +403,7 @@ public final class GatewayBench {
         String cpuD = wd.summary();
         boolean jfr = !"false".equals(args.get("jfr"));
         Path jfrFile = out.resolve("throughput-gateway.jfr");
+        fake.clearTraces();
         CpuWindow wg = new CpuWindow();
         Loop gw = closedLoop(clients, seconds, s, sessions, false);
         String cpuG = wg.summary();
@@ -385,6 +413,7 @@ public final class GatewayBench {
         String cpuV1 = null;
         if (openAi) {
             long before = ledgerAnswers();
+            fake.clearTraces();
             CpuWindow wv = new CpuWindow();
             v1 = closedLoop(clients, seconds, s, List.of(OPENAI), false);
             cpuV1 = wv.summary();
@@ -839,6 +868,22 @@ public final class GatewayBench {
     // ------------------------------------------------------------------------------------------------ helpers
 
     /** TTFT and total latency of the successful calls. */
+    /** Where in the sequence (0 = first chat) the ten slowest first tokens were: the first of a block of 50 or any? */
+    private static io.vertx.core.json.JsonArray slowestPositions(List<StreamCall> calls) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            if (calls.get(i).ok()) {
+                order.add(i);
+            }
+        }
+        order.sort((a, b) -> Long.compare(ttftNanos(calls.get(b)), ttftNanos(calls.get(a))));
+        return new io.vertx.core.json.JsonArray(order.subList(0, Math.min(10, order.size())));
+    }
+
+    private static long ttftNanos(StreamCall c) {
+        return c.deltaNanos[0] - c.sendNanos;
+    }
+
     private record Lat(int ok, Stats ttft, Stats total) {
         static Lat of(List<StreamCall> calls) {
             List<Long> ttft = new ArrayList<>();

@@ -223,6 +223,48 @@ final class GatewayProcess implements AutoCloseable {
         return sum;
     }
 
+    /** CPU nanoseconds each live thread of the gateway has used so far (JMX), by thread id; empty without JMX. */
+    Map<Long, Long> cpuNanosByThread() {
+        Map<Long, Long> out = new java.util.HashMap<>();
+        if (allocation == null) {
+            return out;
+        }
+        try {
+            long[] ids = allocation.getAllThreadIds();
+            long[] nanos = allocation.getThreadCpuTime(ids);
+            for (int i = 0; i < ids.length; i++) {
+                if (nanos[i] >= 0) {
+                    out.put(ids[i], nanos[i]);
+                }
+            }
+        } catch (Exception e) {
+            // no figures
+        }
+        return out;
+    }
+
+    /**
+     * What each thread added to a per-thread counter since {@code before} ({@link #allocatedBytes} or
+     * {@link #cpuNanosByThread} snapshots), summed by thread name with the numbers replaced by {@code #} (the pool a
+     * thread belongs to), into {@code into}.
+     */
+    void addByThreadSince(Map<Long, Long> before, Map<Long, Long> now, Map<String, Long> into) {
+        if (now.isEmpty()) {
+            return;
+        }
+        try {
+            long[] ids = now.keySet().stream().mapToLong(Long::longValue).toArray();
+            java.lang.management.ThreadInfo[] infos = allocation.getThreadInfo(ids);
+            for (int i = 0; i < ids.length; i++) {
+                long added = Math.max(0, now.get(ids[i]) - before.getOrDefault(ids[i], 0L));
+                String name = infos[i] == null ? "(ended)" : infos[i].getThreadName().replaceAll("\\d+", "#");
+                into.merge(name, added, Long::sum);
+            }
+        } catch (Exception e) {
+            // no figures
+        }
+    }
+
     /** Milliseconds the gateway's JIT compilers have worked so far, or -1 without JMX. */
     long compileMillis() {
         try {

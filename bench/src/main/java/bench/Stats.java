@@ -53,8 +53,13 @@ final class Stats {
     }
 
     io.vertx.core.json.JsonObject json() {
-        return new io.vertx.core.json.JsonObject().put("n", count()).put("p50", nan(pMs(50))).put("p99", nan(pMs(99)))
-                .put("max", nan(maxMs()));
+        io.vertx.core.json.JsonArray slowest = new io.vertx.core.json.JsonArray();
+        for (int i = sorted.length - 1; i >= Math.max(0, sorted.length - 10); i--) {
+            slowest.add(sorted[i] / 1e6);
+        }
+        // the ten slowest samples: whether a p99 is a few outliers (pauses) or a slow tail
+        return new io.vertx.core.json.JsonObject().put("n", count()).put("p50", nan(pMs(50))).put("p95", nan(pMs(95)))
+                .put("p99", nan(pMs(99))).put("max", nan(maxMs())).put("slowest_ms", slowest);
     }
 
     private static Double nan(double v) {
