@@ -10,6 +10,7 @@
 #   bench/run.sh --capacity-levels 1000,5000      # any GatewayBench option, see README
 #   BENCH_MVN_FLAGS=-o bench/run.sh               # extra Maven flags (e.g. offline); BENCH_SKIP_BUILD=1 reuses the jar
 #   BENCH_JAVA_OPTS=-Xlog:gc:file=bench-gc.log bench/run.sh   # JVM options of the bench's own JVM (client + fake)
+#   BENCH_H2_SETTINGS=";AUTO_COMPACT_FILL_RATE=50" bench/run.sh # H2 settings appended to the gateway's database URL
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

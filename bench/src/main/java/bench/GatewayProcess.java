@@ -73,7 +73,8 @@ final class GatewayProcess implements AutoCloseable {
         env.put("MANAGEMENT_PORT", String.valueOf(mgmt));
         // demo auth and an embedded H2 file database in a fresh temporary folder (deleted on close)
         Path dbDir = Files.createTempDirectory("cobalt-bench-db-");
-        env.put("CHAT_DB_URL", "jdbc:h2:file:" + dbDir.resolve("chat"));
+        // BENCH_H2_SETTINGS (e.g. ";AUTO_COMPACT_FILL_RATE=50") tries H2 settings on the bench's database
+        env.put("CHAT_DB_URL", "jdbc:h2:file:" + dbDir.resolve("chat") + System.getenv().getOrDefault("BENCH_H2_SETTINGS", ""));
         // every bench chat is the single user "local": lift the per-user limits out of the way
         env.put("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
         env.put("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
