@@ -322,8 +322,8 @@ public final class GatewayBench {
         long gwCpu = 0;
         long alloc = 0;
         long allocV1 = 0;
-        Map<String, Long> allocByThread = new java.util.TreeMap<>();
-        Map<String, Long> cpuByThread = new java.util.TreeMap<>();
+        Map<Long, Long> allocById = new java.util.HashMap<>();
+        Map<Long, Long> cpuById = new java.util.HashMap<>();
         for (int b = 0; b < n; b += 50) {
             for (int i = b; i < Math.min(n, b + 50); i++) {
                 StreamCall c = chat("o" + i, s, null, null);
@@ -339,10 +339,13 @@ public final class GatewayBench {
                 gw.add(c);
             }
             gwCpu += gateway.cpuMillis() - cpu0;
-            gateway.addByThreadSince(threadCpu0, gateway.cpuNanosByThread(), cpuByThread);
-            alloc += gateway.allocatedSince(alloc0);
-            gateway.addByThreadSince(alloc0, gateway.allocatedBytes(), allocByThread);
+            // two JMX reads between the blocks, as before the session API's block: no thread names (a safepoint)
+            GatewayProcess.addSince(threadCpu0, gateway.cpuNanosByThread(), cpuById);
             Map<Long, Long> allocV10 = gateway.allocatedBytes();
+            Map<Long, Long> allocAdded = new java.util.HashMap<>();
+            GatewayProcess.addSince(alloc0, allocV10, allocAdded);
+            alloc += allocAdded.values().stream().mapToLong(Long::longValue).sum();
+            allocAdded.forEach((id, bytes) -> allocById.merge(id, bytes, Long::sum));
             for (int i = b; openAi && i < Math.min(n, b + 50); i++) {
                 StreamCall c = chatOpenAi("ov" + i, s);
                 awaitOk(c);
@@ -351,6 +354,8 @@ public final class GatewayBench {
             allocV1 += openAi ? gateway.allocatedSince(allocV10) : 0;
         }
         requireGatewayAlive("the overhead scenario");
+        Map<String, Long> allocByThread = gateway.byThreadName(allocById);
+        Map<String, Long> cpuByThread = gateway.byThreadName(cpuById);
         Lat d = Lat.of(direct);
         Lat g = Lat.of(gw);
         line("| path | ok | TTFT p50 / p99 / max | total p50 / p99 / max |");

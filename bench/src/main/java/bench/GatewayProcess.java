@@ -244,26 +244,34 @@ final class GatewayProcess implements AutoCloseable {
         return out;
     }
 
+    /** Adds what each thread added to a per-thread counter between two snapshots into {@code intoById}. */
+    static void addSince(Map<Long, Long> before, Map<Long, Long> now, Map<Long, Long> intoById) {
+        for (Map.Entry<Long, Long> e : now.entrySet()) {
+            intoById.merge(e.getKey(), Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L)), Long::sum);
+        }
+    }
+
     /**
-     * What each thread added to a per-thread counter since {@code before} ({@link #allocatedBytes} or
-     * {@link #cpuNanosByThread} snapshots), summed by thread name with the numbers replaced by {@code #} (the pool a
-     * thread belongs to), into {@code into}.
+     * Per-thread figures summed by thread name with the numbers replaced by {@code #} (the pool a thread belongs
+     * to). The names are read once, at the end: reading them takes a safepoint, which the bench does not want
+     * between two measured blocks.
      */
-    void addByThreadSince(Map<Long, Long> before, Map<Long, Long> now, Map<String, Long> into) {
-        if (now.isEmpty()) {
-            return;
+    Map<String, Long> byThreadName(Map<Long, Long> byId) {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        if (byId.isEmpty() || allocation == null) {
+            return out;
         }
         try {
-            long[] ids = now.keySet().stream().mapToLong(Long::longValue).toArray();
+            long[] ids = byId.keySet().stream().mapToLong(Long::longValue).toArray();
             java.lang.management.ThreadInfo[] infos = allocation.getThreadInfo(ids);
             for (int i = 0; i < ids.length; i++) {
-                long added = Math.max(0, now.get(ids[i]) - before.getOrDefault(ids[i], 0L));
                 String name = infos[i] == null ? "(ended)" : infos[i].getThreadName().replaceAll("\\d+", "#");
-                into.merge(name, added, Long::sum);
+                out.merge(name, byId.get(ids[i]), Long::sum);
             }
         } catch (Exception e) {
             // no figures
         }
+        return out;
     }
 
     /** Milliseconds the gateway's JIT compilers have worked so far, or -1 without JMX. */
