@@ -190,22 +190,7 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Bytes allocated so far by each live thread of the gateway (JMX), by thread id; empty without JMX. */
     Map<Long, Long> allocatedBytes() {
-        Map<Long, Long> out = new java.util.HashMap<>();
-        if (allocation == null) {
-            return out;
-        }
-        try {
-            long[] ids = allocation.getAllThreadIds();
-            long[] bytes = allocation.getThreadAllocatedBytes(ids);
-            for (int i = 0; i < ids.length; i++) {
-                if (bytes[i] >= 0) {
-                    out.put(ids[i], bytes[i]);
-                }
-            }
-        } catch (Exception e) {
-            // no figures
-        }
-        return out;
+        return perThread(ids -> allocation.getThreadAllocatedBytes(ids));
     }
 
     /**
@@ -217,25 +202,28 @@ final class GatewayProcess implements AutoCloseable {
         if (now.isEmpty()) {
             return -1;
         }
-        long sum = 0;
-        for (Map.Entry<Long, Long> e : now.entrySet()) {
-            sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
-        }
-        return sum;
+        Map<Long, Long> added = new java.util.HashMap<>();
+        addSince(before, now, added);
+        return added.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** CPU nanoseconds each live thread of the gateway has used so far (JMX), by thread id; empty without JMX. */
     Map<Long, Long> cpuNanosByThread() {
+        return perThread(ids -> allocation.getThreadCpuTime(ids));
+    }
+
+    /** One per-thread counter of every live gateway thread, by thread id (a thread that has none is left out). */
+    private Map<Long, Long> perThread(java.util.function.UnaryOperator<long[]> read) {
         Map<Long, Long> out = new java.util.HashMap<>();
         if (allocation == null) {
             return out;
         }
         try {
             long[] ids = allocation.getAllThreadIds();
-            long[] nanos = allocation.getThreadCpuTime(ids);
+            long[] values = read.apply(ids);
             for (int i = 0; i < ids.length; i++) {
-                if (nanos[i] >= 0) {
-                    out.put(ids[i], nanos[i]);
+                if (values[i] >= 0) {
+                    out.put(ids[i], values[i]);
                 }
             }
         } catch (Exception e) {
