@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.Transactions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,9 +212,8 @@ public class LocalLimitLedger implements LimitLedger {
         }
         Map<String, Accepted> lastPerUser = new LinkedHashMap<>();
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement(
+            Transactions.inTransaction(c, tx -> {
+                try (PreparedStatement ps = tx.prepareStatement(
                         "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
                     for (Accepted a : retry) {
                         ps.setString(1, a.user());
@@ -226,18 +226,13 @@ public class LocalLimitLedger implements LimitLedger {
                 }
                 // the lock row the shared ledger counts from stays right, should this database ever be shared
                 for (Accepted a : lastPerUser.values()) {
-                    if (updateLockRow(c, a) == 0) {
-                        insertLockRow(c, a);
+                    if (updateLockRow(tx, a) == 0) {
+                        insertLockRow(tx, a);
                     }
                 }
-                c.commit();
-                retry.clear();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+                return null;
+            });
+            retry.clear();
         } catch (SQLException e) {
             throw new ChatStore.StorageException(e);
         }

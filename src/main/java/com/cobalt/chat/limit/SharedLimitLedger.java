@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.Transactions;
 
 /**
  * The per-user limits of instances that share one database (PostgreSQL): they hold exactly across the instances.
@@ -61,27 +62,20 @@ public class SharedLimitLedger implements LimitLedger {
 
     private Admission admitLocked(String user) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                LockRow row = lockUser(c, user);
+            Admission admission = Transactions.inTransaction(c, tx -> {
+                LockRow row = lockUser(tx, user);
                 if (row == null) {
-                    c.rollback();
+                    tx.rollback();
                     createLockRow(user);
-                    row = lockUser(c, user);
+                    row = lockUser(tx, user);
                     if (row == null) {
                         throw new SQLException("no limit row for the user after creating it");
                     }
                 }
-                Admission admission = decide(c, user, row.lastSeq(), row.lastAccepted());
-                c.commit();
-                held.add(admission.slot());
-                return admission;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+                return decide(tx, user, row.lastSeq(), row.lastAccepted());
+            });
+            held.add(admission.slot());
+            return admission;
         }
     }
 

@@ -216,28 +216,10 @@ public class ChatStore {
         T map(ResultSet rs) throws SQLException;
     }
 
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
     /** One connection for several statements; with {@code transaction}, one commit for all of them. */
-    private <T> T inConnection(boolean transaction, Work<T> work) {
+    private <T> T inConnection(boolean transaction, Transactions.Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
-            if (!transaction) {
-                return work.run(c);
-            }
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            return transaction ? Transactions.inTransaction(c, work) : work.run(c);
         } catch (SQLException e) {
             throw new StorageException(e);
         }
