@@ -2,9 +2,8 @@ package com.cobalt.chat;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
@@ -17,7 +16,7 @@ import java.util.function.Function;
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.InvalidConfigurationException;
-import com.cobalt.chat.config.ProviderName;
+import com.cobalt.chat.config.ProviderProperties;
 import com.cobalt.chat.config.SettingsLoader;
 import com.cobalt.chat.demo.DemoProvider;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
@@ -76,13 +75,15 @@ public class GatewayConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext camel) throws Exception {
         Function<String, String> properties = key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}");
-        GatewaySettings settings = SettingsLoader.load(properties, catalogProviderNames(camel));
+        GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel));
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
         }
-        LOG.info("Providers: primary={}, fallback={}", settings.primary().id(),
-                settings.fallback() == null ? "none" : settings.fallback().id());
+        LOG.info("Providers: {}; primary={}, fallback={}", settings.providers().values().stream()
+                        .map(p -> p.id() + " (" + p.kind().id() + ")").collect(java.util.stream.Collectors.joining(", ")),
+                settings.primary(), settings.fallback() == null ? "none" : settings.fallback());
+        List<String> providerIds = List.copyOf(settings.providers().keySet());
 
         Registry registry = camel.getRegistry();
         // a test may bind its own clock first (cooldowns and breakers then move when it says)
@@ -94,16 +95,22 @@ public class GatewayConfiguration implements CamelConfiguration {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Database database = openDatabase(properties);
-        ChatStore chatStore = new ChatStore(database.dataSource(), clock);
-        ProviderHealth providerHealth = new ProviderHealth(clock);
-        ProviderBreakers breakers = new ProviderBreakers(properties, clock);
-        ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(),
-                settings.providers().keySet());
+        ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages());
+        ProviderHealth providerHealth = new ProviderHealth(clock, providerIds);
+        ProviderBreakers breakers = new ProviderBreakers(providerIds, properties, clock);
+        Map<String, String> aliases = new LinkedHashMap<>();
+        ProviderProperties.ALIASES.forEach((alias, id) -> {
+            if (settings.providers().containsKey(id)) {
+                aliases.put(alias, id);
+            }
+        });
+        ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(), providerIds,
+                aliases);
         LiveStreams liveStreams = new LiveStreams();
         Catalog catalog = new Catalog(settings.catalog(), selection);
         UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
                 (provider, upstreamName) -> settings.catalog().models().stream()
-                        .filter(m -> m.provider() == provider && m.upstreamName().equals(upstreamName))
+                        .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
                         .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null));
         // a test may bind its own seeded source first, so the A/B split's draws are reproducible
         RandomGenerator random = registry.lookupByNameAndType("random", RandomGenerator.class);
@@ -158,7 +165,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 .forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
         // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O)
         for (CatalogModel m : settings.catalog().models()) {
-            String key = PriceTable.PREFIX + m.provider().id() + "." + m.id();
+            String key = PriceTable.PREFIX + m.provider() + "." + m.id();
             String price = properties.apply(key);
             if (price != null && !price.isBlank()) {
                 priceProperties.setProperty(key, price);
@@ -166,7 +173,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         }
         registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties)));
         LlmMetrics metrics = new LlmMetrics(camel);
-        Map<ProviderName, ProviderStats> stats = new EnumMap<>(ProviderName.class);
+        Map<String, ProviderStats> stats = new LinkedHashMap<>();
         settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
         registry.bind("exchangeObserver", new ExchangeObserver(metrics, stats, clock));
         registry.bind("usageReports", new UsageReports(database.dataSource(), clock));
@@ -190,19 +197,45 @@ public class GatewayConfiguration implements CamelConfiguration {
                 }
             });
         }
+        // one route per provider, provider-<id>, made from the provider-call Kamelet when the context starts; chat-router
+        // reaches it by the same endpoint URI
+        for (String id : providerIds) {
+            camel.getEndpoint(providerEndpoint(id));
+        }
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
                 upstreamClient, liveStreams, engine, vertx, database, limits, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
     }
 
     /** The providers named under llm.models.* in the properties and in the environment (LLM_MODELS_*). */
-    private static Set<String> catalogProviderNames(CamelContext camel) {
-        Set<String> names = new TreeSet<>();
+    private static Set<String> catalogProviderIds(CamelContext camel) {
+        Set<String> ids = new TreeSet<>();
         camel.getPropertiesComponent().loadProperties(k -> k.startsWith("llm.models.")).stringPropertyNames()
-                .forEach(k -> names.add(k.substring("llm.models.".length())));
+                .forEach(k -> ids.add(k.substring("llm.models.".length())));
         System.getenv().keySet().stream().filter(k -> k.startsWith("LLM_MODELS_"))
-                .forEach(k -> names.add(k.substring("LLM_MODELS_".length()).toLowerCase(Locale.ROOT)));
-        return names;
+                .forEach(k -> ids.add(ProviderProperties.idOfVariablePart(k.substring("LLM_MODELS_".length()))));
+        return ids;
+    }
+
+    /**
+     * The providers declared besides the built-in ones: llm.provider.<id>.kind in the properties, and
+     * LLM_PROVIDER_<ID>_KIND in the environment (AZURE_WEST is the id azure-west).
+     */
+    private static Set<String> declaredProviderIds(CamelContext camel) {
+        Set<String> ids = new TreeSet<>();
+        camel.getPropertiesComponent().loadProperties(k -> k.startsWith("llm.provider.") && k.endsWith(".kind"))
+                .stringPropertyNames().forEach(k -> ids.add(
+                        k.substring("llm.provider.".length(), k.length() - ".kind".length())));
+        System.getenv().keySet().stream()
+                .filter(k -> k.startsWith("LLM_PROVIDER_") && k.endsWith("_KIND") && k.length() > 18)
+                .forEach(k -> ids.add(ProviderProperties.idOfVariablePart(
+                        k.substring("LLM_PROVIDER_".length(), k.length() - "_KIND".length()))));
+        return ids;
+    }
+
+    /** The provider-call Kamelet's endpoint for one provider: the route provider-<id>, as chat-router names it. */
+    static String providerEndpoint(String provider) {
+        return "kamelet:provider-call/provider-" + provider + "?provider=" + provider + "&noErrorHandler=true";
     }
 
     /** A database that cannot be opened is a configuration problem, told as one line like the others. */

@@ -9,7 +9,6 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 import com.cobalt.chat.config.GatewaySettings;
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.provider.ProviderBreakers;
@@ -45,7 +44,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final ProviderSelection selection;
     private final ProviderBreakers breakers;
     private final ProviderHealth health;
-    private final Map<ProviderName, ProviderStats> stats;
+    private final Map<String, ProviderStats> stats;
     private final LlmMetrics metrics;
     private final UpstreamClient upstreamClient;
     private final LiveStreams liveStreams;
@@ -58,7 +57,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final List<ObjectName> mbeans = new ArrayList<>();
 
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
-                     ProviderHealth health, Map<ProviderName, ProviderStats> stats, LlmMetrics metrics,
+                     ProviderHealth health, Map<String, ProviderStats> stats, LlmMetrics metrics,
                      UpstreamClient upstreamClient, LiveStreams liveStreams,
                      AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits, int probeSeconds,
                      int graceSeconds) {
@@ -89,18 +88,18 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
         MeterRegistry meters = metrics.registry();
         metrics.activeStreams(liveStreams::count);
-        for (ProviderName p : settings.providers().keySet()) {
+        for (String p : settings.providers().keySet()) {
             if (checks != null) {
                 checks.register(new ProviderHealthCheck(p, breakers.of(p), health));
             }
             for (String role : new String[] {"primary", "fallback"}) {
                 Gauge.builder("llm_provider_selected", () -> selection.isSelected(p, role) ? 1 : 0)
                         .description("1 when the provider currently has this role")
-                        .tag("provider", p.id()).tag("role", role).register(meters);
+                        .tag("provider", p).tag("role", role).register(meters);
             }
             Gauge.builder("llm_circuit_breaker_state", () -> breakers.of(p).getState().getOrder())
                     .description("0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open, 5 metrics only")
-                    .tag("provider", p.id()).register(meters);
+                    .tag("provider", p).register(meters);
             if (probeSeconds > 0) {
                 vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p));
             }
@@ -115,7 +114,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=Gateway",
                 new GatewayStats(metrics, liveStreams::count));
         stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
-                + ",type=Provider,name=" + p.id(), s));
+                + ",type=Provider,name=" + p, s));
     }
 
     @Override

@@ -1,8 +1,6 @@
 package com.cobalt.chat.config;
 
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,7 +13,8 @@ import java.util.stream.Collectors;
  * Reads the model catalog: {@code llm.models.<provider>} (a list of model ids, or {@code id=upstream name} pairs -
  * for Azure the deployment), {@code llm.model.<id>.context-window} / {@code .max-output-tokens},
  * {@code llm.model-equivalents} ({@code id=id, ...}) and {@code llm.split} ({@code id:weight, ...}). A provider
- * without a list serves the model of its single-model variable (SAMBANOVA_MODEL, AZURE_AI_DEPLOYMENT, demo.model),
+ * without a list serves the model of its single-model variable (SAMBANOVA_MODEL, AZURE_AI_DEPLOYMENT, demo.model,
+ * LLM_PROVIDER_<ID>_MODEL or _DEPLOYMENT),
  * which is also its default model when set. Problems are added to the loader's list, named by environment variable.
  */
 final class CatalogLoader {
@@ -32,8 +31,8 @@ final class CatalogLoader {
         this.problems = problems;
     }
 
-    static String modelsProperty(ProviderName p) {
-        return MODELS_PREFIX + p.id();
+    static String modelsProperty(String provider) {
+        return MODELS_PREFIX + provider;
     }
 
     static String env(String property) {
@@ -55,41 +54,37 @@ final class CatalogLoader {
         return null;
     }
 
-    void checkProviderNames(Set<String> names) {
-        for (String name : names) {
-            if (Arrays.stream(ProviderName.values()).noneMatch(p -> p.id().equals(name))) {
-                problems.add(env(MODELS_PREFIX + name) + " names an unknown provider '" + name + "'; valid: "
-                        + Arrays.stream(ProviderName.values()).map(ProviderName::id).collect(Collectors.joining(", ")));
+    /** Every provider named under llm.models.* must be a built-in or declared one. */
+    void checkProviderIds(Set<String> ids, Map<String, ProviderKind> kinds) {
+        for (String id : ids) {
+            if (!kinds.containsKey(id)) {
+                problems.add(env(MODELS_PREFIX + id) + " names an unknown provider '" + id + "'; valid: "
+                        + String.join(", ", kinds.keySet()) + " (declare another with LLM_PROVIDER_<ID>_KIND)");
             }
         }
     }
 
-    Set<ProviderName> providersWithModels() {
-        Set<ProviderName> listed = new LinkedHashSet<>();
-        for (ProviderName p : ProviderName.values()) {
-            if (value.apply(modelsProperty(p)) != null) {
-                listed.add(p);
-            }
-        }
-        return listed;
+    boolean hasList(String provider) {
+        return value.apply(modelsProperty(provider)) != null;
     }
 
-    CatalogSettings load(Map<ProviderName, ProviderSettings> providers) {
+    CatalogSettings load(Map<String, ProviderSettings> providers) {
         List<CatalogModel> models = new ArrayList<>();
-        Map<ProviderName, String> defaults = new EnumMap<>(ProviderName.class);
+        Map<String, String> defaults = new LinkedHashMap<>();
         boolean anyList = false;
-        for (ProviderName p : providers.keySet()) {
+        for (Map.Entry<String, ProviderSettings> provider : providers.entrySet()) {
+            String p = provider.getKey();
             String list = value.apply(modelsProperty(p));
-            String single = value.apply(singleModelProperty(p));
+            String single = value.apply(ProviderProperties.singleModel(p, provider.getValue().kind()));
             List<String[]> entries = new ArrayList<>();
             if (list != null) {
                 anyList = true;
-                entries.addAll(parseList(p, list));
+                entries.addAll(parseList(p, provider.getValue().kind(), list));
                 if (single != null && entries.stream().noneMatch(e -> e[1].equals(single))) {
                     entries.add(0, new String[] {single, single});
                 }
             } else {
-                String upstream = providers.get(p).modelLabel();
+                String upstream = provider.getValue().modelLabel();
                 entries.add(new String[] {upstream, upstream});
             }
             if (entries.isEmpty()) {
@@ -112,17 +107,9 @@ final class CatalogLoader {
         return new CatalogSettings(models, defaults, equivalents(ids), split(ids), !anyList);
     }
 
-    private static String singleModelProperty(ProviderName p) {
-        return switch (p) {
-            case SAMBANOVA -> "sambanova.model";
-            case AZURE -> "azure.ai.deployment";
-            case DEMO -> "demo.model";
-        };
-    }
-
-    private List<String[]> parseList(ProviderName p, String list) {
+    private List<String[]> parseList(String p, ProviderKind kind, String list) {
         String variable = env(modelsProperty(p));
-        String upstreamKind = p == ProviderName.AZURE ? "deployment" : "upstream model name";
+        String upstreamKind = kind == ProviderKind.AZURE ? "deployment" : "upstream model name";
         List<String[]> entries = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (String raw : list.split(",")) {

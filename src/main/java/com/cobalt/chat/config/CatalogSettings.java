@@ -10,12 +10,12 @@ import java.util.Map;
  * @param implicitEquivalents true when the catalog comes only from the single-model variables: the providers'
  *                            default models then stand in for each other, as before there was a catalog
  */
-public record CatalogSettings(List<CatalogModel> models, Map<ProviderName, String> defaults,
+public record CatalogSettings(List<CatalogModel> models, Map<String, String> defaults,
                               Map<String, String> equivalents, List<SplitArm> split, boolean implicitEquivalents) {
 
     public CatalogSettings {
         models = List.copyOf(models);
-        defaults = Map.copyOf(defaults);
+        defaults = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(defaults));
         equivalents = Map.copyOf(equivalents);
         split = List.copyOf(split);
     }

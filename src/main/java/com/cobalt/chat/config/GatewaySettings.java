@@ -2,8 +2,14 @@ package com.cobalt.chat.config;
 
 import java.util.Map;
 
-/** The validated configuration the beans work with. */
-public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<ProviderName, ProviderSettings> providers,
+/**
+ * The validated configuration the beans work with.
+ *
+ * @param primary   the id of the provider new chats go to first
+ * @param fallback  the id of the provider a failed request falls back to, or null
+ * @param providers every configured provider by id, in the order they were configured
+ */
+public record GatewaySettings(String primary, String fallback, Map<String, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
                               int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams, boolean limitsShared,
                               boolean authDisabled, String jwtSecret, String jwtJwksUrl, String jwtIssuer,
@@ -13,17 +19,17 @@ public record GatewaySettings(ProviderName primary, ProviderName fallback, Map<P
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,
                               CatalogSettings catalog) {
 
-    public ProviderSettings provider(ProviderName name) {
-        ProviderSettings s = providers.get(name);
+    public ProviderSettings provider(String id) {
+        ProviderSettings s = providers.get(id);
         if (s == null) {
-            throw new IllegalStateException("provider not configured: " + name.id());
+            throw new IllegalStateException("provider not configured: " + id);
         }
         return s;
     }
 
     @Override
     public String toString() {
-        return "GatewaySettings[primary=" + primary.id() + ", fallback=" + (fallback == null ? "none" : fallback.id())
-                + ", authDisabled=" + authDisabled + "]";
+        return "GatewaySettings[primary=" + primary + ", fallback=" + (fallback == null ? "none" : fallback)
+                + ", providers=" + providers.keySet() + ", authDisabled=" + authDisabled + "]";
     }
 }

@@ -4,10 +4,14 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What the gateway needs to call one provider. {@code apiKey} is a secret: {@link #toString()} never shows it.
+ * What the gateway needs to call one configured provider. {@code apiKey} is a secret: {@link #toString()} never
+ * shows it.
  *
+ * @param id             the provider's id: routes ({@code provider-<id>}), metrics, JMX, the database
+ * @param kind           how it is spoken to
  * @param url            the chat completions URL of the default model
- * @param authHeader     the header that carries the key (Authorization with "Bearer " prefix, or api-key)
+ * @param authHeader     the header that carries the key (Authorization with "Bearer " prefix, or api-key); null
+ *                       when the provider takes no key (a local vLLM)
  * @param model          the value sent as {@code model} for the default model, or null where the URL names the deployment
  * @param modelLabel     the default model's upstream name (model id or deployment)
  * @param includeUsage   whether the API accepts {@code stream_options.include_usage}
@@ -15,9 +19,9 @@ import java.nio.charset.StandardCharsets;
  *                       deployment is in the path, not the body); null when the model goes in the body
  * @param modelsUrl      where the provider lists the models it serves (OpenAI's list shape), or null if it cannot
  */
-public record ProviderSettings(ProviderName name, String url, String authHeader, String authPrefix, String apiKey,
-                               String model, String modelLabel, boolean includeUsage, String deploymentUrl,
-                               String modelsUrl) {
+public record ProviderSettings(String id, ProviderKind kind, String url, String authHeader, String authPrefix,
+                               String apiKey, String model, String modelLabel, boolean includeUsage,
+                               String deploymentUrl, String modelsUrl) {
 
     public static final String DEPLOYMENT = "{deployment}";
 
@@ -35,8 +39,18 @@ public record ProviderSettings(ProviderName name, String url, String authHeader,
         return new Target(url, name, name);
     }
 
+    /** Whether requests carry a key at all. */
+    public boolean authenticated() {
+        return authHeader != null && apiKey != null;
+    }
+
+    /** The value of {@link #authHeader()}. */
+    public String authValue() {
+        return authPrefix + apiKey;
+    }
+
     @Override
     public String toString() {
-        return "ProviderSettings[" + name.id() + " " + url + " model=" + modelLabel + "]";
+        return "ProviderSettings[" + id + " (" + kind.id() + ") model=" + modelLabel + "]";
     }
 }

@@ -4,7 +4,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -30,22 +30,26 @@ public final class SettingsLoader {
     private final Function<String, String> lookup;
     private final List<String> problems = new ArrayList<>();
     private final Set<String> catalogProviders = new TreeSet<>();
+    private final Set<String> declaredProviders = new TreeSet<>();
 
     private SettingsLoader(Function<String, String> lookup) {
         this.lookup = lookup;
     }
 
     public static GatewaySettings load(Function<String, String> lookup) {
-        return load(lookup, Set.of());
+        return load(lookup, Set.of(), Set.of());
     }
 
     /**
-     * @param catalogProviders the provider names found under {@code llm.models.*} (in the properties files and the
-     *                         environment), so that a catalog naming an unknown provider is refused
+     * @param catalogProviders  the provider ids found under {@code llm.models.*} (in the properties files and the
+     *                          environment), so that a catalog naming an unknown provider is refused
+     * @param declaredProviders the ids declared with {@code llm.provider.<id>.kind} (LLM_PROVIDER_<ID>_KIND)
      */
-    public static GatewaySettings load(Function<String, String> lookup, Set<String> catalogProviders) {
+    public static GatewaySettings load(Function<String, String> lookup, Set<String> catalogProviders,
+                                       Set<String> declaredProviders) {
         SettingsLoader loader = new SettingsLoader(lookup);
         loader.catalogProviders.addAll(catalogProviders);
+        loader.declaredProviders.addAll(declaredProviders);
         return loader.load();
     }
 
@@ -55,38 +59,50 @@ public final class SettingsLoader {
     }
 
     private GatewaySettings load() {
-        ProviderName primary = providerName("llm.provider", "sambanova");
-        ProviderName fallback = null;
-        String fallbackValue = value("llm.fallback-provider");
-        if (fallbackValue != null) {
-            fallback = providerName("llm.fallback-provider", null);
-            if (fallback != null && fallback == primary) {
-                problems.add("LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are " + primary.id() + ")");
+        Map<String, ProviderKind> kinds = providerKinds();
+        String primary = providerId("llm.provider", "sambanova", kinds);
+        String fallback = null;
+        if (value("llm.fallback-provider") != null) {
+            fallback = providerId("llm.fallback-provider", null, kinds);
+            if (fallback != null && fallback.equals(primary)) {
+                problems.add("LLM_FALLBACK_PROVIDER must differ from LLM_PROVIDER (both are " + primary + ")");
                 fallback = null;
             }
         }
 
         CatalogLoader catalogLoader = new CatalogLoader(this::value, problems);
-        catalogLoader.checkProviderNames(catalogProviders);
-        Set<ProviderName> wanted = new LinkedHashSet<>();
+        catalogLoader.checkProviderIds(catalogProviders, kinds);
+        // configured: the primary, the fallback, every provider with a model list, every declared provider
+        Set<String> wanted = new LinkedHashSet<>();
         if (primary != null) {
             wanted.add(primary);
         }
         if (fallback != null) {
             wanted.add(fallback);
         }
-        wanted.addAll(catalogLoader.providersWithModels());
-        Map<ProviderName, ProviderSettings> providers = new EnumMap<>(ProviderName.class);
-        for (ProviderName p : wanted) {
-            String role = p == primary ? "LLM_PROVIDER=" + p.id() : p == fallback ? "LLM_FALLBACK_PROVIDER=" + p.id()
-                    : envName(CatalogLoader.modelsProperty(p));
-            ProviderSettings s = switch (p) {
-                case SAMBANOVA -> sambanova(role);
-                case AZURE -> azure(role);
-                case DEMO -> demo();
+        for (String id : kinds.keySet()) {
+            if (catalogLoader.hasList(id) || declaredProviders.contains(id)) {
+                wanted.add(id);
+            }
+        }
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>();
+        // in a stable order (the built-ins, then the declared ids), whichever is primary
+        for (String id : kinds.keySet()) {
+            if (!wanted.contains(id)) {
+                continue;
+            }
+            String role = id.equals(primary) ? "LLM_PROVIDER=" + id
+                    : id.equals(fallback) ? "LLM_FALLBACK_PROVIDER=" + id
+                    : declaredProviders.contains(id) ? envName(ProviderProperties.PREFIX + id + ".kind")
+                    : envName(CatalogLoader.modelsProperty(id));
+            ProviderKind kind = kinds.get(id);
+            ProviderSettings s = switch (kind) {
+                case OPENAI -> openAi(id, role, catalogLoader.hasList(id));
+                case AZURE -> azure(id, role, catalogLoader.hasList(id));
+                case DEMO -> demo(id);
             };
             if (s != null) {
-                providers.put(p, s);
+                providers.put(id, s);
             }
         }
 
@@ -156,74 +172,139 @@ public final class SettingsLoader {
         return true;
     }
 
-    private ProviderSettings sambanova(String role) {
-        boolean listed = value(CatalogLoader.modelsProperty(ProviderName.SAMBANOVA)) != null;
-        List<String> missing = listed ? missing("sambanova.api-base", "sambanova.api-key")
-                : missing("sambanova.api-base", "sambanova.api-key", "sambanova.model");
+    /**
+     * The built-in providers plus every declared one, by id. A declared id must be well formed, not a built-in one,
+     * and name a known kind.
+     */
+    private Map<String, ProviderKind> providerKinds() {
+        Map<String, ProviderKind> kinds = new LinkedHashMap<>(ProviderProperties.BUILT_IN);
+        for (String id : declaredProviders) {
+            String variable = envName(ProviderProperties.PREFIX + id + ".kind");
+            if (!ProviderProperties.ID.matcher(id).matches()) {
+                problems.add(variable + ": '" + id + "' is not a provider id (lower case letters, digits and -)");
+            } else if (ProviderProperties.BUILT_IN.containsKey(id) || ProviderProperties.ALIASES.containsKey(id)) {
+                problems.add(variable + ": " + id + " is a built-in provider; configure it with its own variables");
+            } else {
+                String kind = value(ProviderProperties.PREFIX + id + ".kind");
+                ProviderKind k = ProviderKind.parse(kind).orElse(null);
+                if (k == null) {
+                    problems.add(variable + "=" + kind + " is not a provider kind; valid: " + ProviderKind.validNames());
+                } else {
+                    kinds.put(id, k);
+                }
+            }
+        }
+        return kinds;
+    }
+
+    /** An OpenAI-compatible API: SambaNova, OpenAI, Groq, a local vLLM, ... */
+    private ProviderSettings openAi(String id, String role, boolean listed) {
+        String baseProperty = ProviderProperties.property(id, "api-base");
+        String keyProperty = ProviderProperties.property(id, "api-key");
+        String modelProperty = ProviderProperties.singleModel(id, ProviderKind.OPENAI);
+        List<String> required = new ArrayList<>(List.of(baseProperty));
+        if (ProviderProperties.BUILT_IN.containsKey(id)) {
+            required.add(keyProperty); // SambaNova always wants its key; a local server may take none
+        }
+        if (!listed) {
+            required.add(modelProperty);
+        }
+        List<String> missing = missing(required.toArray(String[]::new));
         if (!missing.isEmpty()) {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
         }
-        String base = httpUrl("sambanova.api-base");
+        String base = httpUrl(baseProperty);
+        String header = authHeader(id, "Authorization");
+        boolean streamUsage = bool(ProviderProperties.property(id, "stream-usage"), true);
         if (base == null) {
             return null;
         }
-        String model = value("sambanova.model");
+        String model = value(modelProperty);
         if (model == null) {
-            model = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(ProviderName.SAMBANOVA)));
+            model = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(id)));
         }
-        return new ProviderSettings(ProviderName.SAMBANOVA, base + "/chat/completions", "Authorization", "Bearer ",
-                value("sambanova.api-key"), model, model, true, null, base + "/models");
+        String key = value(keyProperty);
+        return new ProviderSettings(id, ProviderKind.OPENAI, base + "/chat/completions", key == null ? null : header,
+                prefixFor(header), key, model, model, streamUsage, null, base + "/models");
     }
 
-    private ProviderSettings azure(String role) {
-        boolean listed = value(CatalogLoader.modelsProperty(ProviderName.AZURE)) != null;
-        List<String> missing = listed ? missing("azure.ai.endpoint", "azure.ai.api-key")
-                : missing("azure.ai.endpoint", "azure.ai.api-key", "azure.ai.deployment");
+    private ProviderSettings azure(String id, String role, boolean listed) {
+        String endpointProperty = ProviderProperties.property(id, "endpoint");
+        String keyProperty = ProviderProperties.property(id, "api-key");
+        String deploymentProperty = ProviderProperties.singleModel(id, ProviderKind.AZURE);
+        List<String> missing = listed ? missing(endpointProperty, keyProperty)
+                : missing(endpointProperty, keyProperty, deploymentProperty);
         if (!missing.isEmpty()) {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
         }
-        String endpoint = httpUrl("azure.ai.endpoint");
+        String endpoint = httpUrl(endpointProperty);
+        String header = authHeader(id, "api-key");
+        String usageProperty = ProviderProperties.property(id, "stream-usage");
+        Boolean streamUsage = value(usageProperty) == null ? null : bool(usageProperty, true);
         if (endpoint == null) {
             return null;
         }
-        String deployment = value("azure.ai.deployment");
+        String deployment = value(deploymentProperty);
         if (deployment == null) {
-            deployment = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(ProviderName.AZURE)));
+            deployment = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(id)));
         }
-        String key = value("azure.ai.api-key");
-        String apiVersion = value("azure.ai.api-version");
+        String key = value(keyProperty);
+        String apiVersion = value(ProviderProperties.property(id, "api-version"));
         if (apiVersion == null) {
             apiVersion = "2024-10-21";
         }
+        String prefix = prefixFor(header);
         String lower = endpoint.toLowerCase(Locale.ROOT);
         if (lower.endsWith("/models")) {
             // Foundry model inference: the model goes in the body, its api-version has no stream_options
-            return new ProviderSettings(ProviderName.AZURE,
+            return new ProviderSettings(id, ProviderKind.AZURE,
                     endpoint + "/chat/completions?api-version=" + FOUNDRY_MODELS_API_VERSION,
-                    "api-key", "", key, deployment, deployment, false, null, null);
+                    header, prefix, key, deployment, deployment, streamUsage != null && streamUsage, null, null);
         }
         if (lower.endsWith("/openai/v1")) {
-            return new ProviderSettings(ProviderName.AZURE, endpoint + "/chat/completions",
-                    "api-key", "", key, deployment, deployment, true, null, null);
+            return new ProviderSettings(id, ProviderKind.AZURE, endpoint + "/chat/completions",
+                    header, prefix, key, deployment, deployment, streamUsage == null || streamUsage, null, null);
         }
         String deploymentUrl = endpoint + "/openai/deployments/" + ProviderSettings.DEPLOYMENT
                 + "/chat/completions?api-version=" + URLEncoder.encode(apiVersion, StandardCharsets.UTF_8);
         String url = deploymentUrl.replace(ProviderSettings.DEPLOYMENT,
                 URLEncoder.encode(deployment, StandardCharsets.UTF_8));
-        return new ProviderSettings(ProviderName.AZURE, url, "api-key", "", key, null, deployment,
-                acceptsStreamUsage(apiVersion), deploymentUrl, null);
+        return new ProviderSettings(id, ProviderKind.AZURE, url, header, prefix, key, null, deployment,
+                streamUsage != null ? streamUsage : acceptsStreamUsage(apiVersion), deploymentUrl, null);
     }
 
-    private ProviderSettings demo() {
-        String base = httpUrl("demo.api-base");
+    /** The simulator: the built-in demo, or another instance of it (another model name, the same simulator). */
+    private ProviderSettings demo(String id) {
+        String baseProperty = ProviderProperties.property(id, "api-base");
+        String base = httpUrl(value(baseProperty) == null && !id.equals("demo") ? "demo.api-base" : baseProperty);
         if (base == null) {
             return null;
         }
-        String model = value("demo.model");
-        return new ProviderSettings(ProviderName.DEMO, base + "/chat/completions", "Authorization", "Bearer ",
-                "demo", model == null ? "cobalt-demo" : model, model == null ? "cobalt-demo" : model, true, null, null);
+        String model = value(ProviderProperties.singleModel(id, ProviderKind.DEMO));
+        String label = model == null ? "cobalt-demo" : model;
+        return new ProviderSettings(id, ProviderKind.DEMO, base + "/chat/completions", "Authorization", "Bearer ",
+                "demo", label, label, true, null, null);
+    }
+
+    /** The header that carries the key: the kind's own by default, or llm.provider.<id>.auth-header. */
+    private String authHeader(String id, String kindDefault) {
+        String property = ProviderProperties.property(id, "auth-header");
+        String v = value(property);
+        if (v == null) {
+            return kindDefault;
+        }
+        if (!v.matches("[A-Za-z0-9-]+")) {
+            problems.add(envName(property) + " must be an HTTP header name, got: " + v);
+            return kindDefault;
+        }
+        return v;
+    }
+
+    /** Authorization carries "Bearer <key>"; any other header carries the key alone. */
+    private static String prefixFor(String header) {
+        return header.equalsIgnoreCase("Authorization") ? "Bearer " : "";
     }
 
     /** api-versions from 2024-09-01-preview on accept stream_options; a version that is not a date is taken as new. */
@@ -232,16 +313,30 @@ public final class SettingsLoader {
         return !m.find() || m.group(1).compareTo(FIRST_USAGE_API_VERSION) >= 0;
     }
 
-    private ProviderName providerName(String property, String defaultValue) {
+    /** A provider id (or a built-in's alias) that is configured; null, with a problem, otherwise. */
+    private String providerId(String property, String defaultValue, Map<String, ProviderKind> kinds) {
         String v = value(property);
         if (v == null) {
             v = defaultValue;
         }
-        ProviderName p = ProviderName.parse(v).orElse(null);
-        if (p == null) {
-            problems.add(envName(property) + "=" + v + " is not a provider; valid: " + ProviderName.validNames());
+        String id = v.trim().toLowerCase(Locale.ROOT);
+        id = ProviderProperties.ALIASES.getOrDefault(id, id);
+        if (!kinds.containsKey(id)) {
+            problems.add(envName(property) + "=" + v + " is not a provider; valid: " + validProviders(kinds)
+                    + " (declare another with LLM_PROVIDER_<ID>_KIND)");
+            return null;
         }
-        return p;
+        return id;
+    }
+
+    static String validProviders(Map<String, ProviderKind> kinds) {
+        List<String> names = new ArrayList<>();
+        for (String id : kinds.keySet()) {
+            List<String> aliases = ProviderProperties.ALIASES.entrySet().stream()
+                    .filter(e -> e.getValue().equals(id)).map(Map.Entry::getKey).sorted().toList();
+            names.add(aliases.isEmpty() ? id : id + " (aliases " + String.join(", ", aliases) + ")");
+        }
+        return String.join(", ", names);
     }
 
     private String httpUrl(String property) {
@@ -309,9 +404,13 @@ public final class SettingsLoader {
     }
 
     private boolean bool(String property) {
+        return bool(property, false);
+    }
+
+    private boolean bool(String property, boolean defaultValue) {
         String v = value(property);
         if (v == null) {
-            return false;
+            return defaultValue;
         }
         if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
             return Boolean.parseBoolean(v);

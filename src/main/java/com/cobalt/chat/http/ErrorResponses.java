@@ -7,7 +7,10 @@ import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderRejection;
+import com.cobalt.chat.provider.UpstreamAnswer;
+import com.cobalt.chat.stream.SseRelay;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,9 +41,8 @@ public class ErrorResponses {
     }
 
     /** Thrown by the routes when a provider answered 400: the caller's request, not the provider, is at fault. */
-    public void rejected(Exchange exchange) {
-        ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
-        if (rejection != null && rejection.contentFilter()) {
+    public void rejected(@ExchangeProperty(SseRelay.PROPERTY) UpstreamAnswer answer) {
+        if (answer instanceof ProviderRejection rejection && rejection.contentFilter()) {
             throw new ApiError(400, "content_filtered", "The provider's content filter refused the message");
         }
         throw new ApiError(400, "provider_rejected_request", "The provider rejected the request as invalid");

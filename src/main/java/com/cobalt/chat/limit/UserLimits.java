@@ -1,5 +1,6 @@
 package com.cobalt.chat.limit;
 
+import org.apache.camel.Variable;
 import com.cobalt.chat.http.ClientConnection;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
@@ -20,7 +21,7 @@ public class UserLimits {
         this.ledger = ledger;
     }
 
-    public void admit(Exchange exchange, String user) {
+    public void admit(Exchange exchange, @Variable("user") String user) {
         LimitLedger.Admission admission = ledger.admit(user);
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         if (client != null) {

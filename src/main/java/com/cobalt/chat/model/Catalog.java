@@ -1,7 +1,7 @@
 package com.cobalt.chat.model;
 
+import org.apache.camel.Variable;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,7 +11,6 @@ import java.util.Set;
 
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.CatalogSettings;
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.store.SessionContext;
@@ -31,13 +30,13 @@ public class Catalog {
     private final CatalogSettings settings;
     private final ProviderSelection selection;
     /** id -> the providers serving it, in catalog order. */
-    private final Map<String, Map<ProviderName, CatalogModel>> byId = new LinkedHashMap<>();
+    private final Map<String, Map<String, CatalogModel>> byId = new LinkedHashMap<>();
 
     public Catalog(CatalogSettings settings, ProviderSelection selection) {
         this.settings = settings;
         this.selection = selection;
         for (CatalogModel m : settings.models()) {
-            byId.computeIfAbsent(m.id(), k -> new EnumMap<>(ProviderName.class)).put(m.provider(), m);
+            byId.computeIfAbsent(m.id(), k -> new LinkedHashMap<>()).put(m.provider(), m);
         }
     }
 
@@ -52,14 +51,13 @@ public class Catalog {
 
     /** The entries of one id, one per provider serving it. */
     public List<CatalogModel> entries(String id) {
-        Map<ProviderName, CatalogModel> serving = byId.get(id);
+        Map<String, CatalogModel> serving = byId.get(id);
         return serving == null ? List.of() : List.copyOf(serving.values());
     }
 
     /** The model of a session that chose none (or was created before the catalog): the current primary's default. */
     public String defaultModel() {
-        ProviderName primary = primary();
-        String d = settings.defaults().get(primary);
+        String d = settings.defaults().get(selection.getPrimary());
         return d != null ? d : settings.models().get(0).id();
     }
 
@@ -70,30 +68,29 @@ public class Catalog {
     }
 
     /** The model a session talks to: its own, or the default when it has none (or one no longer in the catalog). */
-    public String sessionModel(SessionContext session) {
+    public String sessionModel(@Variable("sessionContext") SessionContext session) {
         String m = session.model();
         return contains(m) ? m : defaultModel();
     }
 
     /** The provider that serves {@code model}: the current primary if it does, else the fallback, else the first. */
-    public String providerFor(String model) {
-        Map<ProviderName, CatalogModel> serving = byId.get(model);
+    public String providerFor(@Variable("model") String model) {
+        Map<String, CatalogModel> serving = byId.get(model);
         if (serving == null) {
             throw unknownModel(model);
         }
-        for (ProviderName p : preference(null)) {
+        for (String p : preference(null)) {
             if (serving.containsKey(p)) {
-                return p.id();
+                return p;
             }
         }
-        return serving.keySet().iterator().next().id();
+        return serving.keySet().iterator().next();
     }
 
     /** What {@code provider} calls {@code model}: a SambaNova model id or an Azure deployment name. */
-    public String upstreamName(String model, String provider) {
-        ProviderName p = ProviderName.parse(provider).orElseThrow();
-        Map<ProviderName, CatalogModel> serving = byId.get(model);
-        CatalogModel m = serving == null ? null : serving.get(p);
+    public String upstreamName(@Variable("model") String model, @Variable("provider") String provider) {
+        Map<String, CatalogModel> serving = byId.get(model);
+        CatalogModel m = serving == null ? null : serving.get(provider);
         if (m == null) {
             throw new IllegalStateException(provider + " does not serve " + model);
         }
@@ -113,28 +110,27 @@ public class Catalog {
         if (!selection.hasFallback()) {
             return Optional.empty();
         }
-        ProviderName failed = ProviderName.parse(provider).orElseThrow();
-        List<ProviderName> others = preference(failed);
-        Map<ProviderName, CatalogModel> same = byId.getOrDefault(model, Map.of());
-        for (ProviderName q : others) {
+        List<String> others = preference(provider);
+        Map<String, CatalogModel> same = byId.getOrDefault(model, Map.of());
+        for (String q : others) {
             if (same.containsKey(q)) {
-                return Optional.of(new Fallback(q.id(), model));
+                return Optional.of(new Fallback(q, model));
             }
         }
         String equivalent = settings.equivalents().get(model);
         if (equivalent != null) {
-            Map<ProviderName, CatalogModel> eq = byId.getOrDefault(equivalent, Map.of());
-            for (ProviderName q : others) {
+            Map<String, CatalogModel> eq = byId.getOrDefault(equivalent, Map.of());
+            for (String q : others) {
                 if (eq.containsKey(q)) {
-                    return Optional.of(new Fallback(q.id(), equivalent));
+                    return Optional.of(new Fallback(q, equivalent));
                 }
             }
         }
         if (settings.implicitEquivalents()) {
-            for (ProviderName q : others) {
+            for (String q : others) {
                 String d = settings.defaults().get(q);
-                if (d != null && (q == selectionFallback() || q == primary())) {
-                    return Optional.of(new Fallback(q.id(), d));
+                if (d != null && (q.equals(selection.getFallback()) || q.equals(selection.getPrimary()))) {
+                    return Optional.of(new Fallback(q, d));
                 }
             }
         }
@@ -142,12 +138,12 @@ public class Catalog {
     }
 
     /** For chat-http and provider-fallback: the fallback provider's id, or "" when there is none. */
-    public String fallbackFor(String model, String provider) {
+    public String fallbackFor(@Variable("model") String model, @Variable("provider") String provider) {
         return fallback(model, provider).map(Fallback::provider).orElse(NONE);
     }
 
     /** The model the fallback provider is asked for, or "" when there is none. */
-    public String fallbackModelFor(String model, String provider) {
+    public String fallbackModelFor(@Variable("model") String model, @Variable("provider") String provider) {
         return fallback(model, provider).map(Fallback::model).orElse(NONE);
     }
 
@@ -157,23 +153,14 @@ public class Catalog {
     }
 
     /** Providers in the order a model is looked for: the current primary, the current fallback, the others. */
-    private List<ProviderName> preference(ProviderName except) {
-        Set<ProviderName> order = new LinkedHashSet<>();
-        order.add(primary());
-        ProviderName f = selectionFallback();
-        if (f != null) {
-            order.add(f);
+    private List<String> preference(String except) {
+        Set<String> order = new LinkedHashSet<>();
+        order.add(selection.getPrimary());
+        if (selection.hasFallback()) {
+            order.add(selection.getFallback());
         }
         order.addAll(settings.defaults().keySet());
         order.remove(except);
         return new ArrayList<>(order);
-    }
-
-    private ProviderName primary() {
-        return ProviderName.parse(selection.getPrimary()).orElseThrow();
-    }
-
-    private ProviderName selectionFallback() {
-        return ProviderName.parse(selection.getFallback()).orElse(null);
     }
 }

@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import com.cobalt.chat.config.CatalogModel;
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.ProviderSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Capability detection: asks each provider which of its catalog models it actually serves, at start and then every
- * {@code llm.catalog-check-seconds} (0: only at start), on a thread of its own (never the event loop). SambaNova
- * lists its models ({@code GET {api-base}/models}, OpenAI's list shape) at no cost. Azure cannot list deployments
+ * {@code llm.catalog-check-seconds} (0: only at start), on a thread of its own (never the event loop). An
+ * OpenAI-compatible provider (SambaNova, OpenAI, vLLM, ...) lists its models ({@code GET {api-base}/models}, OpenAI's list shape) at no cost. Azure cannot list deployments
  * with an API key, so each deployment is asked for one token - which costs tokens and is therefore off unless
  * {@code llm.catalog-check.azure=true}; 404 means the deployment does not exist. A model found missing is logged
  * at WARN with its exact names and shown as unavailable in GET /api/v1/models. A check that gets no usable answer
@@ -36,7 +35,7 @@ public class CatalogCheck {
     private static final Logger LOG = LoggerFactory.getLogger(CatalogCheck.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Map<ProviderName, ProviderSettings> providers;
+    private final Map<String, ProviderSettings> providers;
     private final List<CatalogModel> models;
     private final ModelAvailability availability;
     private final boolean checkAzure;
@@ -45,7 +44,7 @@ public class CatalogCheck {
     private final HttpClient http;
     private ScheduledExecutorService scheduler;
 
-    public CatalogCheck(Map<ProviderName, ProviderSettings> providers, List<CatalogModel> models,
+    public CatalogCheck(Map<String, ProviderSettings> providers, List<CatalogModel> models,
                         ModelAvailability availability, boolean checkAzure, int everySeconds, Duration timeout) {
         this.providers = providers;
         this.models = models;
@@ -77,10 +76,10 @@ public class CatalogCheck {
 
     /** One round over every provider that can tell. */
     public void checkAll() {
-        for (Map.Entry<ProviderName, ProviderSettings> e : providers.entrySet()) {
+        for (Map.Entry<String, ProviderSettings> e : providers.entrySet()) {
             try {
-                switch (e.getKey()) {
-                    case SAMBANOVA -> checkListed(e.getValue());
+                switch (e.getValue().kind()) {
+                    case OPENAI -> checkListed(e.getValue());
                     case AZURE -> {
                         if (checkAzure) {
                             checkDeployments(e.getValue());
@@ -91,14 +90,14 @@ public class CatalogCheck {
                     }
                 }
             } catch (RuntimeException ex) {
-                LOG.warn("Catalog check of {} failed ({}); its models are not taken as missing", e.getKey().id(),
+                LOG.warn("Catalog check of {} failed ({}); its models are not taken as missing", e.getKey(),
                         ex.getClass().getSimpleName());
             }
         }
     }
 
-    private List<CatalogModel> modelsOf(ProviderName p) {
-        return models.stream().filter(m -> m.provider() == p).toList();
+    private List<CatalogModel> modelsOf(String p) {
+        return models.stream().filter(m -> m.provider().equals(p)).toList();
     }
 
     /** A provider that lists its models: one GET, OpenAI's {@code {"data":[{"id":...}]}}. */
@@ -106,10 +105,13 @@ public class CatalogCheck {
         if (provider.modelsUrl() == null) {
             return;
         }
-        String id = provider.name().id();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(provider.modelsUrl())).timeout(timeout)
-                .header(provider.authHeader(), provider.authPrefix() + provider.apiKey())
-                .header("Accept", "application/json").GET().build();
+        String id = provider.id();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(provider.modelsUrl())).timeout(timeout)
+                .header("Accept", "application/json").GET();
+        if (provider.authenticated()) {
+            builder.header(provider.authHeader(), provider.authValue());
+        }
+        HttpRequest request = builder.build();
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -135,26 +137,29 @@ public class CatalogCheck {
         }
         data.forEach(m -> served.add(m.path("id").asText()));
         Set<String> missing = new LinkedHashSet<>();
-        for (CatalogModel m : modelsOf(provider.name())) {
+        for (CatalogModel m : modelsOf(provider.id())) {
             if (!served.contains(m.upstreamName())) {
                 missing.add(m.upstreamName());
             }
         }
-        verdict(provider.name(), missing);
+        verdict(provider.id(), missing);
     }
 
     /** Azure: each deployment asked for one token; 404 means it does not exist. */
     private void checkDeployments(ProviderSettings provider) {
-        String id = provider.name().id();
+        String id = provider.id();
         Set<String> missing = new LinkedHashSet<>();
-        for (CatalogModel m : modelsOf(provider.name())) {
+        for (CatalogModel m : modelsOf(provider.id())) {
             ProviderSettings.Target target = provider.target(m.upstreamName());
             String body = "{" + (target.bodyModel() == null ? "" : "\"model\":" + quote(target.bodyModel()) + ",")
                     + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":1,\"stream\":false}";
-            HttpRequest request = HttpRequest.newBuilder(URI.create(target.url())).timeout(timeout)
-                    .header(provider.authHeader(), provider.authPrefix() + provider.apiKey())
+            HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(target.url())).timeout(timeout)
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            if (provider.authenticated()) {
+                builder.header(provider.authHeader(), provider.authValue());
+            }
+            HttpRequest request = builder.build();
             int status;
             try {
                 status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
@@ -172,18 +177,18 @@ public class CatalogCheck {
                 return;
             }
         }
-        verdict(provider.name(), missing);
+        verdict(provider.id(), missing);
     }
 
-    private void verdict(ProviderName provider, Set<String> missing) {
+    private void verdict(String provider, Set<String> missing) {
         availability.missing(provider, missing);
         if (missing.isEmpty()) {
-            LOG.info("Catalog check: {} serves every catalog model", provider.id());
+            LOG.info("Catalog check: {} serves every catalog model", provider);
             return;
         }
         String ids = modelsOf(provider).stream().filter(m -> missing.contains(m.upstreamName()))
                 .map(CatalogModel::id).distinct().collect(Collectors.joining(", "));
-        LOG.warn("Catalog check: {} does not serve {} (catalog model {}); shown as unavailable", provider.id(),
+        LOG.warn("Catalog check: {} does not serve {} (catalog model {}); shown as unavailable", provider,
                 String.join(", ", missing), ids);
     }
 

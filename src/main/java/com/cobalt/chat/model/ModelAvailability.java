@@ -5,7 +5,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.cobalt.chat.config.CatalogModel;
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderHealth;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -19,7 +18,7 @@ public class ModelAvailability {
     private final ProviderBreakers breakers;
     private final ProviderHealth health;
     /** provider -> the upstream names its last successful catalog check did not find. */
-    private final Map<ProviderName, Set<String>> missing = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> missing = new ConcurrentHashMap<>();
 
     public ModelAvailability(ProviderBreakers breakers, ProviderHealth health) {
         this.breakers = breakers;
@@ -31,17 +30,17 @@ public class ModelAvailability {
         if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
             return false;
         }
-        if (health.inCooldown(m.provider().id())) {
+        if (health.inCooldown(m.provider())) {
             return false;
         }
-        if (Boolean.FALSE.equals(health.snapshot(m.provider().id()).probeOk())) {
+        if (Boolean.FALSE.equals(health.snapshot(m.provider()).probeOk())) {
             return false;
         }
         return !missing.getOrDefault(m.provider(), Set.of()).contains(m.upstreamName());
     }
 
     /** The result of a catalog check that got an answer: these upstream names are not served (replaces the last). */
-    public void missing(ProviderName provider, Set<String> upstreamNames) {
+    public void missing(String provider, Set<String> upstreamNames) {
         missing.put(provider, Set.copyOf(upstreamNames));
     }
 }

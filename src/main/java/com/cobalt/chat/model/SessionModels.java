@@ -1,5 +1,7 @@
 package com.cobalt.chat.model;
 
+import org.apache.camel.Body;
+import org.apache.camel.Variable;
 import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.store.NewSession;
 import com.cobalt.chat.store.SessionContext;
@@ -19,7 +21,7 @@ public class SessionModels {
         this.split = split;
     }
 
-    public NewSession assign(NewSession request) {
+    public NewSession assign(@Body NewSession request) {
         if (request.model() != null) {
             if (!catalog.contains(request.model())) {
                 throw catalog.unknownModel(request.model());
@@ -31,7 +33,7 @@ public class SessionModels {
     }
 
     /** The session's A/B arm as metrics label it: its variant, or {@value ChatRecorder#NO_VARIANT}. */
-    public String variantOf(SessionContext session) {
+    public String variantOf(@Variable("sessionContext") SessionContext session) {
         return session.variant() == null ? ChatRecorder.NO_VARIANT : session.variant();
     }
 }

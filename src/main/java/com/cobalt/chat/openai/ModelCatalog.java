@@ -1,5 +1,7 @@
 package com.cobalt.chat.openai;
 
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +48,7 @@ public class ModelCatalog {
     }
 
     /** GET /v1/models/{model}: one model object; 404 model_not_found for an id not in the catalog. */
-    public Model model(String id) {
+    public Model model(@Header("model") String id) {
         if (!catalog.contains(id)) {
             throw notFound(id);
         }
@@ -54,7 +56,7 @@ public class ModelCatalog {
     }
 
     /** The model a request asked for (the default model when it named none); 404 model_not_found otherwise. */
-    public String modelOf(ChatCompletionRequest request) {
+    public String modelOf(@Variable("completionRequest") ChatCompletionRequest request) {
         String asked = request.model();
         if (asked == null) {
             return catalog.defaultModel();

@@ -1,5 +1,6 @@
 package com.cobalt.chat.openai;
 
+import org.apache.camel.Variable;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,16 +38,17 @@ public class OpenAiCompletions {
     }
 
     /** The messages as the provider gets them: the caller's own conversation, nothing stored, nothing added. */
-    public List<ContextMessage> context(ChatCompletionRequest request) {
+    public List<ContextMessage> context(@Variable("completionRequest") ChatCompletionRequest request) {
         return request.messages();
     }
 
-    public CompletionOptions options(ChatCompletionRequest request) {
+    public CompletionOptions options(@Variable("completionRequest") ChatCompletionRequest request) {
         return request.options();
     }
 
     /** chat.completion.chunk events, or nothing until the whole chat.completion; named after the model asked for. */
-    public ClientFormat format(ChatCompletionRequest request, String model, String exchangeId) {
+    public ClientFormat format(@Variable("completionRequest") ChatCompletionRequest request,
+                               @Variable("model") String model, @Variable("exchangeId") String exchangeId) {
         return new OpenAiChunks("chatcmpl-" + exchangeId.replace("-", ""), clock.instant().getEpochSecond(), model,
                 request.stream(), request.includeUsage());
     }

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import com.cobalt.chat.config.ProviderName;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,12 +39,9 @@ public class ProviderAdmin {
 
     public Providers status() {
         List<ProviderStatus> list = new ArrayList<>();
-        for (ProviderName p : ProviderName.values()) {
-            if (!selection.configured().contains(p)) {
-                continue;
-            }
-            ProviderHealth.Snapshot s = health.snapshot(p.id());
-            list.add(new ProviderStatus(p.id(), breakers.of(p).getState().name(), iso(s.cooldownUntil()),
+        for (String p : selection.configured()) {
+            ProviderHealth.Snapshot s = health.snapshot(p);
+            list.add(new ProviderStatus(p, breakers.of(p).getState().name(), iso(s.cooldownUntil()),
                     s.lastErrorClass(), iso(s.lastErrorAt()), s.requests(), s.failures(), s.probeOk()));
         }
         return new Providers(selection.getPrimary(), selection.hasFallback() ? selection.getFallback() : null, list);

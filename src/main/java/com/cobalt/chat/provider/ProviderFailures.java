@@ -3,6 +3,8 @@ package com.cobalt.chat.provider;
 import com.cobalt.chat.model.Catalog;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Variable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +21,14 @@ public class ProviderFailures {
         this.catalog = catalog;
     }
 
-    /** Records why {@code provider} did not answer; an open breaker leaves no exception behind, only the flag. */
-    public void note(Exchange exchange, String provider) {
-        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    /**
+     * provider-fallback's first step: why {@code provider} did not answer, added to the request's attempts (made on
+     * the first failure; the route keeps them in {@value ProviderAttempts#PROPERTY}). Inside onFallback the failure
+     * thrown in the breaker is Camel's caught exception; an open breaker leaves none behind.
+     */
+    public ProviderAttempts note(@ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable caught,
+                                 @Variable("provider") String provider,
+                                 @ExchangeProperty(ProviderAttempts.PROPERTY) ProviderAttempts attempts) {
         ProviderFailure failure;
         if (caught instanceof ProviderFailure pf) {
             failure = pf;
@@ -30,29 +37,25 @@ public class ProviderFailures {
         } else {
             failure = ProviderFailure.connect(provider, caught);
         }
-        attempts(exchange).add(failure);
+        ProviderAttempts all = attempts == null ? new ProviderAttempts() : attempts;
+        all.add(failure);
         LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
-        exchange.setVariable("failureClass", failure.errorClass());
+        return all;
+    }
+
+    /**
+     * When no fallback is left: the model the request asked for if a fallback provider is configured but none
+     * serves that model or an equivalent (the error then says so), else null.
+     */
+    public String modelWithoutEquivalent(@Variable("model") String model, @Variable("provider") String provider,
+                                         @Variable("fallbackFrom") String fallbackFrom) {
+        return fallbackFrom == null && model != null && provider != null && catalog.lacksEquivalent(model, provider)
+                ? model : null;
     }
 
     /** No provider is left to try: fail with the last failure; the error handler reads all attempts. */
-    public void exhausted(Exchange exchange) {
-        String model = exchange.getVariable("model", String.class);
-        String provider = exchange.getVariable("provider", String.class);
-        if (exchange.getVariable("fallbackFrom") == null && model != null && provider != null
-                && catalog.lacksEquivalent(model, provider)) {
-            exchange.setVariable(NO_EQUIVALENT_VARIABLE, model);
-        }
-        var failures = attempts(exchange).failures();
+    public void exhausted(@ExchangeProperty(ProviderAttempts.PROPERTY) ProviderAttempts attempts) {
+        var failures = attempts == null ? java.util.List.<ProviderFailure>of() : attempts.failures();
         throw failures.isEmpty() ? ProviderFailure.breakerOpen("none") : failures.get(failures.size() - 1);
-    }
-
-    public static ProviderAttempts attempts(Exchange exchange) {
-        ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
-        if (attempts == null) {
-            attempts = new ProviderAttempts();
-            exchange.setProperty(ProviderAttempts.PROPERTY, attempts);
-        }
-        return attempts;
     }
 }

@@ -3,12 +3,13 @@ package com.cobalt.chat.provider;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import com.cobalt.chat.config.ProviderName;
+import org.apache.camel.Variable;
 
 /**
  * What the gateway knows about each provider's health besides its breaker: the cooldown a 429/503 retry hint asked
@@ -17,11 +18,12 @@ import com.cobalt.chat.config.ProviderName;
 public class ProviderHealth {
 
     private final Clock clock;
-    private final Map<ProviderName, State> states = new EnumMap<>(ProviderName.class);
+    /** One state per configured provider, made at start: the map is only read afterwards. */
+    private final Map<String, State> states = new HashMap<>();
 
-    public ProviderHealth(Clock clock) {
+    public ProviderHealth(Clock clock, Collection<String> providers) {
         this.clock = clock;
-        for (ProviderName p : ProviderName.values()) {
+        for (String p : providers) {
             states.put(p, new State());
         }
     }
@@ -45,7 +47,17 @@ public class ProviderHealth {
         return state(provider).cooldownUntil.get().isAfter(clock.instant());
     }
 
-    /** For the routes: the failure a provider in cooldown stands for, so the fallback sees why it was skipped. */
+    /**
+     * The first step inside a provider's circuitBreaker: a provider in cooldown is skipped without a network call, by
+     * failing here, so the breaker's onFallback takes the request (the breaker itself ignores this failure).
+     */
+    public void requireNotCoolingDown(@Variable("provider") String provider) {
+        if (inCooldown(provider)) {
+            throw coolingDown(provider);
+        }
+    }
+
+    /** The failure a provider in cooldown stands for, so the fallback sees why it was skipped. */
     public ProviderFailure coolingDown(String provider) {
         State s = state(provider);
         long seconds = Math.max(1, (Duration.between(clock.instant(), s.cooldownUntil.get()).toMillis() + 999) / 1000);
@@ -84,7 +96,10 @@ public class ProviderHealth {
     }
 
     private State state(String provider) {
-        return states.get(ProviderName.parse(provider)
-                .orElseThrow(() -> new IllegalArgumentException("unknown provider " + provider)));
+        State s = provider == null ? null : states.get(provider);
+        if (s == null) {
+            throw new IllegalArgumentException("unknown provider " + provider);
+        }
+        return s;
     }
 }

@@ -2,7 +2,6 @@ package com.cobalt.chat.provider;
 
 import java.util.Map;
 
-import com.cobalt.chat.config.ProviderName;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
@@ -13,12 +12,12 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  */
 public class ProviderHealthCheck extends AbstractHealthCheck {
 
-    private final ProviderName provider;
+    private final String provider;
     private final CircuitBreaker breaker;
     private final ProviderHealth health;
 
-    public ProviderHealthCheck(ProviderName provider, CircuitBreaker breaker, ProviderHealth health) {
-        super("providers", "provider:" + provider.id());
+    public ProviderHealthCheck(String provider, CircuitBreaker breaker, ProviderHealth health) {
+        super("providers", "provider:" + provider);
         this.provider = provider;
         this.breaker = breaker;
         this.health = health;
@@ -31,9 +30,9 @@ public class ProviderHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        ProviderHealth.Snapshot s = health.snapshot(provider.id());
+        ProviderHealth.Snapshot s = health.snapshot(provider);
         CircuitBreaker.State state = breaker.getState();
-        builder.detail("provider", provider.id());
+        builder.detail("provider", provider);
         builder.detail("breaker.state", state.name());
         builder.detail("requests", s.requests());
         builder.detail("failures", s.failures());

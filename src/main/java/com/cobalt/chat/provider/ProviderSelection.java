@@ -1,9 +1,8 @@
 package com.cobalt.chat.provider;
 
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.List;
+import java.util.Map;
 
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.http.ApiError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,41 +16,49 @@ public class ProviderSelection implements ProviderSelectionMBean {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderSelection.class);
 
     /** Primary and fallback change together, so a request never sees half a switch. */
-    private record Choice(ProviderName primary, ProviderName fallback) {
+    private record Choice(String primary, String fallback) {
     }
 
-    private final Set<ProviderName> configured;
+    private final List<String> configured;
+    /** Other names accepted for a configured provider (azureai -> azure). */
+    private final Map<String, String> aliases;
     private volatile Choice choice;
 
-    public ProviderSelection(ProviderName primary, ProviderName fallback, Set<ProviderName> configured) {
+    /**
+     * @param configured every configured provider id, in their configured order
+     * @param aliases    other accepted names of configured ids
+     */
+    public ProviderSelection(String primary, String fallback, List<String> configured, Map<String, String> aliases) {
         this.choice = new Choice(primary, fallback);
-        this.configured = Set.copyOf(configured);
+        this.configured = List.copyOf(configured);
+        this.aliases = Map.copyOf(aliases);
     }
 
     // one name per value: Camel's bean binding finds getPrimary also as "primary", and two would be ambiguous
     @Override
     public String getPrimary() {
-        return choice.primary().id();
+        return choice.primary();
     }
 
     /** The fallback's id, or an empty string when none is configured. */
     @Override
     public String getFallback() {
-        ProviderName f = choice.fallback();
-        return f == null ? "" : f.id();
+        String f = choice.fallback();
+        return f == null ? "" : f;
     }
 
     public boolean hasFallback() {
         return choice.fallback() != null;
     }
 
-    public Set<ProviderName> configured() {
+    /** Every configured provider id, in configured order. */
+    public List<String> configured() {
         return configured;
     }
 
-    public boolean isSelected(ProviderName provider, String role) {
+    public boolean isSelected(String provider, String role) {
         Choice c = choice;
-        return "primary".equals(role) ? c.primary() == provider : c.fallback() == provider;
+        return provider.equals("primary".equals(role) ? c.primary() : c.fallback());
     }
 
     @Override
@@ -67,21 +74,22 @@ public class ProviderSelection implements ProviderSelectionMBean {
 
     /** Validates and applies a new selection; only providers configured at startup can be chosen. */
     public void select(String primary, String fallback, String source) {
-        ProviderName p = configuredProvider(primary, "primary");
-        ProviderName f = fallback == null || fallback.isBlank() ? null : configuredProvider(fallback, "fallback");
-        if (p == f) {
+        String p = configuredProvider(primary, "primary");
+        String f = fallback == null || fallback.isBlank() ? null : configuredProvider(fallback, "fallback");
+        if (p.equals(f)) {
             throw new ApiError(400, "invalid_selection", "The fallback must differ from the primary");
         }
         choice = new Choice(p, f);
-        LOG.info("Provider selection changed via {}: primary={}, fallback={}", source, p.id(),
-                f == null ? "none" : f.id());
+        LOG.info("Provider selection changed via {}: primary={}, fallback={}", source, p,
+                f == null ? "none" : f);
     }
 
-    private ProviderName configuredProvider(String value, String role) {
-        ProviderName p = ProviderName.parse(value).orElse(null);
-        if (p == null || !configured.contains(p)) {
+    private String configuredProvider(String value, String role) {
+        String v = value == null ? "" : value.trim().toLowerCase(java.util.Locale.ROOT);
+        String p = aliases.getOrDefault(v, v);
+        if (!configured.contains(p)) {
             throw new ApiError(400, "invalid_selection", "The " + role + " must be one of the configured providers: "
-                    + configured.stream().map(ProviderName::id).sorted().collect(Collectors.joining(", ")));
+                    + String.join(", ", configured.stream().sorted().toList()));
         }
         return p;
     }

@@ -3,13 +3,12 @@ package com.cobalt.chat.provider;
 import java.math.BigDecimal;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.cobalt.chat.config.ProviderName;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /** The JMX view of one provider: its answers, tokens and cost, with health and breaker read live. */
 public class ProviderStats implements ProviderStatsMBean {
 
-    private final ProviderName provider;
+    private final String provider;
     private final CircuitBreaker breaker;
     private final ProviderHealth health;
     private final AtomicLong answers = new AtomicLong();
@@ -21,7 +20,7 @@ public class ProviderStats implements ProviderStatsMBean {
     private final AtomicLong firstTokenMillis = new AtomicLong();
     private BigDecimal cost = BigDecimal.ZERO;
 
-    public ProviderStats(ProviderName provider, CircuitBreaker breaker, ProviderHealth health) {
+    public ProviderStats(String provider, CircuitBreaker breaker, ProviderHealth health) {
         this.provider = provider;
         this.breaker = breaker;
         this.health = health;
@@ -49,17 +48,17 @@ public class ProviderStats implements ProviderStatsMBean {
 
     @Override
     public String getName() {
-        return provider.id();
+        return provider;
     }
 
     @Override
     public long getRequests() {
-        return health.snapshot(provider.id()).requests();
+        return health.snapshot(provider).requests();
     }
 
     @Override
     public long getFailures() {
-        return health.snapshot(provider.id()).failures();
+        return health.snapshot(provider).failures();
     }
 
     @Override
@@ -105,13 +104,13 @@ public class ProviderStats implements ProviderStatsMBean {
 
     @Override
     public String getCooldownUntil() {
-        var until = health.snapshot(provider.id()).cooldownUntil();
+        var until = health.snapshot(provider).cooldownUntil();
         return until == null ? "" : until.toString();
     }
 
     @Override
     public String getLastErrorClass() {
-        String e = health.snapshot(provider.id()).lastErrorClass();
+        String e = health.snapshot(provider).lastErrorClass();
         return e == null ? "" : e;
     }
 }

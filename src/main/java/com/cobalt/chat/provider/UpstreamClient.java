@@ -11,7 +11,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
 import com.cobalt.chat.config.GatewaySettings;
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
@@ -34,13 +33,14 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Variable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Opens one provider's answer. It is the step inside each provider's circuitBreaker: it returns once the provider
- * has produced its first content (the {@link RelaySession} is handed on in {@link SseRelay#PROPERTY}) and throws
+ * has produced its first content (the route keeps the {@link RelaySession} in {@link SseRelay#PROPERTY}) and throws
  * {@link ProviderFailure} otherwise, so the breaker and its fallback see every failure that happens before the
  * client has been sent anything. Connect errors, 408 and 5xx are retried with backoff; a 429/503 retry hint puts
  * the provider in cooldown instead. A 400 is recorded as a {@link ProviderRejection}: the caller's fault, not the
@@ -65,7 +65,7 @@ public class UpstreamClient {
     private final RetryPolicy retries;
     private final RelaySettings relaySettings;
     private final LiveStreams live;
-    private final BiFunction<ProviderName, String, Integer> maxOutputTokens;
+    private final BiFunction<String, String, Integer> maxOutputTokens;
 
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
                           LiveStreams live) {
@@ -74,7 +74,7 @@ public class UpstreamClient {
 
     /** @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null */
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
-                          LiveStreams live, BiFunction<ProviderName, String, Integer> maxOutputTokens) {
+                          LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens) {
         this.maxOutputTokens = maxOutputTokens;
         this.live = live;
         this.vertx = vertx;
@@ -92,36 +92,41 @@ public class UpstreamClient {
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
     }
 
-    /** Called by the provider routes: {@code open(${exchange}, 'sambanova')}. */
-    public void open(Exchange exchange, String providerId) throws InterruptedException {
-        ProviderName name = ProviderName.parse(providerId)
-                .orElseThrow(() -> new IllegalArgumentException("unknown provider " + providerId));
-        ProviderSettings provider = settings.provider(name);
-        ProviderSettings.Target target = provider.target(exchange.getVariable(UPSTREAM_MODEL_VARIABLE, String.class));
-        @SuppressWarnings("unchecked")
-        List<ContextMessage> messages = exchange.getProperty(CONTEXT_PROPERTY, List.class);
-        CompletionOptions options = exchange.getProperty(CompletionOptions.PROPERTY, CompletionOptions.class);
+    /**
+     * The step inside each provider route's circuitBreaker, with its inputs named: returns the primed
+     * {@link RelaySession}, or the {@link ProviderRejection} of a 400; throws {@link ProviderFailure} otherwise.
+     *
+     * @param providerId    the provider this route calls
+     * @param upstreamModel what that provider calls the model (null: its default model)
+     * @param messages      the messages to send, system prompt and history included
+     * @param options       max_tokens and the sampling options (null: CHAT_MAX_TOKENS only)
+     * @param caller        the client's connection: the request is sent from its event loop
+     * @param format        how the answer is relayed (null: the session API's events)
+     */
+    public UpstreamAnswer open(@Variable("provider") String providerId,
+                               @Variable(UPSTREAM_MODEL_VARIABLE) String upstreamModel,
+                               @ExchangeProperty(CONTEXT_PROPERTY) List<ContextMessage> messages,
+                               @ExchangeProperty(CompletionOptions.PROPERTY) CompletionOptions options,
+                               @ExchangeProperty(ClientConnection.PROPERTY) ClientConnection caller,
+                               @ExchangeProperty(ClientFormat.PROPERTY) ClientFormat format) throws InterruptedException {
+        ProviderSettings provider = settings.provider(providerId);
+        ProviderSettings.Target target = provider.target(upstreamModel);
         if (options == null) {
             options = CompletionOptions.maxTokens(settings.maxTokens());
         }
-        Integer modelLimit = maxOutputTokens.apply(name, target.upstreamName());
+        if (format == null) {
+            format = ClientFormat.SESSION;
+        }
+        Integer modelLimit = maxOutputTokens.apply(providerId, target.upstreamName());
         if (modelLimit != null && modelLimit < options.maxTokens()) {
             options = options.withMaxTokens(modelLimit);
         }
         byte[] body = UpstreamRequestBody.json(provider, target, messages, options);
-        ClientConnection caller = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
-        ClientFormat format = exchange.getProperty(ClientFormat.PROPERTY, ClientFormat.SESSION, ClientFormat.class);
 
         long started = System.nanoTime();
         for (int retry = 1; ; retry++) {
             try {
-                Object answer = attempt(provider, target, body, caller, format);
-                if (answer instanceof ProviderRejection rejection) {
-                    exchange.setProperty(ProviderRejection.PROPERTY, rejection);
-                } else {
-                    exchange.setProperty(SseRelay.PROPERTY, answer);
-                }
-                return;
+                return attempt(provider, target, body, caller, format);
             } catch (ProviderFailure failure) {
                 health.noteFailure(failure);
                 long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
@@ -137,11 +142,11 @@ public class UpstreamClient {
         }
     }
 
-    private Object attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body,
+    private UpstreamAnswer attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body,
                            ClientConnection caller, ClientFormat format) throws InterruptedException {
-        String id = provider.name().id();
+        String id = provider.id();
         health.noteRequest(id);
-        CompletableFuture<Object> answer = new CompletableFuture<>();
+        CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
         caller.context().runOnContext(v -> send(provider, target, body, caller, format, answer));
         try {
             return answer.get(settings.connectTimeoutMs() + settings.firstTokenTimeoutMs() + 1000,
@@ -154,16 +159,18 @@ public class UpstreamClient {
     }
 
     private void send(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
-                      ClientFormat format, CompletableFuture<Object> answer) {
-        String id = provider.name().id();
+                      ClientFormat format, CompletableFuture<UpstreamAnswer> answer) {
+        String id = provider.id();
         long sentNanos = System.nanoTime();
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setAbsoluteURI(target.url())
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Accept", "text/event-stream")
-                .putHeader("User-Agent", USER_AGENT)
-                .putHeader(provider.authHeader(), provider.authPrefix() + provider.apiKey());
+                .putHeader("User-Agent", USER_AGENT);
+        if (provider.authenticated()) {
+            options.putHeader(provider.authHeader(), provider.authValue());
+        }
         HttpClientRequest[] sent = new HttpClientRequest[1];
         long timer = vertx.setTimer(settings.responseHeadersTimeoutMs(), t -> {
             if (answer.completeExceptionally(ProviderFailure.timeout(id, "no response headers within "
@@ -194,8 +201,8 @@ public class UpstreamClient {
     private void onHeaders(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
                            HttpClientResponse response,
                            ClientConnection caller, ClientFormat format, long firstTokenLeftMs,
-                           CompletableFuture<Object> answer) {
-        String id = provider.name().id();
+                           CompletableFuture<UpstreamAnswer> answer) {
+        String id = provider.id();
         int status = response.statusCode();
         String contentType = response.getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
@@ -230,7 +237,7 @@ public class UpstreamClient {
         });
     }
 
-    private static void forward(RelaySession session, CompletableFuture<Object> answer) {
+    private static void forward(RelaySession session, CompletableFuture<UpstreamAnswer> answer) {
         session.primed().whenComplete((primed, failure) -> {
             if (failure != null) {
                 answer.completeExceptionally(failure);
@@ -290,8 +297,8 @@ public class UpstreamClient {
      * few tokens, which is why it is off unless LLM_HEALTH_PROBE_SECONDS is set. It goes around the breaker and
      * does not count in the provider's requests.
      */
-    public void probe(ProviderName name) {
-        ProviderSettings provider = settings.provider(name);
+    public void probe(String providerId) {
+        ProviderSettings provider = settings.provider(providerId);
         String body = "{" + (provider.model() == null ? "" : "\"model\":" + quote(provider.model()) + ",")
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":1,\"stream\":false}";
         RequestOptions options = new RequestOptions()
@@ -299,16 +306,18 @@ public class UpstreamClient {
                 .setAbsoluteURI(provider.url())
                 .setTimeout(settings.responseHeadersTimeoutMs())
                 .putHeader("Content-Type", "application/json")
-                .putHeader("User-Agent", USER_AGENT)
-                .putHeader(provider.authHeader(), provider.authPrefix() + provider.apiKey());
+                .putHeader("User-Agent", USER_AGENT);
+        if (provider.authenticated()) {
+            options.putHeader(provider.authHeader(), provider.authValue());
+        }
         client.request(options)
                 .compose(request -> request.send(body))
                 .compose(response -> response.body().map(b -> response.statusCode()))
                 .onComplete(result -> {
                     boolean ok = result.succeeded() && result.result() >= 200 && result.result() < 300;
-                    health.noteProbe(name.id(), ok);
+                    health.noteProbe(providerId, ok);
                     if (!ok) {
-                        LOG.warn("Health probe of {} failed: {}", name.id(), result.succeeded()
+                        LOG.warn("Health probe of {} failed: {}", providerId, result.succeeded()
                                 ? "HTTP " + result.result() : result.cause().getClass().getSimpleName());
                     }
                 });

@@ -41,7 +41,7 @@ public class ChatRecorder {
         if (exchange.getProperty(StreamOutcome.PROPERTY) != null) {
             return; // the relay already said how it ended
         }
-        ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
+        ProviderRejection rejection = exchange.getProperty(SseRelay.PROPERTY) instanceof ProviderRejection r ? r : null;
         StreamOutcome outcome;
         if (rejection != null && rejection.contentFilter()) {
             outcome = new StreamOutcome(StreamOutcome.CONTENT_FILTERED, "", "content_filter", null, null, null,
@@ -58,7 +58,9 @@ public class ChatRecorder {
 
     public void record(Exchange exchange) {
         StreamOutcome o = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
-        RelaySession upstream = exchange.getProperty(SseRelay.PROPERTY, RelaySession.class);
+        Object answered = exchange.getProperty(SseRelay.PROPERTY);
+        RelaySession upstream = answered instanceof RelaySession r ? r : null;
+        ProviderRejection rejection = answered instanceof ProviderRejection r ? r : null;
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         long durationNanos = client == null ? 0 : System.nanoTime() - client.startedNanos();
         String provider = exchange.getVariable("provider", String.class);
@@ -70,7 +72,6 @@ public class ChatRecorder {
         Usage usage = upstream == null ? null : usage(o, provider, model, upstream.target().upstreamName(),
                 exchange.getProperty(UpstreamClient.CONTEXT_PROPERTY, List.class));
         String variant = exchange.getVariable("variant", String.class);
-        ProviderRejection rejection = exchange.getProperty(ProviderRejection.PROPERTY, ProviderRejection.class);
         String answeredBy = upstream != null ? provider : rejection != null ? rejection.provider() : null;
         AnswerRecord answer = new AnswerRecord(exchange.getVariable("sessionId", String.class),
                 exchange.getVariable("exchangeId", String.class), exchange.getVariable("user", String.class),

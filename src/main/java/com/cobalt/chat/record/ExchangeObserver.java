@@ -4,7 +4,6 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.cobalt.chat.config.ProviderName;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.store.AnswerRecord;
@@ -24,10 +23,10 @@ public class ExchangeObserver {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LlmMetrics metrics;
-    private final Map<ProviderName, ProviderStats> stats;
+    private final Map<String, ProviderStats> stats;
     private final Clock clock;
 
-    public ExchangeObserver(LlmMetrics metrics, Map<ProviderName, ProviderStats> stats, Clock clock) {
+    public ExchangeObserver(LlmMetrics metrics, Map<String, ProviderStats> stats, Clock clock) {
         this.metrics = metrics;
         this.stats = stats;
         this.clock = clock;
@@ -47,8 +46,10 @@ public class ExchangeObserver {
             }
             metrics.tokens(a.provider(), variant, a.promptTokens(), a.completionTokens(), estimated);
             metrics.cost(a.provider(), variant, a.costUsd());
-            ProviderName.parse(a.provider()).map(stats::get).ifPresent(s -> s.answered(a.promptTokens(),
-                    a.completionTokens(), estimated, a.costUsd(), a.timeToFirstTokenMs()));
+            ProviderStats s = a.provider() == null ? null : stats.get(a.provider());
+            if (s != null) {
+                s.answered(a.promptTokens(), a.completionTokens(), estimated, a.costUsd(), a.timeToFirstTokenMs());
+            }
         }
         log(exchange, a);
     }

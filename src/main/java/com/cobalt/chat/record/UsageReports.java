@@ -1,5 +1,7 @@
 package com.cobalt.chat.record;
 
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -64,7 +66,12 @@ public class UsageReports {
      * @param admin    whether the caller has the admin role
      * @param user     the user to report on (admins only; default the caller)
      */
-    public Report report(String caller, boolean admin, String from, String to, String groupBy, String user) {
+    public Report report(@Variable("user") String caller, @Variable("admin") boolean admin, @Header("from") String from,
+                         @Header("to") String to, @Header("group_by") String groupBy, @Header("user") String user) {
+        if (caller == null || caller.isEmpty()) {
+            // a missing caller is a bug upstream of this bean, never "all users"
+            throw new IllegalStateException("no authenticated caller");
+        }
         String group = groupBy == null || groupBy.isBlank() ? "provider" : groupBy;
         if (!GROUPS.contains(group)) {
             throw ApiError.badRequest("invalid_group_by", "group_by must be provider, model, day, user or variant");

@@ -20,6 +20,9 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import com.cobalt.chat.http.ApiError;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
 
 /**
  * Sessions and their messages. Every read and write is scoped to the calling user: another user's session is
@@ -32,13 +35,21 @@ public class ChatStore {
 
     private final DataSource dataSource;
     private final Clock clock;
+    private final int maxContextMessages;
 
     public ChatStore(DataSource dataSource, Clock clock) {
-        this.dataSource = dataSource;
-        this.clock = clock;
+        this(dataSource, clock, 20);
     }
 
-    public SessionView createSession(String userId, NewSession request) {
+    /** @param maxContextMessages how many earlier messages a chat sends as context (CHAT_MAX_CONTEXT_MESSAGES) */
+    public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages) {
+        this.dataSource = dataSource;
+        this.clock = clock;
+        this.maxContextMessages = maxContextMessages;
+    }
+
+    public SessionView createSession(@Variable("user") String userId, @Body NewSession request) {
+        requireCaller(userId);
         String id = RowIds.next();
         OffsetDateTime now = now();
         update("INSERT INTO chat_session (id, user_id, title, system_prompt, model, variant, created_at, updated_at)"
@@ -48,7 +59,8 @@ public class ChatStore {
                 null);
     }
 
-    public Map<String, List<SessionView>> listSessions(String userId) {
+    public Map<String, List<SessionView>> listSessions(@Variable("user") String userId) {
+        requireCaller(userId);
         List<SessionView> sessions = query("SELECT id, title, created_at, updated_at FROM chat_session"
                         + " WHERE user_id = ? ORDER BY updated_at DESC, created_at DESC",
                 rs -> new SessionView(rs.getString(1), rs.getString(2), null, null, null, iso(rs, 3), iso(rs, 4), null),
@@ -56,7 +68,8 @@ public class ChatStore {
         return Map.of("sessions", sessions);
     }
 
-    public SessionView getSession(String userId, String sessionId) {
+    public SessionView getSession(@Variable("user") String userId, @Header("id") String sessionId) {
+        requireCaller(userId);
         requireValidId(sessionId);
         return inConnection(false, c -> {
             SessionView session = requireSession(c, userId, sessionId);
@@ -70,15 +83,22 @@ public class ChatStore {
         });
     }
 
-    public void deleteSession(String userId, String sessionId) {
+    public void deleteSession(@Variable("user") String userId, @Header("id") String sessionId) {
+        requireCaller(userId);
         requireValidId(sessionId);
         if (update("DELETE FROM chat_session WHERE id = ? AND user_id = ?", sessionId, userId) == 0) {
             throw sessionNotFound();
         }
     }
 
+    /** For chat-http: the caller's session with its last CHAT_MAX_CONTEXT_MESSAGES messages (404 if not theirs). */
+    public SessionContext sessionContext(@Variable("user") String userId, @Variable("sessionId") String sessionId) {
+        return loadContext(userId, sessionId, maxContextMessages);
+    }
+
     /** The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first. */
     public SessionContext loadContext(String userId, String sessionId, int maxMessages) {
+        requireCaller(userId);
         requireValidId(sessionId);
         return inConnection(false, c -> {
             SessionView session = requireSession(c, userId, sessionId);
@@ -130,7 +150,9 @@ public class ChatStore {
     }
 
     /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
-    public String saveUserMessage(String userId, String sessionId, String exchangeId, String content) {
+    public String saveUserMessage(@Variable("user") String userId, @Variable("sessionId") String sessionId,
+                                  @Variable("exchangeId") String exchangeId, @Variable("content") String content) {
+        requireCaller(userId);
         String id = RowIds.next();
         OffsetDateTime now = now();
         return inConnection(true, c -> {
@@ -266,6 +288,13 @@ public class ChatStore {
     }
 
     /** A database failure; its SQL message is logged, never sent to the client. */
+    /** Every read and write is on behalf of one authenticated user: none is a bug, never "everyone". */
+    private static void requireCaller(String userId) {
+        if (userId == null || userId.isEmpty()) {
+            throw new IllegalStateException("no authenticated caller");
+        }
+    }
+
     public static class StorageException extends RuntimeException {
         public StorageException(SQLException cause) {
             super("storage failure: " + cause.getSQLState(), cause);

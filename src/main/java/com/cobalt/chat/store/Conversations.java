@@ -1,5 +1,6 @@
 package com.cobalt.chat.store;
 
+import org.apache.camel.Variable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -32,7 +33,9 @@ public class Conversations {
     }
 
     /** Tokens are counted once: dropping a message takes its own share off the total, no recount. */
-    public List<ContextMessage> upstreamMessages(SessionContext context, String userContent, String model) {
+    public List<ContextMessage> upstreamMessages(@Variable("sessionContext") SessionContext context,
+                                               @Variable("content") String userContent,
+                                               @Variable("model") String model) {
         List<ContextMessage> history = new ArrayList<>(context.history());
         Integer budget = promptBudget(model);
         if (budget != null) {
@@ -52,7 +55,8 @@ public class Conversations {
     }
 
     /** 400 context_too_long when even the system prompt and the new message do not fit the model's window. */
-    public void requireFits(SessionContext context, String userContent, String model) {
+    public void requireFits(@Variable("sessionContext") SessionContext context, @Variable("content") String userContent,
+                            @Variable("model") String model) {
         Integer budget = promptBudget(model);
         if (budget == null) {
             return;

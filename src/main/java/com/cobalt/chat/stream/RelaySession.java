@@ -1,5 +1,7 @@
 package com.cobalt.chat.stream;
 
+import com.cobalt.chat.provider.UpstreamAnswer;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +32,7 @@ import io.vertx.core.http.HttpServerResponse;
  * </ol>
  * The session never ends the client's response: {@link SseRelay#endStream} does, once the answer is stored.
  */
-public final class RelaySession {
+public final class RelaySession implements UpstreamAnswer {
 
     /** The response header naming the provider that answered (the body never says). */
     public static final String PROVIDER_HEADER = "X-Cobalt-Provider";
@@ -145,7 +147,7 @@ public final class RelaySession {
         response.endHandler(v -> onUpstreamEnd());
         firstTokenTimer = vertx.setTimer(Math.max(1, firstTokenMs), t -> {
             if (!primed.isDone()) {
-                fail(ProviderFailure.timeout(provider.name().id(), "no first token within the time allowed"));
+                fail(ProviderFailure.timeout(provider.id(), "no first token within the time allowed"));
             }
         });
         if (client.gone()) {
@@ -286,7 +288,7 @@ public final class RelaySession {
             return;
         }
         if (!primed.isDone()) {
-            fail(ProviderFailure.badStream(provider.name().id(), code));
+            fail(ProviderFailure.badStream(provider.id(), code));
             return;
         }
         terminated = true;
@@ -360,7 +362,7 @@ public final class RelaySession {
                     .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                     .putHeader("Cache-Control", "no-cache")
                     .putHeader("X-Accel-Buffering", "no")
-                    .putHeader(PROVIDER_HEADER, provider.name().id())
+                    .putHeader(PROVIDER_HEADER, provider.id())
                     .setChunked(true);
         }
         if (batch != null) {

@@ -12,12 +12,15 @@ import org.apache.camel.support.AsyncProcessorSupport;
  */
 public class SseRelay extends AsyncProcessorSupport {
 
-    /** The exchange property holding the provider's primed {@link RelaySession}. */
+    /**
+     * The exchange property holding what the provider answered: its primed {@link RelaySession}, or the
+     * {@link com.cobalt.chat.provider.ProviderRejection} of a 400.
+     */
     public static final String PROPERTY = "cobaltUpstream";
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        RelaySession session = exchange.getProperty(PROPERTY, RelaySession.class);
+        RelaySession session = exchange.getProperty(PROPERTY) instanceof RelaySession r ? r : null;
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         if (session == null || client == null) {
             exchange.setException(new IllegalStateException("no upstream stream or client connection to relay"));

@@ -28,7 +28,7 @@ class CatalogSettingsTest {
 
     static InvalidConfigurationException refused(Map<String, String> p, Set<String> catalogProviders) {
         InvalidConfigurationException e = org.assertj.core.api.Assertions.catchThrowableOfType(
-                InvalidConfigurationException.class, () -> SettingsLoader.load(p::get, catalogProviders));
+                InvalidConfigurationException.class, () -> SettingsLoader.load(p::get, catalogProviders, Set.of()));
         assertThat(e).as("expected the configuration to be refused").isNotNull();
         assertThat(e.getMessage()).doesNotContain(SettingsLoaderTest.SAMBANOVA_KEY, SettingsLoaderTest.AZURE_KEY);
         return e;
@@ -42,16 +42,16 @@ class CatalogSettingsTest {
         p.put("llm.model-equivalents", "gpt-4o=Meta-Llama-3.3-70B-Instruct");
         p.put("llm.split", "Meta-Llama-3.3-70B-Instruct:90, gpt-4o:10");
 
-        CatalogSettings c = SettingsLoader.load(p::get, Set.of("sambanova", "azure")).catalog();
+        CatalogSettings c = SettingsLoader.load(p::get, Set.of("sambanova", "azure"), Set.of()).catalog();
 
         assertThat(c.models()).containsExactly(
-                new CatalogModel("Meta-Llama-3.3-70B-Instruct", ProviderName.SAMBANOVA, "Meta-Llama-3.3-70B-Instruct",
+                new CatalogModel("Meta-Llama-3.3-70B-Instruct", "sambanova", "Meta-Llama-3.3-70B-Instruct",
                         null, null),
-                new CatalogModel("DeepSeek-V3-0324", ProviderName.SAMBANOVA, "DeepSeek-V3-0324", null, null),
-                new CatalogModel("gpt-4o", ProviderName.AZURE, "gpt-4o-prod", 128000, 16384),
-                new CatalogModel("gpt-4o-mini", ProviderName.AZURE, "gpt-4o-mini-prod", null, null));
-        assertThat(c.defaults()).isEqualTo(Map.of(ProviderName.SAMBANOVA, "Meta-Llama-3.3-70B-Instruct",
-                ProviderName.AZURE, "gpt-4o"));
+                new CatalogModel("DeepSeek-V3-0324", "sambanova", "DeepSeek-V3-0324", null, null),
+                new CatalogModel("gpt-4o", "azure", "gpt-4o-prod", 128000, 16384),
+                new CatalogModel("gpt-4o-mini", "azure", "gpt-4o-mini-prod", null, null));
+        assertThat(c.defaults()).isEqualTo(Map.of("sambanova", "Meta-Llama-3.3-70B-Instruct",
+                "azure", "gpt-4o"));
         assertThat(c.equivalents()).isEqualTo(Map.of("gpt-4o", "Meta-Llama-3.3-70B-Instruct"));
         assertThat(c.split()).containsExactly(new SplitArm("Meta-Llama-3.3-70B-Instruct", 90),
                 new SplitArm("gpt-4o", 10));
@@ -69,11 +69,11 @@ class CatalogSettingsTest {
         CatalogSettings c = SettingsLoader.load(p::get).catalog();
 
         assertThat(c.models()).containsExactly(
-                new CatalogModel("Meta-Llama-3.3-70B-Instruct", ProviderName.SAMBANOVA, "Meta-Llama-3.3-70B-Instruct",
+                new CatalogModel("Meta-Llama-3.3-70B-Instruct", "sambanova", "Meta-Llama-3.3-70B-Instruct",
                         null, null),
-                new CatalogModel("gpt-4o-mini", ProviderName.AZURE, "gpt-4o-mini", null, null));
-        assertThat(c.defaults()).isEqualTo(Map.of(ProviderName.SAMBANOVA, "Meta-Llama-3.3-70B-Instruct",
-                ProviderName.AZURE, "gpt-4o-mini"));
+                new CatalogModel("gpt-4o-mini", "azure", "gpt-4o-mini", null, null));
+        assertThat(c.defaults()).isEqualTo(Map.of("sambanova", "Meta-Llama-3.3-70B-Instruct",
+                "azure", "gpt-4o-mini"));
         assertThat(c.implicitEquivalents()).isTrue();
     }
 
@@ -85,8 +85,8 @@ class CatalogSettingsTest {
 
         CatalogSettings c = SettingsLoader.load(p::get).catalog();
 
-        assertThat(c.defaults()).isEqualTo(Map.of(ProviderName.SAMBANOVA, "DeepSeek-V3-0324",
-                ProviderName.AZURE, "gpt-4o-mini"));
+        assertThat(c.defaults()).isEqualTo(Map.of("sambanova", "DeepSeek-V3-0324",
+                "azure", "gpt-4o-mini"));
         assertThat(c.models()).hasSize(4);
     }
 
@@ -138,7 +138,7 @@ class CatalogSettingsTest {
     @Test
     void azureDeploymentsGoInThePathOrTheBodyByEndpointShape() {
         Map<String, String> p = sambanovaAndAzure();
-        ProviderSettings openai = SettingsLoader.load(p::get).provider(ProviderName.AZURE);
+        ProviderSettings openai = SettingsLoader.load(p::get).provider("azure");
         assertThat(openai.target("gpt-4o-mini-prod")).isEqualTo(new ProviderSettings.Target(
                 "https://cobalt.openai.azure.com/openai/deployments/gpt-4o-mini-prod/chat/completions"
                         + "?api-version=2024-10-21", null, "gpt-4o-mini-prod"));
@@ -146,12 +146,12 @@ class CatalogSettingsTest {
                 "https://cobalt.openai.azure.com/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21");
 
         p.put("azure.ai.endpoint", "https://cobalt.services.ai.azure.com/models");
-        ProviderSettings foundry = SettingsLoader.load(p::get).provider(ProviderName.AZURE);
+        ProviderSettings foundry = SettingsLoader.load(p::get).provider("azure");
         assertThat(foundry.target("gpt-4o-mini-prod")).isEqualTo(new ProviderSettings.Target(
                 "https://cobalt.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview",
                 "gpt-4o-mini-prod", "gpt-4o-mini-prod"));
 
-        ProviderSettings sambanova = SettingsLoader.load(p::get).provider(ProviderName.SAMBANOVA);
+        ProviderSettings sambanova = SettingsLoader.load(p::get).provider("sambanova");
         assertThat(sambanova.modelsUrl()).isEqualTo("https://api.sambanova.ai/v1/models");
         assertThat(List.of(sambanova.target("DeepSeek-V3-0324").url(), sambanova.target("DeepSeek-V3-0324").bodyModel()))
                 .containsExactly("https://api.sambanova.ai/v1/chat/completions", "DeepSeek-V3-0324");

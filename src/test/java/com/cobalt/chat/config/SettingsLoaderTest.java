@@ -316,8 +316,8 @@ class SettingsLoaderTest {
 
             GatewaySettings s = SettingsLoader.load(p::get);
 
-            assertThat(s.primary()).as(alias).isEqualTo(ProviderName.AZURE);
-            assertThat(s.providers()).as(alias).containsOnlyKeys(ProviderName.AZURE);
+            assertThat(s.primary()).as(alias).isEqualTo("azure");
+            assertThat(s.providers()).as(alias).containsOnlyKeys("azure");
         }
     }
 
@@ -329,16 +329,16 @@ class SettingsLoaderTest {
 
         GatewaySettings s = SettingsLoader.load(p::get);
 
-        assertThat(s.primary()).isEqualTo(ProviderName.SAMBANOVA);
-        assertThat(s.fallback()).isEqualTo(ProviderName.DEMO);
-        ProviderSettings sn = s.provider(ProviderName.SAMBANOVA);
+        assertThat(s.primary()).isEqualTo("sambanova");
+        assertThat(s.fallback()).isEqualTo("demo");
+        ProviderSettings sn = s.provider("sambanova");
         assertThat(sn.url()).isEqualTo("https://api.sambanova.ai/v1/chat/completions");
         assertThat(sn.authHeader()).isEqualTo("Authorization");
         assertThat(sn.authPrefix()).isEqualTo("Bearer ");
         assertThat(sn.apiKey()).isEqualTo(SAMBANOVA_KEY);
         assertThat(sn.model()).isEqualTo("Meta-Llama-3.3-70B-Instruct");
         assertThat(sn.includeUsage()).isTrue();
-        assertThat(s.provider(ProviderName.DEMO).url()).isEqualTo("http://127.0.0.1:8080/demo/v1/chat/completions");
+        assertThat(s.provider("demo").url()).isEqualTo("http://127.0.0.1:8080/demo/v1/chat/completions");
         assertThat(sn.toString()).doesNotContain(SAMBANOVA_KEY);
         assertThat(s.toString()).isEqualTo("GatewaySettings[primary=sambanova, fallback=demo, authDisabled=false]");
         assertThat(s.maxTokens()).isEqualTo(2048);
@@ -430,8 +430,8 @@ class SettingsLoaderTest {
     static ProviderSettings azureSettings(String endpoint, String apiVersion) {
         Map<String, String> p = azure(endpoint, apiVersion);
         GatewaySettings s = SettingsLoader.load(p::get);
-        assertThat(s.providers()).containsOnlyKeys(ProviderName.AZURE);
-        return s.provider(ProviderName.AZURE);
+        assertThat(s.providers()).containsOnlyKeys("azure");
+        return s.provider("azure");
     }
 
     /** Limits in memory only where no other instance can reach the database: an embedded H2. */

@@ -141,7 +141,7 @@ class RetryPolicyTest {
     class Cooldown {
 
         final TestClock clock = new TestClock(Instant.parse("2026-11-26T12:00:00Z"));
-        final ProviderHealth health = new ProviderHealth(clock);
+        final ProviderHealth health = new ProviderHealth(clock, java.util.List.of("sambanova", "azure", "demo"));
 
         @Test
         void noCooldownAtFirst() {
