@@ -37,6 +37,8 @@ class RouteYamlSchemaTest {
     static final Path ROUTES = Path.of(System.getProperty("user.dir"), "routes");
     static final String SUFFIX = ".camel.yaml";
     static final String ERROR_HANDLING = "error-handling";
+    static final String KAMELET = "provider-call";
+    static final String KAMELET_SUFFIX = ".kamelet.yaml";
     /** Steps that call a bean, an endpoint or a processor. */
     static final Set<String> CALLING_STEPS =
             Set.of("to", "toD", "bean", "process", "circuitBreaker", "enrich", "pollEnrich", "wireTap");
@@ -84,9 +86,55 @@ class RouteYamlSchemaTest {
         List<String> names = routeFiles().stream().map(RouteYamlSchemaTest::nameOf).collect(Collectors.toList());
 
         assertThat(names).contains(ERROR_HANDLING, "chat-http", "chat-enrich-session", "chat-router",
-                "provider-sambanova", "provider-azure", "provider-demo", "provider-fallback", "chat-stream-sse",
-                "chat-record", "session-create", "session-list", "session-get", "session-delete", "openai-http",
-                "openai-models");
+                "provider-fallback", "chat-stream-sse", "chat-record", "session-create", "session-list", "session-get",
+                "session-delete", "openai-http", "openai-models");
+        assertThat(names).as("no route file per provider: each provider's route comes from the provider-call Kamelet")
+                .filteredOn(n -> n.startsWith("provider-")).containsExactly("provider-fallback");
+        assertThat(ROUTES.resolve(KAMELET + KAMELET_SUFFIX)).isRegularFile();
+    }
+
+    /**
+     * The provider template is a Kamelet: its envelope is what the Kamelet CRD asks for (apiVersion, kind, a name that
+     * is its file name, the action type, a titled definition of every parameter the template uses), and its template
+     * is a route that validates against the same camel-yaml-dsl schema as the route files, with every calling step
+     * named. (The Kamelet CRD's own JSON schema is not shipped in any jar on Maven Central, so the envelope's fields
+     * are checked here one by one.)
+     */
+    @Test
+    void theProviderKameletIsAValidKameletWhoseTemplateValidatesAsARoute() {
+        JsonNode kamelet = read(ROUTES.resolve(KAMELET + KAMELET_SUFFIX));
+
+        assertThat(kamelet.path("apiVersion").asText()).isEqualTo("camel.apache.org/v1");
+        assertThat(kamelet.path("kind").asText()).isEqualTo("Kamelet");
+        assertThat(kamelet.path("metadata").path("name").asText()).isEqualTo(KAMELET);
+        assertThat(kamelet.path("metadata").path("labels").path("camel.apache.org/kamelet.type").asText())
+                .isEqualTo("action");
+        JsonNode definition = kamelet.path("spec").path("definition");
+        assertThat(definition.path("title").asText()).isNotBlank();
+        assertThat(definition.path("description").asText()).isNotBlank();
+        JsonNode properties = definition.path("properties");
+        assertThat(fieldNames(properties)).containsExactly("provider");
+        properties.fields().forEachRemaining(p -> {
+            assertThat(p.getValue().path("title").asText()).as(p.getKey() + " title").isNotBlank();
+            assertThat(p.getValue().path("type").asText()).as(p.getKey() + " type").isEqualTo("string");
+        });
+        assertThat(definition.path("required").toString()).isEqualTo("[\"provider\"]");
+
+        JsonNode template = kamelet.path("spec").path("template");
+        assertThat(template.path("from").path("uri").asText()).isEqualTo("kamelet:source");
+        JsonNode asRoute = YAML.createArrayNode().add(YAML.createObjectNode().set("route",
+                YAML.createObjectNode().put("id", KAMELET).set("from", template.path("from"))));
+        assertThat(schema.validate(asRoute)).as("the template as a route").isEmpty();
+        List<String> unnamed = new ArrayList<>();
+        collectUnnamedCalls(template, KAMELET, unnamed);
+        assertThat(unnamed).as("steps that call out without an id").isEmpty();
+        java.util.regex.Matcher placeholders = java.util.regex.Pattern.compile("\\{\\{([^}:]+)}}")
+                .matcher(template.toString());
+        Set<String> used = new TreeSet<>();
+        while (placeholders.find()) {
+            used.add(placeholders.group(1));
+        }
+        assertThat(used).as("every {{parameter}} of the template is declared").containsExactly("provider");
     }
 
     @Test

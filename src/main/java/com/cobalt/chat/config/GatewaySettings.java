@@ -30,6 +30,6 @@ public record GatewaySettings(String primary, String fallback, Map<String, Provi
     @Override
     public String toString() {
         return "GatewaySettings[primary=" + primary + ", fallback=" + (fallback == null ? "none" : fallback)
-                + ", providers=" + providers.keySet() + ", authDisabled=" + authDisabled + "]";
+                + ", authDisabled=" + authDisabled + "]";
     }
 }

@@ -16,7 +16,7 @@ public final class ProviderProperties {
     /** The built-in providers and their kinds, in the order they are listed. */
     public static final Map<String, ProviderKind> BUILT_IN = builtIn();
     /** Other names LLM_PROVIDER and LLM_FALLBACK_PROVIDER accept for a built-in provider. */
-    public static final Map<String, String> ALIASES = Map.of("azureai", "azure", "azure-ai", "azure");
+    public static final Map<String, String> ALIASES = aliases();
     /** Lower case letters, digits and single dashes between them: the id is part of route ids and variable names. */
     public static final Pattern ID = Pattern.compile("[a-z0-9]+(-[a-z0-9]+)*");
     static final String PREFIX = "llm.provider.";
@@ -34,6 +34,13 @@ public final class ProviderProperties {
             "demo.model", "demo.model");
 
     private ProviderProperties() {
+    }
+
+    private static Map<String, String> aliases() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("azureai", "azure");
+        m.put("azure-ai", "azure");
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     private static Map<String, ProviderKind> builtIn() {

@@ -51,6 +51,6 @@ public record ProviderSettings(String id, ProviderKind kind, String url, String 
 
     @Override
     public String toString() {
-        return "ProviderSettings[" + id + " (" + kind.id() + ") model=" + modelLabel + "]";
+        return "ProviderSettings[" + id + " " + url + " model=" + modelLabel + "]";
     }
 }

@@ -85,12 +85,8 @@ public final class SettingsLoader {
                 wanted.add(id);
             }
         }
-        Map<String, ProviderSettings> providers = new LinkedHashMap<>();
-        // in a stable order (the built-ins, then the declared ids), whichever is primary
-        for (String id : kinds.keySet()) {
-            if (!wanted.contains(id)) {
-                continue;
-            }
+        Map<String, ProviderSettings> built = new LinkedHashMap<>();
+        for (String id : wanted) {
             String role = id.equals(primary) ? "LLM_PROVIDER=" + id
                     : id.equals(fallback) ? "LLM_FALLBACK_PROVIDER=" + id
                     : declaredProviders.contains(id) ? envName(ProviderProperties.PREFIX + id + ".kind")
@@ -102,9 +98,12 @@ public final class SettingsLoader {
                 case DEMO -> demo(id);
             };
             if (s != null) {
-                providers.put(id, s);
+                built.put(id, s);
             }
         }
+        // problems were named primary first; the providers keep a stable order (the built-ins, then the declared ids)
+        Map<String, ProviderSettings> providers = new LinkedHashMap<>();
+        kinds.keySet().stream().filter(built::containsKey).forEach(id -> providers.put(id, built.get(id)));
 
         CatalogSettings catalog = catalogLoader.load(providers);
 
@@ -333,7 +332,7 @@ public final class SettingsLoader {
         List<String> names = new ArrayList<>();
         for (String id : kinds.keySet()) {
             List<String> aliases = ProviderProperties.ALIASES.entrySet().stream()
-                    .filter(e -> e.getValue().equals(id)).map(Map.Entry::getKey).sorted().toList();
+                    .filter(e -> e.getValue().equals(id)).map(Map.Entry::getKey).toList();
             names.add(aliases.isEmpty() ? id : id + " (aliases " + String.join(", ", aliases) + ")");
         }
         return String.join(", ", names);

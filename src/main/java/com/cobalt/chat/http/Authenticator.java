@@ -41,6 +41,8 @@ public class Authenticator {
 
     public static final String LOCAL_USER = "local";
     static final int LEEWAY_SECONDS = 5;
+    /** The user_id columns are VARCHAR(255). */
+    static final int MAX_USER_ID_LENGTH = 255;
 
     private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
 
@@ -131,13 +133,30 @@ public class Authenticator {
         }
         try {
             DecodedJWT jwt = verifierFor(unverified).verify(unverified);
-            String sub = jwt.getSubject();
-            if (sub == null || sub.isBlank()) {
-                throw invalid("The token has no subject");
-            }
+            requireUserId(jwt.getSubject());
             return jwt;
         } catch (JWTVerificationException e) {
             throw refusal(e);
+        }
+    }
+
+    /**
+     * The subject is the user id exactly as signed: it is compared byte for byte wherever a user's sessions, usage
+     * and limits are looked up, so a subject that cannot be stored as one (empty, blank, longer than the user_id
+     * column, with control characters) is refused here, naming the check, rather than failing later.
+     */
+    static void requireUserId(String sub) {
+        if (sub == null || sub.isEmpty()) {
+            throw invalid("The token has no subject");
+        }
+        if (sub.isBlank()) {
+            throw invalid("The token's subject is blank");
+        }
+        if (sub.length() > MAX_USER_ID_LENGTH) {
+            throw invalid("The token's subject is longer than " + MAX_USER_ID_LENGTH + " characters");
+        }
+        if (sub.codePoints().anyMatch(c -> Character.getType(c) == Character.CONTROL)) {
+            throw invalid("The token's subject contains control characters");
         }
     }
 

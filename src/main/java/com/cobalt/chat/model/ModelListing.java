@@ -10,7 +10,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * GET /api/v1/models: the models a caller may choose for a session, by provider-neutral id, with their
- * capabilities and whether some provider serving each can answer now. The provider is not named.
+ * capabilities, the providers that serve it (by provider id, in the order they are preferred when several do) and
+ * whether one of them can answer now.
  */
 public class ModelListing {
 
@@ -19,7 +20,8 @@ public class ModelListing {
                             @JsonProperty("context_window") Integer contextWindow,
                             @JsonProperty("max_output_tokens") Integer maxOutputTokens,
                             boolean available,
-                            @JsonProperty("default") boolean isDefault) {
+                            @JsonProperty("default") boolean isDefault,
+                            List<String> providers) {
     }
 
     public record Models(@JsonProperty("default_model") String defaultModel, List<ModelInfo> models) {
@@ -43,7 +45,8 @@ public class ModelListing {
             Integer output = entries.stream().map(CatalogModel::maxOutputTokens).filter(Objects::nonNull)
                     .min(Integer::compare).orElse(null);
             boolean available = entries.stream().anyMatch(availability::available);
-            models.add(new ModelInfo(id, window, output, available, id.equals(defaultModel)));
+            models.add(new ModelInfo(id, window, output, available, id.equals(defaultModel),
+                    entries.stream().map(CatalogModel::provider).toList()));
         }
         return new Models(defaultModel, models);
     }

@@ -16,7 +16,7 @@ public record NewSession(String title, @JsonProperty("system_prompt") String sys
     }
 
     public String titleOrDefault() {
-        return title == null || title.isBlank() ? DEFAULT_TITLE : title.strip();
+        return title == null || title.isBlank() ? DEFAULT_TITLE : title;
     }
 
     public NewSession withModel(String chosenModel, String chosenVariant) {

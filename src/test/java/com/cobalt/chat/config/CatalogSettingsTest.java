@@ -112,7 +112,7 @@ class CatalogSettingsTest {
         InvalidConfigurationException e = refused(p, Set.of("sambanova", "azure", "openai"));
 
         assertThat(e.problems()).containsExactly(
-                "LLM_MODELS_OPENAI names an unknown provider 'openai'; valid: sambanova, azure, demo",
+                "LLM_MODELS_OPENAI names an unknown provider 'openai'; valid: sambanova, azure, demo (declare another with LLM_PROVIDER_<ID>_KIND)",
                 "LLM_MODELS_SAMBANOVA lists the model Meta-Llama-3.3-70B-Instruct twice",
                 "LLM_MODELS_AZURE: 'gpt-4o=' names no deployment for gpt-4o",
                 "LLM_MODEL_GPT_4O_MINI_CONTEXT_WINDOW must be a positive integer, got: lots",

@@ -113,7 +113,7 @@ class SettingsLoaderTest {
         p.put("llm.provider", "sambanovva");
 
         assertThat(refused(p).problems()).containsExactly(
-                "LLM_PROVIDER=sambanovva is not a provider; valid: sambanova, azure (aliases azureai, azure-ai), demo");
+                "LLM_PROVIDER=sambanovva is not a provider; valid: sambanova, azure (aliases azureai, azure-ai), demo (declare another with LLM_PROVIDER_<ID>_KIND)");
     }
 
     @Test
@@ -122,7 +122,7 @@ class SettingsLoaderTest {
         p.put("llm.fallback-provider", "openai");
 
         assertThat(refused(p).problems()).containsExactly(
-                "LLM_FALLBACK_PROVIDER=openai is not a provider; valid: sambanova, azure (aliases azureai, azure-ai), demo");
+                "LLM_FALLBACK_PROVIDER=openai is not a provider; valid: sambanova, azure (aliases azureai, azure-ai), demo (declare another with LLM_PROVIDER_<ID>_KIND)");
     }
 
     @Test

@@ -122,7 +122,7 @@ class StartupRefusalTest {
         assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
         assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
                 + "  - LLM_PROVIDER=sambanovva is not a provider; valid: sambanova, azure (aliases azureai, azure-ai),"
-                + " demo\n");
+                + " demo (declare another with LLM_PROVIDER_<ID>_KIND)\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain(SAMBANOVA_KEY).doesNotContain(JWT_SECRET);
     }
 
@@ -132,7 +132,7 @@ class StartupRefusalTest {
 
         assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
         assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
-                + "  - LLM_MODELS_OPENAI names an unknown provider 'openai'; valid: sambanova, azure, demo\n"
+                + "  - LLM_MODELS_OPENAI names an unknown provider 'openai'; valid: sambanova, azure, demo (declare another with LLM_PROVIDER_<ID>_KIND)\n"
                 + "  - LLM_MODELS_SAMBANOVA lists the model DeepSeek-V3-0324 twice\n"
                 + "  - LLM_MODEL_DEEPSEEK_V3_0324_CONTEXT_WINDOW must be a positive integer, got: lots\n"
                 + "  - LLM_SPLIT: gpt-4o is not in the catalog; valid: Meta-Llama-3.3-70B-Instruct,"
