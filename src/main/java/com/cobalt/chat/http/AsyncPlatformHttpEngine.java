@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The platform-http engine, bound as {@code platform-http-engine}. Its consumers run the route asynchronously, so a
- * streaming answer does not hold a Vert.x worker thread while tokens flow (DESIGN.md, "Threads"), and it answers the
+ * streaming answer does not hold a Vert.x worker thread while tokens flow (docs/ARCHITECTURE.md, "Streaming"), and it answers the
  * router's own failures (413 body too large, 404, 405) with the JSON error contract.
  */
 public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {

@@ -1,8 +1,8 @@
 package com.cobalt.chat.limit;
 
-import org.apache.camel.Variable;
 import com.cobalt.chat.http.ClientConnection;
 import org.apache.camel.Exchange;
+import org.apache.camel.Variable;
 import org.apache.camel.support.SynchronizationAdapter;
 
 /**

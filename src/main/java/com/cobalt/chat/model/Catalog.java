@@ -1,6 +1,5 @@
 package com.cobalt.chat.model;
 
-import org.apache.camel.Variable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -14,6 +13,7 @@ import com.cobalt.chat.config.CatalogSettings;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.store.SessionContext;
+import org.apache.camel.Variable;
 
 /**
  * The models the gateway serves, by provider-neutral id, and which provider serves each under which upstream name.

@@ -1,10 +1,10 @@
 package com.cobalt.chat.model;
 
-import org.apache.camel.Body;
-import org.apache.camel.Variable;
 import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.store.NewSession;
 import com.cobalt.chat.store.SessionContext;
+import org.apache.camel.Body;
+import org.apache.camel.Variable;
 
 /**
  * The session-create step that fixes a new session's model: the caller's choice (400 unknown_model listing the

@@ -1,7 +1,5 @@
 package com.cobalt.chat.openai;
 
-import org.apache.camel.Header;
-import org.apache.camel.Variable;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +8,8 @@ import java.util.Map;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.model.Catalog;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
 
 /**
  * The OpenAI-compatible view of the gateway's {@link Catalog}: GET /v1/models lists the same provider-neutral ids

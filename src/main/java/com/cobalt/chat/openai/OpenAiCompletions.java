@@ -1,6 +1,5 @@
 package com.cobalt.chat.openai;
 
-import org.apache.camel.Variable;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.Variable;
 
 /**
  * The steps of openai-http that YAML cannot say: what the provider is sent for an OpenAI request, the shape the

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * client has been sent anything. Connect errors, 408 and 5xx are retried with backoff; a 429/503 retry hint puts
  * the provider in cooldown instead. A 400 is recorded as a {@link ProviderRejection}: the caller's fault, not the
  * provider's. The Vert.x client is independent of the exchange's unit of work, so the breaker's exchange copy
- * cannot close the stream (DESIGN.md).
+ * cannot close the stream (docs/ARCHITECTURE.md, "Streaming").
  */
 public class UpstreamClient {
 

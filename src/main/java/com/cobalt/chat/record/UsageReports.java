@@ -1,7 +1,5 @@
 package com.cobalt.chat.record;
 
-import org.apache.camel.Header;
-import org.apache.camel.Variable;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +24,8 @@ import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.store.ChatStore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import org.apache.camel.Header;
+import org.apache.camel.Variable;
 
 /**
  * GET /api/v1/usage: tokens and cost from the usage ledger (grouped by provider, model, day, user or A/B variant), for the caller's own answers; administrators may ask

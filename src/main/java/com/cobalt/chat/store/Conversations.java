@@ -1,6 +1,5 @@
 package com.cobalt.chat.store;
 
-import org.apache.camel.Variable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -9,6 +8,7 @@ import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.model.Catalog;
 import com.cobalt.chat.record.TokenEstimator;
+import org.apache.camel.Variable;
 
 /**
  * Builds what the provider is sent: system prompt, then the session's history, then the new user message - trimmed

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** The SSE events of the chat contract (DESIGN.md, HTTP contract v1). */
+/** The SSE events of the chat contract (README.md, "HTTP API (v1)"). */
 public final class ClientEvents {
 
     private static final ObjectMapper JSON = new ObjectMapper();

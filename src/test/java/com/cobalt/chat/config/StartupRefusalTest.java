@@ -40,6 +40,7 @@ class StartupRefusalTest {
     static Run noVerifier;
     static Run badCatalog;
     static Run badLimits;
+    static Run declaredProviders;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -92,6 +93,19 @@ class StartupRefusalTest {
         limits.put("LLM_PROVIDER", "demo");
         limits.put("CHAT_LIMITS_SHARED", "maybe");
         badLimits = start(limits);
+
+        Map<String, String> declared = new LinkedHashMap<>();
+        declared.put("LLM_PROVIDER", "openai-local");
+        declared.put("LLM_FALLBACK_PROVIDER", "azure-west");
+        declared.put("LLM_PROVIDER_OPENAI_LOCAL_KIND", "openai");
+        declared.put("LLM_PROVIDER_OPENAI_LOCAL_API_KEY", "local-DISTINCTIVE-789");
+        declared.put("LLM_PROVIDER_AZURE_WEST_KIND", "azure");
+        declared.put("LLM_PROVIDER_AZURE_WEST_ENDPOINT", "not a url");
+        declared.put("LLM_PROVIDER_AZURE_WEST_API_KEY", "west-DISTINCTIVE-012");
+        declared.put("LLM_PROVIDER_AZURE_WEST_DEPLOYMENT", "gpt-4o");
+        declared.put("LLM_PROVIDER_GRPC_THING_KIND", "grpc");
+        declared.put("LLM_MODELS_NOWHERE", "m1");
+        declaredProviders = start(declared);
     }
 
     @AfterAll
@@ -192,6 +206,22 @@ class StartupRefusalTest {
         assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
     }
 
+    @Test
+    void providersDeclaredInTheEnvironmentAloneAreValidatedInTheSameOneRefusal() {
+        Run r = declaredProviders.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe())
+                .contains("  - LLM_PROVIDER_GRPC_THING_KIND=grpc is not a provider kind; valid: openai, azure, demo\n")
+                .contains("  - LLM_MODELS_NOWHERE names an unknown provider 'nowhere'; valid: sambanova, azure, demo,"
+                        + " azure-west, openai-local (declare another with LLM_PROVIDER_<ID>_KIND)\n")
+                .contains("  - LLM_PROVIDER=openai-local needs LLM_PROVIDER_OPENAI_LOCAL_API_BASE,"
+                        + " LLM_PROVIDER_OPENAI_LOCAL_MODEL\n")
+                .contains("  - LLM_PROVIDER_AZURE_WEST_ENDPOINT must be an http(s) URL, got: not a url\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("local-DISTINCTIVE-789")
+                .doesNotContain("west-DISTINCTIVE-012");
+    }
+
     // --- the process ---
 
     static Run start(Map<String, String> env) {
@@ -248,7 +278,7 @@ class StartupRefusalTest {
                 return this;
             }
             try {
-                boolean exited = process.waitFor(30, TimeUnit.SECONDS);
+                boolean exited = process.waitFor(90, TimeUnit.SECONDS); // eight JVMs start at once on two cores
                 if (!exited) {
                     process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }

@@ -247,13 +247,13 @@ class ModelRoutingTest {
         assertThat(GatewayClient.json(r.body())).isEqualTo(GatewayClient.json("{\"default_model\":\"" + LLAMA + "\","
                 + "\"models\":["
                 + "{\"id\":\"" + LLAMA + "\",\"context_window\":null,\"max_output_tokens\":null,\"available\":true,"
-                + "\"default\":true},"
+                + "\"default\":true,\"providers\":[\"sambanova\",\"azure\"]},"
                 + "{\"id\":\"DeepSeek-V3-0324\",\"context_window\":null,\"max_output_tokens\":null,\"available\":true,"
-                + "\"default\":false},"
+                + "\"default\":false,\"providers\":[\"sambanova\"]},"
                 + "{\"id\":\"gpt-4o\",\"context_window\":128000,\"max_output_tokens\":1000,\"available\":true,"
-                + "\"default\":false},"
+                + "\"default\":false,\"providers\":[\"azure\"]},"
                 + "{\"id\":\"gpt-4o-mini\",\"context_window\":null,\"max_output_tokens\":null,\"available\":true,"
-                + "\"default\":false}]}"));
+                + "\"default\":false,\"providers\":[\"azure\"]}]}"));
         assertThat(client.get("/api/v1/models", null).statusCode()).isEqualTo(401);
     }
 }
