@@ -111,7 +111,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             String requestId = AsyncPlatformHttpConsumer.requestId(
                     ctx.request().getHeader(AsyncPlatformHttpConsumer.REQUEST_ID));
             ctx.put(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
-            ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
+            ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId)
+                    .putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
             if (draining) {
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
