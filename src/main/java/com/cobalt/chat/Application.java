@@ -1,20 +1,53 @@
 package com.cobalt.chat;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
 import com.cobalt.chat.config.InvalidConfigurationException;
 import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Starts the gateway: Camel Main with ./application.properties and ./routes/*.camel.yaml. */
+/**
+ * Starts the gateway: Camel Main with the configuration home's application.properties and routes. The home is
+ * COBALT_HOME when set, else the working directory when it holds application.properties, else the directory of the
+ * gateway's jar; relative {@code file:} route locations and the default embedded H2 file are taken in the home, so
+ * {@code java -jar /opt/cobalt/cobalt-chat.jar} works from any directory.
+ */
 public final class Application {
 
+    /** The working directory's file: what the in-process tests (and a run from the home itself) use. */
     public static final String PROPERTIES_LOCATION = "file:application.properties";
+    static final String PROPERTIES_FILE = "application.properties";
+    static final String ROUTES_PATTERN = "camel.main.routes-include-pattern";
+    static final String DB_URL = "chat.db.url";
 
     private Application() {
     }
 
     public static void main(String[] args) throws Exception {
+        Home home;
+        try {
+            home = Home.resolve(System.getenv(), Path.of("").toAbsolutePath(), codeLocation());
+        } catch (InvalidConfigurationException invalid) {
+            refuse(null, invalid);
+            return;
+        }
         Main main = new Main();
-        // the working directory's file, not the jar's class path: operators edit it without a rebuild
-        main.setPropertyPlaceholderLocations(PROPERTIES_LOCATION);
+        // the home's file, not the jar's class path: operators edit it without a rebuild
+        main.setPropertyPlaceholderLocations("file:" + home.dir().resolve(PROPERTIES_FILE));
+        home.overrides(System.getenv()).forEach(main::addOverrideProperty);
+        Logger log = LoggerFactory.getLogger(Application.class);
+        log.info("Configuration home: {} ({})", home.dir(), home.why());
         try {
             int code = main.run(args);
             System.exit(code);
@@ -23,9 +56,21 @@ public final class Application {
             if (invalid == null) {
                 throw e;
             }
-            System.err.println("Cobalt Chat Gateway cannot start. " + invalid.getMessage());
-            System.exit(2);
+            refuse(main, invalid);
         }
+    }
+
+    /**
+     * Exit code 2 with the message. Camel's hang-up hook would log "JVM shutdown hook triggered by SIGTERM" as the
+     * JVM exits, which is not what happened: marking Camel's run as completed first keeps it quiet.
+     */
+    private static void refuse(Main main, InvalidConfigurationException invalid) {
+        System.err.println("Cobalt Chat Gateway cannot start. " + invalid.getMessage());
+        System.err.flush();
+        if (main != null && main.getShutdownStrategy() != null) {
+            main.getShutdownStrategy().shutdown();
+        }
+        System.exit(2);
     }
 
     private static InvalidConfigurationException find(Throwable t) {
@@ -35,5 +80,94 @@ public final class Application {
             }
         }
         return null;
+    }
+
+    /** Where the gateway's classes come from: its jar, or a classes directory when run from a build. */
+    private static Path codeLocation() {
+        try {
+            CodeSource source = Application.class.getProtectionDomain().getCodeSource();
+            return source == null ? null : Path.of(source.getLocation().toURI());
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The configuration home and why it was chosen. */
+    record Home(Path dir, String why) {
+
+        static Home resolve(Map<String, String> env, Path workingDir, Path code) {
+            String explicit = env.get("COBALT_HOME");
+            Home home;
+            if (explicit != null && !explicit.isBlank()) {
+                home = new Home(workingDir.resolve(explicit.trim()).normalize(), "COBALT_HOME");
+            } else if (Files.isRegularFile(workingDir.resolve(PROPERTIES_FILE))) {
+                home = new Home(workingDir, "the working directory");
+            } else if (code != null && Files.isRegularFile(code) && code.getParent() != null) {
+                home = new Home(code.getParent().toAbsolutePath().normalize(), "the directory of " + code.getFileName());
+            } else {
+                home = new Home(workingDir, "the working directory");
+            }
+            if (!Files.isRegularFile(home.dir().resolve(PROPERTIES_FILE))) {
+                throw new InvalidConfigurationException(List.of("no " + PROPERTIES_FILE + " in " + home.dir()
+                        + " (chosen as " + home.why() + "); set COBALT_HOME to the directory that holds "
+                        + PROPERTIES_FILE + " and routes/"));
+            }
+            return home;
+        }
+
+        /**
+         * Relative locations of the home's file, made absolute in the home: {@code file:} route patterns and an
+         * embedded H2 file. A value the environment sets (CAMEL_MAIN_ROUTES_INCLUDE_PATTERN, CHAT_DB_URL) is left
+         * as given.
+         */
+        Map<String, String> overrides(Map<String, String> env) {
+            Properties file = new Properties();
+            try (Reader r = Files.newBufferedReader(dir.resolve(PROPERTIES_FILE), StandardCharsets.UTF_8)) {
+                file.load(r);
+            } catch (IOException e) {
+                throw new InvalidConfigurationException(List.of("cannot read " + dir.resolve(PROPERTIES_FILE)
+                        + " (" + e.getClass().getSimpleName() + ")"));
+            }
+            Map<String, String> overrides = new java.util.LinkedHashMap<>();
+            String routes = file.getProperty(ROUTES_PATTERN);
+            if (routes != null && !env.containsKey("CAMEL_MAIN_ROUTES_INCLUDE_PATTERN")) {
+                overrides.put(ROUTES_PATTERN, routesIn(routes));
+            }
+            String db = file.getProperty(DB_URL);
+            if (db != null && !env.containsKey("CHAT_DB_URL")) {
+                String inHome = h2FileIn(db.trim());
+                if (!inHome.equals(db.trim())) {
+                    overrides.put(DB_URL, inHome);
+                }
+            }
+            return overrides;
+        }
+
+        String routesIn(String pattern) {
+            List<String> out = new ArrayList<>();
+            for (String p : pattern.split(",")) {
+                String t = p.trim();
+                if (t.startsWith("file:") && !Path.of(t.substring(5)).isAbsolute()) {
+                    t = "file:" + dir.resolve(t.substring(5)).normalize();
+                }
+                out.add(t);
+            }
+            return String.join(",", out);
+        }
+
+        String h2FileIn(String url) {
+            String prefix = url.startsWith("jdbc:h2:file:") ? "jdbc:h2:file:"
+                    : url.startsWith("jdbc:h2:./") || url.startsWith("jdbc:h2:../") ? "jdbc:h2:" : null;
+            if (prefix == null) {
+                return url;
+            }
+            String rest = url.substring(prefix.length());
+            int settings = rest.indexOf(';');
+            String path = settings < 0 ? rest : rest.substring(0, settings);
+            if (path.startsWith("~") || Path.of(path).isAbsolute()) {
+                return url;
+            }
+            return "jdbc:h2:file:" + dir.resolve(path).normalize() + (settings < 0 ? "" : rest.substring(settings));
+        }
     }
 }

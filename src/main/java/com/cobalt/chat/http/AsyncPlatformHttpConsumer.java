@@ -1,6 +1,7 @@
 package com.cobalt.chat.http;
 
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -15,6 +16,7 @@ import org.apache.camel.ExchangePattern;
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConsumer;
+import org.apache.camel.util.CaseInsensitiveMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,7 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(AsyncPlatformHttpConsumer.class);
     static final String REQUEST_ID = "X-Request-Id";
+    private static final String INBOUND_HEADERS = "cobaltInboundHeaders";
     private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     private final AsyncPlatformHttpEngine engine;
@@ -61,6 +64,9 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                 finish(ctx, exchange, read.cause());
                 return;
             }
+            // what the request put in the message: a response header still holding one of these values is the
+            // caller's own and is not written back (ResponseWriter)
+            exchange.setProperty(INBOUND_HEADERS, new CaseInsensitiveMap(exchange.getMessage().getHeaders()));
             try {
                 engine.workers().execute(() -> {
                     try {
@@ -106,7 +112,9 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                     ctx.response().end();
                 }
             } else if (!ctx.response().closed()) {
-                ResponseWriter.write(ctx.response(), exchange, ctx.request().path());
+                @SuppressWarnings("unchecked")
+                Map<String, Object> inbound = exchange.getProperty(INBOUND_HEADERS, Map.class);
+                ResponseWriter.write(ctx.response(), exchange, ctx.request().path(), inbound == null ? Map.of() : inbound);
             }
         } finally {
             doneUoW(exchange);

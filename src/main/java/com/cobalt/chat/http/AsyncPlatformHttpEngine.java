@@ -1,6 +1,10 @@
 package com.cobalt.chat.http;
 
 import java.lang.reflect.Field;
+import java.net.BindException;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
@@ -9,9 +13,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import com.cobalt.chat.config.InvalidConfigurationException;
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
@@ -105,13 +118,15 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             return;
         }
         Router router = rootRouter(platformRouter);
+        takeOverServer(platformRouter.getServer(), router);
         // every response gets its X-Request-Id here, the router's own errors too; and while shutting down, Camel
         // removes the routes' handlers before the server closes: answer 503, not 404
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             String requestId = AsyncPlatformHttpConsumer.requestId(
                     ctx.request().getHeader(AsyncPlatformHttpConsumer.REQUEST_ID));
             ctx.put(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
-            ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
+            ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId)
+                    .putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
             if (draining) {
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
@@ -124,6 +139,86 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         router.errorHandler(405, json(405, "method_not_allowed", "Method not allowed on this resource"));
         router.errorHandler(415, json(415, "unsupported_media_type", "Content-Type must be application/json"));
         router.errorHandler(500, json(500, "internal_error", "The gateway failed to handle the request"));
+    }
+
+    /**
+     * Serves the chat API from a server of our own options, in place of the one Camel's main HTTP server started with
+     * Vert.x's defaults (platform-http has no way to pass options): cleartext HTTP/2 (h2c upgrade and prior knowledge)
+     * only when HTTP_H2C_ENABLED=true, and HTTP/1.x framing checked by {@link StrictRequestDecoder}. The new server
+     * listens on the same port first - Vert.x shares the bound socket between servers of one Vert.x instance - and
+     * Camel's is closed after, so the port is never free in between; Camel's service then stops ours at shutdown.
+     *
+     * <p>A port that cannot be listened on refuses the start (exit code 2): Camel's own server only logs a warning
+     * and the gateway would run without its chat API, healthy by every check.
+     */
+    private void takeOverServer(VertxPlatformHttpServer camelServer, Router root) {
+        HttpServer original = camelServer.getServer();
+        int port = camelServer.getConfigurationPort();
+        String host = camelServer.getHost() == null ? "0.0.0.0" : camelServer.getHost();
+        boolean h2c = Boolean.parseBoolean(getCamelContext().resolvePropertyPlaceholders("{{http.h2c-enabled:false}}")
+                .trim());
+        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(h2c);
+        HttpServer strict = camelServer.getVertx().createHttpServer(options)
+                .connectionHandler(connection -> strictFraming(connection, options))
+                .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
+                .requestHandler(root);
+        try {
+            strict.listen(port, host).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while starting the HTTP server", e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new InvalidConfigurationException(List.of("HTTP_PORT=" + port + ": cannot listen on " + host + ":"
+                    + port + " (" + (cause instanceof BindException || String.valueOf(cause.getMessage())
+                    .contains("in use") ? "the port is already in use" : cause.getClass().getSimpleName()) + ")"));
+        }
+        if (original != null) {
+            try {
+                original.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("Could not close Camel's default HTTP server: {}", e.getClass().getSimpleName());
+            }
+        }
+        try {
+            Field field = VertxPlatformHttpServer.class.getDeclaredField("server");
+            field.setAccessible(true);
+            field.set(camelServer, strict);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // Camel would then not close it at stop; Vert.x closes it with the Vert.x instance
+            LOG.warn("Cannot hand the HTTP server to Camel ({}); it closes with Vert.x", e.getClass().getSimpleName());
+        }
+        LOG.info("Chat API listening on {}:{} (HTTP/1.1 with strict framing{})", host, strict.actualPort(),
+                h2c ? ", cleartext HTTP/2" : "; cleartext HTTP/2 off");
+    }
+
+    private static void strictFraming(HttpConnection connection, HttpServerOptions options) {
+        if (connection instanceof ConnectionBase base) {
+            ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
+            if (pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof VertxHttpRequestDecoder
+                    && !(pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof StrictRequestDecoder)) {
+                pipeline.replace(StrictRequestDecoder.PIPELINE_NAME, StrictRequestDecoder.PIPELINE_NAME,
+                        new StrictRequestDecoder(options));
+            }
+        }
+    }
+
+    /** A request the decoder refused: framing we do not accept is a JSON 400, and the connection closes after it. */
+    private static void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        if (!(cause instanceof StrictRequestDecoder.Refused)) {
+            HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
+            return;
+        }
+        String path = request.path() == null ? "/" : request.path();
+        HttpServerResponse response = request.response();
+        response.putHeader("Connection", "close")
+                .putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, AsyncPlatformHttpConsumer.newRequestId());
+        ResponseWriter.writeJson(response, 400, ResponseWriter.errorJson(path, 400, "invalid_request",
+                cause.getMessage()));
+        response.close();
     }
 
     /**

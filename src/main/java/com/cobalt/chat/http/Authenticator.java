@@ -3,6 +3,7 @@ package com.cobalt.chat.http;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.util.ArrayList;
 import java.util.List;
 
 import com.auth0.jwk.InvalidPublicKeyException;
@@ -17,6 +18,7 @@ import com.auth0.jwt.exceptions.JWTVerificationException;
 import com.auth0.jwt.exceptions.MissingClaimException;
 import com.auth0.jwt.exceptions.SignatureVerificationException;
 import com.auth0.jwt.exceptions.TokenExpiredException;
+import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.auth0.jwt.interfaces.Verification;
 import org.apache.camel.Exchange;
@@ -90,12 +92,44 @@ public class Authenticator {
         if (jwt == null) {
             return LOCAL_USER;
         }
-        List<String> roles = jwt.getClaim("roles").asList(String.class);
+        List<String> roles = roles(jwt.getClaim("roles"));
         String role = jwt.getClaim("role").asString();
         if ((roles == null || !roles.contains(adminRole)) && !adminRole.equals(role)) {
-            throw new ApiError(403, "forbidden", "This needs the " + adminRole + " role");
+            throw forbidden();
         }
         return jwt.getSubject();
+    }
+
+    /**
+     * The {@code roles} claim as a list of strings; null when the token has none. Any other shape (a number, an
+     * object, a string, a list holding anything but strings) grants nothing and is refused as it stands: 403, not a
+     * failure of the gateway.
+     */
+    private List<String> roles(Claim claim) {
+        if (claim.isMissing() || claim.isNull()) {
+            return null;
+        }
+        Object value;
+        try {
+            value = claim.as(Object.class);
+        } catch (RuntimeException e) {
+            throw forbidden();
+        }
+        if (!(value instanceof List<?> list)) {
+            throw forbidden();
+        }
+        List<String> roles = new ArrayList<>(list.size());
+        for (Object r : list) {
+            if (!(r instanceof String s)) {
+                throw forbidden();
+            }
+            roles.add(s);
+        }
+        return roles;
+    }
+
+    private ApiError forbidden() {
+        return new ApiError(403, "forbidden", "This needs the " + adminRole + " role");
     }
 
     /** Whether the (authenticated) caller has the admin role; never throws for a missing role. */
@@ -130,6 +164,11 @@ public class Authenticator {
             unverified = JWT.decode(header.substring(7).trim());
         } catch (JWTDecodeException e) {
             throw invalid("The token is not a well-formed JWT");
+        }
+        // RFC 7515 4.1.11: a token whose header lists critical extensions must be refused by a recipient that does not
+        // understand them, and the gateway understands none
+        if (!unverified.getHeaderClaim("crit").isMissing()) {
+            throw invalid("The token's header names critical extensions that are not supported");
         }
         try {
             DecodedJWT jwt = verifierFor(unverified).verify(unverified);

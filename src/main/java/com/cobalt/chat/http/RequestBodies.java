@@ -1,5 +1,9 @@
 package com.cobalt.chat.http;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 import com.cobalt.chat.store.NewSession;
@@ -72,10 +76,28 @@ public class RequestBodies {
         return v.asText();
     }
 
+    /** Stands for a body that is not UTF-8; compared by identity. */
+    private static final String MALFORMED = new String("not UTF-8");
+
+    /**
+     * The body decoded as strict UTF-8 (RFC 3629), or {@link #MALFORMED}. Jackson decodes overlong forms
+     * ({@code C0 AF} is "/") and encoded surrogates instead of refusing them, so a check on the text could be
+     * passed by a byte sequence other parts of a system read differently.
+     */
+    private static String utf8(byte[] body) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            return MALFORMED;
+        }
+    }
+
     /** The body as a JSON object: 415 unless it says application/json, 400 invalid_json unless it is an object. */
     public static JsonNode jsonObject(Exchange exchange, boolean required) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
-        boolean empty = body == null || new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank();
+        String text = body == null ? null : utf8(body);
+        boolean empty = text == null || text.isBlank();
         if (empty && !required) {
             return null;
         }
@@ -86,9 +108,12 @@ public class RequestBodies {
         if (empty) {
             throw ApiError.badRequest("invalid_json", "The body is empty; a JSON object is required");
         }
+        if (text == MALFORMED) {
+            throw ApiError.badRequest("invalid_json", "The body is not valid UTF-8");
+        }
         JsonNode doc;
         try {
-            doc = JSON.readTree(body);
+            doc = JSON.readTree(text);
         } catch (Exception e) {
             throw ApiError.badRequest("invalid_json", "The body is not valid JSON");
         }

@@ -2,6 +2,7 @@ package com.cobalt.chat.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import com.cobalt.chat.openai.OpenAiErrors;
 import com.cobalt.chat.stream.RelaySession;
@@ -11,14 +12,21 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /**
- * Writes a route's final message as the HTTP response. Only the headers named here leave the gateway, so request
- * headers (Authorization, cookies, Camel's own) can never be echoed back.
+ * Writes a route's final message as the HTTP response. Only the headers named here leave the gateway, and only when
+ * the route set them: a route's message starts out with the request's headers, so a header that still holds the
+ * request's own value (a caller's {@code Location}, {@code WWW-Authenticate}, {@code X-RateLimit-Limit}...) is the
+ * caller's, not the gateway's, and is never echoed back. {@code X-Request-Id} is set once, sanitised, before the
+ * route runs ({@link AsyncPlatformHttpEngine}); every JSON answer is {@code Cache-Control: no-store}.
  */
 final class ResponseWriter {
 
     static final List<String> RESPONSE_HEADERS =
-            List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location", "Cache-Control", "X-Request-Id",
+            List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location",
                     "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", RelaySession.PROVIDER_HEADER);
+    static final String CACHE_CONTROL = "Cache-Control";
+    static final String NO_STORE = "no-store";
+    static final String CONTENT_TYPE_OPTIONS = "X-Content-Type-Options";
+    static final String NOSNIFF = "nosniff";
 
     private ResponseWriter() {
     }
@@ -29,7 +37,11 @@ final class ResponseWriter {
                 : ApiError.json(code, message);
     }
 
-    static void write(HttpServerResponse response, Exchange exchange, String path) {
+    /**
+     * @param inbound the message's headers as the request set them, before the route ran: a header whose value is
+     *                still that very object was not set by the gateway
+     */
+    static void write(HttpServerResponse response, Exchange exchange, String path, Map<String, Object> inbound) {
         if (exchange.getException() != null) {
             // routes map every expected failure to a JSON error; anything left is ours, and says nothing more
             writeJson(response, 500, errorJson(path, 500, "internal_error", "The gateway failed to handle the request"));
@@ -39,11 +51,12 @@ final class ResponseWriter {
         Integer status = msg.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
         response.setStatusCode(status == null ? 200 : status);
         for (String name : RESPONSE_HEADERS) {
-            String value = msg.getHeader(name, String.class);
-            if (value != null) {
-                response.putHeader(name, value);
+            Object raw = msg.getHeader(name);
+            if (raw != null && raw != inbound.get(name)) {
+                response.putHeader(name, msg.getHeader(name, String.class));
             }
         }
+        response.putHeader(CACHE_CONTROL, NO_STORE);
         Object body = msg.getBody();
         if (body == null) {
             response.end();
@@ -63,6 +76,7 @@ final class ResponseWriter {
             response.end();
             return;
         }
-        response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+        response.setStatusCode(status).putHeader("Content-Type", "application/json").putHeader(CACHE_CONTROL, NO_STORE)
+                .putHeader(CONTENT_TYPE_OPTIONS, NOSNIFF).end(json);
     }
 }

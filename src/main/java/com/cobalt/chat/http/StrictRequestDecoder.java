@@ -1,0 +1,52 @@
+package com.cobalt.chat.http;
+
+import java.util.List;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+
+/**
+ * Vert.x's HTTP/1.x request decoder with message framing that leaves no room for request smuggling (RFC 9112 6.1,
+ * 6.3). Netty accepts a request with both Content-Length and Transfer-Encoding by dropping the Content-Length and
+ * keeping the connection open, and reads {@code Transfer-Encoding: gzip, chunked} or {@code identity} as if the
+ * caller had said chunked or nothing. Here both are a decoding failure, which the server answers 400 and closes the
+ * connection ({@link AsyncPlatformHttpEngine}). The check runs once the headers are read and before Netty acts on
+ * them.
+ */
+final class StrictRequestDecoder extends VertxHttpRequestDecoder {
+
+    static final String PIPELINE_NAME = "httpDecoder";
+
+    StrictRequestDecoder(HttpServerOptions options) {
+        super(options);
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        check(msg.headers());
+        return super.isContentAlwaysEmpty(msg);
+    }
+
+    static void check(HttpHeaders headers) {
+        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (codings.isEmpty()) {
+            return;
+        }
+        if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            throw new Refused("A request may not have both Content-Length and Transfer-Encoding");
+        }
+        if (codings.size() != 1 || !"chunked".equalsIgnoreCase(codings.get(0).trim())) {
+            throw new Refused("Transfer-Encoding must be chunked");
+        }
+    }
+
+    /** Why a request's framing was refused; the message is the gateway's own, never the request's. */
+    static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

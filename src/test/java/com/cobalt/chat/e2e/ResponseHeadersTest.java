@@ -1,0 +1,184 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A response carries only headers the gateway itself sets: headers of the request (which every route's message
+ * starts out with) never come back, the request id is always there and sanitised, every response is
+ * {@code X-Content-Type-Options: nosniff} and every JSON answer {@code Cache-Control: no-store}.
+ */
+class ResponseHeadersTest {
+
+    /** Headers a caller might send hoping to see them in the answer. */
+    static final Map<String, String> HOSTILE = Map.of(
+            "Location", "https://evil.example/",
+            "Cache-Control", "public, max-age=31536000",
+            "WWW-Authenticate", "Basic realm=\"evil\"",
+            "Retry-After", "9999",
+            "X-RateLimit-Limit", "7",
+            "X-RateLimit-Remaining", "6",
+            "X-Cobalt-Provider", "evil",
+            "X-Request-Id", "junk id <script>");
+    /** The JSON answers' headers, all of them. */
+    static final Set<String> JSON_HEADERS =
+            Set.of("cache-control", "content-length", "content-type", "x-content-type-options", "x-request-id");
+
+    static RunningGateway gateway;
+    static GatewayClient client;
+    static String token;
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() {
+        gateway = RunningGateway.start(Map.of("llm.provider", "demo"));
+        client = new GatewayClient(gateway);
+        token = Jwt.token("headers-" + UUID.randomUUID());
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+    }
+
+    static HttpResponse<String> send(String method, String path, String token, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
+                .timeout(Duration.ofSeconds(30));
+        HOSTILE.forEach(b::header);
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Set<String> names(HttpHeaders headers) {
+        return new TreeSet<>(headers.map().keySet().stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList());
+    }
+
+    static void assertOnlyGatewayHeaders(HttpResponse<String> r, int status) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(names(r.headers())).as(r.uri().toString()).isEqualTo(JSON_HEADERS);
+        assertThat(r.headers().allValues("Content-Type")).containsExactly("application/json");
+        assertThat(r.headers().allValues("Cache-Control")).containsExactly("no-store");
+        assertThat(r.headers().allValues("X-Content-Type-Options")).containsExactly("nosniff");
+        assertThat(r.headers().allValues("X-Request-Id")).hasSize(1);
+        assertThat(UUID.fromString(r.headers().firstValue("X-Request-Id").orElseThrow()).version()).isEqualTo(4);
+    }
+
+    @Test
+    void jsonAnswersOfTheSessionApiEchoNoRequestHeader() {
+        assertOnlyGatewayHeaders(send("GET", "/api/v1/chat/sessions", token, null), 200);
+        assertOnlyGatewayHeaders(send("GET", "/api/v1/models", token, null), 200);
+        assertOnlyGatewayHeaders(send("GET", "/api/v1/usage", token, null), 200);
+        String session = client.createSession(token);
+        assertOnlyGatewayHeaders(send("GET", "/api/v1/chat/sessions/" + session, token, null), 200);
+        assertOnlyGatewayHeaders(send("POST", "/api/v1/chat/sessions", token, "{\"title\":\"h\"}"), 201);
+    }
+
+    @Test
+    void theOpenAiApiEchoesNoRequestHeader() {
+        assertOnlyGatewayHeaders(send("GET", "/v1/models", token, null), 200);
+        assertOnlyGatewayHeaders(send("GET", "/v1/models/cobalt-demo", token, null), 200);
+        assertOnlyGatewayHeaders(send("GET", "/v1/models/nope", token, null), 404);
+    }
+
+    @Test
+    void errorAnswersEchoNoRequestHeaderAndKeepTheirOwn() {
+        assertOnlyGatewayHeaders(send("GET", "/api/v1/chat/sessions/" + UUID.randomUUID(), token, null), 404);
+        assertOnlyGatewayHeaders(send("GET", "/api/v1/nope", token, null), 404);
+        assertOnlyGatewayHeaders(send("PUT", "/api/v1/chat/sessions", token, "{}"), 405);
+        assertOnlyGatewayHeaders(send("POST", "/api/v1/chat/sessions", token, "{bad"), 400);
+
+        HttpResponse<String> unauthorized = send("GET", "/api/v1/chat/sessions", null, null);
+        assertThat(unauthorized.statusCode()).isEqualTo(401);
+        assertThat(unauthorized.headers().allValues("WWW-Authenticate")).containsExactly("Bearer");
+        assertThat(unauthorized.headers().allValues("Cache-Control")).containsExactly("no-store");
+        assertThat(unauthorized.headers().allValues("X-Content-Type-Options")).containsExactly("nosniff");
+        assertThat(unauthorized.headers().firstValue("Location")).isEmpty();
+        assertThat(unauthorized.headers().firstValue("Retry-After")).isEmpty();
+    }
+
+    @Test
+    void aStreamedAnswerIsNosniffAndEchoesNothing() {
+        String session = client.createSession(token);
+        HttpResponse<String> r = send("POST", "/api/v1/chat/sessions/" + session + "/messages", token,
+                "{\"content\":\"hi\"}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().allValues("Content-Type")).containsExactly("text/event-stream; charset=utf-8");
+        assertThat(r.headers().allValues("X-Content-Type-Options")).containsExactly("nosniff");
+        assertThat(r.headers().allValues("X-Cobalt-Provider")).containsExactly("demo");
+        assertThat(r.headers().allValues("X-RateLimit-Limit")).containsExactly("100000");
+        assertThat(r.headers().firstValue("Location")).isEmpty();
+        assertThat(r.headers().firstValue("WWW-Authenticate")).isEmpty();
+        assertThat(r.headers().firstValue("Retry-After")).isEmpty();
+    }
+
+    @Test
+    void aSaneCallerRequestIdIsKeptOnce() throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/api/v1/chat/sessions"))
+                .header("Authorization", "Bearer " + token).header("X-Request-Id", "caller-1.2:3").GET().build();
+        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().allValues("X-Request-Id")).containsExactly("caller-1.2:3");
+    }
+
+    @Test
+    void aFoldedRequestIdWithCrLfIsReplaced() throws Exception {
+        String answer = raw("GET /api/v1/chat/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+                + "\r\nX-Request-Id: abc\r\n def\r\nConnection: close\r\n\r\n");
+
+        assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n");
+        String head = answer.substring(0, answer.indexOf("\r\n\r\n"));
+        String requestId = head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("x-request-id:"))
+                .map(l -> l.substring(l.indexOf(':') + 1).trim()).reduce((a, b) -> a + "|" + b).orElseThrow();
+        assertThat(UUID.fromString(requestId).version()).isEqualTo(4);
+        assertThat(head).doesNotContain("abc").doesNotContain("def");
+    }
+
+    static String raw(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+            in.transferTo(buffer);
+            return buffer.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+}

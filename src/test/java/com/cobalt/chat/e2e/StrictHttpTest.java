@@ -1,0 +1,263 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HTTP/1.1 as RFC 9112 has it, over raw sockets: a request framed two ways (Content-Length and Transfer-Encoding) or
+ * with a transfer coding other than chunked is a 400 and the connection is closed after it, so nothing can be
+ * smuggled behind it; cleartext HTTP/2 is off unless HTTP_H2C_ENABLED; a JSON body that is not strict UTF-8
+ * (overlong forms, encoded surrogates) is invalid input, not decoded.
+ */
+class StrictHttpTest {
+
+    static final String SESSIONS = "/api/v1/chat/sessions";
+    static final String CL_AND_TE = "{\"error\":{\"code\":\"invalid_request\",\"message\":"
+            + "\"A request may not have both Content-Length and Transfer-Encoding\"}}";
+    static final String NOT_CHUNKED =
+            "{\"error\":{\"code\":\"invalid_request\",\"message\":\"Transfer-Encoding must be chunked\"}}";
+    static final String NOT_UTF8 = "{\"error\":{\"code\":\"invalid_json\",\"message\":\"The body is not valid UTF-8\"}}";
+
+    static RunningGateway gateway;
+    static GatewayClient client;
+    /** A user of this test alone: what it finds stored is what its requests stored. */
+    String token;
+
+    @BeforeAll
+    static void start() {
+        gateway = RunningGateway.start(Map.of("llm.provider", "demo"));
+        client = new GatewayClient(gateway);
+    }
+
+    @BeforeEach
+    void newUser() {
+        token = Jwt.token("strict-" + UUID.randomUUID());
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+    }
+
+    // --- framing ---
+
+    @Test
+    void contentLengthAndTransferEncodingTogetherIs400AndTheConnectionCloses() throws IOException {
+        String body = "{\"title\":\"smuggled\"}";
+        // as a front proxy reading Content-Length would see it: 4 bytes of body, then a second request
+        String request = post(SESSIONS, "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n")
+                + chunked(body) + "GET /api/v1/chat/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+                + "\r\n\r\n";
+
+        Raw r = exchange(gateway, request);
+
+        assertThat(r.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(r.body()).isEqualTo(CL_AND_TE);
+        assertThat(r.header("content-type")).isEqualTo("application/json");
+        assertThat(r.header("connection")).isEqualTo("close");
+        assertThat(r.closedAfter()).isTrue();
+        assertThat(r.rest()).isEmpty();
+        assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
+    }
+
+    @Test
+    void aTransferCodingOtherThanChunkedIs400AndTheConnectionCloses() throws IOException {
+        String body = "{\"title\":\"coded\"}";
+        for (String coding : new String[] {"gzip, chunked", "identity", "chunked, chunked", "xchunked"}) {
+            Raw r = exchange(gateway, post(SESSIONS, "Transfer-Encoding: " + coding + "\r\n") + chunked(body));
+
+            assertThat(r.status()).as(coding).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(r.body()).as(coding).isEqualTo(NOT_CHUNKED);
+            assertThat(r.closedAfter()).as(coding).isTrue();
+        }
+        Raw twoHeaders = exchange(gateway, post(SESSIONS, "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")
+                + chunked(body));
+        assertThat(twoHeaders.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(twoHeaders.closedAfter()).isTrue();
+        assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
+    }
+
+    @Test
+    void chunkedAloneIsAcceptedAndTheConnectionStaysOpen() throws IOException {
+        String other = Jwt.token("chunked-" + UUID.randomUUID());
+        String first = "POST " + SESSIONS + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + other
+                + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked("{\"title\":\"a\"}");
+        String second = "GET " + SESSIONS + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + other
+                + "\r\nConnection: close\r\n\r\n";
+
+        Raw r = exchange(gateway, first + second);
+
+        assertThat(r.status()).isEqualTo("HTTP/1.1 201 Created");
+        assertThat(r.rest()).startsWith("HTTP/1.1 200 OK\r\n").contains("\"title\":\"a\"");
+    }
+
+    // --- HTTP/2 in cleartext ---
+
+    @Test
+    void anH2cUpgradeIsAnsweredInHttp11() throws IOException {
+        Raw r = exchange(gateway, "GET /api/v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+                + "\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", true);
+
+        assertThat(r.status()).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(r.header("upgrade")).isNull();
+        assertThat(r.header("content-type")).isEqualTo("application/json");
+    }
+
+    @Test
+    void http2PriorKnowledgeIsNotSpoken() throws IOException {
+        Raw r = exchange(gateway, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+        // a text status line (Vert.x's refusal of an unknown method), not an HTTP/2 SETTINGS frame
+        assertThat(r.status()).as(r.toString()).endsWith(" 501 Not Implemented");
+        assertThat(r.closedAfter()).isTrue();
+    }
+
+    @Test
+    void h2cCanBeTurnedOn() throws IOException {
+        try (RunningGateway h2c = RunningGateway.start(Map.of("llm.provider", "demo", "http.h2c-enabled", "true"))) {
+            Raw r = exchange(h2c, "GET /api/v1/models HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                    + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", true);
+
+            assertThat(r.status()).isEqualTo("HTTP/1.1 101 Switching Protocols");
+        }
+    }
+
+    // --- UTF-8 ---
+
+    @Test
+    void overlongUtf8AndEncodedSurrogatesInAJsonBodyAre400InvalidJson() throws IOException {
+        String session = client.createSession(token);
+        byte[][] bodies = {
+                bytes("{\"title\":\"", 0xC0, 0xAF, "etc\"}"),            // "/" in two bytes
+                bytes("{\"title\":\"", 0xE0, 0x80, 0xAF, "etc\"}"),      // "/" in three bytes
+                bytes("{\"title\":\"", 0xF0, 0x80, 0x80, 0xAF, "\"}"),   // "/" in four bytes
+                bytes("{\"title\":\"", 0xED, 0xA0, 0x80, "\"}"),         // a UTF-16 surrogate, encoded
+                bytes("{\"title\":\"", 0xFF, "\"}")};
+        for (byte[] body : bodies) {
+            Raw created = exchange(gateway, post(SESSIONS, "Content-Length: " + body.length + "\r\nConnection: close\r\n"),
+                    body);
+            assertThat(created.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(created.body()).isEqualTo(NOT_UTF8);
+
+            byte[] message = new String(body, StandardCharsets.ISO_8859_1).replace("title", "content")
+                    .getBytes(StandardCharsets.ISO_8859_1);
+            Raw sent = exchange(gateway, post(SESSIONS + "/" + session + "/messages", "Content-Length: "
+                    + message.length + "\r\nConnection: close\r\n"), message);
+            assertThat(sent.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(sent.body()).isEqualTo(NOT_UTF8);
+        }
+        assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).hasSize(1);
+        assertThat(client.session(session, token).get("messages")).isEmpty();
+    }
+
+    @Test
+    void wellFormedMultiByteUtf8IsStillAccepted() throws IOException {
+        byte[] body = "{\"title\":\"caf\u00e9 \u65e5\u672c \uD83D\uDE00\"}".getBytes(StandardCharsets.UTF_8);
+        Raw r = exchange(gateway, post(SESSIONS, "Content-Length: " + body.length + "\r\nConnection: close\r\n"), body);
+
+        assertThat(r.status()).isEqualTo("HTTP/1.1 201 Created");
+        assertThat(GatewayClient.json(r.body()).get("title").asText()).isEqualTo("caf\u00e9 \u65e5\u672c \uD83D\uDE00");
+    }
+
+    // --- raw HTTP ---
+
+    String post(String path, String framing) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/json\r\n" + framing + "\r\n";
+    }
+
+    static String chunked(String body) {
+        return Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n";
+    }
+
+    static byte[] bytes(Object... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Object p : parts) {
+            if (p instanceof Integer b) {
+                out.write(b);
+            } else {
+                out.writeBytes(((String) p).getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** One response read off the socket: status line, headers, a Content-Length body, and what came after. */
+    record Raw(String status, Map<String, String> headers, String body, String rest, boolean closedAfter) {
+        String header(String name) {
+            return headers.get(name);
+        }
+    }
+
+    static Raw exchange(RunningGateway g, String head, byte[] body) throws IOException {
+        byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] all = new byte[h.length + body.length];
+        System.arraycopy(h, 0, all, 0, h.length);
+        System.arraycopy(body, 0, all, h.length, body.length);
+        return exchange(g, all, false);
+    }
+
+    static Raw exchange(RunningGateway g, String request) throws IOException {
+        return exchange(g, request.getBytes(StandardCharsets.ISO_8859_1), false);
+    }
+
+    static Raw exchange(RunningGateway g, String request, boolean headOnly) throws IOException {
+        return exchange(g, request.getBytes(StandardCharsets.ISO_8859_1), headOnly);
+    }
+
+    /**
+     * Sends the bytes and reads the first response; unless {@code headOnly}, then reads on until the server closes
+     * the connection (every request here ends with one the server closes, or is refused): what follows the first
+     * response is {@link Raw#rest}.
+     */
+    static Raw exchange(RunningGateway g, byte[] request, boolean headOnly) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", g.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(request);
+            out.flush();
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new AssertionError("closed before a response: " + head);
+                }
+                head.write(b);
+            }
+            String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+            Map<String, String> headers = new java.util.LinkedHashMap<>();
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+            }
+            if (headOnly) {
+                return new Raw(lines[0], headers, "", "", false);
+            }
+            int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+            byte[] body = in.readNBytes(length);
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            in.transferTo(rest); // to the end of the stream: the server closed the connection
+            return new Raw(lines[0], headers, new String(body, StandardCharsets.UTF_8),
+                    rest.toString(StandardCharsets.UTF_8), true);
+        }
+    }
+}
