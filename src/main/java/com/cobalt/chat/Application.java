@@ -29,6 +29,7 @@ public final class Application {
     public static final String PROPERTIES_LOCATION = "file:application.properties";
     static final String PROPERTIES_FILE = "application.properties";
     static final String ROUTES_PATTERN = "camel.main.routes-include-pattern";
+    static final String ROUTES_DIRECTORY = "chat.routes.directory";
     static final String DB_URL = "chat.db.url";
 
     private Application() {
@@ -129,9 +130,14 @@ public final class Application {
                         + " (" + e.getClass().getSimpleName() + ")"));
             }
             Map<String, String> overrides = new java.util.LinkedHashMap<>();
-            String routes = file.getProperty(ROUTES_PATTERN);
-            if (routes != null && !env.containsKey("CAMEL_MAIN_ROUTES_INCLUDE_PATTERN")) {
-                overrides.put(ROUTES_PATTERN, routesIn(routes));
+            // the route files, the provider Kamelet and the reload watch all follow chat.routes.directory
+            String routes = env.getOrDefault("CHAT_ROUTES_DIRECTORY", file.getProperty(ROUTES_DIRECTORY));
+            if (routes != null && !routes.isBlank() && !Path.of(routes.trim()).isAbsolute()) {
+                overrides.put(ROUTES_DIRECTORY, dir.resolve(routes.trim()).normalize().toString());
+            }
+            String pattern = file.getProperty(ROUTES_PATTERN);
+            if (pattern != null && !pattern.contains("{{") && !env.containsKey("CAMEL_MAIN_ROUTES_INCLUDE_PATTERN")) {
+                overrides.put(ROUTES_PATTERN, routesIn(pattern));
             }
             String db = file.getProperty(DB_URL);
             if (db != null && !env.containsKey("CHAT_DB_URL")) {
