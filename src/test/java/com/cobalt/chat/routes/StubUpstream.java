@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.store.ContextMessage;
+import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Variable;
 
@@ -26,6 +27,9 @@ public final class StubUpstream {
     /** One call of {@link #open}, as the route bound it. */
     public record Call(String provider, String upstreamModel, List<ContextMessage> messages) {
     }
+
+    /** The route each call was made from (the unit of work's current route). */
+    final List<String> routes = new CopyOnWriteArrayList<>();
 
     private final Map<String, Supplier<Object>> behaviour = new ConcurrentHashMap<>();
     final List<Call> calls = new CopyOnWriteArrayList<>();
@@ -45,7 +49,8 @@ public final class StubUpstream {
     }
 
     public Object open(@Variable("provider") String provider, @Variable("upstreamModel") String upstreamModel,
-                       @ExchangeProperty("cobaltContext") List<ContextMessage> messages) {
+                       @ExchangeProperty("cobaltContext") List<ContextMessage> messages, Exchange exchange) {
+        routes.add(exchange.getUnitOfWork().getRoute().getRouteId());
         calls.add(new Call(provider, upstreamModel, messages));
         Supplier<Object> b = behaviour.get(provider);
         return b == null ? new Marker(provider, upstreamModel) : b.get();
