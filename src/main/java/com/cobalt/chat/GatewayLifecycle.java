@@ -16,6 +16,7 @@ import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderHealthCheck;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderStats;
+import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.record.GatewayStats;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
@@ -25,6 +26,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
@@ -87,6 +90,10 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     public void onContextStarted(CamelContext camel) {
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
         MeterRegistry meters = metrics.registry();
+        List<String> variants = new ArrayList<>();
+        variants.add(ChatRecorder.NO_VARIANT);
+        settings.catalog().split().forEach(arm -> variants.add(arm.model()));
+        metrics.registerAtStart(settings.providers().keySet(), variants);
         metrics.activeStreams(liveStreams::count);
         for (String p : settings.providers().keySet()) {
             if (checks != null) {
@@ -109,12 +116,30 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
             return null;
         }, false).onFailure(e -> LOG.warn("Could not keep the per-user limits up to date: {}",
                 e.getClass().getSimpleName())));
+        logEndpoints(camel);
         String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=Gateway",
                 new GatewayStats(metrics, liveStreams::count));
         stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
                 + ",type=Provider,name=" + p, s));
+    }
+
+    /**
+     * Every HTTP endpoint the routes serve, one line each with its method. (Camel's own "HTTP endpoints summary"
+     * keeps one method per path, so GET and DELETE of a session, or GET and POST of the sessions, show as one.)
+     */
+    private static void logEndpoints(CamelContext camel) {
+        List<String> endpoints = new ArrayList<>();
+        for (Route route : camel.getRoutes()) {
+            if (route.getEndpoint() instanceof PlatformHttpEndpoint http) {
+                String methods = http.getHttpMethodRestrict() == null ? "ANY" : http.getHttpMethodRestrict();
+                endpoints.add(String.format("%-6s %s  (route %s)", methods, http.getPath(), route.getRouteId()));
+            }
+        }
+        endpoints.sort(java.util.Comparator.comparing(e -> e.substring(7)));
+        LOG.info("Chat API endpoints:{}", endpoints.stream().map(e -> "\n    " + e).collect(
+                java.util.stream.Collectors.joining()));
     }
 
     @Override

@@ -2,14 +2,18 @@ package com.cobalt.chat.record;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.DoubleStream;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.micrometer.MicrometerUtils;
@@ -70,6 +74,59 @@ public class LlmMetrics {
         }
     }
 
+    /** The request outcomes llm_requests_total counts (chat-record, provider-call and provider-fallback). */
+    public static final List<String> REQUEST_STATUSES = List.of("success", "error", "rejected", "cancelled");
+    /** The label camel-micrometer adds to the meters routes increment; not part of the documented labels. */
+    static final String CAMEL_CONTEXT_TAG = "camelContext";
+
+    /**
+     * From start-up on, every documented meter exists for each configured provider and variant, zero-valued until
+     * something happens, so dashboards, alerts and rate() see a series before the first request; and the meters
+     * the routes increment carry exactly the documented labels (camel-micrometer's camelContext label is dropped).
+     * Call once the registry exists and before any traffic.
+     */
+    public void registerAtStart(Collection<String> providers, Collection<String> variants) {
+        MeterRegistry r = registry();
+        r.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return ownMeter(id.getName()) && id.getTag(CAMEL_CONTEXT_TAG) != null
+                        ? id.replaceTags(id.getTags().stream().filter(t -> !t.getKey().equals(CAMEL_CONTEXT_TAG))
+                                .toList())
+                        : id;
+            }
+        });
+        for (String provider : providers) {
+            for (String variant : variants) {
+                for (String status : REQUEST_STATUSES) {
+                    Counter.builder("llm_requests_total").description("Provider attempts by outcome")
+                            .tag("provider", provider).tag("status", status).tag("variant", variant).register(r);
+                }
+                for (String type : new String[] {"prompt", "completion"}) {
+                    counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant, type);
+                    counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, variant, type);
+                }
+                Counter.builder("llm_cost_unknown").description("Answers of a model without a price")
+                        .tag("provider", provider).tag("variant", variant).register(r);
+                Counter.builder("llm_cost_usd").description("Cost in USD of priced answers").tag("provider", provider)
+                        .tag("variant", variant).register(r);
+                timer("llm_request_duration", "Time from the chat request to the end of its answer", provider, variant);
+                timer("llm_time_to_first_token", "Time from the chat request to its first content", provider,
+                        variant);
+            }
+            for (String to : providers) {
+                if (!to.equals(provider)) {
+                    Counter.builder("llm_fallback_triggered_total").description("Fallbacks taken")
+                            .tag("from", provider).tag("to", to).register(r);
+                }
+            }
+        }
+    }
+
+    static boolean ownMeter(String name) {
+        return name.startsWith("llm_") || name.startsWith("chat_");
+    }
+
     /** chat_active_streams: answers being relayed right now. */
     public void activeStreams(Supplier<Number> count) {
         Gauge.builder("chat_active_streams", count).description("Answers being streamed to clients right now")
@@ -91,8 +148,11 @@ public class LlmMetrics {
     }
 
     private void latency(String name, String description, String provider, String variant, long millis) {
-        Timer.builder(name).description(description).tag("provider", provider).tag("variant", variant)
-                .serviceLevelObjectives(LATENCY_BUCKETS).register(registry())
-                .record(millis, TimeUnit.MILLISECONDS);
+        timer(name, description, provider, variant).record(millis, TimeUnit.MILLISECONDS);
+    }
+
+    private Timer timer(String name, String description, String provider, String variant) {
+        return Timer.builder(name).description(description).tag("provider", provider).tag("variant", variant)
+                .serviceLevelObjectives(LATENCY_BUCKETS).register(registry());
     }
 }

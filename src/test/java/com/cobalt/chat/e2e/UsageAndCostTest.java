@@ -549,31 +549,30 @@ class UsageAndCostTest {
                     && Double.valueOf(7.0 + ecB + ecE).equals(x.value("llm_tokens_used_total",
                             Map.of("provider", "sambanova", "type", "completion"))));
 
-            assertThat(samples(m, "llm_tokens_used_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
+            assertThat(counted(m, "llm_tokens_used_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "provider=sambanova,type=prompt,variant=none", 11.0 + epB + epE,
                     "provider=sambanova,type=completion,variant=none", 7.0 + ecB + ecE,
                     "provider=azure,type=prompt,variant=none", 1200.0,
                     "provider=azure,type=completion,variant=none", 345.0));
-            assertThat(samples(m, "llm_tokens_estimated_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
+            assertThat(counted(m, "llm_tokens_estimated_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "provider=sambanova,type=prompt,variant=none", (double) (epB + epE),
                     "provider=sambanova,type=completion,variant=none", (double) (ecB + ecE)));
-            assertThat(samples(m, "llm_cost_usd_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
+            assertThat(counted(m, "llm_cost_usd_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "provider=azure,variant=none", 0.00645));
-            assertThat(samples(m, "llm_cost_unknown_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
+            assertThat(counted(m, "llm_cost_unknown_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "provider=sambanova,variant=none", 3.0));
-            assertThat(samples(m, "llm_time_to_first_token_seconds_count")).containsExactlyInAnyOrderEntriesOf(
+            assertThat(counted(m, "llm_time_to_first_token_seconds_count")).containsExactlyInAnyOrderEntriesOf(
                     Map.of("provider=sambanova,variant=none", 3.0, "provider=azure,variant=none", 1.0));
-            assertThat(samples(m, "llm_request_duration_seconds_count")).containsExactlyInAnyOrderEntriesOf(
+            assertThat(counted(m, "llm_request_duration_seconds_count")).containsExactlyInAnyOrderEntriesOf(
                     Map.of("provider=sambanova,variant=none", 3.0, "provider=azure,variant=none", 1.0));
-            String ctx = "camelContext=" + g.camel().getName() + ",";
-            assertThat(samples(m, "llm_requests_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    ctx + "provider=sambanova,status=success,variant=none", 2.0,
-                    ctx + "provider=sambanova,status=error,variant=none", 1.0,
-                    ctx + "provider=sambanova,status=rejected,variant=none", 1.0,
-                    ctx + "provider=sambanova,status=cancelled,variant=none", 1.0,
-                    ctx + "provider=azure,status=success,variant=none", 1.0));
-            assertThat(samples(m, "llm_fallback_triggered_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
-                    ctx + "from=sambanova,to=azure", 1.0));
+            assertThat(counted(m, "llm_requests_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
+                    "provider=sambanova,status=success,variant=none", 2.0,
+                    "provider=sambanova,status=error,variant=none", 1.0,
+                    "provider=sambanova,status=rejected,variant=none", 1.0,
+                    "provider=sambanova,status=cancelled,variant=none", 1.0,
+                    "provider=azure,status=success,variant=none", 1.0));
+            assertThat(counted(m, "llm_fallback_triggered_total")).containsExactlyInAnyOrderEntriesOf(Map.of(
+                    "from=sambanova,to=azure", 1.0));
             assertThat(samples(m, "chat_active_streams")).containsExactlyInAnyOrderEntriesOf(Map.of("", 0.0));
             assertThat(samples(m, "llm_circuit_breaker_state")).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "provider=sambanova", 0.0, "provider=azure", 0.0));
@@ -821,6 +820,13 @@ class UsageAndCostTest {
     }
 
     /** "label=value,..." (sorted by label name) -> value, for every sample of the name. */
+    /** The samples of a counter that moved: every documented meter exists from start with the value 0. */
+    static Map<String, Double> counted(PrometheusText m, String name) {
+        Map<String, Double> out = samples(m, name);
+        out.values().removeIf(v -> v == 0.0);
+        return out;
+    }
+
     static Map<String, Double> samples(PrometheusText m, String name) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (PrometheusText.Sample s : m.find(name, Map.of())) {

@@ -1,0 +1,80 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import com.cobalt.chat.testing.LogCapture;
+import com.cobalt.chat.testing.PrometheusText;
+import com.cobalt.chat.testing.RunningGateway;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Before the first request, every documented meter exists for each configured provider (and each A/B arm),
+ * zero-valued, with exactly the documented labels; the start-up log lists every API endpoint with its method.
+ */
+class MetricsFromStartTest {
+
+    @Test
+    void everyDocumentedMeterExistsZeroValuedWithExactlyTheDocumentedLabelsBeforeTheFirstRequest() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("llm.provider", "demo");
+        p.put("llm.fallback-provider", "spare");
+        p.put("llm.provider.spare.kind", "demo");
+        p.put("llm.provider.spare.model", "spare-model");
+        p.put("llm.models.demo", "cobalt-demo, other-demo");
+        p.put("llm.split", "cobalt-demo:1, other-demo:1");
+        try (LogCapture log = LogCapture.start(); RunningGateway g = RunningGateway.start(p)) {
+            PrometheusText m = PrometheusText.scrape(g);
+
+            Map<String, Set<String>> labels = new LinkedHashMap<>();
+            for (PrometheusText.Sample s : m.samples()) {
+                if (s.name().startsWith("llm_") || s.name().startsWith("chat_")) {
+                    labels.computeIfAbsent(s.name(), k -> new TreeSet<>()).add(String.join(",",
+                            new TreeSet<>(s.labels().keySet())));
+                }
+            }
+            assertThat(labels).containsEntry("llm_requests_total", Set.of("provider,status,variant"))
+                    .containsEntry("llm_tokens_used_total", Set.of("provider,type,variant"))
+                    .containsEntry("llm_tokens_estimated_total", Set.of("provider,type,variant"))
+                    .containsEntry("llm_cost_usd_total", Set.of("provider,variant"))
+                    .containsEntry("llm_cost_unknown_total", Set.of("provider,variant"))
+                    .containsEntry("llm_request_duration_seconds_count", Set.of("provider,variant"))
+                    .containsEntry("llm_time_to_first_token_seconds_count", Set.of("provider,variant"))
+                    .containsEntry("llm_fallback_triggered_total", Set.of("from,to"))
+                    .containsEntry("llm_circuit_breaker_state", Set.of("provider"))
+                    .containsEntry("llm_provider_selected", Set.of("provider,role"))
+                    .containsEntry("chat_active_streams", Set.of(""));
+            for (String provider : List.of("demo", "spare")) {
+                for (String variant : List.of("none", "cobalt-demo", "other-demo")) {
+                    for (String status : List.of("success", "error", "rejected", "cancelled")) {
+                        assertThat(m.value("llm_requests_total",
+                                Map.of("provider", provider, "status", status, "variant", variant)))
+                                .as(provider + " " + status + " " + variant).isEqualTo(0.0);
+                    }
+                    assertThat(m.value("llm_tokens_used_total",
+                            Map.of("provider", provider, "variant", variant, "type", "completion"))).isEqualTo(0.0);
+                    assertThat(m.value("llm_request_duration_seconds_count",
+                            Map.of("provider", provider, "variant", variant))).isEqualTo(0.0);
+                }
+            }
+            assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "demo", "to", "spare"))).isEqualTo(0.0);
+            assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "spare", "to", "demo"))).isEqualTo(0.0);
+
+            String endpoints = log.lines().stream().map(LogCapture.Line::message)
+                    .filter(l -> l.startsWith("Chat API endpoints:")).findFirst().orElse("");
+            for (String e : List.of("GET    /api/v1/chat/sessions  ", "POST   /api/v1/chat/sessions  ",
+                    "GET    /api/v1/chat/sessions/{id}  ", "DELETE /api/v1/chat/sessions/{id}  ",
+                    "POST   /api/v1/chat/sessions/{id}/messages  ", "GET    /api/v1/models  ",
+                    "GET    /api/v1/usage  ", "GET    /api/v1/admin/providers  ",
+                    "PUT    /api/v1/admin/providers/selection  ", "POST   /v1/chat/completions  ",
+                    "GET    /v1/models  ", "GET    /v1/models/{model}  ")) {
+                assertThat(endpoints).as(e).contains(e);
+            }
+        }
+    }
+}
