@@ -59,6 +59,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.main.MainHttpServer;
+import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
@@ -79,7 +81,20 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
+            if (!SettingsLoader.isLoopback(settings.httpHost())) {
+                LOG.warn("CHAT_AUTH_DISABLED_ALLOW_REMOTE=true: the chat API listens on {} with authentication off",
+                        settings.httpHost());
+            }
         }
+        // the bind addresses as validated (the default depends on whether auth is on), set on Camel's two servers
+        // before they listen (their camel.server.* / camel.management.* properties are read before this runs)
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onContextStarting(CamelContext context) {
+                context.hasServices(MainHttpServer.class).forEach(s -> s.setHost(settings.httpHost()));
+                context.hasServices(ManagementHttpServer.class).forEach(s -> s.setHost(settings.managementHost()));
+            }
+        });
         LOG.info("Providers: {}; primary={}, fallback={}", settings.providers().values().stream()
                         .map(p -> p.id() + " (" + p.kind().id() + ")").collect(java.util.stream.Collectors.joining(", ")),
                 settings.primary(), settings.fallback() == null ? "none" : settings.fallback());

@@ -8,12 +8,14 @@ import java.util.Map;
  * @param primary   the id of the provider new chats go to first
  * @param fallback  the id of the provider a failed request falls back to, or null
  * @param providers every configured provider by id, in the order they were configured
+ * @param httpHost       the address the chat API listens on
+ * @param managementHost the address the management port (health, metrics) listens on
  */
 public record GatewaySettings(String primary, String fallback, Map<String, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
                               int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams, boolean limitsShared,
                               boolean authDisabled, String jwtSecret, String jwtJwksUrl, String jwtIssuer,
-                              String jwtAudience,
+                              String jwtAudience, String httpHost, String managementHost,
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
                               long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,

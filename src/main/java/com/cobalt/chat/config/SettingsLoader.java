@@ -130,6 +130,8 @@ public final class SettingsLoader {
                 problems.add("CHAT_JWT_JWKS_URL must be an http(s) URL, got: " + jwksUrl);
             }
         }
+        String httpHost = bindAddress("http.host", authDisabled);
+        String managementHost = bindAddress("management.host", authDisabled);
         long connectTimeout = positiveInt("llm.connect-timeout-ms", 5000);
         long headersTimeout = positiveInt("llm.response-headers-timeout-ms", 30000);
         long firstTokenTimeout = positiveInt("llm.first-token-timeout-ms", 20000);
@@ -146,9 +148,29 @@ public final class SettingsLoader {
             throw new InvalidConfigurationException(problems);
         }
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
-                maxStreams, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience,
+                maxStreams, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog);
+    }
+
+    /**
+     * A bind address: the one set, else every address (0.0.0.0), or only loopback when auth is disabled. With auth
+     * disabled every caller is the user "local": listening beyond loopback then needs an explicit opt-in.
+     */
+    private String bindAddress(String property, boolean authDisabled) {
+        String v = value(property);
+        String host = v != null ? v : authDisabled ? "127.0.0.1" : "0.0.0.0";
+        if (authDisabled && !isLoopback(host) && !bool("chat.auth.disabled-allow-remote")) {
+            problems.add(envName(property) + "=" + host + " with CHAT_AUTH_DISABLED=true would let anyone who can reach"
+                    + " it act as the one user 'local'; listen on 127.0.0.1, or set"
+                    + " CHAT_AUTH_DISABLED_ALLOW_REMOTE=true if that is really meant");
+        }
+        return host;
+    }
+
+    public static boolean isLoopback(String host) {
+        String h = host.trim().toLowerCase(Locale.ROOT);
+        return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("[::1]");
     }
 
     /**

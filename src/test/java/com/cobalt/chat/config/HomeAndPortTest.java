@@ -71,7 +71,7 @@ class HomeAndPortTest {
 
             assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
             assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
-                    + "  - HTTP_PORT=" + port + ": cannot listen on 0.0.0.0:" + port + " (the port is already in use)\n");
+                    + "  - HTTP_PORT=" + port + ": cannot listen on 127.0.0.1:" + port + " (the port is already in use)\n");
             assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("SIGTERM").doesNotContain(JWT_SECRET);
         }
     }

@@ -450,4 +450,41 @@ class SettingsLoaderTest {
         p.put("chat.limits.shared", shared);
         assertThat(SettingsLoader.load(p::get).limitsShared()).isEqualTo(expected);
     }
+
+    @Test
+    void withAuthOnBothPortsListenOnEveryAddressUnlessSet() {
+        GatewaySettings s = SettingsLoader.load(validSambanova()::get);
+        assertThat(s.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(s.managementHost()).isEqualTo("0.0.0.0");
+
+        Map<String, String> p = validSambanova();
+        p.put("http.host", "10.1.2.3");
+        p.put("management.host", "127.0.0.1");
+        GatewaySettings set = SettingsLoader.load(p::get);
+        assertThat(set.httpHost()).isEqualTo("10.1.2.3");
+        assertThat(set.managementHost()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void withAuthOffBothPortsListenOnLoopbackAndAnotherAddressNeedsTheOptIn() {
+        Map<String, String> p = defaults();
+        p.put("llm.provider", "demo");
+        p.put("chat.auth.disabled", "true");
+        GatewaySettings s = SettingsLoader.load(p::get);
+        assertThat(s.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(s.managementHost()).isEqualTo("127.0.0.1");
+
+        p.put("http.host", "0.0.0.0");
+        p.put("management.host", "::");
+        assertThat(refused(p).problems()).containsExactly(
+                "HTTP_HOST=0.0.0.0 with CHAT_AUTH_DISABLED=true would let anyone who can reach it act as the one user"
+                        + " 'local'; listen on 127.0.0.1, or set CHAT_AUTH_DISABLED_ALLOW_REMOTE=true if that is really"
+                        + " meant",
+                "MANAGEMENT_HOST=:: with CHAT_AUTH_DISABLED=true would let anyone who can reach it act as the one user"
+                        + " 'local'; listen on 127.0.0.1, or set CHAT_AUTH_DISABLED_ALLOW_REMOTE=true if that is really"
+                        + " meant");
+
+        p.put("chat.auth.disabled-allow-remote", "true");
+        assertThat(SettingsLoader.load(p::get).httpHost()).isEqualTo("0.0.0.0");
+    }
 }
