@@ -43,6 +43,8 @@ public class LocalLimitLedger implements LimitLedger {
     private static final Logger LOG = LoggerFactory.getLogger(LocalLimitLedger.class);
     /** Accepted messages kept for a later batch while the database refuses writes; older ones are dropped. */
     private static final int MAX_UNWRITTEN = 1_000_000;
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    static final Duration WARN_EVERY = Duration.ofMinutes(1);
 
     private final DataSource dataSource;
     private final Clock clock;
@@ -54,6 +56,13 @@ public class LocalLimitLedger implements LimitLedger {
     /** Only the writer thread (or close, after it stopped) touches this: a batch the database refused. */
     private final List<Accepted> retry = new ArrayList<>();
     private final ScheduledExecutorService writer;
+    /** Writer back-off after a failed write: only the writer thread touches these. */
+    private int failedWrites;
+    private long nextWriteNanos;
+    private long lastWarningNanos;
+    private int unwarnedFailures;
+    /** Accepted messages the database refused as data (a value it cannot store): set aside, not retried. */
+    private final AtomicLong setAside = new AtomicLong();
 
     public LocalLimitLedger(DataSource dataSource, Clock clock, LimitRules rules) {
         this.dataSource = dataSource;
@@ -188,13 +197,53 @@ public class LocalLimitLedger implements LimitLedger {
         return unwritten.size() + retry.size();
     }
 
+    /**
+     * The writer's turn. After a failure it backs off (doubling from WRITE_EVERY to {@link #MAX_BACKOFF}) and warns
+     * at most once a minute, saying how many failures it did not log, so a database outage neither floods the log
+     * nor the database.
+     */
     private void writeQuietly() {
+        long now = System.nanoTime();
+        if (failedWrites > 0 && now - nextWriteNanos < 0) {
+            return;
+        }
         try {
             write();
+            failedWrites = 0;
         } catch (RuntimeException e) {
-            LOG.warn("Could not write accepted messages to user_request ({}); {} wait for the next attempt",
-                    e.getClass().getSimpleName(), unwrittenCount());
+            failedWrites++;
+            long backoff = Math.min(MAX_BACKOFF.toMillis(), WRITE_EVERY.toMillis() << Math.min(failedWrites, 16));
+            nextWriteNanos = now + TimeUnit.MILLISECONDS.toNanos(backoff);
+            if (lastWarningNanos == 0 || now - lastWarningNanos >= WARN_EVERY.toNanos()) {
+                LOG.warn("Could not write accepted messages to user_request ({}{}); {} wait, next attempt in {} ms{}",
+                        e.getClass().getSimpleName(), sqlState(e), unwrittenCount(), backoff,
+                        unwarnedFailures == 0 ? "" : " (" + unwarnedFailures + " failed attempts not logged)");
+                lastWarningNanos = now;
+                unwarnedFailures = 0;
+            } else {
+                unwarnedFailures++;
+            }
         }
+    }
+
+    private static String sqlState(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof SQLException sql && sql.getSQLState() != null) {
+                return ", SQLState " + sql.getSQLState();
+            }
+        }
+        return "";
+    }
+
+    /** SQLState classes 22 (data exception) and 23 (integrity constraint): the row, not the database, is at fault. */
+    static boolean badRow(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("22") || state.startsWith("23"));
+    }
+
+    /** How many accepted messages were set aside because the database cannot store them. */
+    long setAsideCount() {
+        return setAside.get();
     }
 
     private synchronized void write() {
@@ -234,7 +283,53 @@ public class LocalLimitLedger implements LimitLedger {
             });
             retry.clear();
         } catch (SQLException e) {
+            if (!badRow(e)) {
+                throw new ChatStore.StorageException(e);
+            }
+            writeOneByOne();
+        }
+    }
+
+    /**
+     * The batch was refused for its data: one row the database cannot store (an id longer than its column, say)
+     * must not keep every other user's counts out forever. Each row is written on its own; a row refused for its
+     * data is set aside and counted, any other failure stops here and the rest wait for the next attempt.
+     */
+    private void writeOneByOne() {
+        List<Accepted> bad = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            for (java.util.Iterator<Accepted> it = retry.iterator(); it.hasNext(); ) {
+                Accepted a = it.next();
+                try {
+                    Transactions.inTransaction(c, tx -> {
+                        try (PreparedStatement ps = tx.prepareStatement(
+                                "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
+                            ps.setString(1, a.user());
+                            ps.setObject(2, a.at().atOffset(ZoneOffset.UTC));
+                            ps.setLong(3, a.seq());
+                            ps.executeUpdate();
+                        }
+                        if (updateLockRow(tx, a) == 0) {
+                            insertLockRow(tx, a);
+                        }
+                        return null;
+                    });
+                } catch (SQLException e) {
+                    if (!badRow(e)) {
+                        throw e;
+                    }
+                    bad.add(a);
+                }
+                it.remove();
+            }
+        } catch (SQLException e) {
             throw new ChatStore.StorageException(e);
+        } finally {
+            if (!bad.isEmpty()) {
+                setAside.addAndGet(bad.size());
+                LOG.warn("Set aside {} accepted message(s) the database cannot store (SQLState class 22/23); the other"
+                        + " users' counts were written", bad.size());
+            }
         }
     }
 

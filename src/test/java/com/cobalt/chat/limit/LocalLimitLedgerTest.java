@@ -121,6 +121,24 @@ class LocalLimitLedgerTest {
         assertThat(lastSeq("hal")).isEqualTo(3);
     }
 
+    @Test
+    void aRowTheDatabaseCannotStoreIsSetAsideAndTheOtherUsersCountsAreWritten() throws Exception {
+        LocalLimitLedger ledger = ledger(new LimitRules(1000, 1000, 1000));
+        String tooLong = "x".repeat(300); // the user_id column holds 255
+        ledger.admit("before");
+        ledger.admit(tooLong);
+        ledger.admit("after");
+
+        await(() -> storedMessages("before") == 1 && storedMessages("after") == 1,
+                "the good rows of the refused batch written one by one");
+        await(() -> ledger.unwrittenCount() == 0, "nothing left to retry");
+        assertThat(ledger.setAsideCount()).isEqualTo(1);
+        assertThat(storedMessages(tooLong)).isZero();
+
+        ledger.admit("later");
+        await(() -> storedMessages("later") == 1, "later batches are written as usual");
+    }
+
     private static void await(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!condition.getAsBoolean()) {
