@@ -23,13 +23,15 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Two H2 settings the gateway needs, unless the URL sets them itself:
+     * Three H2 settings the gateway needs, unless the URL sets them itself:
      * <ul>
      * <li>DB_CLOSE_ON_EXIT=FALSE: H2 closes its databases from its own JVM shutdown hook, while the streams still in
      * their grace period need to store their answers; the pool is closed last instead (GatewayLifecycle).</li>
      * <li>QUERY_CACHE_SIZE=64: each H2 connection keeps its parsed statements in an LRU cache of 8 by default, but a
      * chat through the session API runs 9 different statements on any pooled connection in turn, so every one was
      * evicted just before its next use and parsed again, every time (bench/README.md).</li>
+     * <li>TRACE_LEVEL_FILE=0: H2 otherwise writes every failed statement, with its SQL and values, to a
+     * {@code .trace.db} file next to the database - message text and user ids in a file nobody rotates.</li>
      * </ul>
      */
     static String h2Settings(String url) {
@@ -43,6 +45,9 @@ public final class Database implements AutoCloseable {
         }
         if (!upper.contains("QUERY_CACHE_SIZE")) {
             settings += ";QUERY_CACHE_SIZE=64";
+        }
+        if (!upper.contains("TRACE_LEVEL_FILE")) {
+            settings += ";TRACE_LEVEL_FILE=0";
         }
         return settings;
     }

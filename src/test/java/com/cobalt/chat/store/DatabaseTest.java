@@ -15,9 +15,9 @@ class DatabaseTest {
     @Test
     void anH2UrlGetsTheGatewaysSettingsAndOthersAreLeftAlone() {
         assertThat(Database.h2Settings("jdbc:h2:file:./data/cobalt-chat"))
-                .isEqualTo("jdbc:h2:file:./data/cobalt-chat;DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64");
-        assertThat(Database.h2Settings("jdbc:h2:mem:x;query_cache_size=16;DB_CLOSE_ON_EXIT=TRUE"))
-                .isEqualTo("jdbc:h2:mem:x;query_cache_size=16;DB_CLOSE_ON_EXIT=TRUE");
+                .isEqualTo("jdbc:h2:file:./data/cobalt-chat;DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64;TRACE_LEVEL_FILE=0");
+        assertThat(Database.h2Settings("jdbc:h2:mem:x;query_cache_size=16;DB_CLOSE_ON_EXIT=TRUE;TRACE_LEVEL_FILE=1"))
+                .isEqualTo("jdbc:h2:mem:x;query_cache_size=16;DB_CLOSE_ON_EXIT=TRUE;TRACE_LEVEL_FILE=1");
         assertThat(Database.h2Settings("jdbc:postgresql://db:5432/chat")).isEqualTo("jdbc:postgresql://db:5432/chat");
     }
 
