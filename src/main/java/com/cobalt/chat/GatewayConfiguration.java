@@ -26,6 +26,7 @@ import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.limit.LimitRules;
 import com.cobalt.chat.limit.LocalLimitLedger;
+import com.cobalt.chat.limit.SessionCreationRate;
 import com.cobalt.chat.limit.SharedLimitLedger;
 import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.model.Catalog;
@@ -110,7 +111,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Database database = openDatabase(properties);
-        ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages());
+        ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
+                settings.maxSessionsPerUser());
         ProviderHealth providerHealth = new ProviderHealth(clock, providerIds);
         ProviderBreakers breakers = new ProviderBreakers(providerIds, properties, clock);
         Map<String, String> aliases = new LinkedHashMap<>();
@@ -166,6 +168,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         LOG.info("Per-user limits: {}", settings.limitsShared()
                 ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
         registry.bind("userLimits", new UserLimits(limits));
+        registry.bind("sessionCreationRate", new SessionCreationRate(settings.sessionCreatesPerMinute(), clock));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));
         registry.bind("requestBodies", new RequestBodies(settings.maxMessageLength()));

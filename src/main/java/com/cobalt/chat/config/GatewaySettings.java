@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public record GatewaySettings(String primary, String fallback, Map<String, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
-                              int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams, boolean limitsShared,
+                              int rateLimitPerMinute, int dailyMessageQuota, int maxConcurrentStreams, int maxSessionsPerUser,
+                              int sessionCreatesPerMinute, long maxAnswerBytes, boolean limitsShared,
                               boolean authDisabled, String jwtSecret, String jwtJwksUrl, String jwtIssuer,
                               String jwtAudience, String httpHost, String managementHost,
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,

@@ -113,6 +113,9 @@ public final class SettingsLoader {
         int perMinute = positiveInt("chat.rate-limit-per-minute", 100);
         int perDay = positiveInt("chat.daily-message-quota", 10000);
         int maxStreams = positiveInt("chat.max-concurrent-streams", 4);
+        int maxSessions = positiveInt("chat.max-sessions-per-user", 1000);
+        int sessionsPerMinute = positiveInt("chat.session-create-rate-per-minute", 30);
+        int maxAnswerBytes = positiveInt("chat.max-answer-bytes", 1_048_576);
         boolean limitsShared = limitsShared();
         boolean authDisabled = bool("chat.auth.disabled");
         String jwtSecret = value("chat.jwt.secret");
@@ -148,7 +151,7 @@ public final class SettingsLoader {
             throw new InvalidConfigurationException(problems);
         }
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
-                maxStreams, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
+                maxStreams, maxSessions, sessionsPerMinute, maxAnswerBytes, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog);
     }

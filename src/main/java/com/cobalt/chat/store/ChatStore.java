@@ -36,25 +36,48 @@ public class ChatStore {
     private final DataSource dataSource;
     private final Clock clock;
     private final int maxContextMessages;
+    private final int maxSessionsPerUser;
 
     public ChatStore(DataSource dataSource, Clock clock) {
         this(dataSource, clock, 20);
     }
 
-    /** @param maxContextMessages how many earlier messages a chat sends as context (CHAT_MAX_CONTEXT_MESSAGES) */
     public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages) {
+        this(dataSource, clock, maxContextMessages, 1000);
+    }
+
+    /**
+     * @param maxContextMessages      how many earlier messages a chat sends as context (CHAT_MAX_CONTEXT_MESSAGES)
+     * @param maxSessionsPerUser      how many sessions one user may keep (CHAT_MAX_SESSIONS_PER_USER)
+     */
+    public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages, int maxSessionsPerUser) {
         this.dataSource = dataSource;
         this.clock = clock;
         this.maxContextMessages = maxContextMessages;
+        this.maxSessionsPerUser = maxSessionsPerUser;
     }
 
+    /**
+     * A new session for the caller, within the caller's cap: at most CHAT_MAX_SESSIONS_PER_USER kept (409
+     * {@code too_many_sessions}), so one user cannot fill the database. (The creation rate is the route's step
+     * before this one.)
+     */
     public SessionView createSession(@Variable("user") String userId, @Body NewSession request) {
         requireCaller(userId);
         String id = RowIds.next();
         OffsetDateTime now = now();
-        update("INSERT INTO chat_session (id, user_id, title, system_prompt, model, variant, created_at, updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, userId, request.titleOrDefault(), request.systemPrompt(),
-                request.model(), request.variant(), now, now);
+        inConnection(true, c -> {
+            List<Long> kept = query(c, "SELECT COUNT(*) FROM chat_session WHERE user_id = ?", rs -> rs.getLong(1),
+                    userId);
+            if (kept.get(0) >= maxSessionsPerUser) {
+                throw new ApiError(409, "too_many_sessions", "You have " + maxSessionsPerUser
+                        + " sessions, the most one user may keep; delete one to create another");
+            }
+            update(c, "INSERT INTO chat_session (id, user_id, title, system_prompt, model, variant, created_at,"
+                    + " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, userId, request.titleOrDefault(),
+                    request.systemPrompt(), request.model(), request.variant(), now, now);
+            return null;
+        });
         return new SessionView(id, request.titleOrDefault(), null, request.model(), request.variant(), iso(now), null,
                 null);
     }

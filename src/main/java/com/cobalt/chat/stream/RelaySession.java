@@ -49,6 +49,8 @@ public final class RelaySession implements UpstreamAnswer {
     private final ClientFormat format;
     private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
+    /** UTF-8 bytes of answer text relayed so far (CHAT_MAX_ANSWER_BYTES bounds it). */
+    private long answerBytes;
     private final StringBuilder text = new StringBuilder();
     private final List<String> held = new ArrayList<>();
     /** While one upstream read is relayed: its events, written to the client in one go (one syscall, not one each). */
@@ -216,8 +218,15 @@ public final class RelaySession implements UpstreamAnswer {
             if (firstTokenMs == null) {
                 firstTokenMs = (System.nanoTime() - client.startedNanos()) / 1_000_000;
             }
-            text.append(r.content());
-            write(format.delta(r.content()));
+            String content = r.content();
+            long bytes = utf8Length(content);
+            if (answerBytes + bytes > settings.maxAnswerBytes()) {
+                cutAtAnswerLimit(content);
+                return;
+            }
+            answerBytes += bytes;
+            text.append(content);
+            write(format.delta(content));
             if (!primed.isDone()) {
                 // the provider is answering: hold the rest until the relay attaches
                 cancelFirstTokenTimer();
@@ -281,6 +290,62 @@ public final class RelaySession implements UpstreamAnswer {
         finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null));
         // a whole answer without content (e.g. filtered at once) is still an answer, not a provider failure
         primed.complete(this);
+    }
+
+    /**
+     * The answer reached CHAT_MAX_ANSWER_BYTES: what still fits is relayed, the provider is cut off (no more tokens
+     * to pay for), and the answer ends as a provider ends one at its max_tokens - finish_reason "length" - and is
+     * stored so.
+     */
+    private void cutAtAnswerLimit(String content) {
+        String fits = prefixWithin(content, settings.maxAnswerBytes() - answerBytes);
+        if (!fits.isEmpty()) {
+            answerBytes += utf8Length(fits);
+            text.append(fits);
+            write(format.delta(fits));
+        }
+        finishReason = "length";
+        terminated = true;
+        cancelFirstTokenTimer();
+        resetUpstream();
+        write(format.finished(finishReason));
+        finish(new StreamOutcome(StreamOutcome.COMPLETE, text.toString(), finishReason, promptTokens, null,
+                firstTokenMs, null));
+        primed.complete(this);
+    }
+
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    /** The longest prefix of {@code s} within {@code maxBytes} UTF-8 bytes, never splitting a character. */
+    static String prefixWithin(String s, long maxBytes) {
+        long n = 0;
+        int i = 0;
+        while (i < s.length()) {
+            int cp = s.codePointAt(i);
+            int len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (n + len > maxBytes) {
+                break;
+            }
+            n += len;
+            i += Character.charCount(cp);
+        }
+        return s.substring(0, i);
     }
 
     private void onBroken(String code) {

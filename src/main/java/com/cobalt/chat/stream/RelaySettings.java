@@ -1,10 +1,13 @@
 package com.cobalt.chat.stream;
 
-/** Timings of the relay: idle upstream cut-off, keep-alive comments, and how long a finished upstream may linger. */
-public record RelaySettings(long idleTimeoutMs, long keepAliveMs, long drainMs) {
+/**
+ * Limits of the relay: idle upstream cut-off, keep-alive comments, how long a finished upstream may linger, and the
+ * most answer text (UTF-8 bytes) one answer may carry.
+ */
+public record RelaySettings(long idleTimeoutMs, long keepAliveMs, long drainMs, long maxAnswerBytes) {
 
     public static RelaySettings of(com.cobalt.chat.config.GatewaySettings s) {
-        return new RelaySettings(s.streamIdleTimeoutMs(), s.keepAliveMs(), 5000);
+        return new RelaySettings(s.streamIdleTimeoutMs(), s.keepAliveMs(), 5000, s.maxAnswerBytes());
     }
 
     long tickMs() {

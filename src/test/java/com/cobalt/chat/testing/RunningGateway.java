@@ -41,6 +41,8 @@ public final class RunningGateway implements AutoCloseable {
         p.put("chat.rate-limit-per-minute", "100000");
         p.put("chat.daily-message-quota", "1000000");
         p.put("chat.max-concurrent-streams", "100000");
+        p.put("chat.max-sessions-per-user", "100000");
+        p.put("chat.session-create-rate-per-minute", "100000");
         p.put("demo.token-delay-ms", "1");
         p.put("llm.fallback-provider", "");
         // the catalog check would take the fake upstreams' first scripted answers; CatalogCheckTest turns it on
