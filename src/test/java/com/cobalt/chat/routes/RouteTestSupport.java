@@ -40,6 +40,11 @@ abstract class RouteTestSupport extends CamelTestSupport {
         return List.of();
     }
 
+    /** Routes of the test itself, added after the route files (so their routeConfigurationIds resolve). */
+    protected org.apache.camel.RoutesBuilder testRoutes() {
+        return null;
+    }
+
     /** AdviceWith on the loaded routes; the context starts right after. */
     protected void advise() throws Exception {
     }
@@ -70,6 +75,9 @@ abstract class RouteTestSupport extends CamelTestSupport {
             resources.add(ResourceHelper.resolveMandatoryResource(context, "file:routes/" + file));
         }
         PluginHelper.getRoutesLoader(context).loadRoutes(resources);
+        if (testRoutes() != null) {
+            context.addRoutes(testRoutes());
+        }
         for (String provider : providerRoutes()) {
             context.getEndpoint(providerEndpoint(provider));
         }
