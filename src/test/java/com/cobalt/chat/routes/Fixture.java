@@ -142,6 +142,17 @@ final class Fixture implements AutoCloseable {
         registry.bind("usageReports", new UsageReports(database.dataSource(), clock));
     }
 
+    static String token(String user) {
+        return com.auth0.jwt.JWT.create().withSubject(user).withExpiresAt(java.time.Instant.now().plusSeconds(600))
+                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(SECRET));
+    }
+
+    static String adminToken(String user) {
+        return com.auth0.jwt.JWT.create().withSubject(user).withClaim("roles", List.of("admin"))
+                .withExpiresAt(java.time.Instant.now().plusSeconds(600))
+                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(SECRET));
+    }
+
     /** A session of {@code user}, as session-create stores it; returns its id. */
     String session(String user, String title) {
         return store.createSession(user, new com.cobalt.chat.store.NewSession(title, null)).id();
