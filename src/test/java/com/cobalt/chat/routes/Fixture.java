@@ -142,6 +142,45 @@ final class Fixture implements AutoCloseable {
         registry.bind("usageReports", new UsageReports(database.dataSource(), clock));
     }
 
+    static String token(String user) {
+        return com.auth0.jwt.JWT.create().withSubject(user).withExpiresAt(java.time.Instant.now().plusSeconds(600))
+                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(SECRET));
+    }
+
+    static String adminToken(String user) {
+        return com.auth0.jwt.JWT.create().withSubject(user).withClaim("roles", List.of("admin"))
+                .withExpiresAt(java.time.Instant.now().plusSeconds(600))
+                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(SECRET));
+    }
+
+    /** A session of {@code user}, as session-create stores it; returns its id. */
+    String session(String user, String title) {
+        return store.createSession(user, new com.cobalt.chat.store.NewSession(title, null)).id();
+    }
+
+    /** Rows of a query on the test database, each column by its lower-case label. */
+    List<Map<String, Object>> rows(String sql, Object... args) {
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                List<Map<String, Object>> out = new ArrayList<>();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                        row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(java.util.Locale.ROOT), rs.getObject(i));
+                    }
+                    out.add(row);
+                }
+                return out;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public void close() {
         limits.close();

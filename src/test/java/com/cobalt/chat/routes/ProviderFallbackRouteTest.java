@@ -109,6 +109,20 @@ class ProviderFallbackRouteTest extends RouteTestSupport {
     }
 
     @Test
+    void aRequestThatFellBackOnceIsNotRoutedAgainWhateverItsFallbackSays() throws Exception {
+        // the fallback (azure) failed; its own variables would point back to sambanova - once is the limit
+        MockEndpoint router = getMockEndpoint("mock:chat-router");
+        router.expectedMessageCount(0);
+        ProviderFailure failure = ProviderFailure.status("azure", 500, null);
+
+        Exchange e = failed(failure, "azure", "llama", "sambanova", "llama", "sambanova");
+
+        router.assertIsSatisfied();
+        assertThat(e.getException()).isSameAs(failure);
+        assertThat(counter("llm_fallback_triggered_total", "from", "azure", "to", "sambanova")).isZero();
+    }
+
+    @Test
     void noProviderForTheModelOrAnEquivalentEndsTheRequestNamingTheModel() throws Exception {
         MockEndpoint router = getMockEndpoint("mock:chat-router");
         router.expectedMessageCount(0);

@@ -40,6 +40,11 @@ abstract class RouteTestSupport extends CamelTestSupport {
         return List.of();
     }
 
+    /** Routes of the test itself, added after the route files (so their routeConfigurationIds resolve). */
+    protected org.apache.camel.RoutesBuilder testRoutes() {
+        return null;
+    }
+
     /** AdviceWith on the loaded routes; the context starts right after. */
     protected void advise() throws Exception {
     }
@@ -70,6 +75,9 @@ abstract class RouteTestSupport extends CamelTestSupport {
             resources.add(ResourceHelper.resolveMandatoryResource(context, "file:routes/" + file));
         }
         PluginHelper.getRoutesLoader(context).loadRoutes(resources);
+        if (testRoutes() != null) {
+            context.addRoutes(testRoutes());
+        }
         for (String provider : providerRoutes()) {
             context.getEndpoint(providerEndpoint(provider));
         }
@@ -88,6 +96,39 @@ abstract class RouteTestSupport extends CamelTestSupport {
 
     protected void weave(String routeId, ThrowingConsumer<AdviceWithRouteBuilder, Exception> advice) throws Exception {
         AdviceWith.adviceWith(context, routeId, advice);
+    }
+
+    /** The route's platform-http consumer replaced by direct:&lt;routeId&gt;, so a test calls it like a client. */
+    protected void fromDirect(String routeId) throws Exception {
+        weave(routeId, a -> a.replaceFromWith("direct:" + routeId));
+    }
+
+    /** A request as platform-http hands it to the route: the caller's token, path parameters as headers, a body. */
+    protected Exchange request(String routeId, String token, String jsonBody, java.util.Map<String, Object> headers) {
+        return send("direct:" + routeId, e -> {
+            if (token != null) {
+                e.getMessage().setHeader("Authorization", "Bearer " + token);
+            }
+            if (jsonBody != null) {
+                e.getMessage().setHeader("Content-Type", "application/json");
+                e.getMessage().setBody(jsonBody.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            headers.forEach(e.getMessage()::setHeader);
+        });
+    }
+
+    protected static com.fasterxml.jackson.databind.JsonNode json(Exchange e) {
+        // the marshalled body may be a stream: read it once and keep the text
+        e.getMessage().setBody(e.getMessage().getBody(String.class));
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(e.getMessage().getBody(String.class));
+        } catch (Exception x) {
+            throw new AssertionError("not JSON: " + e.getMessage().getBody(String.class), x);
+        }
+    }
+
+    protected static Integer status(Exchange e) {
+        return e.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
     }
 
     /** Sends an exchange (variables, properties, headers set by {@code setup}) and returns it when done. */
@@ -110,6 +151,7 @@ abstract class RouteTestSupport extends CamelTestSupport {
     protected static void assertError(Exchange e, int status, String code) {
         assertThat(e.getException()).as("handled by the route configuration").isNull();
         assertThat(e.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class)).isEqualTo(status);
+        e.getMessage().setBody(e.getMessage().getBody(String.class));
         assertThat(e.getMessage().getBody(String.class)).contains("\"code\":\"" + code + "\"");
     }
 

@@ -1,0 +1,102 @@
+package com.cobalt.chat.routes;
+
+import java.util.List;
+import java.util.Map;
+
+import com.cobalt.chat.store.ContextMessage;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.mock.MockEndpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * routes/openai-http.camel.yaml: POST /v1/chat/completions up to the router; router, relay, record and the final
+ * answer are mocks. Errors come in OpenAI's error object (openai-errors).
+ */
+class OpenaiHttpRouteTest extends RouteTestSupport {
+
+    @Override
+    protected List<String> routeFiles() {
+        return List.of("openai-http.camel.yaml", "chat-record.camel.yaml");
+    }
+
+    @Override
+    protected void advise() throws Exception {
+        weave("openai-http", a -> {
+            a.replaceFromWith("direct:openai-http");
+            a.weaveById("openai-route-to-provider").replace().to("mock:router");
+            a.weaveById("openai-stream-answer").replace().to("mock:stream");
+            a.weaveById("openai-record-answer").replace().to("mock:record");
+            a.weaveById("openai-respond").replace().to("mock:respond");
+        });
+    }
+
+    private Exchange complete(String model, String content) throws Exception {
+        String m = model == null ? "" : "\"model\":\"" + model + "\",";
+        return request("openai-http", Fixture.token("alice"), "{" + m + "\"stream\":true,\"messages\":[{\"role\":"
+                + "\"user\",\"content\":" + new ObjectMapper().writeValueAsString(content) + "}]}", Map.of());
+    }
+
+    @Test
+    void aNamedModelGoesToItsProviderWithTheFallbackForIt() throws Exception {
+        MockEndpoint router = getMockEndpoint("mock:router");
+        router.expectedMessageCount(1);
+        router.expectedVariableReceived("user", "alice");
+        router.expectedVariableReceived("model", "gpt-4o");
+        router.expectedVariableReceived("provider", "azure");
+        router.expectedVariableReceived("upstreamModel", "gpt-4o-prod");
+        router.expectedVariableReceived("fallback", "sambanova");
+        router.expectedVariableReceived("fallbackModel", "llama");
+        router.expectedVariableReceived("variant", "none");
+        for (String step : List.of("mock:stream", "mock:record", "mock:respond")) {
+            getMockEndpoint(step).expectedMessageCount(1);
+        }
+
+        Exchange e = complete("gpt-4o", "Hi");
+
+        assertThat(e.getException()).isNull();
+        MockEndpoint.assertIsSatisfied(context);
+        assertThat(e.getVariable("streamSlot")).isNull();
+    }
+
+    @Test
+    void noModelMeansTheDefaultModel() throws Exception {
+        MockEndpoint router = getMockEndpoint("mock:router");
+        router.expectedVariableReceived("model", "llama");
+        router.expectedVariableReceived("provider", "sambanova");
+        router.expectedVariableReceived("upstreamModel", "Meta-Llama-3.3-70B-Instruct");
+
+        complete(null, "Hi");
+
+        router.assertIsSatisfied();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"Hello\"", "null", "  spaced  ", "${body}", "{{chat.max-tokens}}"})
+    void theCallersMessagesReachTheProviderExactly(String text) throws Exception {
+        MockEndpoint router = getMockEndpoint("mock:router");
+        router.expectedMessageCount(1);
+
+        complete("llama", text);
+
+        router.assertIsSatisfied();
+        assertThat(router.getReceivedExchanges().get(0).getProperty("cobaltContext", List.class))
+                .containsExactly(new ContextMessage("user", text));
+    }
+
+    @Test
+    void anUnknownModelIs404InOpenAisShape() throws Exception {
+        getMockEndpoint("mock:router").expectedMessageCount(0);
+
+        Exchange e = complete("claude-3", "Hi");
+
+        assertThat(status(e)).isEqualTo(404);
+        assertThat(json(e).at("/error/code").asText()).isEqualTo("model_not_found");
+        assertThat(json(e).at("/error/type").asText()).isEqualTo("invalid_request_error");
+        MockEndpoint.assertIsSatisfied(context);
+    }
+}
