@@ -38,7 +38,8 @@ class DemoUpstreamRouteTest extends RouteTestSupport {
 
         Exchange e = send("direct:demo-upstream", x -> {
             x.setProperty(ClientConnection.PROPERTY, client.connection);
-            x.getMessage().setBody("{\"messages\":[{\"role\":\"user\",\"content\":\"one two three\"}]}"
+            x.getMessage().setBody(("{\"messages\":[{\"role\":\"user\",\"content\":\"one two three\"}],"
+                    + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}")
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         });
 
@@ -47,7 +48,9 @@ class DemoUpstreamRouteTest extends RouteTestSupport {
         assertThat(out).startsWith("data: {\"id\":\"demo\",\"object\":\"chat.completion.chunk\",\"model\":\"cobalt-demo\"");
         assertThat(out).contains("\"delta\":{\"content\":\"Hello!\"}");
         assertThat(out).contains("\"finish_reason\":\"stop\"");
-        assertThat(out).contains("\"usage\":{\"prompt_tokens\":3,");
+        int prompt = new com.cobalt.chat.record.TokenEstimator().prompt(
+                List.of(new com.cobalt.chat.store.ContextMessage("user", "one two three")), "cobalt-demo");
+        assertThat(out).contains("\"usage\":{\"prompt_tokens\":" + prompt + ",");
         assertThat(out).endsWith("data: [DONE]\n\n");
     }
 }

@@ -60,7 +60,7 @@ final class Relays {
                 "http://127.0.0.1:9/v1/chat/completions", null, null, null, upstreamName, upstreamName, true, null,
                 null);
         return RelaySession.replay(settings, settings.target(upstreamName), Buffer.buffer(sse), client, vertx,
-                new RelaySettings(60_000, 15_000, 5_000), new LiveStreams(), ClientFormat.SESSION);
+                new RelaySettings(60_000, 15_000, 5_000, 1_048_576), new LiveStreams(), ClientFormat.SESSION);
     }
 
     static RelaySession replayed(String provider, String upstreamName, String sse) {
@@ -77,6 +77,6 @@ final class Relays {
                 });
         ClientConnection client = new ClientConnection(null, out, null, System.nanoTime(), "route-test");
         return RelaySession.replay(settings, settings.target(upstreamName), Buffer.buffer(sse), client, null,
-                new RelaySettings(60_000, 15_000, 5_000), new LiveStreams(), ClientFormat.SESSION);
+                new RelaySettings(60_000, 15_000, 5_000, 1_048_576), new LiveStreams(), ClientFormat.SESSION);
     }
 }
