@@ -220,7 +220,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         for (String id : providerIds) {
             camel.getEndpoint(providerEndpoint(id));
         }
-        camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, stats, metrics,
+        camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, availability,
+                stats, metrics,
                 upstreamClient, liveStreams, engine, vertx, database, limits, intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
     }

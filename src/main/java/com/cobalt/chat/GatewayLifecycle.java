@@ -13,7 +13,10 @@ import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderHealth;
-import com.cobalt.chat.provider.ProviderHealthCheck;
+import com.cobalt.chat.health.AcceptingRequests;
+import com.cobalt.chat.health.DatabaseReadiness;
+import com.cobalt.chat.health.EventLoopLiveness;
+import com.cobalt.chat.model.ModelAvailability;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.record.ChatRecorder;
@@ -58,14 +61,17 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final int probeSeconds;
     private final int graceSeconds;
     private final List<ObjectName> mbeans = new ArrayList<>();
+    private final ModelAvailability availability;
+    private DatabaseReadiness databaseReadiness;
 
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
-                     ProviderHealth health, Map<String, ProviderStats> stats, LlmMetrics metrics,
-                     UpstreamClient upstreamClient, LiveStreams liveStreams,
+                     ProviderHealth health, ModelAvailability availability, Map<String, ProviderStats> stats,
+                     LlmMetrics metrics, UpstreamClient upstreamClient, LiveStreams liveStreams,
                      AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits, int probeSeconds,
                      int graceSeconds) {
         this.settings = settings;
         this.selection = selection;
+        this.availability = availability;
         this.breakers = breakers;
         this.health = health;
         this.stats = stats;
@@ -88,7 +94,15 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
 
     @Override
     public void onContextStarted(CamelContext camel) {
+        // readiness is about this instance (its database, not shutting down): a provider that fails is the
+        // fallback's business, and taking every instance out of the balancer for it would be a full outage
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
+        if (checks != null) {
+            databaseReadiness = new DatabaseReadiness(database.dataSource());
+            checks.register(databaseReadiness);
+            checks.register(new AcceptingRequests(engine::draining));
+            checks.register(new EventLoopLiveness(vertx));
+        }
         MeterRegistry meters = metrics.registry();
         List<String> variants = new ArrayList<>();
         variants.add(ChatRecorder.NO_VARIANT);
@@ -96,9 +110,9 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         metrics.registerAtStart(settings.providers().keySet(), variants);
         metrics.activeStreams(liveStreams::count);
         for (String p : settings.providers().keySet()) {
-            if (checks != null) {
-                checks.register(new ProviderHealthCheck(p, breakers.of(p), health));
-            }
+            Gauge.builder("llm_provider_up", () -> availability.providerUp(p) ? 1 : 0)
+                    .description("1 while the provider takes calls: breaker not open, no cooldown, probe not failing")
+                    .tag("provider", p).register(meters);
             for (String role : new String[] {"primary", "fallback"}) {
                 Gauge.builder("llm_provider_selected", () -> selection.isSelected(p, role) ? 1 : 0)
                         .description("1 when the provider currently has this role")
@@ -159,6 +173,9 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     @Override
     public void onContextStopped(CamelContext camel) {
         unregisterMBeans();
+        if (databaseReadiness != null) {
+            databaseReadiness.close();
+        }
         upstreamClient.close();
         try {
             limits.close();

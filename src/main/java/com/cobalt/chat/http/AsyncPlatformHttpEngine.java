@@ -101,7 +101,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         draining = true;
     }
 
-    boolean draining() {
+    public boolean draining() {
         return draining;
     }
 

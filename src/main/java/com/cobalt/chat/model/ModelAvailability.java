@@ -26,17 +26,16 @@ public class ModelAvailability {
     }
 
     public boolean available(CatalogModel m) {
-        CircuitBreaker.State state = breakers.of(m.provider()).getState();
+        return providerUp(m.provider()) && !missing.getOrDefault(m.provider(), Set.of()).contains(m.upstreamName());
+    }
+
+    /** Whether the provider takes calls now (llm_provider_up): breaker not open, no cooldown, probe not failing. */
+    public boolean providerUp(String provider) {
+        CircuitBreaker.State state = breakers.of(provider).getState();
         if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
             return false;
         }
-        if (health.inCooldown(m.provider())) {
-            return false;
-        }
-        if (Boolean.FALSE.equals(health.snapshot(m.provider()).probeOk())) {
-            return false;
-        }
-        return !missing.getOrDefault(m.provider(), Set.of()).contains(m.upstreamName());
+        return !health.inCooldown(provider) && !Boolean.FALSE.equals(health.snapshot(provider).probeOk());
     }
 
     /** The result of a catalog check that got an answer: these upstream names are not served (replaces the last). */

@@ -281,7 +281,8 @@ class ReadmeSnippetsTest {
         assertThat(health.exit()).as(health.describe()).isZero();
         JsonNode status = JSON.readTree(health.stdout());
         assertThat(status.get("status").asText()).as(health.describe()).isEqualTo("UP");
-        assertThat(status.get("checks").toString()).contains("{\"name\":\"provider:demo\",\"status\":\"UP\"}");
+        assertThat(status.get("checks").toString()).contains("{\"name\":\"database\",\"status\":\"UP\"}")
+                .contains("{\"name\":\"accepting-requests\",\"status\":\"UP\"}").doesNotContain("provider:");
 
         Run metrics = Run.of(List.of("bash", "-c", withPorts(commands.get(1))), work, Map.of(), Duration.ofSeconds(30));
         assertThat(metrics.exit()).as(metrics.describe()).isZero();

@@ -284,9 +284,10 @@ class ResilienceTest {
             JsonNode sambanova = provider(main, "sambanova");
             assertThat(sambanova.get("cooldown_until").asText()).isEqualTo(t0.plusSeconds(30).toString());
             assertThat(sambanova.get("last_error_class").asText()).isEqualTo("http_429");
-            JsonNode check = healthCheck(main, "provider:sambanova");
-            assertThat(check.get("status").asText()).as(check.toString()).isEqualTo("DOWN");
-            assertThat(check.get("message").asText()).isEqualTo("cooling down as the provider asked");
+            // the provider is down, the instance is not: it serves through the fallback and stays in the balancer
+            assertThat(metric(main, "llm_provider_up{provider=\"sambanova\"}")).isEqualTo("0.0");
+            assertThat(metric(main, "llm_provider_up{provider=\"azure\"}")).isEqualTo("1.0");
+            assertInstanceReady(main);
 
             CLOCK.advance(Duration.ofSeconds(31));
             P.enqueue(primaryAnswer());
@@ -295,7 +296,7 @@ class ResilienceTest {
             assertThat(P.requestCount()).isEqualTo(2);
             assertThat(F.requestCount()).isEqualTo(4);
             assertThat(provider(main, "sambanova").get("cooldown_until").isNull()).isTrue();
-            assertThat(healthCheck(main, "provider:sambanova").get("status").asText()).isEqualTo("UP");
+            assertThat(metric(main, "llm_provider_up{provider=\"sambanova\"}")).isEqualTo("1.0");
         }
 
         /**
@@ -516,11 +517,9 @@ class ResilienceTest {
             assertThat(primary.requestCount()).isEqualTo(2);
 
             assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("OPEN");
-            JsonNode check = healthCheck(breaking, "provider:sambanova");
-            assertThat(check.get("status").asText()).as(check.toString()).isEqualTo("DOWN");
-            assertThat(check.get("message").asText()).isEqualTo("circuit breaker open");
-            assertThat(check.path("data").path("breaker.state").asText()).as(check.toString()).isEqualTo("OPEN");
-            assertThat(healthCheck(breaking, "provider:azure").get("status").asText()).isEqualTo("UP");
+            assertThat(metric(breaking, "llm_provider_up{provider=\"sambanova\"}")).isEqualTo("0.0");
+            assertThat(metric(breaking, "llm_provider_up{provider=\"azure\"}")).isEqualTo("1.0");
+            assertInstanceReady(breaking);
             assertThat(metric(breaking, "llm_circuit_breaker_state{provider=\"sambanova\"}")).isEqualTo("1.0");
             assertThat(metric(breaking, "llm_circuit_breaker_state{provider=\"azure\"}")).isEqualTo("0.0");
 
@@ -560,7 +559,7 @@ class ResilienceTest {
             }
 
             assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("CLOSED");
-            assertThat(healthCheck(breaking, "provider:sambanova").get("status").asText()).isEqualTo("UP");
+            assertThat(metric(breaking, "llm_provider_up{provider=\"sambanova\"}")).isEqualTo("1.0");
             assertThat(metric(breaking, "llm_circuit_breaker_state{provider=\"sambanova\"}")).isEqualTo("0.0");
             assertThat(F.requestCount()).isEqualTo(2);
 
@@ -861,6 +860,20 @@ class ResilienceTest {
                 throw new AssertionError(what + " is " + v + ", expected " + expected + " within 5 s");
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
+
+    /**
+     * A provider's outage is not this instance's: /observe/health and /observe/health/ready answer 200 UP (what a
+     * balancer and Kubernetes' readiness probe read), and no check in them names a provider.
+     */
+    static void assertInstanceReady(RunningGateway gateway) {
+        for (String path : new String[] {"/observe/health", "/observe/health/ready", "/observe/health/live"}) {
+            HttpResponse<String> r = management(gateway, path);
+            assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(200);
+            JsonNode health = GatewayClient.json(r.body());
+            assertThat(health.get("status").asText()).as(path).isEqualTo("UP");
+            assertThat(health.toString()).as(path).doesNotContain("provider:");
         }
     }
 
