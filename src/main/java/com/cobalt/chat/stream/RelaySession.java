@@ -49,6 +49,8 @@ public final class RelaySession implements UpstreamAnswer {
     private final ClientFormat format;
     private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
+    /** Since when the provider is paused because the client's write queue is full; -1 when it is not. */
+    private long clientBlockedSinceNanos = -1;
     /** UTF-8 bytes of answer text relayed so far (CHAT_MAX_ANSWER_BYTES bounds it). */
     private long answerBytes;
     private final StringBuilder text = new StringBuilder();
@@ -371,6 +373,19 @@ public final class RelaySession implements UpstreamAnswer {
         primed.completeExceptionally(failure);
     }
 
+    /**
+     * The client has not taken what was written for LLM_STREAM_IDLE_TIMEOUT_MS while the provider waited on it:
+     * the client's fault, not the provider's. The provider is cut off and the answer stored as cancelled (neither
+     * the breaker nor the provider's health counts it); the client's connection is closed.
+     */
+    private void onClientTooSlow() {
+        terminated = true;
+        resetUpstream();
+        finish(new StreamOutcome(StreamOutcome.CANCELLED, text.toString(), finishReason, promptTokens,
+                completionTokens, firstTokenMs, "client_too_slow"));
+        out.reset();
+    }
+
     private void onClientGone() {
         if (terminated) {
             return;
@@ -403,6 +418,13 @@ public final class RelaySession implements UpstreamAnswer {
             return;
         }
         long now = System.nanoTime();
+        if (clientBlockedSinceNanos >= 0) {
+            // the provider is paused because the client does not read: its silence is ours, not the provider's
+            if (now - clientBlockedSinceNanos > settings.idleTimeoutMs() * 1_000_000) {
+                onClientTooSlow();
+            }
+            return;
+        }
         if (!upstreamEnded && now - lastUpstreamNanos > settings.idleTimeoutMs() * 1_000_000) {
             onBroken("stream_idle_timeout");
         } else if (committed && now - lastWriteNanos > settings.keepAliveMs() * 1_000_000) {
@@ -450,7 +472,14 @@ public final class RelaySession implements UpstreamAnswer {
         out.write(events);
         if (out.writeQueueFull() && response != null && !upstreamEnded) {
             response.pause();
-            out.drainHandler(v -> response.resume());
+            if (clientBlockedSinceNanos < 0) {
+                clientBlockedSinceNanos = System.nanoTime();
+            }
+            out.drainHandler(v -> {
+                clientBlockedSinceNanos = -1;
+                lastUpstreamNanos = System.nanoTime();
+                response.resume();
+            });
         }
     }
 
