@@ -14,7 +14,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -22,8 +21,10 @@ import javax.sql.DataSource;
 
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.Paging;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Header;
 import org.apache.camel.Variable;
 
@@ -58,38 +59,64 @@ public class UsageReports {
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Report(String from, String to, @JsonProperty("group_by") String groupBy, String user,
-                         List<Totals> groups, Totals total) {
+                         List<Totals> groups, Totals total, @JsonProperty("next_cursor") String nextCursor) {
+    }
+
+    /** Where a page of groups continues: the query of the first page and the key of the last group shown. */
+    private record Position(String group, String subject, Instant start, Instant end, String afterKey) {
     }
 
     /**
+     * A page of the groups (ordered by key), with {@code total} over the whole window, not just the page.
+     *
      * @param caller   the authenticated user
      * @param admin    whether the caller has the admin role
      * @param user     the user to report on (admins only; default the caller)
+     * @param limit    groups per page, 1 to 200, default 50
+     * @param cursor   the previous page's {@code next_cursor}: it carries that page's group_by, user and window (the
+     *                 default window ends when the first page was asked for, so later pages and their total describe
+     *                 the same range); parameters repeated with it must agree with it
      */
     public Report report(@Variable("user") String caller, @Variable("admin") boolean admin, @Header("from") String from,
-                         @Header("to") String to, @Header("group_by") String groupBy, @Header("user") String user) {
+                         @Header("to") String to, @Header("group_by") String groupBy, @Header("user") String user,
+                         @Header("limit") String limit, @Header("cursor") String cursor) {
         if (caller == null || caller.isEmpty()) {
             // a missing caller is a bug upstream of this bean, never "all users"
             throw new IllegalStateException("no authenticated caller");
         }
-        String group = groupBy == null || groupBy.isBlank() ? "provider" : groupBy;
+        int size = Paging.limit(limit, "limit", Paging.DEFAULT_LIMIT);
+        Position after = cursor == null ? null : position(cursor);
+        boolean noGroup = groupBy == null || groupBy.isBlank();
+        String group = noGroup ? (after == null ? "provider" : after.group()) : groupBy;
         if (!GROUPS.contains(group)) {
             throw ApiError.badRequest("invalid_group_by", "group_by must be provider, model, day, user or variant");
         }
-        boolean otherUser = user != null && !user.isBlank() && !user.equals(caller);
+        boolean noUser = user == null || user.isBlank();
+        if (noUser && after != null && after.subject() != null) {
+            user = after.subject();
+            noUser = false;
+        }
+        boolean otherUser = !noUser && !user.equals(caller);
         if ((otherUser || group.equals("user")) && !admin) {
             throw new ApiError(403, "forbidden", "Only administrators may see other users' usage");
         }
-        Instant end = to == null || to.isBlank() ? clock.instant() : instant(to, true);
-        Instant start = from == null || from.isBlank() ? end.minus(DEFAULT_WINDOW) : instant(from, false);
+        Instant end = to == null || to.isBlank() ? (after == null ? clock.instant() : after.end()) : instant(to, true);
+        Instant start = from == null || from.isBlank()
+                ? (after == null || !(to == null || to.isBlank()) ? end.minus(DEFAULT_WINDOW) : after.start())
+                : instant(from, false);
         if (!start.isBefore(end)) {
             throw ApiError.badRequest("invalid_parameter", "from must be before to");
         }
         // admins grouping by user see everyone unless they name a user
-        String subject = group.equals("user") && (user == null || user.isBlank()) ? null
-                : otherUser ? user : caller;
+        String subject = group.equals("user") && noUser ? null : otherUser ? user : caller;
+        if (after != null && !(after.group().equals(group) && java.util.Objects.equals(after.subject(), subject)
+                && after.start().equals(start) && after.end().equals(end))) {
+            // the cursor is a position in another report: its key would skip or repeat groups of this one
+            throw Paging.invalidCursor("cursor");
+        }
 
-        Map<String, Sum> groups = new TreeMap<>();
+        TreeMap<String, Sum> groups = new TreeMap<>();
+        String dropped = null;
         Sum total = new Sum();
         String sql = "SELECT user_id, provider, model, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
                 + " created_at, variant FROM llm_usage WHERE created_at >= ? AND created_at < ?"
@@ -116,8 +143,17 @@ public class UsageReports {
                     int completion = rs.getInt(5);
                     boolean estimated = rs.getBoolean(6);
                     BigDecimal cost = rs.getBigDecimal(7);
-                    groups.computeIfAbsent(key, k -> new Sum()).add(prompt, completion, estimated, cost);
                     total.add(prompt, completion, estimated, cost);
+                    // only the first size + 1 groups after the cursor are kept (the last one tells that another
+                    // page follows), so memory follows the page, not the number of groups; the total counts every
+                    // row. Once a group was dropped, no key at or after it can be among the first size + 1.
+                    if ((after == null || key.compareTo(after.afterKey()) > 0)
+                            && (dropped == null || key.compareTo(dropped) < 0)) {
+                        groups.computeIfAbsent(key, k -> new Sum()).add(prompt, completion, estimated, cost);
+                        if (groups.size() > size + 1) {
+                            dropped = groups.pollLastEntry().getKey();
+                        }
+                    }
                 }
             }
         } catch (SQLException e) {
@@ -125,7 +161,29 @@ public class UsageReports {
         }
         List<Totals> rows = new ArrayList<>();
         groups.forEach((key, sum) -> rows.add(sum.totals(key)));
-        return new Report(start.toString(), end.toString(), group, subject, rows, total.totals(null));
+        String next = null;
+        if (rows.size() > size) {
+            rows.remove(size);
+            next = Paging.cursor("usage", group, subject, start.toString(), end.toString(),
+                    rows.get(size - 1).key());
+        }
+        return new Report(start.toString(), end.toString(), group, subject, rows, total.totals(null), next);
+    }
+
+    private static Position position(String cursor) {
+        List<JsonNode> parts = Paging.parts(cursor, "cursor", "usage", 5);
+        String group = Paging.text(parts.get(0), false, "cursor");
+        String subject = Paging.text(parts.get(1), true, "cursor");
+        String key = Paging.text(parts.get(4), false, "cursor");
+        if (!GROUPS.contains(group)) {
+            throw Paging.invalidCursor("cursor");
+        }
+        try {
+            return new Position(group, subject, Instant.parse(Paging.text(parts.get(2), false, "cursor")),
+                    Instant.parse(Paging.text(parts.get(3), false, "cursor")), key);
+        } catch (DateTimeParseException e) {
+            throw Paging.invalidCursor("cursor");
+        }
     }
 
     /** Running sums of one group. */

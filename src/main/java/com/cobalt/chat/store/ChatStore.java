@@ -13,13 +13,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
 import com.cobalt.chat.http.ApiError;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.apache.camel.Variable;
@@ -82,27 +82,101 @@ public class ChatStore {
                 null);
     }
 
-    public Map<String, List<SessionView>> listSessions(@Variable("user") String userId) {
+    /**
+     * A page of the caller's sessions, most recently updated first: by {@code updated_at}, then by id (both
+     * descending), so the order is total and a page ends at an exact key. {@code cursor} is the previous page's
+     * {@code next_cursor}; {@code limit} 1 to 200, default 50. See {@link Paging} and README "Paging" for what a
+     * walk through the pages guarantees while sessions are created and updated.
+     */
+    public SessionPage listSessions(@Variable("user") String userId, @Header("limit") String limit,
+                                    @Header("cursor") String cursor) {
         requireCaller(userId);
-        List<SessionView> sessions = query("SELECT id, title, created_at, updated_at FROM chat_session"
-                        + " WHERE user_id = ? ORDER BY updated_at DESC, created_at DESC",
-                rs -> new SessionView(rs.getString(1), rs.getString(2), null, null, null, iso(rs, 3), iso(rs, 4), null),
-                userId);
-        return Map.of("sessions", sessions);
+        int size = Paging.limit(limit, "limit", Paging.DEFAULT_LIMIT);
+        String columns = "SELECT id, title, created_at, updated_at FROM chat_session WHERE user_id = ?";
+        // ORDER BY names every column of ix_chat_session_user_updated (V11), so both databases walk that index
+        // backwards from the cursor and stop after size + 1 rows instead of sorting the user's sessions
+        String order = " ORDER BY user_id DESC, updated_at DESC, id DESC LIMIT ?";
+        RowMapper<SessionRow> row = rs -> new SessionRow(rs.getObject(4, OffsetDateTime.class),
+                new SessionView(rs.getString(1), rs.getString(2), null, null, null, iso(rs, 3), iso(rs, 4), null));
+        List<SessionRow> rows;
+        if (cursor == null) {
+            rows = query(columns + order, row, userId, size + 1);
+        } else {
+            List<JsonNode> key = Paging.parts(cursor, "cursor", "sessions", 2);
+            OffsetDateTime updatedAt = instant(Paging.text(key.get(0), false, "cursor"), "cursor");
+            String id = Paging.text(key.get(1), false, "cursor");
+            if (!UUID_FORMAT.matcher(id).matches()) {
+                throw Paging.invalidCursor("cursor");
+            }
+            // "updated_at <= ?" alone is what lets the index walk start at the cursor instead of the user's newest
+            rows = query(columns + " AND updated_at <= ? AND (updated_at < ? OR (updated_at = ? AND id < ?))" + order,
+                    row, userId, updatedAt, updatedAt, updatedAt, id, size + 1);
+        }
+        String next = null;
+        if (rows.size() > size) {
+            rows = rows.subList(0, size);
+            SessionRow last = rows.get(size - 1);
+            next = Paging.cursor("sessions", last.updatedAt().toInstant().toString(), last.view().id());
+        }
+        return new SessionPage(rows.stream().map(SessionRow::view).toList(), next);
     }
 
-    public SessionView getSession(@Variable("user") String userId, @Header("id") String sessionId) {
+    private record SessionRow(OffsetDateTime updatedAt, SessionView view) {
+    }
+
+    private record MessageRow(long seq, MessageView view) {
+    }
+
+    /** An instant of a cursor, bound to SQL as a timestamp (never as text). */
+    private static OffsetDateTime instant(String value, String parameter) {
+        try {
+            return java.time.Instant.parse(value).atOffset(ZoneOffset.UTC);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw Paging.invalidCursor(parameter);
+        }
+    }
+
+    /**
+     * One of the caller's sessions with a page of its messages: the newest {@code messages_limit} (1 to 200, default
+     * 200) older than {@code messages_cursor} (the previous page's {@code next_cursor}), shown oldest first. Messages
+     * are ordered by {@code seq}, which only grows: messages stored while a client pages are newer than its first
+     * page and never shift an older page.
+     */
+    public SessionDetail getSession(@Variable("user") String userId, @Header("id") String sessionId,
+                                    @Header("messages_limit") String messagesLimit,
+                                    @Header("messages_cursor") String messagesCursor) {
         requireCaller(userId);
         requireValidId(sessionId);
+        int size = Paging.limit(messagesLimit, "messages_limit", Paging.MAX_LIMIT);
+        long below = Long.MAX_VALUE;
+        if (messagesCursor != null) {
+            List<JsonNode> key =
+                    Paging.parts(messagesCursor, "messages_cursor", "messages", 2);
+            // a cursor of another session's messages is not a position in this one
+            if (!sessionId.equals(Paging.text(key.get(0), false, "messages_cursor"))
+                    || !key.get(1).canConvertToLong() || !key.get(1).isIntegralNumber()) {
+                throw Paging.invalidCursor("messages_cursor");
+            }
+            below = key.get(1).longValue();
+        }
+        long before = below;
         return inConnection(false, c -> {
             SessionView session = requireSession(c, userId, sessionId);
-            List<MessageView> messages = query(c, "SELECT id, role, content, status, model, variant, created_at"
-                            + " FROM chat_message WHERE session_id = ? ORDER BY seq",
-                    rs -> new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), iso(rs, 7)),
-                    sessionId);
-            return new SessionView(session.id(), session.title(), session.systemPrompt(), session.model(),
-                    session.variant(), session.createdAt(), session.updatedAt(), messages);
+            List<MessageRow> rows = query(c, "SELECT id, role, content, status, model, variant, created_at, seq"
+                            + " FROM chat_message WHERE session_id = ? AND seq < ?"
+                            + " ORDER BY session_id DESC, seq DESC LIMIT ?",
+                    rs -> new MessageRow(rs.getLong(8), new MessageView(rs.getString(1), rs.getString(2),
+                            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), iso(rs, 7))),
+                    sessionId, before, size + 1);
+            String next = null;
+            if (rows.size() > size) {
+                rows = rows.subList(0, size);
+                next = Paging.cursor("messages", sessionId, rows.get(size - 1).seq());
+            }
+            List<MessageView> newestFirst = new ArrayList<>(rows.stream().map(MessageRow::view).toList());
+            Collections.reverse(newestFirst);
+            return new SessionDetail(session.id(), session.title(), session.systemPrompt(), session.model(),
+                    session.variant(), session.createdAt(), session.updatedAt(), newestFirst, next);
         });
     }
 
@@ -181,7 +255,7 @@ public class ChatStore {
         return inConnection(true, c -> {
             update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, created_at)"
                     + " VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, userId, content, now);
-            update(c, "UPDATE chat_session SET updated_at = ? WHERE id = ?", now, sessionId);
+            touch(c, sessionId, now);
             return id;
         });
     }
@@ -203,11 +277,19 @@ public class ChatStore {
                         id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
                         a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(),
                         a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(), now);
-                update(c, "UPDATE chat_session SET updated_at = ? WHERE id = ?", now, a.sessionId());
+                touch(c, a.sessionId(), now);
             }
             saveUsage(c, id, a, now);
             return id;
         });
+    }
+
+    /**
+     * Moves the session's updated_at to {@code now}, never back: instances whose clocks disagree (or a clock set
+     * back) must not move a session down the list, where a client paging through it would see it a second time.
+     */
+    private static void touch(Connection c, String sessionId, OffsetDateTime now) throws SQLException {
+        update(c, "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?", now, sessionId);
     }
 
     private static void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {

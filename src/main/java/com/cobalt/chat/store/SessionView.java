@@ -5,7 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
 /**
- * A session as the API shows it; {@code messages} only on GET /sessions/{id}; {@code model} and {@code variant}
+ * A session as the API shows it (the list, a created session; GET /sessions/{id} answers a {@link SessionDetail});
+ * {@code messages} is always null here; {@code model} and {@code variant}
  * only when the session has them (a session without a model talks to the default model).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

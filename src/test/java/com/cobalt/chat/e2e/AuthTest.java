@@ -230,7 +230,7 @@ class AuthTest {
 
         HttpResponse<String> deleted = openClient.send("DELETE", SESSIONS + "/" + session, Jwt.token("erin"), null, null);
         assertThat(deleted.statusCode()).isEqualTo(204);
-        assertThat(openClient.get(SESSIONS, null).body()).isEqualTo("{\"sessions\":[]}");
+        assertThat(openClient.get(SESSIONS, null).body()).isEqualTo("{\"sessions\":[],\"next_cursor\":null}");
     }
 
     // --- helpers ---

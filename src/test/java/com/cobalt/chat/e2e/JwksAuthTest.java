@@ -116,7 +116,7 @@ class JwksAuthTest {
         HttpResponse<String> r = client.get(SESSIONS, token);
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("{\"sessions\":[]}");
+        assertThat(r.body()).isEqualTo("{\"sessions\":[],\"next_cursor\":null}");
     }
 
     @Test
@@ -126,7 +126,7 @@ class JwksAuthTest {
         HttpResponse<String> r = jwksOnlyClient.get(SESSIONS, token);
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("{\"sessions\":[]}");
+        assertThat(r.body()).isEqualTo("{\"sessions\":[],\"next_cursor\":null}");
     }
 
     // --- refused ---
@@ -263,7 +263,7 @@ class JwksAuthTest {
         String other = key.sign(JwksServer.claims(sub + "-other", ISSUER, AUDIENCE));
         HttpResponse<String> foreign = client.get(SESSIONS + "/" + session, other);
         assertThat(foreign.statusCode()).isEqualTo(404);
-        assertThat(client.get(SESSIONS, other).body()).isEqualTo("{\"sessions\":[]}");
+        assertThat(client.get(SESSIONS, other).body()).isEqualTo("{\"sessions\":[],\"next_cursor\":null}");
     }
 
     static void assertRefused(GatewayClient c, String token, String body) {

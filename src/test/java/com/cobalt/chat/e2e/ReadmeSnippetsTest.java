@@ -249,7 +249,8 @@ class ReadmeSnippetsTest {
 
         // the session with its stored messages
         JsonNode stored = JSON.readTree(out.substring(streamEnd + done.length(), probe));
-        assertThat(fieldNames(stored)).containsExactly("id", "title", "created_at", "updated_at", "messages");
+        assertThat(fieldNames(stored)).containsExactly("id", "title", "created_at", "updated_at", "messages",
+                "next_cursor");
         assertThat(stored.get("id").asText()).isEqualTo(session);
         assertThat(stored.get("title").asText()).isEqualTo("First chat");
         JsonNode messages = stored.get("messages");

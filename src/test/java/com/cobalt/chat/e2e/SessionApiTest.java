@@ -99,7 +99,7 @@ class SessionApiTest {
 
         JsonNode session = client.session(created.get("id").asText(), token);
         assertThat(fieldNames(session)).containsExactly("id", "title", "system_prompt", "created_at", "updated_at",
-                "messages");
+                "messages", "next_cursor");
         assertThat(session.get("id").asText()).isEqualTo(created.get("id").asText());
         assertThat(session.get("title").asText()).isEqualTo("Trip to Lisbon");
         assertThat(session.get("system_prompt").asText()).isEqualTo("You are a travel agent.");
@@ -122,7 +122,7 @@ class SessionApiTest {
         assertThat(before.statusCode()).isEqualTo(200);
         assertThat(before.headers().firstValue("Content-Type")).hasValue("application/json");
         JsonNode list = GatewayClient.json(before.body());
-        assertThat(fieldNames(list)).containsExactly("sessions");
+        assertThat(fieldNames(list)).containsExactly("sessions", "next_cursor");
         assertThat(ids(list)).containsExactly(third, second, first);
         for (JsonNode s : list.get("sessions")) {
             assertThat(fieldNames(s)).containsExactly("id", "title", "created_at", "updated_at");
@@ -168,7 +168,8 @@ class SessionApiTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
         JsonNode body = GatewayClient.json(r.body());
-        assertThat(fieldNames(body)).containsExactly("id", "title", "created_at", "updated_at", "messages");
+        assertThat(fieldNames(body)).containsExactly("id", "title", "created_at", "updated_at", "messages",
+                "next_cursor");
         assertThat(body.get("id").asText()).isEqualTo(session);
         assertThat(body.get("title").asText()).isEqualTo("Two turns");
         assertThat(body.get("messages")).isEqualTo(messages);
@@ -242,7 +243,7 @@ class SessionApiTest {
         assertThat(post.body()).isEqualTo(SESSION_NOT_FOUND);
         HttpResponse<String> bobsList = client.get(SESSIONS, bob);
         assertThat(bobsList.statusCode()).isEqualTo(200);
-        assertThat(bobsList.body()).isEqualTo("{\"sessions\":[]}");
+        assertThat(bobsList.body()).isEqualTo("{\"sessions\":[],\"next_cursor\":null}");
 
         // Alice's session, its messages and its updated_at are exactly as before Bob's attempts
         HttpResponse<String> aliceAfter = client.get(SESSIONS + "/" + session, alice);

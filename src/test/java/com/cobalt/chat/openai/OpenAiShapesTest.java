@@ -311,7 +311,7 @@ class OpenAiShapesTest {
 
         assertThat(post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").statusCode()).isEqualTo(200);
 
-        assertThat(client.get("/api/v1/chat/sessions", token).body()).isEqualTo("{\"sessions\":[]}");
+        assertThat(client.get("/api/v1/chat/sessions", token).body()).isEqualTo("{\"sessions\":[],\"next_cursor\":null}");
         JsonNode total = awaitUsage(1).get("total");
         assertThat(total.get("answers").asLong()).isEqualTo(1);
         assertThat(total.get("prompt_tokens").asLong()).isEqualTo(12);

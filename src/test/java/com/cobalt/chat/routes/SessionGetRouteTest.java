@@ -36,6 +36,46 @@ class SessionGetRouteTest extends RouteTestSupport {
         assertThat(body.get("messages")).hasSize(1);
         assertThat(body.at("/messages/0/role").asText()).isEqualTo("user");
         assertThat(body.at("/messages/0/content").asText()).isEqualTo("\"Hello\" ${body}");
+        assertThat(body.get("next_cursor").isNull()).isTrue();
+    }
+
+    @Test
+    void messagesLimitAndMessagesCursorPageTheMessagesBackwards() {
+        String id = f.session("alice", "mine");
+        for (int i = 1; i <= 5; i++) {
+            f.store.saveUserMessage("alice", id, "0190f000-0000-7000-8000-00000000000" + i, "m" + i);
+        }
+
+        Exchange newest = request("session-get", Fixture.token("alice"), null,
+                Map.of("id", id, "messages_limit", "2"));
+        assertThat(status(newest)).isEqualTo(200);
+        assertThat(json(newest).get("messages").findValuesAsText("content")).containsExactly("m4", "m5");
+        String cursor = json(newest).get("next_cursor").asText();
+
+        Exchange older = request("session-get", Fixture.token("alice"), null,
+                Map.of("id", id, "messages_limit", "2", "messages_cursor", cursor));
+        assertThat(json(older).get("messages").findValuesAsText("content")).containsExactly("m2", "m3");
+        Exchange oldest = request("session-get", Fixture.token("alice"), null,
+                Map.of("id", id, "messages_limit", "2", "messages_cursor", json(older).get("next_cursor").asText()));
+        assertThat(json(oldest).get("messages").findValuesAsText("content")).containsExactly("m1");
+        assertThat(json(oldest).get("next_cursor").isNull()).isTrue();
+        assertThat(json(oldest).get("title").asText()).isEqualTo("mine");
+    }
+
+    @Test
+    void aBadMessagesLimitOrCursorIs400() {
+        String id = f.session("alice", "mine");
+
+        Exchange limit = request("session-get", Fixture.token("alice"), null,
+                Map.of("id", id, "messages_limit", "201"));
+        assertError(limit, 400, "invalid_parameter");
+        assertThat(json(limit).at("/error/message").asText())
+                .isEqualTo("messages_limit must be a whole number from 1 to 200");
+        Exchange cursor = request("session-get", Fixture.token("alice"), null,
+                Map.of("id", id, "messages_cursor", "${body}"));
+        assertError(cursor, 400, "invalid_cursor");
+        assertThat(json(cursor).at("/error/message").asText())
+                .isEqualTo("messages_cursor is not a cursor this list gave out; start again without it");
     }
 
     @Test

@@ -46,6 +46,38 @@ class UsageReportRouteTest extends RouteTestSupport {
         assertThat(body.at("/total/prompt_tokens").asInt()).isEqualTo(21);
         assertThat(body.at("/total/completion_tokens").asInt()).isEqualTo(25);
         assertThat(body.get("groups").findValuesAsText("key")).containsExactly("azure", "sambanova");
+        assertThat(body.get("next_cursor").isNull()).isTrue();
+    }
+
+    @Test
+    void limitAndCursorPageTheGroupsAndTheTotalIsTheWholeWindow() {
+        answered("alice", "sambanova", 10, 20);
+        answered("alice", "azure", 11, 5);
+        answered("alice", "demo", 12, 1);
+
+        Exchange page1 = request("usage-report", Fixture.token("alice"), null, Map.of("limit", "2"));
+        JsonNode first = json(page1);
+        assertThat(first.get("groups").findValuesAsText("key")).containsExactly("azure", "demo");
+        assertThat(first.at("/total/answers").asInt()).isEqualTo(3);
+        // the clock moves on between pages: the cursor keeps the first page's window
+        f.clock.advance(java.time.Duration.ofHours(1));
+        Exchange page2 = request("usage-report", Fixture.token("alice"), null,
+                Map.of("limit", "2", "cursor", first.get("next_cursor").asText()));
+        JsonNode second = json(page2);
+        assertThat(second.get("groups").findValuesAsText("key")).containsExactly("sambanova");
+        assertThat(second.at("/total/answers").asInt()).isEqualTo(3);
+        assertThat(second.get("to").asText()).isEqualTo(first.get("to").asText());
+        assertThat(second.get("next_cursor").isNull()).isTrue();
+    }
+
+    @Test
+    void aBadLimitOrCursorIs400() {
+        Exchange limit = request("usage-report", Fixture.token("alice"), null, Map.of("limit", "-1"));
+        assertError(limit, 400, "invalid_parameter");
+        assertThat(json(limit).at("/error/message").asText()).isEqualTo("limit must be a whole number from 1 to 200");
+
+        Exchange cursor = request("usage-report", Fixture.token("alice"), null, Map.of("cursor", "bm90IGEgY3Vyc29y"));
+        assertError(cursor, 400, "invalid_cursor");
     }
 
     @Test

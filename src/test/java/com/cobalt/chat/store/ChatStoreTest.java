@@ -58,8 +58,15 @@ class ChatStoreTest {
         if (name.equals("postgres")) {
             Postgres.assumeAvailable();
         }
+        return store(name, Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC));
+    }
+
+    ChatStore store(String name, Clock clock) {
+        if (name.equals("postgres")) {
+            Postgres.assumeAvailable();
+        }
         Database db = name.equals("h2") ? h2 : postgres;
-        return new ChatStore(db.dataSource(), Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC));
+        return new ChatStore(db.dataSource(), clock);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -98,7 +105,7 @@ class ChatStoreTest {
         exchange(store, s.id(), "q1", "a1", "complete");
         exchange(store, s.id(), "q2", "", "failed");
 
-        SessionView read = store.getSession(user, s.id());
+        SessionDetail read = store.getSession(user, s.id(), null, null);
         assertThat(read.messages()).extracting(MessageView::role, MessageView::content, MessageView::status)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("user", "q1", "complete"),
@@ -120,7 +127,7 @@ class ChatStoreTest {
         }
 
         List<String> ids = new ArrayList<>(List.of(first.id(), second.id()));
-        store.getSession(user, second.id()).messages().forEach(m -> ids.add(m.id()));
+        store.getSession(user, second.id(), null, null).messages().forEach(m -> ids.add(m.id()));
         assertThat(ids).hasSize(62);
         assertThat(ids).allSatisfy(id -> assertThat(UUID.fromString(id).version()).isEqualTo(7));
         for (int i = 1; i < ids.size(); i++) {
@@ -135,16 +142,16 @@ class ChatStoreTest {
         SessionView s = store.createSession("owner-" + UUID.randomUUID(), new NewSession("mine", null));
 
         for (Runnable r : List.<Runnable>of(
-                () -> store.getSession("intruder", s.id()),
+                () -> store.getSession("intruder", s.id(), null, null),
                 () -> store.loadContext("intruder", s.id(), 20),
                 () -> store.deleteSession("intruder", s.id()),
-                () -> store.getSession("intruder", "not-a-uuid"))) {
+                () -> store.getSession("intruder", "not-a-uuid", null, null))) {
             assertThatThrownBy(r::run).isInstanceOfSatisfying(ApiError.class, e -> {
                 assertThat(e.status()).isEqualTo(404);
                 assertThat(e.code()).isEqualTo("session_not_found");
             });
         }
-        assertThat(store.listSessions("intruder").get("sessions")).isEmpty();
+        assertThat(store.listSessions("intruder", null, null).sessions()).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -157,8 +164,8 @@ class ChatStoreTest {
 
         store.deleteSession(user, s.id());
 
-        assertThatThrownBy(() -> store.getSession(user, s.id())).isInstanceOf(ApiError.class);
-        assertThat(store.listSessions(user).get("sessions")).isEmpty();
+        assertThatThrownBy(() -> store.getSession(user, s.id(), null, null)).isInstanceOf(ApiError.class);
+        assertThat(store.listSessions(user, null, null).sessions()).isEmpty();
     }
 
     /**
