@@ -9,6 +9,7 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 import com.cobalt.chat.config.GatewaySettings;
+import com.cobalt.chat.config.ProviderKind;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.provider.ProviderBreakers;
@@ -45,6 +46,7 @@ import org.slf4j.LoggerFactory;
 final class GatewayLifecycle extends LifecycleStrategySupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayLifecycle.class);
+    static final String DEMO_ROUTE = "demo-upstream";
 
     private final GatewaySettings settings;
     private final ProviderSelection selection;
@@ -130,6 +132,14 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
             return null;
         }, false).onFailure(e -> LOG.warn("Could not keep the per-user limits up to date: {}",
                 e.getClass().getSimpleName())));
+        // the demo simulator's endpoint is public: served only when a demo provider is configured
+        if (settings.providers().values().stream().anyMatch(p -> p.kind() == ProviderKind.DEMO)) {
+            try {
+                camel.getRouteController().startRoute(DEMO_ROUTE);
+            } catch (Exception e) {
+                throw new IllegalStateException("the demo provider's route did not start", e);
+            }
+        }
         logEndpoints(camel);
         String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);

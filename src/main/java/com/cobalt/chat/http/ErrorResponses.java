@@ -48,6 +48,16 @@ public class ErrorResponses {
         throw new ApiError(400, "provider_rejected_request", "The provider rejected the request as invalid");
     }
 
+    /** The SQLState of a database failure in the chain (it names the cause without quoting any data), or "". */
+    static String sqlState(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                return ", SQLState " + sql.getSQLState();
+            }
+        }
+        return "";
+    }
+
     /** Beans called from expressions arrive wrapped in Camel's exceptions; what counts is the cause we threw. */
     private static Throwable unwrap(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -80,10 +90,10 @@ public class ErrorResponses {
         // exception messages can quote request data (SQL values, JSON snippets): log the type only, except for
         // Camel's bean binding, whose messages name methods and say why a call could not be made
         boolean binding = caught != null && caught.getClass().getName().startsWith("org.apache.camel.component.bean");
-        LOG.error("Unexpected failure handling a request: {} (cause {}){}",
+        LOG.error("Unexpected failure handling a request: {} (cause {}){}{}",
                 caught == null ? "unknown" : caught.getClass().getName(),
                 caught == null || caught.getCause() == null ? "none" : caught.getCause().getClass().getName(),
-                binding ? ": " + caught.getMessage() : "");
+                sqlState(caught), binding ? ": " + caught.getMessage() : "");
         return new ApiError(500, "internal_error", "The gateway failed to handle the request");
     }
 }

@@ -34,6 +34,9 @@ class DemoUpstreamRouteTest extends RouteTestSupport {
 
     @Test
     void streamsTheCannedAnswerWithUsageAndDone() throws Exception {
+        // the route does not start by itself: the gateway starts it when a demo provider is configured
+        assertThat(context.getRouteController().getRouteStatus("demo-upstream").isStarted()).isFalse();
+        context.getRouteController().startRoute("demo-upstream");
         Relays.Client client = new Relays.Client(vertx);
 
         Exchange e = send("direct:demo-upstream", x -> {
