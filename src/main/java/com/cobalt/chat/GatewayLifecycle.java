@@ -20,6 +20,7 @@ import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.record.GatewayStats;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.store.AnswerCheckpoints;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
 import io.micrometer.core.instrument.Gauge;
@@ -55,6 +56,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final Vertx vertx;
     private final Database database;
     private final LimitLedger limits;
+    private final AnswerCheckpoints checkpoints;
     private final int probeSeconds;
     private final int graceSeconds;
     private final List<ObjectName> mbeans = new ArrayList<>();
@@ -62,7 +64,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
                      ProviderHealth health, Map<String, ProviderStats> stats, LlmMetrics metrics,
                      UpstreamClient upstreamClient, LiveStreams liveStreams,
-                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits, int probeSeconds,
+                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits,
+                     AnswerCheckpoints checkpoints, int probeSeconds,
                      int graceSeconds) {
         this.settings = settings;
         this.selection = selection;
@@ -76,6 +79,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         this.vertx = vertx;
         this.database = database;
         this.limits = limits;
+        this.checkpoints = checkpoints;
         this.probeSeconds = probeSeconds;
         this.graceSeconds = graceSeconds;
     }
@@ -88,6 +92,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
 
     @Override
     public void onContextStarted(CamelContext camel) {
+        checkpoints.start();
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
         MeterRegistry meters = metrics.registry();
         List<String> variants = new ArrayList<>();
@@ -160,6 +165,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     public void onContextStopped(CamelContext camel) {
         unregisterMBeans();
         upstreamClient.close();
+        // the streams have ended and stored their answers: no more checkpoints, then the pool closes
+        checkpoints.close();
         try {
             limits.close();
         } catch (RuntimeException e) {
