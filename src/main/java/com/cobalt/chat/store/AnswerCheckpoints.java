@@ -54,9 +54,14 @@ public class AnswerCheckpoints implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AnswerCheckpoints.class);
     /** A lower bound for lease ranges, so the index scan skips the rows without a lease (H2 sorts nulls first). */
     private static final OffsetDateTime EPOCH = OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+    /** Only while the session exists: a session deleted mid-stream gets no row (and breaks no batch). Typed
+     * parameters: H2 cannot tell a bare parameter's type in a select list. */
     private static final String INSERT = "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content,"
             + " status, provider, model, variant, instance_id, lease_until, created_at)"
-            + " SELECT ?, ?, ?, ?, 'assistant', ?, 'streaming', ?, ?, ?, ?, ?, ? FROM chat_session WHERE id = ?";
+            + " SELECT CAST(? AS VARCHAR(36)), CAST(? AS VARCHAR(36)), CAST(? AS VARCHAR(36)), CAST(? AS VARCHAR(255)),"
+            + " 'assistant', CAST(? AS TEXT), 'streaming', CAST(? AS VARCHAR(32)), CAST(? AS VARCHAR(200)),"
+            + " CAST(? AS VARCHAR(200)), CAST(? AS VARCHAR(36)), CAST(? AS TIMESTAMP WITH TIME ZONE),"
+            + " CAST(? AS TIMESTAMP WITH TIME ZONE) FROM chat_session WHERE id = ?";
     private static final String UPDATE = "UPDATE chat_message SET content = ?, lease_until = ? WHERE id = ?"
             + " AND status = 'streaming'";
     private static final String RENEW = "UPDATE chat_message SET lease_until = ? WHERE id = ? AND status = 'streaming'";
@@ -72,6 +77,8 @@ public class AnswerCheckpoints implements AutoCloseable {
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<String, LiveAnswer> live = new ConcurrentHashMap<>();
     private ScheduledExecutorService ticker;
+    /** The database is H2 (known after the first checkpoint); only the checkpoint thread reads it. */
+    private Boolean h2;
     private long lastWarnNanos;
     private int unwarned;
 
@@ -215,6 +222,16 @@ public class AnswerCheckpoints implements AutoCloseable {
         try (Connection c = dataSource.getConnection()) {
             boolean[] done = Transactions.inTransaction(c, tx -> write(tx, work));
             System.arraycopy(done, 0, committed, 0, done.length);
+            if (h2 == null) {
+                h2 = "H2".equals(c.getMetaData().getDatabaseProductName());
+            }
+            if (h2) {
+                // H2 writes commits to its file up to WRITE_DELAY (0.5 s) later: a process killed meanwhile would lose
+                // this checkpoint. CHECKPOINT writes them now - once a tick, not once a commit.
+                try (Statement s = c.createStatement()) {
+                    s.execute("CHECKPOINT");
+                }
+            }
         }
     }
 
