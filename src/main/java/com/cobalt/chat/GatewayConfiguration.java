@@ -51,6 +51,7 @@ import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.record.PriceTable;
 import com.cobalt.chat.record.TokenEstimator;
 import com.cobalt.chat.record.UsageReports;
+import com.cobalt.chat.store.AnswerCheckpoints;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
@@ -113,6 +114,12 @@ public class GatewayConfiguration implements CamelConfiguration {
         Database database = openDatabase(properties);
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
                 settings.maxSessionsPerUser());
+        // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
+        AnswerCheckpoints checkpoints = new AnswerCheckpoints(database.dataSource(), clock,
+                Duration.ofMillis(settings.checkpointMs()), Duration.ofSeconds(settings.streamLeaseSeconds()),
+                settings.databaseEmbedded());
+        checkpoints.sweepAtStart();
+        registry.bind("answerCheckpoints", checkpoints);
         ProviderHealth providerHealth = new ProviderHealth(clock, providerIds);
         ProviderBreakers breakers = new ProviderBreakers(providerIds, properties, clock);
         Map<String, String> aliases = new LinkedHashMap<>();
@@ -163,7 +170,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 settings.maxConcurrentStreams());
         LimitLedger limits = settings.limitsShared()
                 ? new SharedLimitLedger(database.dataSource(), clock, rules,
-                        Duration.ofSeconds(intProperty(properties, "chat.stream-lease-seconds")))
+                        Duration.ofSeconds(settings.streamLeaseSeconds()))
                 : new LocalLimitLedger(database.dataSource(), clock, rules);
         LOG.info("Per-user limits: {}", settings.limitsShared()
                 ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
@@ -189,7 +196,8 @@ public class GatewayConfiguration implements CamelConfiguration {
                 priceProperties.setProperty(key, price);
             }
         }
-        registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties)));
+        registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),
+                checkpoints));
         LlmMetrics metrics = new LlmMetrics(camel);
         Map<String, ProviderStats> stats = new LinkedHashMap<>();
         settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
@@ -221,8 +229,8 @@ public class GatewayConfiguration implements CamelConfiguration {
             camel.getEndpoint(providerEndpoint(id));
         }
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, availability,
-                stats, metrics,
-                upstreamClient, liveStreams, engine, vertx, database, limits, intProperty(properties, "llm.health-probe-seconds"),
+                stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints,
+                intProperty(properties, "llm.health-probe-seconds"),
                 intProperty(properties, "chat.shutdown-grace-seconds")));
     }
 

@@ -24,6 +24,7 @@ import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.record.GatewayStats;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.store.AnswerCheckpoints;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
 import io.micrometer.core.instrument.Gauge;
@@ -60,6 +61,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final Vertx vertx;
     private final Database database;
     private final LimitLedger limits;
+    private final AnswerCheckpoints checkpoints;
     private final int probeSeconds;
     private final int graceSeconds;
     private final List<ObjectName> mbeans = new ArrayList<>();
@@ -69,7 +71,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
                      ProviderHealth health, ModelAvailability availability, Map<String, ProviderStats> stats,
                      LlmMetrics metrics, UpstreamClient upstreamClient, LiveStreams liveStreams,
-                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits, int probeSeconds,
+                     AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits,
+                     AnswerCheckpoints checkpoints, int probeSeconds,
                      int graceSeconds) {
         this.settings = settings;
         this.selection = selection;
@@ -84,6 +87,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         this.vertx = vertx;
         this.database = database;
         this.limits = limits;
+        this.checkpoints = checkpoints;
         this.probeSeconds = probeSeconds;
         this.graceSeconds = graceSeconds;
     }
@@ -96,6 +100,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
 
     @Override
     public void onContextStarted(CamelContext camel) {
+        checkpoints.start();
         // readiness is about this instance (its database, not shutting down): a provider that fails is the
         // fallback's business, and taking every instance out of the balancer for it would be a full outage
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
@@ -187,6 +192,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
             databaseReadiness.close();
         }
         upstreamClient.close();
+        // the streams have ended and stored their answers: no more checkpoints, then the pool closes
+        checkpoints.close();
         try {
             limits.close();
         } catch (RuntimeException e) {

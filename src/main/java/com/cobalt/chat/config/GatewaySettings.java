@@ -10,6 +10,9 @@ import java.util.Map;
  * @param providers every configured provider by id, in the order they were configured
  * @param httpHost       the address the chat API listens on
  * @param managementHost the address the management port (health, metrics) listens on
+ * @param databaseEmbedded   the database is an embedded H2 only this process can open: this instance is alone on it
+ * @param checkpointMs       how often the text of a streaming answer is stored (CHAT_CHECKPOINT_SECONDS)
+ * @param streamLeaseSeconds how long a dead instance's stream slots and streaming answers count as live
  */
 public record GatewaySettings(String primary, String fallback, Map<String, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
@@ -20,7 +23,8 @@ public record GatewaySettings(String primary, String fallback, Map<String, Provi
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
                               long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,
-                              CatalogSettings catalog) {
+                              CatalogSettings catalog, boolean databaseEmbedded, long checkpointMs,
+                              int streamLeaseSeconds) {
 
     public ProviderSettings provider(String id) {
         ProviderSettings s = providers.get(id);

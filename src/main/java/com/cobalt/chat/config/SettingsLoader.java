@@ -146,6 +146,13 @@ public final class SettingsLoader {
         long retryBase = positiveInt("llm.retry-base-delay-ms", 250);
         long retryMax = positiveInt("llm.retry-max-delay-ms", 2000);
         long retryBudget = positiveInt("llm.retry-budget-ms", 10000);
+        int streamLeaseSeconds = positiveInt("chat.stream-lease-seconds", 60);
+        long checkpointMs = checkpointMs();
+        if (checkpointMs > 0 && streamLeaseSeconds > 0 && streamLeaseSeconds * 1000L < 2 * checkpointMs) {
+            problems.add("CHAT_STREAM_LEASE_SECONDS (" + streamLeaseSeconds + ") must be at least twice"
+                    + " CHAT_CHECKPOINT_SECONDS (" + value("chat.checkpoint-seconds") + "): every checkpoint renews the"
+                    + " leases of the answers streaming");
+        }
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
@@ -153,7 +160,8 @@ public final class SettingsLoader {
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
                 maxStreams, maxSessions, sessionsPerMinute, maxAnswerBytes, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
-                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog);
+                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog, embeddedH2(value("chat.db.url")),
+                checkpointMs, streamLeaseSeconds);
     }
 
     /**
@@ -176,6 +184,32 @@ public final class SettingsLoader {
         return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("[::1]");
     }
 
+    /** An embedded H2 (a file or memory database only this process can open); an H2 server may have other instances. */
+    static boolean embeddedH2(String url) {
+        String lower = url == null ? "" : url.toLowerCase(Locale.ROOT);
+        return lower.startsWith("jdbc:h2:") && !lower.startsWith("jdbc:h2:tcp:")
+                && !lower.startsWith("jdbc:h2:ssl:") && !lower.contains("auto_server=true");
+    }
+
+    /** CHAT_CHECKPOINT_SECONDS: a positive number of seconds, fractions allowed (tests checkpoint every 0.2 s). */
+    private long checkpointMs() {
+        String v = value("chat.checkpoint-seconds");
+        if (v == null) {
+            return 2000;
+        }
+        try {
+            double seconds = Double.parseDouble(v.trim());
+            long ms = Math.round(seconds * 1000);
+            if (seconds > 0 && ms >= 10 && Double.isFinite(seconds)) {
+                return ms;
+            }
+        } catch (NumberFormatException e) {
+            // told below
+        }
+        problems.add("CHAT_CHECKPOINT_SECONDS must be a positive number of seconds (at least 0.01), got: " + v);
+        return -1;
+    }
+
     /**
      * auto: shared unless the database is an embedded H2 (a file or memory database only this process can open);
      * an H2 server (tcp:, ssl:, AUTO_SERVER) may have other instances on it.
@@ -183,11 +217,7 @@ public final class SettingsLoader {
     private boolean limitsShared() {
         String value = value("chat.limits.shared");
         if (value == null || value.equalsIgnoreCase("auto")) {
-            String url = value("chat.db.url");
-            String lower = url == null ? "" : url.toLowerCase(Locale.ROOT);
-            boolean embeddedH2 = lower.startsWith("jdbc:h2:") && !lower.startsWith("jdbc:h2:tcp:")
-                    && !lower.startsWith("jdbc:h2:ssl:") && !lower.contains("auto_server=true");
-            return !embeddedH2;
+            return !embeddedH2(value("chat.db.url"));
         }
         if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
             return Boolean.parseBoolean(value);

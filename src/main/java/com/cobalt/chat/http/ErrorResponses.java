@@ -8,7 +8,9 @@ import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.provider.UpstreamAnswer;
+import com.cobalt.chat.stream.ClientFormat;
 import com.cobalt.chat.stream.SseRelay;
+import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
@@ -22,12 +24,37 @@ public class ErrorResponses {
 
     public void respond(Exchange exchange) {
         ApiError error = toApiError(exchange, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        endCommittedStream(exchange, error);
         answer(exchange, error, error.toJson());
+    }
+
+    /**
+     * A failure after the client's 200 went out cannot be a JSON answer any more: the stream ends with the failure as
+     * an {@code error} event in the caller's format, never just stops. (Before the 200 this does nothing and the JSON
+     * error is written as usual.)
+     */
+    private static void endCommittedStream(Exchange exchange, ApiError error) {
+        ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        if (client == null) {
+            return;
+        }
+        ClientFormat format = exchange.getProperty(ClientFormat.PROPERTY, ClientFormat.class);
+        String event = (format == null ? ClientFormat.SESSION : format).error(error.code(), error.getMessage());
+        client.context().runOnContext(v -> {
+            HttpServerResponse out = client.response();
+            if (out.headWritten() && !out.ended() && !out.closed()) {
+                if (event != null) {
+                    out.write(event);
+                }
+                out.end();
+            }
+        });
     }
 
     /** The same failures in OpenAI's error object, for the OpenAI-compatible endpoint (routeConfiguration openai-errors). */
     public void respondOpenAi(Exchange exchange) {
         ApiError error = toApiError(exchange, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        endCommittedStream(exchange, error);
         answer(exchange, error, OpenAiErrors.json(error));
     }
 

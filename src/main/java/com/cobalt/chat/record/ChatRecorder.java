@@ -7,13 +7,17 @@ import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.store.AnswerCheckpoints;
 import com.cobalt.chat.store.AnswerRecord;
+import com.cobalt.chat.store.LiveAnswer;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.ContextMessage;
 import com.cobalt.chat.stream.RelaySession;
 import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.stream.StreamOutcome;
 import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The chat-record step: stores the assistant message of an exchange however it ended, with its usage - the
@@ -26,14 +30,30 @@ public class ChatRecorder {
     /** The variant of a session outside any A/B split, as metrics label it; stored as null. */
     public static final String NO_VARIANT = "none";
 
+    /**
+     * The variable naming why a streamed answer was not stored ({@link #SESSION_DELETED}, {@link #NOT_STORED}); unset
+     * when it was. The end of the stream tells the client (SseRelay.endStream).
+     */
+    public static final String NOT_STORED_VARIABLE = "answerNotStored";
+    public static final String SESSION_DELETED = "session_deleted";
+    public static final String NOT_STORED = "answer_not_stored";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChatRecorder.class);
+
     private final ChatStore store;
     private final TokenEstimator tokens;
     private final PriceTable prices;
+    private final AnswerCheckpoints checkpoints;
 
     public ChatRecorder(ChatStore store, TokenEstimator tokens, PriceTable prices) {
+        this(store, tokens, prices, null);
+    }
+
+    public ChatRecorder(ChatStore store, TokenEstimator tokens, PriceTable prices, AnswerCheckpoints checkpoints) {
         this.store = store;
         this.tokens = tokens;
         this.prices = prices;
+        this.checkpoints = checkpoints;
     }
 
     /** When the request failed before any stream: the outcome to store (content filter or failure). */
@@ -80,9 +100,29 @@ public class ChatRecorder {
                 usage == null ? null : usage.estimated(), usage == null ? null : usage.costUsd(),
                 o.timeToFirstTokenMs(), durationNanos / 1_000_000,
                 variant == null || NO_VARIANT.equals(variant) ? null : variant);
-        store.saveAnswer(answer);
+        // the row its checkpoints wrote, if any: no checkpoint starts after this, one being written is waited for
+        LiveAnswer live = exchange.getProperty(AnswerCheckpoints.PROPERTY, LiveAnswer.class);
+        boolean checkpointed = checkpoints != null && checkpoints.finish(live);
+        String notStored = null;
+        try {
+            ChatStore.SavedAnswer saved = store.saveAnswer(answer, live != null ? live.messageId() : null,
+                    checkpointed);
+            if (!saved.stored()) {
+                notStored = SESSION_DELETED;
+            }
+        } catch (RuntimeException e) {
+            // after the client's 200 there is no one to throw to: the stream still ends well-formed, the usage was
+            // written on its own, and the exchange is logged and counted like any other
+            LOG.error("Could not store the answer of an exchange: {} (cause {})", e.getClass().getName(),
+                    e.getCause() == null ? "none" : e.getCause().getClass().getName());
+            notStored = NOT_STORED;
+        }
         exchange.setProperty(PROPERTY, answer);
         exchange.setVariable("answerRecorded", true);
+        exchange.setVariable("answerStored", notStored == null);
+        if (notStored != null) {
+            exchange.setVariable(NOT_STORED_VARIABLE, notStored);
+        }
         exchange.setVariable("metricStatus", o.metricStatus());
     }
 

@@ -74,6 +74,8 @@ public class ExchangeObserver {
         line.put("cost_usd", a.costUsd());
         line.put("time_to_first_token_ms", a.timeToFirstTokenMs());
         line.put("duration_ms", a.durationMs());
+        // false: the answer reached the client but is not in its session (deleted meanwhile, or the database refused it)
+        line.put("stored", !Boolean.FALSE.equals(exchange.getVariable("answerStored", Boolean.class)));
         try {
             EXCHANGES.info(JSON.writeValueAsString(line));
         } catch (Exception e) {

@@ -260,28 +260,77 @@ public class ChatStore {
         });
     }
 
+    /** Where an answer went: {@code stored} false when its session was deleted while it streamed. */
+    public record SavedAnswer(String id, boolean stored) {
+    }
+
     /**
      * Stores the answer; when a provider answered, also its usage in the ledger that outlives the chat. An answer
      * without a session (the OpenAI-compatible API) goes only into the ledger.
      */
     public String saveAnswer(AnswerRecord a) {
-        String id = RowIds.next();
+        return saveAnswer(a, RowIds.next(), false).id();
+    }
+
+    /**
+     * Stores the answer under {@code rowId} (a new id when null), finishing the row its checkpoints wrote when {@code checkpointed} (a
+     * checkpoint may have written it; without one it is simply inserted). The session's row is updated first: that
+     * finds a session deleted while the answer streamed (its checkpointed row went with it), and locks the session so
+     * a delete cannot slip in between. A deleted session's answer is not stored, its usage is. If the answer cannot be
+     * stored at all, its usage is still written on its own before the failure is thrown: the ledger keeps it.
+     */
+    public SavedAnswer saveAnswer(AnswerRecord a, String rowId, boolean checkpointed) {
+        String id = rowId != null ? rowId : RowIds.next();
         OffsetDateTime now = now();
-        // without a session it is the usage row alone: no transaction needed around one statement
-        return inConnection(a.sessionId() != null, c -> {
+        try {
+            // without a session it is the usage row alone: no transaction needed around one statement
+            return inConnection(a.sessionId() != null, c -> {
+                if (a.sessionId() != null) {
+                    // updated_at only moves forward (the session list pages by it: GREATEST, see touch)
+                    if (update(c, "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?", now,
+                            a.sessionId()) == 0) {
+                        saveUsage(c, id, a, now);
+                        return new SavedAnswer(id, false);
+                    }
+                    if (!checkpointed || finishCheckpointed(c, id, a) == 0) {
+                        update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status,"
+                                        + " provider, model, finish_reason, error_code, prompt_tokens, completion_tokens,"
+                                        + " tokens_estimated, cost_usd, time_to_first_token_ms, duration_ms, variant,"
+                                        + " created_at) VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                        + " ?, ?)",
+                                id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
+                                a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(),
+                                a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(),
+                                now);
+                    }
+                }
+                saveUsage(c, id, a, now);
+                return new SavedAnswer(id, true);
+            });
+        } catch (StorageException e) {
             if (a.sessionId() != null) {
-                update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status,"
-                                + " provider, model, finish_reason, error_code, prompt_tokens, completion_tokens,"
-                                + " tokens_estimated, cost_usd, time_to_first_token_ms, duration_ms, variant, created_at)"
-                                + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
-                        a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(),
-                        a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(), now);
-                touch(c, a.sessionId(), now);
+                try {
+                    inConnection(false, c -> {
+                        saveUsage(c, id, a, now);
+                        return null;
+                    });
+                } catch (StorageException usageAlsoFailed) {
+                    e.addSuppressed(usageAlsoFailed);
+                }
             }
-            saveUsage(c, id, a, now);
-            return id;
-        });
+            throw e;
+        }
+    }
+
+    /** The final state of a row a checkpoint wrote; 0 when there is none (no checkpoint got through). */
+    private static int finishCheckpointed(Connection c, String id, AnswerRecord a) throws SQLException {
+        return update(c, "UPDATE chat_message SET content = ?, status = ?, provider = ?, model = ?, finish_reason = ?,"
+                        + " error_code = ?, prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, cost_usd = ?,"
+                        + " time_to_first_token_ms = ?, duration_ms = ?, variant = ?, instance_id = NULL,"
+                        + " lease_until = NULL WHERE id = ?",
+                a.content(), a.status(), a.provider(), a.model(), a.finishReason(), a.errorCode(), a.promptTokens(),
+                a.completionTokens(), a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(),
+                a.variant(), id);
     }
 
     /**

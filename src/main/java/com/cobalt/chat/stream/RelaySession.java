@@ -53,7 +53,9 @@ public final class RelaySession implements UpstreamAnswer {
     private long clientBlockedSinceNanos = -1;
     /** UTF-8 bytes of answer text relayed so far (CHAT_MAX_ANSWER_BYTES bounds it). */
     private long answerBytes;
-    private final StringBuilder text = new StringBuilder();
+    private final AnswerText text = new AnswerText();
+    /** System.nanoTime() when the answer ended (0 while it streams); read by the checkpoint thread. */
+    private volatile long endedNanos;
     private final List<String> held = new ArrayList<>();
     /** While one upstream read is relayed: its events, written to the client in one go (one syscall, not one each). */
     private Buffer batch;
@@ -124,6 +126,16 @@ public final class RelaySession implements UpstreamAnswer {
 
     public ProviderSettings provider() {
         return provider;
+    }
+
+    /** The answer's text so far, readable from any thread (the checkpoints copy it). */
+    public AnswerText answerText() {
+        return text;
+    }
+
+    /** When the answer ended (System.nanoTime()), or 0 while it still streams. Any thread. */
+    public long endedNanos() {
+        return endedNanos;
     }
 
     /** The URL and upstream model name this answer was asked from. */
@@ -498,6 +510,7 @@ public final class RelaySession implements UpstreamAnswer {
     }
 
     private void finish(StreamOutcome outcome) {
+        endedNanos = Math.max(1, System.nanoTime());
         flushBatch(); // what the client is owed goes out before anything that follows the outcome
         if (tickTimer >= 0) {
             vertx.cancelTimer(tickTimer);

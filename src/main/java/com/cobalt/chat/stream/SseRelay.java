@@ -17,6 +17,14 @@ public class SseRelay extends AsyncProcessorSupport {
      * {@link com.cobalt.chat.provider.ProviderRejection} of a 400.
      */
     public static final String PROPERTY = "cobaltUpstream";
+    /** The variable chat-record sets when the answer is not stored: its error code (ChatRecorder). */
+    static final String NOT_STORED_VARIABLE = "answerNotStored";
+
+    static String notStoredMessage(String code) {
+        return "session_deleted".equals(code)
+                ? "The session was deleted while its answer streamed; the answer was not stored"
+                : "The answer could not be stored; it is not in the session";
+    }
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
@@ -41,13 +49,15 @@ public class SseRelay extends AsyncProcessorSupport {
     public void endStream(Exchange exchange) {
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         StreamOutcome outcome = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
+        String notStored = exchange.getVariable(NOT_STORED_VARIABLE, String.class);
         client.context().runOnContext(v -> {
             HttpServerResponse out = client.response();
             if (out.ended() || out.closed() || !out.headWritten()) {
                 return;
             }
             if (outcome != null && outcome.whole()) {
-                out.write(ClientEvents.DONE);
+                // [DONE] promises the answer is in the session; one that could not be stored ends with an error
+                out.write(notStored == null ? ClientEvents.DONE : ClientEvents.error(notStored, notStoredMessage(notStored)));
             }
             out.end();
         });

@@ -160,9 +160,16 @@ class HomeAndPortTest {
     static void jarOfClasses(Path classes, Path jar) throws IOException {
         try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out);
              Stream<Path> files = Files.walk(classes)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                j.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
-                Files.copy(f, j);
+            // directory entries too, as maven-jar-plugin writes them: Flyway finds classpath:db/migration in a jar
+            // only through its directory entry (without it the gateway started on an empty schema)
+            for (Path f : files.filter(f -> !f.equals(classes)).sorted().toList()) {
+                String name = classes.relativize(f).toString().replace('\\', '/');
+                if (Files.isDirectory(f)) {
+                    j.putNextEntry(new JarEntry(name + "/"));
+                } else {
+                    j.putNextEntry(new JarEntry(name));
+                    Files.copy(f, j);
+                }
                 j.closeEntry();
             }
         }

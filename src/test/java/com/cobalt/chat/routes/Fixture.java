@@ -136,7 +136,11 @@ final class Fixture implements AutoCloseable {
         registry.bind("openAiCompletions", new OpenAiCompletions(clock));
         registry.bind("errorResponses", new ErrorResponses());
         registry.bind("sseRelay", new SseRelay());
-        registry.bind("chatRecorder", new ChatRecorder(store, tokens, new PriceTable(prices)));
+        // never started: the route tests' answers are short; the checkpoints have tests of their own
+        com.cobalt.chat.store.AnswerCheckpoints checkpoints = new com.cobalt.chat.store.AnswerCheckpoints(
+                database.dataSource(), clock, java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(60), true);
+        registry.bind("answerCheckpoints", checkpoints);
+        registry.bind("chatRecorder", new ChatRecorder(store, tokens, new PriceTable(prices), checkpoints));
         Map<String, ProviderStats> stats = new LinkedHashMap<>();
         PROVIDERS.forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), health)));
         registry.bind("exchangeObserver", new ExchangeObserver(new LlmMetrics(camel), stats, clock));

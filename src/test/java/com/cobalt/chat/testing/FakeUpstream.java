@@ -431,7 +431,13 @@ public final class FakeUpstream implements AutoCloseable {
             c.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
 
             for (Script.Step st : sc.steps) {
-                if (st.isDelay()) {
+                if (st.isGate()) {
+                    while (st.gate().getCount() > 0) {
+                        if (!c.watch(TimeUnit.MILLISECONDS.toNanos(10))) {
+                            return gone(gen);
+                        }
+                    }
+                } else if (st.isDelay()) {
                     if (!c.watch(st.delayNanos())) {
                         return gone(gen);
                     }

@@ -26,6 +26,11 @@ public final class GatewayClient {
         this.baseUrl = gateway.baseUrl();
     }
 
+    /** A gateway running elsewhere (a child process), at {@code http://host:port}. */
+    public GatewayClient(String baseUrl) {
+        this.baseUrl = baseUrl;
+    }
+
     /** Creates a session and returns its id. */
     public String createSession(String token, String body) {
         HttpResponse<String> r = send("POST", "/api/v1/chat/sessions", token, "application/json", body);

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * One scripted answer of {@link FakeUpstream}, played byte for byte.
@@ -37,10 +38,18 @@ public final class Script {
 
     enum End { CLEAN, CUT, CUT_RESET, STALL, NO_HEADERS }
 
-    /** bytes != null: content to write; otherwise a pause of delayNanos. */
-    record Step(byte[] bytes, long delayNanos) {
+    /** bytes != null: content to write; gate != null: wait for it; otherwise a pause of delayNanos. */
+    record Step(byte[] bytes, long delayNanos, CountDownLatch gate) {
+        Step(byte[] bytes, long delayNanos) {
+            this(bytes, delayNanos, null);
+        }
+
         boolean isDelay() {
             return bytes == null;
+        }
+
+        boolean isGate() {
+            return gate != null;
         }
     }
 
@@ -110,6 +119,15 @@ public final class Script {
     public Script delay(Duration d) {
         checkOpen("delay()");
         steps.add(new Step(null, nanos(d)));
+        return this;
+    }
+
+    /** Pause before the next step until the test counts {@code gate} down (a hold that needs no guessed duration).
+     * Watched for disconnects like {@link #delay}. */
+    public Script holdUntil(CountDownLatch gate) {
+        Objects.requireNonNull(gate, "gate");
+        checkOpen("holdUntil()");
+        steps.add(new Step(null, 0, gate));
         return this;
     }
 
@@ -191,7 +209,9 @@ public final class Script {
             sb.append(", ").append(h[0]).append(": ").append(h[1]);
         }
         for (Step st : steps) {
-            if (st.isDelay()) {
+            if (st.isGate()) {
+                sb.append(", hold");
+            } else if (st.isDelay()) {
                 sb.append(", delay ").append(Duration.ofNanos(st.delayNanos()));
             } else {
                 String text = new String(st.bytes(), StandardCharsets.UTF_8);
