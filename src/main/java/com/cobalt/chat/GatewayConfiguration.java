@@ -148,6 +148,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         AsyncPlatformHttpEngine engine = new AsyncPlatformHttpEngine();
         engine.setWorkerPoolSize(intProperty(properties, "http.worker-pool-size"));
         engine.setWorkerKeepAliveSeconds(intProperty(properties, "http.worker-keep-alive-seconds"));
+        engine.setChatQueueSize(intProperty(properties, "http.chat-queue-size"));
+        engine.setApiPool(intProperty(properties, "http.api-pool-size"), intProperty(properties, "http.api-queue-size"));
 
         registry.bind("vertx", vertx);
         registry.bind("platform-http-engine", engine);

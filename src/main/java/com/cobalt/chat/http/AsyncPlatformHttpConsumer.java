@@ -68,7 +68,7 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
             // caller's own and is not written back (ResponseWriter)
             exchange.setProperty(INBOUND_HEADERS, new CaseInsensitiveMap(exchange.getMessage().getHeaders()));
             try {
-                engine.workers().execute(() -> {
+                engine.workersFor(getEndpoint().getPath()).execute(() -> {
                     try {
                         createUoW(exchange);
                         getAsyncProcessor().process(exchange,
@@ -77,8 +77,16 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                         requestContext.runOnContext(v -> finish(ctx, exchange, t));
                     }
                 });
-            } catch (RejectedExecutionException stopped) {
-                finish(ctx, exchange, stopped);
+            } catch (RejectedExecutionException full) {
+                if (engine.draining()) {
+                    finish(ctx, exchange, full);
+                } else {
+                    // every worker busy and the queue full: refuse now rather than queue without bound
+                    LOG.warn("Overloaded: {} refused, every worker busy and the queue full", getEndpoint().getPath());
+                    ctx.response().putHeader("Retry-After", "1");
+                    ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
+                            "overloaded", "The gateway is at capacity; retry shortly"));
+                }
             }
         });
     }

@@ -45,9 +45,17 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
 
     private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
     private volatile boolean draining;
+    /** The requests that call a provider: each holds a chat worker until its provider's first output. */
+    static final java.util.Set<String> CHAT_PATHS = java.util.Set.of("/api/v1/chat/sessions/{id}/messages",
+            "/v1/chat/completions");
+
     private int workerPoolSize = 200;
+    private int chatQueueSize = 200;
+    private int apiPoolSize = 16;
+    private int apiQueueSize = 1000;
     private int workerKeepAliveSeconds = 5;
     private volatile ThreadPoolExecutor workers;
+    private volatile ThreadPoolExecutor apiWorkers;
 
     /**
      * The chat routes get a worker pool of their own: a request holds one until its provider's first token, and
@@ -55,6 +63,24 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      */
     public void setWorkerPoolSize(int workerPoolSize) {
         this.workerPoolSize = workerPoolSize;
+    }
+
+    /**
+     * Chats that wait for a chat worker (HTTP_CHAT_QUEUE_SIZE); beyond it a new chat is refused at once with 503
+     * {@code overloaded} and Retry-After, instead of waiting behind hundreds of others.
+     */
+    public void setChatQueueSize(int chatQueueSize) {
+        this.chatQueueSize = chatQueueSize;
+    }
+
+    /**
+     * Every other API request (sessions, models, usage, admin, the demo provider) runs on a pool of its own
+     * (HTTP_API_POOL_SIZE, HTTP_API_QUEUE_SIZE), so chats waiting for a slow provider never delay them - and the
+     * demo provider never waits behind the chats that wait for it.
+     */
+    public void setApiPool(int size, int queueSize) {
+        this.apiPoolSize = size;
+        this.apiQueueSize = queueSize;
     }
 
     /**
@@ -66,32 +92,49 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         this.workerKeepAliveSeconds = workerKeepAliveSeconds;
     }
 
-    Executor workers() {
-        ThreadPoolExecutor w = workers;
-        if (w == null) {
-            synchronized (this) {
-                if (workers == null) {
-                    AtomicInteger n = new AtomicInteger();
-                    ThreadFactory factory = r -> {
-                        Thread t = new Thread(r, "chat-routes-" + n.getAndIncrement());
-                        t.setDaemon(true);
-                        return t;
-                    };
-                    ThreadPoolExecutor pool = new ThreadPoolExecutor(workerPoolSize, workerPoolSize,
-                            Math.max(1, workerKeepAliveSeconds), TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
-                    pool.allowCoreThreadTimeOut(true);
-                    workers = pool;
-                }
-                w = workers;
-            }
+    /**
+     * The pool a route's requests run on: chats on the chat workers, the rest on the API workers. Both queues are
+     * bounded and a full one rejects (never runs the task on the caller, which is the event loop).
+     */
+    Executor workersFor(String path) {
+        return CHAT_PATHS.contains(path) ? chatWorkers() : apiWorkers();
+    }
+
+    private synchronized Executor chatWorkers() {
+        if (workers == null) {
+            workers = pool("chat-routes-", workerPoolSize, chatQueueSize);
         }
-        return w;
+        return workers;
+    }
+
+    private synchronized Executor apiWorkers() {
+        if (apiWorkers == null) {
+            apiWorkers = pool("api-routes-", apiPoolSize, apiQueueSize);
+        }
+        return apiWorkers;
+    }
+
+    private ThreadPoolExecutor pool(String name, int size, int queueSize) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, name + n.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        };
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, Math.max(1, workerKeepAliveSeconds),
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(Math.max(1, queueSize)), factory,
+                new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     @Override
     protected void doStop() throws Exception {
         if (workers != null) {
             workers.shutdown();
+        }
+        if (apiWorkers != null) {
+            apiWorkers.shutdown();
         }
         super.doStop();
     }
