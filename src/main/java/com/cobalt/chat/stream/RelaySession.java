@@ -70,6 +70,8 @@ public final class RelaySession implements UpstreamAnswer {
     /** Paused while primed; a connection failure then waits until the queued bytes were delivered. */
     private boolean pausedWhilePrimed;
     private boolean failedWhilePaused;
+    /** Paused because the client's write queue is full: the provider is not idle meanwhile. */
+    private boolean pausedForClient;
     private long lastUpstreamNanos;
     private long lastWriteNanos;
     private long firstTokenTimer = -1;
@@ -384,6 +386,19 @@ public final class RelaySession implements UpstreamAnswer {
         primed.complete(this);
     }
 
+    /**
+     * Nobody will attach this answer (the breaker step gave up on it as it came in): the upstream request is reset
+     * and nothing is relayed or recorded. Call on the client's event loop.
+     */
+    public void abandon() {
+        if (terminated) {
+            return;
+        }
+        terminated = true;
+        cancelFirstTokenTimer();
+        resetUpstream();
+    }
+
     /** The gateway is shutting down and the grace period is over: end with an error, keep the partial answer. */
     void shutDown() {
         client.context().runOnContext(v -> {
@@ -403,7 +418,8 @@ public final class RelaySession implements UpstreamAnswer {
             return;
         }
         long now = System.nanoTime();
-        if (!upstreamEnded && now - lastUpstreamNanos > settings.idleTimeoutMs() * 1_000_000) {
+        // the idle timeout is the provider's silence: time the upstream is paused for a slow client does not count
+        if (!upstreamEnded && !pausedForClient && now - lastUpstreamNanos > settings.idleTimeoutMs() * 1_000_000) {
             onBroken("stream_idle_timeout");
         } else if (committed && now - lastWriteNanos > settings.keepAliveMs() * 1_000_000) {
             write(ClientEvents.KEEP_ALIVE);
@@ -450,7 +466,12 @@ public final class RelaySession implements UpstreamAnswer {
         out.write(events);
         if (out.writeQueueFull() && response != null && !upstreamEnded) {
             response.pause();
-            out.drainHandler(v -> response.resume());
+            pausedForClient = true;
+            out.drainHandler(v -> {
+                pausedForClient = false;
+                lastUpstreamNanos = System.nanoTime();
+                response.resume();
+            });
         }
     }
 
