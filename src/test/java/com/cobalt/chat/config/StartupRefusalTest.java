@@ -116,6 +116,7 @@ class StartupRefusalTest {
         numbers.put("CHAT_DB_POOL_SIZE", "0");
         numbers.put("CHAT_RECORD_THREADS", "eight");
         numbers.put("LLM_CATALOG_CHECK_ENABLED", "yes");
+        numbers.put("CHAT_ROUTES_RELOAD", "sometimes"); // Camel binds it before the check: it must not get there first
         badNumbers = start(numbers);
     }
 
@@ -246,7 +247,8 @@ class StartupRefusalTest {
                 + "  - HTTP_WORKER_POOL_SIZE (http.worker-pool-size) must be a positive integer, got: -1\n"
                 + "  - CHAT_DB_POOL_SIZE (chat.db.pool-size) must be a positive integer, got: 0\n"
                 + "  - CHAT_RECORD_THREADS (chat.record-threads) must be a positive integer, got: eight\n"
-                + "  - LLM_CATALOG_CHECK_ENABLED (llm.catalog-check.enabled) must be true or false, got: yes\n");
+                + "  - LLM_CATALOG_CHECK_ENABLED (llm.catalog-check.enabled) must be true or false, got: yes\n"
+                + "  - CHAT_ROUTES_RELOAD must be true or false, got: sometimes\n");
         assertThat(r.stderr).as(r.describe()).doesNotContain("Exception");
         assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
     }
