@@ -31,6 +31,7 @@ public final class Application {
     static final String ROUTES_PATTERN = "camel.main.routes-include-pattern";
     static final String ROUTES_DIRECTORY = "chat.routes.directory";
     static final String DB_URL = "chat.db.url";
+    static final String ROUTES_RELOAD = "chat.routes.reload";
 
     private Application() {
     }
@@ -138,6 +139,13 @@ public final class Application {
             String pattern = file.getProperty(ROUTES_PATTERN);
             if (pattern != null && !pattern.contains("{{") && !env.containsKey("CAMEL_MAIN_ROUTES_INCLUDE_PATTERN")) {
                 overrides.put(ROUTES_PATTERN, routesIn(pattern));
+            }
+            // Camel binds camel.main.routes-reload-enabled = {{chat.routes.reload}} before the gateway's check runs,
+            // and would refuse a value that is not a boolean alone, with its own exception: reload stays off then,
+            // and the check names CHAT_ROUTES_RELOAD in the one refusal
+            String reload = env.getOrDefault("CHAT_ROUTES_RELOAD", file.getProperty(ROUTES_RELOAD));
+            if (reload != null && !reload.trim().equalsIgnoreCase("true") && !reload.trim().equalsIgnoreCase("false")) {
+                overrides.put("camel.main.routes-reload-enabled", "false");
             }
             String db = file.getProperty(DB_URL);
             if (db != null && !env.containsKey("CHAT_DB_URL")) {

@@ -17,6 +17,7 @@ import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.InvalidConfigurationException;
 import com.cobalt.chat.config.ProviderProperties;
+import com.cobalt.chat.config.RuntimeSettings;
 import com.cobalt.chat.config.SettingsLoader;
 import com.cobalt.chat.demo.DemoProvider;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
@@ -61,8 +62,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy;
 import org.apache.camel.component.platform.http.main.MainHttpServer;
 import org.apache.camel.component.platform.http.main.ManagementHttpServer;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
@@ -75,11 +78,16 @@ import org.slf4j.LoggerFactory;
 public class GatewayConfiguration implements CamelConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayConfiguration.class);
+    static final String RECORD_THREAD_POOL = "chatRecord";
 
     @Override
     public void configure(CamelContext camel) throws Exception {
         Function<String, String> properties = key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}");
-        GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel));
+        Set<String> priceKeys = camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX))
+                .stringPropertyNames();
+        GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel),
+                priceKeys);
+        RuntimeSettings runtime = settings.runtime();
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
@@ -111,7 +119,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         // native epoll where Netty has it for this machine, NIO elsewhere (pom.xml says why)
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
-        Database database = openDatabase(properties);
+        Database database = openDatabase(properties, runtime.dbPoolSize());
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
                 settings.maxSessionsPerUser());
         // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
@@ -121,7 +129,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         checkpoints.sweepAtStart();
         registry.bind("answerCheckpoints", checkpoints);
         ProviderHealth providerHealth = new ProviderHealth(clock, providerIds);
-        ProviderBreakers breakers = new ProviderBreakers(providerIds, properties, clock);
+        ProviderBreakers breakers = new ProviderBreakers(settings.breakers(), clock);
         Map<String, String> aliases = new LinkedHashMap<>();
         ProviderProperties.ALIASES.forEach((alias, id) -> {
             if (settings.providers().containsKey(id)) {
@@ -146,10 +154,18 @@ public class GatewayConfiguration implements CamelConfiguration {
         LOG.info("Model catalog: {} (default {}){}", String.join(", ", catalog.ids()), catalog.defaultModel(),
                 split.active() ? "; A/B split of new sessions " + settings.catalog().split() : "");
         AsyncPlatformHttpEngine engine = new AsyncPlatformHttpEngine();
-        engine.setWorkerPoolSize(intProperty(properties, "http.worker-pool-size"));
-        engine.setWorkerKeepAliveSeconds(intProperty(properties, "http.worker-keep-alive-seconds"));
-        engine.setChatQueueSize(intProperty(properties, "http.chat-queue-size"));
-        engine.setApiPool(intProperty(properties, "http.api-pool-size"), intProperty(properties, "http.api-queue-size"));
+        engine.setWorkerPoolSize(runtime.workerPoolSize());
+        engine.setWorkerKeepAliveSeconds(runtime.workerKeepAliveSeconds());
+        engine.setH2cEnabled(runtime.h2cEnabled());
+        engine.setChatQueueSize(runtime.chatQueueSize());
+        engine.setApiPool(runtime.apiPoolSize(), runtime.apiQueueSize());
+
+        // the chat-record route's threads step (executorService chatRecord): stores answers off the event loop
+        camel.getExecutorServiceManager().registerThreadPoolProfile(new ThreadPoolProfileBuilder(RECORD_THREAD_POOL)
+                .poolSize(runtime.recordThreads()).maxPoolSize(runtime.recordThreads()).maxQueueSize(10_000)
+                // a full queue fails the record step (the client gets the answer_not_stored error event) rather
+                // than running JDBC on the event loop the relay finished on
+                .rejectedPolicy(ThreadPoolRejectedPolicy.Abort).build());
 
         registry.bind("vertx", vertx);
         registry.bind("platform-http-engine", engine);
@@ -172,7 +188,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 settings.maxConcurrentStreams());
         LimitLedger limits = settings.limitsShared()
                 ? new SharedLimitLedger(database.dataSource(), clock, rules,
-                        Duration.ofSeconds(settings.streamLeaseSeconds()))
+                        Duration.ofSeconds(runtime.streamLeaseSeconds()))
                 : new LocalLimitLedger(database.dataSource(), clock, rules);
         LOG.info("Per-user limits: {}", settings.limitsShared()
                 ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
@@ -188,8 +204,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("sseRelay", new SseRelay());
         // the keys come from the properties; each value resolves as usual, so LLM_PRICE_AZURE_GPT_4O overrides one
         Properties priceProperties = new Properties();
-        camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX)).stringPropertyNames()
-                .forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
+        priceKeys.forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
         // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O)
         for (CatalogModel m : settings.catalog().models()) {
             String key = PriceTable.PREFIX + m.provider() + "." + m.id();
@@ -205,13 +220,12 @@ public class GatewayConfiguration implements CamelConfiguration {
         settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
         registry.bind("exchangeObserver", new ExchangeObserver(metrics, stats, clock));
         registry.bind("usageReports", new UsageReports(database.dataSource(), clock));
-        registry.bind("demoProvider", new DemoProvider(vertx, intProperty(properties, "demo.token-delay-ms"),
+        registry.bind("demoProvider", new DemoProvider(vertx, runtime.demoTokenDelayMs(),
                 properties.apply("demo.model")));
 
-        if (booleanProperty(properties, "llm.catalog-check.enabled")) {
+        if (runtime.catalogCheckEnabled()) {
             CatalogCheck check = new CatalogCheck(settings.providers(), settings.catalog().models(), availability,
-                    booleanProperty(properties, "llm.catalog-check.azure"),
-                    intProperty(properties, "llm.catalog-check-seconds"),
+                    runtime.catalogCheckAzure(), runtime.catalogCheckSeconds(),
                     Duration.ofMillis(settings.responseHeadersTimeoutMs()));
             camel.addLifecycleStrategy(new LifecycleStrategySupport() {
                 @Override
@@ -232,8 +246,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         }
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, availability,
                 stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints,
-                intProperty(properties, "llm.health-probe-seconds"),
-                intProperty(properties, "chat.shutdown-grace-seconds")));
+                runtime.healthProbeSeconds(), runtime.shutdownGraceSeconds()));
     }
 
     /** The providers named under llm.models.* in the properties and in the environment (LLM_MODELS_*). */
@@ -268,10 +281,10 @@ public class GatewayConfiguration implements CamelConfiguration {
     }
 
     /** A database that cannot be opened is a configuration problem, told as one line like the others. */
-    private static Database openDatabase(Function<String, String> properties) {
+    private static Database openDatabase(Function<String, String> properties, int poolSize) {
         try {
             return new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
-                    properties.apply("chat.db.password"), intProperty(properties, "chat.db.pool-size"));
+                    properties.apply("chat.db.password"), poolSize);
         } catch (RuntimeException e) {
             Throwable root = e;
             while (root.getCause() != null) {
@@ -280,14 +293,5 @@ public class GatewayConfiguration implements CamelConfiguration {
             throw new InvalidConfigurationException(List.of("CHAT_DB_URL: cannot open the database ("
                     + root.getClass().getSimpleName() + ")"));
         }
-    }
-
-    private static boolean booleanProperty(Function<String, String> properties, String key) {
-        String v = properties.apply(key);
-        return v != null && Boolean.parseBoolean(v.trim());
-    }
-
-    private static int intProperty(Function<String, String> properties, String key) {
-        return Integer.parseInt(properties.apply(key).trim());
     }
 }

@@ -10,6 +10,9 @@ import java.util.Map;
  * @param providers every configured provider by id, in the order they were configured
  * @param httpHost       the address the chat API listens on
  * @param managementHost the address the management port (health, metrics) listens on
+ * @param maxCooldownSeconds the longest cooldown a provider's retry hint may ask for (longer hints are cut to it)
+ * @param breakers       each configured provider's circuit breaker settings, by provider id
+ * @param runtime        the HTTP server, pools, background checks, shutdown and demo settings
  * @param databaseEmbedded   the database is an embedded H2 only this process can open: this instance is alone on it
  * @param checkpointMs       how often the text of a streaming answer is stored (CHAT_CHECKPOINT_SECONDS)
  * @param streamLeaseSeconds how long a dead instance's stream slots and streaming answers count as live
@@ -23,8 +26,22 @@ public record GatewaySettings(String primary, String fallback, Map<String, Provi
                               long connectTimeoutMs, long responseHeadersTimeoutMs, long firstTokenTimeoutMs,
                               long streamIdleTimeoutMs, int maxConnections, int errorBodyMaxBytes, long keepAliveMs,
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,
-                              CatalogSettings catalog, boolean databaseEmbedded, long checkpointMs,
+                              long maxCooldownSeconds, CatalogSettings catalog, Map<String, BreakerSettings> breakers,
+                              RuntimeSettings runtime, boolean databaseEmbedded, long checkpointMs,
                               int streamLeaseSeconds) {
+
+    public GatewaySettings {
+        breakers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(breakers));
+    }
+
+    /** The breaker settings of a configured provider. */
+    public BreakerSettings breaker(String id) {
+        BreakerSettings b = breakers.get(id);
+        if (b == null) {
+            throw new IllegalStateException("provider not configured: " + id);
+        }
+        return b;
+    }
 
     public ProviderSettings provider(String id) {
         ProviderSettings s = providers.get(id);

@@ -31,6 +31,7 @@ public final class SettingsLoader {
     private final List<String> problems = new ArrayList<>();
     private final Set<String> catalogProviders = new TreeSet<>();
     private final Set<String> declaredProviders = new TreeSet<>();
+    private final Set<String> priceKeys = new TreeSet<>();
 
     private SettingsLoader(Function<String, String> lookup) {
         this.lookup = lookup;
@@ -47,15 +48,35 @@ public final class SettingsLoader {
      */
     public static GatewaySettings load(Function<String, String> lookup, Set<String> catalogProviders,
                                        Set<String> declaredProviders) {
+        return load(lookup, catalogProviders, declaredProviders, Set.of());
+    }
+
+    /**
+     * @param priceKeys the {@code llm.price.<provider>.<model>} properties found in the properties files; the price
+     *                  of every catalog model is checked too (it may come from the environment alone)
+     */
+    public static GatewaySettings load(Function<String, String> lookup, Set<String> catalogProviders,
+                                       Set<String> declaredProviders, Set<String> priceKeys) {
         SettingsLoader loader = new SettingsLoader(lookup);
         loader.catalogProviders.addAll(catalogProviders);
         loader.declaredProviders.addAll(declaredProviders);
+        loader.priceKeys.addAll(priceKeys);
         return loader.load();
     }
 
     /** The environment variable that overrides a property: llm.fallback-provider -> LLM_FALLBACK_PROVIDER. */
     public static String envName(String property) {
         return property.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /**
+     * How a refusal names a setting: its environment variable, followed by the property in application.properties
+     * where that cannot be read off the variable ({@code CHAT_DB_POOL_SIZE (chat.db.pool-size)}, but
+     * {@code CHAT_AUTH_DISABLED} alone).
+     */
+    public static String settingName(String property) {
+        String env = envName(property);
+        return env.toLowerCase(Locale.ROOT).replace('_', '.').equals(property) ? env : env + " (" + property + ")";
     }
 
     private GatewaySettings load() {
@@ -133,8 +154,9 @@ public final class SettingsLoader {
                 problems.add("CHAT_JWT_JWKS_URL must be an http(s) URL, got: " + jwksUrl);
             }
         }
-        String httpHost = bindAddress("http.host", authDisabled);
-        String managementHost = bindAddress("management.host", authDisabled);
+        boolean allowRemote = bool("chat.auth.disabled-allow-remote");
+        String httpHost = bindAddress("http.host", authDisabled, allowRemote);
+        String managementHost = bindAddress("management.host", authDisabled, allowRemote);
         long connectTimeout = positiveInt("llm.connect-timeout-ms", 5000);
         long headersTimeout = positiveInt("llm.response-headers-timeout-ms", 30000);
         long firstTokenTimeout = positiveInt("llm.first-token-timeout-ms", 20000);
@@ -153,6 +175,29 @@ public final class SettingsLoader {
                     + " CHAT_CHECKPOINT_SECONDS (" + value("chat.checkpoint-seconds") + "): every checkpoint renews the"
                     + " leases of the answers streaming");
         }
+        long maxCooldown = positiveInt("llm.max-cooldown-seconds", 300);
+        Map<String, BreakerSettings> breakers = breakers(providers.keySet());
+        RuntimeSettings runtime = new RuntimeSettings(
+                port("http.port", 8080),
+                port("management.port", 9876),
+                positiveInt("http.max-body-bytes", 65536),
+                bool("http.h2c-enabled", false),
+                positiveInt("http.worker-pool-size", 200),
+                positiveInt("http.worker-keep-alive-seconds", 5),
+                positiveInt("http.chat-queue-size", 200),
+                positiveInt("http.api-pool-size", 16),
+                positiveInt("http.api-queue-size", 1000),
+                positiveInt("chat.db.pool-size", 10),
+                positiveInt("chat.record-threads", 8),
+                streamLeaseSeconds,
+                nonNegativeInt("chat.shutdown-grace-seconds", 20),
+                nonNegativeInt("llm.health-probe-seconds", 0),
+                bool("llm.catalog-check.enabled", true),
+                bool("llm.catalog-check.azure", false),
+                nonNegativeInt("llm.catalog-check-seconds", 0),
+                nonNegativeInt("demo.token-delay-ms", 40));
+        bool("chat.routes.reload", false);
+        prices(catalog);
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
@@ -160,18 +205,91 @@ public final class SettingsLoader {
         return new GatewaySettings(primary, fallback, providers, maxTokens, maxContext, maxLength, perMinute, perDay,
                 maxStreams, maxSessions, sessionsPerMinute, maxAnswerBytes, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
-                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, catalog, embeddedH2(value("chat.db.url")),
-                checkpointMs, streamLeaseSeconds);
+                keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, maxCooldown, catalog, breakers, runtime,
+                embeddedH2(value("chat.db.url")), checkpointMs, streamLeaseSeconds);
+    }
+
+    /**
+     * Each configured provider's breaker: {@code llm.breaker.<id>.<setting>} wins over {@code llm.breaker.<setting>}.
+     * A bad shared setting is named once, a bad per-provider one by its own variable.
+     */
+    private Map<String, BreakerSettings> breakers(Set<String> providerIds) {
+        BreakerSettings d = BreakerSettings.DEFAULTS;
+        BreakerSettings shared = breaker("llm.breaker.", d);
+        Map<String, BreakerSettings> breakers = new LinkedHashMap<>();
+        for (String id : providerIds) {
+            breakers.put(id, breaker("llm.breaker." + id + ".", shared));
+        }
+        return breakers;
+    }
+
+    private BreakerSettings breaker(String prefix, BreakerSettings defaults) {
+        return new BreakerSettings(
+                failureRate(prefix + "failure-rate-threshold", defaults.failureRateThreshold()),
+                positiveInt(prefix + "sliding-window-size", defaults.slidingWindowSize()),
+                positiveInt(prefix + "minimum-number-of-calls", defaults.minimumNumberOfCalls()),
+                positiveLong(prefix + "wait-in-open-ms", defaults.waitInOpenMs()),
+                positiveInt(prefix + "permitted-calls-in-half-open-state", defaults.permittedCallsInHalfOpenState()));
+    }
+
+    /** A percentage above 0 and at most 100 (Resilience4j's bounds); a decimal such as 12.5 is allowed. */
+    private float failureRate(String property, float defaultValue) {
+        String v = value(property);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            float f = Float.parseFloat(v);
+            if (f > 0 && f <= 100) {
+                return f;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        problems.add(settingName(property) + " must be a percentage above 0 and at most 100, got: " + v);
+        return defaultValue;
+    }
+
+    /**
+     * Prices, {@code <input>,<output>} USD per million tokens, each a number of zero or more: those in the
+     * properties files and those of the catalog's models (which the environment alone may set).
+     */
+    private void prices(CatalogSettings catalog) {
+        Set<String> keys = new TreeSet<>(priceKeys);
+        if (catalog != null) {
+            catalog.models().forEach(m -> keys.add("llm.price." + m.provider() + "." + m.id()));
+        }
+        for (String key : keys) {
+            String v = value(key);
+            if (v == null) {
+                continue;
+            }
+            String rest = key.substring("llm.price.".length());
+            int dot = rest.indexOf('.');
+            String[] parts = v.split(",", -1);
+            boolean ok = dot > 0 && dot < rest.length() - 1 && parts.length == 2;
+            for (int i = 0; ok && i < 2; i++) {
+                try {
+                    ok = new java.math.BigDecimal(parts[i].trim()).signum() >= 0;
+                } catch (NumberFormatException e) {
+                    ok = false;
+                }
+            }
+            if (!ok) {
+                problems.add(envName(key) + " (" + key + ") must be <input>,<output>: two numbers of zero or more,"
+                        + " USD per million tokens, got: " + v);
+            }
+        }
     }
 
     /**
      * A bind address: the one set, else every address (0.0.0.0), or only loopback when auth is disabled. With auth
      * disabled every caller is the user "local": listening beyond loopback then needs an explicit opt-in.
      */
-    private String bindAddress(String property, boolean authDisabled) {
+    private String bindAddress(String property, boolean authDisabled, boolean allowRemote) {
         String v = value(property);
         String host = v != null ? v : authDisabled ? "127.0.0.1" : "0.0.0.0";
-        if (authDisabled && !isLoopback(host) && !bool("chat.auth.disabled-allow-remote")) {
+        if (authDisabled && !isLoopback(host) && !allowRemote) {
             problems.add(envName(property) + "=" + host + " with CHAT_AUTH_DISABLED=true would let anyone who can reach"
                     + " it act as the one user 'local'; listen on 127.0.0.1, or set"
                     + " CHAT_AUTH_DISABLED_ALLOW_REMOTE=true if that is really meant");
@@ -430,31 +548,37 @@ public final class SettingsLoader {
     }
 
     private int positiveInt(String property, int defaultValue) {
-        int v = integer(property, defaultValue);
-        if (v <= 0) {
-            problems.add(envName(property) + " must be a positive integer, got: " + value(property));
-        }
-        return v;
+        return (int) integer(property, defaultValue, 1, Integer.MAX_VALUE, "a positive integer");
+    }
+
+    private long positiveLong(String property, long defaultValue) {
+        return integer(property, defaultValue, 1, Long.MAX_VALUE, "a positive integer");
     }
 
     private int nonNegativeInt(String property, int defaultValue) {
-        int v = integer(property, defaultValue);
-        if (v < 0) {
-            problems.add(envName(property) + " must be zero or a positive integer, got: " + value(property));
-        }
-        return v;
+        return (int) integer(property, defaultValue, 0, Integer.MAX_VALUE, "zero or a positive integer");
     }
 
-    private int integer(String property, int defaultValue) {
+    private int port(String property, int defaultValue) {
+        return (int) integer(property, defaultValue, 1, 65535, "a port number from 1 to 65535");
+    }
+
+    /** A whole number in [min, max]; anything else (not a number, a fraction, too large) is named as a problem. */
+    private long integer(String property, long defaultValue, long min, long max, String what) {
         String v = value(property);
         if (v == null) {
             return defaultValue;
         }
         try {
-            return Integer.parseInt(v);
+            long n = Long.parseLong(v);
+            if (n >= min && n <= max) {
+                return n;
+            }
         } catch (NumberFormatException e) {
-            return -1;
+            // refused below
         }
+        problems.add(settingName(property) + " must be " + what + ", got: " + v);
+        return defaultValue;
     }
 
     private boolean bool(String property) {
@@ -469,7 +593,7 @@ public final class SettingsLoader {
         if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
             return Boolean.parseBoolean(v);
         }
-        problems.add(envName(property) + " must be true or false, got: " + v);
+        problems.add(settingName(property) + " must be true or false, got: " + v);
         return false;
     }
 

@@ -54,6 +54,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private int apiPoolSize = 16;
     private int apiQueueSize = 1000;
     private int workerKeepAliveSeconds = 5;
+    private boolean h2cEnabled;
     private volatile ThreadPoolExecutor workers;
     private volatile ThreadPoolExecutor apiWorkers;
 
@@ -88,6 +89,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * chats starts up to {@link #setWorkerPoolSize} of them, and once it is admitted they go away again, so thousands
      * of open streams do not keep hundreds of idle threads (a Vert.x worker pool never shrinks).
      */
+    /** Cleartext HTTP/2 on the chat port (HTTP_H2C_ENABLED, validated at start); off by default. */
+    public void setH2cEnabled(boolean h2cEnabled) {
+        this.h2cEnabled = h2cEnabled;
+    }
+
     public void setWorkerKeepAliveSeconds(int workerKeepAliveSeconds) {
         this.workerKeepAliveSeconds = workerKeepAliveSeconds;
     }
@@ -198,8 +204,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         HttpServer original = camelServer.getServer();
         int port = camelServer.getConfigurationPort();
         String host = camelServer.getHost() == null ? "0.0.0.0" : camelServer.getHost();
-        boolean h2c = Boolean.parseBoolean(getCamelContext().resolvePropertyPlaceholders("{{http.h2c-enabled:false}}")
-                .trim());
+        boolean h2c = h2cEnabled;
         HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(h2c);
         HttpServer strict = camelServer.getVertx().createHttpServer(options)
                 .connectionHandler(connection -> strictFraming(connection, options))

@@ -2,17 +2,17 @@ package com.cobalt.chat.provider;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Function;
+
+import com.cobalt.chat.config.BreakerSettings;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 
 /**
- * One Resilience4j circuit breaker per configured provider, configured from {@code llm.breaker.<provider>.<setting>}
- * with {@code llm.breaker.<setting>} as the default, and bound as {@code <provider>CircuitBreaker} for the
+ * One Resilience4j circuit breaker per configured provider, configured from the validated
+ * {@link BreakerSettings} ({@code llm.breaker.<provider>.<setting>} with {@code llm.breaker.<setting>} as the default), and bound as {@code <provider>CircuitBreaker} for the
  * {@code circuitBreaker} step of that provider's route (made from the provider-call Kamelet), so health checks, the
  * admin API and metrics read the very breaker the route uses.
  *
@@ -24,19 +24,17 @@ public final class ProviderBreakers {
 
     private final Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
 
-    public ProviderBreakers(Collection<String> providers, Function<String, String> properties, Clock clock) {
-        for (String p : providers) {
-            Function<String, String> setting = key -> {
-                String own = properties.apply("llm.breaker." + p + "." + key);
-                return own == null || own.isBlank() ? properties.apply("llm.breaker." + key) : own;
-            };
+    /** @param settings each provider's validated breaker settings (SettingsLoader), by provider id */
+    public ProviderBreakers(Map<String, BreakerSettings> settings, Clock clock) {
+        for (Map.Entry<String, BreakerSettings> e : settings.entrySet()) {
+            String p = e.getKey();
+            BreakerSettings s = e.getValue();
             CircuitBreakerConfig config = CircuitBreakerConfig.custom()
-                    .failureRateThreshold(Float.parseFloat(setting.apply("failure-rate-threshold")))
-                    .slidingWindowSize(Integer.parseInt(setting.apply("sliding-window-size")))
-                    .minimumNumberOfCalls(Integer.parseInt(setting.apply("minimum-number-of-calls")))
-                    .waitDurationInOpenState(Duration.ofMillis(Long.parseLong(setting.apply("wait-in-open-ms"))))
-                    .permittedNumberOfCallsInHalfOpenState(
-                            Integer.parseInt(setting.apply("permitted-calls-in-half-open-state")))
+                    .failureRateThreshold(s.failureRateThreshold())
+                    .slidingWindowSize(s.slidingWindowSize())
+                    .minimumNumberOfCalls(s.minimumNumberOfCalls())
+                    .waitDurationInOpenState(Duration.ofMillis(s.waitInOpenMs()))
+                    .permittedNumberOfCallsInHalfOpenState(s.permittedCallsInHalfOpenState())
                     .ignoreException(ProviderBreakers::isCooldownSkip)
                     .clock(clock)
                     .build();

@@ -13,6 +13,16 @@ public final class RetryAfter {
     private RetryAfter() {
     }
 
+    /**
+     * Whole seconds to wait (rounded up, at least 1, at most {@code maxSeconds}), or null when the answer carried no
+     * usable hint. The cap (LLM_MAX_COOLDOWN_SECONDS) keeps a provider that asks for hours or days - by mistake or
+     * not - from being skipped that long.
+     */
+    public static Long seconds(MultiMap headers, Clock clock, long maxSeconds) {
+        Long s = seconds(headers, clock);
+        return s == null ? null : Math.min(s, maxSeconds);
+    }
+
     /** Whole seconds to wait (rounded up, at least 1), or null when the answer carried no usable hint. */
     public static Long seconds(MultiMap headers, Clock clock) {
         String ms = headers.get("retry-after-ms");

@@ -126,11 +126,13 @@ public class UpstreamClient {
         long started = System.nanoTime();
         for (int retry = 1; ; retry++) {
             try {
+                // returns or throws only once this attempt's request is over: answered, or reset upstream
                 return attempt(provider, target, body, caller, format);
             } catch (ProviderFailure failure) {
                 health.noteFailure(failure);
                 long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
                 long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                // a retry whose pause would end past LLM_RETRY_BUDGET_MS is not taken
                 if (!failure.retryable() || !retries.allows(retry, elapsedMs, delay) || caller.gone()) {
                     throw failure;
                 }
@@ -138,70 +140,159 @@ public class UpstreamClient {
                         retries.maxRetries(), delay);
                 // the breaker step holds this worker until the first token anyway; a short pause is no worse
                 Thread.sleep(delay);
+                if (caller.gone()) {
+                    throw failure; // nobody is waiting for the retry's answer
+                }
             }
         }
     }
 
+    /**
+     * One request to the provider. Its deadlines run on the event loop, from the moment it is sent: the response
+     * headers within LLM_RESPONSE_HEADERS_TIMEOUT_MS and the first content within LLM_FIRST_TOKEN_TIMEOUT_MS,
+     * whichever ends first, whatever phase the request is in (waiting for a connection, for headers, for an error
+     * body, for the first delta); the connect timeout bounds getting a connection. A deadline that fires resets the
+     * request before the attempt fails, so the retry or the fallback never runs beside it.
+     */
     private UpstreamAnswer attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body,
                            ClientConnection caller, ClientFormat format) throws InterruptedException {
         String id = provider.id();
         health.noteRequest(id);
-        CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
-        caller.context().runOnContext(v -> send(provider, target, body, caller, format, answer));
+        Attempt attempt = new Attempt(provider, target, body, caller, format);
+        caller.context().runOnContext(v -> attempt.send());
         try {
-            return answer.get(settings.connectTimeoutMs() + settings.firstTokenTimeoutMs() + 1000,
-                    TimeUnit.MILLISECONDS);
+            // the event loop's deadlines end the attempt; this wait is only a safety net for a loop that is stuck
+            return attempt.answer.get(settings.firstTokenTimeoutMs() + SAFETY_MARGIN_MS, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof ProviderFailure pf ? pf : ProviderFailure.connect(id, e.getCause());
         } catch (TimeoutException e) {
-            throw ProviderFailure.timeout(id, "no first token in time");
+            throw attempt.abandon(ProviderFailure.timeout(id, "no first token within "
+                    + settings.firstTokenTimeoutMs() + " ms"));
+        } catch (InterruptedException e) {
+            attempt.abandon(ProviderFailure.timeout(id, "interrupted"));
+            throw e;
         }
     }
 
-    private void send(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
-                      ClientFormat format, CompletableFuture<UpstreamAnswer> answer) {
-        String id = provider.id();
-        long sentNanos = System.nanoTime();
-        RequestOptions options = new RequestOptions()
-                .setMethod(HttpMethod.POST)
-                .setAbsoluteURI(target.url())
-                .putHeader("Content-Type", "application/json")
-                .putHeader("Accept", "text/event-stream")
-                .putHeader("User-Agent", USER_AGENT);
-        if (provider.authenticated()) {
-            options.putHeader(provider.authHeader(), provider.authValue());
+    /** Extra time the worker waits beyond the first-token deadline before it ends the attempt itself. */
+    static final long SAFETY_MARGIN_MS = 1000;
+
+    /** One request in flight; every field is used on the caller's event loop only. */
+    private final class Attempt {
+        final ProviderSettings provider;
+        final ProviderSettings.Target target;
+        final byte[] body;
+        final ClientConnection caller;
+        final ClientFormat format;
+        final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
+        /** Completes once the request is over on the event loop (answered, failed, or reset). */
+        final CompletableFuture<Void> closed = new CompletableFuture<>();
+        HttpClientRequest request;
+        long sentNanos;
+        long timer = -1;
+
+        Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
+                ClientFormat format) {
+            this.provider = provider;
+            this.target = target;
+            this.body = body;
+            this.caller = caller;
+            this.format = format;
+            answer.whenComplete((a, t) -> closed.complete(null));
         }
-        HttpClientRequest[] sent = new HttpClientRequest[1];
-        long timer = vertx.setTimer(settings.responseHeadersTimeoutMs(), t -> {
-            if (answer.completeExceptionally(ProviderFailure.timeout(id, "no response headers within "
-                    + settings.responseHeadersTimeoutMs() + " ms")) && sent[0] != null) {
-                sent[0].reset();
+
+        void send() {
+            String id = provider.id();
+            sentNanos = System.nanoTime();
+            long headersMs = settings.responseHeadersTimeoutMs();
+            long firstTokenMs = settings.firstTokenTimeoutMs();
+            ProviderFailure late = headersMs < firstTokenMs
+                    ? ProviderFailure.timeout(id, "no response headers within " + headersMs + " ms")
+                    : ProviderFailure.timeout(id, "no first token within " + firstTokenMs + " ms");
+            timer = vertx.setTimer(Math.min(headersMs, firstTokenMs), t -> {
+                timer = -1;
+                fail(late);
+            });
+            RequestOptions options = new RequestOptions()
+                    .setMethod(HttpMethod.POST)
+                    .setAbsoluteURI(target.url())
+                    // also bounds the wait for a pooled connection when LLM_MAX_CONNECTIONS are all busy
+                    .setConnectTimeout(settings.connectTimeoutMs())
+                    .putHeader("Content-Type", "application/json")
+                    .putHeader("Accept", "text/event-stream")
+                    .putHeader("User-Agent", USER_AGENT);
+            if (provider.authenticated()) {
+                options.putHeader(provider.authHeader(), provider.authValue());
             }
-        });
-        client.request(options).onFailure(t -> {
-            vertx.cancelTimer(timer);
-            answer.completeExceptionally(ProviderFailure.connect(id, t));
-        }).onSuccess(request -> {
-            sent[0] = request;
-            request.send(Buffer.buffer(body)).onFailure(t -> {
-                vertx.cancelTimer(timer);
-                answer.completeExceptionally(ProviderFailure.connect(id, t));
-            }).onSuccess(response -> {
-                vertx.cancelTimer(timer);
+            client.request(options).onFailure(t -> fail(ProviderFailure.connect(id, t))).onSuccess(request -> {
                 if (answer.isDone()) {
-                    request.reset();
+                    request.reset(); // its deadline passed while it waited for a connection: never send it
                     return;
                 }
-                long firstTokenLeftMs = settings.firstTokenTimeoutMs() - (System.nanoTime() - sentNanos) / 1_000_000;
-                onHeaders(provider, target, request, response, caller, format, firstTokenLeftMs, answer);
+                this.request = request;
+                request.send(Buffer.buffer(body))
+                        .onFailure(t -> fail(ProviderFailure.connect(id, t)))
+                        .onSuccess(response -> {
+                            if (answer.isDone()) {
+                                request.reset();
+                                return;
+                            }
+                            cancelTimer();
+                            long firstTokenLeftMs = firstTokenMs - (System.nanoTime() - sentNanos) / 1_000_000;
+                            onHeaders(this, response, firstTokenLeftMs);
+                        });
             });
-        });
+        }
+
+        /** The attempt failed: its request is reset (if it is still open) before anyone hears of the failure. */
+        void fail(ProviderFailure failure) {
+            if (answer.isDone()) {
+                return;
+            }
+            cancelTimer();
+            if (request != null) {
+                request.reset();
+            }
+            answer.completeExceptionally(failure);
+        }
+
+        void cancelTimer() {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+                timer = -1;
+            }
+        }
+
+        /**
+         * The worker gives up: the attempt is failed on the event loop (its request reset, or an answer that came
+         * meanwhile abandoned), and the worker waits a moment for that to be done.
+         */
+        ProviderFailure abandon(ProviderFailure failure) {
+            caller.context().runOnContext(v -> {
+                fail(failure);
+                UpstreamAnswer a = answer.getNow(null);
+                if (a instanceof RelaySession session) {
+                    session.abandon();
+                }
+            });
+            try {
+                closed.get(SAFETY_MARGIN_MS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("Provider {}: the abandoned request was not closed in time", provider.id());
+            }
+            return failure;
+        }
     }
 
-    private void onHeaders(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
-                           HttpClientResponse response,
-                           ClientConnection caller, ClientFormat format, long firstTokenLeftMs,
-                           CompletableFuture<UpstreamAnswer> answer) {
+    private void onHeaders(Attempt attempt, HttpClientResponse response, long firstTokenLeftMs) {
+        ProviderSettings provider = attempt.provider;
+        ProviderSettings.Target target = attempt.target;
+        HttpClientRequest request = attempt.request;
+        ClientConnection caller = attempt.caller;
+        ClientFormat format = attempt.format;
+        CompletableFuture<UpstreamAnswer> answer = attempt.answer;
         String id = provider.id();
         int status = response.statusCode();
         String contentType = response.getHeader("Content-Type");
@@ -213,9 +304,14 @@ public class UpstreamClient {
                     answer);
             return;
         }
-        readBounded(response, request).onComplete(read -> {
+        // an error body (or a whole JSON answer) is read within what is left of the first-token time
+        long readMs = Math.max(1, Math.min(settings.responseHeadersTimeoutMs(), firstTokenLeftMs));
+        readBounded(response, request, readMs).onComplete(read -> {
             if (read.failed()) {
-                answer.completeExceptionally(ProviderFailure.connect(id, read.cause()));
+                attempt.fail(read.cause() instanceof TimeoutException
+                        ? ProviderFailure.timeout(id, "no first token within " + settings.firstTokenTimeoutMs()
+                                + " ms (the answer's body was not read in time)")
+                        : ProviderFailure.connect(id, read.cause()));
                 return;
             }
             JsonNode doc = parse(read.result());
@@ -231,8 +327,8 @@ public class UpstreamClient {
             } else if (status == 400) {
                 answer.complete(new ProviderRejection(id, isContentFilter(doc)));
             } else {
-                answer.completeExceptionally(
-                        ProviderFailure.status(id, status, RetryAfter.seconds(response.headers(), clock)));
+                answer.completeExceptionally(ProviderFailure.status(id, status,
+                        RetryAfter.seconds(response.headers(), clock, settings.maxCooldownSeconds())));
             }
         });
     }
@@ -247,7 +343,7 @@ public class UpstreamClient {
         });
     }
 
-    private Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request) {
+    private Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request, long timeoutMs) {
         Promise<Buffer> promise = Promise.promise();
         Buffer body = Buffer.buffer();
         response.handler(chunk -> {
@@ -260,7 +356,7 @@ public class UpstreamClient {
         });
         response.exceptionHandler(promise::tryFail);
         response.endHandler(v -> promise.tryComplete(body));
-        long timer = vertx.setTimer(settings.responseHeadersTimeoutMs(), t -> {
+        long timer = vertx.setTimer(timeoutMs, t -> {
             request.reset();
             promise.tryFail(new TimeoutException("error body"));
         });

@@ -411,6 +411,19 @@ public final class RelaySession implements UpstreamAnswer {
         primed.complete(this);
     }
 
+    /**
+     * Nobody will attach this answer (the breaker step gave up on it as it came in): the upstream request is reset
+     * and nothing is relayed or recorded. Call on the client's event loop.
+     */
+    public void abandon() {
+        if (terminated) {
+            return;
+        }
+        terminated = true;
+        cancelFirstTokenTimer();
+        resetUpstream();
+    }
+
     /** The gateway is shutting down and the grace period is over: end with an error, keep the partial answer. */
     void shutDown() {
         client.context().runOnContext(v -> {

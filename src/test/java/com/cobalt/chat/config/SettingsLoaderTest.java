@@ -270,7 +270,7 @@ class SettingsLoaderTest {
         Map<String, String> p = validSambanova();
         p.put("chat.max-tokens", "lots");
 
-        assertThat(refused(p).problems()).containsExactly("CHAT_MAX_TOKENS must be a positive integer, got: lots");
+        assertThat(refused(p).problems()).containsExactly("CHAT_MAX_TOKENS (chat.max-tokens) must be a positive integer, got: lots");
     }
 
     @Test
@@ -281,9 +281,9 @@ class SettingsLoaderTest {
         p.put("llm.stream-idle-timeout-ms", "1.5");
 
         assertThat(refused(p).problems()).containsExactly(
-                "CHAT_MAX_TOKENS must be a positive integer, got: 0",
-                "CHAT_MAX_CONTEXT_MESSAGES must be zero or a positive integer, got: -1",
-                "LLM_STREAM_IDLE_TIMEOUT_MS must be a positive integer, got: 1.5");
+                "CHAT_MAX_TOKENS (chat.max-tokens) must be a positive integer, got: 0",
+                "CHAT_MAX_CONTEXT_MESSAGES (chat.max-context-messages) must be zero or a positive integer, got: -1",
+                "LLM_STREAM_IDLE_TIMEOUT_MS (llm.stream-idle-timeout-ms) must be a positive integer, got: 1.5");
     }
 
     @Test
@@ -301,7 +301,7 @@ class SettingsLoaderTest {
         assertThat(e.problems()).containsExactly(
                 "LLM_PROVIDER=azure needs AZURE_AI_ENDPOINT, AZURE_AI_DEPLOYMENT",
                 "LLM_FALLBACK_PROVIDER=sambanova needs SAMBANOVA_MODEL",
-                "CHAT_MAX_TOKENS must be a positive integer, got: many",
+                "CHAT_MAX_TOKENS (chat.max-tokens) must be a positive integer, got: many",
                 "CHAT_JWT_SECRET must be at least 32 bytes for HS256");
         assertThat(e.getMessage()).doesNotContain(AZURE_KEY, SAMBANOVA_KEY, "too-short");
     }
@@ -486,5 +486,171 @@ class SettingsLoaderTest {
 
         p.put("chat.auth.disabled-allow-remote", "true");
         assertThat(SettingsLoader.load(p::get).httpHost()).isEqualTo("0.0.0.0");
+    }
+
+    // --- item 7: every number, boolean, duration, size and list is checked in the one refusal ---
+
+    static Map<String, String> sambanovaWithAzureFallback() {
+        Map<String, String> p = validSambanova();
+        p.put("llm.fallback-provider", "azure");
+        p.put("azure.ai.endpoint", "https://my-resource.openai.azure.com");
+        p.put("azure.ai.api-key", AZURE_KEY);
+        p.put("azure.ai.deployment", "gpt-4o-mini");
+        return p;
+    }
+
+    @Test
+    void everyNumberBooleanAndSizeSettingIsCheckedAndNamedByVariableAndProperty() {
+        Map<String, String> p = validSambanova();
+        p.put("llm.max-cooldown-seconds", "0");
+        p.put("http.port", "http");
+        p.put("management.port", "70000");
+        p.put("http.max-body-bytes", "64k");
+        p.put("http.h2c-enabled", "on");
+        p.put("http.worker-pool-size", "-1");
+        p.put("http.worker-keep-alive-seconds", "0");
+        p.put("chat.db.pool-size", "0");
+        p.put("chat.record-threads", "eight");
+        p.put("chat.stream-lease-seconds", "0");
+        p.put("chat.shutdown-grace-seconds", "-5");
+        p.put("llm.health-probe-seconds", "1m");
+        p.put("llm.catalog-check.enabled", "yes");
+        p.put("llm.catalog-check.azure", "1");
+        p.put("llm.catalog-check-seconds", "-1");
+        p.put("demo.token-delay-ms", "fast");
+        p.put("chat.routes.reload", "sometimes");
+        p.put("llm.connect-timeout-ms", "99999999999");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_CONNECT_TIMEOUT_MS (llm.connect-timeout-ms) must be a positive integer, got: 99999999999",
+                "LLM_MAX_COOLDOWN_SECONDS (llm.max-cooldown-seconds) must be a positive integer, got: 0",
+                "HTTP_PORT must be a port number from 1 to 65535, got: http",
+                "MANAGEMENT_PORT must be a port number from 1 to 65535, got: 70000",
+                "HTTP_MAX_BODY_BYTES (http.max-body-bytes) must be a positive integer, got: 64k",
+                "HTTP_H2C_ENABLED (http.h2c-enabled) must be true or false, got: on",
+                "HTTP_WORKER_POOL_SIZE (http.worker-pool-size) must be a positive integer, got: -1",
+                "HTTP_WORKER_KEEP_ALIVE_SECONDS (http.worker-keep-alive-seconds) must be a positive integer, got: 0",
+                "CHAT_DB_POOL_SIZE (chat.db.pool-size) must be a positive integer, got: 0",
+                "CHAT_RECORD_THREADS (chat.record-threads) must be a positive integer, got: eight",
+                "CHAT_STREAM_LEASE_SECONDS (chat.stream-lease-seconds) must be a positive integer, got: 0",
+                "CHAT_SHUTDOWN_GRACE_SECONDS (chat.shutdown-grace-seconds) must be zero or a positive integer, got: -5",
+                "LLM_HEALTH_PROBE_SECONDS (llm.health-probe-seconds) must be zero or a positive integer, got: 1m",
+                "LLM_CATALOG_CHECK_ENABLED (llm.catalog-check.enabled) must be true or false, got: yes",
+                "LLM_CATALOG_CHECK_AZURE (llm.catalog-check.azure) must be true or false, got: 1",
+                "LLM_CATALOG_CHECK_SECONDS (llm.catalog-check-seconds) must be zero or a positive integer, got: -1",
+                "DEMO_TOKEN_DELAY_MS (demo.token-delay-ms) must be zero or a positive integer, got: fast",
+                "CHAT_ROUTES_RELOAD must be true or false, got: sometimes");
+    }
+
+    @Test
+    void theRemoteOptInIsABooleanEvenWhenAuthIsOn() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.auth.disabled-allow-remote", "maybe");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "CHAT_AUTH_DISABLED_ALLOW_REMOTE (chat.auth.disabled-allow-remote) must be true or false, got: maybe");
+    }
+
+    @Test
+    void breakerSettingsAreCheckedOnceWhenSharedAndByTheirOwnVariablePerProvider() {
+        Map<String, String> p = sambanovaWithAzureFallback();
+        p.put("llm.breaker.failure-rate-threshold", "abc");
+        p.put("llm.breaker.sliding-window-size", "0");
+        p.put("llm.breaker.minimum-number-of-calls", "-3");
+        p.put("llm.breaker.wait-in-open-ms", "0");
+        p.put("llm.breaker.permitted-calls-in-half-open-state", "two");
+        p.put("llm.breaker.azure.failure-rate-threshold", "100.5");
+        p.put("llm.breaker.sambanova.failure-rate-threshold", "0");
+        p.put("llm.breaker.azure.wait-in-open-ms", "30s");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "LLM_BREAKER_FAILURE_RATE_THRESHOLD (llm.breaker.failure-rate-threshold) must be a percentage above 0"
+                        + " and at most 100, got: abc",
+                "LLM_BREAKER_SLIDING_WINDOW_SIZE (llm.breaker.sliding-window-size) must be a positive integer, got: 0",
+                "LLM_BREAKER_MINIMUM_NUMBER_OF_CALLS (llm.breaker.minimum-number-of-calls) must be a positive integer,"
+                        + " got: -3",
+                "LLM_BREAKER_WAIT_IN_OPEN_MS (llm.breaker.wait-in-open-ms) must be a positive integer, got: 0",
+                "LLM_BREAKER_PERMITTED_CALLS_IN_HALF_OPEN_STATE (llm.breaker.permitted-calls-in-half-open-state) must"
+                        + " be a positive integer, got: two",
+                "LLM_BREAKER_SAMBANOVA_FAILURE_RATE_THRESHOLD (llm.breaker.sambanova.failure-rate-threshold) must be a"
+                        + " percentage above 0 and at most 100, got: 0",
+                "LLM_BREAKER_AZURE_FAILURE_RATE_THRESHOLD (llm.breaker.azure.failure-rate-threshold) must be a"
+                        + " percentage above 0 and at most 100, got: 100.5",
+                "LLM_BREAKER_AZURE_WAIT_IN_OPEN_MS (llm.breaker.azure.wait-in-open-ms) must be a positive integer,"
+                        + " got: 30s");
+    }
+
+    @Test
+    void aProvidersOwnBreakerSettingWinsOverTheSharedOneAndTheRestKeepTheDefaults() {
+        Map<String, String> p = sambanovaWithAzureFallback();
+        p.put("llm.breaker.failure-rate-threshold", "100");
+        p.put("llm.breaker.sliding-window-size", "11");
+        p.put("llm.breaker.azure.sliding-window-size", "7");
+        p.put("llm.breaker.azure.failure-rate-threshold", "12.5");
+        p.put("llm.breaker.sambanova.wait-in-open-ms", "1");
+
+        GatewaySettings s = SettingsLoader.load(p::get);
+
+        assertThat(s.breakers().keySet()).containsExactly("sambanova", "azure");
+        assertThat(s.breaker("sambanova")).isEqualTo(new BreakerSettings(100f, 11, 5, 1, 2));
+        assertThat(s.breaker("azure")).isEqualTo(new BreakerSettings(12.5f, 7, 5, 30_000, 2));
+        assertThat(SettingsLoader.load(validSambanova()::get).breaker("sambanova")).isEqualTo(BreakerSettings.DEFAULTS);
+    }
+
+    @Test
+    void declaredProvidersHaveBreakerSettingsUnderTheirOwnId() {
+        Map<String, String> p = validSambanova();
+        p.put("llm.fallback-provider", "azure-west");
+        p.put("llm.provider.azure-west.kind", "azure");
+        p.put("llm.provider.azure-west.endpoint", "https://west.openai.azure.com");
+        p.put("llm.provider.azure-west.api-key", AZURE_KEY);
+        p.put("llm.provider.azure-west.deployment", "gpt-4o");
+        p.put("llm.breaker.azure-west.minimum-number-of-calls", "none");
+
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> SettingsLoader.load(p::get, java.util.Set.of(), java.util.Set.of("azure-west")));
+
+        assertThat(e.problems()).containsExactly("LLM_BREAKER_AZURE_WEST_MINIMUM_NUMBER_OF_CALLS"
+                + " (llm.breaker.azure-west.minimum-number-of-calls) must be a positive integer, got: none");
+    }
+
+    @Test
+    void theValidatedRuntimeSettingsAreCarriedWithTheirDefaults() {
+        GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
+        assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false, 200, 5, 200, 16, 1000, 10, 8, 60, 20, 0,
+                true, false, 0, 40));
+        assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
+
+        Map<String, String> p = validSambanova();
+        p.put("http.h2c-enabled", "TRUE");
+        p.put("http.worker-pool-size", "3");
+        p.put("chat.shutdown-grace-seconds", "0");
+        p.put("llm.catalog-check.enabled", "false");
+        p.put("llm.max-cooldown-seconds", "60");
+        GatewaySettings s = SettingsLoader.load(p::get);
+        assertThat(s.runtime().h2cEnabled()).isTrue();
+        assertThat(s.runtime().workerPoolSize()).isEqualTo(3);
+        assertThat(s.runtime().shutdownGraceSeconds()).isZero();
+        assertThat(s.runtime().catalogCheckEnabled()).isFalse();
+        assertThat(s.maxCooldownSeconds()).isEqualTo(60);
+    }
+
+    @Test
+    void pricesMustBeTwoNumbersOfZeroOrMore() {
+        Map<String, String> p = azure("https://my-resource.openai.azure.com", null);
+        p.put("llm.price.azure.gpt-4o", "2.50");
+        p.put("llm.price.azure.gpt-4o-mini", "0.15,-0.60");
+        p.put("llm.price.demo.cobalt-demo", "0,0");
+
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> SettingsLoader.load(p::get, java.util.Set.of(), java.util.Set.of(),
+                        java.util.Set.of("llm.price.azure.gpt-4o", "llm.price.demo.cobalt-demo")));
+
+        // gpt-4o-mini is the catalog's model: its price is checked although only the environment sets it
+        assertThat(e.problems()).containsExactly(
+                "LLM_PRICE_AZURE_GPT_4O (llm.price.azure.gpt-4o) must be <input>,<output>: two numbers of zero or more,"
+                        + " USD per million tokens, got: 2.50",
+                "LLM_PRICE_AZURE_GPT_4O_MINI (llm.price.azure.gpt-4o-mini) must be <input>,<output>: two numbers of"
+                        + " zero or more, USD per million tokens, got: 0.15,-0.60");
     }
 }

@@ -41,6 +41,7 @@ class StartupRefusalTest {
     static Run badCatalog;
     static Run badLimits;
     static Run declaredProviders;
+    static Run badNumbers;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -106,6 +107,17 @@ class StartupRefusalTest {
         declared.put("LLM_PROVIDER_GRPC_THING_KIND", "grpc");
         declared.put("LLM_MODELS_NOWHERE", "m1");
         declaredProviders = start(declared);
+
+        Map<String, String> numbers = new LinkedHashMap<>();
+        numbers.put("LLM_PROVIDER", "demo");
+        numbers.put("LLM_BREAKER_FAILURE_RATE_THRESHOLD", "abc");
+        numbers.put("LLM_BREAKER_DEMO_SLIDING_WINDOW_SIZE", "0");
+        numbers.put("HTTP_WORKER_POOL_SIZE", "-1");
+        numbers.put("CHAT_DB_POOL_SIZE", "0");
+        numbers.put("CHAT_RECORD_THREADS", "eight");
+        numbers.put("LLM_CATALOG_CHECK_ENABLED", "yes");
+        numbers.put("CHAT_ROUTES_RELOAD", "sometimes"); // Camel binds it before the check: it must not get there first
+        badNumbers = start(numbers);
     }
 
     @AfterAll
@@ -222,6 +234,25 @@ class StartupRefusalTest {
                 .doesNotContain("west-DISTINCTIVE-012");
     }
 
+    @Test
+    void numbersAndBooleansTheBeansAndCamelReadAreRefusedInTheOneMessageWithExit2() {
+        Run r = badNumbers.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - LLM_BREAKER_FAILURE_RATE_THRESHOLD (llm.breaker.failure-rate-threshold) must be a percentage"
+                + " above 0 and at most 100, got: abc\n"
+                + "  - LLM_BREAKER_DEMO_SLIDING_WINDOW_SIZE (llm.breaker.demo.sliding-window-size) must be a positive"
+                + " integer, got: 0\n"
+                + "  - HTTP_WORKER_POOL_SIZE (http.worker-pool-size) must be a positive integer, got: -1\n"
+                + "  - CHAT_DB_POOL_SIZE (chat.db.pool-size) must be a positive integer, got: 0\n"
+                + "  - CHAT_RECORD_THREADS (chat.record-threads) must be a positive integer, got: eight\n"
+                + "  - LLM_CATALOG_CHECK_ENABLED (llm.catalog-check.enabled) must be true or false, got: yes\n"
+                + "  - CHAT_ROUTES_RELOAD must be true or false, got: sometimes\n");
+        assertThat(r.stderr).as(r.describe()).doesNotContain("Exception");
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
     // --- the process ---
 
     static Run start(Map<String, String> env) {
@@ -278,7 +309,7 @@ class StartupRefusalTest {
                 return this;
             }
             try {
-                boolean exited = process.waitFor(90, TimeUnit.SECONDS); // eight JVMs start at once on two cores
+                boolean exited = process.waitFor(180, TimeUnit.SECONDS); // ten JVMs start at once on two cores
                 if (!exited) {
                     process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }

@@ -281,6 +281,18 @@ class RetryPolicyTest {
         }
 
         @Test
+        void aHintLongerThanTheCapIsCutToIt() {
+            MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+            headers.add("Retry-After", "86400");
+            assertThat(RetryAfter.seconds(headers, clock, 300)).isEqualTo(300L);
+            assertThat(RetryAfter.seconds(headers, clock, 100_000)).isEqualTo(86400L);
+            MultiMap date = MultiMap.caseInsensitiveMultiMap();
+            date.add("Retry-After", "Fri, 27 Nov 2026 12:00:00 GMT");
+            assertThat(RetryAfter.seconds(date, clock, 300)).isEqualTo(300L);
+            assertThat(RetryAfter.seconds(MultiMap.caseInsensitiveMultiMap(), clock, 300)).isNull();
+        }
+
+        @Test
         void retryAfterMsIsRoundedUpToWholeSeconds() {
             assertThat(seconds("retry-after-ms", "1500")).isEqualTo(2L);
             assertThat(seconds("retry-after-ms", "30000")).isEqualTo(30L);

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
-import java.util.function.Function;
 
+import com.cobalt.chat.config.BreakerSettings;
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.CatalogSettings;
 import com.cobalt.chat.config.SplitArm;
@@ -65,12 +65,6 @@ final class Fixture implements AutoCloseable {
 
     final TestClock clock = new TestClock();
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    final Map<String, String> breakerSettings = new LinkedHashMap<>(Map.of(
-            "llm.breaker.failure-rate-threshold", "50",
-            "llm.breaker.sliding-window-size", "20",
-            "llm.breaker.minimum-number-of-calls", "5",
-            "llm.breaker.wait-in-open-ms", "30000",
-            "llm.breaker.permitted-calls-in-half-open-state", "2"));
     final List<SplitArm> split = new ArrayList<>();
 
     final Database database;
@@ -102,8 +96,9 @@ final class Fixture implements AutoCloseable {
                 Map.of("gpt-4o", "llama"), split, false);
         catalog = new Catalog(catalogSettings, selection);
         health = new ProviderHealth(clock, PROVIDERS);
-        Function<String, String> properties = breakerSettings::get;
-        breakers = new ProviderBreakers(PROVIDERS, properties, clock);
+        Map<String, BreakerSettings> breakerSettings = new LinkedHashMap<>();
+        PROVIDERS.forEach(p -> breakerSettings.put(p, BreakerSettings.DEFAULTS));
+        breakers = new ProviderBreakers(breakerSettings, clock);
         limits = new LocalLimitLedger(database.dataSource(), clock, rules);
         authenticator = new Authenticator(false, SECRET, null, null, null, "admin");
     }
