@@ -12,6 +12,7 @@ import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.CatalogSettings;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.provider.ProviderSelection;
+import com.cobalt.chat.provider.ProviderSelection.Choice;
 import com.cobalt.chat.store.SessionContext;
 import org.apache.camel.Variable;
 
@@ -26,6 +27,8 @@ public class Catalog {
 
     /** What {@link #fallbackFor} and {@link #fallbackModelFor} answer when the fallback has nowhere to go. */
     public static final String NONE = "";
+    /** The exchange variable holding the request's one reading of the provider selection. */
+    public static final String SELECTION = "selection";
 
     private final CatalogSettings settings;
     private final ProviderSelection selection;
@@ -57,7 +60,11 @@ public class Catalog {
 
     /** The model of a session that chose none (or was created before the catalog): the current primary's default. */
     public String defaultModel() {
-        String d = settings.defaults().get(selection.getPrimary());
+        return defaultModel(selection.current());
+    }
+
+    private String defaultModel(Choice sel) {
+        String d = settings.defaults().get(sel.primary());
         return d != null ? d : settings.models().get(0).id();
     }
 
@@ -68,18 +75,24 @@ public class Catalog {
     }
 
     /** The model a session talks to: its own, or the default when it has none (or one no longer in the catalog). */
-    public String sessionModel(@Variable("sessionContext") SessionContext session) {
+    public String sessionModel(@Variable("sessionContext") SessionContext session,
+                               @Variable(SELECTION) Choice selected) {
         String m = session.model();
-        return contains(m) ? m : defaultModel();
+        return contains(m) ? m : defaultModel(orNow(selected));
+    }
+
+    /** The request's own reading of the selection; none (a caller that did not take one) reads it now. */
+    private Choice orNow(Choice selected) {
+        return selected != null ? selected : selection.current();
     }
 
     /** The provider that serves {@code model}: the current primary if it does, else the fallback, else the first. */
-    public String providerFor(@Variable("model") String model) {
+    public String providerFor(@Variable("model") String model, @Variable(SELECTION) Choice selected) {
         Map<String, CatalogModel> serving = byId.get(model);
         if (serving == null) {
             throw unknownModel(model);
         }
-        for (String p : preference(null)) {
+        for (String p : preference(orNow(selected), null)) {
             if (serving.containsKey(p)) {
                 return p;
             }
@@ -107,10 +120,14 @@ public class Catalog {
      * provider's default model is the equivalent, as before there was a catalog); else none.
      */
     public Optional<Fallback> fallback(String model, String provider) {
-        if (!selection.hasFallback()) {
+        return fallback(model, provider, selection.current());
+    }
+
+    private Optional<Fallback> fallback(String model, String provider, Choice sel) {
+        if (!sel.hasFallback()) {
             return Optional.empty();
         }
-        List<String> others = preference(provider);
+        List<String> others = preference(sel, provider);
         Map<String, CatalogModel> same = byId.getOrDefault(model, Map.of());
         for (String q : others) {
             if (same.containsKey(q)) {
@@ -129,7 +146,7 @@ public class Catalog {
         if (settings.implicitEquivalents()) {
             for (String q : others) {
                 String d = settings.defaults().get(q);
-                if (d != null && (q.equals(selection.getFallback()) || q.equals(selection.getPrimary()))) {
+                if (d != null && (q.equals(sel.fallback()) || q.equals(sel.primary()))) {
                     return Optional.of(new Fallback(q, d));
                 }
             }
@@ -138,26 +155,29 @@ public class Catalog {
     }
 
     /** For chat-http and provider-fallback: the fallback provider's id, or "" when there is none. */
-    public String fallbackFor(@Variable("model") String model, @Variable("provider") String provider) {
-        return fallback(model, provider).map(Fallback::provider).orElse(NONE);
+    public String fallbackFor(@Variable("model") String model, @Variable("provider") String provider,
+                              @Variable(SELECTION) Choice selected) {
+        return fallback(model, provider, orNow(selected)).map(Fallback::provider).orElse(NONE);
     }
 
     /** The model the fallback provider is asked for, or "" when there is none. */
-    public String fallbackModelFor(@Variable("model") String model, @Variable("provider") String provider) {
-        return fallback(model, provider).map(Fallback::model).orElse(NONE);
+    public String fallbackModelFor(@Variable("model") String model, @Variable("provider") String provider,
+                                   @Variable(SELECTION) Choice selected) {
+        return fallback(model, provider, orNow(selected)).map(Fallback::model).orElse(NONE);
     }
 
     /** Whether a request that found no fallback had one configured, but no provider for its model or an equivalent. */
-    public boolean lacksEquivalent(String model, String provider) {
-        return selection.hasFallback() && fallback(model, provider).isEmpty();
+    public boolean lacksEquivalent(String model, String provider, Choice selected) {
+        Choice sel = orNow(selected);
+        return sel.hasFallback() && fallback(model, provider, sel).isEmpty();
     }
 
     /** Providers in the order a model is looked for: the current primary, the current fallback, the others. */
-    private List<String> preference(String except) {
+    private List<String> preference(Choice sel, String except) {
         Set<String> order = new LinkedHashSet<>();
-        order.add(selection.getPrimary());
-        if (selection.hasFallback()) {
-            order.add(selection.getFallback());
+        order.add(sel.primary());
+        if (sel.hasFallback()) {
+            order.add(sel.fallback());
         }
         order.addAll(settings.defaults().keySet());
         order.remove(except);

@@ -48,9 +48,10 @@ public class ProviderFailures {
      * serves that model or an equivalent (the error then says so), else null.
      */
     public String modelWithoutEquivalent(@Variable("model") String model, @Variable("provider") String provider,
-                                         @Variable("fallbackFrom") String fallbackFrom) {
-        return fallbackFrom == null && model != null && provider != null && catalog.lacksEquivalent(model, provider)
-                ? model : null;
+                                         @Variable("fallbackFrom") String fallbackFrom,
+                                         @Variable(Catalog.SELECTION) ProviderSelection.Choice selected) {
+        return fallbackFrom == null && model != null && provider != null
+                && catalog.lacksEquivalent(model, provider, selected) ? model : null;
     }
 
     /** No provider is left to try: fail with the last failure; the error handler reads all attempts. */

@@ -15,8 +15,17 @@ public class ProviderSelection implements ProviderSelectionMBean {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProviderSelection.class);
 
-    /** Primary and fallback change together, so a request never sees half a switch. */
-    private record Choice(String primary, String fallback) {
+    /**
+     * Primary and fallback as one value: they change together, and a request reads them once (the variable
+     * {@code selection} that chat-http and openai-http set first), so a runtime switch applies to whole requests.
+     *
+     * @param fallback the fallback's id, or null when there is none
+     */
+    public record Choice(String primary, String fallback) {
+
+        public boolean hasFallback() {
+            return fallback != null;
+        }
     }
 
     private final List<String> configured;
@@ -32,6 +41,11 @@ public class ProviderSelection implements ProviderSelectionMBean {
         this.choice = new Choice(primary, fallback);
         this.configured = List.copyOf(configured);
         this.aliases = Map.copyOf(aliases);
+    }
+
+    /** The selection now, as one value: the first step of a chat request keeps it for the whole request. */
+    public Choice current() {
+        return choice;
     }
 
     // one name per value: Camel's bean binding finds getPrimary also as "primary", and two would be ambiguous

@@ -523,6 +523,7 @@ class SettingsLoaderTest {
 
         assertThat(refused(p).problems()).containsExactly(
                 "LLM_CONNECT_TIMEOUT_MS (llm.connect-timeout-ms) must be a positive integer, got: 99999999999",
+                "CHAT_STREAM_LEASE_SECONDS (chat.stream-lease-seconds) must be a positive integer, got: 0",
                 "LLM_MAX_COOLDOWN_SECONDS (llm.max-cooldown-seconds) must be a positive integer, got: 0",
                 "HTTP_PORT must be a port number from 1 to 65535, got: http",
                 "MANAGEMENT_PORT must be a port number from 1 to 65535, got: 70000",
@@ -532,7 +533,6 @@ class SettingsLoaderTest {
                 "HTTP_WORKER_KEEP_ALIVE_SECONDS (http.worker-keep-alive-seconds) must be a positive integer, got: 0",
                 "CHAT_DB_POOL_SIZE (chat.db.pool-size) must be a positive integer, got: 0",
                 "CHAT_RECORD_THREADS (chat.record-threads) must be a positive integer, got: eight",
-                "CHAT_STREAM_LEASE_SECONDS (chat.stream-lease-seconds) must be a positive integer, got: 0",
                 "CHAT_SHUTDOWN_GRACE_SECONDS (chat.shutdown-grace-seconds) must be zero or a positive integer, got: -5",
                 "LLM_HEALTH_PROBE_SECONDS (llm.health-probe-seconds) must be zero or a positive integer, got: 1m",
                 "LLM_CATALOG_CHECK_ENABLED (llm.catalog-check.enabled) must be true or false, got: yes",
