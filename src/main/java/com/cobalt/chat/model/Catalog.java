@@ -111,18 +111,15 @@ public class Catalog {
     }
 
     /** Where a request for {@code model} at {@code provider} goes when that provider fails. */
-    public record Fallback(String provider, String model) {
+    private record Fallback(String provider, String model) {
     }
 
     /**
-     * The fallback of a request: none when the selection has no fallback provider; else another provider serving
-     * the same model, or one serving the model's configured equivalent (with only single-model variables, the other
-     * provider's default model is the equivalent, as before there was a catalog); else none.
+     * The fallback of a request under its reading of the selection: none when it has no fallback provider; else
+     * another provider serving the same model, or one serving the model's configured equivalent (with only
+     * single-model variables, the other provider's default model is the equivalent, as before there was a catalog);
+     * else none.
      */
-    public Optional<Fallback> fallback(String model, String provider) {
-        return fallback(model, provider, selection.current());
-    }
-
     private Optional<Fallback> fallback(String model, String provider, Choice sel) {
         if (!sel.hasFallback()) {
             return Optional.empty();

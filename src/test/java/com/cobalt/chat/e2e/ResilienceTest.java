@@ -877,17 +877,6 @@ class ResilienceTest {
         }
     }
 
-    /** One check of {@code /observe/health?data=true}, with its details. */
-    static JsonNode healthCheck(RunningGateway gateway, String name) {
-        JsonNode health = GatewayClient.json(management(gateway, "/observe/health?data=true").body());
-        for (JsonNode check : health.get("checks")) {
-            if (name.equals(check.get("name").asText())) {
-                return check;
-            }
-        }
-        throw new AssertionError("no health check " + name + " in " + health);
-    }
-
     /** The value of one Prometheus sample, as printed. */
     static String metric(RunningGateway gateway, String series) {
         HttpResponse<String> r = management(gateway, "/observe/metrics");
