@@ -79,6 +79,9 @@ final class GatewayProcess implements AutoCloseable {
         env.put("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
         env.put("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
         env.put("CHAT_MAX_CONCURRENT_STREAMS", "100000000");
+        // the bench creates thousands of sessions for the one user "local" in a few seconds
+        env.put("CHAT_MAX_SESSIONS_PER_USER", "100000000");
+        env.put("CHAT_SESSION_CREATE_RATE_PER_MINUTE", "100000000");
         env.putAll(extraEnv);
         Process p = pb.start();
         Files.writeString(pidFile, p.pid() + "\n");

@@ -135,7 +135,7 @@ public final class SettingsLoader {
         int perDay = positiveInt("chat.daily-message-quota", 10000);
         int maxStreams = positiveInt("chat.max-concurrent-streams", 4);
         int maxSessions = positiveInt("chat.max-sessions-per-user", 1000);
-        int sessionsPerMinute = positiveInt("chat.session-create-rate-per-minute", 30);
+        int sessionsPerMinute = positiveInt("chat.session-create-rate-per-minute", 300);
         int maxAnswerBytes = positiveInt("chat.max-answer-bytes", 1_048_576);
         boolean limitsShared = limitsShared();
         boolean authDisabled = bool("chat.auth.disabled");
