@@ -224,6 +224,7 @@ class DeployManifestsTest {
         assertThat(gateway(deployment).at("/resources/requests/cpu").asText())
                 .as("a CPU utilisation target needs a CPU request").isNotEmpty();
 
+        assertThat(deployment.at("/spec/selector/matchLabels")).isEqualTo(deployment.at("/spec/template/metadata/labels"));
         JsonNode pdb = read(BASE.resolve("pdb.yaml"));
         assertThat(pdb.at("/spec/selector/matchLabels")).isEqualTo(deployment.at("/spec/template/metadata/labels"));
         assertThat(pdb.at("/spec/minAvailable").asInt()).isBetween(1, deployment.at("/spec/replicas").asInt() - 1);

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
  * layers unpacked into a root file system, its entrypoint, environment and user from its own config, the JVM as
  * PID 1 of a PID namespace of its own. The gateway starts from the image's COBALT_HOME (routes and
  * application.properties in the image), answers a chat with the demo provider, and a SIGTERM to PID 1 drains it
- * (exit 143). Needs the tar (deploy/image/build-offline.sh, or {@code mvn -Pimage package jib:buildTar}) and root
- * for chroot and unshare; skipped, saying so, otherwise.
+ * (exit 143). Needs the tar (.ci/run builds it with deploy/image/build-offline.sh; or
+ * {@code mvn -Pimage package jib:buildTar}) and root for chroot and unshare; skipped, saying so, otherwise.
  */
 class ImageTarTest {
 
