@@ -234,6 +234,20 @@ class LoadBalancerTest {
                 .isLessThan(20_000);
     }
 
+    @Test
+    @Order(0)
+    void aCallersRequestIdPassesThroughAndNginxGivesOneToARequestWithout() throws Exception {
+        HttpRequest.Builder models = HttpRequest.newBuilder(URI.create(balancer + "/api/v1/models"))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + Jwt.token("lb-ids"));
+        HttpResponse<String> own = HTTP.send(models.copy().header("X-Request-Id", "lb-request-0001").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(own.statusCode()).isEqualTo(200);
+        assertThat(own.headers().allValues("X-Request-Id")).containsExactly("lb-request-0001");
+        HttpResponse<String> none = HTTP.send(models.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(200);
+        assertThat(none.headers().allValues("X-Request-Id")).singleElement().asString().matches("[0-9a-f]{32}");
+    }
+
     /**
      * Sends one chat and returns the microseconds from sending to the first token's event; checks that the first
      * read holds that event alone (the second token was 250 ms behind it) and that the answer then ends whole.
