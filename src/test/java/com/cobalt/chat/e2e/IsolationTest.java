@@ -50,14 +50,15 @@ class IsolationTest {
                             + "\"messages\":[{\"role\":\"user\",\"content\":\"wait\"}]}")).build();
 
             List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
-            int chats = 3 * (CHAT_WORKERS + CHAT_QUEUE);
-            // in waves of what the pool and its queue hold at once: every chat reaches the provider and waits there,
-            // freeing its worker, so the next wave finds the pool empty again (none refused)
-            for (int wave = 1; wave <= 3; wave++) {
-                for (int i = 0; i < CHAT_WORKERS + CHAT_QUEUE; i++) {
+            // in waves as large as the pool: every chat reaches the provider and waits there, freeing its worker, so
+            // the next wave finds the pool free again (the queue is slack for a worker still finishing its step);
+            // three times what the pool and its queue hold wait at once, none refused
+            int waves = 3 * (CHAT_WORKERS + CHAT_QUEUE) / CHAT_WORKERS;
+            for (int wave = 1; wave <= waves; wave++) {
+                for (int i = 0; i < CHAT_WORKERS; i++) {
                     waiting.add(http.sendAsync(chat, HttpResponse.BodyHandlers.ofString()));
                 }
-                upstream.awaitRequests(wave * (CHAT_WORKERS + CHAT_QUEUE), Duration.ofSeconds(30));
+                upstream.awaitRequests(wave * CHAT_WORKERS, Duration.ofSeconds(30));
             }
             assertThat(waiting).noneMatch(CompletableFuture::isDone);
 
