@@ -21,15 +21,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 /**
- * Chats waiting for a slow provider's first token hold no worker: three times as many chats as there are chat
- * workers and queue places wait at once, none is refused, and listing sessions, models, usage, the admin API and
+ * Chats waiting for a slow provider's first token hold no worker: fifteen times as many chats as there are chat
+ * workers wait at once, all at the provider, and listing sessions, models, usage, the admin API and
  * health answer at once beside them. (A full chat pool is refused at once with 503 overloaded: {@link
  * OverloadTest}, which fills it with chats blocked on the database.)
  */
 class IsolationTest {
 
-    static final int CHAT_WORKERS = 12;
-    static final int CHAT_QUEUE = 6;
+    static final int CHAT_WORKERS = 4;
+    static final int CHAT_QUEUE = 100;
 
     @Test
     void waitingChatsHoldNoWorkerAndOtherEndpointsStayFast() throws Exception {
@@ -50,16 +50,14 @@ class IsolationTest {
                             + "\"messages\":[{\"role\":\"user\",\"content\":\"wait\"}]}")).build();
 
             List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
-            // in waves as large as the pool: every chat reaches the provider and waits there, freeing its worker, so
-            // the next wave finds the pool free again (the queue is slack for a worker still finishing its step);
-            // three times what the pool and its queue hold wait at once, none refused
-            int waves = 3 * (CHAT_WORKERS + CHAT_QUEUE) / CHAT_WORKERS;
-            for (int wave = 1; wave <= waves; wave++) {
-                for (int i = 0; i < CHAT_WORKERS; i++) {
-                    waiting.add(http.sendAsync(chat, HttpResponse.BodyHandlers.ofString()));
-                }
-                upstream.awaitRequests(wave * CHAT_WORKERS, Duration.ofSeconds(30));
+            // fifteen times as many chats as there are workers, all at once: each reaches the provider and waits
+            // there, freeing its worker (a chat that held its worker until the first token would leave all but
+            // CHAT_WORKERS of them in the queue)
+            int chats = 15 * CHAT_WORKERS;
+            for (int i = 0; i < chats; i++) {
+                waiting.add(http.sendAsync(chat, HttpResponse.BodyHandlers.ofString()));
             }
+            upstream.awaitRequests(chats, Duration.ofSeconds(30));
             assertThat(waiting).noneMatch(CompletableFuture::isDone);
 
             List<Long> millis = new ArrayList<>();
