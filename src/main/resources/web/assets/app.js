@@ -42,12 +42,16 @@ async function route() {
 }
 
 async function enter() {
+  const used = token();
   try {
     await loadSessions();
   } catch (e) {
     if (e instanceof ApiFailure && e.status === 401) {
-      setToken(null);
-      signInPage(token() || e.code !== 'missing_token' ? e.message : null);
+      // forget the refused token (not one stored meanwhile, e.g. by another sign-in)
+      if (used && token() === used) {
+        setToken(null);
+      }
+      signInPage(used || e.code !== 'missing_token' ? e.message : null);
       return;
     }
     show('sign-in');

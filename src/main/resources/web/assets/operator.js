@@ -110,6 +110,7 @@ async function usageGroups(query) {
       q.delete('from');
       q.delete('to');
       q.delete('group_by');
+      q.delete('user');
     }
     const report = await request('GET', `/api/v1/usage?${q}`);
     groups.push(...report.groups);
@@ -175,6 +176,10 @@ async function refreshUsage(e) {
   showError(null);
   const groupBy = $('usage-group').value;
   const query = { group_by: groupBy, from: $('usage-from').value, to: $('usage-to').value };
+  const user = $('usage-user').value.trim();
+  if (user) {
+    query.user = user;
+  }
   try {
     const { groups, total } = await usageGroups(query);
     $('usage-key').textContent = groupBy[0].toUpperCase() + groupBy.slice(1);

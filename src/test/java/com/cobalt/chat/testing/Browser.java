@@ -15,7 +15,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -80,7 +79,9 @@ public final class Browser implements AutoCloseable {
         return driver;
     }
 
+    /** Loads the page afresh (also when only the #fragment differs from the page shown). */
     public void open(String url) {
+        driver.get("about:blank");
         driver.get(url);
     }
 
@@ -99,7 +100,9 @@ public final class Browser implements AutoCloseable {
 
     /** Waits, polling, until the condition holds (deadline generous: the machine is shared). */
     public <T> T await(java.util.function.Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, Duration.ofSeconds(20), Duration.ofMillis(50)).until(condition);
+        // the page re-renders lists and answers as they change: an element read a moment ago may have been replaced
+        return new WebDriverWait(driver, Duration.ofSeconds(20), Duration.ofMillis(50))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition);
     }
 
     public void size(int width, int height) {
