@@ -150,23 +150,31 @@ function drawChart(groupBy, groups) {
   const labels = groups.map((g) => g.key);
   const cost = groups.map((g) => (g.cost_usd === null ? null : Number(g.cost_usd)));
   const tokens = groups.map((g) => g.prompt_tokens + g.completion_tokens);
-  const bars = uPlot.paths.bars({ size: [0.6, 48] });
-  const width = Math.max(280, Math.min(box.clientWidth || 640, 960));
+  // two bars per group, side by side: cost on the left axis, tokens on the right
+  const costBars = uPlot.paths.bars({ size: [0.35, 40], align: -1 });
+  const tokenBars = uPlot.paths.bars({ size: [0.35, 40], align: 1 });
+  const upTo = (max) => [0, max > 0 ? max * 1.15 : 1];
+  const width = Math.max(280, Math.min((box.clientWidth || 660) - 20, 960));
   chart = new uPlot({
     width,
     height: 260,
     title: `Cost and tokens by ${groupBy}`,
-    scales: { x: { time: false, range: [-0.5, groups.length - 0.5] }, usd: { auto: true }, tok: { auto: true } },
+    scales: {
+      x: { time: false, range: [-0.5, groups.length - 0.5] },
+      usd: { range: (u, min, max) => upTo(max) },
+      tok: { range: (u, min, max) => upTo(max) },
+    },
     axes: [
       { values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? labels[v] ?? '' : '')), splits: () => xs },
-      { scale: 'usd', label: 'USD', values: (u, v) => v.map((n) => n.toFixed(3)) },
-      { scale: 'tok', label: 'tokens', side: 1, grid: { show: false } },
+      { scale: 'usd', label: 'USD', values: (u, v) => v.map((n) => n.toFixed(2)), size: 60 },
+      { scale: 'tok', label: 'tokens', side: 1, grid: { show: false }, size: 60 },
     ],
     series: [
       { label: groupBy, value: (u, v) => (v === null ? '' : labels[v] ?? '') },
-      { label: 'cost (USD)', scale: 'usd', stroke: '#2563eb', fill: 'rgba(37,99,235,0.35)', paths: bars,
+      { label: 'cost (USD)', scale: 'usd', stroke: '#2563eb', fill: 'rgba(37,99,235,0.45)', paths: costBars,
         points: { show: false } },
-      { label: 'tokens', scale: 'tok', stroke: '#d97706', width: 2 },
+      { label: 'tokens', scale: 'tok', stroke: '#d97706', fill: 'rgba(217,119,6,0.45)', paths: tokenBars,
+        points: { show: false } },
     ],
   }, [xs, cost, tokens], box);
 }

@@ -136,6 +136,34 @@ class WebChatTest {
     }
 
     @Test
+    void thePageIsUsableWellUnderASecondAfterLoading() {
+        signIn();
+        for (int load = 1; load <= 3; load++) {
+            long t0 = System.nanoTime();
+            browser.open(gateway.baseUrl() + "/");
+            browser.await(d -> browser.find("#chat").isDisplayed() && browser.find("#model").getAttribute("value")
+                    .equals("cobalt-demo"));
+            long readyMs = (System.nanoTime() - t0) / 1_000_000;
+            Number loadEvent = (Number) browser.js(
+                    "return performance.getEntriesByType('navigation')[0].loadEventEnd");
+            System.out.printf("web page load %d: load event %.0f ms, chat usable after %d ms%n", load,
+                    loadEvent.doubleValue(), readyMs);
+            assertThat(loadEvent.doubleValue()).as("load event, ms").isLessThan(1000);
+            assertThat(readyMs).as("sessions and models shown, ms").isLessThan(1000);
+        }
+        // the repeat loads revalidated: each library came back as a 304 (headers only), not again in full
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> libs = (List<Map<String, Object>>) browser.js("return performance"
+                + ".getEntriesByType('resource').filter(r => r.name.includes('/assets/lib/'))"
+                + ".map(r => ({name: r.name, sent: r.transferSize, size: r.decodedBodySize}))");
+        assertThat(libs).as("marked, DOMPurify, uPlot.css; uPlot itself loads with the operator view").hasSize(3);
+        for (Map<String, Object> lib : libs) {
+            assertThat(((Number) lib.get("size")).longValue()).as(lib.get("name") + " size").isGreaterThan(1000);
+            assertThat(((Number) lib.get("sent")).longValue()).as(lib.get("name") + " bytes sent").isLessThan(1000);
+        }
+    }
+
+    @Test
     void shiftEnterIsANewLineAndTheMessageIsStoredExactly() {
         signIn();
         WebElement input = browser.find("#message");
