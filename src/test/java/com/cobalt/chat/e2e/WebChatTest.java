@@ -143,13 +143,15 @@ class WebChatTest {
             browser.open(gateway.baseUrl() + "/");
             browser.await(d -> browser.find("#chat").isDisplayed() && browser.find("#model").getAttribute("value")
                     .equals("cobalt-demo"));
-            long readyMs = (System.nanoTime() - t0) / 1_000_000;
+            long seenMs = (System.nanoTime() - t0) / 1_000_000;
             Number loadEvent = (Number) browser.js(
                     "return performance.getEntriesByType('navigation')[0].loadEventEnd");
-            System.out.printf("web page load %d: load event %.0f ms, chat usable after %d ms%n", load,
-                    loadEvent.doubleValue(), readyMs);
+            // the page's own mark: navigation start to sessions, models and the operator check done
+            Number ready = (Number) browser.js("return performance.getEntriesByName('cobalt-ready')[0].startTime");
+            System.out.printf("web page load %d: load event %.0f ms, chat ready %.0f ms (seen by the driver after %d ms)%n",
+                    load, loadEvent.doubleValue(), ready.doubleValue(), seenMs);
             assertThat(loadEvent.doubleValue()).as("load event, ms").isLessThan(1000);
-            assertThat(readyMs).as("sessions and models shown, ms").isLessThan(1000);
+            assertThat(ready.doubleValue()).as("chat ready, ms").isLessThan(1000);
         }
         // the repeat loads revalidated: each library came back as a 304 (headers only), not again in full
         @SuppressWarnings("unchecked")
