@@ -78,6 +78,7 @@ class WebOperatorTest {
         browser.size(1280, 900);
         browser.open(gateway.baseUrl() + "/");
         browser.js("sessionStorage.clear()");
+        browser.consoleLines();
     }
 
     @AfterEach
@@ -154,6 +155,9 @@ class WebOperatorTest {
         browser.find("#usage-button").click();
         browser.await(d -> browser.find("#usage tbody tr td").getText().equals("cobalt-demo"));
         assertThat(browser.find("#usage tfoot td").getText()).isEqualTo("Total");
+        // the chart library draws within the policy: no inline style or script refused, no script error
+        assertThat(browser.consoleLines()).noneMatch(l -> l.contains("Content Security Policy")
+                || l.contains("Uncaught") || l.contains("TypeError"));
     }
 
     @Test
