@@ -27,9 +27,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's headless chromium, driven through its chromedriver (packages {@code chromium} and {@code chromium-driver},
- * installed by {@code .ci/run}). Where either is missing or the browser cannot start, {@link #start()} skips the
- * calling test class with a JUnit assumption that says why. One browser per test class: it starts in a second or
- * two, each test then loads the page afresh.
+ * installed by {@code .ci/run}). Where either is missing or the browser cannot start, every test of the class is
+ * skipped with a JUnit assumption that says why ({@link #assumeAvailable()}). One browser per test class: it starts
+ * in a second or two, each test then loads the page afresh.
  */
 public final class Browser implements AutoCloseable {
 
@@ -38,19 +38,29 @@ public final class Browser implements AutoCloseable {
     private static final List<String> DRIVER = List.of("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
 
     private final ChromeDriver driver;
+    private final String unavailable;
 
-    private Browser(ChromeDriver driver) {
+    private Browser(ChromeDriver driver, String unavailable) {
         this.driver = driver;
+        this.unavailable = unavailable;
     }
 
-    /** A headless chromium, or the test class is skipped with the reason. */
+    /**
+     * A headless chromium, or a browser that is not there, with the reason: each test then calls
+     * {@link #assumeAvailable()} first and is reported skipped with that reason (a skip in {@code @BeforeAll} would
+     * show as no test at all).
+     */
     public static Browser start() {
         String chromium = firstExisting(CHROMIUM);
         String chromedriver = firstExisting(DRIVER);
-        Assumptions.assumeTrue(chromium != null, "No browser: none of " + CHROMIUM
-                + " exists (apt-get install chromium chromium-driver; .ci/run does)");
-        Assumptions.assumeTrue(chromedriver != null, "No chromedriver: none of " + DRIVER
-                + " exists (apt-get install chromium-driver; .ci/run does)");
+        if (chromium == null) {
+            return new Browser(null, "No browser: none of " + CHROMIUM
+                    + " exists (apt-get install chromium chromium-driver; .ci/run does)");
+        }
+        if (chromedriver == null) {
+            return new Browser(null, "No chromedriver: none of " + DRIVER
+                    + " exists (apt-get install chromium-driver; .ci/run does)");
+        }
         ChromeOptions options = new ChromeOptions();
         options.setBinary(chromium);
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -63,12 +73,20 @@ public final class Browser implements AutoCloseable {
         try {
             ChromeDriver driver = new ChromeDriver(service, options);
             driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(20));
-            return new Browser(driver);
+            return new Browser(driver, null);
         } catch (RuntimeException e) {
-            Assumptions.abort("The browser cannot run here: " + e.getClass().getSimpleName() + ": "
+            return new Browser(null, "The browser cannot run here: " + e.getClass().getSimpleName() + ": "
                     + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
-            throw e;
         }
+    }
+
+    public boolean available() {
+        return driver != null;
+    }
+
+    /** Skips the calling test, saying why, when no browser could start. */
+    public void assumeAvailable() {
+        Assumptions.assumeTrue(driver != null, unavailable);
     }
 
     private static String firstExisting(List<String> paths) {
@@ -138,6 +156,8 @@ public final class Browser implements AutoCloseable {
 
     @Override
     public void close() {
-        driver.quit();
+        if (driver != null) {
+            driver.quit();
+        }
     }
 }
