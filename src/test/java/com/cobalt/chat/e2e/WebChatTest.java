@@ -45,7 +45,8 @@ class WebChatTest {
             return;
         }
         // 40 ms between words: the whole answer takes about two seconds, long enough to press Stop in
-        gateway = RunningGateway.start(Map.of("llm.provider", "demo", "demo.token-delay-ms", "40"));
+        gateway = RunningGateway.start(Map.of("llm.provider", "demo", "demo.token-delay-ms", "40",
+                "llm.models.demo", "cobalt-demo, other-demo"));
         client = new GatewayClient(gateway);
     }
 
@@ -170,6 +171,27 @@ class WebChatTest {
             assertThat(((Number) lib.get("size")).longValue()).as(lib.get("name") + " size").isGreaterThan(1000);
             assertThat(((Number) lib.get("sent")).longValue()).as(lib.get("name") + " bytes sent").isLessThan(1000);
         }
+    }
+
+    @Test
+    void aNewChatTalksToTheModelPickedFromTheGatewaysList() {
+        signIn();
+        org.openqa.selenium.support.ui.Select picker = new org.openqa.selenium.support.ui.Select(browser.find("#model"));
+        assertThat(picker.getOptions()).extracting(WebElement::getText).containsExactly("cobalt-demo", "other-demo");
+        picker.selectByValue("other-demo");
+
+        browser.find("#message").sendKeys("Which model are you?", Keys.ENTER);
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+        assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".meta")).getText())
+                .isEqualTo("other-demo");
+        assertThat(browser.find("#model").isEnabled()).as("a chat keeps its model").isFalse();
+        JsonNode stored = onlySession();
+        assertThat(stored.get("model").asText()).isEqualTo("other-demo");
+        assertThat(stored.get("messages").get(1).get("model").asText()).isEqualTo("other-demo");
+
+        browser.find("#new-chat").click();
+        assertThat(browser.find("#model").isEnabled()).isTrue();
+        assertThat(browser.all(".message")).isEmpty();
     }
 
     @Test
