@@ -23,6 +23,7 @@ import com.cobalt.chat.demo.DemoProvider;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.http.Authenticator;
 import com.cobalt.chat.http.ErrorResponses;
+import com.cobalt.chat.web.WebAssets;
 import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.limit.LimitLedger;
 import com.cobalt.chat.limit.LimitRules;
@@ -204,6 +205,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("modelCatalog", new ModelCatalog(catalog, clock));
         registry.bind("openAiCompletions", new OpenAiCompletions(clock));
         registry.bind("errorResponses", new ErrorResponses());
+        WebAssets webAssets = new WebAssets();
+        LOG.info("Web page served at / with {}", String.join(", ", webAssets.libraries()));
+        registry.bind("webAssets", webAssets);
         registry.bind("sseRelay", new SseRelay());
         // the keys come from the properties; each value resolves as usual, so LLM_PRICE_AZURE_GPT_4O overrides one
         Properties priceProperties = new Properties();

@@ -16,13 +16,16 @@ import org.apache.camel.Message;
  * the route set them: a route's message starts out with the request's headers, so a header that still holds the
  * request's own value (a caller's {@code Location}, {@code WWW-Authenticate}, {@code X-RateLimit-Limit}...) is the
  * caller's, not the gateway's, and is never echoed back. {@code X-Request-Id} is set once, sanitised, before the
- * route runs ({@link AsyncPlatformHttpEngine}); every JSON answer is {@code Cache-Control: no-store}.
+ * route runs ({@link AsyncPlatformHttpEngine}); every answer whose route did not set Cache-Control (every JSON
+ * answer; only the web page's files set it) is {@code Cache-Control: no-store}.
  */
 final class ResponseWriter {
 
     static final List<String> RESPONSE_HEADERS =
             List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location",
-                    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", RelaySession.PROVIDER_HEADER);
+                    "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", RelaySession.PROVIDER_HEADER,
+                    // the web page's files (routes/web-asset.camel.yaml): validators, their caching, the page's policy
+                    "ETag", "Last-Modified", "Cache-Control", "Content-Security-Policy", "Referrer-Policy");
     static final String CACHE_CONTROL = "Cache-Control";
     static final String NO_STORE = "no-store";
     static final String CONTENT_TYPE_OPTIONS = "X-Content-Type-Options";
@@ -56,7 +59,9 @@ final class ResponseWriter {
                 response.putHeader(name, msg.getHeader(name, String.class));
             }
         }
-        response.putHeader(CACHE_CONTROL, NO_STORE);
+        if (!response.headers().contains(CACHE_CONTROL)) {
+            response.putHeader(CACHE_CONTROL, NO_STORE);
+        }
         Object body = msg.getBody();
         if (body == null) {
             response.end();

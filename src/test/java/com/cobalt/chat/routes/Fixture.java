@@ -127,6 +127,7 @@ final class Fixture implements AutoCloseable {
         registry.bind("authenticator", authenticator);
         registry.bind("requestBodies", new RequestBodies(4000));
         registry.bind("openAiRequests", new OpenAiRequests(MAX_TOKENS, 4000));
+        registry.bind("webAssets", new com.cobalt.chat.web.WebAssets());
         registry.bind("modelCatalog", new ModelCatalog(catalog, clock));
         registry.bind("openAiCompletions", new OpenAiCompletions(clock));
         registry.bind("errorResponses", new ErrorResponses());

@@ -1,0 +1,100 @@
+// The page's entry: sign in (a pasted JWT, or straight in when the gateway runs without authentication), then the
+// chat view at #chat and, for operators, the operator view at #operator.
+import { ApiFailure, request, setToken, token } from './api.js';
+import { loadSessions, startChat } from './chat.js';
+
+const $ = (id) => document.getElementById(id);
+let operator = null; // the operator module, loaded for operators only
+let isOperator = false;
+let started = false;
+
+function show(view) {
+  for (const id of ['loading', 'sign-in', 'chat', 'operator']) {
+    $(id).hidden = id !== view;
+  }
+  $('nav').hidden = view === 'sign-in' || view === 'loading';
+  $('sessions-toggle').hidden = view !== 'chat';
+  $('nav-chat').classList.toggle('active', view === 'chat');
+  $('nav-operator').classList.toggle('active', view === 'operator');
+  document.body.dataset.view = view;
+}
+
+function signInPage(words) {
+  operator?.stop();
+  show('sign-in');
+  $('sign-in-error').textContent = words ?? '';
+  $('sign-in-error').hidden = !words;
+  $('sign-out').hidden = true;
+  $('token').focus();
+}
+
+async function route() {
+  if (location.hash === '#operator' && isOperator) {
+    if (!operator) {
+      operator = await import('./operator.js');
+    }
+    show('operator');
+    operator.start(signInPage);
+  } else {
+    operator?.stop();
+    show('chat');
+  }
+}
+
+async function enter() {
+  const used = token();
+  try {
+    await loadSessions();
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 401) {
+      // forget the refused token (not one stored meanwhile, e.g. by another sign-in)
+      if (used && token() === used) {
+        setToken(null);
+      }
+      signInPage(used || e.code !== 'missing_token' ? e.message : null);
+      return;
+    }
+    show('sign-in');
+    $('sign-in-error').textContent = e.message;
+    $('sign-in-error').hidden = false;
+    return;
+  }
+  $('sign-out').hidden = !token();
+  if (!started) {
+    started = true;
+    await startChat(signInPage);
+  }
+  try {
+    await request('GET', '/api/v1/admin/providers');
+    isOperator = true;
+  } catch (e) {
+    isOperator = false;
+  }
+  $('nav-operator').hidden = !isOperator;
+  await route();
+  // how long from navigation until the user can chat (read by the page-load test)
+  if (performance.getEntriesByName('cobalt-ready').length === 0) {
+    performance.mark('cobalt-ready');
+  }
+}
+
+$('sign-in-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const value = $('token').value.trim().replace(/^Bearer\s+/i, '');
+  if (!value) {
+    return;
+  }
+  setToken(value);
+  $('token').value = '';
+  enter();
+});
+
+$('sign-out').addEventListener('click', () => {
+  setToken(null);
+  location.hash = '';
+  signInPage('Signed out.');
+});
+
+window.addEventListener('hashchange', route);
+
+enter();

@@ -1,0 +1,388 @@
+// The chat view: the user's sessions (paged), a new chat with a model picker, the answer streamed as Markdown,
+// reasoning folded, stop, delete, errors in words.
+import { ApiFailure, request, streamMessage } from './api.js';
+import { renderMarkdown } from './render.js';
+
+const $ = (id) => document.getElementById(id);
+const PAGE = 20;
+
+const state = {
+  session: null, // {id, title, model}
+  sessionsCursor: null,
+  messagesCursor: null,
+  streaming: null, // AbortController of the answer being streamed
+  onAuthFailure: () => {},
+};
+
+function showError(words) {
+  const el = $('chat-error');
+  el.textContent = words ?? '';
+  el.hidden = !words;
+}
+
+function failureWords(e) {
+  if (e instanceof ApiFailure) {
+    if (e.status === 401) {
+      state.onAuthFailure(e.message);
+    }
+    return e.message;
+  }
+  return `Something went wrong in the page: ${e?.message ?? e}`;
+}
+
+const STATUS_WORDS = {
+  cancelled: 'Stopped',
+  interrupted: 'Broke off',
+  failed: 'Failed',
+  content_filtered: 'Filtered by the provider',
+  streaming: 'Still streaming',
+};
+
+function messageElement(role) {
+  const li = document.createElement('article');
+  li.className = `message ${role}`;
+  const who = document.createElement('header');
+  who.className = 'who';
+  who.textContent = role === 'user' ? 'You' : 'Assistant';
+  li.append(who);
+  $('messages').append(li);
+  $('empty').hidden = true;
+  return li;
+}
+
+function addUserMessage(text, before) {
+  const el = messageElement('user');
+  const body = document.createElement('div');
+  body.className = 'body text';
+  body.textContent = text;
+  el.append(body);
+  if (before) {
+    before.before(el);
+  }
+  return el;
+}
+
+function addAssistantMessage(text, status, model, before) {
+  const el = messageElement('assistant');
+  const reasoning = document.createElement('details');
+  reasoning.className = 'reasoning';
+  reasoning.hidden = true;
+  const summary = document.createElement('summary');
+  summary.textContent = 'Reasoning';
+  const reasoningText = document.createElement('div');
+  reasoningText.className = 'text';
+  reasoning.append(summary, reasoningText);
+  const body = document.createElement('div');
+  body.className = 'body markdown';
+  renderMarkdown(body, text);
+  const meta = document.createElement('footer');
+  meta.className = 'meta';
+  setMeta(meta, status, model);
+  el.append(reasoning, body, meta);
+  if (before) {
+    before.before(el);
+  }
+  return { el, body, reasoning, reasoningText, meta };
+}
+
+function setMeta(meta, status, model) {
+  const parts = [];
+  if (status && STATUS_WORDS[status]) {
+    parts.push(STATUS_WORDS[status]);
+  }
+  if (model) {
+    parts.push(model);
+  }
+  meta.textContent = parts.join(' · ');
+  meta.dataset.status = status ?? '';
+}
+
+function clearMessages() {
+  for (const el of [...$('messages').querySelectorAll('.message')]) {
+    el.remove();
+  }
+  $('empty').hidden = false;
+  $('earlier-messages').hidden = true;
+}
+
+// --- models ------------------------------------------------------------------------------------------------
+
+async function loadModels() {
+  const select = $('model');
+  try {
+    const models = await request('GET', '/api/v1/models');
+    select.replaceChildren();
+    for (const m of models.models) {
+      const option = document.createElement('option');
+      option.value = m.id;
+      option.textContent = m.available ? m.id : `${m.id} (unavailable now)`;
+      option.selected = m.id === models.default_model;
+      select.append(option);
+    }
+  } catch (e) {
+    showError(failureWords(e));
+  }
+}
+
+// --- sessions ------------------------------------------------------------------------------------------------
+
+function sessionItem(s) {
+  const li = document.createElement('li');
+  li.dataset.id = s.id;
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'session-open';
+  open.textContent = s.title || 'Untitled chat';
+  open.title = s.title || 'Untitled chat';
+  open.addEventListener('click', () => openSession(s.id));
+  const del = document.createElement('button');
+  del.type = 'button';
+  del.className = 'session-delete';
+  del.textContent = '×';
+  del.setAttribute('aria-label', `Delete chat ${s.title || 'Untitled chat'}`);
+  del.addEventListener('click', () => deleteSession(s.id, s.title));
+  li.append(open, del);
+  if (state.session?.id === s.id) {
+    li.classList.add('current');
+  }
+  return li;
+}
+
+export async function loadSessions(more = false) {
+  const query = new URLSearchParams({ limit: String(PAGE) });
+  if (more && state.sessionsCursor) {
+    query.set('cursor', state.sessionsCursor);
+  }
+  const page = await request('GET', `/api/v1/chat/sessions?${query}`);
+  const list = $('sessions');
+  if (!more) {
+    list.replaceChildren();
+  }
+  for (const s of page.sessions) {
+    list.append(sessionItem(s));
+  }
+  state.sessionsCursor = page.next_cursor;
+  $('more-sessions').hidden = !page.next_cursor;
+  return page;
+}
+
+function markCurrent() {
+  for (const li of $('sessions').children) {
+    li.classList.toggle('current', li.dataset.id === state.session?.id);
+  }
+}
+
+async function openSession(id) {
+  if (state.streaming) {
+    return;
+  }
+  showError(null);
+  try {
+    const detail = await request('GET', `/api/v1/chat/sessions/${encodeURIComponent(id)}?messages_limit=50`);
+    state.session = { id: detail.id, title: detail.title, model: detail.model };
+    clearMessages();
+    showMessages(detail.messages, null);
+    state.messagesCursor = detail.next_cursor;
+    $('earlier-messages').hidden = !detail.next_cursor;
+    pickModel(detail.model);
+    markCurrent();
+    closeSidebar();
+    scrollToEnd();
+    $('message').focus();
+  } catch (e) {
+    showError(failureWords(e));
+    if (e instanceof ApiFailure && e.status === 404) {
+      loadSessions().catch(() => {});
+    }
+  }
+}
+
+function showMessages(messages, before) {
+  for (const m of messages) {
+    if (m.role === 'user') {
+      addUserMessage(m.content, before);
+    } else if (m.role === 'assistant') {
+      addAssistantMessage(m.content, m.status, m.model, before);
+    }
+  }
+}
+
+async function earlierMessages() {
+  if (!state.session || !state.messagesCursor) {
+    return;
+  }
+  try {
+    const query = new URLSearchParams({ messages_limit: '50', messages_cursor: state.messagesCursor });
+    const detail = await request('GET', `/api/v1/chat/sessions/${encodeURIComponent(state.session.id)}?${query}`);
+    const first = $('messages').querySelector('.message');
+    showMessages(detail.messages, first);
+    state.messagesCursor = detail.next_cursor;
+    $('earlier-messages').hidden = !detail.next_cursor;
+  } catch (e) {
+    showError(failureWords(e));
+  }
+}
+
+function pickModel(model) {
+  const select = $('model');
+  if (model && ![...select.options].some((o) => o.value === model)) {
+    const option = document.createElement('option');
+    option.value = model;
+    option.textContent = model;
+    select.append(option);
+  }
+  if (model) {
+    select.value = model;
+  }
+  select.disabled = true;
+}
+
+function newChat() {
+  if (state.streaming) {
+    return;
+  }
+  state.session = null;
+  state.messagesCursor = null;
+  clearMessages();
+  showError(null);
+  $('model').disabled = false;
+  markCurrent();
+  closeSidebar();
+  $('message').focus();
+}
+
+async function deleteSession(id, title) {
+  if (!window.confirm(`Delete the chat "${title || 'Untitled chat'}" and its messages?`)) {
+    return;
+  }
+  try {
+    await request('DELETE', `/api/v1/chat/sessions/${encodeURIComponent(id)}`);
+    $('sessions').querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
+    if (state.session?.id === id) {
+      newChat();
+    }
+  } catch (e) {
+    showError(failureWords(e));
+  }
+}
+
+// --- sending -------------------------------------------------------------------------------------------------
+
+function setStreaming(controller) {
+  state.streaming = controller;
+  $('send').hidden = !!controller;
+  $('stop').hidden = !controller;
+  $('new-chat').disabled = !!controller;
+}
+
+function scrollToEnd() {
+  const box = $('messages');
+  box.scrollTop = box.scrollHeight;
+}
+
+async function send() {
+  const input = $('message');
+  const text = input.value;
+  if (!text.trim() || state.streaming) {
+    return;
+  }
+  showError(null);
+  const controller = new AbortController();
+  setStreaming(controller);
+  try {
+    if (!state.session) {
+      const model = $('model').value;
+      const title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+      const created = await request('POST', '/api/v1/chat/sessions', model ? { title, model } : { title });
+      state.session = { id: created.id, title: created.title, model: created.model };
+      pickModel(created.model);
+    }
+    const sessionId = state.session.id;
+    input.value = '';
+    addUserMessage(text);
+    const answer = addAssistantMessage('', 'streaming', null);
+    answer.el.classList.add('live');
+    let content = '';
+    let reasoning = '';
+    let pending = false;
+    const paint = () => {
+      pending = false;
+      renderMarkdown(answer.body, content);
+      answer.reasoningText.textContent = reasoning;
+      answer.reasoning.hidden = !reasoning;
+      scrollToEnd();
+    };
+    scrollToEnd();
+    let result;
+    try {
+      result = await streamMessage(sessionId, text, controller.signal, (delta) => {
+        content += delta.content;
+        reasoning += delta.reasoning;
+        if (!pending) {
+          pending = true;
+          requestAnimationFrame(paint);
+        }
+      });
+    } catch (e) {
+      answer.el.remove();
+      input.value = text;
+      throw e;
+    }
+    paint();
+    answer.el.classList.remove('live');
+    if (result.outcome === 'complete') {
+      setMeta(answer.meta, result.finishReason === 'content_filter' ? 'content_filtered' : 'complete',
+        state.session.model);
+      answer.el.dataset.outcome = 'complete';
+    } else if (result.outcome === 'stopped') {
+      setMeta(answer.meta, 'cancelled', state.session.model);
+      answer.el.dataset.outcome = 'stopped';
+    } else {
+      setMeta(answer.meta, 'interrupted', state.session.model);
+      answer.el.dataset.outcome = 'error';
+      showError(result.words);
+    }
+  } catch (e) {
+    showError(failureWords(e));
+  } finally {
+    setStreaming(null);
+    loadSessions().then(markCurrent).catch(() => {});
+    input.focus();
+  }
+}
+
+function stop() {
+  state.streaming?.abort();
+}
+
+// --- the phone's sessions drawer -----------------------------------------------------------------------------
+
+function closeSidebar() {
+  $('sidebar').classList.remove('open');
+  $('sessions-toggle').setAttribute('aria-expanded', 'false');
+}
+
+function toggleSidebar() {
+  const open = $('sidebar').classList.toggle('open');
+  $('sessions-toggle').setAttribute('aria-expanded', String(open));
+}
+
+export async function startChat(onAuthFailure) {
+  state.onAuthFailure = onAuthFailure;
+  $('composer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    send();
+  });
+  $('message').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  });
+  $('stop').addEventListener('click', stop);
+  $('new-chat').addEventListener('click', newChat);
+  $('more-sessions').addEventListener('click', () => loadSessions(true).catch((e) => showError(failureWords(e))));
+  $('earlier-messages').addEventListener('click', earlierMessages);
+  $('sessions-toggle').addEventListener('click', toggleSidebar);
+  await loadModels();
+}

@@ -1,0 +1,44 @@
+// Model output to safe HTML: Markdown (marked) with any raw HTML in it shown as text, then sanitised (DOMPurify),
+// so neither a model nor a user can make the page run script. The page's Content-Security-Policy is the last line.
+import { Marked } from './lib/marked.js';
+import DOMPurify from './lib/purify.js';
+
+function escapeHtml(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const markdown = new Marked({
+  gfm: true,
+  breaks: true,
+  renderer: {
+    // HTML inside the Markdown (a block or inline tag) is text to show, not markup to run
+    html({ text }) {
+      return escapeHtml(text);
+    },
+  },
+});
+
+DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.tagName === 'A') {
+    node.setAttribute('target', '_blank');
+    node.setAttribute('rel', 'noopener noreferrer');
+  }
+});
+
+const POLICY = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'img', 'svg', 'math'],
+  FORBID_ATTR: ['style', 'class', 'id'],
+  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|#)/i,
+};
+
+/** The sanitised HTML of a Markdown answer. */
+export function markdownHtml(text) {
+  return DOMPurify.sanitize(markdown.parse(text ?? ''), POLICY);
+}
+
+/** Renders a Markdown answer into an element. */
+export function renderMarkdown(element, text) {
+  element.innerHTML = markdownHtml(text);
+}

@@ -1,0 +1,316 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import com.cobalt.chat.testing.Browser;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+
+/**
+ * The chat page in headless chromium against the running gateway with the demo provider (authentication on: the
+ * user signs in by pasting a JWT): the streamed answer, Enter and Shift+Enter, stop, a script payload shown as text,
+ * delete, a phone-sized screen. Skipped, saying why, where no browser can run.
+ */
+class WebChatTest {
+
+    static final String DEMO_ANSWER = "Hello! This is the Cobalt demo provider, streaming a canned answer word by word "
+            + "through the same routes, circuit breaker and SSE relay a real provider uses. Set LLM_PROVIDER to "
+            + "sambanova or azure to talk to a real model.";
+
+    static Browser browser;
+    static RunningGateway gateway;
+    static GatewayClient client;
+    String user;
+    String token;
+
+    @BeforeAll
+    static void start() {
+        browser = Browser.start();
+        if (!browser.available()) {
+            return;
+        }
+        // 40 ms between words: the whole answer takes about two seconds, long enough to press Stop in
+        gateway = RunningGateway.start(Map.of("llm.provider", "demo", "demo.token-delay-ms", "40",
+                "llm.models.demo", "cobalt-demo, other-demo"));
+        client = new GatewayClient(gateway);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void freshPage(TestInfo info) {
+        browser.assumeAvailable();
+        user = "web-" + info.getTestMethod().orElseThrow().getName();
+        token = Jwt.token(user);
+        browser.size(1280, 860);
+        browser.open(gateway.baseUrl() + "/");
+        browser.js("sessionStorage.clear()");
+        browser.open(gateway.baseUrl() + "/");
+        browser.consoleLines();
+    }
+
+    @AfterEach
+    void screenshot(TestInfo info) {
+        if (!browser.available()) {
+            return;
+        }
+        browser.screenshot(getClass().getSimpleName() + "-" + info.getTestMethod().orElseThrow().getName());
+    }
+
+    void signIn() {
+        browser.await(d -> browser.find("#sign-in").isDisplayed());
+        browser.find("#token").sendKeys(token);
+        browser.find("#sign-in-button").click();
+        browser.await(d -> browser.find("#chat").isDisplayed());
+    }
+
+    WebElement lastAssistant() {
+        List<WebElement> answers = browser.all(".message.assistant");
+        return answers.get(answers.size() - 1);
+    }
+
+    /** The text of the answer being shown, "" before there is one. */
+    String answerSoFar() {
+        List<WebElement> answers = browser.all(".message.assistant .body");
+        return answers.isEmpty() ? "" : answers.get(answers.size() - 1).getText();
+    }
+
+    String awaitOutcome(String outcome) {
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && outcome.equals(lastAssistant().getAttribute("data-outcome")));
+        return lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".body")).getText();
+    }
+
+    JsonNode onlySession() {
+        JsonNode sessions = sessions().get("sessions");
+        assertThat(sessions).hasSize(1);
+        return client.session(sessions.get(0).get("id").asText(), token);
+    }
+
+    JsonNode sessions() {
+        return GatewayClient.json(client.get("/api/v1/chat/sessions", token).body());
+    }
+
+    @Test
+    void aSignedInUserSendsWithEnterAndSeesTheAnswerStreamInAndStored() {
+        browser.await(d -> browser.find("#sign-in").isDisplayed());
+        assertThat(browser.find("#chat").isDisplayed()).as("nothing but the sign-in before a token").isFalse();
+        signIn();
+        assertThat(browser.find("#model").getAttribute("value")).isEqualTo("cobalt-demo");
+
+        browser.find("#message").sendKeys("Hello there", Keys.ENTER);
+
+        // seen while it streams: the answer grows word by word and the Stop button is offered meanwhile
+        browser.await(d -> answerSoFar().contains("Hello!"));
+        assertThat(browser.find("#stop").isDisplayed()).isTrue();
+        String text = awaitOutcome("complete");
+        assertThat(text).isEqualTo(DEMO_ANSWER);
+        assertThat(browser.find("#stop").isDisplayed()).isFalse();
+        assertThat(browser.find(".message.user .body").getText()).isEqualTo("Hello there");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        assertThat(browser.find("#sessions li .session-open").getText()).isEqualTo("Hello there");
+
+        JsonNode stored = onlySession();
+        assertThat(stored.get("model").asText()).isEqualTo("cobalt-demo");
+        assertThat(stored.get("messages").get(0).get("content").asText()).isEqualTo("Hello there");
+        assertThat(stored.get("messages").get(1).get("content").asText()).isEqualTo(DEMO_ANSWER);
+        assertThat(stored.get("messages").get(1).get("status").asText()).isEqualTo("complete");
+        // the console's only lines are the expected refusals (401 before sign-in, 403 for the operator check)
+        assertThat(browser.consoleLines()).as("no script error, no policy violation")
+                .allMatch(l -> l.contains("Failed to load resource: the server responded with a status of 40"));
+    }
+
+    @Test
+    void thePageIsUsableWellUnderASecondAfterLoading() {
+        signIn();
+        for (int load = 1; load <= 3; load++) {
+            long t0 = System.nanoTime();
+            browser.open(gateway.baseUrl() + "/");
+            browser.await(d -> browser.find("#chat").isDisplayed() && browser.find("#model").getAttribute("value")
+                    .equals("cobalt-demo"));
+            long seenMs = (System.nanoTime() - t0) / 1_000_000;
+            Number loadEvent = (Number) browser.js(
+                    "return performance.getEntriesByType('navigation')[0].loadEventEnd");
+            // the page's own mark: navigation start to sessions, models and the operator check done
+            Number ready = (Number) browser.js("return performance.getEntriesByName('cobalt-ready')[0].startTime");
+            System.out.printf("web page load %d: load event %.0f ms, chat ready %.0f ms (seen by the driver after %d ms)%n",
+                    load, loadEvent.doubleValue(), ready.doubleValue(), seenMs);
+            assertThat(loadEvent.doubleValue()).as("load event, ms").isLessThan(1000);
+            assertThat(ready.doubleValue()).as("chat ready, ms").isLessThan(1000);
+        }
+        // the repeat loads revalidated: each library came back as a 304 (headers only), not again in full
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> libs = (List<Map<String, Object>>) browser.js("return performance"
+                + ".getEntriesByType('resource').filter(r => r.name.includes('/assets/lib/'))"
+                + ".map(r => ({name: r.name, sent: r.transferSize, size: r.decodedBodySize}))");
+        assertThat(libs).as("marked, DOMPurify, uPlot.css; uPlot itself loads with the operator view").hasSize(3);
+        for (Map<String, Object> lib : libs) {
+            assertThat(((Number) lib.get("size")).longValue()).as(lib.get("name") + " size").isGreaterThan(1000);
+            assertThat(((Number) lib.get("sent")).longValue()).as(lib.get("name") + " bytes sent").isLessThan(1000);
+        }
+    }
+
+    @Test
+    void aNewChatTalksToTheModelPickedFromTheGatewaysList() {
+        signIn();
+        org.openqa.selenium.support.ui.Select picker = new org.openqa.selenium.support.ui.Select(browser.find("#model"));
+        assertThat(picker.getOptions()).extracting(WebElement::getText).containsExactly("cobalt-demo", "other-demo");
+        picker.selectByValue("other-demo");
+
+        browser.find("#message").sendKeys("Which model are you?", Keys.ENTER);
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+        assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".meta")).getText())
+                .isEqualTo("other-demo");
+        assertThat(browser.find("#model").isEnabled()).as("a chat keeps its model").isFalse();
+        JsonNode stored = onlySession();
+        assertThat(stored.get("model").asText()).isEqualTo("other-demo");
+        assertThat(stored.get("messages").get(1).get("model").asText()).isEqualTo("other-demo");
+
+        browser.find("#new-chat").click();
+        assertThat(browser.find("#model").isEnabled()).isTrue();
+        assertThat(browser.all(".message")).isEmpty();
+    }
+
+    @Test
+    void shiftEnterIsANewLineAndTheMessageIsStoredExactly() {
+        signIn();
+        WebElement input = browser.find("#message");
+        input.sendKeys("first line");
+        input.sendKeys(Keys.chord(Keys.SHIFT, Keys.ENTER));
+        input.sendKeys("second line");
+        assertThat(browser.all(".message")).as("Shift+Enter sent nothing").isEmpty();
+        input.sendKeys(Keys.ENTER);
+
+        awaitOutcome("complete");
+        assertThat(browser.find(".message.user .body").getText()).isEqualTo("first line\nsecond line");
+        assertThat(onlySession().get("messages").get(0).get("content").asText()).isEqualTo("first line\nsecond line");
+    }
+
+    @Test
+    void stopCancelsTheStreamAndTheAnswerIsStoredCancelled() {
+        signIn();
+        browser.find("#message").sendKeys("Tell me a long story", Keys.ENTER);
+        browser.await(d -> answerSoFar().contains("Hello!"));
+
+        browser.find("#stop").click();
+
+        String partial = awaitOutcome("stopped");
+        assertThat(DEMO_ANSWER).startsWith(partial);
+        assertThat(partial.length()).isLessThan(DEMO_ANSWER.length());
+        assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".meta")).getText())
+                .isEqualTo("Stopped · cobalt-demo");
+        assertThat(browser.find("#send").isDisplayed()).isTrue();
+
+        // the gateway saw the client leave: the answer is stored cancelled, with the part that was streamed
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        JsonNode answer = null;
+        while (Instant.now().isBefore(deadline)) {
+            JsonNode messages = onlySession().get("messages");
+            if (messages.size() == 2 && !"streaming".equals(messages.get(1).get("status").asText())) {
+                answer = messages.get(1);
+                break;
+            }
+            Thread.onSpinWait();
+        }
+        assertThat(answer).as("the answer is stored").isNotNull();
+        assertThat(answer.get("status").asText()).isEqualTo("cancelled");
+        assertThat(DEMO_ANSWER).startsWith(answer.get("content").asText());
+        assertThat(answer.get("content").asText().length()).isLessThan(DEMO_ANSWER.length());
+    }
+
+    @Test
+    void aScriptPayloadInAMessageIsShownAsTextAndNeverRuns() {
+        signIn();
+        String payload = "<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script>"
+                + "<b onmouseover=\"window.__pwned='b'\">bold?</b>";
+        browser.find("#message").sendKeys(payload, Keys.ENTER);
+        awaitOutcome("complete");
+
+        WebElement shown = browser.find(".message.user .body");
+        assertThat(shown.getText()).isEqualTo(payload);
+        assertThat(shown.findElements(org.openqa.selenium.By.cssSelector("*"))).as("no element made of it").isEmpty();
+        assertThat(browser.js("return window.__pwned === undefined")).isEqualTo(true);
+
+        // and when the stored message is shown again, after a reload
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        browser.find("#sessions li .session-open").click();
+        browser.await(d -> browser.all(".message.user").size() == 1);
+        assertThat(browser.find(".message.user .body").getText()).isEqualTo(payload);
+        assertThat(browser.js("return window.__pwned === undefined")).isEqualTo(true);
+        assertThat(onlySession().get("messages").get(0).get("content").asText()).isEqualTo(payload);
+    }
+
+    @Test
+    void aChatIsDeletedFromTheListAndTheGateway() {
+        signIn();
+        browser.find("#message").sendKeys("Short-lived", Keys.ENTER);
+        awaitOutcome("complete");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        String id = sessions().get("sessions").get(0).get("id").asText();
+
+        browser.find("#sessions li .session-delete").click();
+        assertThat(browser.driver().switchTo().alert().getText()).isEqualTo(
+                "Delete the chat \"Short-lived\" and its messages?");
+        browser.driver().switchTo().alert().accept();
+
+        browser.await(d -> browser.all("#sessions li").isEmpty());
+        assertThat(browser.all(".message")).as("the open chat is closed").isEmpty();
+        assertThat(sessions().get("sessions")).isEmpty();
+        assertThat(client.get("/api/v1/chat/sessions/" + id, token).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theSessionsComeInPages() {
+        for (int i = 1; i <= 23; i++) {
+            client.createSession(token, "{\"title\":\"Chat " + i + "\"}");
+        }
+        signIn();
+        browser.await(d -> browser.all("#sessions li").size() == 20);
+        assertThat(browser.find("#sessions li .session-open").getText()).isEqualTo("Chat 23");
+        browser.find("#more-sessions").click();
+        browser.await(d -> browser.all("#sessions li").size() == 23);
+        assertThat(browser.all("#sessions li .session-open").get(22).getText()).isEqualTo("Chat 1");
+        assertThat(browser.find("#more-sessions").isDisplayed()).isFalse();
+    }
+
+    @Test
+    void onAPhoneSizedScreenTheChatsAreADrawerAndTheComposerFits() {
+        browser.size(390, 844);
+        signIn();
+        assertThat(browser.find("#sidebar").getRect().getX() + browser.find("#sidebar").getRect().getWidth())
+                .as("the chat list is off screen until asked for").isLessThanOrEqualTo(0);
+        WebElement composer = browser.find("#composer");
+        assertThat(composer.getRect().getX() + composer.getRect().getWidth()).isLessThanOrEqualTo(390);
+        assertThat(browser.js("return document.documentElement.scrollWidth <= window.innerWidth")).isEqualTo(true);
+
+        browser.find("#message").sendKeys("Hi from a phone", Keys.ENTER);
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+        browser.find("#sessions-toggle").click();
+        browser.await(d -> browser.find("#sidebar").getRect().getX() >= 0);
+        assertThat(browser.find("#sessions li .session-open").getText()).isEqualTo("Hi from a phone");
+    }
+}
