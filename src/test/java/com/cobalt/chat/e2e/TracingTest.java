@@ -294,6 +294,55 @@ class TracingTest {
         assertThat(receiver.everythingReceived()).doesNotContain("not-a-jwt");
     }
 
+    @Test
+    void aStreamThatBreaksOffEndsBothSpansWithItsError() {
+        String token = Jwt.token("trace-dave");
+        String session = client.createSession(token);
+        primary.enqueue(Script.sse(Chunks.delta("Half an ")).cut());
+        String callerTrace = "33333333333333333333333333333333";
+
+        HttpResponse<String> r = send("/api/v1/chat/sessions/" + session + "/messages", token,
+                "{\"content\":\"Break please\"}", "00-" + callerTrace + "-4444444444444444-01");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("event: error");
+
+        List<Received> trace = receiver.awaitTrace(callerTrace, 2, WAIT);
+        assertThat(trace).extracting(Received::name).containsExactly("POST " + SESSION_ROUTE, "chat " + MODEL);
+        Received chat = trace.get(0);
+        Received attempt = trace.get(1);
+        assertThat(chat.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+        assertThat(chat.attributes()).containsEntry("error.type", "stream_interrupted")
+                .containsEntry("cobalt.answer.status", "interrupted")
+                .containsEntry("http.response.status_code", "200")
+                .containsEntry("gen_ai.provider.name", "sambanova");
+        assertThat(attempt.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+        assertThat(attempt.attributes()).containsEntry("error.type", "stream_interrupted")
+                .containsEntry("cobalt.usage.estimated", "true");
+        assertThat(receiver.everythingReceived()).doesNotContain("Half an").doesNotContain("Break please");
+    }
+
+    @Test
+    void aRequestTheProviderRejectsEndsItsAttemptWithTheRejection() {
+        String token = Jwt.token("trace-erin");
+        String session = client.createSession(token);
+        primary.enqueue(Script.json(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\"}}"));
+        String callerTrace = "55555555555555555555555555555555";
+
+        HttpResponse<String> r = send("/api/v1/chat/sessions/" + session + "/messages", token,
+                "{\"content\":\"Reject me\"}", "00-" + callerTrace + "-6666666666666666-01");
+        assertThat(r.statusCode()).isEqualTo(400);
+
+        List<Received> trace = receiver.awaitTrace(callerTrace, 2, WAIT);
+        assertThat(trace).extracting(Received::name).containsExactly("POST " + SESSION_ROUTE, "chat " + MODEL);
+        assertThat(trace.get(1).span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+        assertThat(trace.get(1).attributes()).containsEntry("error.type", "http_400")
+                .doesNotContainKey("gen_ai.response.model");
+        assertThat(trace.get(0).attributes()).containsEntry("http.response.status_code", "400")
+                .containsEntry("error.type", "400")
+                .containsEntry("cobalt.answer.status", "failed");
+        assertThat(fallback.requestCount()).isZero();
+    }
+
     static HttpResponse<String> send(String path, String token, String body, String traceparent) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
