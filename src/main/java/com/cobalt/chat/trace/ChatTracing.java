@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.cobalt.chat.config.InvalidConfigurationException;
 import io.opentelemetry.api.trace.Span;
@@ -83,11 +85,36 @@ public final class ChatTracing implements AutoCloseable {
                     .getOpenTelemetrySdk();
             return new ChatTracing(sdk);
         } catch (ConfigurationException e) {
-            // the SDK's message names the otel.* property (OTEL_* variable) at fault; an unexpected failure its cause
-            Throwable cause = e.getCause();
-            throw new InvalidConfigurationException(List.of("OTEL_* (OpenTelemetry): " + e.getMessage()
-                    + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")")));
+            throw new InvalidConfigurationException(List.of("OpenTelemetry: " + refusal(e)));
         }
+    }
+
+    private static final Pattern OTEL_PROPERTY = Pattern.compile("otel(?:\\.[a-z0-9_-]+)+");
+
+    /**
+     * The SDK's message with each otel.* property it names given as its variable too ({@code OTEL_BSP_MAX_QUEUE_SIZE
+     * (otel.bsp.max.queue.size)}). The SDK does not echo a header's value; an endpoint's it may, and the only endpoint
+     * it checks is the traces one (the general one was checked before): that message is replaced.
+     */
+    static String refusal(ConfigurationException e) {
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        if (message.startsWith("OTLP endpoint")) {
+            return "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (otel.exporter.otlp.traces.endpoint): must be an http:// or"
+                    + " https:// URL";
+        }
+        Throwable cause = e.getCause();
+        if (cause != null && message.startsWith("Unexpected configuration error")) {
+            message += " (" + cause.getClass().getSimpleName() + ")";
+        }
+        Matcher m = OTEL_PROPERTY.matcher(message);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String property = m.group();
+            m.appendReplacement(out, Matcher.quoteReplacement(property.toUpperCase(Locale.ROOT).replace('.', '_')
+                    .replace('-', '_') + " (" + property + ")"));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /** Refuses a set OTEL_EXPORTER_OTLP_ENDPOINT that is not an http(s) URL; an unset one is fine (traces off). */
