@@ -26,6 +26,7 @@ import com.cobalt.chat.testing.OtlpReceiver.Received;
 import com.cobalt.chat.testing.RecordedRequest;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
+import com.cobalt.chat.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
 import io.opentelemetry.proto.trace.v1.Status.StatusCode;
@@ -52,6 +53,8 @@ class TracingTest {
     static final Duration WAIT = Duration.ofSeconds(10);
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
+    /** Cooldowns one test starts must not reach the next: each test begins an hour later. */
+    static final TestClock CLOCK = new TestClock();
     static OtlpReceiver receiver;
     static FakeUpstream primary;
     static FakeUpstream fallback;
@@ -72,7 +75,7 @@ class TracingTest {
         p.put("otel.service.name", "cobalt-tracing-test");
         // export each span within 50 ms instead of the SDK's 5 s batch delay
         p.put("otel.bsp.schedule.delay", "50");
-        gateway = RunningGateway.sambanovaAt(primary, p);
+        gateway = RunningGateway.sambanovaAt(primary, p, Map.of("clock", CLOCK));
         client = new GatewayClient(gateway);
     }
 
@@ -88,6 +91,7 @@ class TracingTest {
 
     @BeforeEach
     void clean() {
+        CLOCK.advance(Duration.ofHours(1));
         primary.reset();
         fallback.reset();
     }
@@ -341,6 +345,46 @@ class TracingTest {
                 .containsEntry("error.type", "400")
                 .containsEntry("cobalt.answer.status", "failed");
         assertThat(fallback.requestCount()).isZero();
+    }
+
+    @Test
+    void aProviderSkippedWithoutACallStillShowsAsAFailedAttemptOfNoLength() {
+        String token = Jwt.token("trace-fred");
+        String session = client.createSession(token);
+        primary.enqueue(Script.json(429, "{\"error\":{\"message\":\"Rate limit exceeded\"}}").header("Retry-After", "30"));
+        fallback.enqueue(Script.sse(Chunks.delta("One."), Chunks.finish("stop"), Chunks.done()));
+        fallback.enqueue(Script.sse(Chunks.delta("Two."), Chunks.finish("stop"), Chunks.done()));
+        String first = "77777777777777777777777777777777";
+        String second = "88888888888888888888888888888888";
+
+        assertThat(send("/api/v1/chat/sessions/" + session + "/messages", token, "{\"content\":\"One\"}",
+                "00-" + first + "-9999999999999999-01").statusCode()).isEqualTo(200);
+        // sambanova asked for a 30 s pause: the next chat skips it without a call
+        assertThat(send("/api/v1/chat/sessions/" + session + "/messages", token, "{\"content\":\"Two\"}",
+                "00-" + second + "-9999999999999999-01").statusCode()).isEqualTo(200);
+        assertThat(primary.requestCount()).isEqualTo(1);
+
+        List<Received> one = receiver.awaitTrace(first, 3, WAIT);
+        assertThat(one).extracting(Received::name)
+                .containsExactly("POST " + SESSION_ROUTE, "chat " + MODEL, "chat " + DEPLOYMENT);
+        assertThat(one.get(1).attributes()).containsEntry("error.type", "http_429");
+
+        List<Received> two = receiver.awaitTrace(second, 3, WAIT);
+        assertThat(two).extracting(Received::name)
+                .containsExactly("POST " + SESSION_ROUTE, "chat " + MODEL, "chat " + DEPLOYMENT);
+        Received skipped = two.get(1);
+        assertThat(skipped.parentSpanId()).isEqualTo(two.get(0).spanId());
+        assertThat(skipped.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+        assertThat(skipped.attributes()).isEqualTo(sorted(Map.of(
+                "gen_ai.operation.name", "chat",
+                "gen_ai.provider.name", "sambanova",
+                "gen_ai.system", "sambanova",
+                "gen_ai.request.model", MODEL,
+                "error.type", "cooldown")));
+        assertThat(skipped.endNanos()).isEqualTo(skipped.startNanos());
+        assertThat(two.get(2).span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
+        assertThat(two.get(0).attributes()).containsEntry("gen_ai.provider.name", "azure")
+                .containsEntry("cobalt.fallback_from", "sambanova");
     }
 
     static HttpResponse<String> send(String path, String token, String body, String traceparent) {
