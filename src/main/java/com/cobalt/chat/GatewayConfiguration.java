@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 import java.util.Map;
@@ -59,6 +60,7 @@ import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
+import com.cobalt.chat.trace.ChatTracing;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
@@ -89,6 +91,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel),
                 priceKeys);
         RuntimeSettings runtime = settings.runtime();
+        ChatTracing.validate(properties); // a bad OTEL_EXPORTER_OTLP_ENDPOINT is refused before anything opens
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
@@ -163,6 +166,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setEventLoops(runtime.eventLoops());
         engine.setChatQueueSize(runtime.chatQueueSize());
         engine.setApiPool(runtime.apiPoolSize(), runtime.apiQueueSize());
+        ChatTracing tracing = tracing(camel, properties);
+        engine.setTracing(tracing);
 
         // the chat-record route's threads step (executorService chatRecord): stores answers off the event loop
         camel.getExecutorServiceManager().registerThreadPoolProfile(new ThreadPoolProfileBuilder(RECORD_THREAD_POOL)
@@ -254,6 +259,29 @@ public class GatewayConfiguration implements CamelConfiguration {
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, availability,
                 stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints,
                 runtime.healthProbeSeconds(), runtime.shutdownGraceSeconds()));
+    }
+
+    /**
+     * Traces when OTEL_EXPORTER_OTLP_ENDPOINT (otel.exporter.otlp.endpoint) is set, else null and no SDK at all. The
+     * otel.* entries of the configuration are the SDK's defaults; the OTEL_* environment still wins over them.
+     */
+    private static ChatTracing tracing(CamelContext camel, Function<String, String> properties) {
+        Map<String, String> otel = new TreeMap<>();
+        camel.getPropertiesComponent().loadProperties(k -> k.startsWith("otel.")).stringPropertyNames()
+                .forEach(k -> otel.put(k, properties.apply(k)));
+        ChatTracing tracing = ChatTracing.fromConfiguration(properties, otel);
+        if (tracing == null) {
+            LOG.info("Traces: off (OTEL_EXPORTER_OTLP_ENDPOINT is not set)");
+            return null;
+        }
+        LOG.info("Traces: on, OTLP export configured by the OTEL_* variables");
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onContextStopped(CamelContext context) {
+                tracing.close(); // after the drain: the last chats' spans are exported
+            }
+        });
+        return tracing;
     }
 
     /** The providers named under llm.models.* in the properties and in the environment (LLM_MODELS_*). */

@@ -7,6 +7,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
+import com.cobalt.chat.trace.ChatTrace;
+import com.cobalt.chat.trace.ChatTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -56,8 +58,18 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
         }
         Exchange exchange = createExchange(false);
         exchange.setPattern(ExchangePattern.InOut);
+        long startedNanos = System.nanoTime();
         exchange.setProperty(ClientConnection.PROPERTY, new ClientConnection(ctx.request(), ctx.response(), requestContext,
-                System.nanoTime(), requestId));
+                startedNanos, requestId));
+        ChatTracing tracing = engine.tracing(); // null unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+        ChatTrace trace = null;
+        if (tracing != null && AsyncPlatformHttpEngine.CHAT_PATHS.contains(getEndpoint().getPath())) {
+            // a chat's span begins as it arrives, the caller's traceparent its parent, and ends with its response
+            trace = tracing.begin(getEndpoint().getPath(), ctx.request().headers(), startedNanos);
+            trace.requestId(requestId);
+            exchange.setProperty(ChatTrace.PROPERTY, trace);
+        }
+        ChatTrace chatTrace = trace;
 
         processHttpRequest(exchange, ctx).onComplete(read -> {
             if (read.failed()) {
@@ -86,6 +98,9 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                     ctx.response().putHeader("Retry-After", "1");
                     ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                             "overloaded", "The gateway is at capacity; retry shortly"));
+                    if (chatTrace != null) {
+                        chatTrace.end(503);
+                    }
                 }
             }
         });
@@ -125,6 +140,11 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                 ResponseWriter.write(ctx.response(), exchange, ctx.request().path(), inbound == null ? Map.of() : inbound);
             }
         } finally {
+            ChatTrace trace = exchange.getProperty(ChatTrace.PROPERTY, ChatTrace.class);
+            if (trace != null) {
+                // after the response ended: for a stream, after its last event
+                trace.end(ctx.response().getStatusCode());
+            }
             doneUoW(exchange);
             releaseExchange(exchange, false);
         }

@@ -25,6 +25,7 @@ import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import com.cobalt.chat.config.InvalidConfigurationException;
+import com.cobalt.chat.trace.ChatTracing;
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
@@ -60,11 +61,21 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private final List<HttpServer> extraServers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile ThreadPoolExecutor workers;
     private volatile ThreadPoolExecutor apiWorkers;
+    /** Null unless traces are on (OTEL_EXPORTER_OTLP_ENDPOINT): then each chat request gets its span. */
+    private ChatTracing tracing;
 
     /**
      * The chat routes get a worker pool of their own: a request holds one until its provider's first token, and
      * the management server's health and metrics must not queue behind them.
      */
+    public void setTracing(ChatTracing tracing) {
+        this.tracing = tracing;
+    }
+
+    ChatTracing tracing() {
+        return tracing;
+    }
+
     public void setWorkerPoolSize(int workerPoolSize) {
         this.workerPoolSize = workerPoolSize;
     }

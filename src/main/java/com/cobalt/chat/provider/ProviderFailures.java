@@ -1,6 +1,7 @@
 package com.cobalt.chat.provider;
 
 import com.cobalt.chat.model.Catalog;
+import com.cobalt.chat.trace.ChatTrace;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -24,11 +25,14 @@ public class ProviderFailures {
     /**
      * provider-fallback's first step: why {@code provider} did not answer, added to the request's attempts (made on
      * the first failure; the route keeps them in {@value ProviderAttempts#PROPERTY}). Inside onFallback the failure
-     * thrown in the breaker is Camel's caught exception; an open breaker leaves none behind.
+     * thrown in the breaker is Camel's caught exception; an open breaker leaves none behind. With tracing on, the
+     * provider's attempt span ends here with the failure as its error.type.
      */
     public ProviderAttempts note(@ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable caught,
                                  @Variable("provider") String provider,
-                                 @ExchangeProperty(ProviderAttempts.PROPERTY) ProviderAttempts attempts) {
+                                 @ExchangeProperty(ProviderAttempts.PROPERTY) ProviderAttempts attempts,
+                                 @Variable(UpstreamClient.UPSTREAM_MODEL_VARIABLE) String upstreamModel,
+                                 @ExchangeProperty(ChatTrace.PROPERTY) ChatTrace trace) {
         ProviderFailure failure;
         if (caught instanceof ProviderFailure pf) {
             failure = pf;
@@ -36,6 +40,10 @@ public class ProviderFailures {
             failure = ProviderFailure.breakerOpen(provider);
         } else {
             failure = ProviderFailure.connect(provider, caught);
+        }
+        if (trace != null) {
+            // the provider's attempt span ends with the error (a provider skipped without a call gets one of no length)
+            trace.attemptFailed(provider, upstreamModel, failure.errorClass());
         }
         ProviderAttempts all = attempts == null ? new ProviderAttempts() : attempts;
         all.add(failure);

@@ -12,6 +12,7 @@ import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.trace.ChatTrace;
 import com.cobalt.chat.stream.ClientFormat;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.RelaySession;
@@ -102,15 +103,22 @@ public class UpstreamClient {
      * @param options       max_tokens and the sampling options (null: CHAT_MAX_TOKENS only)
      * @param caller        the client's connection: the request is sent from its event loop
      * @param format        how the answer is relayed (null: the session API's events)
+     * @param model         the catalog id of the model asked for (traces only)
+     * @param trace         the chat's trace, null when tracing is off: this call is its provider attempt
      */
     public CompletableFuture<UpstreamAnswer> open(@Variable("provider") String providerId,
                                @Variable(UPSTREAM_MODEL_VARIABLE) String upstreamModel,
                                @ExchangeProperty(CONTEXT_PROPERTY) List<ContextMessage> messages,
                                @ExchangeProperty(CompletionOptions.PROPERTY) CompletionOptions options,
                                @ExchangeProperty(ClientConnection.PROPERTY) ClientConnection caller,
-                               @ExchangeProperty(ClientFormat.PROPERTY) ClientFormat format) {
+                               @ExchangeProperty(ClientFormat.PROPERTY) ClientFormat format,
+                               @Variable("model") String model,
+                               @ExchangeProperty(ChatTrace.PROPERTY) ChatTrace trace) {
         ProviderSettings provider = settings.provider(providerId);
         ProviderSettings.Target target = provider.target(upstreamModel);
+        if (trace != null) {
+            trace.attemptStarted(providerId, model, target.upstreamName(), target.url());
+        }
         if (options == null) {
             options = CompletionOptions.maxTokens(settings.maxTokens());
         }
@@ -123,6 +131,7 @@ public class UpstreamClient {
         }
         byte[] body = UpstreamRequestBody.json(provider, target, messages, options);
         Call call = new Call(provider, target, body, caller, format);
+        call.trace = trace;
         caller.context().runOnContext(v -> call.attempt(1));
         return call.answer;
     }
@@ -140,6 +149,7 @@ public class UpstreamClient {
         final ClientFormat format;
         final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
         final long started = System.nanoTime();
+        ChatTrace trace;
 
         Call(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
              ClientFormat format) {
@@ -153,6 +163,7 @@ public class UpstreamClient {
         void attempt(int retry) {
             health.noteRequest(provider.id());
             Attempt attempt = new Attempt(provider, target, body, caller, format);
+            attempt.trace = trace;
             attempt.answer.whenComplete((answered, t) -> {
                 if (t == null) {
                     answer.complete(answered);
@@ -193,6 +204,7 @@ public class UpstreamClient {
         final ClientFormat format;
         final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
         HttpClientRequest request;
+        ChatTrace trace;
         long sentNanos;
         long timer = -1;
         boolean failed;
@@ -228,6 +240,9 @@ public class UpstreamClient {
                     .putHeader("User-Agent", USER_AGENT);
             if (provider.authenticated()) {
                 options.putHeader(provider.authHeader(), provider.authValue());
+            }
+            if (trace != null) {
+                trace.propagate(options::putHeader); // W3C traceparent: the provider's spans join the chat's trace
             }
             client.request(options).onFailure(t -> fail(ProviderFailure.connect(id, t))).onSuccess(request -> {
                 if (answer.isDone()) {

@@ -6,7 +6,11 @@ import java.util.Map;
 
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderStats;
+import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.store.AnswerRecord;
+import com.cobalt.chat.stream.RelaySession;
+import com.cobalt.chat.stream.SseRelay;
+import com.cobalt.chat.trace.ChatTrace;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -14,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * After an answer is stored: its latency, tokens and cost into the metrics and the provider's JMX view, and one
- * JSON log line for the exchange (logger {@code cobalt.exchange}) - ids, provider, status, usage, timings, and
- * never the message text, a key or a token.
+ * JSON log line for the exchange (logger {@code cobalt.exchange}) - ids (the trace's too), provider, status, usage,
+ * timings, and never the message text, a key or a token. With tracing on, the same answer's GenAI attributes go on
+ * the chat's trace.
  */
 public class ExchangeObserver {
 
@@ -51,15 +56,34 @@ public class ExchangeObserver {
                 s.answered(a.promptTokens(), a.completionTokens(), estimated, a.costUsd(), a.timeToFirstTokenMs());
             }
         }
-        log(exchange, a);
+        ChatTrace trace = exchange.getProperty(ChatTrace.PROPERTY, ChatTrace.class);
+        if (trace != null) {
+            trace(exchange, a, trace);
+        }
+        log(exchange, a, trace);
     }
 
-    private void log(Exchange exchange, AnswerRecord a) {
+    /** The answer's GenAI attributes on the chat's trace; the answering attempt ends when its stream ended. */
+    private static void trace(Exchange exchange, AnswerRecord a, ChatTrace trace) {
+        Object answered = exchange.getProperty(SseRelay.PROPERTY);
+        RelaySession session = answered instanceof RelaySession r ? r : null;
+        String rejectedAs = answered instanceof ProviderRejection r ? (r.contentFilter() ? "content_filter" : "http_400")
+                : null;
+        trace.answered(new ChatTrace.Answer(a.sessionId(), a.exchangeId(), a.status(), a.provider(), a.model(),
+                        a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
+                        exchange.getVariable("fallbackFrom", String.class)),
+                session == null ? null : session.target().upstreamName(),
+                session == null ? 0 : session.endedNanos(), rejectedAs);
+    }
+
+    private void log(Exchange exchange, AnswerRecord a, ChatTrace trace) {
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("ts", clock.instant().toString());
         line.put("event", "chat_exchange");
         line.put("request_id", client == null ? null : client.requestId());
+        // the chat's trace (null when tracing is off): from a log line to its spans, and back
+        line.put("trace_id", trace == null ? null : trace.traceId());
         line.put("session_id", a.sessionId());
         line.put("user_id", a.userId());
         line.put("provider", a.provider());

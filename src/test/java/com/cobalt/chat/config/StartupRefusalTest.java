@@ -30,7 +30,7 @@ class StartupRefusalTest {
     static final String SAMBANOVA_KEY = "sk-DISTINCTIVE-123";
     static final String JWT_SECRET = "refusal-test-secret-that-is-long-enough-0123456789";
     static final List<String> CLEARED_PREFIXES =
-            List.of("LLM_", "SAMBANOVA_", "AZURE_", "CHAT_", "DEMO_", "HTTP_", "MANAGEMENT_", "CAMEL_");
+            List.of("LLM_", "SAMBANOVA_", "AZURE_", "CHAT_", "DEMO_", "HTTP_", "MANAGEMENT_", "CAMEL_", "OTEL_");
 
     static Run missingVariables;
     static Run unknownProvider;
@@ -42,6 +42,7 @@ class StartupRefusalTest {
     static Run badLimits;
     static Run declaredProviders;
     static Run badNumbers;
+    static Run badOtlpEndpoint;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -118,6 +119,12 @@ class StartupRefusalTest {
         numbers.put("LLM_CATALOG_CHECK_ENABLED", "yes");
         numbers.put("CHAT_ROUTES_RELOAD", "sometimes"); // Camel binds it before the check: it must not get there first
         badNumbers = start(numbers);
+
+        Map<String, String> otel = new LinkedHashMap<>();
+        otel.put("LLM_PROVIDER", "demo");
+        // no scheme: the exporter would fail on every export, silently; the gateway refuses it at start
+        otel.put("OTEL_EXPORTER_OTLP_ENDPOINT", "otel-DISTINCTIVE-345:4318");
+        badOtlpEndpoint = start(otel);
     }
 
     @AfterAll
@@ -185,6 +192,19 @@ class StartupRefusalTest {
                 + "  - CHAT_DB_URL: cannot open the database (ConnectException)\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("db-DISTINCTIVE-456")
                 .doesNotContain(JWT_SECRET);
+    }
+
+    @Test
+    void anOtlpEndpointThatIsNotAnHttpUrlIsRefusedByNameWithExit2() {
+        Run r = badOtlpEndpoint.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL of an OTLP receiver"
+                + " (e.g. http://otel-collector:4318)\n");
+        // a collector URL may carry credentials: it is not echoed
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("DISTINCTIVE-345").doesNotContain(JWT_SECRET);
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
     }
 
     @Test
