@@ -124,13 +124,19 @@ public class DemoProvider extends AsyncProcessorSupport {
             callback.done(false);
             return;
         }
-        vertx.setTimer(delayMs, t -> {
+        Runnable write = () -> {
             if (out.closed()) {
                 return;
             }
             out.write(chunk("{\"content\":" + quote(answer.pieces().get(i)) + "}", null));
             next(out, request, answer, i + 1, callback);
-        });
+        };
+        if (delayMs > 0) {
+            vertx.setTimer(delayMs, t -> write.run());
+        } else {
+            // DEMO_TOKEN_DELAY_MS=0: as fast as the loop goes (Vert.x refuses a timer of 0 ms)
+            vertx.runOnContext(v -> write.run());
+        }
     }
 
     private String chunk(String delta, String finishReason) {

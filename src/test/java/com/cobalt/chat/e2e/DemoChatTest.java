@@ -55,6 +55,19 @@ class DemoChatTest {
     }
 
     @Test
+    void withoutADelayBetweenTokensTheDemoStillAnswers() {
+        try (RunningGateway fast = RunningGateway.start(Map.of("llm.provider", "demo", "demo.token-delay-ms", "0"))) {
+            GatewayClient.Answer answer = new GatewayClient(fast).chat(
+                    new GatewayClient(fast).createSession(Jwt.token("quick-quinn")), Jwt.token("quick-quinn"), "Hi");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.events().get(0)).isEqualTo("data: {\"content\":\"Hello!\",\"done\":false}");
+            assertThat(answer.events()).endsWith("data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}",
+                    "data: [DONE]");
+        }
+    }
+
+    @Test
     void camelRoutesAreManagedOverJmx() throws Exception {
         var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
         var routes = server.queryNames(new javax.management.ObjectName("org.apache.camel:type=routes,*"), null);
