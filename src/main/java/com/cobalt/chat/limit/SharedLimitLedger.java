@@ -21,8 +21,9 @@ import com.cobalt.chat.store.Transactions;
 
 /**
  * The per-user limits of instances that share one database (PostgreSQL): they hold exactly across the instances.
- * Each admission is one transaction that locks the user's row first (SELECT ... FOR UPDATE), then counts and
- * records. Within one instance a striped lock serialises a user's admissions before they reach the database, so
+ * Each admission locks the user's row first (SELECT ... FOR UPDATE), then counts and records: on PostgreSQL in one
+ * statement (the function cobalt_admit, so the row is locked only while the database works), on another database
+ * as one transaction of several statements. Within one instance a striped lock serialises a user's admissions before they reach the database, so
  * the database never waits on its row lock. Stream slots are rows leased by their instance, so an instance that
  * dies frees its slots when their lease runs out.
  */
@@ -36,10 +37,13 @@ public class SharedLimitLedger implements LimitLedger {
     private final Duration lease;
     private final String instanceId = UUID.randomUUID().toString();
     private final Object[] stripes = new Object[64];
+    /** PostgreSQL runs the admission in one statement (cobalt_admit); another database gets the transaction below. */
+    private final boolean inDatabase;
     /** The slots this instance holds: only these are renewed, so a slot whose release failed still expires. */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
 
     public SharedLimitLedger(DataSource dataSource, Clock clock, LimitRules rules, Duration lease) {
+        this.inDatabase = isPostgres(dataSource);
         this.dataSource = dataSource;
         this.clock = clock;
         this.rules = rules;
@@ -61,6 +65,9 @@ public class SharedLimitLedger implements LimitLedger {
     }
 
     private Admission admitLocked(String user) throws SQLException {
+        if (inDatabase) {
+            return admitInDatabase(user);
+        }
         try (Connection c = dataSource.getConnection()) {
             Admission admission = Transactions.inTransaction(c, tx -> {
                 LockRow row = lockUser(tx, user);
@@ -130,6 +137,46 @@ public class SharedLimitLedger implements LimitLedger {
         return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
     }
 
+    /**
+     * PostgreSQL: the whole admission is one call of the function {@code cobalt_admit} (migration V15), in one
+     * statement, so the user's row is locked only while the database itself counts and records - not across six
+     * round trips. The refusals are the same {@link LimitRules} answers, from the counts the function returns.
+     */
+    private Admission admitInDatabase(String user) throws SQLException {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        String slot = UUID.randomUUID().toString();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT admitted, today, in_window, oldest, streams FROM cobalt_admit(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, user);
+            ps.setObject(2, now.atOffset(ZoneOffset.UTC));
+            ps.setObject(3, LimitRules.dayStart(now).atOffset(ZoneOffset.UTC));
+            ps.setObject(4, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
+            ps.setLong(5, rules.perDay());
+            ps.setLong(6, rules.perMinute());
+            ps.setInt(7, rules.maxStreams());
+            ps.setString(8, slot);
+            ps.setString(9, instanceId);
+            ps.setObject(10, now.plus(lease).atOffset(ZoneOffset.UTC));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("cobalt_admit returned no row");
+                }
+                long today = rs.getLong(2);
+                long inWindow = rs.getLong(3);
+                Instant oldest = rs.getObject(4, OffsetDateTime.class).toInstant();
+                long resetSeconds = LimitRules.secondsUntil(now, oldest.plus(LimitRules.MINUTE));
+                if (!rs.getBoolean(1)) {
+                    rules.checkDayAndMinute(now, today, inWindow, resetSeconds);
+                    rules.checkStreams(rs.getLong(5), inWindow, resetSeconds);
+                    throw new SQLException("cobalt_admit refused without a limit reached");
+                }
+                held.add(slot);
+                return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
+            }
+        }
+    }
+
     @Override
     public void release(String slot) {
         if (slot == null) {
@@ -179,6 +226,14 @@ public class SharedLimitLedger implements LimitLedger {
     @Override
     public Duration maintenanceInterval() {
         return Duration.ofMillis(Math.max(1000, lease.toMillis() / 3));
+    }
+
+    private static boolean isPostgres(DataSource dataSource) {
+        try (Connection c = dataSource.getConnection()) {
+            return "PostgreSQL".equals(c.getMetaData().getDatabaseProductName());
+        } catch (SQLException e) {
+            throw new ChatStore.StorageException(e);
+        }
     }
 
     private record LockRow(long lastSeq, Instant lastAccepted) {

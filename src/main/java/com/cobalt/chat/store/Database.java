@@ -19,7 +19,13 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("cobalt-chat-db");
         this.dataSource = new HikariDataSource(config);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        // the shared migrations, then the database's own (PostgreSQL: the shared limits' admission function)
+        Flyway.configure().dataSource(dataSource)
+                .locations("classpath:db/migration", "classpath:db/vendor/" + vendor(url)).load().migrate();
+    }
+
+    static String vendor(String url) {
+        return url.startsWith("jdbc:postgresql:") ? "postgresql" : "h2";
     }
 
     /**

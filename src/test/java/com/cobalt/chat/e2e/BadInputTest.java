@@ -236,7 +236,7 @@ class BadInputTest {
     @Test
     void unknownPathIs404NotFound() {
         assertError(client.get("/api/v1/nope", token), 404, "not_found", "No such resource");
-        assertError(client.get("/", null), 404, "not_found", "No such resource");
+        assertError(client.get("/nope", null), 404, "not_found", "No such resource"); // "/" is the web page
         assertError(client.send("POST", SESSIONS + "/" + fresh + "/messages/extra", token, "application/json",
                 "{\"content\":\"hi\"}"), 404, "not_found", "No such resource");
     }
