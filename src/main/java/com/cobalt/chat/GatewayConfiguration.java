@@ -40,6 +40,7 @@ import com.cobalt.chat.openai.ModelCatalog;
 import com.cobalt.chat.openai.OpenAiCompletions;
 import com.cobalt.chat.openai.OpenAiRequests;
 import com.cobalt.chat.provider.ProviderAdmin;
+import com.cobalt.chat.credential.ProviderCredentials;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderHealth;
@@ -139,16 +140,29 @@ public class GatewayConfiguration implements CamelConfiguration {
         ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(), providerIds,
                 aliases);
         LiveStreams liveStreams = new LiveStreams();
-        Catalog catalog = new Catalog(settings.catalog(), selection);
-        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
-                (provider, upstreamName) -> settings.catalog().models().stream()
-                        .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
-                        .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null));
         // a test may bind its own seeded source first, so the A/B split's draws are reproducible
         RandomGenerator random = registry.lookupByNameAndType("random", RandomGenerator.class);
         if (random == null) {
             random = new Random();
         }
+        Catalog catalog = new Catalog(settings.catalog(), selection);
+        ProviderCredentials credentials = new ProviderCredentials(settings);
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onContextStarted(CamelContext context) {
+                credentials.start();
+            }
+
+            @Override
+            public void onContextStopped(CamelContext context) {
+                credentials.close();
+            }
+        });
+        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
+                (provider, upstreamName) -> settings.catalog().models().stream()
+                        .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
+                        .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null),
+                credentials);
         ModelSplit split = new ModelSplit(settings.catalog().split(), random);
         ModelAvailability availability = new ModelAvailability(breakers, providerHealth);
         LOG.info("Model catalog: {} (default {}){}", String.join(", ", catalog.ids()), catalog.defaultModel(),
@@ -226,7 +240,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (runtime.catalogCheckEnabled()) {
             CatalogCheck check = new CatalogCheck(settings.providers(), settings.catalog().models(), availability,
                     runtime.catalogCheckAzure(), runtime.catalogCheckSeconds(),
-                    Duration.ofMillis(settings.responseHeadersTimeoutMs()));
+                    Duration.ofMillis(settings.responseHeadersTimeoutMs()), id -> credentials.of(id).header());
             camel.addLifecycleStrategy(new LifecycleStrategySupport() {
                 @Override
                 public void onContextStarted(CamelContext context) {

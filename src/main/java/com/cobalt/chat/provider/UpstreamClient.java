@@ -12,6 +12,10 @@ import java.util.function.BiFunction;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderSettings;
+import com.cobalt.chat.credential.AuthHeader;
+import com.cobalt.chat.credential.CredentialUnavailableException;
+import com.cobalt.chat.credential.ProviderCredential;
+import com.cobalt.chat.credential.ProviderCredentials;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
 import com.cobalt.chat.stream.ClientFormat;
@@ -66,16 +70,17 @@ public class UpstreamClient {
     private final RelaySettings relaySettings;
     private final LiveStreams live;
     private final BiFunction<String, String, Integer> maxOutputTokens;
+    private final ProviderCredentials credentials;
 
+    /**
+     * @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null
+     * @param credentials     each provider's key or token, asked for every request
+     */
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
-                          LiveStreams live) {
-        this(vertx, settings, clock, health, live, (provider, upstreamName) -> null);
-    }
-
-    /** @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null */
-    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
-                          LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens) {
+                          LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens,
+                          ProviderCredentials credentials) {
         this.maxOutputTokens = maxOutputTokens;
+        this.credentials = credentials;
         this.live = live;
         this.vertx = vertx;
         this.settings = settings;
@@ -124,12 +129,26 @@ public class UpstreamClient {
         byte[] body = UpstreamRequestBody.json(provider, target, messages, options);
 
         long started = System.nanoTime();
+        ProviderCredential credential = credentials.of(providerId);
+        boolean renewed = false;
         for (int retry = 1; ; retry++) {
+            AuthHeader auth = null;
             try {
+                auth = authHeader(providerId, credential);
                 // returns or throws only once this attempt's request is over: answered, or reset upstream
-                return attempt(provider, target, body, caller, format);
+                return attempt(provider, target, body, auth, caller, format);
             } catch (ProviderFailure failure) {
                 health.noteFailure(failure);
+                if (failure.status() == 401 && auth != null && !renewed && !caller.gone()) {
+                    // a rotated key or a revoked token: one fresh credential, one more try (not counted as a retry)
+                    renewed = true;
+                    if (credential.renew(auth)) {
+                        LOG.info("Provider {} answered 401; trying once more with a renewed {}", providerId,
+                                credential.mode());
+                        retry--;
+                        continue;
+                    }
+                }
                 long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
                 long elapsedMs = (System.nanoTime() - started) / 1_000_000;
                 // a retry whose pause would end past LLM_RETRY_BUDGET_MS is not taken
@@ -154,11 +173,20 @@ public class UpstreamClient {
      * body, for the first delta); the connect timeout bounds getting a connection. A deadline that fires resets the
      * request before the attempt fails, so the retry or the fallback never runs beside it.
      */
+    /** The credential's header now; no credential is a provider failure (the fallback takes the request). */
+    private static AuthHeader authHeader(String providerId, ProviderCredential credential) {
+        try {
+            return credential.header();
+        } catch (CredentialUnavailableException e) {
+            throw ProviderFailure.identity(providerId, e.getMessage());
+        }
+    }
+
     private UpstreamAnswer attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body,
-                           ClientConnection caller, ClientFormat format) throws InterruptedException {
+                           AuthHeader auth, ClientConnection caller, ClientFormat format) throws InterruptedException {
         String id = provider.id();
         health.noteRequest(id);
-        Attempt attempt = new Attempt(provider, target, body, caller, format);
+        Attempt attempt = new Attempt(provider, target, body, auth, caller, format);
         caller.context().runOnContext(v -> attempt.send());
         try {
             // the event loop's deadlines end the attempt; this wait is only a safety net for a loop that is stuck
@@ -182,6 +210,7 @@ public class UpstreamClient {
         final ProviderSettings provider;
         final ProviderSettings.Target target;
         final byte[] body;
+        final AuthHeader auth;
         final ClientConnection caller;
         final ClientFormat format;
         final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
@@ -191,11 +220,12 @@ public class UpstreamClient {
         long sentNanos;
         long timer = -1;
 
-        Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
-                ClientFormat format) {
+        Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, AuthHeader auth,
+                ClientConnection caller, ClientFormat format) {
             this.provider = provider;
             this.target = target;
             this.body = body;
+            this.auth = auth;
             this.caller = caller;
             this.format = format;
             answer.whenComplete((a, t) -> closed.complete(null));
@@ -221,8 +251,8 @@ public class UpstreamClient {
                     .putHeader("Content-Type", "application/json")
                     .putHeader("Accept", "text/event-stream")
                     .putHeader("User-Agent", USER_AGENT);
-            if (provider.authenticated()) {
-                options.putHeader(provider.authHeader(), provider.authValue());
+            if (auth != null) {
+                options.putHeader(auth.name(), auth.value());
             }
             client.request(options).onFailure(t -> fail(ProviderFailure.connect(id, t))).onSuccess(request -> {
                 if (answer.isDone()) {
@@ -403,10 +433,10 @@ public class UpstreamClient {
                 .setTimeout(settings.responseHeadersTimeoutMs())
                 .putHeader("Content-Type", "application/json")
                 .putHeader("User-Agent", USER_AGENT);
-        if (provider.authenticated()) {
-            options.putHeader(provider.authHeader(), provider.authValue());
-        }
-        client.request(options)
+        // the credential may have to fetch a token: not on the event loop the probe's timer runs on
+        vertx.executeBlocking(() -> credentials.of(providerId).header(), false)
+                .map(auth -> auth == null ? options : options.putHeader(auth.name(), auth.value()))
+                .compose(client::request)
                 .compose(request -> request.send(body))
                 .compose(response -> response.body().map(b -> response.statusCode()))
                 .onComplete(result -> {
