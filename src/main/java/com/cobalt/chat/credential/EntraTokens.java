@@ -45,6 +45,8 @@ final class EntraTokens {
     private final ScheduledExecutorService background;
     private final Object fetching = new Object();
     private volatile AccessToken current;
+    /** When the current token is to be renewed (set with it). */
+    private volatile OffsetDateTime renewAt = OffsetDateTime.MIN;
 
     EntraTokens(EntraSettings settings, ScheduledExecutorService background) {
         this.background = background;
@@ -162,19 +164,24 @@ final class EntraTokens {
             throw new CredentialUnavailableException("no Entra ID token from " + sources);
         }
         boolean first = current == null;
-        current = t;
         Duration in = renewalDelay(t);
+        renewAt = OffsetDateTime.now().plus(in);
+        current = t;
         LOG.info("Entra ID: {} token from {}, valid until {}; renewed in {} s", first ? "first" : "new", sources,
                 t.getExpiresAt(), in.toSeconds());
         background.schedule(this::renewInBackground, in.toMillis(), TimeUnit.MILLISECONDS);
         return t;
     }
 
-    /** When to renew: the token's own refresh time, else 5 minutes (at most half its life) before it expires. */
+    /**
+     * When to renew: the token's own refresh time when it is still ahead, else 5 minutes (at most half its life)
+     * before it expires.
+     */
     static Duration renewalDelay(AccessToken t) {
         OffsetDateTime now = OffsetDateTime.now();
         OffsetDateTime at = t.getRefreshAt();
-        if (at == null) {
+        // MSAL sets a refresh time of its own (5 minutes before expiry): for a short-lived token that is already past
+        if (at == null || !at.isAfter(now) || !at.isBefore(t.getExpiresAt())) {
             Duration life = Duration.between(now, t.getExpiresAt());
             Duration early = life.dividedBy(2).compareTo(EARLY) < 0 ? life.dividedBy(2) : EARLY;
             at = t.getExpiresAt().minus(early);
@@ -187,9 +194,8 @@ final class EntraTokens {
     private void renewInBackground() {
         try {
             synchronized (fetching) {
-                AccessToken t = current;
-                if (t != null && renewalDelay(t).toMillis() > 1000) {
-                    return; // a 401 renewal already got a fresh token, with its own renewal scheduled
+                if (current != null && renewAt.isAfter(OffsetDateTime.now().plusSeconds(1))) {
+                    return; // a 401 renewal already got a fresher token, with its own renewal scheduled
                 }
                 fetch();
             }
