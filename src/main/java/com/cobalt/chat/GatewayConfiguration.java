@@ -47,6 +47,7 @@ import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.provider.WeightedBalance;
 import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.record.ExchangeObserver;
 import com.cobalt.chat.record.LlmMetrics;
@@ -140,12 +141,19 @@ public class GatewayConfiguration implements CamelConfiguration {
         ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(), providerIds,
                 aliases);
         LiveStreams liveStreams = new LiveStreams();
-        // a test may bind its own seeded source first, so the A/B split's draws are reproducible
+        // a test may bind its own seeded source first, so the A/B split's and the balance's draws are reproducible
         RandomGenerator random = registry.lookupByNameAndType("random", RandomGenerator.class);
         if (random == null) {
             random = new Random();
         }
-        Catalog catalog = new Catalog(settings.catalog(), selection);
+        WeightedBalance balance = null;
+        if (settings.weightedBalance()) {
+            Map<String, Integer> weights = new LinkedHashMap<>();
+            settings.providers().values().forEach(p -> weights.put(p.id(), p.weight()));
+            balance = new WeightedBalance(weights, providerHealth, breakers, random);
+            LOG.info("LLM_BALANCE=weighted: a model served by several providers is spread by weight ({})", weights);
+        }
+        Catalog catalog = new Catalog(settings.catalog(), selection, balance);
         ProviderCredentials credentials = new ProviderCredentials(settings);
         camel.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override

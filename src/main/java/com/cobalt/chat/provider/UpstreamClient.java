@@ -325,6 +325,8 @@ public class UpstreamClient {
         CompletableFuture<UpstreamAnswer> answer = attempt.answer;
         String id = provider.id();
         int status = response.statusCode();
+        health.noteRateLimits(id, headerNumber(response, "x-ratelimit-remaining-requests"),
+                headerNumber(response, "x-ratelimit-remaining-tokens"));
         String contentType = response.getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
@@ -361,6 +363,19 @@ public class UpstreamClient {
                         RetryAfter.seconds(response.headers(), clock, settings.maxCooldownSeconds())));
             }
         });
+    }
+
+    /** A whole number in a response header, or -1 when it is missing or not one. */
+    private static long headerNumber(HttpClientResponse response, String name) {
+        String v = response.getHeader(name);
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Math.max(0, Long.parseLong(v.trim()));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static void forward(RelaySession session, CompletableFuture<UpstreamAnswer> answer) {
