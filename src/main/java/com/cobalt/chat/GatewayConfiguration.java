@@ -60,6 +60,7 @@ import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
@@ -238,6 +239,20 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),
                 checkpoints));
         LlmMetrics metrics = new LlmMetrics(camel);
+        if (balance != null) {
+            WeightedBalance shares = balance;
+            camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+                @Override
+                public void onContextStarted(CamelContext context) {
+                    for (String p : providerIds) {
+                        Gauge.builder("llm_provider_share", () -> shares.share(p))
+                                .description("LLM_BALANCE=weighted: the provider's weight times its rate-limit headroom"
+                                        + " (x-ratelimit-remaining-*); 0 while it is skipped (cooldown, open breaker)")
+                                .tag("provider", p).register(metrics.registry());
+                    }
+                }
+            });
+        }
         Map<String, ProviderStats> stats = new LinkedHashMap<>();
         settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
         registry.bind("exchangeObserver", new ExchangeObserver(metrics, stats, clock));

@@ -11,6 +11,7 @@ import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.PrometheusText;
 import com.cobalt.chat.testing.RecordedRequest;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
@@ -171,6 +172,9 @@ class WeightedBalanceTest {
             assertThat(chat()).isEqualTo("west");
         }
         assertThat(east.requestCount()).as("no request to a deployment with 0 requests left").isEqualTo(2);
+        PrometheusText metrics = PrometheusText.scrape(gateway);
+        assertThat(metrics.value("llm_provider_share", Map.of("provider", "azure-east"))).isEqualTo(0.0);
+        assertThat(metrics.value("llm_provider_share", Map.of("provider", "azure-west"))).isEqualTo(1.0);
 
         clock.advance(Duration.ofSeconds(11)); // the reading's window has passed
         int eastAgain = 0;
