@@ -198,7 +198,13 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("providerBreakers", breakers);
         registry.bind("providerHealth", providerHealth);
         registry.bind("providerSelection", selection);
-        registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, providerHealth));
+        Map<String, String> authModes = new LinkedHashMap<>();
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        settings.providers().values().forEach(p -> {
+            authModes.put(p.id(), credentials.of(p.id()).mode());
+            weights.put(p.id(), p.weight());
+        });
+        registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, providerHealth, authModes, weights));
         registry.bind("providerFailures", new ProviderFailures(catalog));
         registry.bind("catalog", catalog);
         registry.bind("sessionModels", new SessionModels(catalog, split));

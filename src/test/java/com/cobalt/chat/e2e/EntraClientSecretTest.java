@@ -136,6 +136,7 @@ class EntraClientSecretTest {
             }
         }
         assertThat(azureStatus).isNotNull();
+        assertThat(azureStatus.get("auth").asText()).isEqualTo("entra");
         assertThat(azureStatus.get("last_error_class").asText()).isEqualTo("identity");
         assertThat(azureStatus.get("failures").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(gateway.log()).contains("Entra ID: no token from client-secret (")
