@@ -120,7 +120,9 @@ public class GatewayConfiguration implements CamelConfiguration {
             clock = Clock.systemUTC();
         }
         // native epoll where Netty has it for this machine, NIO elsewhere (pom.xml says why)
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        // at least as many event loops as the chat API's servers (Vert.x's own default is two per core)
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(
+                Math.max(runtime.eventLoops(), VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Database database = openDatabase(properties, runtime.dbPoolSize());
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
@@ -180,6 +182,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setWorkerPoolSize(runtime.workerPoolSize());
         engine.setWorkerKeepAliveSeconds(runtime.workerKeepAliveSeconds());
         engine.setH2cEnabled(runtime.h2cEnabled());
+        engine.setEventLoops(runtime.eventLoops());
         engine.setChatQueueSize(runtime.chatQueueSize());
         engine.setApiPool(runtime.apiPoolSize(), runtime.apiQueueSize());
 

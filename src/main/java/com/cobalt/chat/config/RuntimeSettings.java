@@ -8,6 +8,8 @@ package com.cobalt.chat.config;
  * @param managementPort         health and metrics port (management.port)
  * @param maxBodyBytes           largest request body (http.max-body-bytes, read by Camel's server)
  * @param h2cEnabled             cleartext HTTP/2 on the chat port (http.h2c-enabled)
+ * @param eventLoops             event loops serving the chat API and its provider calls (http.event-loops; default
+ *                               the number of cores)
  * @param workerPoolSize         route workers (http.worker-pool-size)
  * @param workerKeepAliveSeconds how long an idle route worker lives (http.worker-keep-alive-seconds)
  * @param chatQueueSize          chats waiting for a route worker before 503 overloaded (http.chat-queue-size)
@@ -23,7 +25,7 @@ package com.cobalt.chat.config;
  * @param catalogCheckSeconds    period of the catalog check, 0 = only at start (llm.catalog-check-seconds)
  * @param demoTokenDelayMs       the demo simulator's pause between tokens (demo.token-delay-ms)
  */
-public record RuntimeSettings(int httpPort, int managementPort, int maxBodyBytes, boolean h2cEnabled,
+public record RuntimeSettings(int httpPort, int managementPort, int maxBodyBytes, boolean h2cEnabled, int eventLoops,
                               int workerPoolSize, int workerKeepAliveSeconds, int chatQueueSize, int apiPoolSize,
                               int apiQueueSize, int dbPoolSize, int recordThreads,
                               int streamLeaseSeconds, int shutdownGraceSeconds, int healthProbeSeconds,

@@ -16,6 +16,11 @@ final class EntraToken implements ProviderCredential {
     }
 
     @Override
+    public boolean ready() {
+        return tokens.ready();
+    }
+
+    @Override
     public boolean renew(AuthHeader rejected) {
         return tokens.renew(rejected.value().substring(PREFIX.length()));
     }

@@ -129,6 +129,11 @@ final class EntraTokens {
         }
     }
 
+    /** Whether a token is kept that a request may take now, without a fetch. */
+    boolean ready() {
+        return usable(current);
+    }
+
     /** After a 401 with {@code rejected}: a new token now, unless another request already got one. */
     boolean renew(String rejected) {
         synchronized (fetching) {

@@ -4,12 +4,20 @@ package com.cobalt.chat.credential;
 public interface ProviderCredential {
 
     /**
-     * The header for a request now, or null when the provider takes none. Called on a worker thread: only the very
-     * first Entra ID token of the process is fetched here; every later one is fetched ahead, off the request path.
+     * The header for a request now, or null when the provider takes none. May wait only when {@link #ready()} is
+     * false (the process's very first Entra ID token): every later token is fetched ahead, off the request path.
      *
      * @throws CredentialUnavailableException when there is no credential to send
      */
     AuthHeader header();
+
+    /**
+     * Whether {@link #header()} answers without waiting (a key, a kept token), so it may be asked on an event loop;
+     * false only while an Entra ID token has still to be fetched.
+     */
+    default boolean ready() {
+        return true;
+    }
 
     /**
      * The provider answered 401 to {@code rejected}: get a fresh credential now (a new token, the key file read

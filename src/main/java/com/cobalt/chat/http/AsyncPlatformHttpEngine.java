@@ -55,6 +55,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private int apiQueueSize = 1000;
     private int workerKeepAliveSeconds = 5;
     private boolean h2cEnabled;
+    private int eventLoops = 1;
+    /** The servers beyond the first (which Camel's HTTP server owns and closes): closed at stop. */
+    private final List<HttpServer> extraServers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile ThreadPoolExecutor workers;
     private volatile ThreadPoolExecutor apiWorkers;
 
@@ -70,6 +73,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * Chats that wait for a chat worker (HTTP_CHAT_QUEUE_SIZE); beyond it a new chat is refused at once with 503
      * {@code overloaded} and Retry-After, instead of waiting behind hundreds of others.
      */
+    /** How many event loops serve the chat API (HTTP_EVENT_LOOPS): one server per loop on the one port. */
+    public void setEventLoops(int eventLoops) {
+        this.eventLoops = eventLoops;
+    }
+
     public void setChatQueueSize(int chatQueueSize) {
         this.chatQueueSize = chatQueueSize;
     }
@@ -142,6 +150,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         if (apiWorkers != null) {
             apiWorkers.shutdown();
         }
+        for (HttpServer server : extraServers) {
+            server.close();
+        }
+        extraServers.clear();
         super.doStop();
     }
 
@@ -206,12 +218,23 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         String host = camelServer.getHost() == null ? "0.0.0.0" : camelServer.getHost();
         boolean h2c = h2cEnabled;
         HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(h2c);
-        HttpServer strict = camelServer.getVertx().createHttpServer(options)
-                .connectionHandler(connection -> strictFraming(connection, options))
-                .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
-                .requestHandler(root);
+        // one server per event loop, all on the one port: Vert.x hands each new connection to the next of them in
+        // turn, and a connection (with every stream on it) stays on its server's loop. Each server made outside a
+        // Vert.x thread gets an event-loop context of its own, the loops taken in turn.
+        List<HttpServer> servers = new java.util.ArrayList<>();
+        for (int i = 0; i < eventLoops; i++) {
+            servers.add(camelServer.getVertx().createHttpServer(options)
+                    .connectionHandler(connection -> strictFraming(connection, options))
+                    .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
+                    .requestHandler(root));
+        }
+        HttpServer strict = servers.get(0);
         try {
             strict.listen(port, host).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            int bound = strict.actualPort(); // with HTTP_PORT=0 (any free port) the others share the one it took
+            for (HttpServer server : servers.subList(1, servers.size())) {
+                server.listen(bound, host).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while starting the HTTP server", e);
@@ -230,6 +253,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 LOG.warn("Could not close Camel's default HTTP server: {}", e.getClass().getSimpleName());
             }
         }
+        extraServers.addAll(servers.subList(1, servers.size()));
         try {
             Field field = VertxPlatformHttpServer.class.getDeclaredField("server");
             field.setAccessible(true);
@@ -238,8 +262,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             // Camel would then not close it at stop; Vert.x closes it with the Vert.x instance
             LOG.warn("Cannot hand the HTTP server to Camel ({}); it closes with Vert.x", e.getClass().getSimpleName());
         }
-        LOG.info("Chat API listening on {}:{} (HTTP/1.1 with strict framing{})", host, strict.actualPort(),
-                h2c ? ", cleartext HTTP/2" : "; cleartext HTTP/2 off");
+        LOG.info("Chat API listening on {}:{} (HTTP/1.1 with strict framing{}; {} event loop(s))", host,
+                strict.actualPort(), h2c ? ", cleartext HTTP/2" : "; cleartext HTTP/2 off", servers.size());
     }
 
     private static void strictFraming(HttpConnection connection, HttpServerOptions options) {

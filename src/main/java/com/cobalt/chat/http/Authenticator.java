@@ -1,6 +1,8 @@
 package com.cobalt.chat.http;
 
 import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
@@ -21,7 +23,10 @@ import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.auth0.jwt.interfaces.Verification;
-import org.apache.camel.Exchange;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +50,8 @@ public class Authenticator {
     static final int LEEWAY_SECONDS = 5;
     /** The user_id columns are VARCHAR(255). */
     static final int MAX_USER_ID_LENGTH = 255;
+    /** How many distinct verified tokens are kept (a few hundred bytes each). */
+    static final int VERIFIED_TOKENS = 10_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
 
@@ -56,6 +63,17 @@ public class Authenticator {
     /** RS256 / ES256 keys; null without CHAT_JWT_JWKS_URL. */
     private final JwksKeys jwks;
     private final String adminRole;
+    /**
+     * Tokens that passed every check, each kept until its expiry (plus the leeway) so a client that sends the same
+     * token with every request costs one signature check, not one per request. Bounded; refusals are not kept. A
+     * token stays accepted until it expires even if its signing key leaves the JWKS meanwhile - as at any verifier
+     * that caches the JWKS. Caffeine: bounded, concurrent, and expiry per entry, which a map would have to re-make.
+     */
+    private final Cache<String, DecodedJWT> verified = Caffeine.newBuilder()
+            .maximumSize(VERIFIED_TOKENS)
+            .expireAfter(Expiry.<String, DecodedJWT>creating((token, jwt) -> Duration.between(Instant.now(),
+                    jwt.getExpiresAtAsInstant().plusSeconds(LEEWAY_SECONDS))))
+            .build();
 
     public Authenticator(boolean disabled, String secret, String jwksUrl, String issuer, String audience,
                          String adminRole) {
@@ -77,9 +95,15 @@ public class Authenticator {
         }
     }
 
+    /** How many verified tokens are kept now (for tests and diagnostics). */
+    long verifiedTokens() {
+        verified.cleanUp();
+        return verified.estimatedSize();
+    }
+
     /** The caller's user id, from the request's Authorization header. */
-    public String userOf(Exchange exchange) {
-        DecodedJWT jwt = verify(exchange);
+    public String userOf(@Header("Authorization") String authorization) {
+        DecodedJWT jwt = verify(authorization);
         return jwt == null ? LOCAL_USER : jwt.getSubject();
     }
 
@@ -87,8 +111,8 @@ public class Authenticator {
      * The caller's user id, if the token carries the admin role (claim {@code roles}, a list, or {@code role});
      * 403 otherwise. With auth disabled the single local user is the administrator.
      */
-    public String adminOf(Exchange exchange) {
-        DecodedJWT jwt = verify(exchange);
+    public String adminOf(@Header("Authorization") String authorization) {
+        DecodedJWT jwt = verify(authorization);
         if (jwt == null) {
             return LOCAL_USER;
         }
@@ -133,9 +157,9 @@ public class Authenticator {
     }
 
     /** Whether the (authenticated) caller has the admin role; never throws for a missing role. */
-    public boolean isAdmin(Exchange exchange) {
+    public boolean isAdmin(@Header("Authorization") String authorization) {
         try {
-            adminOf(exchange);
+            adminOf(authorization);
             return true;
         } catch (ApiError e) {
             if (e.status() == 403) {
@@ -145,11 +169,10 @@ public class Authenticator {
         }
     }
 
-    private DecodedJWT verify(Exchange exchange) {
+    private DecodedJWT verify(String header) {
         if (disabled) {
             return null;
         }
-        String header = exchange.getMessage().getHeader("Authorization", String.class);
         if (header == null || header.isBlank()) {
             throw ApiError.unauthorized("missing_token", "Authorization: Bearer <JWT> is required");
         }
@@ -159,9 +182,19 @@ public class Authenticator {
         if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw invalid("Authorization must use the Bearer scheme");
         }
+        String token = header.substring(7).trim();
+        DecodedJWT known = verified.getIfPresent(token);
+        if (known != null) {
+            // verified before: only the time can have made it invalid since
+            if (known.getExpiresAtAsInstant().plusSeconds(LEEWAY_SECONDS).isBefore(Instant.now())) {
+                verified.invalidate(token);
+                throw ApiError.unauthorized("token_expired", "The token has expired");
+            }
+            return known;
+        }
         DecodedJWT unverified;
         try {
-            unverified = JWT.decode(header.substring(7).trim());
+            unverified = JWT.decode(token);
         } catch (JWTDecodeException e) {
             throw invalid("The token is not a well-formed JWT");
         }
@@ -173,6 +206,7 @@ public class Authenticator {
         try {
             DecodedJWT jwt = verifierFor(unverified).verify(unverified);
             requireUserId(jwt.getSubject());
+            verified.put(token, jwt);
             return jwt;
         } catch (JWTVerificationException e) {
             throw refusal(e);

@@ -9,16 +9,27 @@ import com.cobalt.chat.config.BreakerSettings;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Variable;
 
 /**
  * One Resilience4j circuit breaker per configured provider, configured from the validated
- * {@link BreakerSettings} ({@code llm.breaker.<provider>.<setting>} with {@code llm.breaker.<setting>} as the default), and bound as {@code <provider>CircuitBreaker} for the
- * {@code circuitBreaker} step of that provider's route (made from the provider-call Kamelet), so health checks, the
- * admin API and metrics read the very breaker the route uses.
+ * {@link BreakerSettings} ({@code llm.breaker.<provider>.<setting>} with {@code llm.breaker.<setting>} as the
+ * default), and bound as {@code <provider>CircuitBreaker}, so health checks, the admin API and metrics read the very
+ * breaker the provider's route uses.
  *
- * <p>A provider skipped because it is cooling down (it asked for a pause with a retry hint) fails inside the breaker,
- * so the route's {@code onFallback} takes the request, but the breaker ignores that failure: the 429 or 503 that
- * started the cooldown was counted already, and skipped calls are not calls.
+ * <p>The route (made from the provider-call Kamelet) uses the breaker around a call that does not hold a thread:
+ * {@link #permit} asks the breaker before the call (an open breaker fails the step without a network call), and
+ * {@link #recordSuccess} / {@link #recordFailure} tell it the outcome once the provider answered or failed, with the
+ * call's duration - Resilience4j's own protocol for asynchronous calls ({@code tryAcquirePermission}, {@code
+ * onSuccess}, {@code onError}), the same one its {@code decorateCompletionStage} uses. Camel's {@code circuitBreaker}
+ * EIP runs its steps synchronously on the calling thread, which held a worker per chat until the provider's first
+ * token (docs/ARCHITECTURE.md, "Threads").
+ *
+ * <p>A provider skipped because it is cooling down (it asked for a pause with a retry hint) is skipped before its
+ * breaker is asked, and the breaker also ignores that failure: the 429 or 503 that started the cooldown was counted
+ * already, and skipped calls are not calls.
  */
 public final class ProviderBreakers {
 
@@ -56,6 +67,57 @@ public final class ProviderBreakers {
             throw new IllegalArgumentException("no breaker for provider " + provider);
         }
         return b;
+    }
+
+    /**
+     * The breaker's permission for one call of the provider: the call's start, to hand back with its outcome.
+     *
+     * @throws ProviderFailure of kind breaker-open when the breaker does not permit the call (open, or half-open
+     *                         with its trial calls taken); the breaker counts it as not permitted
+     */
+    public Permit permit(@Variable("provider") String provider) {
+        CircuitBreaker breaker = of(provider);
+        if (!breaker.tryAcquirePermission()) {
+            throw ProviderFailure.breakerOpen(provider);
+        }
+        return new Permit(breaker, breaker.getCurrentTimestamp());
+    }
+
+    /** The permitted call answered (a stream began, or a 400 that is the caller's fault): a success. */
+    public void recordSuccess(@Variable(Permit.VARIABLE) Permit permit) {
+        if (permit != null) {
+            permit.breaker.onSuccess(permit.elapsed(), permit.breaker.getTimestampUnit());
+        }
+    }
+
+    /**
+     * The permitted call failed: an error for the breaker (unless it is one the breaker ignores). Nothing is recorded
+     * when the step failed before a permission was given (a cooldown skip, an open breaker).
+     */
+    public void recordFailure(@Variable(Permit.VARIABLE) Permit permit,
+                              @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable failure) {
+        if (permit != null && !permit.recorded) {
+            permit.recorded = true;
+            permit.breaker.onError(permit.elapsed(), permit.breaker.getTimestampUnit(),
+                    failure == null ? new IllegalStateException("unknown failure") : failure);
+        }
+    }
+
+    /** One permitted call of a provider; kept in the request's variable {@value #VARIABLE} while it runs. */
+    public static final class Permit {
+        public static final String VARIABLE = "breakerPermit";
+        final CircuitBreaker breaker;
+        final long start;
+        boolean recorded;
+
+        Permit(CircuitBreaker breaker, long start) {
+            this.breaker = breaker;
+            this.start = start;
+        }
+
+        long elapsed() {
+            return breaker.getCurrentTimestamp() - start;
+        }
     }
 
     public Map<String, CircuitBreaker> all() {

@@ -4,9 +4,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
@@ -98,8 +96,10 @@ public class UpstreamClient {
     }
 
     /**
-     * The step inside each provider route's circuitBreaker, with its inputs named: returns the primed
-     * {@link RelaySession}, or the {@link ProviderRejection} of a 400; throws {@link ProviderFailure} otherwise.
+     * The call inside each provider route's breaker, with its inputs named. It returns at once: the answer completes
+     * on the caller's event loop with the primed {@link RelaySession}, or the {@link ProviderRejection} of a 400, or
+     * fails with {@link ProviderFailure}. No thread waits for the provider meanwhile (the bean step that calls this
+     * continues the route when the stage completes); retries wait on an event-loop timer.
      *
      * @param providerId    the provider this route calls
      * @param upstreamModel what that provider calls the model (null: its default model)
@@ -108,12 +108,12 @@ public class UpstreamClient {
      * @param caller        the client's connection: the request is sent from its event loop
      * @param format        how the answer is relayed (null: the session API's events)
      */
-    public UpstreamAnswer open(@Variable("provider") String providerId,
+    public CompletableFuture<UpstreamAnswer> open(@Variable("provider") String providerId,
                                @Variable(UPSTREAM_MODEL_VARIABLE) String upstreamModel,
                                @ExchangeProperty(CONTEXT_PROPERTY) List<ContextMessage> messages,
                                @ExchangeProperty(CompletionOptions.PROPERTY) CompletionOptions options,
                                @ExchangeProperty(ClientConnection.PROPERTY) ClientConnection caller,
-                               @ExchangeProperty(ClientFormat.PROPERTY) ClientFormat format) throws InterruptedException {
+                               @ExchangeProperty(ClientFormat.PROPERTY) ClientFormat format) {
         ProviderSettings provider = settings.provider(providerId);
         ProviderSettings.Target target = provider.target(upstreamModel);
         if (options == null) {
@@ -127,83 +127,121 @@ public class UpstreamClient {
             options = options.withMaxTokens(modelLimit);
         }
         byte[] body = UpstreamRequestBody.json(provider, target, messages, options);
-
-        long started = System.nanoTime();
-        ProviderCredential credential = credentials.of(providerId);
-        boolean renewed = false;
-        for (int retry = 1; ; retry++) {
-            AuthHeader auth = null;
-            try {
-                auth = authHeader(providerId, credential);
-                // returns or throws only once this attempt's request is over: answered, or reset upstream
-                return attempt(provider, target, body, auth, caller, format);
-            } catch (ProviderFailure failure) {
-                health.noteFailure(failure);
-                if (failure.status() == 401 && auth != null && !renewed && !caller.gone()) {
-                    // a rotated key or a revoked token: one fresh credential, one more try (not counted as a retry)
-                    renewed = true;
-                    if (credential.renew(auth)) {
-                        LOG.info("Provider {} answered 401; trying once more with a renewed {}", providerId,
-                                credential.mode());
-                        retry--;
-                        continue;
-                    }
-                }
-                long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
-                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-                // a retry whose pause would end past LLM_RETRY_BUDGET_MS is not taken
-                if (!failure.retryable() || !retries.allows(retry, elapsedMs, delay) || caller.gone()) {
-                    throw failure;
-                }
-                LOG.info("Provider {} failed ({}); retry {} of {} in {} ms", providerId, failure.errorClass(), retry,
-                        retries.maxRetries(), delay);
-                // the breaker step holds this worker until the first token anyway; a short pause is no worse
-                Thread.sleep(delay);
-                if (caller.gone()) {
-                    throw failure; // nobody is waiting for the retry's answer
-                }
-            }
-        }
+        Call call = new Call(provider, target, body, caller, format);
+        caller.context().runOnContext(v -> call.attempt(1));
+        return call.answer;
     }
 
     /**
-     * One request to the provider. Its deadlines run on the event loop, from the moment it is sent: the response
-     * headers within LLM_RESPONSE_HEADERS_TIMEOUT_MS and the first content within LLM_FIRST_TOKEN_TIMEOUT_MS,
-     * whichever ends first, whatever phase the request is in (waiting for a connection, for headers, for an error
-     * body, for the first delta); the connect timeout bounds getting a connection. A deadline that fires resets the
-     * request before the attempt fails, so the retry or the fallback never runs beside it.
+     * One chat's calls of a provider: its attempts, one after another on the caller's event loop. Connect errors,
+     * 408 and 5xx are retried after a backoff pause (an event-loop timer) while LLM_RETRY_BUDGET_MS allows and the
+     * client is still there; the last failure fails the call.
      */
-    /** The credential's header now; no credential is a provider failure (the fallback takes the request). */
-    private static AuthHeader authHeader(String providerId, ProviderCredential credential) {
-        try {
-            return credential.header();
-        } catch (CredentialUnavailableException e) {
-            throw ProviderFailure.identity(providerId, e.getMessage());
+    private final class Call {
+        final ProviderSettings provider;
+        final ProviderSettings.Target target;
+        final byte[] body;
+        final ClientConnection caller;
+        final ClientFormat format;
+        final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
+        final long started = System.nanoTime();
+        final ProviderCredential credential;
+        /** The header the last attempt carried, and whether a 401 already had its one renewal. */
+        AuthHeader auth;
+        boolean renewed;
+
+        Call(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
+             ClientFormat format) {
+            this.provider = provider;
+            this.target = target;
+            this.body = body;
+            this.caller = caller;
+            this.format = format;
+            this.credential = credentials.of(provider.id());
+        }
+
+        /**
+         * The attempt, with the credential's header now. A header at hand (a key, a kept token) is taken on the event
+         * loop; only a token still to be fetched (the process's first) is fetched on a worker, and the attempt goes
+         * on back on the caller's event loop. No header at all is a provider failure (kind identity).
+         */
+        void attempt(int retry) {
+            if (credential.ready()) {
+                AuthHeader header;
+                try {
+                    header = credential.header();
+                } catch (CredentialUnavailableException e) {
+                    failed(retry, ProviderFailure.identity(provider.id(), e.getMessage()));
+                    return;
+                }
+                send(retry, header);
+                return;
+            }
+            vertx.executeBlocking(credential::header, false).onComplete(header -> {
+                if (header.failed()) {
+                    Throwable t = header.cause();
+                    failed(retry, ProviderFailure.identity(provider.id(), t instanceof CredentialUnavailableException
+                            ? t.getMessage() : "no credential (" + t.getClass().getSimpleName() + ")"));
+                } else {
+                    caller.context().runOnContext(v -> send(retry, header.result()));
+                }
+            });
+        }
+
+        void send(int retry, AuthHeader header) {
+            auth = header;
+            health.noteRequest(provider.id());
+            Attempt attempt = new Attempt(provider, target, body, header, caller, format);
+            attempt.answer.whenComplete((answered, t) -> {
+                if (t == null) {
+                    answer.complete(answered);
+                } else {
+                    failed(retry, t instanceof ProviderFailure pf ? pf : ProviderFailure.connect(provider.id(), t));
+                }
+            });
+            attempt.send();
+        }
+
+        void failed(int retry, ProviderFailure failure) {
+            health.noteFailure(failure);
+            if (failure.status() == 401 && auth != null && !renewed && !caller.gone()) {
+                // a rotated key or a revoked token: one fresh credential (fetched on a worker), one more try, not
+                // counted as a retry
+                renewed = true;
+                AuthHeader rejected = auth;
+                vertx.executeBlocking(() -> credential.renew(rejected), false).onComplete(renewal -> {
+                    if (renewal.succeeded() && renewal.result() && !caller.gone()) {
+                        LOG.info("Provider {} answered 401; trying once more with a renewed {}", provider.id(),
+                                credential.mode());
+                        caller.context().runOnContext(v -> attempt(retry));
+                    } else {
+                        caller.context().runOnContext(v -> retryOrFail(retry, failure));
+                    }
+                });
+                return;
+            }
+            retryOrFail(retry, failure);
+        }
+
+        void retryOrFail(int retry, ProviderFailure failure) {
+            long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
+            long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            // a retry whose pause would end past LLM_RETRY_BUDGET_MS is not taken
+            if (!failure.retryable() || !retries.allows(retry, elapsedMs, delay) || caller.gone()) {
+                answer.completeExceptionally(failure);
+                return;
+            }
+            LOG.info("Provider {} failed ({}); retry {} of {} in {} ms", provider.id(), failure.errorClass(), retry,
+                    retries.maxRetries(), delay);
+            caller.context().runOnContext(v -> vertx.setTimer(Math.max(1, delay), t -> {
+                if (caller.gone()) {
+                    answer.completeExceptionally(failure); // nobody is waiting for the retry's answer
+                } else {
+                    attempt(retry + 1);
+                }
+            }));
         }
     }
-
-    private UpstreamAnswer attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body,
-                           AuthHeader auth, ClientConnection caller, ClientFormat format) throws InterruptedException {
-        String id = provider.id();
-        health.noteRequest(id);
-        Attempt attempt = new Attempt(provider, target, body, auth, caller, format);
-        caller.context().runOnContext(v -> attempt.send());
-        try {
-            // the event loop's deadlines end the attempt; this wait is only a safety net for a loop that is stuck
-            return attempt.answer.get(settings.firstTokenTimeoutMs() + SAFETY_MARGIN_MS, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof ProviderFailure pf ? pf : ProviderFailure.connect(id, e.getCause());
-        } catch (TimeoutException e) {
-            throw attempt.abandon(ProviderFailure.timeout(id, "no first token within "
-                    + settings.firstTokenTimeoutMs() + " ms"));
-        } catch (InterruptedException e) {
-            attempt.abandon(ProviderFailure.timeout(id, "interrupted"));
-            throw e;
-        }
-    }
-
-    /** Extra time the worker waits beyond the first-token deadline before it ends the attempt itself. */
-    static final long SAFETY_MARGIN_MS = 1000;
 
     /** One request in flight; every field is used on the caller's event loop only. */
     private final class Attempt {
@@ -214,11 +252,10 @@ public class UpstreamClient {
         final ClientConnection caller;
         final ClientFormat format;
         final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
-        /** Completes once the request is over on the event loop (answered, failed, or reset). */
-        final CompletableFuture<Void> closed = new CompletableFuture<>();
         HttpClientRequest request;
         long sentNanos;
         long timer = -1;
+        boolean failed;
 
         Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, AuthHeader auth,
                 ClientConnection caller, ClientFormat format) {
@@ -228,7 +265,6 @@ public class UpstreamClient {
             this.auth = auth;
             this.caller = caller;
             this.format = format;
-            answer.whenComplete((a, t) -> closed.complete(null));
         }
 
         void send() {
@@ -274,11 +310,15 @@ public class UpstreamClient {
             });
         }
 
-        /** The attempt failed: its request is reset (if it is still open) before anyone hears of the failure. */
+        /**
+         * The attempt failed: its request is reset (if it is still open) before anyone hears of the failure. The
+         * first failure is the one reported: the reset fails the request's send at once, and that is not news.
+         */
         void fail(ProviderFailure failure) {
-            if (answer.isDone()) {
+            if (answer.isDone() || failed) {
                 return;
             }
+            failed = true;
             cancelTimer();
             if (request != null) {
                 request.reset();
@@ -293,27 +333,6 @@ public class UpstreamClient {
             }
         }
 
-        /**
-         * The worker gives up: the attempt is failed on the event loop (its request reset, or an answer that came
-         * meanwhile abandoned), and the worker waits a moment for that to be done.
-         */
-        ProviderFailure abandon(ProviderFailure failure) {
-            caller.context().runOnContext(v -> {
-                fail(failure);
-                UpstreamAnswer a = answer.getNow(null);
-                if (a instanceof RelaySession session) {
-                    session.abandon();
-                }
-            });
-            try {
-                closed.get(SAFETY_MARGIN_MS, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.warn("Provider {}: the abandoned request was not closed in time", provider.id());
-            }
-            return failure;
-        }
     }
 
     private void onHeaders(Attempt attempt, HttpClientResponse response, long firstTokenLeftMs) {

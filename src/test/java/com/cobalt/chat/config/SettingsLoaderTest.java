@@ -617,7 +617,8 @@ class SettingsLoaderTest {
     @Test
     void theValidatedRuntimeSettingsAreCarriedWithTheirDefaults() {
         GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
-        assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false, 200, 5, 200, 16, 1000, 10, 8, 60, 20, 0,
+        assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false,
+                Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 8, 60, 20, 0,
                 true, false, 0, 40));
         assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
 

@@ -119,6 +119,8 @@ class ReadmeSnippetsTest {
         COVERAGE.put(enterprise + " / bash #4", "not run: needs two Azure deployments; the weighted spread runs"
                 + " against two fakes in WeightedBalanceTest");
         COVERAGE.put(SDK + " / bash #0", "run: ahead of each SDK program");
+        COVERAGE.put("The image / bash #0", "not run: builds the image (ImageTarTest runs a built one)");
+        COVERAGE.put("Kubernetes / bash #0", "not run: needs a Kubernetes cluster (DeployManifestsTest checks the manifests)");
         COVERAGE.put(SDK + " / python #0", "run where the openai Python package is installed: pythonSnippet");
         COVERAGE.put(SDK + " / js #0", "run: javascriptSnippet");
         COVERAGE.put(SDK + " / java #0", "run: javaSnippet");

@@ -40,6 +40,11 @@ public final class StubUpstream {
         });
     }
 
+    /** The provider answers later: open returns this stage, which the test completes (as the event loop would). */
+    void answerLater(String provider, java.util.concurrent.CompletableFuture<Object> answer) {
+        behaviour.put(provider, () -> answer);
+    }
+
     void reject(String provider, boolean contentFilter) {
         behaviour.put(provider, () -> new ProviderRejection(provider, contentFilter));
     }
@@ -48,11 +53,16 @@ public final class StubUpstream {
         return calls.stream().map(Call::provider).toList();
     }
 
-    public Object open(@Variable("provider") String provider, @Variable("upstreamModel") String upstreamModel,
+    @SuppressWarnings("unchecked")
+    public java.util.concurrent.CompletionStage<Object> open(@Variable("provider") String provider, @Variable("upstreamModel") String upstreamModel,
                        @ExchangeProperty("cobaltContext") List<ContextMessage> messages, Exchange exchange) {
         routes.add(exchange.getUnitOfWork().getRoute().getRouteId());
         calls.add(new Call(provider, upstreamModel, messages));
         Supplier<Object> b = behaviour.get(provider);
-        return b == null ? new Marker(provider, upstreamModel) : b.get();
+        // like UpstreamClient.open: a stage the route waits on without a thread (a failure may also be thrown at once)
+        Object answer = b == null ? new Marker(provider, upstreamModel) : b.get();
+        return answer instanceof java.util.concurrent.CompletionStage<?> later
+                ? (java.util.concurrent.CompletionStage<Object>) later
+                : java.util.concurrent.CompletableFuture.completedFuture(answer);
     }
 }
