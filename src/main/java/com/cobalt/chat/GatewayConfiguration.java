@@ -20,6 +20,7 @@ import com.cobalt.chat.config.InvalidConfigurationException;
 import com.cobalt.chat.config.ProviderProperties;
 import com.cobalt.chat.config.RuntimeSettings;
 import com.cobalt.chat.config.SettingsLoader;
+import com.cobalt.chat.credential.ProviderCredentials;
 import com.cobalt.chat.demo.DemoProvider;
 import com.cobalt.chat.http.AsyncPlatformHttpEngine;
 import com.cobalt.chat.http.Authenticator;
@@ -48,6 +49,7 @@ import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.provider.UpstreamClient;
+import com.cobalt.chat.provider.WeightedBalance;
 import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.record.ExchangeObserver;
 import com.cobalt.chat.record.LlmMetrics;
@@ -61,6 +63,7 @@ import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.trace.ChatTracing;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelConfiguration;
@@ -145,16 +148,36 @@ public class GatewayConfiguration implements CamelConfiguration {
         ProviderSelection selection = new ProviderSelection(settings.primary(), settings.fallback(), providerIds,
                 aliases);
         LiveStreams liveStreams = new LiveStreams();
-        Catalog catalog = new Catalog(settings.catalog(), selection);
-        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
-                (provider, upstreamName) -> settings.catalog().models().stream()
-                        .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
-                        .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null));
-        // a test may bind its own seeded source first, so the A/B split's draws are reproducible
+        // a test may bind its own seeded source first, so the A/B split's and the balance's draws are reproducible
         RandomGenerator random = registry.lookupByNameAndType("random", RandomGenerator.class);
         if (random == null) {
             random = new Random();
         }
+        WeightedBalance balance = null;
+        if (settings.weightedBalance()) {
+            Map<String, Integer> weights = new LinkedHashMap<>();
+            settings.providers().values().forEach(p -> weights.put(p.id(), p.weight()));
+            balance = new WeightedBalance(weights, providerHealth, breakers, random);
+            LOG.info("LLM_BALANCE=weighted: a model served by several providers is spread by weight ({})", weights);
+        }
+        Catalog catalog = new Catalog(settings.catalog(), selection, balance);
+        ProviderCredentials credentials = new ProviderCredentials(settings);
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onContextStarted(CamelContext context) {
+                credentials.start();
+            }
+
+            @Override
+            public void onContextStopped(CamelContext context) {
+                credentials.close();
+            }
+        });
+        UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
+                (provider, upstreamName) -> settings.catalog().models().stream()
+                        .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
+                        .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null),
+                credentials);
         ModelSplit split = new ModelSplit(settings.catalog().split(), random);
         ModelAvailability availability = new ModelAvailability(breakers, providerHealth);
         LOG.info("Model catalog: {} (default {}){}", String.join(", ", catalog.ids()), catalog.defaultModel(),
@@ -184,7 +207,13 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("providerBreakers", breakers);
         registry.bind("providerHealth", providerHealth);
         registry.bind("providerSelection", selection);
-        registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, providerHealth));
+        Map<String, String> authModes = new LinkedHashMap<>();
+        Map<String, Integer> weights = new LinkedHashMap<>();
+        settings.providers().values().forEach(p -> {
+            authModes.put(p.id(), credentials.of(p.id()).mode());
+            weights.put(p.id(), p.weight());
+        });
+        registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, providerHealth, authModes, weights));
         registry.bind("providerFailures", new ProviderFailures(catalog));
         registry.bind("catalog", catalog);
         registry.bind("sessionModels", new SessionModels(catalog, split));
@@ -228,6 +257,20 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),
                 checkpoints));
         LlmMetrics metrics = new LlmMetrics(camel);
+        if (balance != null) {
+            WeightedBalance shares = balance;
+            camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+                @Override
+                public void onContextStarted(CamelContext context) {
+                    for (String p : providerIds) {
+                        Gauge.builder("llm_provider_share", () -> shares.share(p))
+                                .description("LLM_BALANCE=weighted: the provider's weight times its rate-limit headroom"
+                                        + " (x-ratelimit-remaining-*); 0 while it is skipped (cooldown, open breaker)")
+                                .tag("provider", p).register(metrics.registry());
+                    }
+                }
+            });
+        }
         Map<String, ProviderStats> stats = new LinkedHashMap<>();
         settings.providers().keySet().forEach(p -> stats.put(p, new ProviderStats(p, breakers.of(p), providerHealth)));
         registry.bind("exchangeObserver", new ExchangeObserver(metrics, stats, clock));
@@ -238,7 +281,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (runtime.catalogCheckEnabled()) {
             CatalogCheck check = new CatalogCheck(settings.providers(), settings.catalog().models(), availability,
                     runtime.catalogCheckAzure(), runtime.catalogCheckSeconds(),
-                    Duration.ofMillis(settings.responseHeadersTimeoutMs()));
+                    Duration.ofMillis(settings.responseHeadersTimeoutMs()), id -> credentials.of(id).header());
             camel.addLifecycleStrategy(new LifecycleStrategySupport() {
                 @Override
                 public void onContextStarted(CamelContext context) {

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param databaseEmbedded   the database is an embedded H2 only this process can open: this instance is alone on it
  * @param checkpointMs       how often the text of a streaming answer is stored (CHAT_CHECKPOINT_SECONDS)
  * @param streamLeaseSeconds how long a dead instance's stream slots and streaming answers count as live
+ * @param weightedBalance    LLM_BALANCE=weighted: a model's requests are spread over the instances serving it
+ * @param entra              where Entra ID tokens come from, or null when no provider uses them
  */
 public record GatewaySettings(String primary, String fallback, Map<String, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
@@ -28,7 +30,7 @@ public record GatewaySettings(String primary, String fallback, Map<String, Provi
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,
                               long maxCooldownSeconds, CatalogSettings catalog, Map<String, BreakerSettings> breakers,
                               RuntimeSettings runtime, boolean databaseEmbedded, long checkpointMs,
-                              int streamLeaseSeconds) {
+                              int streamLeaseSeconds, boolean weightedBalance, EntraSettings entra) {
 
     public GatewaySettings {
         breakers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(breakers));

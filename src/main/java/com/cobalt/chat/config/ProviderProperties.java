@@ -22,16 +22,19 @@ public final class ProviderProperties {
     static final String PREFIX = "llm.provider.";
     static final String KIND = "kind";
 
-    private static final Map<String, String> SEED_NAMES = Map.of(
-            "sambanova.api-base", "sambanova.api-base",
-            "sambanova.api-key", "sambanova.api-key",
-            "sambanova.model", "sambanova.model",
-            "azure.endpoint", "azure.ai.endpoint",
-            "azure.api-key", "azure.ai.api-key",
-            "azure.deployment", "azure.ai.deployment",
-            "azure.api-version", "azure.ai.api-version",
-            "demo.api-base", "demo.api-base",
-            "demo.model", "demo.model");
+    private static final Map<String, String> SEED_NAMES = Map.ofEntries(
+            Map.entry("sambanova.api-base", "sambanova.api-base"),
+            Map.entry("sambanova.api-key", "sambanova.api-key"),
+            Map.entry("sambanova.api-key-file", "sambanova.api-key-file"),
+            Map.entry("sambanova.model", "sambanova.model"),
+            Map.entry("azure.endpoint", "azure.ai.endpoint"),
+            Map.entry("azure.api-key", "azure.ai.api-key"),
+            Map.entry("azure.api-key-file", "azure.ai.api-key-file"),
+            Map.entry("azure.auth", "azure.ai.auth"),
+            Map.entry("azure.deployment", "azure.ai.deployment"),
+            Map.entry("azure.api-version", "azure.ai.api-version"),
+            Map.entry("demo.api-base", "demo.api-base"),
+            Map.entry("demo.model", "demo.model"));
 
     private ProviderProperties() {
     }

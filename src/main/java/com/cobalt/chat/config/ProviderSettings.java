@@ -2,6 +2,7 @@ package com.cobalt.chat.config;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * What the gateway needs to call one configured provider. {@code apiKey} is a secret: {@link #toString()} never
@@ -18,12 +19,25 @@ import java.nio.charset.StandardCharsets;
  * @param deploymentUrl  for the Azure OpenAI shape, the URL with {@value #DEPLOYMENT} where the deployment goes (the
  *                       deployment is in the path, not the body); null when the model goes in the body
  * @param modelsUrl      where the provider lists the models it serves (OpenAI's list shape), or null if it cannot
+ * @param apiKeyFile     the file the key is read from (and re-read when it changes) instead of {@code apiKey}, or null
+ * @param entra          Azure only: requests carry a Microsoft Entra ID token ({@code Authorization: Bearer}) instead
+ *                       of a key
+ * @param weight         the instance's share of its models' requests under LLM_BALANCE=weighted (0: only as a
+ *                       fallback)
  */
 public record ProviderSettings(String id, ProviderKind kind, String url, String authHeader, String authPrefix,
                                String apiKey, String model, String modelLabel, boolean includeUsage,
-                               String deploymentUrl, String modelsUrl) {
+                               String deploymentUrl, String modelsUrl, Path apiKeyFile, boolean entra, int weight) {
 
     public static final String DEPLOYMENT = "{deployment}";
+
+    /** A provider with a fixed key (or none), weight 1. */
+    public ProviderSettings(String id, ProviderKind kind, String url, String authHeader, String authPrefix,
+                            String apiKey, String model, String modelLabel, boolean includeUsage,
+                            String deploymentUrl, String modelsUrl) {
+        this(id, kind, url, authHeader, authPrefix, apiKey, model, modelLabel, includeUsage, deploymentUrl, modelsUrl,
+                null, false, 1);
+    }
 
     /** Where and under which name one model of this provider is called. */
     public record Target(String url, String bodyModel, String upstreamName) {
@@ -39,14 +53,9 @@ public record ProviderSettings(String id, ProviderKind kind, String url, String 
         return new Target(url, name, name);
     }
 
-    /** Whether requests carry a key at all. */
+    /** Whether requests carry a key or token at all. */
     public boolean authenticated() {
-        return authHeader != null && apiKey != null;
-    }
-
-    /** The value of {@link #authHeader()}. */
-    public String authValue() {
-        return authPrefix + apiKey;
+        return authHeader != null && (apiKey != null || apiKeyFile != null || entra);
     }
 
     @Override

@@ -1,8 +1,12 @@
 package com.cobalt.chat.config;
 
+import java.io.File;
+import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -32,6 +36,8 @@ public final class SettingsLoader {
     private final Set<String> catalogProviders = new TreeSet<>();
     private final Set<String> declaredProviders = new TreeSet<>();
     private final Set<String> priceKeys = new TreeSet<>();
+    /** The providers that asked for Entra ID tokens. */
+    private final Set<String> entraIds = new TreeSet<>();
 
     private SettingsLoader(Function<String, String> lookup) {
         this.lookup = lookup;
@@ -199,6 +205,8 @@ public final class SettingsLoader {
                 nonNegativeInt("demo.token-delay-ms", 40));
         bool("chat.routes.reload", false);
         prices(catalog);
+        boolean weighted = balance();
+        EntraSettings entra = providers.values().stream().anyMatch(ProviderSettings::entra) ? entra() : null;
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
@@ -207,7 +215,140 @@ public final class SettingsLoader {
                 maxStreams, maxSessions, sessionsPerMinute, maxAnswerBytes, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, maxCooldown, catalog, breakers, runtime,
-                embeddedH2(value("chat.db.url")), checkpointMs, streamLeaseSeconds);
+                embeddedH2(value("chat.db.url")), checkpointMs, streamLeaseSeconds, weighted, entra);
+    }
+
+    /** LLM_BALANCE: primary (the current primary serves a model, others only as fallback) or weighted. */
+    private boolean balance() {
+        String v = value("llm.balance");
+        if (v == null || v.equalsIgnoreCase("primary")) {
+            return false;
+        }
+        if (v.equalsIgnoreCase("weighted")) {
+            return true;
+        }
+        problems.add("LLM_BALANCE must be primary or weighted, got: " + v);
+        return false;
+    }
+
+    /**
+     * Where Entra ID tokens come from. LLM_ENTRA_CREDENTIAL=auto (the default) chains every source the environment
+     * shows, in DefaultAzureCredential's order: a client secret, workload identity, an App Service / Container Apps
+     * managed identity (IDENTITY_ENDPOINT), the Azure CLI on the PATH. A VM's or AKS node's managed identity (IMDS)
+     * cannot be seen without a network call, so it is chosen by name: LLM_ENTRA_CREDENTIAL=managed-identity.
+     */
+    private EntraSettings entra() {
+        String tenant = value("azure.tenant-id");
+        String client = value("azure.client-id");
+        String secret = value("azure.client-secret");
+        String tokenFile = value("azure.federated-token-file");
+        String authority = value("azure.authority-host");
+        if (authority != null && (!isHttpUrl(authority) || !authority.toLowerCase(Locale.ROOT).startsWith("https://"))) {
+            problems.add("AZURE_AUTHORITY_HOST must be an https URL, got: " + authority);
+        }
+        String mode = value("llm.entra.credential");
+        List<EntraSettings.Source> chain = new ArrayList<>();
+        if (mode == null || mode.equalsIgnoreCase("auto")) {
+            if (tenant != null && client != null && secret != null) {
+                chain.add(EntraSettings.Source.CLIENT_SECRET);
+            }
+            if (tokenFile != null && tenant != null && client != null) {
+                chain.add(EntraSettings.Source.WORKLOAD_IDENTITY);
+            }
+            if (value("identity.endpoint") != null || value("msi.endpoint") != null) {
+                chain.add(EntraSettings.Source.MANAGED_IDENTITY);
+            }
+            if (onPath(value("path"), "az")) {
+                chain.add(EntraSettings.Source.AZURE_CLI);
+            }
+            if (chain.isEmpty()) {
+                problems.add(entraUsers() + " needs a Microsoft Entra ID credential, and none was found: set"
+                        + " AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal); or"
+                        + " AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity);"
+                        + " or run where IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps"
+                        + " managed identity); or set LLM_ENTRA_CREDENTIAL=managed-identity on an Azure VM or AKS node"
+                        + " (IMDS, AZURE_CLIENT_ID for a user-assigned identity); or install the Azure CLI and az login");
+            }
+        } else {
+            EntraSettings.Source source = java.util.Arrays.stream(EntraSettings.Source.values())
+                    .filter(x -> x.id().equalsIgnoreCase(mode)).findFirst().orElse(null);
+            if (source == null) {
+                problems.add("LLM_ENTRA_CREDENTIAL must be auto, client-secret, workload-identity, managed-identity"
+                        + " or azure-cli, got: " + mode);
+                return null;
+            }
+            List<String> missing = switch (source) {
+                case CLIENT_SECRET -> missing("azure.tenant-id", "azure.client-id", "azure.client-secret");
+                case WORKLOAD_IDENTITY -> missing("azure.tenant-id", "azure.client-id", "azure.federated-token-file");
+                default -> List.of();
+            };
+            if (!missing.isEmpty()) {
+                problems.add("LLM_ENTRA_CREDENTIAL=" + source.id() + " needs " + String.join(", ", missing));
+            }
+            chain.add(source);
+        }
+        return new EntraSettings(chain, tenant, client, secret, tokenFile, authority);
+    }
+
+    /** The variables that asked for Entra ID, for a refusal: AZURE_AI_AUTH=entra, LLM_PROVIDER_AZURE_WEST_AUTH=entra. */
+    private String entraUsers() {
+        List<String> names = new ArrayList<>();
+        for (String id : entraIds) {
+            names.add(envName(ProviderProperties.property(id, "auth")) + "=entra");
+        }
+        return String.join(", ", names);
+    }
+
+    /** Whether an executable of that name is in one of the PATH's folders. */
+    private static boolean onPath(String path, String name) {
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (!dir.isBlank() && Files.isExecutable(Path.of(dir, name))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A provider's key: the variable, or the file named by its _FILE variable (the Kubernetes secret-volume pattern),
+     * read now to check it; never both.
+     */
+    private record KeySource(String key, Path file) {
+        boolean present() {
+            return key != null || file != null;
+        }
+    }
+
+    private KeySource keySource(String id) {
+        String keyProperty = ProviderProperties.property(id, "api-key");
+        String fileProperty = ProviderProperties.property(id, "api-key-file");
+        String key = value(keyProperty);
+        String file = value(fileProperty);
+        if (file == null) {
+            return new KeySource(key, null);
+        }
+        if (key != null) {
+            problems.add("Set " + envName(keyProperty) + " or " + envName(fileProperty) + ", not both");
+            return new KeySource(key, null);
+        }
+        Path path = Path.of(file);
+        try {
+            if (Files.readString(path, StandardCharsets.UTF_8).strip().isEmpty()) {
+                problems.add(envName(fileProperty) + ": the file " + file + " is empty");
+            }
+        } catch (IOException | RuntimeException e) {
+            problems.add(envName(fileProperty) + ": cannot read the file " + file + " (" + e.getClass().getSimpleName()
+                    + ")");
+        }
+        return new KeySource(null, path);
+    }
+
+    /** LLM_PROVIDER_<ID>_WEIGHT: the instance's share under LLM_BALANCE=weighted, 1 by default. */
+    private int weight(String id) {
+        return nonNegativeInt(ProviderProperties.property(id, "weight"), 1);
     }
 
     /**
@@ -375,14 +516,19 @@ public final class SettingsLoader {
         String baseProperty = ProviderProperties.property(id, "api-base");
         String keyProperty = ProviderProperties.property(id, "api-key");
         String modelProperty = ProviderProperties.singleModel(id, ProviderKind.OPENAI);
-        List<String> required = new ArrayList<>(List.of(baseProperty));
-        if (ProviderProperties.BUILT_IN.containsKey(id)) {
-            required.add(keyProperty); // SambaNova always wants its key; a local server may take none
+        KeySource keys = keySource(id);
+        List<String> missing = new ArrayList<>(missing(baseProperty));
+        if (ProviderProperties.BUILT_IN.containsKey(id) && !keys.present()) {
+            missing.add(envName(keyProperty)); // SambaNova always wants its key (or its file); a local server may take none
         }
         if (!listed) {
-            required.add(modelProperty);
+            missing.addAll(missing(modelProperty));
         }
-        List<String> missing = missing(required.toArray(String[]::new));
+        String authProperty = ProviderProperties.property(id, "auth");
+        if (value(authProperty) != null && !value(authProperty).equalsIgnoreCase("key")) {
+            problems.add(envName(authProperty) + "=" + value(authProperty) + ": only key is possible for a provider of"
+                    + " kind openai (entra is for kind azure)");
+        }
         if (!missing.isEmpty()) {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
@@ -397,23 +543,43 @@ public final class SettingsLoader {
         if (model == null) {
             model = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(id)));
         }
-        String key = value(keyProperty);
-        return new ProviderSettings(id, ProviderKind.OPENAI, base + "/chat/completions", key == null ? null : header,
-                prefixFor(header), key, model, model, streamUsage, null, base + "/models");
+        return new ProviderSettings(id, ProviderKind.OPENAI, base + "/chat/completions",
+                keys.present() ? header : null, prefixFor(header), keys.key(), model, model, streamUsage, null,
+                base + "/models", keys.file(), false, weight(id));
     }
 
     private ProviderSettings azure(String id, String role, boolean listed) {
         String endpointProperty = ProviderProperties.property(id, "endpoint");
         String keyProperty = ProviderProperties.property(id, "api-key");
         String deploymentProperty = ProviderProperties.singleModel(id, ProviderKind.AZURE);
-        List<String> missing = listed ? missing(endpointProperty, keyProperty)
-                : missing(endpointProperty, keyProperty, deploymentProperty);
+        String authProperty = ProviderProperties.property(id, "auth");
+        String auth = value(authProperty);
+        boolean entra = auth != null && auth.equalsIgnoreCase("entra");
+        if (auth != null && !entra && !auth.equalsIgnoreCase("key")) {
+            problems.add(envName(authProperty) + " must be key or entra, got: " + auth);
+        }
+        KeySource keys = keySource(id);
+        List<String> missing = new ArrayList<>(missing(endpointProperty));
+        if (!entra && !keys.present()) {
+            missing.add(envName(keyProperty)); // or its file, or AZURE_AI_AUTH=entra (README.md)
+        }
+        if (!listed) {
+            missing.addAll(missing(deploymentProperty));
+        }
+        if (entra) {
+            entraIds.add(id);
+            if (keys.present()) {
+                problems.add(envName(authProperty) + "=entra sends no key: unset " + envName(keyProperty) + " and "
+                        + envName(ProviderProperties.property(id, "api-key-file")));
+            }
+        }
         if (!missing.isEmpty()) {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
         }
         String endpoint = httpUrl(endpointProperty);
-        String header = authHeader(id, "api-key");
+        // an Entra ID token always travels as Authorization: Bearer
+        String header = entra ? "Authorization" : authHeader(id, "api-key");
         String usageProperty = ProviderProperties.property(id, "stream-usage");
         Boolean streamUsage = value(usageProperty) == null ? null : bool(usageProperty, true);
         if (endpoint == null) {
@@ -423,7 +589,9 @@ public final class SettingsLoader {
         if (deployment == null) {
             deployment = CatalogLoader.firstUpstreamName(value(CatalogLoader.modelsProperty(id)));
         }
-        String key = value(keyProperty);
+        String key = keys.key();
+        Path keyFile = keys.file();
+        int weight = weight(id);
         String apiVersion = value(ProviderProperties.property(id, "api-version"));
         if (apiVersion == null) {
             apiVersion = "2024-10-21";
@@ -434,18 +602,21 @@ public final class SettingsLoader {
             // Foundry model inference: the model goes in the body, its api-version has no stream_options
             return new ProviderSettings(id, ProviderKind.AZURE,
                     endpoint + "/chat/completions?api-version=" + FOUNDRY_MODELS_API_VERSION,
-                    header, prefix, key, deployment, deployment, streamUsage != null && streamUsage, null, null);
+                    header, prefix, key, deployment, deployment, streamUsage != null && streamUsage, null, null,
+                    keyFile, entra, weight);
         }
         if (lower.endsWith("/openai/v1")) {
             return new ProviderSettings(id, ProviderKind.AZURE, endpoint + "/chat/completions",
-                    header, prefix, key, deployment, deployment, streamUsage == null || streamUsage, null, null);
+                    header, prefix, key, deployment, deployment, streamUsage == null || streamUsage, null, null,
+                    keyFile, entra, weight);
         }
         String deploymentUrl = endpoint + "/openai/deployments/" + ProviderSettings.DEPLOYMENT
                 + "/chat/completions?api-version=" + URLEncoder.encode(apiVersion, StandardCharsets.UTF_8);
         String url = deploymentUrl.replace(ProviderSettings.DEPLOYMENT,
                 URLEncoder.encode(deployment, StandardCharsets.UTF_8));
         return new ProviderSettings(id, ProviderKind.AZURE, url, header, prefix, key, null, deployment,
-                streamUsage != null ? streamUsage : acceptsStreamUsage(apiVersion), deploymentUrl, null);
+                streamUsage != null ? streamUsage : acceptsStreamUsage(apiVersion), deploymentUrl, null, keyFile, entra,
+                weight);
     }
 
     /** The simulator: the built-in demo, or another instance of it (another model name, the same simulator). */
@@ -458,7 +629,7 @@ public final class SettingsLoader {
         String model = value(ProviderProperties.singleModel(id, ProviderKind.DEMO));
         String label = model == null ? "cobalt-demo" : model;
         return new ProviderSettings(id, ProviderKind.DEMO, base + "/chat/completions", "Authorization", "Bearer ",
-                "demo", label, label, true, null, null);
+                "demo", label, label, true, null, null, null, false, weight(id));
     }
 
     /** The header that carries the key: the kind's own by default, or llm.provider.<id>.auth-header. */

@@ -13,6 +13,7 @@ import com.cobalt.chat.config.CatalogSettings;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderSelection.Choice;
+import com.cobalt.chat.provider.WeightedBalance;
 import com.cobalt.chat.store.SessionContext;
 import org.apache.camel.Variable;
 
@@ -32,12 +33,20 @@ public class Catalog {
 
     private final CatalogSettings settings;
     private final ProviderSelection selection;
+    /** LLM_BALANCE=weighted: spreads a model over the instances serving it; null for LLM_BALANCE=primary. */
+    private final WeightedBalance balance;
     /** id -> the providers serving it, in catalog order. */
     private final Map<String, Map<String, CatalogModel>> byId = new LinkedHashMap<>();
 
     public Catalog(CatalogSettings settings, ProviderSelection selection) {
+        this(settings, selection, null);
+    }
+
+    /** @param balance the weighted spread over a model's instances, or null for the primary-first rule */
+    public Catalog(CatalogSettings settings, ProviderSelection selection, WeightedBalance balance) {
         this.settings = settings;
         this.selection = selection;
+        this.balance = balance;
         for (CatalogModel m : settings.models()) {
             byId.computeIfAbsent(m.id(), k -> new LinkedHashMap<>()).put(m.provider(), m);
         }
@@ -86,11 +95,21 @@ public class Catalog {
         return selected != null ? selected : selection.current();
     }
 
-    /** The provider that serves {@code model}: the current primary if it does, else the fallback, else the first. */
+    /**
+     * The provider that serves {@code model}: under LLM_BALANCE=weighted one of the instances serving it that takes
+     * requests, drawn by weight; else (or when none does) the current primary if it serves it, else the fallback,
+     * else the first.
+     */
     public String providerFor(@Variable("model") String model, @Variable(SELECTION) Choice selected) {
         Map<String, CatalogModel> serving = byId.get(model);
         if (serving == null) {
             throw unknownModel(model);
+        }
+        if (balance != null && serving.size() > 1) {
+            String picked = balance.pick(serving.keySet(), null);
+            if (picked != null) {
+                return picked;
+            }
         }
         for (String p : preference(orNow(selected), null)) {
             if (serving.containsKey(p)) {
@@ -121,6 +140,13 @@ public class Catalog {
      * else none.
      */
     private Optional<Fallback> fallback(String model, String provider, Choice sel) {
+        if (balance != null) {
+            // weighted: first another instance of the same model that takes requests (no fallback provider needed)
+            String other = balance.pick(byId.getOrDefault(model, Map.of()).keySet(), provider);
+            if (other != null) {
+                return Optional.of(new Fallback(other, model));
+            }
+        }
         if (!sel.hasFallback()) {
             return Optional.empty();
         }

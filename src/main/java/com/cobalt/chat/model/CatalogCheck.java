@@ -12,10 +12,12 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.ProviderSettings;
+import com.cobalt.chat.credential.AuthHeader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
@@ -42,10 +44,14 @@ public class CatalogCheck {
     private final int everySeconds;
     private final Duration timeout;
     private final HttpClient http;
+    private final Function<String, AuthHeader> auth;
     private ScheduledExecutorService scheduler;
 
+    /** @param auth a provider's credential header now (null: none), as its chats send it */
     public CatalogCheck(Map<String, ProviderSettings> providers, List<CatalogModel> models,
-                        ModelAvailability availability, boolean checkAzure, int everySeconds, Duration timeout) {
+                        ModelAvailability availability, boolean checkAzure, int everySeconds, Duration timeout,
+                        Function<String, AuthHeader> auth) {
+        this.auth = auth;
         this.providers = providers;
         this.models = models;
         this.availability = availability;
@@ -108,8 +114,9 @@ public class CatalogCheck {
         String id = provider.id();
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(provider.modelsUrl())).timeout(timeout)
                 .header("Accept", "application/json").GET();
-        if (provider.authenticated()) {
-            builder.header(provider.authHeader(), provider.authValue());
+        AuthHeader header = auth.apply(id);
+        if (header != null) {
+            builder.header(header.name(), header.value());
         }
         HttpRequest request = builder.build();
         HttpResponse<String> response;
@@ -156,8 +163,9 @@ public class CatalogCheck {
             HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(target.url())).timeout(timeout)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body));
-            if (provider.authenticated()) {
-                builder.header(provider.authHeader(), provider.authValue());
+            AuthHeader header = auth.apply(id);
+            if (header != null) {
+                builder.header(header.name(), header.value());
             }
             HttpRequest request = builder.build();
             int status;

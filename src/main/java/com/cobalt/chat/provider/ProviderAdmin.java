@@ -3,6 +3,7 @@ package com.cobalt.chat.provider;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -17,15 +18,28 @@ public class ProviderAdmin {
     private final ProviderSelection selection;
     private final ProviderBreakers breakers;
     private final ProviderHealth health;
+    private final Map<String, String> auth;
+    private final Map<String, Integer> weights;
 
     public ProviderAdmin(ProviderSelection selection, ProviderBreakers breakers, ProviderHealth health) {
+        this(selection, breakers, health, Map.of(), Map.of());
+    }
+
+    /**
+     * @param auth    how each provider authenticates (none, key, key-file, entra)
+     * @param weights each provider's LLM_PROVIDER_<ID>_WEIGHT
+     */
+    public ProviderAdmin(ProviderSelection selection, ProviderBreakers breakers, ProviderHealth health,
+                         Map<String, String> auth, Map<String, Integer> weights) {
         this.selection = selection;
         this.breakers = breakers;
         this.health = health;
+        this.auth = Map.copyOf(auth);
+        this.weights = Map.copyOf(weights);
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record ProviderStatus(String name,
+    public record ProviderStatus(String name, String auth, Integer weight,
                                  @JsonProperty("breaker_state") String breakerState,
                                  @JsonProperty("cooldown_until") String cooldownUntil,
                                  @JsonProperty("last_error_class") String lastErrorClass,
@@ -41,7 +55,8 @@ public class ProviderAdmin {
         List<ProviderStatus> list = new ArrayList<>();
         for (String p : selection.configured()) {
             ProviderHealth.Snapshot s = health.snapshot(p);
-            list.add(new ProviderStatus(p, breakers.of(p).getState().name(), iso(s.cooldownUntil()),
+            list.add(new ProviderStatus(p, auth.get(p), weights.get(p), breakers.of(p).getState().name(),
+                    iso(s.cooldownUntil()),
                     s.lastErrorClass(), iso(s.lastErrorAt()), s.requests(), s.failures(), s.probeOk()));
         }
         return new Providers(selection.getPrimary(), selection.hasFallback() ? selection.getFallback() : null, list);

@@ -6,7 +6,7 @@ package com.cobalt.chat.provider;
  */
 public class ProviderFailure extends RuntimeException {
 
-    public enum Kind { CONNECT, TIMEOUT, HTTP_STATUS, BAD_RESPONSE, BAD_STREAM, BREAKER_OPEN, COOLDOWN }
+    public enum Kind { CONNECT, TIMEOUT, HTTP_STATUS, BAD_RESPONSE, BAD_STREAM, BREAKER_OPEN, COOLDOWN, IDENTITY }
 
     private final String provider;
     private final Kind kind;
@@ -49,6 +49,11 @@ public class ProviderFailure extends RuntimeException {
     public static ProviderFailure coolingDown(String provider, int originStatus, long retryAfterSeconds) {
         return new ProviderFailure(provider, Kind.COOLDOWN, originStatus, retryAfterSeconds,
                 provider + ": cooling down after HTTP " + originStatus);
+    }
+
+    /** No credential for the request: the Entra ID token could not be had (the message names no token). */
+    public static ProviderFailure identity(String provider, String what) {
+        return new ProviderFailure(provider, Kind.IDENTITY, 0, null, provider + ": " + what);
     }
 
     public static ProviderFailure breakerOpen(String provider) {

@@ -41,7 +41,18 @@ public class ProviderHealth {
         final AtomicLong requests = new AtomicLong();
         final AtomicLong failures = new AtomicLong();
         volatile Boolean probeOk;
+        volatile RateLimits rateLimits;
+        /** The most remaining requests / tokens seen: taken as the deployment's quota per window. */
+        volatile long mostRequests;
+        volatile long mostTokens;
     }
+
+    /** The last x-ratelimit-remaining-* reading of a provider, and when it was seen. */
+    private record RateLimits(Instant at, long remainingRequests, long remainingTokens) {
+    }
+
+    /** How long a rate-limit reading counts: Azure's quotas are counted in windows of 10 to 60 seconds. */
+    static final Duration RATE_LIMIT_READING = Duration.ofSeconds(10);
 
     public boolean inCooldown(String provider) {
         return state(provider).cooldownUntil.get().isAfter(clock.instant());
@@ -81,6 +92,45 @@ public class ProviderHealth {
                 s.cooldownStatus = failure.status();
             }
         }
+    }
+
+    /**
+     * Azure's {@code x-ratelimit-remaining-requests} / {@code x-ratelimit-remaining-tokens} of an answer (-1: the
+     * header was not there). The largest values seen stand for the quota.
+     */
+    public void noteRateLimits(String provider, long remainingRequests, long remainingTokens) {
+        if (remainingRequests < 0 && remainingTokens < 0) {
+            return;
+        }
+        State s = state(provider);
+        if (remainingRequests > s.mostRequests) {
+            s.mostRequests = remainingRequests;
+        }
+        if (remainingTokens > s.mostTokens) {
+            s.mostTokens = remainingTokens;
+        }
+        s.rateLimits = new RateLimits(clock.instant(), remainingRequests, remainingTokens);
+    }
+
+    /**
+     * The share of its quota a provider has left, from 0 to 1, by its last rate-limit reading: the smaller of
+     * remaining requests and remaining tokens, each against the most seen. 1 without a reading, or when the reading
+     * is older than {@link #RATE_LIMIT_READING} (the window it counted has passed).
+     */
+    public double headroom(String provider) {
+        State s = state(provider);
+        RateLimits r = s.rateLimits;
+        if (r == null || r.at().plus(RATE_LIMIT_READING).isBefore(clock.instant())) {
+            return 1.0;
+        }
+        double h = 1.0;
+        if (r.remainingRequests() >= 0 && s.mostRequests > 0) {
+            h = Math.min(h, (double) r.remainingRequests() / s.mostRequests);
+        }
+        if (r.remainingTokens() >= 0 && s.mostTokens > 0) {
+            h = Math.min(h, (double) r.remainingTokens() / s.mostTokens);
+        }
+        return h;
     }
 
     /** The periodic probe's verdict (null until a probe ran). */

@@ -10,6 +10,10 @@ import java.util.function.BiFunction;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderSettings;
+import com.cobalt.chat.credential.AuthHeader;
+import com.cobalt.chat.credential.CredentialUnavailableException;
+import com.cobalt.chat.credential.ProviderCredential;
+import com.cobalt.chat.credential.ProviderCredentials;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.store.ContextMessage;
 import com.cobalt.chat.trace.ChatTrace;
@@ -65,16 +69,17 @@ public class UpstreamClient {
     private final RelaySettings relaySettings;
     private final LiveStreams live;
     private final BiFunction<String, String, Integer> maxOutputTokens;
+    private final ProviderCredentials credentials;
 
+    /**
+     * @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null
+     * @param credentials     each provider's key or token, asked for every request
+     */
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
-                          LiveStreams live) {
-        this(vertx, settings, clock, health, live, (provider, upstreamName) -> null);
-    }
-
-    /** @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null */
-    public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
-                          LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens) {
+                          LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens,
+                          ProviderCredentials credentials) {
         this.maxOutputTokens = maxOutputTokens;
+        this.credentials = credentials;
         this.live = live;
         this.vertx = vertx;
         this.settings = settings;
@@ -150,6 +155,10 @@ public class UpstreamClient {
         final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
         final long started = System.nanoTime();
         ChatTrace trace;
+        final ProviderCredential credential;
+        /** The header the last attempt carried, and whether a 401 already had its one renewal. */
+        AuthHeader auth;
+        boolean renewed;
 
         Call(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
              ClientFormat format) {
@@ -158,11 +167,41 @@ public class UpstreamClient {
             this.body = body;
             this.caller = caller;
             this.format = format;
+            this.credential = credentials.of(provider.id());
         }
 
+        /**
+         * The attempt, with the credential's header now. A header at hand (a key, a kept token) is taken on the event
+         * loop; only a token still to be fetched (the process's first) is fetched on a worker, and the attempt goes
+         * on back on the caller's event loop. No header at all is a provider failure (kind identity).
+         */
         void attempt(int retry) {
+            if (credential.ready()) {
+                AuthHeader header;
+                try {
+                    header = credential.header();
+                } catch (CredentialUnavailableException e) {
+                    failed(retry, ProviderFailure.identity(provider.id(), e.getMessage()));
+                    return;
+                }
+                send(retry, header);
+                return;
+            }
+            vertx.executeBlocking(credential::header, false).onComplete(header -> {
+                if (header.failed()) {
+                    Throwable t = header.cause();
+                    failed(retry, ProviderFailure.identity(provider.id(), t instanceof CredentialUnavailableException
+                            ? t.getMessage() : "no credential (" + t.getClass().getSimpleName() + ")"));
+                } else {
+                    caller.context().runOnContext(v -> send(retry, header.result()));
+                }
+            });
+        }
+
+        void send(int retry, AuthHeader header) {
+            auth = header;
             health.noteRequest(provider.id());
-            Attempt attempt = new Attempt(provider, target, body, caller, format);
+            Attempt attempt = new Attempt(provider, target, body, header, caller, format);
             attempt.trace = trace;
             attempt.answer.whenComplete((answered, t) -> {
                 if (t == null) {
@@ -176,6 +215,26 @@ public class UpstreamClient {
 
         void failed(int retry, ProviderFailure failure) {
             health.noteFailure(failure);
+            if (failure.status() == 401 && auth != null && !renewed && !caller.gone()) {
+                // a rotated key or a revoked token: one fresh credential (fetched on a worker), one more try, not
+                // counted as a retry
+                renewed = true;
+                AuthHeader rejected = auth;
+                vertx.executeBlocking(() -> credential.renew(rejected), false).onComplete(renewal -> {
+                    if (renewal.succeeded() && renewal.result() && !caller.gone()) {
+                        LOG.info("Provider {} answered 401; trying once more with a renewed {}", provider.id(),
+                                credential.mode());
+                        caller.context().runOnContext(v -> attempt(retry));
+                    } else {
+                        caller.context().runOnContext(v -> retryOrFail(retry, failure));
+                    }
+                });
+                return;
+            }
+            retryOrFail(retry, failure);
+        }
+
+        void retryOrFail(int retry, ProviderFailure failure) {
             long delay = retries.delayMs(retry, ThreadLocalRandom.current()::nextDouble);
             long elapsedMs = (System.nanoTime() - started) / 1_000_000;
             // a retry whose pause would end past LLM_RETRY_BUDGET_MS is not taken
@@ -200,6 +259,7 @@ public class UpstreamClient {
         final ProviderSettings provider;
         final ProviderSettings.Target target;
         final byte[] body;
+        final AuthHeader auth;
         final ClientConnection caller;
         final ClientFormat format;
         final CompletableFuture<UpstreamAnswer> answer = new CompletableFuture<>();
@@ -209,11 +269,12 @@ public class UpstreamClient {
         long timer = -1;
         boolean failed;
 
-        Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
-                ClientFormat format) {
+        Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, AuthHeader auth,
+                ClientConnection caller, ClientFormat format) {
             this.provider = provider;
             this.target = target;
             this.body = body;
+            this.auth = auth;
             this.caller = caller;
             this.format = format;
         }
@@ -238,8 +299,8 @@ public class UpstreamClient {
                     .putHeader("Content-Type", "application/json")
                     .putHeader("Accept", "text/event-stream")
                     .putHeader("User-Agent", USER_AGENT);
-            if (provider.authenticated()) {
-                options.putHeader(provider.authHeader(), provider.authValue());
+            if (auth != null) {
+                options.putHeader(auth.name(), auth.value());
             }
             if (trace != null) {
                 trace.propagate(options::putHeader); // W3C traceparent: the provider's spans join the chat's trace
@@ -298,6 +359,8 @@ public class UpstreamClient {
         CompletableFuture<UpstreamAnswer> answer = attempt.answer;
         String id = provider.id();
         int status = response.statusCode();
+        health.noteRateLimits(id, headerNumber(response, "x-ratelimit-remaining-requests"),
+                headerNumber(response, "x-ratelimit-remaining-tokens"));
         String contentType = response.getHeader("Content-Type");
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
@@ -334,6 +397,19 @@ public class UpstreamClient {
                         RetryAfter.seconds(response.headers(), clock, settings.maxCooldownSeconds())));
             }
         });
+    }
+
+    /** A whole number in a response header, or -1 when it is missing or not one. */
+    private static long headerNumber(HttpClientResponse response, String name) {
+        String v = response.getHeader(name);
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Math.max(0, Long.parseLong(v.trim()));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static void forward(RelaySession session, CompletableFuture<UpstreamAnswer> answer) {
@@ -406,10 +482,10 @@ public class UpstreamClient {
                 .setTimeout(settings.responseHeadersTimeoutMs())
                 .putHeader("Content-Type", "application/json")
                 .putHeader("User-Agent", USER_AGENT);
-        if (provider.authenticated()) {
-            options.putHeader(provider.authHeader(), provider.authValue());
-        }
-        client.request(options)
+        // the credential may have to fetch a token: not on the event loop the probe's timer runs on
+        vertx.executeBlocking(() -> credentials.of(providerId).header(), false)
+                .map(auth -> auth == null ? options : options.putHeader(auth.name(), auth.value()))
+                .compose(client::request)
                 .compose(request -> request.send(body))
                 .compose(response -> response.body().map(b -> response.statusCode()))
                 .onComplete(result -> {

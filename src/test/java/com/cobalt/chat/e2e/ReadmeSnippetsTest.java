@@ -109,6 +109,15 @@ class ReadmeSnippetsTest {
         COVERAGE.put("Configure the catalog / bash #0", "not run: SambaNova / Azure catalog, needs their credentials");
         COVERAGE.put("Azure AI Foundry set-up / bash #0", "not run: needs an Azure subscription");
         COVERAGE.put("Azure AI Foundry set-up / bash #1", "not run: needs an Azure subscription and SambaNova key");
+        String enterprise = "Azure in the enterprise: Entra ID, rotating keys, several deployments";
+        COVERAGE.put(enterprise + " / bash #0", "not run: needs an Azure subscription (role assignment, az login);"
+                + " the Entra flows run against fakes in EntraManagedIdentityTest and EntraClientSecretTest");
+        COVERAGE.put(enterprise + " / bash #1", "not run: needs an AKS cluster and an Azure subscription");
+        COVERAGE.put(enterprise + " / bash #2", "not run: needs a Container App and an Azure subscription");
+        COVERAGE.put(enterprise + " / bash #3", "not run: needs an Azure subscription and a Kubernetes cluster;"
+                + " key-file rotation runs in KeyFileRotationTest");
+        COVERAGE.put(enterprise + " / bash #4", "not run: needs two Azure deployments; the weighted spread runs"
+                + " against two fakes in WeightedBalanceTest");
         COVERAGE.put(SDK + " / bash #0", "run: ahead of each SDK program");
         COVERAGE.put("The image / bash #0", "not run: builds the image (ImageTarTest runs a built one)");
         COVERAGE.put("Kubernetes / bash #0", "not run: needs a Kubernetes cluster (DeployManifestsTest checks the manifests)");

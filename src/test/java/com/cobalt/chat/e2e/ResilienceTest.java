@@ -633,10 +633,10 @@ class ResilienceTest {
             assertThat(before.statusCode()).isEqualTo(200);
             assertThat(before.headers().firstValue("Content-Type")).hasValue("application/json");
             assertThat(before.body()).isEqualTo("{\"primary\":\"sambanova\",\"fallback\":\"azure\",\"providers\":["
-                    + "{\"name\":\"sambanova\",\"breaker_state\":\"CLOSED\",\"cooldown_until\":null,"
+                    + "{\"name\":\"sambanova\",\"auth\":\"key\",\"weight\":1,\"breaker_state\":\"CLOSED\",\"cooldown_until\":null,"
                     + "\"last_error_class\":null,\"last_error_at\":null,\"requests\":0,\"failures\":0,"
                     + "\"probe_ok\":null},"
-                    + "{\"name\":\"azure\",\"breaker_state\":\"CLOSED\",\"cooldown_until\":null,"
+                    + "{\"name\":\"azure\",\"auth\":\"key\",\"weight\":1,\"breaker_state\":\"CLOSED\",\"cooldown_until\":null,"
                     + "\"last_error_class\":null,\"last_error_at\":null,\"requests\":0,\"failures\":0,"
                     + "\"probe_ok\":null}]}");
 
@@ -647,10 +647,10 @@ class ResilienceTest {
             HttpResponse<String> after = client(admin).get(ADMIN_PATH, adminToken());
             assertThat(after.statusCode()).isEqualTo(200);
             assertThat(after.body()).isEqualTo("{\"primary\":\"sambanova\",\"fallback\":\"azure\",\"providers\":["
-                    + "{\"name\":\"sambanova\",\"breaker_state\":\"CLOSED\",\"cooldown_until\":\""
+                    + "{\"name\":\"sambanova\",\"auth\":\"key\",\"weight\":1,\"breaker_state\":\"CLOSED\",\"cooldown_until\":\""
                     + t0.plusSeconds(30) + "\",\"last_error_class\":\"http_429\",\"last_error_at\":\"" + t0
                     + "\",\"requests\":1,\"failures\":1,\"probe_ok\":null},"
-                    + "{\"name\":\"azure\",\"breaker_state\":\"CLOSED\",\"cooldown_until\":null,"
+                    + "{\"name\":\"azure\",\"auth\":\"key\",\"weight\":1,\"breaker_state\":\"CLOSED\",\"cooldown_until\":null,"
                     + "\"last_error_class\":null,\"last_error_at\":null,\"requests\":1,\"failures\":0,"
                     + "\"probe_ok\":null}]}");
         }
