@@ -205,12 +205,15 @@ public class GatewayConfiguration implements CamelConfiguration {
         // the keys come from the properties; each value resolves as usual, so LLM_PRICE_AZURE_GPT_4O overrides one
         Properties priceProperties = new Properties();
         priceKeys.forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
-        // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O)
+        // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O), by its catalog id or
+        // by its upstream name (a deployment, a SambaNova model id), so a container needs no file for a new model
         for (CatalogModel m : settings.catalog().models()) {
-            String key = PriceTable.PREFIX + m.provider() + "." + m.id();
-            String price = properties.apply(key);
-            if (price != null && !price.isBlank()) {
-                priceProperties.setProperty(key, price);
+            for (String name : new String[] {m.id(), m.upstreamName()}) {
+                String key = PriceTable.PREFIX + m.provider() + "." + name;
+                String price = properties.apply(key);
+                if (price != null && !price.isBlank()) {
+                    priceProperties.setProperty(key, price);
+                }
             }
         }
         registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),

@@ -257,7 +257,10 @@ public final class SettingsLoader {
     private void prices(CatalogSettings catalog) {
         Set<String> keys = new TreeSet<>(priceKeys);
         if (catalog != null) {
-            catalog.models().forEach(m -> keys.add("llm.price." + m.provider() + "." + m.id()));
+            catalog.models().forEach(m -> {
+                keys.add("llm.price." + m.provider() + "." + m.id());
+                keys.add("llm.price." + m.provider() + "." + m.upstreamName());
+            });
         }
         for (String key : keys) {
             String v = value(key);
@@ -267,8 +270,8 @@ public final class SettingsLoader {
             String rest = key.substring("llm.price.".length());
             int dot = rest.indexOf('.');
             String[] parts = v.split(",", -1);
-            boolean ok = dot > 0 && dot < rest.length() - 1 && parts.length == 2;
-            for (int i = 0; ok && i < 2; i++) {
+            boolean ok = dot > 0 && dot < rest.length() - 1 && (parts.length == 2 || parts.length == 3);
+            for (int i = 0; ok && i < parts.length; i++) {
                 try {
                     ok = new java.math.BigDecimal(parts[i].trim()).signum() >= 0;
                 } catch (NumberFormatException e) {
@@ -276,8 +279,8 @@ public final class SettingsLoader {
                 }
             }
             if (!ok) {
-                problems.add(envName(key) + " (" + key + ") must be <input>,<output>: two numbers of zero or more,"
-                        + " USD per million tokens, got: " + v);
+                problems.add(envName(key) + " (" + key + ") must be <input>,<output>[,<cached input>]: two or three"
+                        + " numbers of zero or more, USD per million tokens, got: " + v);
             }
         }
     }

@@ -101,6 +101,14 @@ public final class OpenAiChunks implements ClientFormat {
         return data(m);
     }
 
+    /** The usage chunk with the cached and reasoning parts where the provider reported them. */
+    public String usage(com.cobalt.chat.store.AnswerRecord answer) {
+        Map<String, Object> m = head();
+        m.put("choices", List.of());
+        m.put("usage", OpenAiCompletions.usage(answer));
+        return data(m);
+    }
+
     /** OpenAI's first chunk carries only the role; it goes out with the first thing there is to say. */
     private String role() {
         if (roleSent) {

@@ -86,7 +86,7 @@ public class OpenAiCompletions {
             }
             if (outcome != null && outcome.whole()) {
                 if (format.includeUsage() && answer != null && answer.promptTokens() != null) {
-                    out.write(format.usage(answer.promptTokens(), answer.completionTokens()));
+                    out.write(format.usage(answer));
                 }
                 out.write(ClientEvents.DONE);
             }
@@ -110,7 +110,7 @@ public class OpenAiCompletions {
         body.put("created", format.created());
         body.put("model", format.model());
         body.put("choices", List.of(choice));
-        body.put("usage", usage(answer.promptTokens(), answer.completionTokens()));
+        body.put("usage", usage(answer));
         body.put("system_fingerprint", null);
         try {
             return JSON.writeValueAsString(body);
@@ -124,6 +124,22 @@ public class OpenAiCompletions {
         usage.put("prompt_tokens", promptTokens);
         usage.put("completion_tokens", completionTokens);
         usage.put("total_tokens", promptTokens + completionTokens);
+        return usage;
+    }
+
+    /**
+     * The answer's usage as OpenAI reports it; {@code prompt_tokens_details.cached_tokens} and
+     * {@code completion_tokens_details.reasoning_tokens} only where the provider reported them (an absent count is
+     * unknown, not zero).
+     */
+    static Map<String, Object> usage(AnswerRecord answer) {
+        Map<String, Object> usage = usage(answer.promptTokens(), answer.completionTokens());
+        if (answer.cachedTokens() != null) {
+            usage.put("prompt_tokens_details", Map.of("cached_tokens", answer.cachedTokens()));
+        }
+        if (answer.reasoningTokens() != null) {
+            usage.put("completion_tokens_details", Map.of("reasoning_tokens", answer.reasoningTokens()));
+        }
         return usage;
     }
 }

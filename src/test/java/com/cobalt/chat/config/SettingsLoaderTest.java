@@ -636,21 +636,27 @@ class SettingsLoaderTest {
     }
 
     @Test
-    void pricesMustBeTwoNumbersOfZeroOrMore() {
+    void pricesMustBeTwoOrThreeNumbersOfZeroOrMore() {
         Map<String, String> p = azure("https://my-resource.openai.azure.com", null);
         p.put("llm.price.azure.gpt-4o", "2.50");
         p.put("llm.price.azure.gpt-4o-mini", "0.15,-0.60");
+        p.put("llm.price.azure.o3", "2.00,8.00,0.50,1");
+        p.put("llm.price.azure.gpt-4.1", "2.00,8.00,0.50");
         p.put("llm.price.demo.cobalt-demo", "0,0");
 
         InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
                 () -> SettingsLoader.load(p::get, java.util.Set.of(), java.util.Set.of(),
-                        java.util.Set.of("llm.price.azure.gpt-4o", "llm.price.demo.cobalt-demo")));
+                        java.util.Set.of("llm.price.azure.gpt-4o", "llm.price.demo.cobalt-demo", "llm.price.azure.o3",
+                                "llm.price.azure.gpt-4.1")));
 
-        // gpt-4o-mini is the catalog's model: its price is checked although only the environment sets it
+        // gpt-4o-mini is the catalog's model: its price is checked although only the environment sets it; a third
+        // number (the cached-input price) is fine, a fourth is not
         assertThat(e.problems()).containsExactly(
-                "LLM_PRICE_AZURE_GPT_4O (llm.price.azure.gpt-4o) must be <input>,<output>: two numbers of zero or more,"
-                        + " USD per million tokens, got: 2.50",
-                "LLM_PRICE_AZURE_GPT_4O_MINI (llm.price.azure.gpt-4o-mini) must be <input>,<output>: two numbers of"
-                        + " zero or more, USD per million tokens, got: 0.15,-0.60");
+                "LLM_PRICE_AZURE_GPT_4O (llm.price.azure.gpt-4o) must be <input>,<output>[,<cached input>]: two or"
+                        + " three numbers of zero or more, USD per million tokens, got: 2.50",
+                "LLM_PRICE_AZURE_GPT_4O_MINI (llm.price.azure.gpt-4o-mini) must be <input>,<output>[,<cached input>]:"
+                        + " two or three numbers of zero or more, USD per million tokens, got: 0.15,-0.60",
+                "LLM_PRICE_AZURE_O3 (llm.price.azure.o3) must be <input>,<output>[,<cached input>]: two or three"
+                        + " numbers of zero or more, USD per million tokens, got: 2.00,8.00,0.50,1");
     }
 }
