@@ -144,6 +144,9 @@ public class GatewayConfiguration implements CamelConfiguration {
                 (provider, upstreamName) -> settings.catalog().models().stream()
                         .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
                         .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null));
+        // a model configured llm.model.<id>.reasoning = think-tags has its <think> text split from the answer
+        upstreamClient.readThinkTags((provider, upstreamName) -> settings.catalog().models().stream()
+                .anyMatch(m -> m.thinkTags() && m.provider().equals(provider) && m.upstreamName().equals(upstreamName)));
         // a test may bind its own seeded source first, so the A/B split's draws are reproducible
         RandomGenerator random = registry.lookupByNameAndType("random", RandomGenerator.class);
         if (random == null) {

@@ -46,6 +46,11 @@ public class OpenAiCompletions {
         return request.options();
     }
 
+    /** The capabilities the request needs of its model (tools, json_schema, vision, reasoning), for the catalog. */
+    public List<String> needs(@Variable("completionRequest") ChatCompletionRequest request) {
+        return request.needs();
+    }
+
     /** chat.completion.chunk events, or nothing until the whole chat.completion; named after the model asked for. */
     public ClientFormat format(@Variable("completionRequest") ChatCompletionRequest request,
                                @Variable("model") String model, @Variable("exchangeId") String exchangeId) {
@@ -96,9 +101,17 @@ public class OpenAiCompletions {
 
     private static String completion(OpenAiChunks format, StreamOutcome outcome, AnswerRecord answer) {
         Map<String, Object> message = new LinkedHashMap<>();
+        var toolCalls = format.toolCallsSoFar();
         message.put("role", "assistant");
-        message.put("content", outcome.content());
+        // an answer that only calls tools has no content, as OpenAI's
+        message.put("content", toolCalls.isEmpty() || !outcome.content().isEmpty() ? outcome.content() : null);
         message.put("refusal", null);
+        if (outcome.reasoning() != null) {
+            message.put("reasoning_content", outcome.reasoning());
+        }
+        if (!toolCalls.isEmpty()) {
+            message.put("tool_calls", toolCalls);
+        }
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("message", message);
