@@ -118,6 +118,26 @@ class CapabilitiesTest {
         assertThat(azure.requestCount()).as("the fallback lacks tools: never asked").isZero();
     }
 
+    // ------------------------------------------------------------------ structured output (issue 16, item 3)
+
+    @Test
+    void aJsonSchemaResponseFormatReachesTheProviderVerbatim() {
+        String format = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"weather\",\"strict\":true,"
+                + "\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},"
+                + "\"celsius\":{\"type\":\"number\"}},\"required\":[\"city\",\"celsius\"],"
+                + "\"additionalProperties\":false}}}";
+        samba.enqueue(Script.sse(Chunks.delta("{\"city\":\"Paris\","), Chunks.delta("\"celsius\":24}"),
+                Chunks.finish("stop"), Chunks.usage(40, 9), Chunks.done()));
+
+        HttpResponse<String> r = post("{\"model\":\"" + LLAMA + "\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Paris?\"}],\"response_format\":" + format + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(GatewayClient.json(r.body()).at("/choices/0/message/content").asText())
+                .isEqualTo("{\"city\":\"Paris\",\"celsius\":24}");
+        assertThat(samba.takeRequest(Duration.ofSeconds(5)).body()).contains("\"response_format\":" + format + ",");
+    }
+
     @Test
     void aRequestTheFallbackCanServeStillFallsBack() {
         samba.enqueue(Script.status(500).header("Content-Type", "application/json")

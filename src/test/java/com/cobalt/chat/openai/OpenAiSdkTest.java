@@ -242,6 +242,20 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void aJsonResponseFormatForAModelWithoutJsonSchemaIsTheSdksBadRequestException() {
+        BadRequestException e = catchThrowableOfType(BadRequestException.class,
+                () -> openai.chat().completions().create(hello()
+                        .responseFormat(com.openai.models.ResponseFormatJsonObject.builder().build()).build()));
+
+        assertThat(e.statusCode()).isEqualTo(400);
+        assertThat(e.param()).hasValue("response_format");
+        assertThat(e.code()).hasValue("model_lacks_capability");
+        assertThat(e.getMessage()).contains("The model 'Meta-Llama-3.3-70B-Instruct' does not support json_schema"
+                + " (response_format json_object or json_schema)");
+        assertThat(primary.requestCount()).isZero();
+    }
+
+    @Test
     void aBadKeyIsTheSdksUnauthorizedException() {
         UnauthorizedException e = catchThrowableOfType(UnauthorizedException.class,
                 () -> client(Jwt.signedWith("another-secret-that-is-long-enough-0123456789", user))
