@@ -160,6 +160,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setWorkerPoolSize(runtime.workerPoolSize());
         engine.setWorkerKeepAliveSeconds(runtime.workerKeepAliveSeconds());
         engine.setH2cEnabled(runtime.h2cEnabled());
+        engine.setOpenAiMaxBodyBytes(runtime.openAiMaxBodyBytes());
         engine.setChatQueueSize(runtime.chatQueueSize());
         engine.setApiPool(runtime.apiPoolSize(), runtime.apiQueueSize());
 

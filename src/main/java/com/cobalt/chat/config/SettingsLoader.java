@@ -195,7 +195,8 @@ public final class SettingsLoader {
                 bool("llm.catalog-check.enabled", true),
                 bool("llm.catalog-check.azure", false),
                 nonNegativeInt("llm.catalog-check-seconds", 0),
-                nonNegativeInt("demo.token-delay-ms", 40));
+                nonNegativeInt("demo.token-delay-ms", 40),
+                positiveInt("openai.max-body-bytes", 10 * 1024 * 1024));
         bool("chat.routes.reload", false);
         prices(catalog);
 

@@ -266,6 +266,15 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void theOpenAiBodyLimitMustBeAPositiveInteger() {
+        Map<String, String> p = validSambanova();
+        p.put("openai.max-body-bytes", "10MB");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "OPENAI_MAX_BODY_BYTES (openai.max-body-bytes) must be a positive integer, got: 10MB");
+    }
+
+    @Test
     void nonNumericMaxTokensIsRefused() {
         Map<String, String> p = validSambanova();
         p.put("chat.max-tokens", "lots");
@@ -618,7 +627,7 @@ class SettingsLoaderTest {
     void theValidatedRuntimeSettingsAreCarriedWithTheirDefaults() {
         GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
         assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false, 200, 5, 200, 16, 1000, 10, 8, 60, 20, 0,
-                true, false, 0, 40));
+                true, false, 0, 40, 10_485_760));
         assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
 
         Map<String, String> p = validSambanova();

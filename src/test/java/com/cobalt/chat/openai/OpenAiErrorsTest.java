@@ -37,7 +37,7 @@ class OpenAiErrorsTest {
     static void start() {
         upstream = FakeUpstream.start();
         gateway = RunningGateway.sambanovaAt(upstream, Map.of("chat.max-message-length", "20",
-                "chat.rate-limit-per-minute", "2"), Map.of("clock", CLOCK));
+                "chat.rate-limit-per-minute", "2", "openai.max-body-bytes", "65536"), Map.of("clock", CLOCK));
         client = new GatewayClient(gateway);
     }
 
