@@ -178,6 +178,9 @@ public class GatewayConfiguration implements CamelConfiguration {
                         .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
                         .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null),
                 credentials);
+        // a model configured llm.model.<id>.reasoning = think-tags has its <think> text split from the answer
+        upstreamClient.readThinkTags((provider, upstreamName) -> settings.catalog().models().stream()
+                .anyMatch(m -> m.thinkTags() && m.provider().equals(provider) && m.upstreamName().equals(upstreamName)));
         ModelSplit split = new ModelSplit(settings.catalog().split(), random);
         ModelAvailability availability = new ModelAvailability(breakers, providerHealth);
         LOG.info("Model catalog: {} (default {}){}", String.join(", ", catalog.ids()), catalog.defaultModel(),
@@ -187,6 +190,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setWorkerKeepAliveSeconds(runtime.workerKeepAliveSeconds());
         engine.setH2cEnabled(runtime.h2cEnabled());
         engine.setEventLoops(runtime.eventLoops());
+        engine.setOpenAiMaxBodyBytes(runtime.openAiMaxBodyBytes());
         engine.setChatQueueSize(runtime.chatQueueSize());
         engine.setApiPool(runtime.apiPoolSize(), runtime.apiQueueSize());
         ChatTracing tracing = tracing(camel, properties);
@@ -246,12 +250,15 @@ public class GatewayConfiguration implements CamelConfiguration {
         // the keys come from the properties; each value resolves as usual, so LLM_PRICE_AZURE_GPT_4O overrides one
         Properties priceProperties = new Properties();
         priceKeys.forEach(k -> priceProperties.setProperty(k, properties.apply(k)));
-        // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O)
+        // a catalog model's price may come from the environment alone (LLM_PRICE_AZURE_GPT_4O), by its catalog id or
+        // by its upstream name (a deployment, a SambaNova model id), so a container needs no file for a new model
         for (CatalogModel m : settings.catalog().models()) {
-            String key = PriceTable.PREFIX + m.provider() + "." + m.id();
-            String price = properties.apply(key);
-            if (price != null && !price.isBlank()) {
-                priceProperties.setProperty(key, price);
+            for (String name : new String[] {m.id(), m.upstreamName()}) {
+                String key = PriceTable.PREFIX + m.provider() + "." + name;
+                String price = properties.apply(key);
+                if (price != null && !price.isBlank()) {
+                    priceProperties.setProperty(key, price);
+                }
             }
         }
         registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),

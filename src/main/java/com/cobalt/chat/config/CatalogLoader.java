@@ -98,8 +98,9 @@ final class CatalogLoader {
             }
             defaults.put(p, defaultId);
             for (String[] e : entries) {
+                boolean thinkTags = thinkTags(e[0]);
                 models.add(new CatalogModel(e[0], p, e[1], capability(e[0], "context-window"),
-                        capability(e[0], "max-output-tokens")));
+                        capability(e[0], "max-output-tokens"), capabilities(e[0], thinkTags), thinkTags));
             }
         }
         Set<String> ids = models.stream().map(CatalogModel::id).collect(Collectors.toCollection(LinkedHashSet::new));
@@ -135,6 +136,49 @@ final class CatalogLoader {
             entries.add(new String[] {id, upstream});
         }
         return entries;
+    }
+
+    /**
+     * {@code llm.model.<id>.capabilities}: a list of tools, json_schema, vision, reasoning (commas or spaces); none
+     * when unset. A model whose reasoning is in think tags reasons, whether or not the list says so.
+     */
+    private List<String> capabilities(String id, boolean thinkTags) {
+        String property = "llm.model." + id + ".capabilities";
+        String v = value.apply(property);
+        Set<String> declared = new LinkedHashSet<>();
+        if (v != null) {
+            for (String raw : v.split("[,\\s]+")) {
+                String c = raw.trim();
+                if (c.isEmpty()) {
+                    continue;
+                }
+                if (CatalogModel.CAPABILITIES.contains(c)) {
+                    declared.add(c);
+                } else {
+                    problems.add(env(property) + ": '" + c + "' is not a capability; valid: "
+                            + String.join(", ", CatalogModel.CAPABILITIES));
+                }
+            }
+        }
+        if (thinkTags) {
+            declared.add(CatalogModel.REASONING);
+        }
+        return CatalogModel.CAPABILITIES.stream().filter(declared::contains).toList();
+    }
+
+    /** {@code llm.model.<id>.reasoning}: {@code fields} (the default: reasoning_content / reasoning deltas) or
+     * {@code think-tags} (the reasoning is inside the content, between think tags). */
+    private boolean thinkTags(String id) {
+        String property = "llm.model." + id + ".reasoning";
+        String v = value.apply(property);
+        if (v == null || v.equals("fields")) {
+            return false;
+        }
+        if (v.equals("think-tags")) {
+            return true;
+        }
+        problems.add(env(property) + " must be fields or think-tags, got: " + v);
+        return false;
     }
 
     private Integer capability(String id, String name) {

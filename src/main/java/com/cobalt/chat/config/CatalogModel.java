@@ -1,5 +1,7 @@
 package com.cobalt.chat.config;
 
+import java.util.List;
+
 /**
  * One model a provider serves, as the catalog knows it.
  *
@@ -8,7 +10,30 @@ package com.cobalt.chat.config;
  * @param upstreamName    what the provider calls it: a SambaNova model id, or an Azure deployment name
  * @param contextWindow   tokens the model accepts, prompt and answer together; null when not configured
  * @param maxOutputTokens the most tokens it may answer with; null when not configured
+ * @param capabilities    what a request may ask of it beyond plain text ({@link #CAPABILITIES}), in that order
+ * @param thinkTags       the model writes its reasoning inline, between {@code <think>} and {@code </think>}
  */
 public record CatalogModel(String id, String provider, String upstreamName, Integer contextWindow,
-                           Integer maxOutputTokens) {
+                           Integer maxOutputTokens, List<String> capabilities, boolean thinkTags) {
+
+    public static final String TOOLS = "tools";
+    public static final String JSON_SCHEMA = "json_schema";
+    public static final String VISION = "vision";
+    public static final String REASONING = "reasoning";
+    /** Every capability a model may declare, in the order they are listed. */
+    public static final List<String> CAPABILITIES = List.of(TOOLS, JSON_SCHEMA, VISION, REASONING);
+
+    public CatalogModel {
+        capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);
+    }
+
+    /** A model without capabilities. */
+    public CatalogModel(String id, String provider, String upstreamName, Integer contextWindow,
+                        Integer maxOutputTokens) {
+        this(id, provider, upstreamName, contextWindow, maxOutputTokens, List.of(), false);
+    }
+
+    public boolean supports(String capability) {
+        return capabilities.contains(capability);
+    }
 }

@@ -24,11 +24,13 @@ package com.cobalt.chat.config;
  * @param catalogCheckAzure      capability detection asks Azure deployments too (llm.catalog-check.azure)
  * @param catalogCheckSeconds    period of the catalog check, 0 = only at start (llm.catalog-check-seconds)
  * @param demoTokenDelayMs       the demo simulator's pause between tokens (demo.token-delay-ms)
+ * @param openAiMaxBodyBytes     largest body of POST /v1/chat/completions (openai.max-body-bytes): its own limit,
+ *                               large enough for image data URLs, while every other route keeps maxBodyBytes
  */
 public record RuntimeSettings(int httpPort, int managementPort, int maxBodyBytes, boolean h2cEnabled, int eventLoops,
                               int workerPoolSize, int workerKeepAliveSeconds, int chatQueueSize, int apiPoolSize,
                               int apiQueueSize, int dbPoolSize, int recordThreads,
                               int streamLeaseSeconds, int shutdownGraceSeconds, int healthProbeSeconds,
                               boolean catalogCheckEnabled, boolean catalogCheckAzure, int catalogCheckSeconds,
-                              int demoTokenDelayMs) {
+                              int demoTokenDelayMs, int openAiMaxBodyBytes) {
 }

@@ -202,7 +202,8 @@ public final class SettingsLoader {
                 bool("llm.catalog-check.enabled", true),
                 bool("llm.catalog-check.azure", false),
                 nonNegativeInt("llm.catalog-check-seconds", 0),
-                nonNegativeInt("demo.token-delay-ms", 40));
+                nonNegativeInt("demo.token-delay-ms", 40),
+                positiveInt("openai.max-body-bytes", 10 * 1024 * 1024));
         bool("chat.routes.reload", false);
         prices(catalog);
         boolean weighted = balance();
@@ -399,7 +400,10 @@ public final class SettingsLoader {
     private void prices(CatalogSettings catalog) {
         Set<String> keys = new TreeSet<>(priceKeys);
         if (catalog != null) {
-            catalog.models().forEach(m -> keys.add("llm.price." + m.provider() + "." + m.id()));
+            catalog.models().forEach(m -> {
+                keys.add("llm.price." + m.provider() + "." + m.id());
+                keys.add("llm.price." + m.provider() + "." + m.upstreamName());
+            });
         }
         for (String key : keys) {
             String v = value(key);
@@ -409,8 +413,8 @@ public final class SettingsLoader {
             String rest = key.substring("llm.price.".length());
             int dot = rest.indexOf('.');
             String[] parts = v.split(",", -1);
-            boolean ok = dot > 0 && dot < rest.length() - 1 && parts.length == 2;
-            for (int i = 0; ok && i < 2; i++) {
+            boolean ok = dot > 0 && dot < rest.length() - 1 && (parts.length == 2 || parts.length == 3);
+            for (int i = 0; ok && i < parts.length; i++) {
                 try {
                     ok = new java.math.BigDecimal(parts[i].trim()).signum() >= 0;
                 } catch (NumberFormatException e) {
@@ -418,8 +422,8 @@ public final class SettingsLoader {
                 }
             }
             if (!ok) {
-                problems.add(envName(key) + " (" + key + ") must be <input>,<output>: two numbers of zero or more,"
-                        + " USD per million tokens, got: " + v);
+                problems.add(envName(key) + " (" + key + ") must be <input>,<output>[,<cached input>]: two or three"
+                        + " numbers of zero or more, USD per million tokens, got: " + v);
             }
         }
     }

@@ -24,6 +24,7 @@ import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import com.cobalt.chat.config.InvalidConfigurationException;
 import com.cobalt.chat.trace.ChatTracing;
 import org.apache.camel.Processor;
@@ -46,6 +47,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
 
     private final AtomicBoolean errorHandlersInstalled = new AtomicBoolean();
     private volatile boolean draining;
+    /** The OpenAI-compatible chat endpoint, whose body has its own limit (OPENAI_MAX_BODY_BYTES). */
+    static final String OPENAI_COMPLETIONS_PATH = "/v1/chat/completions";
     /** The requests that call a provider: each holds a chat worker until its provider's first output. */
     static final java.util.Set<String> CHAT_PATHS = java.util.Set.of("/api/v1/chat/sessions/{id}/messages",
             "/v1/chat/completions");
@@ -59,6 +62,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private int eventLoops = 1;
     /** The servers beyond the first (which Camel's HTTP server owns and closes): closed at stop. */
     private final List<HttpServer> extraServers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private int openAiMaxBodyBytes;
     private volatile ThreadPoolExecutor workers;
     private volatile ThreadPoolExecutor apiWorkers;
     /** Null unless traces are on (OTEL_EXPORTER_OTLP_ENDPOINT): then each chat request gets its span. */
@@ -111,6 +115,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     /** Cleartext HTTP/2 on the chat port (HTTP_H2C_ENABLED, validated at start); off by default. */
     public void setH2cEnabled(boolean h2cEnabled) {
         this.h2cEnabled = h2cEnabled;
+    }
+
+    /** The body limit of POST /v1/chat/completions (OPENAI_MAX_BODY_BYTES); 0 leaves it at HTTP_MAX_BODY_BYTES. */
+    public void setOpenAiMaxBodyBytes(int openAiMaxBodyBytes) {
+        this.openAiMaxBodyBytes = openAiMaxBodyBytes;
     }
 
     public void setWorkerKeepAliveSeconds(int workerKeepAliveSeconds) {
@@ -206,6 +215,13 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 ctx.next();
             }
         });
+        if (openAiMaxBodyBytes > 0) {
+            // /v1 carries image data URLs: its body is read here with its own limit; Vert.x's body handler runs once
+            // per request, so the one Camel puts on every route (HTTP_MAX_BODY_BYTES) passes it on untouched, and
+            // every other route keeps that limit while its body streams in
+            router.route(OPENAI_COMPLETIONS_PATH).order(Integer.MIN_VALUE + 1)
+                    .handler(BodyHandler.create(false).setBodyLimit(openAiMaxBodyBytes));
+        }
         router.errorHandler(413, json(413, "body_too_large", "The request body is larger than the gateway accepts"));
         router.errorHandler(404, json(404, "not_found", "No such resource"));
         router.errorHandler(405, json(405, "method_not_allowed", "Method not allowed on this resource"));

@@ -109,7 +109,11 @@ public class ErrorResponses {
             }
             Long retry = attempts == null ? null : attempts.retryAfterSeconds();
             String model = exchange.getVariable(ProviderFailures.NO_EQUIVALENT_VARIABLE, String.class);
-            String message = model == null ? "No provider could answer; retry later"
+            String lacks = exchange.getVariable(ProviderFailures.FALLBACK_LACKS_VARIABLE, String.class);
+            String message = lacks != null
+                    ? "No provider serving " + exchange.getVariable("model", String.class) + " could answer, and the"
+                            + " fallback model does not support " + lacks + ", which this request needs; retry later"
+                    : model == null ? "No provider could answer; retry later"
                     : "No provider serving " + model + " could answer, and no equivalent model is configured";
             return new ApiError(503, "provider_unavailable", message,
                     retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));

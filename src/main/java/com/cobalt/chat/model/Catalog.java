@@ -1,6 +1,7 @@
 package com.cobalt.chat.model;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,6 +31,8 @@ public class Catalog {
     public static final String NONE = "";
     /** The exchange variable holding the request's one reading of the provider selection. */
     public static final String SELECTION = "selection";
+    /** The exchange variable listing the capabilities a request needs (tools, json_schema, vision, reasoning). */
+    public static final String NEEDS = "needs";
 
     private final CatalogSettings settings;
     private final ProviderSelection selection;
@@ -65,6 +68,58 @@ public class Catalog {
     public List<CatalogModel> entries(String id) {
         Map<String, CatalogModel> serving = byId.get(id);
         return serving == null ? List.of() : List.copyOf(serving.values());
+    }
+
+    /**
+     * A model's capabilities (the same for every provider serving its id: the union of what each entry declares, as
+     * a model is configured by its id).
+     */
+    public List<String> capabilities(String id) {
+        Set<String> all = new LinkedHashSet<>();
+        entries(id).forEach(m -> all.addAll(m.capabilities()));
+        return CatalogModel.CAPABILITIES.stream().filter(all::contains).toList();
+    }
+
+    /** The first of {@code needs} the model lacks, or null when it has them all. */
+    public String lacking(String id, Collection<String> needs) {
+        if (needs == null || needs.isEmpty()) {
+            return null;
+        }
+        List<String> has = capabilities(id);
+        return needs.stream().filter(n -> !has.contains(n)).findFirst().orElse(null);
+    }
+
+    /**
+     * For openai-http: the 400 when the model asked for (or the default one) lacks a capability the request needs -
+     * it is never sent anywhere, primary or fallback.
+     */
+    public void requireCapabilities(@Variable("model") String model, @Variable(NEEDS) List<String> needs) {
+        String missing = lacking(model, needs);
+        if (missing != null) {
+            throw ApiError.invalidParam("model_lacks_capability", "The model '" + model + "' does not support "
+                    + missing + " (" + describe(missing) + "); GET /v1/models lists each model's capabilities.",
+                    param(missing));
+        }
+    }
+
+    /** What a request does that needs the capability, for the error message. */
+    public static String describe(String capability) {
+        return switch (capability) {
+            case CatalogModel.TOOLS -> "tools, tool_choice or tool messages";
+            case CatalogModel.JSON_SCHEMA -> "response_format json_object or json_schema";
+            case CatalogModel.VISION -> "image_url content parts";
+            case CatalogModel.REASONING -> "reasoning_effort";
+            default -> capability;
+        };
+    }
+
+    private static String param(String capability) {
+        return switch (capability) {
+            case CatalogModel.JSON_SCHEMA -> "response_format";
+            case CatalogModel.VISION -> "messages";
+            case CatalogModel.REASONING -> "reasoning_effort";
+            default -> "tools";
+        };
     }
 
     /** The model of a session that chose none (or was created before the catalog): the current primary's default. */
@@ -139,6 +194,12 @@ public class Catalog {
      * single-model variables, the other provider's default model is the equivalent, as before there was a catalog);
      * else none.
      */
+    private Optional<Fallback> fallback(String model, String provider, Choice sel, Collection<String> needs) {
+        Optional<Fallback> any = fallback(model, provider, sel);
+        // a fallback model that lacks what the request needs is no fallback (the same model always has it)
+        return any.filter(f -> lacking(f.model(), needs) == null);
+    }
+
     private Optional<Fallback> fallback(String model, String provider, Choice sel) {
         if (balance != null) {
             // weighted: first another instance of the same model that takes requests (no fallback provider needed)
@@ -179,14 +240,22 @@ public class Catalog {
 
     /** For chat-http and provider-fallback: the fallback provider's id, or "" when there is none. */
     public String fallbackFor(@Variable("model") String model, @Variable("provider") String provider,
-                              @Variable(SELECTION) Choice selected) {
-        return fallback(model, provider, orNow(selected)).map(Fallback::provider).orElse(NONE);
+                              @Variable(SELECTION) Choice selected, @Variable(NEEDS) List<String> needs) {
+        return fallback(model, provider, orNow(selected), needs).map(Fallback::provider).orElse(NONE);
     }
 
     /** The model the fallback provider is asked for, or "" when there is none. */
     public String fallbackModelFor(@Variable("model") String model, @Variable("provider") String provider,
-                                   @Variable(SELECTION) Choice selected) {
-        return fallback(model, provider, orNow(selected)).map(Fallback::model).orElse(NONE);
+                                   @Variable(SELECTION) Choice selected, @Variable(NEEDS) List<String> needs) {
+        return fallback(model, provider, orNow(selected), needs).map(Fallback::model).orElse(NONE);
+    }
+
+    /**
+     * When a request found no fallback: the capability its fallback model would have lacked (so the 503 can say why
+     * nothing else was tried), or null when that was not the reason.
+     */
+    public String fallbackLacks(String model, String provider, Choice selected, Collection<String> needs) {
+        return fallback(model, provider, orNow(selected)).map(f -> lacking(f.model(), needs)).orElse(null);
     }
 
     /** Whether a request that found no fallback had one configured, but no provider for its model or an equivalent. */

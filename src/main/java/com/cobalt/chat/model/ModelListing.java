@@ -21,7 +21,8 @@ public class ModelListing {
                             @JsonProperty("max_output_tokens") Integer maxOutputTokens,
                             boolean available,
                             @JsonProperty("default") boolean isDefault,
-                            List<String> providers) {
+                            List<String> providers,
+                            List<String> capabilities) {
     }
 
     public record Models(@JsonProperty("default_model") String defaultModel, List<ModelInfo> models) {
@@ -46,7 +47,7 @@ public class ModelListing {
                     .min(Integer::compare).orElse(null);
             boolean available = entries.stream().anyMatch(availability::available);
             models.add(new ModelInfo(id, window, output, available, id.equals(defaultModel),
-                    entries.stream().map(CatalogModel::provider).toList()));
+                    entries.stream().map(CatalogModel::provider).toList(), catalog.capabilities(id)));
         }
         return new Models(defaultModel, models);
     }

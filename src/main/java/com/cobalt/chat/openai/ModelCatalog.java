@@ -19,8 +19,12 @@ import org.apache.camel.Variable;
  */
 public class ModelCatalog {
 
-    /** OpenAI's model object; {@code owned_by} is the gateway, never the provider. */
-    public record Model(String id, String object, long created, @JsonProperty("owned_by") String ownedBy) {
+    /**
+     * OpenAI's model object; {@code owned_by} is the gateway, never the provider. {@code capabilities} is the
+     * gateway's addition (tools, json_schema, vision, reasoning): what a request may ask of the model.
+     */
+    public record Model(String id, String object, long created, @JsonProperty("owned_by") String ownedBy,
+                        List<String> capabilities) {
     }
 
     /** OpenAI's list shape: {@code {"object":"list","data":[...]}}. */
@@ -41,9 +45,8 @@ public class ModelCatalog {
     public ModelList list() {
         List<Model> data = new ArrayList<>();
         String first = catalog.defaultModel();
-        data.add(new Model(first, "model", created, OWNER));
-        catalog.ids().stream().filter(id -> !id.equals(first))
-                .forEach(id -> data.add(new Model(id, "model", created, OWNER)));
+        data.add(modelObject(first));
+        catalog.ids().stream().filter(id -> !id.equals(first)).forEach(id -> data.add(modelObject(id)));
         return new ModelList("list", data);
     }
 
@@ -52,7 +55,11 @@ public class ModelCatalog {
         if (!catalog.contains(id)) {
             throw notFound(id);
         }
-        return new Model(id, "model", created, OWNER);
+        return modelObject(id);
+    }
+
+    private Model modelObject(String id) {
+        return new Model(id, "model", created, OWNER, catalog.capabilities(id));
     }
 
     /** The model a request asked for (the default model when it named none); 404 model_not_found otherwise. */

@@ -3,11 +3,14 @@ package com.cobalt.chat.openai;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import com.cobalt.chat.stream.ClientEvents;
 import com.cobalt.chat.stream.ClientFormat;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * One answer as OpenAI streams it: {@code chat.completion.chunk} events sharing one id, {@code created} and the
@@ -28,6 +31,8 @@ public final class OpenAiChunks implements ClientFormat {
     private boolean roleSent;
     private String deltaPrefix;
     private String deltaSuffix;
+    /** For a whole chat.completion: the tool calls assembled from their deltas, by index (event loop only). */
+    private final Map<Integer, ObjectNode> toolCalls = new TreeMap<>();
 
     /**
      * @param stream false: the caller wants one {@code chat.completion}; nothing is written while the answer streams
@@ -85,6 +90,76 @@ public final class OpenAiChunks implements ClientFormat {
         return role() + chunk(Map.of(), finishReason);
     }
 
+    /** A reasoning model's thinking, as DeepSeek and SambaNova stream it: a {@code reasoning_content} delta. */
+    @Override
+    public String reasoning(String text) {
+        if (!stream) {
+            return null;
+        }
+        Map<String, Object> delta = new LinkedHashMap<>();
+        delta.put("reasoning_content", text);
+        return role() + chunk(delta, null);
+    }
+
+    /**
+     * Tool-call deltas exactly as the provider sent them (index, id, type, function name, argument fragments). The
+     * first output of a tool-calling answer carries the role as OpenAI's does: {@code "content": null} beside the
+     * calls. For a whole completion the calls are assembled instead ({@link #toolCallsSoFar()}).
+     */
+    @Override
+    public String toolCalls(JsonNode calls) {
+        if (!stream) {
+            assemble(calls);
+            return null;
+        }
+        Map<String, Object> delta = new LinkedHashMap<>();
+        if (!roleSent) {
+            roleSent = true;
+            delta.put("role", "assistant");
+            delta.put("content", null);
+        }
+        delta.put("tool_calls", calls);
+        if (delta.containsKey("role")) {
+            delta.put("refusal", null);
+        }
+        return chunk(delta, null);
+    }
+
+    private void assemble(JsonNode calls) {
+        for (JsonNode call : calls) {
+            int index = call.path("index").asInt(toolCalls.size());
+            ObjectNode whole = toolCalls.get(index);
+            if (whole == null) {
+                whole = JSON.createObjectNode();
+                whole.putNull("id");
+                whole.put("type", "function");
+                ObjectNode function = whole.putObject("function");
+                function.putNull("name");
+                function.put("arguments", "");
+                toolCalls.put(index, whole);
+            }
+            if (call.path("id").isTextual()) {
+                whole.put("id", call.get("id").asText());
+            }
+            if (call.path("type").isTextual()) {
+                whole.put("type", call.get("type").asText());
+            }
+            JsonNode f = call.path("function");
+            ObjectNode function = (ObjectNode) whole.get("function");
+            if (f.path("name").isTextual()) {
+                function.put("name", f.get("name").asText());
+            }
+            if (f.path("arguments").isTextual()) {
+                function.put("arguments", function.get("arguments").asText() + f.get("arguments").asText());
+            }
+        }
+    }
+
+    /** The tool calls of a whole completion, in index order; empty when the model called none. */
+    public List<ObjectNode> toolCallsSoFar() {
+        return List.copyOf(toolCalls.values());
+    }
+
     @Override
     public String error(String code, String message) {
         if (!stream) {
@@ -98,6 +173,14 @@ public final class OpenAiChunks implements ClientFormat {
         Map<String, Object> m = head();
         m.put("choices", List.of());
         m.put("usage", OpenAiCompletions.usage(promptTokens, completionTokens));
+        return data(m);
+    }
+
+    /** The usage chunk with the cached and reasoning parts where the provider reported them. */
+    public String usage(com.cobalt.chat.store.AnswerRecord answer) {
+        Map<String, Object> m = head();
+        m.put("choices", List.of());
+        m.put("usage", OpenAiCompletions.usage(answer));
         return data(m);
     }
 

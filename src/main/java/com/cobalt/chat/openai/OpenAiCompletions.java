@@ -46,6 +46,11 @@ public class OpenAiCompletions {
         return request.options();
     }
 
+    /** The capabilities the request needs of its model (tools, json_schema, vision, reasoning), for the catalog. */
+    public List<String> needs(@Variable("completionRequest") ChatCompletionRequest request) {
+        return request.needs();
+    }
+
     /** chat.completion.chunk events, or nothing until the whole chat.completion; named after the model asked for. */
     public ClientFormat format(@Variable("completionRequest") ChatCompletionRequest request,
                                @Variable("model") String model, @Variable("exchangeId") String exchangeId) {
@@ -86,7 +91,7 @@ public class OpenAiCompletions {
             }
             if (outcome != null && outcome.whole()) {
                 if (format.includeUsage() && answer != null && answer.promptTokens() != null) {
-                    out.write(format.usage(answer.promptTokens(), answer.completionTokens()));
+                    out.write(format.usage(answer));
                 }
                 out.write(ClientEvents.DONE);
             }
@@ -96,9 +101,17 @@ public class OpenAiCompletions {
 
     private static String completion(OpenAiChunks format, StreamOutcome outcome, AnswerRecord answer) {
         Map<String, Object> message = new LinkedHashMap<>();
+        var toolCalls = format.toolCallsSoFar();
         message.put("role", "assistant");
-        message.put("content", outcome.content());
+        // an answer that only calls tools has no content, as OpenAI's
+        message.put("content", toolCalls.isEmpty() || !outcome.content().isEmpty() ? outcome.content() : null);
         message.put("refusal", null);
+        if (outcome.reasoning() != null) {
+            message.put("reasoning_content", outcome.reasoning());
+        }
+        if (!toolCalls.isEmpty()) {
+            message.put("tool_calls", toolCalls);
+        }
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("message", message);
@@ -110,7 +123,7 @@ public class OpenAiCompletions {
         body.put("created", format.created());
         body.put("model", format.model());
         body.put("choices", List.of(choice));
-        body.put("usage", usage(answer.promptTokens(), answer.completionTokens()));
+        body.put("usage", usage(answer));
         body.put("system_fingerprint", null);
         try {
             return JSON.writeValueAsString(body);
@@ -124,6 +137,22 @@ public class OpenAiCompletions {
         usage.put("prompt_tokens", promptTokens);
         usage.put("completion_tokens", completionTokens);
         usage.put("total_tokens", promptTokens + completionTokens);
+        return usage;
+    }
+
+    /**
+     * The answer's usage as OpenAI reports it; {@code prompt_tokens_details.cached_tokens} and
+     * {@code completion_tokens_details.reasoning_tokens} only where the provider reported them (an absent count is
+     * unknown, not zero).
+     */
+    static Map<String, Object> usage(AnswerRecord answer) {
+        Map<String, Object> usage = usage(answer.promptTokens(), answer.completionTokens());
+        if (answer.cachedTokens() != null) {
+            usage.put("prompt_tokens_details", Map.of("cached_tokens", answer.cachedTokens()));
+        }
+        if (answer.reasoningTokens() != null) {
+            usage.put("completion_tokens_details", Map.of("reasoning_tokens", answer.reasoningTokens()));
+        }
         return usage;
     }
 }

@@ -2,10 +2,12 @@ package com.cobalt.chat.openai;
 
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.provider.CompletionOptions;
@@ -14,9 +16,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Exchange;
 
 /**
- * Parses and validates OpenAI's chat completion request. What the gateway carries is taken; a feature it does not
- * carry (tools and function calling, images, audio, several choices, log probabilities, any other parameter) is
- * refused with a 400 naming the parameter, never silently dropped. A parameter sent as null, or at the value that
+ * Parses and validates OpenAI's chat completion request. What the gateway carries is taken: text, tools
+ * ({@code tools}, {@code tool_choice}, {@code parallel_tool_calls}, assistant {@code tool_calls} and {@code tool}
+ * messages), structured output ({@code response_format}), {@code reasoning_effort} and {@code image_url} parts - the
+ * last four passed upstream verbatim. A feature it does not carry (the deprecated functions, audio, files, several
+ * choices, log probabilities, any other parameter) is refused with a 400 naming the parameter, never silently
+ * dropped. A parameter sent as null, or at the value that
  * means "off" ({@code n: 1}, {@code logprobs: false}, {@code tools: []}, ...), asks for nothing and is accepted.
  * Error messages name parameters, never quote their values.
  */
@@ -31,21 +36,20 @@ public class OpenAiRequests {
 
     private static final int MAX_STOP_SEQUENCES = 4;
     private static final int MAX_USER_LENGTH = 256;
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final Set<String> RESPONSE_FORMATS = Set.of("text", "json_object", "json_schema");
+    private static final int MAX_REASONING_EFFORT_LENGTH = 32;
 
     /** Why a parameter the gateway does not carry is refused. */
     private static final Map<String, String> NOT_CARRIED = Map.ofEntries(
-            Map.entry("tools", "tool and function calling is not supported by this gateway"),
-            Map.entry("tool_choice", "tool and function calling is not supported by this gateway"),
-            Map.entry("functions", "tool and function calling is not supported by this gateway"),
-            Map.entry("function_call", "tool and function calling is not supported by this gateway"),
-            Map.entry("parallel_tool_calls", "tool and function calling is not supported by this gateway"),
+            Map.entry("functions", "the deprecated function calling is not supported by this gateway; use 'tools'"),
+            Map.entry("function_call", "the deprecated function calling is not supported by this gateway; use"
+                    + " 'tool_choice'"),
             Map.entry("n", "the gateway returns exactly one choice; n must be 1"),
             Map.entry("logprobs", "log probabilities are not supported by this gateway"),
             Map.entry("top_logprobs", "log probabilities are not supported by this gateway"),
             Map.entry("audio", "audio is not supported by this gateway"),
-            Map.entry("modalities", "only text output is supported by this gateway"),
-            Map.entry("response_format", "only plain text responses are supported by this gateway"));
+            Map.entry("modalities", "only text output is supported by this gateway"));
 
     private final int maxTokens;
     private final int maxMessageLength;
@@ -67,6 +71,7 @@ public class OpenAiRequests {
         boolean stream = false;
         JsonNode streamOptions = null;
         String user = null;
+        Map<String, JsonNode> passThrough = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = doc.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
             String name = field.getKey();
@@ -85,11 +90,26 @@ public class OpenAiRequests {
                 case "stream" -> stream = bool(value, "stream");
                 case "stream_options" -> streamOptions = value;
                 case "user" -> user = user(value);
+                case "tools" -> tools(value, passThrough);
+                case "tool_choice" -> passThrough.put(name, toolChoice(value));
+                case "parallel_tool_calls" -> passThrough.put(name, boolNode(value, name));
+                case "response_format" -> responseFormat(value, passThrough);
+                case "reasoning_effort" -> passThrough.put(name, reasoningEffort(value));
                 default -> refuseUnlessOff(name, value);
             }
         }
         if (messages == null) {
             throw ApiError.invalidParam(MISSING, "Missing required parameter: 'messages'.", "messages");
+        }
+        if (!passThrough.containsKey("tools")) {
+            // without tools there is nothing to choose or to call in parallel: asking for nothing, sent nowhere
+            for (String param : List.of("tool_choice", "parallel_tool_calls")) {
+                JsonNode v = passThrough.remove(param);
+                if (v != null && !(v.isBoolean() || (v.isTextual() && v.asText().equals("none")))) {
+                    throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + param + "': only allowed when 'tools'"
+                            + " are given.", param);
+                }
+            }
         }
         boolean includeUsage = false;
         if (streamOptions != null) {
@@ -101,8 +121,9 @@ public class OpenAiRequests {
         }
         Integer asked = maxCompletionTokens != null ? maxCompletionTokens : maxTokensAsked;
         int tokens = asked == null ? maxTokens : Math.min(asked, maxTokens);
-        return new ChatCompletionRequest(model, messages, new CompletionOptions(tokens, temperature, topP, stop),
-                stream, includeUsage, user);
+        return new ChatCompletionRequest(model, messages,
+                new CompletionOptions(tokens, temperature, topP, stop, passThrough), stream, includeUsage, user,
+                needs(messages, passThrough));
     }
 
     private List<ContextMessage> messages(JsonNode value) {
@@ -120,28 +141,45 @@ public class OpenAiRequests {
         return out;
     }
 
+    /**
+     * One message. A plain one (a role and a text) is carried as its role and text; one that is more - an assistant
+     * message with {@code tool_calls}, a {@code tool} result, image parts, a {@code name} - is sent upstream exactly
+     * as the caller wrote it.
+     */
     private ContextMessage message(JsonNode m, String at) {
         if (!m.isObject()) {
             throw invalidType(at, "an object");
         }
         String role = null;
-        String content = null;
+        Content content = null;
         boolean hasContent = false;
+        boolean toolCalls = false;
+        boolean toolCallId = false;
+        boolean name = false;
         for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
-            String name = field.getKey();
+            String key = field.getKey();
             JsonNode value = field.getValue();
-            switch (name) {
+            switch (key) {
                 case "role" -> role = role(value, at + ".role");
                 case "content" -> {
                     hasContent = !value.isNull();
                     content = hasContent ? content(value, at + ".content") : null;
                 }
+                case "tool_calls" -> toolCalls = toolCalls(value, at + ".tool_calls");
+                case "tool_call_id" -> toolCallId = !value.isNull() && nonEmptyString(value, at + ".tool_call_id") != null;
+                case "name" -> name = !value.isNull() && nonEmptyString(value, at + ".name") != null;
+                case "refusal" -> {
+                    if (!value.isNull() && !value.isTextual()) {
+                        throw invalidType(at + ".refusal", "a string");
+                    }
+                }
                 default -> {
                     if (!isOff(value)) {
-                        throw unsupported(at + "." + name, name.startsWith("tool") || name.startsWith("function")
-                                ? "tool and function calling is not supported by this gateway"
-                                : "message fields other than 'role' and 'content' are not supported by this gateway");
+                        throw unsupported(at + "." + key, key.startsWith("function")
+                                ? "the deprecated function calling is not supported by this gateway; use 'tool_calls'"
+                                : "message fields other than 'role', 'content', 'name', 'tool_calls' and"
+                                + " 'tool_call_id' are not supported by this gateway");
                     }
                 }
             }
@@ -149,10 +187,169 @@ public class OpenAiRequests {
         if (role == null) {
             throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".role'.", at + ".role");
         }
-        if (!hasContent) {
+        if (toolCalls && !"assistant".equals(role)) {
+            throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at + ".tool_calls': only assistant messages"
+                    + " call tools.", at + ".tool_calls");
+        }
+        if ("tool".equals(role) && !toolCallId) {
+            throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".tool_call_id'.",
+                    at + ".tool_call_id");
+        }
+        if (toolCallId && !"tool".equals(role)) {
+            throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at + ".tool_call_id': only tool messages"
+                    + " answer a tool call.", at + ".tool_call_id");
+        }
+        if (!hasContent && !toolCalls) {
+            // an assistant message that only calls tools has no content; every other message needs one
             throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".content'.", at + ".content");
         }
-        return new ContextMessage("developer".equals(role) ? "system" : role, content);
+        if (content != null && content.images() > 0 && !"user".equals(role)) {
+            throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + at + ".content': image parts are only"
+                    + " allowed in user messages.", at + ".content");
+        }
+        String text = content == null ? "" : content.text();
+        // text parts are joined as before; a message with images, tool calls, a tool result or a name goes as sent
+        boolean plain = !toolCalls && !toolCallId && !name && (content == null || content.images() == 0);
+        if (plain) {
+            return new ContextMessage("developer".equals(role) ? "system" : role, text);
+        }
+        return new ContextMessage(role, text, m);
+    }
+
+    /** A message's content: its text (the text parts joined), whether it came as parts, how many images. */
+    private record Content(String text, boolean parts, int images) {
+    }
+
+    /** {@code tool_calls}: an array of calls, each with an id, a type and (for functions) a name and arguments. */
+    private static boolean toolCalls(JsonNode value, String at) {
+        if (value.isNull()) {
+            return false;
+        }
+        if (!value.isArray()) {
+            throw invalidType(at, "an array");
+        }
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode call = value.get(i);
+            String callAt = at + "[" + i + "]";
+            if (!call.isObject()) {
+                throw invalidType(callAt, "an object");
+            }
+            for (String required : List.of("id", "type")) {
+                if (!call.path(required).isTextual()) {
+                    throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + callAt + "." + required
+                            + "'.", callAt + "." + required);
+                }
+            }
+        }
+        return !value.isEmpty();
+    }
+
+    /** {@code tools}: an array of tool definitions ({@code {"type":"function","function":{"name":...}}}); [] is off. */
+    private static void tools(JsonNode value, Map<String, JsonNode> passThrough) {
+        if (!value.isArray()) {
+            throw invalidType("tools", "an array");
+        }
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode tool = value.get(i);
+            String at = "tools[" + i + "]";
+            if (!tool.isObject()) {
+                throw invalidType(at, "an object");
+            }
+            if (!tool.path("type").isTextual()) {
+                throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".type'.", at + ".type");
+            }
+            if ("function".equals(tool.get("type").asText()) && !tool.path("function").path("name").isTextual()) {
+                throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".function.name'.",
+                        at + ".function.name");
+            }
+        }
+        if (!value.isEmpty()) {
+            passThrough.put("tools", value);
+        }
+    }
+
+    /** {@code tool_choice}: none, auto, required, or an object naming a tool. */
+    private static JsonNode toolChoice(JsonNode value) {
+        if (value.isTextual()) {
+            if (!Set.of("none", "auto", "required").contains(value.asText())) {
+                throw ApiError.invalidParam(INVALID_VALUE, "Invalid 'tool_choice': expected one of 'none', 'auto',"
+                        + " 'required', or an object naming a tool.", "tool_choice");
+            }
+            return value;
+        }
+        if (!value.isObject() || !value.path("type").isTextual()) {
+            throw invalidType("tool_choice", "a string or an object with a 'type'");
+        }
+        return value;
+    }
+
+    /** {@code response_format}: text (the default, not sent), json_object, or json_schema with its schema. */
+    private static void responseFormat(JsonNode value, Map<String, JsonNode> passThrough) {
+        if (!value.isObject()) {
+            throw invalidType("response_format", "an object");
+        }
+        JsonNode type = value.get("type");
+        if (type == null || !type.isTextual()) {
+            throw ApiError.invalidParam(MISSING, "Missing required parameter: 'response_format.type'.",
+                    "response_format.type");
+        }
+        if (!RESPONSE_FORMATS.contains(type.asText())) {
+            throw ApiError.invalidParam(INVALID_VALUE, "Invalid 'response_format.type': expected one of 'text',"
+                    + " 'json_object', 'json_schema'.", "response_format.type");
+        }
+        if ("json_schema".equals(type.asText()) && !value.path("json_schema").isObject()) {
+            throw ApiError.invalidParam(MISSING, "Missing required parameter: 'response_format.json_schema'.",
+                    "response_format.json_schema");
+        }
+        if (!"text".equals(type.asText())) {
+            passThrough.put("response_format", value);
+        }
+    }
+
+    private static JsonNode reasoningEffort(JsonNode value) {
+        String effort = nonEmptyString(value, "reasoning_effort");
+        if (effort.length() > MAX_REASONING_EFFORT_LENGTH) {
+            throw ApiError.invalidParam(TOO_LONG, "Invalid 'reasoning_effort': string too long.", "reasoning_effort");
+        }
+        return value;
+    }
+
+    /** What the request needs of the model, in the catalog's order of capabilities. */
+    private static List<String> needs(List<ContextMessage> messages, Map<String, JsonNode> passThrough) {
+        boolean tools = passThrough.containsKey("tools");
+        boolean vision = false;
+        for (ContextMessage m : messages) {
+            if (m.wire() != null) {
+                tools |= m.wire().has("tool_calls") && !m.wire().get("tool_calls").isNull() || "tool".equals(m.role());
+                vision |= hasImage(m.wire().get("content"));
+            }
+        }
+        List<String> needs = new ArrayList<>();
+        if (tools) {
+            needs.add(CatalogModel.TOOLS);
+        }
+        if (passThrough.containsKey("response_format")) {
+            needs.add(CatalogModel.JSON_SCHEMA);
+        }
+        if (vision) {
+            needs.add(CatalogModel.VISION);
+        }
+        if (passThrough.containsKey("reasoning_effort")) {
+            needs.add(CatalogModel.REASONING);
+        }
+        return needs;
+    }
+
+    private static boolean hasImage(JsonNode content) {
+        if (content == null || !content.isArray()) {
+            return false;
+        }
+        for (JsonNode part : content) {
+            if ("image_url".equals(part.path("type").asText())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String role(JsonNode value, String at) {
@@ -163,17 +360,18 @@ public class OpenAiRequests {
         if (ROLES.contains(role)) {
             return role;
         }
-        if ("tool".equals(role) || "function".equals(role)) {
-            throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + at + "': the role '" + role
-                    + "' is not supported; tool and function calling is not supported by this gateway.", at);
+        if ("function".equals(role)) {
+            throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + at + "': the role 'function' is not"
+                    + " supported; the deprecated function calling is not supported by this gateway, use 'tool'.", at);
         }
         throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at
-                + "': expected one of 'system', 'developer', 'user', 'assistant'.", at);
+                + "': expected one of 'system', 'developer', 'user', 'assistant', 'tool'.", at);
     }
 
-    /** A string, or an array of text parts (joined); image, audio and file parts are refused. */
-    private String content(JsonNode value, String at) {
+    /** A string, or an array of text and image_url parts (the text joined); audio and file parts are refused. */
+    private Content content(JsonNode value, String at) {
         String text;
+        int images = 0;
         if (value.isTextual()) {
             text = value.asText();
         } else if (value.isArray()) {
@@ -189,10 +387,15 @@ public class OpenAiRequests {
                     throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + partAt + ".type'.",
                             partAt + ".type");
                 }
+                if ("image_url".equals(type.asText())) {
+                    imageUrl(part.get("image_url"), partAt + ".image_url");
+                    images++;
+                    continue;
+                }
                 if (!"text".equals(type.asText())) {
                     throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + partAt
-                            + ".type': only 'text' content parts are supported by this gateway (no images, audio or files).",
-                            partAt + ".type");
+                            + ".type': only 'text' and 'image_url' content parts are supported by this gateway (no"
+                            + " audio or files).", partAt + ".type");
                 }
                 JsonNode t = part.get("text");
                 if (t == null || !t.isTextual()) {
@@ -208,7 +411,29 @@ public class OpenAiRequests {
             throw ApiError.invalidParam(TOO_LONG, "Invalid '" + at + "': string too long. Expected at most "
                     + maxMessageLength + " characters.", at);
         }
-        return text;
+        return new Content(text, value.isArray(), images);
+    }
+
+    /** {@code {"url": "https://..." | "data:image/...;base64,...", "detail"?: "auto" | "low" | "high"}}. */
+    private static void imageUrl(JsonNode image, String at) {
+        if (image == null || !image.isObject()) {
+            throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + "'.", at);
+        }
+        JsonNode url = image.get("url");
+        if (url == null || !url.isTextual()) {
+            throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".url'.", at + ".url");
+        }
+        String u = url.asText();
+        if (!(u.startsWith("https://") || u.startsWith("http://") || u.startsWith("data:image/"))) {
+            throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at + ".url': expected an http(s) URL or a"
+                    + " data URL of an image.", at + ".url");
+        }
+        JsonNode detail = image.get("detail");
+        if (detail != null && !detail.isNull()
+                && !(detail.isTextual() && Set.of("auto", "low", "high").contains(detail.asText()))) {
+            throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at + ".detail': expected one of 'auto', 'low',"
+                    + " 'high'.", at + ".detail");
+        }
     }
 
     private static List<String> stop(JsonNode value) {
@@ -263,9 +488,7 @@ public class OpenAiRequests {
         boolean off = switch (name) {
             case "n" -> value.isIntegralNumber() && value.asLong() == 1;
             case "modalities" -> value.isArray() && value.size() == 1 && "text".equals(value.get(0).asText());
-            case "response_format" -> value.isObject() && value.size() == 1 && "text".equals(value.path("type").asText());
             case "presence_penalty", "frequency_penalty" -> value.isNumber() && value.asDouble() == 0;
-            case "parallel_tool_calls" -> value.isBoolean(); // meaningless without tools, which are refused
             default -> isOff(value);
         };
         if (!off) {
@@ -318,6 +541,11 @@ public class OpenAiRequests {
                     + " and " + fmt(max) + ".", param);
         }
         return d;
+    }
+
+    private static JsonNode boolNode(JsonNode value, String param) {
+        bool(value, param);
+        return value;
     }
 
     private static boolean bool(JsonNode value, String param) {

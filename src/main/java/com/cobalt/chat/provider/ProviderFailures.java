@@ -15,6 +15,8 @@ public class ProviderFailures {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderFailures.class);
     /** Set when the request failed without a fallback because no provider serves its model or an equivalent. */
     public static final String NO_EQUIVALENT_VARIABLE = "noEquivalentFor";
+    /** Set when the request failed without a fallback because its fallback model lacks a capability it needs. */
+    public static final String FALLBACK_LACKS_VARIABLE = "fallbackLacks";
 
     private final Catalog catalog;
 
@@ -60,6 +62,18 @@ public class ProviderFailures {
                                          @Variable(Catalog.SELECTION) ProviderSelection.Choice selected) {
         return fallbackFrom == null && model != null && provider != null
                 && catalog.lacksEquivalent(model, provider, selected) ? model : null;
+    }
+
+    /**
+     * When no fallback is left: the capability the request needs that its fallback model lacks, if that is why the
+     * fallback was not tried (the 503 names it), else null.
+     */
+    public String fallbackLacking(@Variable("model") String model, @Variable("provider") String provider,
+                                  @Variable("fallbackFrom") String fallbackFrom,
+                                  @Variable(Catalog.SELECTION) ProviderSelection.Choice selected,
+                                  @Variable(Catalog.NEEDS) java.util.List<String> needs) {
+        return fallbackFrom == null && model != null && provider != null
+                ? catalog.fallbackLacks(model, provider, selected, needs) : null;
     }
 
     /** No provider is left to try: fail with the last failure; the error handler reads all attempts. */

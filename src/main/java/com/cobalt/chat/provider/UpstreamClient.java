@@ -70,6 +70,8 @@ public class UpstreamClient {
     private final LiveStreams live;
     private final BiFunction<String, String, Integer> maxOutputTokens;
     private final ProviderCredentials credentials;
+    /** Whether a provider's model (by upstream name) writes its reasoning inline between think tags. */
+    private volatile java.util.function.BiPredicate<String, String> thinkTags = (provider, upstreamName) -> false;
 
     /**
      * @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null
@@ -94,6 +96,11 @@ public class UpstreamClient {
                 .setTryUseCompression(false)
                 .setVerifyHost(true);
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
+    }
+
+    /** Which models write their reasoning inside {@code <think>} tags (the catalog's llm.model.<id>.reasoning). */
+    public void readThinkTags(java.util.function.BiPredicate<String, String> thinkTags) {
+        this.thinkTags = thinkTags;
     }
 
     /**
@@ -366,7 +373,7 @@ public class UpstreamClient {
         if (status >= 200 && status < 300 && !json) {
             response.pause();
             forward(RelaySession.probe(provider, target, request, response, caller, vertx, relaySettings, live, format,
-                    firstTokenLeftMs),
+                    firstTokenLeftMs, thinkTags.test(id, target.upstreamName())),
                     answer);
             return;
         }
@@ -387,7 +394,8 @@ public class UpstreamClient {
                 if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    forward(RelaySession.replay(provider, target, replay, caller, vertx, relaySettings, live, format),
+                    forward(RelaySession.replay(provider, target, replay, caller, vertx, relaySettings, live, format,
+                            thinkTags.test(id, target.upstreamName())),
                             answer);
                 }
             } else if (status == 400) {

@@ -39,6 +39,8 @@ public final class UpstreamRequestBody {
         if (options.stop() != null && !options.stop().isEmpty()) {
             body.put("stop", options.stop());
         }
+        // tools, tool_choice, parallel_tool_calls, response_format, reasoning_effort: as the caller sent them
+        options.passThrough().forEach(body::put);
         body.put("stream", true);
         if (provider.includeUsage()) {
             body.put("stream_options", Map.of("include_usage", true));

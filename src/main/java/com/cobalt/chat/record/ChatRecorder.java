@@ -99,7 +99,9 @@ public class ChatRecorder {
                 usage == null ? null : usage.promptTokens(), usage == null ? null : usage.completionTokens(),
                 usage == null ? null : usage.estimated(), usage == null ? null : usage.costUsd(),
                 o.timeToFirstTokenMs(), durationNanos / 1_000_000,
-                variant == null || NO_VARIANT.equals(variant) ? null : variant);
+                variant == null || NO_VARIANT.equals(variant) ? null : variant,
+                usage == null ? null : usage.cachedTokens(), usage == null ? null : usage.reasoningTokens(),
+                o.reasoning());
         // the row its checkpoints wrote, if any: no checkpoint starts after this, one being written is waited for
         LiveAnswer live = exchange.getProperty(AnswerCheckpoints.PROPERTY, LiveAnswer.class);
         boolean checkpointed = checkpoints != null && checkpoints.finish(live);
@@ -131,10 +133,17 @@ public class ChatRecorder {
         boolean estimated = o.promptTokens() == null || o.completionTokens() == null;
         int prompt = o.promptTokens() != null ? o.promptTokens()
                 : tokens.prompt(context == null ? List.of() : (List<ContextMessage>) context, model);
-        int completion = o.completionTokens() != null ? o.completionTokens() : tokens.completion(o.content(), model);
+        // a reasoning model's thinking is completion tokens too, where the provider did not count them
+        int completion = o.completionTokens() != null ? o.completionTokens()
+                : tokens.completion(o.content(), model) + tokens.completion(o.reasoning(), model);
+        // the cached part is only known from the provider: an estimate never claims any
+        Integer cached = o.promptTokens() == null || o.cachedTokens() == null ? null
+                : Math.min(o.cachedTokens(), prompt);
+        Integer reasoning = o.completionTokens() == null ? null : o.reasoningTokens();
+        int cachedForCost = cached == null ? 0 : cached;
         BigDecimal cost = prices.price(provider, model) != null || upstreamName == null
-                ? prices.cost(provider, model, prompt, completion)
-                : prices.cost(provider, upstreamName, prompt, completion);
-        return new Usage(prompt, completion, estimated, cost);
+                ? prices.cost(provider, model, prompt, cachedForCost, completion)
+                : prices.cost(provider, upstreamName, prompt, cachedForCost, completion);
+        return new Usage(prompt, completion, estimated, cost, cached, reasoning);
     }
 }

@@ -49,7 +49,8 @@ public class ExchangeObserver {
             if (a.timeToFirstTokenMs() != null) {
                 metrics.timeToFirstToken(a.provider(), variant, a.timeToFirstTokenMs());
             }
-            metrics.tokens(a.provider(), variant, a.promptTokens(), a.completionTokens(), estimated);
+            metrics.tokens(a.provider(), variant, a.promptTokens(), a.completionTokens(), estimated, a.cachedTokens(),
+                    a.reasoningTokens());
             metrics.cost(a.provider(), variant, a.costUsd());
             ProviderStats s = a.provider() == null ? null : stats.get(a.provider());
             if (s != null) {
@@ -94,6 +95,8 @@ public class ExchangeObserver {
         line.put("fallback_from", exchange.getVariable("fallbackFrom", String.class));
         line.put("prompt_tokens", a.promptTokens());
         line.put("completion_tokens", a.completionTokens());
+        line.put("cached_tokens", a.cachedTokens());
+        line.put("reasoning_tokens", a.reasoningTokens());
         line.put("tokens_estimated", a.tokensEstimated());
         line.put("cost_usd", a.costUsd());
         line.put("time_to_first_token_ms", a.timeToFirstTokenMs());

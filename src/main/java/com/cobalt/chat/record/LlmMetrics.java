@@ -49,6 +49,27 @@ public class LlmMetrics {
                 millis);
     }
 
+    /** The token types of llm_tokens_used_total: the cached and reasoning ones are parts of prompt and completion. */
+    public static final List<String> TOKEN_TYPES = List.of("prompt", "completion", "cached_prompt", "reasoning");
+
+    /**
+     * As {@link #tokens(String, String, int, int, boolean)}, plus the part of the prompt served from the provider's
+     * cache ({@code type="cached_prompt"}) and the part of the completion spent reasoning ({@code type="reasoning"}),
+     * counted where the provider reported them.
+     */
+    public void tokens(String provider, String variant, int prompt, int completion, boolean estimated,
+                       Integer cached, Integer reasoning) {
+        tokens(provider, variant, prompt, completion, estimated);
+        if (cached != null && cached > 0) {
+            counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant,
+                    "cached_prompt").increment(cached);
+        }
+        if (reasoning != null && reasoning > 0) {
+            counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant, "reasoning")
+                    .increment(reasoning);
+        }
+    }
+
     /** llm_tokens_used_total{provider,type}, and llm_tokens_estimated_total for the part the gateway counted. */
     public void tokens(String provider, String variant, int prompt, int completion, boolean estimated) {
         counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant, "prompt")
@@ -102,8 +123,10 @@ public class LlmMetrics {
                     Counter.builder("llm_requests_total").description("Provider attempts by outcome")
                             .tag("provider", provider).tag("status", status).tag("variant", variant).register(r);
                 }
-                for (String type : new String[] {"prompt", "completion"}) {
+                for (String type : TOKEN_TYPES) {
                     counter("llm_tokens_used", "Tokens per provider (reported or estimated)", provider, variant, type);
+                }
+                for (String type : new String[] {"prompt", "completion"}) {
                     counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, variant, type);
                 }
                 Counter.builder("llm_cost_unknown").description("Answers of a model without a price")

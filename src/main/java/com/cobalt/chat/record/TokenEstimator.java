@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 
 import com.cobalt.chat.store.ContextMessage;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
@@ -38,7 +39,26 @@ public class TokenEstimator {
     }
 
     private static int message(Encoding encoding, ContextMessage m) {
-        return PER_MESSAGE + encoding.countTokensOrdinary(m.role()) + encoding.countTokensOrdinary(m.content());
+        int tokens = PER_MESSAGE + encoding.countTokensOrdinary(m.role()) + encoding.countTokensOrdinary(m.content());
+        if (m.wire() != null) {
+            JsonNode calls = m.wire().get("tool_calls");
+            if (calls != null && calls.isArray()) {
+                // the calls are part of the prompt as the model reads them: their names and arguments
+                for (JsonNode call : calls) {
+                    tokens += encoding.countTokensOrdinary(call.path("function").path("name").asText(""))
+                            + encoding.countTokensOrdinary(call.path("function").path("arguments").asText(""));
+                }
+            }
+            JsonNode content = m.wire().get("content");
+            if (content != null && content.isArray()) {
+                for (JsonNode part : content) {
+                    if ("image_url".equals(part.path("type").asText())) {
+                        tokens += ImageTokens.of(part.path("image_url"));
+                    }
+                }
+            }
+        }
+        return tokens;
     }
 
     public int completion(String text, String model) {

@@ -54,7 +54,9 @@ public class UsageReports {
                          @JsonProperty("estimated_prompt_tokens") long estimatedPromptTokens,
                          @JsonProperty("estimated_completion_tokens") long estimatedCompletionTokens,
                          @JsonProperty("cost_usd") BigDecimal costUsd,
-                         @JsonProperty("unpriced_answers") long unpricedAnswers) {
+                         @JsonProperty("unpriced_answers") long unpricedAnswers,
+                         @JsonProperty("cached_prompt_tokens") long cachedPromptTokens,
+                         @JsonProperty("reasoning_tokens") long reasoningTokens) {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -119,7 +121,7 @@ public class UsageReports {
         String dropped = null;
         Sum total = new Sum();
         String sql = "SELECT user_id, provider, model, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
-                + " created_at, variant FROM llm_usage WHERE created_at >= ? AND created_at < ?"
+                + " created_at, variant, cached_tokens, reasoning_tokens FROM llm_usage WHERE created_at >= ? AND created_at < ?"
                 + (subject == null ? "" : " AND user_id = ?");
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setObject(1, start.atOffset(ZoneOffset.UTC));
@@ -143,13 +145,16 @@ public class UsageReports {
                     int completion = rs.getInt(5);
                     boolean estimated = rs.getBoolean(6);
                     BigDecimal cost = rs.getBigDecimal(7);
-                    total.add(prompt, completion, estimated, cost);
+                    int cached = rs.getInt(10);
+                    int reasoning = rs.getInt(11);
+                    total.add(prompt, completion, estimated, cost, cached, reasoning);
                     // only the first size + 1 groups after the cursor are kept (the last one tells that another
                     // page follows), so memory follows the page, not the number of groups; the total counts every
                     // row. Once a group was dropped, no key at or after it can be among the first size + 1.
                     if ((after == null || key.compareTo(after.afterKey()) > 0)
                             && (dropped == null || key.compareTo(dropped) < 0)) {
-                        groups.computeIfAbsent(key, k -> new Sum()).add(prompt, completion, estimated, cost);
+                        groups.computeIfAbsent(key, k -> new Sum()).add(prompt, completion, estimated, cost, cached,
+                                reasoning);
                         if (groups.size() > size + 1) {
                             dropped = groups.pollLastEntry().getKey();
                         }
@@ -195,10 +200,15 @@ public class UsageReports {
         long estimatedPrompt;
         long estimatedCompletion;
         long unpriced;
+        long cached;
+        long reasoning;
         BigDecimal cost;
 
-        void add(int promptTokens, int completionTokens, boolean estimated, BigDecimal costUsd) {
+        void add(int promptTokens, int completionTokens, boolean estimated, BigDecimal costUsd, int cachedTokens,
+                 int reasoningTokens) {
             answers++;
+            cached += cachedTokens;
+            reasoning += reasoningTokens;
             prompt += promptTokens;
             completion += completionTokens;
             if (estimated) {
@@ -215,7 +225,7 @@ public class UsageReports {
 
         Totals totals(String key) {
             return new Totals(key, answers, prompt, completion, estimatedAnswers, estimatedPrompt,
-                    estimatedCompletion, cost == null ? null : cost.stripTrailingZeros(), unpriced);
+                    estimatedCompletion, cost == null ? null : cost.stripTrailingZeros(), unpriced, cached, reasoning);
         }
     }
 

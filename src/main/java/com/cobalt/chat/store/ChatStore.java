@@ -162,11 +162,12 @@ public class ChatStore {
         long before = below;
         return inConnection(false, c -> {
             SessionView session = requireSession(c, userId, sessionId);
-            List<MessageRow> rows = query(c, "SELECT id, role, content, status, model, variant, created_at, seq"
-                            + " FROM chat_message WHERE session_id = ? AND seq < ?"
+            List<MessageRow> rows = query(c, "SELECT id, role, content, status, model, variant, created_at, seq,"
+                            + " reasoning FROM chat_message WHERE session_id = ? AND seq < ?"
                             + " ORDER BY session_id DESC, seq DESC LIMIT ?",
                     rs -> new MessageRow(rs.getLong(8), new MessageView(rs.getString(1), rs.getString(2),
-                            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), iso(rs, 7))),
+                            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), iso(rs, 7),
+                            rs.getString(9))),
                     sessionId, before, size + 1);
             String next = null;
             if (rows.size() > size) {
@@ -296,12 +297,13 @@ public class ChatStore {
                         update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status,"
                                         + " provider, model, finish_reason, error_code, prompt_tokens, completion_tokens,"
                                         + " tokens_estimated, cost_usd, time_to_first_token_ms, duration_ms, variant,"
-                                        + " created_at) VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                        + " ?, ?)",
+                                        + " cached_tokens, reasoning_tokens, reasoning, created_at)"
+                                        + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                        + " ?)",
                                 id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
                                 a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(),
                                 a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(),
-                                now);
+                                a.cachedTokens(), a.reasoningTokens(), a.reasoning(), now);
                     }
                 }
                 saveUsage(c, id, a, now);
@@ -326,11 +328,11 @@ public class ChatStore {
     private static int finishCheckpointed(Connection c, String id, AnswerRecord a) throws SQLException {
         return update(c, "UPDATE chat_message SET content = ?, status = ?, provider = ?, model = ?, finish_reason = ?,"
                         + " error_code = ?, prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, cost_usd = ?,"
-                        + " time_to_first_token_ms = ?, duration_ms = ?, variant = ?, instance_id = NULL,"
-                        + " lease_until = NULL WHERE id = ?",
+                        + " time_to_first_token_ms = ?, duration_ms = ?, variant = ?, cached_tokens = ?,"
+                        + " reasoning_tokens = ?, reasoning = ?, instance_id = NULL, lease_until = NULL WHERE id = ?",
                 a.content(), a.status(), a.provider(), a.model(), a.finishReason(), a.errorCode(), a.promptTokens(),
                 a.completionTokens(), a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(),
-                a.variant(), id);
+                a.variant(), a.cachedTokens(), a.reasoningTokens(), a.reasoning(), id);
     }
 
     /**
@@ -344,11 +346,11 @@ public class ChatStore {
     private static void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {
         if (a.provider() != null && a.promptTokens() != null && a.completionTokens() != null) {
             update(c, "INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
-                            + " completion_tokens, tokens_estimated, cost_usd, variant, created_at)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            + " completion_tokens, tokens_estimated, cost_usd, variant, cached_tokens, reasoning_tokens,"
+                            + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(), a.status(),
                     a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(),
-                    a.variant(), now);
+                    a.variant(), a.cachedTokens(), a.reasoningTokens(), now);
         }
     }
 

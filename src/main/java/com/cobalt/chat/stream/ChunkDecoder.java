@@ -28,12 +28,21 @@ public final class ChunkDecoder {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Delta(String content) {
+    record Delta(String content, @JsonProperty("reasoning_content") String reasoningContent, String reasoning,
+                 @JsonProperty("tool_calls") JsonNode toolCalls) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Usage(@JsonProperty("prompt_tokens") Integer promptTokens,
-                 @JsonProperty("completion_tokens") Integer completionTokens) {
+                 @JsonProperty("completion_tokens") Integer completionTokens,
+                 @JsonProperty("prompt_tokens_details") Details promptDetails,
+                 @JsonProperty("completion_tokens_details") Details completionDetails) {
+    }
+
+    /** OpenAI's (and Azure's, and SambaNova's where it reports them) breakdown of the two counts. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Details(@JsonProperty("cached_tokens") Integer cachedTokens,
+                   @JsonProperty("reasoning_tokens") Integer reasoningTokens) {
     }
 
     static final String PROVIDER_STREAM_ERROR = "provider_stream_error";
@@ -61,17 +70,54 @@ public final class ChunkDecoder {
             return ChunkReading.error(PROVIDER_STREAM_ERROR);
         }
         String content = null;
+        String reasoning = null;
+        JsonNode toolCalls = null;
         String finish = null;
         if (chunk.choices() != null && !chunk.choices().isEmpty()) {
+            // Azure's asynchronous content-filter chunks have a choice without delta: nothing to relay, no break
             Choice first = chunk.choices().get(0);
             if (first != null) {
                 Delta d = first.delta() != null ? first.delta() : first.message();
-                content = d == null ? null : d.content();
+                if (d != null) {
+                    content = d.content();
+                    // DeepSeek and SambaNova name it reasoning_content; vLLM-style servers (gpt-oss) reasoning
+                    reasoning = d.reasoningContent() != null ? d.reasoningContent() : d.reasoning();
+                    toolCalls = d.toolCalls() == null || d.toolCalls().isNull() ? null : d.toolCalls();
+                    if (toolCalls != null && first.delta() == null) {
+                        toolCalls = indexed(toolCalls);
+                    }
+                }
                 finish = first.finishReason();
             }
         }
         Usage u = chunk.usage();
-        return new ChunkReading(content, finish, u == null ? null : u.promptTokens(),
-                u == null ? null : u.completionTokens(), null, false);
+        Details pd = u == null ? null : u.promptDetails();
+        Details cd = u == null ? null : u.completionDetails();
+        return new ChunkReading(content, reasoning, toolCalls, finish, u == null ? null : u.promptTokens(),
+                u == null ? null : u.completionTokens(), pd == null ? null : pd.cachedTokens(),
+                cd == null ? null : cd.reasoningTokens(), null, false);
+    }
+
+    /**
+     * The tool calls of a whole message (a JSON answer replayed as a stream) carry no {@code index}; as deltas they
+     * need one, in order.
+     */
+    private static JsonNode indexed(JsonNode calls) {
+        if (!calls.isArray()) {
+            return calls;
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode out = JSON.createArrayNode();
+        for (int i = 0; i < calls.size(); i++) {
+            JsonNode call = calls.get(i);
+            if (call.isObject() && !call.has("index")) {
+                com.fasterxml.jackson.databind.node.ObjectNode c = JSON.createObjectNode();
+                c.put("index", i);
+                c.setAll((com.fasterxml.jackson.databind.node.ObjectNode) call);
+                out.add(c);
+            } else {
+                out.add(call);
+            }
+        }
+        return out;
     }
 }

@@ -1,13 +1,23 @@
 package com.cobalt.chat.stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
- * What one upstream data event says: a content delta (may be empty), a finish reason, token usage, or an error.
- * Fields the provider did not send are null.
+ * What one upstream data event says: a content delta (may be empty), a reasoning delta, tool-call deltas (as the
+ * provider sent them, to be relayed verbatim), a finish reason, token usage with its cached and reasoning parts, or
+ * an error. Fields the provider did not send are null.
  */
-public record ChunkReading(String content, String finishReason, Integer promptTokens, Integer completionTokens,
-                           String errorCode, boolean done) {
+public record ChunkReading(String content, String reasoning, JsonNode toolCalls, String finishReason,
+                           Integer promptTokens, Integer completionTokens, Integer cachedTokens,
+                           Integer reasoningTokens, String errorCode, boolean done) {
 
     public static final ChunkReading DONE = new ChunkReading(null, null, null, null, null, true);
+
+    /** Content, finish reason and the two main token counts only. */
+    public ChunkReading(String content, String finishReason, Integer promptTokens, Integer completionTokens,
+                        String errorCode, boolean done) {
+        this(content, null, null, finishReason, promptTokens, completionTokens, null, null, errorCode, done);
+    }
 
     public boolean isError() {
         return errorCode != null;
@@ -15,6 +25,14 @@ public record ChunkReading(String content, String finishReason, Integer promptTo
 
     public boolean hasContent() {
         return content != null && !content.isEmpty();
+    }
+
+    public boolean hasReasoning() {
+        return reasoning != null && !reasoning.isEmpty();
+    }
+
+    public boolean hasToolCalls() {
+        return toolCalls != null && toolCalls.isArray() && !toolCalls.isEmpty();
     }
 
     public boolean hasUsage() {

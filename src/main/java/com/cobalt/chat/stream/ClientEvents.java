@@ -22,6 +22,14 @@ public final class ClientEvents {
         return "data: {\"content\":" + jsonString(content) + ",\"done\":false}\n\n";
     }
 
+    /**
+     * A piece of a reasoning model's thinking, in the added field {@code reasoning}; its {@code content} is empty, so a
+     * client that appends only {@code content} shows the answer alone.
+     */
+    public static String reasoning(String text) {
+        return "data: {\"content\":\"\",\"reasoning\":" + jsonString(text) + ",\"done\":false}\n\n";
+    }
+
     /** A JSON string literal: quotes, backslash and control characters escaped, the rest as is. */
     public static String jsonString(String value) {
         return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(value)) + "\"";

@@ -1,5 +1,7 @@
 package com.cobalt.chat.stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * The shape of the events the caller gets while an answer streams. The session API has its own events
  * ({@link ClientEvents}); the OpenAI-compatible endpoint writes {@code chat.completion.chunk}s, or nothing at all when
@@ -26,6 +28,11 @@ public interface ClientFormat {
         public String error(String code, String message) {
             return ClientEvents.error(code, message);
         }
+
+        @Override
+        public String reasoning(String text) {
+            return ClientEvents.reasoning(text);
+        }
     };
 
     /** A piece of the answer. */
@@ -36,4 +43,17 @@ public interface ClientFormat {
 
     /** The stream broke after it began; no [DONE] follows. */
     String error(String code, String message);
+
+    /** A piece of a reasoning model's thinking (never part of the answer). */
+    default String reasoning(String text) {
+        return null;
+    }
+
+    /**
+     * Tool-call deltas exactly as the provider sent them ({@code [{"index":0,"id":...,"function":{...}}]}). The session
+     * API sends no tools, so it has nothing to say.
+     */
+    default String toolCalls(JsonNode calls) {
+        return null;
+    }
 }

@@ -21,8 +21,8 @@ import io.vertx.core.http.HttpServerResponse;
  * One provider's answer, from its 2xx headers to its end. Everything runs on the caller's event loop, so there is
  * no locking. It lives in three phases:
  * <ol>
- * <li><b>probing</b> - inside the provider's circuit breaker: upstream events are read until the first content
- * delta. Anything that goes wrong before it (an error event, a stream that ends without an answer, no first token
+ * <li><b>probing</b> - inside the provider's circuit breaker: upstream events are read until the first output:
+ * a content, reasoning or tool-call delta. Anything that goes wrong before it (an error event, a stream that ends without an answer, no first token
  * in time) fails {@link #primed()} with a {@link ProviderFailure}: the breaker counts it and the fallback runs,
  * and the client has seen nothing.</li>
  * <li><b>primed</b> - the first delta is in; the upstream is paused and what the client should get is held until
@@ -65,6 +65,12 @@ public final class RelaySession implements UpstreamAnswer {
     private String finishReason;
     private Integer promptTokens;
     private Integer completionTokens;
+    private Integer cachedTokens;
+    private Integer reasoningTokens;
+    /** A reasoning model's thinking so far; stored beside the answer, never part of it. */
+    private final StringBuilder reasoning = new StringBuilder();
+    /** Splits {@code <think>} text out of the content, for a model configured so; null otherwise. */
+    private final ThinkTags thinkTags;
     private Long firstTokenMs;
     private boolean attached;
     private boolean committed;
@@ -81,8 +87,9 @@ public final class RelaySession implements UpstreamAnswer {
 
     private RelaySession(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
                          HttpClientResponse response, ClientConnection client, Vertx vertx, RelaySettings settings,
-                         LiveStreams live, ClientFormat format) {
+                         LiveStreams live, ClientFormat format, boolean thinkTags) {
         this.format = format;
+        this.thinkTags = thinkTags ? new ThinkTags() : null;
         this.provider = provider;
         this.target = target;
         this.request = request;
@@ -96,22 +103,32 @@ public final class RelaySession implements UpstreamAnswer {
 
     /**
      * Starts probing a live, paused upstream stream. Call on the client's event loop. {@code firstTokenMs} is how
-     * long the provider may take, from now, to send its first content.
+     * long the provider may take, from now, to send its first output (content, reasoning or a tool call).
+     * {@code thinkTags}: the model writes its reasoning inline between {@code <think>} tags.
      */
     public static RelaySession probe(ProviderSettings provider, ProviderSettings.Target target,
                                      HttpClientRequest request, HttpClientResponse response,
                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
-                                     ClientFormat format, long firstTokenMs) {
-        RelaySession s = new RelaySession(provider, target, request, response, client, vertx, settings, live, format);
+                                     ClientFormat format, long firstTokenMs, boolean thinkTags) {
+        RelaySession s = new RelaySession(provider, target, request, response, client, vertx, settings, live, format,
+                thinkTags);
         s.startProbe(firstTokenMs);
         return s;
+    }
+
+    /** A whole answer of a model without think tags. */
+    public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, Buffer sse,
+                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
+                                      ClientFormat format) {
+        return replay(provider, target, sse, client, vertx, settings, live, format, false);
     }
 
     /** A whole answer the provider sent at once (JSON although a stream was asked), re-framed as SSE bytes. */
     public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, Buffer sse,
                                       ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
-                                      ClientFormat format) {
-        RelaySession s = new RelaySession(provider, target, null, null, client, vertx, settings, live, format);
+                                      ClientFormat format, boolean thinkTags) {
+        RelaySession s = new RelaySession(provider, target, null, null, client, vertx, settings, live, format,
+                thinkTags);
         s.upstreamEnded = true;
         s.out.closeHandler(v -> s.onClientGone());
         s.onBytes(sse);
@@ -228,28 +245,24 @@ public final class RelaySession implements UpstreamAnswer {
             onBroken(r.errorCode());
             return;
         }
-        if (r.hasContent()) {
-            if (firstTokenMs == null) {
-                firstTokenMs = (System.nanoTime() - client.startedNanos()) / 1_000_000;
+        if (r.hasReasoning()) {
+            onReasoning(r.reasoning());
+        }
+        if (r.hasToolCalls() && !terminated) {
+            // relayed exactly as the provider sent it; it is output, so the answer has begun (commit late)
+            firstOutput();
+            write(format.toolCalls(r.toolCalls()));
+            prime();
+        }
+        if (r.hasContent() && !terminated) {
+            if (thinkTags != null) {
+                thinkTags.feed(r.content(), this::onPiece);
+            } else {
+                onContent(r.content());
             }
-            String content = r.content();
-            long bytes = utf8Length(content);
-            if (answerBytes + bytes > settings.maxAnswerBytes()) {
-                cutAtAnswerLimit(content);
-                return;
-            }
-            answerBytes += bytes;
-            text.append(content);
-            write(format.delta(content));
-            if (!primed.isDone()) {
-                // the provider is answering: hold the rest until the relay attaches
-                cancelFirstTokenTimer();
-                if (response != null) {
-                    response.pause();
-                    pausedWhilePrimed = true;
-                }
-                primed.complete(this);
-            }
+        }
+        if (terminated) {
+            return;
         }
         if (r.finishReason() != null) {
             finishReason = r.finishReason();
@@ -260,6 +273,79 @@ public final class RelaySession implements UpstreamAnswer {
         if (r.completionTokens() != null) {
             completionTokens = r.completionTokens();
         }
+        if (r.cachedTokens() != null) {
+            cachedTokens = r.cachedTokens();
+        }
+        if (r.reasoningTokens() != null) {
+            reasoningTokens = r.reasoningTokens();
+        }
+    }
+
+    /** A piece of a think-tags model's content: reasoning or answer. */
+    private void onPiece(boolean isReasoning, String piece) {
+        if (terminated) {
+            return;
+        }
+        if (isReasoning) {
+            onReasoning(piece);
+        } else {
+            onContent(piece);
+        }
+    }
+
+    private void onContent(String content) {
+        firstOutput();
+        long bytes = utf8Length(content);
+        if (answerBytes + bytes > settings.maxAnswerBytes()) {
+            cutAtAnswerLimit(content);
+            return;
+        }
+        answerBytes += bytes;
+        text.append(content);
+        write(format.delta(content));
+        prime();
+    }
+
+    /**
+     * Reasoning is the provider's first output as much as content is: a model that thinks before it answers is
+     * working, so it primes the answer (no first-token timeout, no fallback); the idle timeout still applies. Its
+     * bytes count toward CHAT_MAX_ANSWER_BYTES, like the answer's.
+     */
+    private void onReasoning(String piece) {
+        firstOutput();
+        long bytes = utf8Length(piece);
+        if (answerBytes + bytes > settings.maxAnswerBytes()) {
+            cutAtAnswerLimit("");
+            return;
+        }
+        answerBytes += bytes;
+        reasoning.append(piece);
+        write(format.reasoning(piece));
+        prime();
+    }
+
+    private void firstOutput() {
+        if (firstTokenMs == null) {
+            firstTokenMs = (System.nanoTime() - client.startedNanos()) / 1_000_000;
+        }
+    }
+
+    /** The provider is answering: hold the rest until the relay attaches. */
+    private void prime() {
+        if (!primed.isDone()) {
+            cancelFirstTokenTimer();
+            if (response != null) {
+                response.pause();
+                pausedWhilePrimed = true;
+            }
+            primed.complete(this);
+        }
+    }
+
+    /** How the answer ended, with everything the session knows about it. */
+    private StreamOutcome outcome(String status, String reason, Integer completion, String errorCode) {
+        return new StreamOutcome(status, text.toString(), reason, promptTokens, completion, firstTokenMs, errorCode,
+                reasoning.length() == 0 ? null : reasoning.toString(), cachedTokens, reasoningTokens);
     }
 
     private void onUpstreamEnd() {
@@ -284,6 +370,12 @@ public final class RelaySession implements UpstreamAnswer {
     }
 
     private void complete() {
+        if (thinkTags != null) {
+            thinkTags.end(this::onPiece);
+            if (terminated) {
+                return; // the held piece reached the answer limit
+            }
+        }
         terminated = true;
         cancelFirstTokenTimer();
         String reason = finishReason == null ? "stop" : finishReason;
@@ -301,7 +393,7 @@ public final class RelaySession implements UpstreamAnswer {
             });
             response.resume();
         }
-        finish(new StreamOutcome(status, text.toString(), reason, promptTokens, completionTokens, firstTokenMs, null));
+        finish(outcome(status, reason, completionTokens, null));
         // a whole answer without content (e.g. filtered at once) is still an answer, not a provider failure
         primed.complete(this);
     }
@@ -323,8 +415,7 @@ public final class RelaySession implements UpstreamAnswer {
         cancelFirstTokenTimer();
         resetUpstream();
         write(format.finished(finishReason));
-        finish(new StreamOutcome(StreamOutcome.COMPLETE, text.toString(), finishReason, promptTokens, null,
-                firstTokenMs, null));
+        finish(outcome(StreamOutcome.COMPLETE, finishReason, null, null));
         primed.complete(this);
     }
 
@@ -373,8 +464,7 @@ public final class RelaySession implements UpstreamAnswer {
         terminated = true;
         resetUpstream();
         write(format.error(code, "The provider's stream broke off; the partial answer was kept"));
-        finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
-                completionTokens, firstTokenMs, code));
+        finish(outcome(StreamOutcome.INTERRUPTED, finishReason, completionTokens, code));
     }
 
     /** The provider failed before its first content: nothing reached the client, the fallback may take over. */
@@ -393,8 +483,7 @@ public final class RelaySession implements UpstreamAnswer {
     private void onClientTooSlow() {
         terminated = true;
         resetUpstream();
-        finish(new StreamOutcome(StreamOutcome.CANCELLED, text.toString(), finishReason, promptTokens,
-                completionTokens, firstTokenMs, "client_too_slow"));
+        finish(outcome(StreamOutcome.CANCELLED, finishReason, completionTokens, "client_too_slow"));
         out.reset();
     }
 
@@ -405,8 +494,7 @@ public final class RelaySession implements UpstreamAnswer {
         terminated = true;
         cancelFirstTokenTimer();
         resetUpstream();
-        finish(new StreamOutcome(StreamOutcome.CANCELLED, text.toString(), finishReason, promptTokens,
-                completionTokens, firstTokenMs, "client_closed"));
+        finish(outcome(StreamOutcome.CANCELLED, finishReason, completionTokens, "client_closed"));
         // no fallback for a caller who left: the relay step finds the outcome and records it
         primed.complete(this);
     }
@@ -433,8 +521,7 @@ public final class RelaySession implements UpstreamAnswer {
             terminated = true;
             resetUpstream();
             write(format.error("shutting_down", "The gateway is shutting down; the partial answer was kept"));
-            finish(new StreamOutcome(StreamOutcome.INTERRUPTED, text.toString(), finishReason, promptTokens,
-                    completionTokens, firstTokenMs, "shutting_down"));
+            finish(outcome(StreamOutcome.INTERRUPTED, finishReason, completionTokens, "shutting_down"));
         });
     }
 

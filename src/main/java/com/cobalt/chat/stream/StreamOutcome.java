@@ -3,10 +3,21 @@ package com.cobalt.chat.stream;
 /**
  * How one answer ended, as it is stored and counted. Token counts are null when the provider did not report them.
  *
- * @param status one of complete, interrupted, cancelled, content_filtered, failed
+ * @param status          one of complete, interrupted, cancelled, content_filtered, failed
+ * @param content         the answer only (a reasoning model's thinking is in {@code reasoning})
+ * @param reasoning       what a reasoning model thought before (or while) answering; null when it sent none
+ * @param cachedTokens    the part of the prompt the provider served from its cache, when it said so
+ * @param reasoningTokens the part of the completion spent reasoning, when the provider said so
  */
 public record StreamOutcome(String status, String content, String finishReason, Integer promptTokens,
-                            Integer completionTokens, Long timeToFirstTokenMs, String errorCode) {
+                            Integer completionTokens, Long timeToFirstTokenMs, String errorCode, String reasoning,
+                            Integer cachedTokens, Integer reasoningTokens) {
+
+    public StreamOutcome(String status, String content, String finishReason, Integer promptTokens,
+                         Integer completionTokens, Long timeToFirstTokenMs, String errorCode) {
+        this(status, content, finishReason, promptTokens, completionTokens, timeToFirstTokenMs, errorCode, null, null,
+                null);
+    }
 
     public static final String PROPERTY = "cobaltOutcome";
 

@@ -100,6 +100,37 @@ class CatalogSettingsTest {
     }
 
     @Test
+    void capabilitiesAndThinkTagsAreReadPerModelInTheirOwnOrder() {
+        Map<String, String> p = sambanovaAndAzure();
+        p.put("llm.model.gpt-4o.capabilities", "vision tools,json_schema");
+        p.put("llm.model.DeepSeek-V3-0324.reasoning", "think-tags");
+
+        CatalogSettings c = SettingsLoader.load(p::get, Set.of("sambanova", "azure"), Set.of()).catalog();
+
+        assertThat(c.models()).containsExactly(
+                new CatalogModel("Meta-Llama-3.3-70B-Instruct", "sambanova", "Meta-Llama-3.3-70B-Instruct",
+                        null, null),
+                // think tags make a reasoning model, whether or not its list says so
+                new CatalogModel("DeepSeek-V3-0324", "sambanova", "DeepSeek-V3-0324", null, null,
+                        java.util.List.of("reasoning"), true),
+                new CatalogModel("gpt-4o", "azure", "gpt-4o-prod", null, null,
+                        java.util.List.of("tools", "json_schema", "vision"), false),
+                new CatalogModel("gpt-4o-mini", "azure", "gpt-4o-mini-prod", null, null));
+    }
+
+    @Test
+    void anUnknownCapabilityOrReasoningStyleIsRefusedNamingItsVariable() {
+        Map<String, String> p = sambanovaAndAzure();
+        p.put("llm.model.gpt-4o.capabilities", "tools, functions");
+        p.put("llm.model.DeepSeek-V3-0324.reasoning", "inline");
+
+        assertThat(refused(p, Set.of("sambanova", "azure")).problems()).containsExactly(
+                "LLM_MODEL_DEEPSEEK_V3_0324_REASONING must be fields or think-tags, got: inline",
+                "LLM_MODEL_GPT_4O_CAPABILITIES: 'functions' is not a capability; valid: tools, json_schema, vision,"
+                        + " reasoning");
+    }
+
+    @Test
     void everyCatalogMistakeIsNamedInOneRefusal() {
         Map<String, String> p = sambanovaAndAzure();
         p.put("llm.models.sambanova", "Meta-Llama-3.3-70B-Instruct, DeepSeek-V3-0324, Meta-Llama-3.3-70B-Instruct");

@@ -266,6 +266,15 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void theOpenAiBodyLimitMustBeAPositiveInteger() {
+        Map<String, String> p = validSambanova();
+        p.put("openai.max-body-bytes", "10MB");
+
+        assertThat(refused(p).problems()).containsExactly(
+                "OPENAI_MAX_BODY_BYTES (openai.max-body-bytes) must be a positive integer, got: 10MB");
+    }
+
+    @Test
     void nonNumericMaxTokensIsRefused() {
         Map<String, String> p = validSambanova();
         p.put("chat.max-tokens", "lots");
@@ -619,7 +628,7 @@ class SettingsLoaderTest {
         GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
         assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false,
                 Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 8, 60, 20, 0,
-                true, false, 0, 40));
+                true, false, 0, 40, 10_485_760));
         assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
 
         Map<String, String> p = validSambanova();
@@ -637,21 +646,27 @@ class SettingsLoaderTest {
     }
 
     @Test
-    void pricesMustBeTwoNumbersOfZeroOrMore() {
+    void pricesMustBeTwoOrThreeNumbersOfZeroOrMore() {
         Map<String, String> p = azure("https://my-resource.openai.azure.com", null);
         p.put("llm.price.azure.gpt-4o", "2.50");
         p.put("llm.price.azure.gpt-4o-mini", "0.15,-0.60");
+        p.put("llm.price.azure.o3", "2.00,8.00,0.50,1");
+        p.put("llm.price.azure.gpt-4.1", "2.00,8.00,0.50");
         p.put("llm.price.demo.cobalt-demo", "0,0");
 
         InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
                 () -> SettingsLoader.load(p::get, java.util.Set.of(), java.util.Set.of(),
-                        java.util.Set.of("llm.price.azure.gpt-4o", "llm.price.demo.cobalt-demo")));
+                        java.util.Set.of("llm.price.azure.gpt-4o", "llm.price.demo.cobalt-demo", "llm.price.azure.o3",
+                                "llm.price.azure.gpt-4.1")));
 
-        // gpt-4o-mini is the catalog's model: its price is checked although only the environment sets it
+        // gpt-4o-mini is the catalog's model: its price is checked although only the environment sets it; a third
+        // number (the cached-input price) is fine, a fourth is not
         assertThat(e.problems()).containsExactly(
-                "LLM_PRICE_AZURE_GPT_4O (llm.price.azure.gpt-4o) must be <input>,<output>: two numbers of zero or more,"
-                        + " USD per million tokens, got: 2.50",
-                "LLM_PRICE_AZURE_GPT_4O_MINI (llm.price.azure.gpt-4o-mini) must be <input>,<output>: two numbers of"
-                        + " zero or more, USD per million tokens, got: 0.15,-0.60");
+                "LLM_PRICE_AZURE_GPT_4O (llm.price.azure.gpt-4o) must be <input>,<output>[,<cached input>]: two or"
+                        + " three numbers of zero or more, USD per million tokens, got: 2.50",
+                "LLM_PRICE_AZURE_GPT_4O_MINI (llm.price.azure.gpt-4o-mini) must be <input>,<output>[,<cached input>]:"
+                        + " two or three numbers of zero or more, USD per million tokens, got: 0.15,-0.60",
+                "LLM_PRICE_AZURE_O3 (llm.price.azure.o3) must be <input>,<output>[,<cached input>]: two or three"
+                        + " numbers of zero or more, USD per million tokens, got: 2.00,8.00,0.50,1");
     }
 }

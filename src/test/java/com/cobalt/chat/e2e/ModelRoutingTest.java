@@ -247,13 +247,15 @@ class ModelRoutingTest {
         assertThat(GatewayClient.json(r.body())).isEqualTo(GatewayClient.json("{\"default_model\":\"" + LLAMA + "\","
                 + "\"models\":["
                 + "{\"id\":\"" + LLAMA + "\",\"context_window\":null,\"max_output_tokens\":null,\"available\":true,"
-                + "\"default\":true,\"providers\":[\"sambanova\",\"azure\"]},"
+                + "\"default\":true,\"providers\":[\"sambanova\",\"azure\"],\"capabilities\":[\"tools\",\"json_schema\"]},"
                 + "{\"id\":\"DeepSeek-V3-0324\",\"context_window\":null,\"max_output_tokens\":null,\"available\":true,"
-                + "\"default\":false,\"providers\":[\"sambanova\"]},"
+                + "\"default\":false,\"providers\":[\"sambanova\"],\"capabilities\":[\"tools\",\"json_schema\"]},"
                 + "{\"id\":\"gpt-4o\",\"context_window\":128000,\"max_output_tokens\":1000,\"available\":true,"
-                + "\"default\":false,\"providers\":[\"azure\"]},"
+                + "\"default\":false,\"providers\":[\"azure\"],"
+                + "\"capabilities\":[\"tools\",\"json_schema\",\"vision\"]},"
                 + "{\"id\":\"gpt-4o-mini\",\"context_window\":null,\"max_output_tokens\":null,\"available\":true,"
-                + "\"default\":false,\"providers\":[\"azure\"]}]}"));
+                + "\"default\":false,\"providers\":[\"azure\"],"
+                + "\"capabilities\":[\"tools\",\"json_schema\",\"vision\"]}]}"));
         assertThat(client.get("/api/v1/models", null).statusCode()).isEqualTo(401);
     }
 }

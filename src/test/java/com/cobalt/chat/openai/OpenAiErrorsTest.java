@@ -37,7 +37,7 @@ class OpenAiErrorsTest {
     static void start() {
         upstream = FakeUpstream.start();
         gateway = RunningGateway.sambanovaAt(upstream, Map.of("chat.max-message-length", "20",
-                "chat.rate-limit-per-minute", "2"), Map.of("clock", CLOCK));
+                "chat.rate-limit-per-minute", "2", "openai.max-body-bytes", "65536"), Map.of("clock", CLOCK));
         client = new GatewayClient(gateway);
     }
 
@@ -73,23 +73,31 @@ class OpenAiErrorsTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-        "tools | `{\"messages\":" + HI + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}` | unsupported_parameter | tools | Unsupported parameter: 'tools': tool and function calling is not supported by this gateway.",
-        "tool_choice | `{\"messages\":" + HI + ",\"tool_choice\":\"auto\"}` | unsupported_parameter | tool_choice | Unsupported parameter: 'tool_choice': tool and function calling is not supported by this gateway.",
-        "functions | `{\"messages\":" + HI + ",\"functions\":[{\"name\":\"f\"}]}` | unsupported_parameter | functions | Unsupported parameter: 'functions': tool and function calling is not supported by this gateway.",
+        "a function tool without a name | `{\"messages\":" + HI + ",\"tools\":[{\"type\":\"function\",\"function\":{}}]}` | missing_required_parameter | tools[0].function.name | Missing required parameter: 'tools[0].function.name'.",
+        "tools not an array | `{\"messages\":" + HI + ",\"tools\":{\"type\":\"function\"}}` | invalid_type | tools | Invalid type for 'tools': expected an array.",
+        "vision for a model without it | `{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}]}]}` | model_lacks_capability | messages | The model 'Meta-Llama-3.3-70B-Instruct' does not support vision (image_url content parts); GET /v1/models lists each model's capabilities.",
+        "reasoning_effort for a model without reasoning | `{\"messages\":" + HI + ",\"reasoning_effort\":\"low\"}` | model_lacks_capability | reasoning_effort | The model 'Meta-Llama-3.3-70B-Instruct' does not support reasoning (reasoning_effort); GET /v1/models lists each model's capabilities.",
+        "tool_choice without tools | `{\"messages\":" + HI + ",\"tool_choice\":\"auto\"}` | invalid_value | tool_choice | Invalid 'tool_choice': only allowed when 'tools' are given.",
+        "an unknown tool_choice | `{\"messages\":" + HI + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"always\"}` | invalid_value | tool_choice | Invalid 'tool_choice': expected one of 'none', 'auto', 'required', or an object naming a tool.",
+        "functions | `{\"messages\":" + HI + ",\"functions\":[{\"name\":\"f\"}]}` | unsupported_parameter | functions | Unsupported parameter: 'functions': the deprecated function calling is not supported by this gateway; use 'tools'.",
         "n > 1 | `{\"messages\":" + HI + ",\"n\":2}` | unsupported_parameter | n | Unsupported parameter: 'n': the gateway returns exactly one choice; n must be 1.",
         "logprobs | `{\"messages\":" + HI + ",\"logprobs\":true}` | unsupported_parameter | logprobs | Unsupported parameter: 'logprobs': log probabilities are not supported by this gateway.",
         "top_logprobs | `{\"messages\":" + HI + ",\"top_logprobs\":2}` | unsupported_parameter | top_logprobs | Unsupported parameter: 'top_logprobs': log probabilities are not supported by this gateway.",
         "audio | `{\"messages\":" + HI + ",\"audio\":{\"voice\":\"alloy\",\"format\":\"mp3\"}}` | unsupported_parameter | audio | Unsupported parameter: 'audio': audio is not supported by this gateway.",
         "modalities | `{\"messages\":" + HI + ",\"modalities\":[\"text\",\"audio\"]}` | unsupported_parameter | modalities | Unsupported parameter: 'modalities': only text output is supported by this gateway.",
-        "json mode | `{\"messages\":" + HI + ",\"response_format\":{\"type\":\"json_object\"}}` | unsupported_parameter | response_format | Unsupported parameter: 'response_format': only plain text responses are supported by this gateway.",
+        "an unknown response_format | `{\"messages\":" + HI + ",\"response_format\":{\"type\":\"xml\"}}` | invalid_value | response_format.type | Invalid 'response_format.type': expected one of 'text', 'json_object', 'json_schema'.",
+        "json_schema without its schema | `{\"messages\":" + HI + ",\"response_format\":{\"type\":\"json_schema\"}}` | missing_required_parameter | response_format.json_schema | Missing required parameter: 'response_format.json_schema'.",
         "any other parameter | `{\"messages\":" + HI + ",\"seed\":42}` | unsupported_parameter | seed | Unsupported parameter: 'seed': this parameter is not supported by this gateway.",
-        "an image | `{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}]}]}` | unsupported_value | messages[0].content[1].type | Invalid 'messages[0].content[1].type': only 'text' content parts are supported by this gateway (no images, audio or files).",
-        "a tool message | `{\"messages\":[{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"c1\"}]}` | unsupported_value | messages[0].role | Invalid 'messages[0].role': the role 'tool' is not supported; tool and function calling is not supported by this gateway.",
-        "tool calls in a message | `{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\"}]}]}` | unsupported_parameter | messages[0].tool_calls | Unsupported parameter: 'messages[0].tool_calls': tool and function calling is not supported by this gateway.",
+        "an image from a file URL | `{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"file:///etc/passwd\"}}]}]}` | invalid_value | messages[0].content[1].image_url.url | Invalid 'messages[0].content[1].image_url.url': expected an http(s) URL or a data URL of an image.",
+        "an audio part | `{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AA==\",\"format\":\"wav\"}}]}]}` | unsupported_value | messages[0].content[0].type | Invalid 'messages[0].content[0].type': only 'text' and 'image_url' content parts are supported by this gateway (no audio or files).",
+        "a tool message without its call id | `{\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}` | missing_required_parameter | messages[0].tool_call_id | Missing required parameter: 'messages[0].tool_call_id'.",
+        "a function message | `{\"messages\":[{\"role\":\"function\",\"content\":\"42\",\"name\":\"f\"}]}` | unsupported_value | messages[0].role | Invalid 'messages[0].role': the role 'function' is not supported; the deprecated function calling is not supported by this gateway, use 'tool'.",
+        "a tool call without its type | `{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\"}]}]}` | missing_required_parameter | messages[0].tool_calls[0].type | Missing required parameter: 'messages[0].tool_calls[0].type'.",
+        "tool calls in a user message | `{\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\"}]}]}` | invalid_value | messages[0].tool_calls | Invalid 'messages[0].tool_calls': only assistant messages call tools.",
         "no messages | `{\"model\":\"Meta-Llama-3.3-70B-Instruct\"}` | missing_required_parameter | messages | Missing required parameter: 'messages'.",
         "empty messages | `{\"messages\":[]}` | empty_array | messages | Invalid 'messages': empty array. Expected at least one message.",
         "no content | `{\"messages\":[{\"role\":\"user\"}]}` | missing_required_parameter | messages[0].content | Missing required parameter: 'messages[0].content'.",
-        "an unknown role | `{\"messages\":[{\"role\":\"robot\",\"content\":\"Hi\"}]}` | invalid_value | messages[0].role | Invalid 'messages[0].role': expected one of 'system', 'developer', 'user', 'assistant'.",
+        "an unknown role | `{\"messages\":[{\"role\":\"robot\",\"content\":\"Hi\"}]}` | invalid_value | messages[0].role | Invalid 'messages[0].role': expected one of 'system', 'developer', 'user', 'assistant', 'tool'.",
         "content of the wrong type | `{\"messages\":[{\"role\":\"user\",\"content\":7}]}` | invalid_type | messages[0].content | Invalid type for 'messages[0].content': expected a string.",
         "content too long | `{\"messages\":[{\"role\":\"user\",\"content\":\"123456789012345678901\"}]}` | string_above_max_length | messages[0].content | Invalid 'messages[0].content': string too long. Expected at most 20 characters.",
         "temperature out of range | `{\"messages\":" + HI + ",\"temperature\":2.5}` | invalid_value | temperature | Invalid 'temperature': must be between 0 and 2.",

@@ -65,6 +65,8 @@ class OpenAiSdkTest {
         p.put("azure.ai.api-key", "az-test-key-0002");
         p.put("azure.ai.deployment", DEPLOYMENT);
         p.put("chat.rate-limit-per-minute", "3");
+        // the model declares no capabilities here (its default list is unset): a tool is the caller's 400
+        p.put("llm.model." + MODEL + ".capabilities", "");
         gateway = RunningGateway.sambanovaAt(primary, p, Map.of("clock", CLOCK));
     }
 
@@ -224,7 +226,7 @@ class OpenAiSdkTest {
     }
 
     @Test
-    void aToolsCallIsTheSdksBadRequestException() {
+    void aToolForAModelWithoutToolsIsTheSdksBadRequestException() {
         ChatCompletionCreateParams withTool = hello().addTool(ChatCompletionFunctionTool.builder()
                 .function(FunctionDefinition.builder().name("get_weather").build()).build()).build();
 
@@ -234,7 +236,22 @@ class OpenAiSdkTest {
         assertThat(e.statusCode()).isEqualTo(400);
         assertThat(e.type()).hasValue("invalid_request_error");
         assertThat(e.param()).hasValue("tools");
-        assertThat(e.code()).hasValue("unsupported_parameter");
+        assertThat(e.code()).hasValue("model_lacks_capability");
+        assertThat(e.getMessage()).contains("The model 'Meta-Llama-3.3-70B-Instruct' does not support tools");
+        assertThat(primary.requestCount()).isZero();
+    }
+
+    @Test
+    void aJsonResponseFormatForAModelWithoutJsonSchemaIsTheSdksBadRequestException() {
+        BadRequestException e = catchThrowableOfType(BadRequestException.class,
+                () -> openai.chat().completions().create(hello()
+                        .responseFormat(com.openai.models.ResponseFormatJsonObject.builder().build()).build()));
+
+        assertThat(e.statusCode()).isEqualTo(400);
+        assertThat(e.param()).hasValue("response_format");
+        assertThat(e.code()).hasValue("model_lacks_capability");
+        assertThat(e.getMessage()).contains("The model 'Meta-Llama-3.3-70B-Instruct' does not support json_schema"
+                + " (response_format json_object or json_schema)");
         assertThat(primary.requestCount()).isZero();
     }
 

@@ -338,7 +338,8 @@ class OpenAiShapesTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(r.body()).matches("\\{\"object\":\"list\",\"data\":\\[\\{\"id\":\"" + MODEL
-                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\"}]}");
+                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\","
+                + "\"capabilities\":\\[\"tools\",\"json_schema\"]}]}");
     }
 
     @Test
@@ -347,6 +348,7 @@ class OpenAiShapesTest {
 
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).matches("\\{\"id\":\"" + MODEL
-                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\"}");
+                + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\","
+                + "\"capabilities\":\\[\"tools\",\"json_schema\"]}");
     }
 }

@@ -207,6 +207,36 @@ class ChatStoreTest {
                 new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void aReasoningModelsThinkingIsStoredBesideItsAnswerAndNeverInTheContext(String db) throws Exception {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession(null, null));
+        String exchangeId = UUID.randomUUID().toString();
+        store.saveUserMessage(user, s.id(), exchangeId, "6x7?");
+        store.saveAnswer(new AnswerRecord(s.id(), exchangeId, user, "42.", "complete", "sambanova", "DeepSeek-R1",
+                "stop", null, 2048, 60, false, new java.math.BigDecimal("0.0075"), 10L, 20L, null, 1536, 40,
+                "Six sevens are forty-two."), null, false);
+
+        List<MessageView> read = store.getSession(user, s.id(), null, null).messages();
+        assertThat(read.get(1).content()).isEqualTo("42.");
+        assertThat(read.get(1).reasoning()).isEqualTo("Six sevens are forty-two.");
+        assertThat(read.get(0).reasoning()).isNull();
+        assertThat(store.loadContext(user, s.id(), 10).history()).containsExactly(
+                new ContextMessage("user", "6x7?"), new ContextMessage("assistant", "42."));
+        // the counts are on the message and in the ledger (V13 on this database)
+        Database database = db.equals("h2") ? h2 : postgres;
+        try (var c = database.dataSource().getConnection(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT m.cached_tokens, m.reasoning_tokens, u.cached_tokens, u.reasoning_tokens"
+                     + " FROM chat_message m JOIN llm_usage u ON u.message_id = m.id WHERE m.exchange_id = '"
+                     + exchangeId + "' AND m.role = 'assistant'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(List.of(rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4)))
+                    .containsExactly(1536, 40, 1536, 40);
+        }
+    }
+
     private static void answer(ChatStore store, String sessionId, String exchangeId, String answer, String status) {
         store.saveAnswer(new AnswerRecord(sessionId, exchangeId, "u", answer, status, "demo", "cobalt-demo", "stop",
                 null, 3, 4, false, null, 10L, 20L, null));

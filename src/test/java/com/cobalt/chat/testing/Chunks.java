@@ -33,6 +33,19 @@ public final class Chunks {
                 + completion + ",\"total_tokens\":" + (prompt + completion) + "}}\n\n";
     }
 
+    /**
+     * The trailing usage chunk as Azure OpenAI (2024-10-21 and later) and OpenAI send it: the breakdown of the prompt
+     * ({@code cached_tokens}) and of the completion ({@code reasoning_tokens}) with their other, unused fields.
+     */
+    public static String usageWithDetails(int prompt, int cached, int completion, int reasoning) {
+        return "data: {\"choices\":[],\"created\":1732612345,\"id\":\"chatcmpl-AzX1\",\"model\":\"gpt-4o-2024-08-06\","
+                + "\"object\":\"chat.completion.chunk\",\"system_fingerprint\":\"fp_b705f0c291\",\"usage\":{"
+                + "\"completion_tokens\":" + completion + ",\"completion_tokens_details\":{\"accepted_prediction_tokens\":0,"
+                + "\"audio_tokens\":0,\"reasoning_tokens\":" + reasoning + ",\"rejected_prediction_tokens\":0},"
+                + "\"prompt_tokens\":" + prompt + ",\"prompt_tokens_details\":{\"audio_tokens\":0,\"cached_tokens\":"
+                + cached + "},\"total_tokens\":" + (prompt + completion) + "}}\n\n";
+    }
+
     /** Azure OpenAI's first chunk: no choices, only the prompt filter results. */
     public static String azurePromptFilter() {
         return "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
