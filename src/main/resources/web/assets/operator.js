@@ -184,10 +184,8 @@ async function refreshUsage(e) {
   showError(null);
   const groupBy = $('usage-group').value;
   const query = { group_by: groupBy, from: $('usage-from').value, to: $('usage-to').value };
-  const user = $('usage-user').value.trim();
-  if (user) {
-    query.user = user;
-  }
+  // everyone's usage unless a user is named (an administrator's report; user=* is every user)
+  query.user = $('usage-user').value.trim() || '*';
   try {
     const { groups, total } = await usageGroups(query);
     $('usage-key').textContent = groupBy[0].toUpperCase() + groupBy.slice(1);

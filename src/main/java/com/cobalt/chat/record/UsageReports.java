@@ -60,6 +60,9 @@ public class UsageReports {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
+    /** The {@code user} value that asks for every user's usage (administrators only). */
+    public static final String EVERYONE = "*";
+
     public record Report(String from, String to, @JsonProperty("group_by") String groupBy, String user,
                          List<Totals> groups, Totals total, @JsonProperty("next_cursor") String nextCursor) {
     }
@@ -98,6 +101,8 @@ public class UsageReports {
             user = after.subject();
             noUser = false;
         }
+        // user=* is everyone (administrators only): the gateway-wide report by provider, model, day or variant
+        boolean everyone = !noUser && EVERYONE.equals(user);
         boolean otherUser = !noUser && !user.equals(caller);
         if ((otherUser || group.equals("user")) && !admin) {
             throw new ApiError(403, "forbidden", "Only administrators may see other users' usage");
@@ -110,7 +115,7 @@ public class UsageReports {
             throw ApiError.badRequest("invalid_parameter", "from must be before to");
         }
         // admins grouping by user see everyone unless they name a user
-        String subject = group.equals("user") && noUser ? null : otherUser ? user : caller;
+        String subject = everyone || (group.equals("user") && noUser) ? null : otherUser ? user : caller;
         if (after != null && !(after.group().equals(group) && java.util.Objects.equals(after.subject(), subject)
                 && after.start().equals(start) && after.end().equals(end))) {
             // the cursor is a position in another report: its key would skip or repeat groups of this one

@@ -496,6 +496,13 @@ class UsageAndCostTest {
         assertThat(totals(byUser.get("groups").get(1))).isEqualTo(bobTotal);
         assertThat(totals(byUser.get("total"))).isEqualTo(new Totals(3, 1247, 350, 0, 0, 0,
                 new BigDecimal("0.00645"), 2));
+        // user=*: every user's usage by provider (the operator page's chart) - the same total as by user
+        JsonNode everyone = usageOk(admin, window + "&user=*&group_by=provider");
+        assertThat(everyone.get("user").isNull()).as(everyone.toString()).isTrue();
+        assertThat(everyone.get("group_by").asText()).isEqualTo("provider");
+        assertThat(totals(everyone.get("total"))).isEqualTo(totals(byUser.get("total")));
+        assertError(usage(gateway, bobToken, window + "&user=*"), 403, "forbidden", onlyAdmins);
+
         JsonNode adminsOwn = usageOk(admin, window);
         assertThat(adminsOwn.get("groups")).isEmpty();
         assertThat(totals(adminsOwn.get("total"))).isEqualTo(new Totals(0, 0, 0, 0, 0, 0, null, 0));

@@ -191,19 +191,9 @@ class WebErrorsTest {
 
     @Test
     void reasoningEventsAreFoldedAboveTheAnswer() {
-        // the gateway's reasoning events ({"reasoning":"...","done":false}) come from a provider change still being
-        // made; until then the page's reader is fed that event shape by the page's own fetch, answered here
-        browser.js("""
-                const real = window.fetch;
-                window.fetch = (url, init) => {
-                  if (!String(url).endsWith('/messages')) { return real(url, init); }
-                  const events = ['data: {"reasoning":"The user greets me.","done":false}\\n\\n',
-                    'data: {"reasoning":" I greet back.","done":false}\\n\\n',
-                    'data: {"content":"Hi **there**","done":false}\\n\\n',
-                    'data: {"content":"","done":true,"finish_reason":"stop"}\\n\\n', 'data: [DONE]\\n\\n'];
-                  const body = new ReadableStream({ start(c) { for (const e of events) { c.enqueue(new TextEncoder().encode(e)); } c.close(); } });
-                  return Promise.resolve(new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } }));
-                };""");
+        // the provider thinks first (reasoning_content deltas): the gateway sends them as reasoning events
+        upstream.enqueue(Script.sse(Chunks.reasoning("The user greets me."), Chunks.reasoning(" I greet back."),
+                Chunks.delta("Hi **there**"), Chunks.finish("stop"), Chunks.done()));
         send("Hello");
         browser.await(d -> !browser.all(".message.assistant").isEmpty()
                 && "complete".equals(lastAssistant().getAttribute("data-outcome")));

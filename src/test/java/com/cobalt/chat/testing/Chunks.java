@@ -13,6 +13,13 @@ public final class Chunks {
                 + json(content) + "},\"finish_reason\":null,\"logprobs\":null}]}\n\n";
     }
 
+    /** A reasoning delta as DeepSeek-R1 on SambaNova sends it ({@code reasoning_content}). */
+    public static String reasoning(String text) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345.123,"
+                + "\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":"
+                + json(text) + "},\"finish_reason\":null,\"logprobs\":null}]}\n\n";
+    }
+
     public static String finish(String reason) {
         return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
                 + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + reason + "\"}]}\n\n";
