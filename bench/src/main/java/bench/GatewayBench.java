@@ -385,8 +385,12 @@ public final class GatewayBench {
         FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
         line("## 1. Overhead: " + n + " sequential streamed chats (20 chunks, first token at once, no delay)");
         line("");
-        line("Each gateway chat goes to a fresh session (no history: the minimal session path; the history scenario "
-                + "below adds it). TTFT = client sent -> client got the first content delta; total = client sent -> "
+        line((production ? "Each gateway chat goes to its own session, of the next user (JWT), holding " + prefill
+                + " stored messages (filled through the gateway before the scenario); `/v1` and direct chats carry "
+                + v1History.size() * 2 + " messages of history in `messages`. TTFT"
+                : "Each gateway chat goes to a fresh session (no history: the minimal session path; the history scenario "
+                + "below adds it). TTFT")
+                + " = client sent -> client got the first content delta; total = client sent -> "
                 + "`[DONE]` (the gateway stores the answer and releases the stream slot before `[DONE]`). The direct "
                 + "run sends the same chats straight to the fake.");
         line("");
@@ -526,7 +530,9 @@ public final class GatewayBench {
                 + seconds + " s (20 chunks, no delay)");
         line("");
         List<String> sessions = createSessions(intArg("throughput-sessions", production ? tokens.users() : 3000));
-        line("Gateway chats rotate over " + sessions.size() + " sessions (a few exchanges of history each). "
+        line("Gateway chats rotate over " + sessions.size() + " sessions (" + (production ? prefill
+                + " stored messages each before the run, one user each; `/v1` and direct chats carry " + v1History.size() * 2
+                + " messages of history" : "a few exchanges of history each") + "). "
                 + "Latency = client sent -> `[DONE]`.");
         line("");
         fake.clearTraces();
