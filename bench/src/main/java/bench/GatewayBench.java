@@ -223,8 +223,8 @@ public final class GatewayBench {
                 ? "H2 file in a temp folder" : "PostgreSQL `" + pgDatabase + "` (fresh, shared limits)")
                 + "; scenarios: " + scenarioNames);
         line("- gateway env overrides: " + shown);
-        if (production) {
-            int perMinute = Integer.parseInt(gatewayEnv.getOrDefault("CHAT_RATE_LIMIT_PER_MINUTE", "100"));
+        if (production && !scenarioNames.contains("single-user")) {
+            long perMinute = Long.parseLong(gatewayEnv.getOrDefault("CHAT_RATE_LIMIT_PER_MINUTE", "100"));
             line("- per-user minute limit " + perMinute + " x " + tokens.users() + " users: the load spread round robin "
                     + "stays unrefused up to about " + String.format(Locale.ROOT, "%.0f", perMinute * tokens.users() / 60.0)
                     + " chats/s (over any sixty seconds); any 429 counts as an error (raise `--users` if it shows)");
@@ -249,7 +249,8 @@ public final class GatewayBench {
         gateway.watchExit();
         gateway.awaitReady(Duration.ofSeconds(120));
         line("- gateway: `java -jar " + jar + "` pid " + gateway.pid() + ", ready in "
-                + Stats.ms((System.nanoTime() - startNanos) / 1e6) + " ms, database " + gateway.dbDir + "; log " + log);
+                + Stats.ms((System.nanoTime() - startNanos) / 1e6) + " ms, database " + (pgDatabase == null ? gateway.dbDir
+                : "PostgreSQL " + pgDatabase) + "; log " + log);
         gateway.attachJmx();
         line("- fake upstream: 127.0.0.1:" + fakePort + " (this JVM, one event loop); load generator: this JVM, "
                 + "Vert.x HTTP client on two event loops. Gateway thread counts include the ~5 threads of the bench's "
