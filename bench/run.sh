@@ -8,6 +8,9 @@
 #   bench/run.sh                                  # the full run, about 10 minutes plus the builds
 #   bench/run.sh --smoke                          # tiny numbers, under a minute: does everything still run?
 #   bench/run.sh --capacity-levels 1000,5000      # any GatewayBench option, see README
+#   bench/run.sh --production                     # auth on (a JWT per request, 2000 users), default limits, 20 messages of history
+#   bench/run.sh --production --database postgres # the same on a fresh PostgreSQL database with shared limits (dropped at the end)
+#   bench/run.sh --production --database postgres --scenarios single-user   # one service account, limits raised (README)
 #   BENCH_MVN_FLAGS=-o bench/run.sh               # extra Maven flags (e.g. offline); BENCH_SKIP_BUILD=1 reuses the jar
 #   BENCH_JAVA_OPTS=-Xlog:gc:file=bench-gc.log bench/run.sh   # JVM options of the bench's own JVM (client + fake)
 #   BENCH_H2_SETTINGS=";AUTO_COMPACT_FILL_RATE=50" bench/run.sh # H2 settings appended to the gateway's database URL

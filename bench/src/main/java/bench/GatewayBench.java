@@ -55,10 +55,25 @@ public final class GatewayBench {
     private GatewayProcess gateway;
     private final AtomicInteger ids = new AtomicInteger();
 
+    /** --production: auth on with one JWT per bench user, the README's limits, sessions with history. */
+    private final boolean production;
+    /** Production mode's users and their tokens (null: lifted mode, auth off, every call is the user "local"). */
+    private Tokens tokens;
+    /** Which user's token opens each session (production mode: sessions belong to the user who created them). */
+    private final Map<String, String> sessionToken = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Production mode: messages of history every /v1 and direct chat carries (20: 10 exchanges), else none. */
+    private List<String[]> v1History = List.of();
+    /** Production mode: messages stored in each session-API scenario's sessions before it measures. */
+    private int prefill;
+    /** --database postgres: the fresh database the gateway uses, dropped at the end (null: H2). */
+    private String pgDatabase;
+    private List<String> scenarioNames;
+
     private GatewayBench(Map<String, String> args, List<String> env) {
         this.args = args;
         this.repo = Path.of(args.getOrDefault("repo", "..")).toAbsolutePath().normalize();
         this.out = Path.of(args.getOrDefault("out", repo.resolve("bench/target").toString())).toAbsolutePath();
+        this.production = "true".equals(args.get("production"));
         for (String kv : env) {
             int eq = kv.indexOf('=');
             gatewayEnv.put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -86,7 +101,8 @@ public final class GatewayBench {
             String[] smoke = {"warmup", "10", "warmup-seconds", "2", "warmup-max-seconds", "2", "overhead-chats", "20", "throughput-clients", "5",
                     "throughput-seconds", "2", "throughput-sessions", "20", "capacity-levels", "20,50",
                     "capacity-hold-s", "3", "capacity-ramp-s", "2", "history-levels", "0,2,10", "history-sessions", "5",
-                    "jfr", "false", "idle-max-seconds", "5"};
+                    "jfr", "false", "idle-max-seconds", "5", "warmup-sessions", "20", "burst", "50",
+                    "single-user-clients", "5", "single-user-seconds", "2"};
             for (int i = 0; i < smoke.length; i += 2) {
                 args.putIfAbsent(smoke[i], smoke[i + 1]);
             }
@@ -142,14 +158,53 @@ public final class GatewayBench {
         fake = new FakeUpstream(fakeVertx);
         fakePort = fake.start();
 
-        List<Integer> capacityLevels = intList("capacity-levels", "100,500,1000,2000,5000");
+        scenarioNames = List.of(args.getOrDefault("scenarios", production
+                ? "overhead,throughput,history,burst" : "overhead,throughput,history,capacity,burst").split(","));
+        // production mode: the capacity scenario holds thousands of streams open together, which the default
+        // LLM_MAX_CONNECTIONS=500 cannot; it runs there only when asked for (--scenarios ...,capacity), and then
+        // with the connection limit lifted as in lifted mode
+        List<Integer> capacityLevels = scenarioNames.contains("capacity")
+                ? intList("capacity-levels", "100,500,1000,2000,5000") : List.of();
         int maxLevel = capacityLevels.stream().mapToInt(Integer::intValue).max().orElse(0);
-        // the capacity scenario needs more upstream connections than the default 500 per host
-        gatewayEnv.putIfAbsent("LLM_MAX_CONNECTIONS", String.valueOf(Math.max(500, maxLevel + 100)));
-        // the history scenario reads up to 100 messages of a session
-        int maxHistory = intList("history-levels", "0,2,10,20,50,100").stream().mapToInt(Integer::intValue).max()
-                .orElse(20);
-        gatewayEnv.putIfAbsent("CHAT_MAX_CONTEXT_MESSAGES", String.valueOf(Math.max(20, maxHistory)));
+        if (!production || maxLevel > 0) {
+            // the capacity scenario needs more upstream connections than the default 500 per host
+            gatewayEnv.putIfAbsent("LLM_MAX_CONNECTIONS", String.valueOf(Math.max(500, maxLevel + 100)));
+        }
+        if (!production) {
+            // the history scenario reads up to 100 messages of a session
+            int maxHistory = intList("history-levels", "0,2,10,20,50,100").stream().mapToInt(Integer::intValue).max()
+                    .orElse(20);
+            gatewayEnv.putIfAbsent("CHAT_MAX_CONTEXT_MESSAGES", String.valueOf(Math.max(20, maxHistory)));
+        } else {
+            tokens = new Tokens(intArg("users", 2000));
+            gatewayEnv.put("CHAT_JWT_SECRET", tokens.secret);
+            prefill = intArg("history-prefill", 20);
+            List<String[]> h = new ArrayList<>();
+            FakeUpstream.Shape hs = new FakeUpstream.Shape(20, 0, 0, 0, true);
+            for (int i = 0; i < prefill / 2; i++) {
+                String id = "hist" + i;
+                h.add(new String[] {FakeUpstream.content(hs, id), FakeUpstream.expectedText(id, hs.n())});
+            }
+            v1History = List.copyOf(h);
+            if (scenarioNames.contains("single-user")) {
+                // one service account at 50 clients: the README's limits (4 streams, 100 a minute) would refuse
+                // nearly all of it; a separate run with this user's (every user's) limits raised, still admitted
+                // through the ledger on every chat
+                gatewayEnv.putIfAbsent("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
+                gatewayEnv.putIfAbsent("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
+                gatewayEnv.putIfAbsent("CHAT_MAX_CONCURRENT_STREAMS", "100000000");
+            }
+        }
+        if ("postgres".equals(args.get("database"))) {
+            pgDatabase = "cobalt_bench_" + ProcessHandle.current().pid();
+            psql("DROP DATABASE IF EXISTS " + pgDatabase);
+            psql("CREATE DATABASE " + pgDatabase);
+            gatewayEnv.putIfAbsent("CHAT_DB_URL", "jdbc:postgresql://127.0.0.1:5432/" + pgDatabase);
+            gatewayEnv.putIfAbsent("CHAT_DB_USER", "postgres");
+            gatewayEnv.putIfAbsent("CHAT_DB_PASSWORD", System.getenv().getOrDefault("PGPASSWORD", ""));
+            // the per-user limits counted in the database, exact across instances (what several instances need)
+            gatewayEnv.putIfAbsent("CHAT_LIMITS_SHARED", "true");
+        }
 
         String load = loadAverage();
         line("# Gateway benchmark results");
@@ -159,10 +214,25 @@ public final class GatewayBench {
         line("- machine: " + machine());
         line("- java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         line("- gateway commit: " + git("rev-parse", "--short", "HEAD") + " " + git("log", "-1", "--format=%s"));
-        line("- gateway env overrides (besides demo auth, H2 file DB in a temp folder, lifted per-user limits): "
-                + gatewayEnv);
+        Map<String, String> shown = new LinkedHashMap<>(gatewayEnv);
+        shown.computeIfPresent("CHAT_JWT_SECRET", (k, v) -> "(random, " + v.length() + " chars)");
+        line("- mode: " + (production ? "**production defaults**: auth on (JWT HS256 per request, " + tokens.users()
+                + " users round robin), the README's per-user limits, " + prefill + " messages of history in every "
+                + "session-API session and every /v1 and direct request" : "**lifted**: demo auth (one user), "
+                + "per-user limits lifted, fresh sessions") + "; database: " + (pgDatabase == null
+                ? "H2 file in a temp folder" : "PostgreSQL `" + pgDatabase + "` (fresh, shared limits)")
+                + "; scenarios: " + scenarioNames);
+        line("- gateway env overrides: " + shown);
+        if (production && !scenarioNames.contains("single-user")) {
+            long perMinute = Long.parseLong(gatewayEnv.getOrDefault("CHAT_RATE_LIMIT_PER_MINUTE", "100"));
+            line("- per-user minute limit " + perMinute + " x " + tokens.users() + " users: the load spread round robin "
+                    + "stays unrefused up to about " + String.format(Locale.ROOT, "%.0f", perMinute * tokens.users() / 60.0)
+                    + " chats/s (over any sixty seconds); any 429 counts as an error (raise `--users` if it shows)");
+        }
         results.put("date", ZonedDateTime.now(ZoneOffset.UTC).toString()).put("load_average_at_start", load)
-                .put("cpus", CORES).put("machine", machine()).put("gateway_env", new JsonObject(new HashMap<>(gatewayEnv)))
+                .put("cpus", CORES).put("machine", machine()).put("gateway_env", new JsonObject(new HashMap<>(shown)))
+                .put("mode", production ? "production" : "lifted").put("database", pgDatabase == null ? "h2" : "postgres")
+                .put("users", tokens == null ? 1 : tokens.users()).put("history_prefill", prefill)
                 .put("commit", git("rev-parse", "--short", "HEAD"));
 
         Path log = out.resolve("gateway.log");
@@ -174,12 +244,13 @@ public final class GatewayBench {
             Files.createSymbolicLink(link, repo.resolve(jar));
             jar = link.toString();
         }
-        gateway = GatewayProcess.start(repo, jar, fakePort, log, pidFile, gatewayEnv);
+        gateway = GatewayProcess.start(repo, jar, fakePort, log, pidFile, !production, gatewayEnv);
         Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "stop-gateway"));
         gateway.watchExit();
         gateway.awaitReady(Duration.ofSeconds(120));
         line("- gateway: `java -jar " + jar + "` pid " + gateway.pid() + ", ready in "
-                + Stats.ms((System.nanoTime() - startNanos) / 1e6) + " ms, database " + gateway.dbDir + "; log " + log);
+                + Stats.ms((System.nanoTime() - startNanos) / 1e6) + " ms, database " + (pgDatabase == null ? gateway.dbDir
+                : "PostgreSQL " + pgDatabase) + "; log " + log);
         gateway.attachJmx();
         line("- fake upstream: 127.0.0.1:" + fakePort + " (this JVM, one event loop); load generator: this JVM, "
                 + "Vert.x HTTP client on two event loops. Gateway thread counts include the ~5 threads of the bench's "
@@ -205,11 +276,26 @@ public final class GatewayBench {
 
     private boolean scenarios(List<Integer> capacityLevels) throws Exception {
         warmUp();
-        boolean ok = overhead();
-        ok &= throughput();
-        ok &= history();
-        ok &= capacity(capacityLevels);
-        chart();
+        boolean ok = true;
+        if (scenarioNames.contains("overhead")) {
+            ok &= overhead();
+        }
+        if (scenarioNames.contains("throughput")) {
+            ok &= throughput();
+        }
+        if (scenarioNames.contains("history")) {
+            ok &= history();
+        }
+        if (scenarioNames.contains("capacity") && !capacityLevels.isEmpty()) {
+            ok &= capacity(capacityLevels);
+            chart();
+        }
+        if (scenarioNames.contains("burst")) {
+            ok &= firstTokenBurst();
+        }
+        if (scenarioNames.contains("single-user")) {
+            ok &= singleUser();
+        }
         line("## Targets");
         line("");
         line("| target | measured | met |");
@@ -250,7 +336,7 @@ public final class GatewayBench {
         int round = intArg("warmup-seconds", 10);
         int max = intArg("warmup-max-seconds", 240);
         double settled = Double.parseDouble(args.getOrDefault("warmup-jit-settled", "0.05"));
-        List<String> loopSessions = createSessions(500);
+        List<String> loopSessions = createSessions(intArg("warmup-sessions", 500));
         boolean openAi = !"false".equals(args.get("openai"));
         long chats = 0;
         int elapsed = 0;
@@ -271,8 +357,9 @@ public final class GatewayBench {
         closedLoop(10, 2, s, null, false);
         // and the overhead scenario's own shape, one chat at a time on each path: code the concurrent rounds never
         // ran (branches taken only when nothing else is in flight) is compiled here, not in its first measured block
-        List<String> sequentialSessions = createSessions(100);
-        for (int i = 0; i < 100; i++) {
+        int sequential = Math.min(100, intArg("warmup-sessions", 500));
+        List<String> sequentialSessions = createSessions(sequential);
+        for (int i = 0; i < sequential; i++) {
             awaitOk(chat("ws" + i, s, null, null));
             awaitOk(chat("wg" + i, s, sequentialSessions.get(i), null));
             if (openAi) {
@@ -299,8 +386,12 @@ public final class GatewayBench {
         FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
         line("## 1. Overhead: " + n + " sequential streamed chats (20 chunks, first token at once, no delay)");
         line("");
-        line("Each gateway chat goes to a fresh session (no history: the minimal session path; the history scenario "
-                + "below adds it). TTFT = client sent -> client got the first content delta; total = client sent -> "
+        line((production ? "Each gateway chat goes to its own session, of the next user (JWT), holding " + prefill
+                + " stored messages (filled through the gateway before the scenario); `/v1` and direct chats carry "
+                + v1History.size() * 2 + " messages of history in `messages`. TTFT"
+                : "Each gateway chat goes to a fresh session (no history: the minimal session path; the history scenario "
+                + "below adds it). TTFT")
+                + " = client sent -> client got the first content delta; total = client sent -> "
                 + "`[DONE]` (the gateway stores the answer and releases the stream slot before `[DONE]`). The direct "
                 + "run sends the same chats straight to the fake.");
         line("");
@@ -439,8 +530,10 @@ public final class GatewayBench {
         line("## 2. Throughput: " + clients + " concurrent clients, each sending streamed chats back to back for "
                 + seconds + " s (20 chunks, no delay)");
         line("");
-        List<String> sessions = createSessions(intArg("throughput-sessions", 3000));
-        line("Gateway chats rotate over " + sessions.size() + " sessions (a few exchanges of history each). "
+        List<String> sessions = createSessions(intArg("throughput-sessions", production ? tokens.users() : 3000));
+        line("Gateway chats rotate over " + sessions.size() + " sessions (" + (production ? prefill
+                + " stored messages each before the run, one user each; `/v1` and direct chats carry " + v1History.size() * 2
+                + " messages of history" : "a few exchanges of history each") + "). "
                 + "Latency = client sent -> `[DONE]`.");
         line("");
         fake.clearTraces();
@@ -524,6 +617,8 @@ public final class GatewayBench {
 
     /** In closedLoop's sessions: send to the OpenAI-compatible endpoint instead of a session. */
     private static final String OPENAI = "<openai>";
+    /** In closedLoop's sessions: send to the OpenAI-compatible endpoint, always as the first bench user. */
+    private static final String OPENAI_ONE_USER = "<openai-one-user>";
 
     /** Closed loop: each client sends its next chat when the previous one ended. Sessions null: direct. */
     private Loop closedLoop(int clients, int seconds, FakeUpstream.Shape s, List<String> sessions, boolean keep)
@@ -545,6 +640,8 @@ public final class GatewayBench {
                 int i = next.getAndIncrement();
                 String session = sessions == null ? null : sessions.get(i % sessions.size());
                 StreamCall call = OPENAI.equals(session) ? chatOpenAi("tv" + ids.incrementAndGet(), s)
+                        : OPENAI_ONE_USER.equals(session) ? chatOpenAi("tu" + ids.incrementAndGet(), s,
+                                tokens == null ? null : tokens.user(0))
                         : chat((sessions == null ? "td" : "tg") + ids.incrementAndGet(), s, session, null);
                 call.done.whenComplete((v, t) -> {
                     if (System.nanoTime() <= end) {
@@ -600,9 +697,10 @@ public final class GatewayBench {
                 + "then one chat per session is measured, sequentially; the direct run sends the fake the same "
                 + "messages (the history plus the new one). Level 0 is the minimal session (nothing to read); every "
                 + "level has the same writes (admission, user message, answer, usage, release). The gateway reads "
-                + "up to CHAT_MAX_CONTEXT_MESSAGES=" + gatewayEnv.get("CHAT_MAX_CONTEXT_MESSAGES") + " messages.");
+                + "up to CHAT_MAX_CONTEXT_MESSAGES=" + gatewayEnv.getOrDefault("CHAT_MAX_CONTEXT_MESSAGES", "20 (default)") + " messages."
+                + (production ? " Production mode: the direct chats carry the same history as the session." : ""));
         line("");
-        List<String> sessions = createSessions(n);
+        List<String> sessions = createSessions(n, 0);
         java.util.concurrent.ExecutorService fillers = java.util.concurrent.Executors.newFixedThreadPool(8);
         int[] stored = new int[n];
         List<List<String[]>> hist = new ArrayList<>();
@@ -655,7 +753,7 @@ public final class GatewayBench {
             Lat ld = Lat.of(d);
             Lat lg = Lat.of(g);
             ok &= ld.ok == n && lg.ok == n;
-            int effective = Math.min(level, Integer.parseInt(gatewayEnv.get("CHAT_MAX_CONTEXT_MESSAGES")));
+            int effective = Math.min(level, Integer.parseInt(gatewayEnv.getOrDefault("CHAT_MAX_CONTEXT_MESSAGES", "20")));
             double o50 = lg.ttft.pMs(50) - ld.ttft.pMs(50);
             double o99 = lg.ttft.pMs(99) - ld.ttft.pMs(99);
             double t50 = lg.total.pMs(50) - ld.total.pMs(50);
@@ -850,6 +948,136 @@ public final class GatewayBench {
                 threadsPeak, heapPeak, heapLive, rssPeak, problems);
     }
 
+    // ------------------------------------------------------------------------------------------------ burst
+
+    /**
+     * N new /v1 chats at once against a provider whose first token comes 500 ms after the request: how many got
+     * their first token within 1.5 s of the burst start, errors, and the gateway's live threads sampled every 50 ms
+     * (JMX) - the peak, while the burst is admitted, not after the worker pool idled out.
+     */
+    private boolean firstTokenBurst() throws Exception {
+        int n = intArg("burst", 5000);
+        int ttft = intArg("burst-ttft-ms", 500);
+        long withinMs = intArg("burst-within-ms", 1500);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(5, ttft, 0, 0, true);
+        line("## 5. Burst: " + n + " new chats at once, first token " + ttft + " ms after the request");
+        line("");
+        line("All " + n + " requests are sent at once (`/v1/chat/completions`" + (tokens == null ? ""
+                + ", demo auth" : ", each with the next user's JWT and " + v1History.size() * 2 + " messages of history")
+                + "; 5 chunks, then `[DONE]`); direct first, then the gateway. `in time` = first token within " + withinMs
+                + " ms of the burst start; threads = the gateway's live JVM threads, sampled every 50 ms over JMX "
+                + "(before the burst / peak). LLM_MAX_CONNECTIONS = " + gatewayEnv.getOrDefault("LLM_MAX_CONNECTIONS",
+                "500 (default)") + ": requests beyond it wait for a pooled upstream connection.");
+        line("");
+        line("| path | ok | errors | first token in time | TTFT p50 / p99 / max | threads before / peak | all done after |");
+        line("|---|---|---|---|---|---|---|");
+        JsonObject j = new JsonObject().put("chats", n).put("ttft_ms", ttft).put("within_ms", withinMs);
+        boolean ok = true;
+        for (boolean gw : new boolean[] {false, true}) {
+            awaitFakeIdle();
+            fake.clearTraces();
+            int before = gw ? gateway.liveThreads() : 0;
+            List<StreamCall> calls = new ArrayList<>(n);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                calls.add(gw ? chatOpenAi("bg" + ids.incrementAndGet(), s) : chat("bd" + ids.incrementAndGet(), s, null, null));
+            }
+            CompletableFuture<Void> all = CompletableFuture.allOf(calls.stream().map(c -> c.done)
+                    .toArray(CompletableFuture[]::new));
+            int peak = before;
+            long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+            while (!all.isDone() && System.nanoTime() < deadline) {
+                if (gw) {
+                    peak = Math.max(peak, gateway.liveThreads());
+                }
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+            double doneMs = (System.nanoTime() - t0) / 1e6;
+            if (!all.isDone()) {
+                calls.forEach(StreamCall::abort);
+            }
+            Lat lat = Lat.of(calls);
+            int inTime = 0;
+            Map<String, Integer> problems = new TreeMap<>();
+            for (StreamCall c : calls) {
+                String p = c.problem();
+                if (p != null) {
+                    problems.merge(p.replaceAll("\\d+", "#"), 1, Integer::sum);
+                } else if (c.deltaNanos[0] - t0 <= TimeUnit.MILLISECONDS.toNanos(withinMs)) {
+                    inTime++;
+                }
+            }
+            int errors = n - lat.ok;
+            line("| " + (gw ? "gateway `/v1`" : "direct (client -> fake)") + " | " + lat.ok + "/" + n + " | " + errors
+                    + " | " + inTime + "/" + n + " | " + lat.ttft.p50p99max() + " | " + (gw ? before + " / " + peak : "")
+                    + " | " + (all.isDone() ? Stats.ms(doneMs / 1000) + " s" : "not within 120 s") + " |");
+            if (!problems.isEmpty()) {
+                line("|   problems: " + problems + " | | | | | | |");
+            }
+            j.put(gw ? "gateway" : "direct", lat.json().put("errors", errors).put("first_token_in_time", inTime)
+                    .put("threads_before", gw ? before : null).put("threads_peak", gw ? peak : null)
+                    .put("all_done_ms", doneMs).put("problems", new JsonObject(new HashMap<>(problems))));
+            ok &= errors == 0;
+            if (gw) {
+                target(n + " new chats at once (first token after " + ttft + " ms): all within " + withinMs
+                        + " ms, zero errors, < 100 live threads at the peak", inTime + "/" + n + " in time, " + errors
+                        + " errors, peak " + peak + " threads", inTime == n && errors == 0 && peak < 100);
+            }
+            requireGatewayAlive("the burst scenario");
+        }
+        line("");
+        results.put("burst", j);
+        return ok;
+    }
+
+    // ------------------------------------------------------------------------------------------------ single user
+
+    /** One service account: many clients, all the same user, through /v1: its admissions per second. */
+    private boolean singleUser() throws Exception {
+        int clients = intArg("single-user-clients", 50);
+        int seconds = intArg("single-user-seconds", 15);
+        FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
+        line("## 6. One service account: " + clients + " clients, all one user, through `/v1`, " + seconds + " s closed loop");
+        line("");
+        line("Every chat is admitted and released through the per-user limits of one user ("
+                + (pgDatabase == null ? "H2, in memory" : "the shared ledger in PostgreSQL") + "); in this run the "
+                + "three per-user limits are raised (CHAT_RATE_LIMIT_PER_MINUTE, CHAT_DAILY_MESSAGE_QUOTA, "
+                + "CHAT_MAX_CONCURRENT_STREAMS = " + gatewayEnv.get("CHAT_RATE_LIMIT_PER_MINUTE") + ") so that the "
+                + "figure is how fast one user can be admitted, not the limit's value" + (v1History.isEmpty() ? ""
+                : "; each request carries " + v1History.size() * 2 + " messages of history") + ".");
+        line("");
+        fake.clearTraces();
+        CpuWindow w = new CpuWindow();
+        Loop l = closedLoop(clients, seconds, s, List.of(OPENAI_ONE_USER), false);
+        String cpu = w.summary();
+        requireGatewayAlive("the single-user scenario");
+        line("| path | chats ok | errors | chats/s | latency p50 / p99 / max | TTFT p50 / p99 |");
+        line("|---|---|---|---|---|---|");
+        line("| gateway `/v1`, one user | " + l.lat.ok + " | " + l.errors + " | " + String.format(Locale.ROOT, "%.0f",
+                l.rate()) + " | " + l.lat.total.p50p99max() + " | " + Stats.ms(l.lat.ttft.pMs(50)) + " / "
+                + Stats.ms(l.lat.ttft.pMs(99)) + " |");
+        line("");
+        l("CPU: " + cpu + ".");
+        if (!l.problems.isEmpty()) {
+            line("Errors: " + l.problems);
+        }
+        line("");
+        results.put("single_user", l.json().put("clients", clients).put("seconds", seconds).put("cpu", cpu));
+        target("one user through `/v1` >= 1,000 chats/s" + (pgDatabase == null ? "" : " (shared ledger)"),
+                String.format(Locale.ROOT, "%.0f/s, %d errors", l.rate(), l.errors), l.rate() >= 1000 && l.errors == 0);
+        return l.errors == 0;
+    }
+
+    /** Runs one statement as the postgres user on 127.0.0.1 (creates and drops the bench's own database). */
+    private static void psql(String sql) throws Exception {
+        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql)
+                .redirectErrorStream(true).start();
+        String outText = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("psql -c '" + sql + "' failed: " + outText.trim());
+        }
+    }
+
     private void awaitFakeIdle() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (fake.active() > 0 && System.nanoTime() < deadline) {
@@ -981,10 +1209,14 @@ public final class GatewayBench {
     private StreamCall chat(String id, FakeUpstream.Shape s, String session, List<String[]> history) {
         StreamCall c = new StreamCall(id, s.n(), session != null ? StreamCall.Target.GATEWAY : StreamCall.Target.DIRECT);
         if (session != null) {
+            c.bearer = sessionToken.get(session);
             c.start(client, "127.0.0.1", gateway.httpPort, "/api/v1/chat/sessions/" + session + "/messages",
                     StreamCall.gatewayBody(id, s));
         } else {
             JsonArray messages = new JsonArray();
+            if (history == null) {
+                history = v1History;  // production mode: the same history a /v1 chat carries
+            }
             if (history != null) {
                 for (String[] h : history) {
                     messages.add(new JsonObject().put("role", "user").put("content", h[0]));
@@ -1001,13 +1233,21 @@ public final class GatewayBench {
 
     /** A chat through the gateway's OpenAI-compatible endpoint: the very request an OpenAI client sends. */
     private StreamCall chatOpenAi(String id, FakeUpstream.Shape s) {
+        return chatOpenAi(id, s, tokens == null ? null : tokens.next());
+    }
+
+    /** The same as one user (production mode: token is that user's JWT; null: auth off). */
+    private StreamCall chatOpenAi(String id, FakeUpstream.Shape s, String token) {
         StreamCall c = new StreamCall(id, s.n(), StreamCall.Target.OPENAI);
-        c.start(client, "127.0.0.1", gateway.httpPort, "/v1/chat/completions", StreamCall.directBody(id, s));
+        c.bearer = token;
+        c.start(client, "127.0.0.1", gateway.httpPort, "/v1/chat/completions", StreamCall.directBody(id, s, v1History));
         return c;
     }
 
     private long ledgerAnswers() throws Exception {
-        Reply r = call(HttpMethod.GET, "/api/v1/usage?from=2000-01-01&to=2100-01-01", null).get(30, TimeUnit.SECONDS);
+        // production mode: the admin's totals over every user (group_by=user); lifted mode: the one user "local"
+        Reply r = call(HttpMethod.GET, "/api/v1/usage?from=2000-01-01&to=2100-01-01" + (tokens == null ? ""
+                : "&group_by=user"), null, tokens == null ? null : tokens.admin).get(30, TimeUnit.SECONDS);
         if (r.status() != 200) {
             throw new IllegalStateException("GET /api/v1/usage: " + r.status() + " " + r.body());
         }
@@ -1041,10 +1281,13 @@ public final class GatewayBench {
     private final java.net.http.HttpClient control = java.net.http.HttpClient.newBuilder()
             .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
-    private CompletableFuture<Reply> call(HttpMethod method, String path, String body) {
+    private CompletableFuture<Reply> call(HttpMethod method, String path, String body, String token) {
         java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create("http://127.0.0.1:" + gateway.httpPort + path))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json");
+        if (token != null) {
+            b = b.header("Authorization", "Bearer " + token);
+        }
         b = body == null ? b.method(method.name(), java.net.http.HttpRequest.BodyPublishers.noBody())
                 : b.method(method.name(), java.net.http.HttpRequest.BodyPublishers.ofString(body));
         return control.sendAsync(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString())
@@ -1097,13 +1340,48 @@ public final class GatewayBench {
     }
 
     private List<String> createSessions(int count) throws Exception {
-        return bounded(count, 16, i -> call(HttpMethod.POST, "/api/v1/chat/sessions", "{\"title\":\"bench\"}")
+        return createSessions(count, prefill);
+    }
+
+    /**
+     * Sessions for a session-API scenario; production mode: each of the next user's (round robin), then filled
+     * through the gateway with history messages (one chat stores 2), 16 sessions at a time, before anything is
+     * measured.
+     */
+    private List<String> createSessions(int count, int history) throws Exception {
+        List<String> sessions = bounded(count, 16, i -> {
+            String token = tokens == null ? null : tokens.next();
+            return call(HttpMethod.POST, "/api/v1/chat/sessions", "{\"title\":\"bench\"}", token)
                 .thenApply(r -> {
                     if (r.status() != 201) {
                         throw new IllegalStateException("POST /api/v1/chat/sessions: " + r.status() + " " + r.body());
                     }
-                    return new JsonObject(r.body()).getString("id");
-                }), Duration.ofSeconds(300));
+                    String id = new JsonObject(r.body()).getString("id");
+                    if (token != null) {
+                        sessionToken.put(id, token);
+                    }
+                    return id;
+                });
+        }, Duration.ofSeconds(300));
+        if (history >= 2) {
+            FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
+            bounded(count, 16, i -> fill(sessions.get(i), s, history / 2), Duration.ofSeconds(900));
+        }
+        return sessions;
+    }
+
+    /** exchanges chats into session, one after another (the gateway stores user message and answer of each). */
+    private CompletableFuture<Void> fill(String session, FakeUpstream.Shape s, int exchanges) {
+        if (exchanges == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        StreamCall c = chat("pf" + ids.incrementAndGet(), s, session, null);
+        return c.done.thenCompose(done -> {
+            if (!done.ok()) {
+                throw new IllegalStateException("history prefill chat failed: " + done.problem());
+            }
+            return fill(session, s, exchanges - 1);
+        });
     }
 
     /** Sessions (one chat each) whose stored user message and answer are exact and complete; polls up to 20 s. */
@@ -1111,15 +1389,16 @@ public final class GatewayBench {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             List<Boolean> good = bounded(sessions.size(), 16, i -> call(HttpMethod.GET, "/api/v1/chat/sessions/"
-                    + sessions.get(i), null).thenApply(r -> {
+                    + sessions.get(i), null, sessionToken.get(sessions.get(i))).thenApply(r -> {
                         if (r.status() != 200) {
                             return false;
                         }
                         JsonArray m = new JsonObject(r.body()).getJsonArray("messages");
                         String id = calls.get(i).id;
-                        return m != null && m.size() == 2 && FakeUpstream.content(s, id).equals(m.getJsonObject(0)
-                                .getString("content")) && "complete".equals(m.getJsonObject(1).getString("status"))
-                                && FakeUpstream.expectedText(id, s.n()).equals(m.getJsonObject(1).getString("content"));
+                        int k = prefill - prefill % 2;  // the prefilled history comes first
+                        return m != null && m.size() == k + 2 && FakeUpstream.content(s, id).equals(m.getJsonObject(k)
+                                .getString("content")) && "complete".equals(m.getJsonObject(k + 1).getString("status"))
+                                && FakeUpstream.expectedText(id, s.n()).equals(m.getJsonObject(k + 1).getString("content"));
                     }), Duration.ofSeconds(120));
             int n = (int) good.stream().filter(b -> b).count();
             if (n == sessions.size() || System.nanoTime() > deadline) {
@@ -1190,6 +1469,13 @@ public final class GatewayBench {
     private void shutdown() {
         if (gateway != null) {
             gateway.close();
+        }
+        if (pgDatabase != null) {
+            try {
+                psql("DROP DATABASE IF EXISTS " + pgDatabase);
+            } catch (Exception e) {
+                System.out.println("could not drop the bench database " + pgDatabase + ": " + e);
+            }
         }
         try {
             if (client != null) {

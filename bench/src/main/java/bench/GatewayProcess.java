@@ -55,7 +55,7 @@ final class GatewayProcess implements AutoCloseable {
      * to it under bench/target (same file, another name on the command line: on a shared machine a
      * {@code pkill -f cobalt-chat.jar} by someone else's tooling then leaves the gateway under test alone).
      */
-    static GatewayProcess start(Path repo, String jar, int fakePort, Path log, Path pidFile,
+    static GatewayProcess start(Path repo, String jar, int fakePort, Path log, Path pidFile, boolean lifted,
                                 Map<String, String> extraEnv) throws IOException {
         int http = freePort();
         int mgmt = freePort();
@@ -68,20 +68,28 @@ final class GatewayProcess implements AutoCloseable {
         env.put("SAMBANOVA_API_BASE", "http://127.0.0.1:" + fakePort + "/v1");
         env.put("SAMBANOVA_API_KEY", FakeUpstream.API_KEY);
         env.put("SAMBANOVA_MODEL", "bench");
-        env.put("CHAT_AUTH_DISABLED", "true");
+        if (lifted) {
+            env.put("CHAT_AUTH_DISABLED", "true");
+        } else {
+            // production mode: auth on (the bench passes CHAT_JWT_SECRET), nothing inherited may switch it off
+            env.remove("CHAT_AUTH_DISABLED");
+        }
         env.put("HTTP_PORT", String.valueOf(http));
         env.put("MANAGEMENT_PORT", String.valueOf(mgmt));
         // demo auth and an embedded H2 file database in a fresh temporary folder (deleted on close)
         Path dbDir = Files.createTempDirectory("cobalt-bench-db-");
         // BENCH_H2_SETTINGS (e.g. ";AUTO_COMPACT_FILL_RATE=50") tries H2 settings on the bench's database
         env.put("CHAT_DB_URL", "jdbc:h2:file:" + dbDir.resolve("chat") + System.getenv().getOrDefault("BENCH_H2_SETTINGS", ""));
-        // every bench chat is the single user "local": lift the per-user limits out of the way
-        env.put("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
-        env.put("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
-        env.put("CHAT_MAX_CONCURRENT_STREAMS", "100000000");
-        // the bench creates thousands of sessions for the one user "local" in a few seconds
-        env.put("CHAT_MAX_SESSIONS_PER_USER", "100000000");
-        env.put("CHAT_SESSION_CREATE_RATE_PER_MINUTE", "100000000");
+        if (lifted) {
+            // every bench chat is the single user "local": lift the per-user limits out of the way
+            env.put("CHAT_RATE_LIMIT_PER_MINUTE", "100000000");
+            env.put("CHAT_DAILY_MESSAGE_QUOTA", "100000000");
+            env.put("CHAT_MAX_CONCURRENT_STREAMS", "100000000");
+            // the bench creates thousands of sessions for the one user "local" in a few seconds
+            env.put("CHAT_MAX_SESSIONS_PER_USER", "100000000");
+            env.put("CHAT_SESSION_CREATE_RATE_PER_MINUTE", "100000000");
+        }
+        // production mode leaves every limit at its default: the load is spread over many users instead
         env.putAll(extraEnv);
         Process p = pb.start();
         Files.writeString(pidFile, p.pid() + "\n");

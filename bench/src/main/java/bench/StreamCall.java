@@ -52,6 +52,8 @@ final class StreamCall {
     boolean usageChunk;
     String failure;
     final StringBuilder errorBody = new StringBuilder();
+    /** Production mode: the caller's JWT, sent as {@code Authorization: Bearer} to the gateway (null: none). */
+    String bearer;
     private volatile HttpClientRequest request;
     private final StringBuilder pending = new StringBuilder();
 
@@ -113,7 +115,9 @@ final class StreamCall {
         Buffer body = Buffer.buffer(bodyJson);
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port)
                 .setURI(path).putHeader("Content-Type", "application/json").putHeader("Accept", "text/event-stream");
-        if (target != Target.GATEWAY) {
+        if (bearer != null && target != Target.DIRECT) {
+            options.putHeader("Authorization", "Bearer " + bearer);
+        } else if (target != Target.GATEWAY) {
             // the fake checks it; the gateway under bench runs with auth disabled, but OpenAI clients always send one
             options.putHeader("Authorization", "Bearer " + FakeUpstream.API_KEY);
         }
@@ -138,10 +142,22 @@ final class StreamCall {
     }
 
     static String directBody(String id, FakeUpstream.Shape shape) {
+        return directBody(id, shape, null);
+    }
+
+    /** An OpenAI chat request; history: earlier {user, assistant} pairs sent before the new message (or null). */
+    static String directBody(String id, FakeUpstream.Shape shape, java.util.List<String[]> history) {
+        JsonArray messages = new JsonArray();
+        if (history != null) {
+            for (String[] h : history) {
+                messages.add(new JsonObject().put("role", "user").put("content", h[0]));
+                messages.add(new JsonObject().put("role", "assistant").put("content", h[1]));
+            }
+        }
+        messages.add(new JsonObject().put("role", "user").put("content", FakeUpstream.content(shape, id)));
         return new JsonObject().put("model", "bench").put("stream", true).put("max_tokens", 2048)
-                .put("stream_options", new JsonObject().put("include_usage", true))
-                .put("messages", new JsonArray().add(new JsonObject().put("role", "user")
-                        .put("content", FakeUpstream.content(shape, id)))).encode();
+                .put("stream_options", new JsonObject().put("include_usage", true)).put("messages", messages)
+                .encode();
     }
 
     static String gatewayBody(String id, int n, int delayMs, int headerDelayMs) {
