@@ -12,6 +12,7 @@ import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.TwoProviders;
 import com.cobalt.chat.testing.Script;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -35,6 +36,7 @@ class CapabilitiesTest {
     static final String MINI = "gpt-4o-mini";
     static final String TOOLS = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
             + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]";
+    static TwoProviders providers;
     static FakeUpstream samba;
     static FakeUpstream azure;
     static RunningGateway gateway;
@@ -43,30 +45,25 @@ class CapabilitiesTest {
 
     @BeforeAll
     static void start() {
-        samba = FakeUpstream.start();
-        azure = FakeUpstream.start();
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.fallback-provider", "azure");
-        p.put("azure.ai.endpoint", azure.baseUrl());
-        p.put("azure.ai.api-key", "az-test-key-0161");
-        p.put("azure.ai.deployment", MINI);
         // LLM_MODEL_GPT_4O_MINI_CAPABILITIES: configuration wins over the default (tools, json_schema, vision)
         p.put("llm.model.gpt-4o-mini.capabilities", "json_schema");
-        gateway = RunningGateway.sambanovaAt(samba, p);
-        client = new GatewayClient(gateway);
+        providers = TwoProviders.start(MINI, "az-test-key-0161", p);
+        samba = providers.samba;
+        azure = providers.azure;
+        gateway = providers.gateway;
+        client = providers.client;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        samba.close();
-        azure.close();
+        providers.close();
     }
 
     @BeforeEach
     void reset() {
-        samba.reset();
-        azure.reset();
+        providers.reset();
         token = Jwt.token("capabilities-" + System.nanoTime());
     }
 

@@ -16,6 +16,7 @@ import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.LogCapture;
 import com.cobalt.chat.testing.PrometheusText;
 import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.TwoProviders;
 import com.cobalt.chat.testing.Script;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.Timeout;
 class CompleteUsageTest {
 
     static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+    static TwoProviders providers;
     static FakeUpstream samba;
     static FakeUpstream azure;
     static RunningGateway gateway;
@@ -44,31 +46,26 @@ class CompleteUsageTest {
 
     @BeforeAll
     static void start() {
-        samba = FakeUpstream.start();
-        azure = FakeUpstream.start();
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.models.sambanova", "Meta-Llama-3.3-70B-Instruct, gpt-oss-120b, Qwen3-32B");
         p.put("llm.models.azure", "gpt-4o");
-        p.put("azure.ai.endpoint", azure.baseUrl());
-        p.put("azure.ai.api-key", "az-test-key-0016");
-        p.put("azure.ai.deployment", "gpt-4o");
         // no file prices Qwen3-32B: this is what LLM_PRICE_SAMBANOVA_QWEN3_32B=0.40,0.80 sets
         p.put("llm.price.sambanova.Qwen3-32B", "0.40,0.80");
-        gateway = RunningGateway.sambanovaAt(samba, p);
-        client = new GatewayClient(gateway);
+        providers = TwoProviders.start("gpt-4o", "az-test-key-0016", p);
+        samba = providers.samba;
+        azure = providers.azure;
+        gateway = providers.gateway;
+        client = providers.client;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        samba.close();
-        azure.close();
+        providers.close();
     }
 
     @BeforeEach
     void reset() {
-        samba.reset();
-        azure.reset();
+        providers.reset();
     }
 
     static BigDecimal usd(String perMillion, long tokens) {

@@ -17,6 +17,7 @@ import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.TwoProviders;
 import com.cobalt.chat.testing.Script;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +43,7 @@ class ReasoningTest {
     static final String OSS = "gpt-oss-120b";
     static final String THINKING = "\nDer Nutzer fragt nach 6×7. Über <b>Multiplikation</b>: 42.\n";
     static final String ANSWER = "Sechs mal sieben ist 42.";
+    static TwoProviders providers;
     static FakeUpstream samba;
     static FakeUpstream azure;
     static RunningGateway gateway;
@@ -50,33 +52,28 @@ class ReasoningTest {
 
     @BeforeAll
     static void start() {
-        samba = FakeUpstream.start();
-        azure = FakeUpstream.start();
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.models.sambanova", R1 + ", " + OSS);
         p.put("llm.models.azure", "gpt-4o");
         p.put("llm.fallback-provider", "azure");
         p.put("llm.model-equivalents", R1 + "=gpt-4o, " + OSS + "=gpt-4o");
-        p.put("azure.ai.endpoint", azure.baseUrl());
-        p.put("azure.ai.api-key", "az-test-key-0164");
-        p.put("azure.ai.deployment", "gpt-4o");
         p.put("llm.first-token-timeout-ms", "1000");
         p.put("llm.stream-idle-timeout-ms", "1500");
-        gateway = RunningGateway.sambanovaAt(samba, p);
-        client = new GatewayClient(gateway);
+        providers = TwoProviders.start("gpt-4o", "az-test-key-0164", p);
+        samba = providers.samba;
+        azure = providers.azure;
+        gateway = providers.gateway;
+        client = providers.client;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        samba.close();
-        azure.close();
+        providers.close();
     }
 
     @BeforeEach
     void reset() {
-        samba.reset();
-        azure.reset();
+        providers.reset();
         token = Jwt.token("reasoning-" + System.nanoTime());
     }
 

@@ -15,6 +15,7 @@ import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.TwoProviders;
 import com.cobalt.chat.testing.Script;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
@@ -59,6 +60,7 @@ class ToolCallingTest {
             + "\"Weather in a city\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
             + "\"required\":[\"city\"]},\"strict\":true}},{\"type\":\"function\",\"function\":{\"name\":\"get_time\","
             + "\"parameters\":{\"type\":\"object\",\"properties\":{\"zone\":{\"type\":\"string\"}}}}}]";
+    static TwoProviders providers;
     static FakeUpstream samba;
     static FakeUpstream azure;
     static RunningGateway gateway;
@@ -67,30 +69,25 @@ class ToolCallingTest {
 
     @BeforeAll
     static void start() {
-        samba = FakeUpstream.start();
-        azure = FakeUpstream.start();
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.models.azure", "gpt-4o");
-        p.put("azure.ai.endpoint", azure.baseUrl());
-        p.put("azure.ai.api-key", "az-test-key-0162");
-        p.put("azure.ai.deployment", "gpt-4o");
         // a tool-calling model may take longer than this before its first argument fragment: see commitLate test
         p.put("llm.first-token-timeout-ms", "1500");
-        gateway = RunningGateway.sambanovaAt(samba, p);
-        client = new GatewayClient(gateway);
+        providers = TwoProviders.start("gpt-4o", "az-test-key-0162", p);
+        samba = providers.samba;
+        azure = providers.azure;
+        gateway = providers.gateway;
+        client = providers.client;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        samba.close();
-        azure.close();
+        providers.close();
     }
 
     @BeforeEach
     void reset() {
-        samba.reset();
-        azure.reset();
+        providers.reset();
         token = Jwt.token("tools-" + System.nanoTime());
     }
 
