@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the route on a worker (steps before the relay may block: JDBC, waiting for an upstream's headers) but through
- * its async processor: once the SSE relay goes asynchronous the worker is released, and the response is finished in
- * the completion callback on the request's own event loop.
+ * Runs the route on a worker (its first steps may block: JDBC) but through its async processor: once the route goes
+ * asynchronous - the provider call, then the SSE relay - the worker is released, and the response is finished in the
+ * completion callback on the request's own event loop.
  */
 class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
 

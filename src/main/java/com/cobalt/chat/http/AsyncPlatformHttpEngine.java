@@ -49,12 +49,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private volatile boolean draining;
     /** The OpenAI-compatible chat endpoint, whose body has its own limit (OPENAI_MAX_BODY_BYTES). */
     static final String OPENAI_COMPLETIONS_PATH = "/v1/chat/completions";
-    /** The requests that call a provider: each holds a chat worker until its provider's first output. */
+    /** The requests that call a provider: their blocking steps run on the chat workers, apart from the API's. */
     static final java.util.Set<String> CHAT_PATHS = java.util.Set.of("/api/v1/chat/sessions/{id}/messages",
             "/v1/chat/completions");
 
-    private int workerPoolSize = 200;
-    private int chatQueueSize = 200;
+    private int workerPoolSize = 32;
+    private int chatQueueSize = 10000;
     private int apiPoolSize = 16;
     private int apiQueueSize = 1000;
     private int workerKeepAliveSeconds = 5;

@@ -85,7 +85,8 @@ public final class ProviderBreakers {
 
     /** The permitted call answered (a stream began, or a 400 that is the caller's fault): a success. */
     public void recordSuccess(@Variable(Permit.VARIABLE) Permit permit) {
-        if (permit != null) {
+        if (permit != null && !permit.recorded) {
+            permit.recorded = true;
             permit.breaker.onSuccess(permit.elapsed(), permit.breaker.getTimestampUnit());
         }
     }
@@ -103,7 +104,11 @@ public final class ProviderBreakers {
         }
     }
 
-    /** One permitted call of a provider; kept in the request's variable {@value #VARIABLE} while it runs. */
+    /**
+     * One permitted call of a provider; kept in the request's variable {@value #VARIABLE} while it runs. Its outcome
+     * is recorded once: the variable may still hold an earlier provider's permit when a later step fails before its
+     * own permit (a cooldown skip, an open breaker), and that permit's outcome is already in its breaker.
+     */
     public static final class Permit {
         public static final String VARIABLE = "breakerPermit";
         final CircuitBreaker breaker;

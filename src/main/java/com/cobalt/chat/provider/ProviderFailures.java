@@ -26,8 +26,9 @@ public class ProviderFailures {
 
     /**
      * provider-fallback's first step: why {@code provider} did not answer, added to the request's attempts (made on
-     * the first failure; the route keeps them in {@value ProviderAttempts#PROPERTY}). Inside onFallback the failure
-     * thrown in the breaker is Camel's caught exception; an open breaker leaves none behind. With tracing on, the
+     * the first failure; the route keeps them in {@value ProviderAttempts#PROPERTY}). The failure is Camel's caught
+     * exception of the provider route's doCatch (an open breaker's is a breaker-open ProviderFailure; a
+     * CallNotPermittedException, or none, is read the same way). With tracing on, the
      * provider's attempt span ends here with the failure as its error.type.
      */
     public ProviderAttempts note(@ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable caught,

@@ -59,8 +59,8 @@ public class ProviderHealth {
     }
 
     /**
-     * The first step inside a provider's circuitBreaker: a provider in cooldown is skipped without a network call, by
-     * failing here, so the breaker's onFallback takes the request (the breaker itself ignores this failure).
+     * The first step of a provider's route: a provider in cooldown is skipped without a network call, by failing
+     * here, so the fallback takes the request; its breaker is not asked (and would ignore this failure).
      */
     public void requireNotCoolingDown(@Variable("provider") String provider) {
         if (inCooldown(provider)) {

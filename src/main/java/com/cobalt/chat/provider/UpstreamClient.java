@@ -42,13 +42,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens one provider's answer. It is the step inside each provider's circuitBreaker: it returns once the provider
- * has produced its first content (the route keeps the {@link RelaySession} in {@link SseRelay#PROPERTY}) and throws
- * {@link ProviderFailure} otherwise, so the breaker and its fallback see every failure that happens before the
- * client has been sent anything. Connect errors, 408 and 5xx are retried with backoff; a 429/503 retry hint puts
+ * Opens one provider's answer. It is the call inside each provider route's breaker: its answer completes once the
+ * provider has produced its first output (the route keeps the {@link RelaySession} in {@link SseRelay#PROPERTY}) and
+ * fails with {@link ProviderFailure} otherwise, so the breaker and the fallback see every failure that happens before
+ * the client has been sent anything. Connect errors, 408 and 5xx are retried with backoff; a 429/503 retry hint puts
  * the provider in cooldown instead. A 400 is recorded as a {@link ProviderRejection}: the caller's fault, not the
- * provider's. The Vert.x client is independent of the exchange's unit of work, so the breaker's exchange copy
- * cannot close the stream (docs/ARCHITECTURE.md, "Streaming").
+ * provider's. The Vert.x client is independent of the exchange's unit of work, so nothing Camel completes can close
+ * the stream (docs/ARCHITECTURE.md, "Streaming").
  */
 public class UpstreamClient {
 
