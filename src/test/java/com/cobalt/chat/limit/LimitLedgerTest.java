@@ -183,4 +183,58 @@ class LimitLedgerTest {
         ledger.admit("cy");
         assertRefused(ledger, "cy", "daily_quota_exceeded");
     }
+
+    /**
+     * PostgreSQL: an admission and a release commit without waiting for the disk (V16) - the setting is in force in
+     * their own transaction up to its commit - and the pooled connection keeps the database's setting afterwards, so
+     * the chat store's transactions on the same connection still commit synchronously.
+     */
+    @org.junit.jupiter.api.Test
+    void onPostgresTheLedgersOwnTransactionsAloneCommitWithoutWaitingForTheDisk() throws Exception {
+        Database database = open("postgres");
+        try (java.sql.Connection c = database.dataSource().getConnection()) {
+            assertThat(setting(c)).isEqualTo("on");
+            c.setAutoCommit(false);
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT admitted FROM cobalt_admit_quick(?, ?, ?, ?,"
+                    + " ?, ?, ?, ?, ?, ?)")) {
+                java.time.OffsetDateTime now = clock.instant().atOffset(java.time.ZoneOffset.UTC);
+                ps.setString(1, "eve");
+                ps.setObject(2, now);
+                ps.setObject(3, now.minusHours(9));
+                ps.setObject(4, now.minusMinutes(1));
+                ps.setLong(5, 10);
+                ps.setLong(6, 10);
+                ps.setInt(7, 1);
+                ps.setString(8, "slot-1");
+                ps.setString(9, "instance-1");
+                ps.setObject(10, now.plusMinutes(1));
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getBoolean(1)).isTrue();
+                }
+            }
+            assertThat(setting(c)).isEqualTo("off");
+            c.commit();
+            assertThat(setting(c)).isEqualTo("on");
+            c.commit();
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT cobalt_release_quick(?)")) {
+                ps.setString(1, "slot-1");
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).isEqualTo(1);
+                }
+            }
+            assertThat(setting(c)).isEqualTo("off");
+            c.commit();
+            assertThat(setting(c)).isEqualTo("on");
+        }
+    }
+
+    private static String setting(java.sql.Connection c) throws java.sql.SQLException {
+        try (java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SHOW synchronous_commit")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
 }
