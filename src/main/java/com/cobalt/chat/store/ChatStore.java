@@ -284,8 +284,9 @@ public class ChatStore {
         String id = rowId != null ? rowId : RowIds.next();
         OffsetDateTime now = now();
         try {
-            // without a session it is the usage row alone: no transaction needed around one statement
-            return inConnection(a.sessionId() != null, c -> {
+            // committed without waiting for the disk on PostgreSQL: the client already has the answer (see
+            // Transactions); the user's message, stored before the provider is called, waits for it as before
+            return inConnectionWithoutDiskWait(c -> {
                 if (a.sessionId() != null) {
                     // updated_at only moves forward (the session list pages by it: GREATEST, see touch)
                     if (update(c, "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?", now,
@@ -398,6 +399,14 @@ public class ChatStore {
     private <T> T inConnection(boolean transaction, Transactions.Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
             return transaction ? Transactions.inTransaction(c, work) : work.run(c);
+        } catch (SQLException e) {
+            throw new StorageException(e);
+        }
+    }
+
+    private <T> T inConnectionWithoutDiskWait(Transactions.Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return Transactions.inTransactionWithoutDiskWait(c, work);
         } catch (SQLException e) {
             throw new StorageException(e);
         }
