@@ -4,6 +4,8 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.DoubleStream;
@@ -32,6 +34,14 @@ public class LlmMetrics {
 
     private final CamelContext camel;
     private volatile MeterRegistry registry;
+    /**
+     * The meters already found, by name and labels: a chat's counts and timings go straight to their meter instead of
+     * building an id, running the registry's filters and looking it up again every time.
+     */
+    private final Map<MeterKey, Meter> meters = new ConcurrentHashMap<>();
+
+    private record MeterKey(String name, String provider, String variant, String type) {
+    }
 
     public LlmMetrics(CamelContext camel) {
         this.camel = camel;
@@ -87,11 +97,10 @@ public class LlmMetrics {
     /** llm_cost_usd_total{provider} for priced answers; llm_cost_unknown_total{provider} counts the others. */
     public void cost(String provider, String variant, BigDecimal usd) {
         if (usd == null) {
-            Counter.builder("llm_cost_unknown").description("Answers of a model without a price")
-                    .tag("provider", provider).tag("variant", variant).register(registry()).increment();
+            counter("llm_cost_unknown", "Answers of a model without a price", provider, variant, null).increment();
         } else {
-            Counter.builder("llm_cost_usd").description("Cost in USD of priced answers").tag("provider", provider)
-                    .tag("variant", variant).register(registry()).increment(usd.doubleValue());
+            counter("llm_cost_usd", "Cost in USD of priced answers", provider, variant, null)
+                    .increment(usd.doubleValue());
         }
     }
 
@@ -129,10 +138,8 @@ public class LlmMetrics {
                 for (String type : new String[] {"prompt", "completion"}) {
                     counter("llm_tokens_estimated", "Tokens the gateway counted itself", provider, variant, type);
                 }
-                Counter.builder("llm_cost_unknown").description("Answers of a model without a price")
-                        .tag("provider", provider).tag("variant", variant).register(r);
-                Counter.builder("llm_cost_usd").description("Cost in USD of priced answers").tag("provider", provider)
-                        .tag("variant", variant).register(r);
+                counter("llm_cost_unknown", "Answers of a model without a price", provider, variant, null);
+                counter("llm_cost_usd", "Cost in USD of priced answers", provider, variant, null);
                 timer("llm_request_duration", "Time from the chat request to the end of its answer", provider, variant);
                 timer("llm_time_to_first_token", "Time from the chat request to its first content", provider,
                         variant);
@@ -165,9 +172,13 @@ public class LlmMetrics {
         return r;
     }
 
+    /** A counter labelled provider and variant, and type unless {@code type} is null. */
     private Counter counter(String name, String description, String provider, String variant, String type) {
-        return Counter.builder(name).description(description).tag("provider", provider).tag("variant", variant)
-                .tag("type", type).register(registry());
+        return (Counter) meters.computeIfAbsent(new MeterKey(name, provider, variant, type), k -> {
+            Counter.Builder b = Counter.builder(name).description(description).tag("provider", provider)
+                    .tag("variant", variant);
+            return (type == null ? b : b.tag("type", type)).register(registry());
+        });
     }
 
     private void latency(String name, String description, String provider, String variant, long millis) {
@@ -175,7 +186,8 @@ public class LlmMetrics {
     }
 
     private Timer timer(String name, String description, String provider, String variant) {
-        return Timer.builder(name).description(description).tag("provider", provider).tag("variant", variant)
-                .serviceLevelObjectives(LATENCY_BUCKETS).register(registry());
+        return (Timer) meters.computeIfAbsent(new MeterKey(name, provider, variant, null),
+                k -> Timer.builder(name).description(description).tag("provider", provider).tag("variant", variant)
+                        .serviceLevelObjectives(LATENCY_BUCKETS).register(registry()));
     }
 }

@@ -70,6 +70,25 @@ class ChatHttpRouteTest extends RouteTestSupport {
         assertThat(e.getVariable("streamSlot")).isNull();
     }
 
+    /**
+     * The request's headers end once read: the provider route and everything after it see none (not the caller's
+     * token either), so no step copies them along.
+     */
+    @Test
+    void theRequestsHeadersGoNoFurtherThanTheStepsThatReadThem() throws Exception {
+        String session = f.session("alice", "t");
+        MockEndpoint router = getMockEndpoint("mock:router");
+        router.expectedMessageCount(1);
+
+        Exchange e = message("alice", session, "Hi there");
+
+        assertThat(e.getException()).isNull();
+        MockEndpoint.assertIsSatisfied(context);
+        Exchange routed = router.getReceivedExchanges().get(0);
+        assertThat(routed.getMessage().getHeaders()).isEmpty();
+        assertThat(routed.getVariable("sessionId", String.class)).isEqualTo(session);
+    }
+
     @Test
     void aSessionOnAModelWithoutEquivalentHasNoFallback() throws Exception {
         String session = f.store.createSession("alice",

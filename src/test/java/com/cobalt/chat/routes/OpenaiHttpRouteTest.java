@@ -63,6 +63,20 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         assertThat(e.getVariable("streamSlot")).isNull();
     }
 
+    /** The request's headers (the caller's key among them) end once read: the provider route sees none. */
+    @Test
+    void theRequestsHeadersGoNoFurtherThanTheStepsThatReadThem() throws Exception {
+        MockEndpoint router = getMockEndpoint("mock:router");
+        router.expectedMessageCount(1);
+
+        Exchange e = complete("gpt-4o", "Hi");
+
+        assertThat(e.getException()).isNull();
+        router.assertIsSatisfied();
+        assertThat(router.getReceivedExchanges().get(0).getMessage().getHeaders()).isEmpty();
+        assertThat(router.getReceivedExchanges().get(0).getVariable("user", String.class)).isEqualTo("alice");
+    }
+
     @Test
     void noModelMeansTheDefaultModel() throws Exception {
         MockEndpoint router = getMockEndpoint("mock:router");
