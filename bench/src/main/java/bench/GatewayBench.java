@@ -352,7 +352,7 @@ public final class GatewayBench {
     private List<String> coldSessions;
     /** One measured start: which JVM options, time to ready, CPU, the chats right after ready, the log's phases. */
     private record ColdRun(String variant, int run, double readyMs, long cpuToReadyMs, long cpuChatsMs, Cold chats,
-                           Map<String, Double> phases, String cpusAllowed) {
+                           Map<String, Double> phases, String cpusAllowed, double warmupMs) {
     }
     /** Chats sent one after another, in turn: session API, /v1, direct. */
     private record Cold(List<StreamCall> session, List<StreamCall> v1, List<StreamCall> direct) {
@@ -380,6 +380,8 @@ public final class GatewayBench {
     private double coldFirstReadyMs;
     private long coldFirstCpuMs;
     private String coldCdsNote = "";
+    /** --cold-warmup-chats: chats per path sent right after ready and not measured, before the measured ones. */
+    private int coldWarmup;
 
     /**
      * The cold-start scenario, before the run's main gateway starts: a first start on a fresh database (it migrates
@@ -391,6 +393,7 @@ public final class GatewayBench {
     private Path coldStarts(String jar, Path pidFile) throws Exception {
         int runs = intArg("cold-runs", 3);
         int n = intArg("cold-chats", 300);
+        coldWarmup = intArg("cold-warmup-chats", 0);
         String cds = args.getOrDefault("cold-cds", "both");
         if (!List.of("off", "on", "both").contains(cds)) {
             throw new IllegalArgumentException("--cold-cds off|on|both, not " + cds);
@@ -441,6 +444,14 @@ public final class GatewayBench {
                 g.watchExit();
                 long readyAt = g.awaitReadyAt(Duration.ofSeconds(120), 5);
                 long cpuReady = g.cpuMillis();
+                long warmupNanos = 0;
+                if (coldWarmup > 0) {
+                    // what a warm-up inside the gateway before ready would buy: its chats, not measured, and the time
+                    // they take (which ready would be later by)
+                    long w0 = System.nanoTime();
+                    coldSequence("cx" + name.charAt(0) + r + "-", coldWarmup);
+                    warmupNanos = System.nanoTime() - w0;
+                }
                 Cold c = coldSequence("c" + name.charAt(0) + r + "-", n);
                 long cpuChats = g.cpuMillis() - cpuReady;
                 requireGatewayAlive("cold start " + r + " (" + v + ")");
@@ -448,7 +459,7 @@ public final class GatewayBench {
                 g.close();
                 gateway = null;
                 coldRuns.add(new ColdRun(v, r, (readyAt - g.startedNanos) / 1e6, cpuReady, cpuChats, c,
-                        logPhases(g.log, g.startedEpochMs), allowed));
+                        logPhases(g.log, g.startedEpochMs), allowed, warmupNanos / 1e6));
                 System.out.printf(Locale.ROOT, "(cold start %d, %s: ready in %.0f ms, %d ms CPU)%n", r, v,
                         (readyAt - g.startedNanos) / 1e6, cpuReady);
             }
@@ -529,11 +540,14 @@ public final class GatewayBench {
                 + "TTFT overhead = gateway TTFT pX minus direct TTFT pX of the same sequence. \"warm\" is the same "
                 + "sequence on the main gateway after the warm-up. The first start (fresh database, " + "schema "
                 + "migrated" + (coldCdsNote.contains("written") ? ", the AppCDS training run" : "") + ") was ready in "
-                + Stats.ms(coldFirstReadyMs) + " ms (" + coldFirstCpuMs + " ms CPU). " + coldCdsNote);
+                + Stats.ms(coldFirstReadyMs) + " ms (" + coldFirstCpuMs + " ms CPU). " + coldCdsNote
+                + (coldWarmup == 0 ? "" : " **--cold-warmup-chats " + coldWarmup + "**: after ready, " + coldWarmup
+                + " chats per path (not measured) before the measured ones, as a warm-up inside the gateway before "
+                + "ready would send them; the column \"warm-up took\" is what ready would then be later by."));
         line("");
         line("| start | ready (ms) | gateway CPU to ready (ms) | TTFT overhead p50 / p99, session API | same, `/v1` "
-                + "| first chat's TTFT, session / `/v1` | gateway CPU over the chats (ms) | all exact |");
-        line("|---|---|---|---|---|---|---|---|");
+                + "| first chat's TTFT, session / `/v1` | gateway CPU over the chats (ms) | warm-up took (ms) | all exact |");
+        line("|---|---|---|---|---|---|---|---|---|");
         JsonArray runsJson = new JsonArray();
         boolean ok = warm.ok();
         for (ColdRun r : coldRuns) {
@@ -543,19 +557,21 @@ public final class GatewayBench {
                     + Stats.ms(c.overhead(c.s(), 50)) + " / " + Stats.ms(c.overhead(c.s(), 99)) + " | "
                     + Stats.ms(c.overhead(c.v(), 50)) + " / " + Stats.ms(c.overhead(c.v(), 99)) + " | "
                     + Stats.ms(ttftNanos(c.session().get(0)) / 1e6) + " / " + Stats.ms(ttftNanos(c.v1().get(0)) / 1e6)
-                    + " | " + r.cpuChatsMs() + " | " + (c.ok() ? "yes" : "**no**") + " |");
+                    + " | " + r.cpuChatsMs() + " | " + (coldWarmup == 0 ? "-" : Stats.ms(r.warmupMs())) + " | "
+                    + (c.ok() ? "yes" : "**no**") + " |");
             JsonObject phases = new JsonObject();
             r.phases().forEach(phases::put);
             runsJson.add(new JsonObject().put("variant", r.variant()).put("run", r.run()).put("ready_ms", r.readyMs())
                     .put("cpu_to_ready_ms", r.cpuToReadyMs()).put("cpu_chats_ms", r.cpuChatsMs())
-                    .put("cpus_allowed", r.cpusAllowed()).put("phases_ms", phases)
+                    .put("cpus_allowed", r.cpusAllowed()).put("phases_ms", phases).put("warmup_chats", coldWarmup)
+                    .put("warmup_ms", r.warmupMs())
                     .put("session", c.s().json()).put("openai", c.v().json()).put("direct", c.d().json())
                     .put("ttft_overhead_ms", overheads(c)).put("all_ok", c.ok()));
         }
         line("| warm (after the warm-up) | | | " + Stats.ms(warm.overhead(warm.s(), 50)) + " / "
                 + Stats.ms(warm.overhead(warm.s(), 99)) + " | " + Stats.ms(warm.overhead(warm.v(), 50)) + " / "
                 + Stats.ms(warm.overhead(warm.v(), 99)) + " | " + Stats.ms(ttftNanos(warm.session().get(0)) / 1e6) + " / "
-                + Stats.ms(ttftNanos(warm.v1().get(0)) / 1e6) + " | | " + (warm.ok() ? "yes" : "**no**") + " |");
+                + Stats.ms(ttftNanos(warm.v1().get(0)) / 1e6) + " | | | " + (warm.ok() ? "yes" : "**no**") + " |");
         line("");
         line("Where the time to ready went (ms after fork, from the gateway log's timestamps; median of the runs): "
                 + "first log line = the JVM and logging up; Flyway = the database opened and the schema validated; "
