@@ -372,6 +372,20 @@ public final class GatewayBench {
             return s().ok == session.size() && v().ok == v1.size() && d().ok == direct.size();
         }
 
+        /** What went wrong with the chats that failed, counted (digits as #), with the first failed position. */
+        Map<String, Integer> problems() {
+            Map<String, Integer> p = new TreeMap<>();
+            for (List<StreamCall> path : List.of(session, v1, direct)) {
+                for (int i = 0; i < path.size(); i++) {
+                    String why = path.get(i).problem();
+                    if (why != null) {
+                        p.merge(path.get(i).target + ": " + why.replaceAll("\\d+", "#"), 1, Integer::sum);
+                    }
+                }
+            }
+            return p;
+        }
+
         double overhead(Lat path, double p) {
             return path.ttft.pMs(p) - d().ttft.pMs(p);
         }
@@ -527,6 +541,7 @@ public final class GatewayBench {
     /** The cold-start scenario's report, once the main gateway is warm: the same sequence warm, and the ratios. */
     private boolean coldStartReport() throws Exception {
         int n = intArg("cold-chats", 300);
+        List<String> problemsSeen = new ArrayList<>();
         line("## 0. Cold start: ready, and the first " + n + " chats per path after it");
         line("");
         awaitGatewayIdle(Double.parseDouble(args.getOrDefault("idle-cores", "0.05")), intArg("idle-max-seconds", 60));
@@ -566,29 +581,41 @@ public final class GatewayBench {
                     .put("cpus_allowed", r.cpusAllowed()).put("phases_ms", phases).put("warmup_chats", coldWarmup)
                     .put("warmup_ms", r.warmupMs())
                     .put("session", c.s().json()).put("openai", c.v().json()).put("direct", c.d().json())
-                    .put("ttft_overhead_ms", overheads(c)).put("all_ok", c.ok()));
+                    .put("ttft_overhead_ms", overheads(c)).put("all_ok", c.ok())
+                    .put("problems", new JsonObject(new LinkedHashMap<>(c.problems()))));
+        }
+        for (ColdRun r : coldRuns) {
+            if (!r.chats().ok()) {
+                problemsSeen.add(r.variant() + " #" + r.run() + ": " + r.chats().problems());
+            }
         }
         line("| warm (after the warm-up) | | | " + Stats.ms(warm.overhead(warm.s(), 50)) + " / "
                 + Stats.ms(warm.overhead(warm.s(), 99)) + " | " + Stats.ms(warm.overhead(warm.v(), 50)) + " / "
                 + Stats.ms(warm.overhead(warm.v(), 99)) + " | " + Stats.ms(ttftNanos(warm.session().get(0)) / 1e6) + " / "
                 + Stats.ms(ttftNanos(warm.v1().get(0)) / 1e6) + " | | | " + (warm.ok() ? "yes" : "**no**") + " |");
         line("");
-        line("Where the time to ready went (ms after fork, from the gateway log's timestamps; median of the runs): "
-                + "first log line = the JVM and logging up; Flyway = the database opened and the schema validated; "
-                + "Camel context = routes, Kamelets and the HTTP servers started.");
+        if (!warm.ok()) {
+            problemsSeen.add("warm: " + warm.problems());
+        }
+        if (!problemsSeen.isEmpty()) {
+            line("Failed chats: " + String.join("; ", problemsSeen));
+            line("");
+        }
+        line("Where the time to ready went (ms after fork, from the gateway log's timestamps, which have the log's "
+                + "millisecond resolution): first log line = the JVM and logging up; Flyway = the database opened and "
+                + "the schema validated; Camel context = routes, Kamelets and the HTTP servers started; ready = the "
+                + "first 200 of `/observe/health/ready`, after the context started.");
         line("");
         line("| start | first log line | Flyway starts | Flyway done | Camel context starting | Camel context started | ready |");
         line("|---|---|---|---|---|---|---|");
         JsonObject summaryJson = new JsonObject();
-        for (String v : coldRuns.stream().map(ColdRun::variant).distinct().toList()) {
-            List<ColdRun> rs = coldRuns.stream().filter(r -> r.variant().equals(v)).toList();
-            StringBuilder row = new StringBuilder("| " + v + " |");
+        for (ColdRun r : coldRuns) {
+            StringBuilder row = new StringBuilder("| " + r.variant() + " #" + r.run() + " |");
             for (String phase : List.of("first log line", "Flyway starts", "Flyway done", "Camel context starting",
                     "Camel context started")) {
-                row.append(' ').append(Stats.ms(median(rs.stream().mapToDouble(r -> r.phases().getOrDefault(phase,
-                        Double.NaN)).toArray()))).append(" |");
+                row.append(' ').append(Stats.ms(r.phases().getOrDefault(phase, Double.NaN))).append(" |");
             }
-            row.append(' ').append(Stats.ms(median(rs.stream().mapToDouble(ColdRun::readyMs).toArray()))).append(" |");
+            row.append(' ').append(Stats.ms(r.readyMs())).append(" |");
             line(row.toString());
         }
         line("");
