@@ -396,6 +396,8 @@ public final class GatewayBench {
     private String coldCdsNote = "";
     /** --cold-warmup-chats: chats per path sent right after ready and not measured, before the measured ones. */
     private int coldWarmup;
+    /** The cold starts' H2 folder: the main gateway deletes it when it stops; if the run failed before, shutdown(). */
+    private Path coldDb;
 
     /**
      * The cold-start scenario, before the run's main gateway starts: a first start on a fresh database (it migrates
@@ -415,6 +417,7 @@ public final class GatewayBench {
         Path archive = out.resolve("gateway-cds.jsa");
         Files.deleteIfExists(archive);
         Path db = Files.createTempDirectory("cobalt-bench-db-");
+        coldDb = db;
         FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
         GatewayProcess first = GatewayProcess.start(repo, jar, fakePort, out.resolve("gateway-cold-first.log"), pidFile,
                 !production, gatewayEnv, new GatewayProcess.Options(cpus, "off".equals(cds) ? List.of()
@@ -1842,6 +1845,13 @@ public final class GatewayBench {
     private void shutdown() {
         if (gateway != null) {
             gateway.close();
+        }
+        if (coldDb != null && Files.isDirectory(coldDb) && (gateway == null || !gateway.alive())) {
+            try (var files = Files.walk(coldDb)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // a temp folder
+            }
         }
         if (pgDatabase != null) {
             try {
