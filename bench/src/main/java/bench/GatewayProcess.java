@@ -57,9 +57,32 @@ final class GatewayProcess implements AutoCloseable {
      */
     static GatewayProcess start(Path repo, String jar, int fakePort, Path log, Path pidFile, boolean lifted,
                                 Map<String, String> extraEnv) throws IOException {
+        return start(repo, jar, fakePort, log, pidFile, lifted, extraEnv, new Options(null, List.of(), null));
+    }
+
+    /**
+     * How to start it beyond the environment. cpus: a taskset CPU list ("0", "0,1") the gateway is pinned to, or
+     * null; jvmOptions: before -jar (AppCDS flags); dbDir: an existing H2 folder to start on again (a restart: the
+     * schema is there, nothing migrates; the caller deletes it), or null for a fresh temporary one this object
+     * deletes on close.
+     */
+    record Options(String cpus, List<String> jvmOptions, Path dbDir) {
+    }
+
+    static GatewayProcess start(Path repo, String jar, int fakePort, Path log, Path pidFile, boolean lifted,
+                                Map<String, String> extraEnv, Options options) throws IOException {
         int http = freePort();
         int mgmt = freePort();
-        ProcessBuilder pb = new ProcessBuilder("java", "-jar", jar)
+        List<String> command = new java.util.ArrayList<>();
+        if (options.cpus() != null) {
+            // taskset execs java: the pid is the JVM's, and the JVM sizes its pools (GC, JIT, event loops) by the
+            // CPUs it may run on
+            command.addAll(List.of("taskset", "-c", options.cpus()));
+        }
+        command.add("java");
+        command.addAll(options.jvmOptions());
+        command.addAll(List.of("-jar", jar));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(repo.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -77,7 +100,7 @@ final class GatewayProcess implements AutoCloseable {
         env.put("HTTP_PORT", String.valueOf(http));
         env.put("MANAGEMENT_PORT", String.valueOf(mgmt));
         // demo auth and an embedded H2 file database in a fresh temporary folder (deleted on close)
-        Path dbDir = Files.createTempDirectory("cobalt-bench-db-");
+        Path dbDir = options.dbDir() != null ? options.dbDir() : Files.createTempDirectory("cobalt-bench-db-");
         // BENCH_H2_SETTINGS (e.g. ";AUTO_COMPACT_FILL_RATE=50") tries H2 settings on the bench's database
         env.put("CHAT_DB_URL", "jdbc:h2:file:" + dbDir.resolve("chat") + System.getenv().getOrDefault("BENCH_H2_SETTINGS", ""));
         if (lifted) {
@@ -91,11 +114,62 @@ final class GatewayProcess implements AutoCloseable {
         }
         // production mode leaves every limit at its default: the load is spread over many users instead
         env.putAll(extraEnv);
+        long startNanos = System.nanoTime();
+        long startEpochMs = System.currentTimeMillis();
         Process p = pb.start();
         Files.writeString(pidFile, p.pid() + "\n");
         GatewayProcess g = new GatewayProcess(p, http, mgmt, log);
-        g.dbDir = dbDir;
+        g.startedNanos = startNanos;
+        g.startedEpochMs = startEpochMs;
+        g.dbDir = options.dbDir() == null ? dbDir : null;
+        g.databaseDir = dbDir;
         return g;
+    }
+
+    /** When the process was started (System.nanoTime() and wall clock), right before fork and exec. */
+    long startedNanos;
+    long startedEpochMs;
+    /** The H2 folder it runs on (also when it is not this object's to delete). */
+    Path databaseDir;
+
+    /**
+     * Polls /observe/health/ready every pollMs until it answers 200 (or the process dies, or the deadline passes);
+     * the System.nanoTime() of the first 200. For the cold start: the readiness probe a balancer or Kubernetes uses.
+     */
+    long awaitReadyAt(Duration timeout, long pollMs) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort
+                        + "/observe/health/ready")).timeout(Duration.ofSeconds(2)).GET().build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the gateway exited with " + process.exitValue() + "; see " + log);
+            }
+            try {
+                HttpResponse<Void> r = http.send(ready, HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                    return System.nanoTime();
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            TimeUnit.MILLISECONDS.sleep(pollMs);
+        }
+        throw new IllegalStateException("the gateway was not ready in " + timeout + "; see " + log);
+    }
+
+    /** The CPUs the process may run on (/proc/<pid>/status Cpus_allowed_list), or "?". */
+    String cpusAllowed() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {
+                if (line.startsWith("Cpus_allowed_list:")) {
+                    return line.substring(18).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone
+        }
+        return "?";
     }
 
     /** When the gateway exited, if it did (System.nanoTime()), and its exit code. */

@@ -92,10 +92,20 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         this.graceSeconds = graceSeconds;
     }
 
+    /** Set once the context has started and everything below ran: readiness is DOWN until then. */
+    private volatile boolean started;
+
     @Override
     public void onContextStarting(CamelContext camel) {
         // Camel must wait for the streams longer than the grace period it gives them
         camel.getShutdownStrategy().setTimeout(graceSeconds + 15L);
+        // before the management server listens: a registry without any check yet answers /observe/health/ready
+        // with 200 while the chat routes are still being added to the HTTP router (404 for every chat); with this
+        // check in it, readiness is DOWN until the context has started
+        HealthCheckRegistry checks = HealthCheckRegistry.get(camel);
+        if (checks != null) {
+            checks.register(new AcceptingRequests(() -> started, engine::draining));
+        }
     }
 
     @Override
@@ -107,7 +117,6 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         if (checks != null) {
             databaseReadiness = new DatabaseReadiness(database.dataSource());
             checks.register(databaseReadiness);
-            checks.register(new AcceptingRequests(engine::draining));
             checks.register(new EventLoopLiveness(vertx));
         }
         MeterRegistry meters = metrics.registry();
@@ -152,6 +161,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 new GatewayStats(metrics, liveStreams::count));
         stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
                 + ",type=Provider,name=" + p, s));
+        started = true;
     }
 
     /**

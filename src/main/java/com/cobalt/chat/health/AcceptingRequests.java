@@ -7,15 +7,18 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * Readiness: this instance takes new requests. DOWN from SIGTERM on, while its streams drain, so a balancer sends
- * new chats elsewhere; the process is still live.
+ * Readiness: this instance takes new requests. DOWN while it starts, until every route has started (the management
+ * port answers before the chat routes are on the HTTP router, and a health registry with no check in it yet is UP);
+ * DOWN from SIGTERM on, while its streams drain, so a balancer sends new chats elsewhere; the process is still live.
  */
 public final class AcceptingRequests extends AbstractHealthCheck {
 
+    private final BooleanSupplier started;
     private final BooleanSupplier draining;
 
-    public AcceptingRequests(BooleanSupplier draining) {
+    public AcceptingRequests(BooleanSupplier started, BooleanSupplier draining) {
         super("gateway", "accepting-requests");
+        this.started = started;
         this.draining = draining;
     }
 
@@ -26,7 +29,10 @@ public final class AcceptingRequests extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        if (draining.getAsBoolean()) {
+        if (!started.getAsBoolean()) {
+            builder.message("starting: the routes are not all started yet");
+            builder.down();
+        } else if (draining.getAsBoolean()) {
             builder.message("shutting down: streams in flight are finishing");
             builder.down();
         } else {

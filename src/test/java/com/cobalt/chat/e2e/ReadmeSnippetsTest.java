@@ -120,6 +120,8 @@ class ReadmeSnippetsTest {
                 + " against two fakes in WeightedBalanceTest");
         COVERAGE.put(SDK + " / bash #0", "run: ahead of each SDK program");
         COVERAGE.put("The image / bash #0", "not run: builds the image (ImageTarTest runs a built one)");
+        COVERAGE.put("Start-up / bash #0", "not run: a training run and a restart with AppCDS; bench/run.sh --scenarios"
+                + " cold-start runs the same two flags against the built jar");
         COVERAGE.put("Kubernetes / bash #0", "not run: needs a Kubernetes cluster (DeployManifestsTest checks the manifests)");
         COVERAGE.put(SDK + " / python #0", "run where the openai Python package is installed: pythonSnippet");
         COVERAGE.put(SDK + " / js #0", "run: javascriptSnippet");
