@@ -723,7 +723,10 @@ public final class GatewayBench {
         int round = intArg("warmup-seconds", 10);
         int max = intArg("warmup-max-seconds", 240);
         double settled = Double.parseDouble(args.getOrDefault("warmup-jit-settled", "0.05"));
-        List<String> loopSessions = createSessions(intArg("warmup-sessions", 500));
+        // production mode: the warm-up's session chats rotate over these sessions, one user each, for up to
+        // --warmup-max-seconds; over 500 users a fast gateway sent some of them past the README's 100 chats a minute,
+        // and the next scenario's prefill got 429 for them. Half the users spreads them under it.
+        List<String> loopSessions = createSessions(intArg("warmup-sessions", warmupSessionsDefault()));
         boolean openAi = !"false".equals(args.get("openai"));
         long chats = 0;
         int elapsed = 0;
@@ -745,7 +748,7 @@ public final class GatewayBench {
         closedLoop(10, 2, s, null, false);
         // and the overhead scenario's own shape, one chat at a time on each path: code the concurrent rounds never
         // ran (branches taken only when nothing else is in flight) is compiled here, not in its first measured block
-        int sequential = Math.min(100, intArg("warmup-sessions", 500));
+        int sequential = Math.min(100, intArg("warmup-sessions", warmupSessionsDefault()));
         List<String> sequentialSessions = createSessions(sequential);
         for (int i = 0; i < sequential; i++) {
             awaitOk(chat("ws" + i, s, null, null));
@@ -1725,6 +1728,10 @@ public final class GatewayBench {
             outList.add(f.get());
         }
         return outList;
+    }
+
+    private int warmupSessionsDefault() {
+        return tokens == null ? 500 : Math.max(500, tokens.users() / 2);
     }
 
     private List<String> createSessions(int count) throws Exception {
