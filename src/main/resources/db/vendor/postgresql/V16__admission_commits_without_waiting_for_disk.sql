@@ -5,9 +5,10 @@
 --
 -- What that costs: if the database server itself crashes (not a gateway instance), the admissions and releases of
 -- its last few hundred milliseconds (3 x wal_writer_delay) may be forgotten: those messages do not count toward the
--- user's rate and quota, and a forgotten release is a slot that frees itself when its lease runs out. Nothing the
--- user sent and no answer or usage row is affected: the chat store's transactions still commit synchronously.
--- Visibility is unchanged, so instances sharing the database still admit exactly the limit.
+-- user's rate and quota, and a forgotten release is a slot that frees itself when its lease runs out. What the user
+-- sent is not affected: the user's message still commits synchronously (the finished answer and its usage row do
+-- not wait either - Transactions.inTransactionWithoutDiskWait). Visibility is unchanged, so instances sharing the
+-- database still admit exactly the limit.
 --
 -- set_config(..., true) holds until the end of the calling transaction - its commit included - and no longer: the
 -- pooled connection keeps the database's own setting for everything else.
