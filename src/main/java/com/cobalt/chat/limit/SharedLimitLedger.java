@@ -18,6 +18,7 @@ import javax.sql.DataSource;
 
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Transactions;
+import com.cobalt.chat.store.Vendor;
 
 /**
  * The per-user limits of instances that share one database (PostgreSQL): they hold exactly across the instances.
@@ -43,7 +44,7 @@ public class SharedLimitLedger implements LimitLedger {
     private final Set<String> held = ConcurrentHashMap.newKeySet();
 
     public SharedLimitLedger(DataSource dataSource, Clock clock, LimitRules rules, Duration lease) {
-        this.inDatabase = isPostgres(dataSource);
+        this.inDatabase = Vendor.of(dataSource) == Vendor.POSTGRESQL;
         this.dataSource = dataSource;
         this.clock = clock;
         this.rules = rules;
@@ -230,14 +231,6 @@ public class SharedLimitLedger implements LimitLedger {
     @Override
     public Duration maintenanceInterval() {
         return Duration.ofMillis(Math.max(1000, lease.toMillis() / 3));
-    }
-
-    private static boolean isPostgres(DataSource dataSource) {
-        try (Connection c = dataSource.getConnection()) {
-            return "PostgreSQL".equals(c.getMetaData().getDatabaseProductName());
-        } catch (SQLException e) {
-            throw new ChatStore.StorageException(e);
-        }
     }
 
     private record LockRow(long lastSeq, Instant lastAccepted) {

@@ -223,7 +223,7 @@ public class AnswerCheckpoints implements AutoCloseable {
             boolean[] done = Transactions.inTransaction(c, tx -> write(tx, work));
             System.arraycopy(done, 0, committed, 0, done.length);
             if (h2 == null) {
-                h2 = "H2".equals(c.getMetaData().getDatabaseProductName());
+                h2 = Vendor.of(c) == Vendor.H2;
             }
             if (h2) {
                 // H2 writes commits to its file up to WRITE_DELAY (0.5 s) later: a process killed meanwhile would lose

@@ -10,6 +10,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -33,7 +34,59 @@ public class ChatStore {
     private static final Pattern UUID_FORMAT =
             Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
 
+    /** The columns of an answer's row; the portable statement and PostgreSQL's bind the same values in this order. */
+    private static final String ANSWER_COLUMNS = "id, session_id, exchange_id, user_id, role, content, status, provider,"
+            + " model, finish_reason, error_code, prompt_tokens, completion_tokens, tokens_estimated, cost_usd,"
+            + " time_to_first_token_ms, duration_ms, variant, cached_tokens, reasoning_tokens, reasoning, created_at";
+    private static final String INSERT_ANSWER = "INSERT INTO chat_message (" + ANSWER_COLUMNS + ") VALUES (?, ?, ?, ?,"
+            + " 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_USAGE = "INSERT INTO llm_usage (message_id, user_id, session_id, provider, model,"
+            + " status, prompt_tokens, completion_tokens, tokens_estimated, cost_usd, variant, cached_tokens,"
+            + " reasoning_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_USER_MESSAGE = "INSERT INTO chat_message (id, session_id, exchange_id, user_id,"
+            + " role, content, status, created_at) VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)";
+    /** updated_at only moves forward (the session list pages by it, see touch); no row: the session is gone. */
+    private static final String TOUCH_SESSION =
+            "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?";
+
+    /*
+     * PostgreSQL: each of a chat's two writes in one statement - one round trip where the portable statements take
+     * three (the user's message: insert, touch, commit) and five (the answer: the disk-wait setting, touch, insert,
+     * usage, commit). A data-modifying WITH runs every part in the one statement's transaction. The session's row is
+     * updated first, as in the portable path: a deleted session stores no message (FROM touched is empty), and its lock
+     * keeps a delete out until the commit. Typed parameters: a bare one in a SELECT list would be taken as text.
+     */
+    private static final String PG_TOUCHED = "touched AS (" + TOUCH_SESSION + " RETURNING id)";
+    private static final String PG_USER_MESSAGE = "WITH " + PG_TOUCHED + " INSERT INTO chat_message (id, session_id,"
+            + " exchange_id, user_id, role, content, status, created_at) SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR),"
+            + " CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'user', CAST(? AS TEXT), 'complete',"
+            + " CAST(? AS TIMESTAMP WITH TIME ZONE) FROM touched";
+    /** Inserted, or the row its checkpoints wrote finished (the conflict on its id): one statement for both. */
+    private static final String PG_ANSWER = "answer AS (INSERT INTO chat_message (" + ANSWER_COLUMNS + ")"
+            + " SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'assistant',"
+            + " CAST(? AS TEXT), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR),"
+            + " CAST(? AS VARCHAR), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS BOOLEAN), CAST(? AS DECIMAL),"
+            + " CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS VARCHAR), CAST(? AS INTEGER), CAST(? AS INTEGER),"
+            + " CAST(? AS TEXT), CAST(? AS TIMESTAMP WITH TIME ZONE) FROM touched"
+            + " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, status = EXCLUDED.status,"
+            + " provider = EXCLUDED.provider, model = EXCLUDED.model, finish_reason = EXCLUDED.finish_reason,"
+            + " error_code = EXCLUDED.error_code, prompt_tokens = EXCLUDED.prompt_tokens,"
+            + " completion_tokens = EXCLUDED.completion_tokens, tokens_estimated = EXCLUDED.tokens_estimated,"
+            + " cost_usd = EXCLUDED.cost_usd, time_to_first_token_ms = EXCLUDED.time_to_first_token_ms,"
+            + " duration_ms = EXCLUDED.duration_ms, variant = EXCLUDED.variant,"
+            + " cached_tokens = EXCLUDED.cached_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,"
+            + " reasoning = EXCLUDED.reasoning, instance_id = NULL, lease_until = NULL)";
+    private static final String PG_USAGE = "usage AS (" + INSERT_USAGE + ")";
+    /** This transaction's commit does not wait for the disk (see Transactions.inTransactionWithoutDiskWait). */
+    private static final String PG_WITHOUT_DISK_WAIT = "set_config('synchronous_commit', 'off', true)";
+    private static final String PG_SELECT_STORED = " SELECT EXISTS (SELECT 1 FROM touched), " + PG_WITHOUT_DISK_WAIT;
+    private static final String PG_ANSWER_AND_USAGE = "WITH " + PG_TOUCHED + ", " + PG_ANSWER + ", " + PG_USAGE
+            + PG_SELECT_STORED;
+    private static final String PG_ANSWER_ONLY = "WITH " + PG_TOUCHED + ", " + PG_ANSWER + PG_SELECT_STORED;
+    private static final String PG_USAGE_ONLY = "WITH " + PG_USAGE + " SELECT TRUE, " + PG_WITHOUT_DISK_WAIT;
+
     private final DataSource dataSource;
+    private final Vendor vendor;
     private final Clock clock;
     private final int maxContextMessages;
     private final int maxSessionsPerUser;
@@ -52,6 +105,7 @@ public class ChatStore {
      */
     public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages, int maxSessionsPerUser) {
         this.dataSource = dataSource;
+        this.vendor = Vendor.of(dataSource);
         this.clock = clock;
         this.maxContextMessages = maxContextMessages;
         this.maxSessionsPerUser = maxSessionsPerUser;
@@ -247,18 +301,23 @@ public class ChatStore {
         return newestFirst;
     }
 
-    /** Stores what the user sent, before any provider is called, so a failure later loses nothing. */
+    /**
+     * Stores what the user sent, before any provider is called, so a failure later loses nothing; the commit waits for
+     * the disk. A session deleted since chat-http read it is 404, as it would have been a moment earlier.
+     */
     public String saveUserMessage(@Variable("user") String userId, @Variable("sessionId") String sessionId,
                                   @Variable("exchangeId") String exchangeId, @Variable("content") String content) {
         requireCaller(userId);
         String id = RowIds.next();
         OffsetDateTime now = now();
-        return inConnection(true, c -> {
-            update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status, created_at)"
-                    + " VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)", id, sessionId, exchangeId, userId, content, now);
-            touch(c, sessionId, now);
-            return id;
-        });
+        int stored = vendor == Vendor.POSTGRESQL
+                ? update(PG_USER_MESSAGE, now, sessionId, id, sessionId, exchangeId, userId, content, now)
+                : inConnection(true, c -> touch(c, sessionId, now) == 0 ? 0
+                        : update(c, INSERT_USER_MESSAGE, id, sessionId, exchangeId, userId, content, now));
+        if (stored == 0) {
+            throw sessionNotFound();
+        }
+        return id;
     }
 
     /** Where an answer went: {@code stored} false when its session was deleted while it streamed. */
@@ -286,30 +345,20 @@ public class ChatStore {
         try {
             // committed without waiting for the disk on PostgreSQL: the client already has the answer (see
             // Transactions); the user's message, stored before the provider is called, waits for it as before
-            return inConnectionWithoutDiskWait(c -> {
-                if (a.sessionId() != null) {
-                    // updated_at only moves forward (the session list pages by it: GREATEST, see touch)
-                    if (update(c, "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?", now,
-                            a.sessionId()) == 0) {
+            return vendor == Vendor.POSTGRESQL ? saveInOneStatement(a, id, now)
+                    : inConnectionWithoutDiskWait(c -> {
+                        if (a.sessionId() != null) {
+                            if (touch(c, a.sessionId(), now) == 0) {
+                                saveUsage(c, id, a, now);
+                                return new SavedAnswer(id, false);
+                            }
+                            if (!checkpointed || finishCheckpointed(c, id, a) == 0) {
+                                update(c, INSERT_ANSWER, answerValues(id, a, now));
+                            }
+                        }
                         saveUsage(c, id, a, now);
-                        return new SavedAnswer(id, false);
-                    }
-                    if (!checkpointed || finishCheckpointed(c, id, a) == 0) {
-                        update(c, "INSERT INTO chat_message (id, session_id, exchange_id, user_id, role, content, status,"
-                                        + " provider, model, finish_reason, error_code, prompt_tokens, completion_tokens,"
-                                        + " tokens_estimated, cost_usd, time_to_first_token_ms, duration_ms, variant,"
-                                        + " cached_tokens, reasoning_tokens, reasoning, created_at)"
-                                        + " VALUES (?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                        + " ?)",
-                                id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
-                                a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(),
-                                a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(),
-                                a.cachedTokens(), a.reasoningTokens(), a.reasoning(), now);
-                    }
-                }
-                saveUsage(c, id, a, now);
-                return new SavedAnswer(id, true);
-            });
+                        return new SavedAnswer(id, true);
+                    });
         } catch (StorageException e) {
             if (a.sessionId() != null) {
                 try {
@@ -323,6 +372,35 @@ public class ChatStore {
             }
             throw e;
         }
+    }
+
+    /** PostgreSQL: the touch, the answer and its usage in one statement (see PG_ANSWER). */
+    private SavedAnswer saveInOneStatement(AnswerRecord a, String id, OffsetDateTime now) {
+        boolean usage = hasUsage(a);
+        String sql;
+        List<Object> values = new ArrayList<>(40);
+        if (a.sessionId() != null) {
+            sql = usage ? PG_ANSWER_AND_USAGE : PG_ANSWER_ONLY;
+            values.add(now);
+            values.add(a.sessionId());
+            values.addAll(Arrays.asList(answerValues(id, a, now)));
+        } else if (usage) {
+            sql = PG_USAGE_ONLY;
+        } else {
+            return new SavedAnswer(id, true);
+        }
+        if (usage) {
+            values.addAll(Arrays.asList(usageValues(id, a, now)));
+        }
+        List<Boolean> stored = inConnection(false, c -> query(c, sql, rs -> rs.getBoolean(1), values.toArray()));
+        return new SavedAnswer(id, stored.get(0));
+    }
+
+    private static Object[] answerValues(String id, AnswerRecord a, OffsetDateTime now) {
+        return new Object[] {id, a.sessionId(), a.exchangeId(), a.userId(), a.content(), a.status(), a.provider(),
+                a.model(), a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
+                a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(), a.variant(), a.cachedTokens(),
+                a.reasoningTokens(), a.reasoning(), now};
     }
 
     /** The final state of a row a checkpoint wrote; 0 when there is none (no checkpoint got through). */
@@ -340,19 +418,25 @@ public class ChatStore {
      * Moves the session's updated_at to {@code now}, never back: instances whose clocks disagree (or a clock set
      * back) must not move a session down the list, where a client paging through it would see it a second time.
      */
-    private static void touch(Connection c, String sessionId, OffsetDateTime now) throws SQLException {
-        update(c, "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?", now, sessionId);
+    private static int touch(Connection c, String sessionId, OffsetDateTime now) throws SQLException {
+        return update(c, TOUCH_SESSION, now, sessionId);
+    }
+
+    /** A provider answered: its tokens go into the ledger that outlives the chat. */
+    private static boolean hasUsage(AnswerRecord a) {
+        return a.provider() != null && a.promptTokens() != null && a.completionTokens() != null;
     }
 
     private static void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {
-        if (a.provider() != null && a.promptTokens() != null && a.completionTokens() != null) {
-            update(c, "INSERT INTO llm_usage (message_id, user_id, session_id, provider, model, status, prompt_tokens,"
-                            + " completion_tokens, tokens_estimated, cost_usd, variant, cached_tokens, reasoning_tokens,"
-                            + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(), a.status(),
-                    a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()), a.costUsd(),
-                    a.variant(), a.cachedTokens(), a.reasoningTokens(), now);
+        if (hasUsage(a)) {
+            update(c, INSERT_USAGE, usageValues(id, a, now));
         }
+    }
+
+    private static Object[] usageValues(String id, AnswerRecord a, OffsetDateTime now) {
+        return new Object[] {id, a.userId(), a.sessionId(), a.provider(), a.model() == null ? "" : a.model(),
+                a.status(), a.promptTokens(), a.completionTokens(), Boolean.TRUE.equals(a.tokensEstimated()),
+                a.costUsd(), a.variant(), a.cachedTokens(), a.reasoningTokens(), now};
     }
 
     private static SessionView requireSession(Connection c, String userId, String sessionId) throws SQLException {

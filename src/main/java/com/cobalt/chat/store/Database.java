@@ -21,11 +21,7 @@ public final class Database implements AutoCloseable {
         this.dataSource = new HikariDataSource(config);
         // the shared migrations, then the database's own (PostgreSQL: the shared limits' admission function)
         Flyway.configure().dataSource(dataSource)
-                .locations("classpath:db/migration", "classpath:db/vendor/" + vendor(url)).load().migrate();
-    }
-
-    static String vendor(String url) {
-        return url.startsWith("jdbc:postgresql:") ? "postgresql" : "h2";
+                .locations("classpath:db/migration", "classpath:db/vendor/" + Vendor.ofUrl(url).migrations()).load().migrate();
     }
 
     /**

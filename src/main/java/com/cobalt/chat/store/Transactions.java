@@ -29,7 +29,7 @@ public final class Transactions {
      * background), so there it is the same transaction.
      */
     public static <T> T inTransactionWithoutDiskWait(Connection c, Work<T> work) throws SQLException {
-        return inTransaction(c, "PostgreSQL".equals(c.getMetaData().getDatabaseProductName()), work);
+        return inTransaction(c, Vendor.of(c) == Vendor.POSTGRESQL, work);
     }
 
     private static <T> T inTransaction(Connection c, boolean withoutDiskWait, Work<T> work) throws SQLException {

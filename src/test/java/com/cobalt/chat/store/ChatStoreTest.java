@@ -237,6 +237,158 @@ class ChatStoreTest {
         }
     }
 
+    /** Deleted between chat-http's read and the message's write: 404, as a moment earlier, not a storage failure. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void aMessageToASessionDeletedSinceItWasReadIsNotFoundAndStoresNothing(String db) throws Exception {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession(null, null));
+        store.loadContext(user, s.id(), 20);
+        store.deleteSession(user, s.id());
+
+        assertThatThrownBy(() -> store.saveUserMessage(user, s.id(), UUID.randomUUID().toString(), "hello"))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(404);
+                    assertThat(e.code()).isEqualTo("session_not_found");
+                });
+        assertThat(count(db, "SELECT COUNT(*) FROM chat_message WHERE session_id = '" + s.id() + "'")).isZero();
+    }
+
+    /** The user's message moves its session to the top of the list, and is stored exactly as sent. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void aUserMessageIsStoredExactlyAndMovesItsSessionForward(String db) {
+        String user = "u-" + UUID.randomUUID();
+        ChatStore earlier = store(db, Clock.fixed(Instant.parse("2026-11-26T10:00:00Z"), ZoneOffset.UTC));
+        SessionView s = earlier.createSession(user, new NewSession(null, null));
+        ChatStore later = store(db, Clock.fixed(Instant.parse("2026-11-26T10:05:00Z"), ZoneOffset.UTC));
+        String sent = "  Ünïcode 🙂, 'quotes', \\backslash\\ and a NUL-free\nnewline  ";
+
+        later.saveUserMessage(user, s.id(), UUID.randomUUID().toString(), sent);
+
+        SessionDetail read = later.getSession(user, s.id(), null, null);
+        assertThat(read.messages()).extracting(MessageView::content).containsExactly(sent);
+        assertThat(read.messages()).extracting(MessageView::status).containsExactly("complete");
+        assertThat(later.listSessions(user, null, null).sessions().get(0).updatedAt())
+                .isEqualTo("2026-11-26T10:05:00Z");
+    }
+
+    /** A session deleted while its answer streamed: the answer has nowhere to go, its tokens still reach the ledger. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void theAnswerOfASessionDeletedWhileItStreamedIsNotStoredButItsUsageIs(String db) throws Exception {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession(null, null));
+        String exchangeId = UUID.randomUUID().toString();
+        store.saveUserMessage(user, s.id(), exchangeId, "q");
+        store.deleteSession(user, s.id());
+
+        ChatStore.SavedAnswer saved = store.saveAnswer(new AnswerRecord(s.id(), exchangeId, user, "a", "complete",
+                "demo", "cobalt-demo", "stop", null, 3, 4, false, null, 10L, 20L, null), null, false);
+
+        assertThat(saved.stored()).isFalse();
+        assertThat(count(db, "SELECT COUNT(*) FROM chat_message WHERE exchange_id = '" + exchangeId + "'")).isZero();
+        assertThat(count(db, "SELECT prompt_tokens * 10 + completion_tokens FROM llm_usage WHERE message_id = '"
+                + saved.id() + "'")).isEqualTo(34);
+    }
+
+    /** The row a checkpoint wrote while the answer streamed becomes the answer: one row, final, its lease gone. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void aCheckpointedAnswerIsFinishedInItsOwnRow(String db) throws Exception {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession(null, null));
+        String exchangeId = UUID.randomUUID().toString();
+        store.saveUserMessage(user, s.id(), exchangeId, "q");
+        String rowId = RowIds.next();
+        try (var c = database(db).dataSource().getConnection(); var ps = c.prepareStatement("INSERT INTO chat_message"
+                + " (id, session_id, exchange_id, user_id, role, content, status, instance_id, lease_until, created_at)"
+                + " VALUES (?, ?, ?, ?, 'assistant', 'The ans', 'streaming', 'instance-1', ?, ?)")) {
+            java.time.OffsetDateTime t = java.time.OffsetDateTime.parse("2026-11-26T10:00:00Z");
+            ps.setString(1, rowId);
+            ps.setString(2, s.id());
+            ps.setString(3, exchangeId);
+            ps.setString(4, user);
+            ps.setObject(5, t.plusMinutes(1));
+            ps.setObject(6, t);
+            ps.executeUpdate();
+        }
+
+        ChatStore.SavedAnswer saved = store.saveAnswer(new AnswerRecord(s.id(), exchangeId, user, "The answer.",
+                "complete", "demo", "cobalt-demo", "stop", null, 3, 4, true, new java.math.BigDecimal("0.0001"), 10L,
+                20L, "b"), rowId, true);
+
+        assertThat(saved).isEqualTo(new ChatStore.SavedAnswer(rowId, true));
+        List<MessageView> read = store.getSession(user, s.id(), null, null).messages();
+        assertThat(read).extracting(MessageView::id).containsExactly(read.get(0).id(), rowId);
+        assertThat(read.get(1).content()).isEqualTo("The answer.");
+        assertThat(read.get(1).status()).isEqualTo("complete");
+        assertThat(count(db, "SELECT COUNT(*) FROM chat_message WHERE id = '" + rowId + "' AND instance_id IS NULL"
+                + " AND lease_until IS NULL AND tokens_estimated AND variant = 'b'")).isEqualTo(1);
+        assertThat(count(db, "SELECT COUNT(*) FROM llm_usage WHERE message_id = '" + rowId + "'")).isEqualTo(1);
+    }
+
+    /** The OpenAI-compatible API has no session: its answer is only its usage. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void anAnswerWithoutASessionGoesOnlyIntoTheLedger(String db) throws Exception {
+        ChatStore store = store(db);
+        String user = "u-" + UUID.randomUUID();
+
+        String id = store.saveAnswer(new AnswerRecord(null, UUID.randomUUID().toString(), user, "a", "complete",
+                "demo", "cobalt-demo", "stop", null, 5, 7, false, null, 10L, 20L, null));
+
+        assertThat(count(db, "SELECT prompt_tokens * 10 + completion_tokens FROM llm_usage WHERE message_id = '" + id
+                + "' AND session_id IS NULL AND user_id = '" + user + "'")).isEqualTo(57);
+        assertThat(count(db, "SELECT COUNT(*) FROM chat_message WHERE user_id = '" + user + "'")).isZero();
+    }
+
+    /**
+     * PostgreSQL: the answer's one statement commits without waiting for the disk, for itself only (a local
+     * set_config): the pooled connection, next used for a user's message, must still wait.
+     */
+    @org.junit.jupiter.api.Test
+    void onPostgresTheAnswersCommitModeDoesNotOutliveItsStatement() throws Exception {
+        Postgres.assumeAvailable();
+        try (Database two = new Database(pgSchema.url(), Postgres.USER, "", 2)) {
+            ChatStore store = new ChatStore(two.dataSource(), Clock.systemUTC());
+            String user = "u-" + UUID.randomUUID();
+            SessionView s = store.createSession(user, new NewSession(null, null));
+            store.saveUserMessage(user, s.id(), UUID.randomUUID().toString(), "q");
+            assertThat(store.saveAnswer(new AnswerRecord(s.id(), UUID.randomUUID().toString(), user, "a", "complete",
+                    "demo", "cobalt-demo", "stop", null, 3, 4, false, null, 10L, 20L, null), null, false).stored())
+                    .isTrue();
+
+            // both of the pool's connections, whichever ran the answer
+            try (var c1 = two.dataSource().getConnection(); var c2 = two.dataSource().getConnection()) {
+                for (var c : List.of(c1, c2)) {
+                    try (var st = c.createStatement(); var rs = st.executeQuery("SHOW synchronous_commit")) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getString(1)).isEqualTo("on");
+                    }
+                }
+            }
+        }
+    }
+
+    private Database database(String db) {
+        if (db.equals("postgres")) {
+            Postgres.assumeAvailable();
+        }
+        return db.equals("h2") ? h2 : postgres;
+    }
+
+    private long count(String db, String sql) throws Exception {
+        try (var c = database(db).dataSource().getConnection(); var st = c.createStatement();
+             var rs = st.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(1);
+        }
+    }
+
     private static void answer(ChatStore store, String sessionId, String exchangeId, String answer, String status) {
         store.saveAnswer(new AnswerRecord(sessionId, exchangeId, "u", answer, status, "demo", "cobalt-demo", "stop",
                 null, 3, 4, false, null, 10L, 20L, null));
