@@ -19,7 +19,7 @@ trap cleanup EXIT
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db"
 # the schema as the gateway migrates it: start it once on the database, stop it when ready
 work=$(mktemp -d)
-(cd "$work" && env COBALT_HOME="$repo" LLM_PROVIDER=demo CHAT_AUTH_DISABLED=true HTTP_PORT=18391 MANAGEMENT_PORT=18392 \
+(cd "$work" && exec env COBALT_HOME="$repo" LLM_PROVIDER=demo CHAT_AUTH_DISABLED=true HTTP_PORT=18391 MANAGEMENT_PORT=18392 \
     CHAT_DB_URL="jdbc:postgresql://127.0.0.1:5432/$db" CHAT_DB_USER=postgres java -jar "$repo/target/cobalt-chat.jar" \
     >"$work/gateway.log" 2>&1) & gw=$!
 for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:18392/observe/health/ready && break; sleep 0.5; done

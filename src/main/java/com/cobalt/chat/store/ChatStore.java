@@ -253,10 +253,49 @@ public class ChatStore {
         requireCaller(userId);
         requireValidId(sessionId);
         return inConnection(false, c -> {
+            if (vendor == Vendor.POSTGRESQL) {
+                return contextInOneQuery(c, userId, sessionId, maxMessages);
+            }
             SessionView session = requireSession(c, userId, sessionId);
-            List<ContextMessage> history = lastCompleteMessages(c, sessionId, maxMessages);
+            List<ContextMessage> history = lastCompleteMessages(c, sessionId, maxMessages, null);
             return new SessionContext(session.systemPrompt(), history, session.model(), session.variant());
         });
+    }
+
+    private record ContextRow(String systemPrompt, String model, String variant, StoredMessage message) {
+    }
+
+    /**
+     * PostgreSQL: the session (the caller's, or none) and the first page of its messages in one query, where the
+     * portable path takes two; a session with more pages than that reads on as before.
+     */
+    private static SessionContext contextInOneQuery(Connection c, String userId, String sessionId, int maxMessages)
+            throws SQLException {
+        int page = firstPage(maxMessages);
+        List<ContextRow> rows = query(c, "SELECT s.system_prompt, s.model, s.variant, m.seq, m.exchange_id, m.role,"
+                        + " m.status, m.content FROM chat_session s LEFT JOIN LATERAL (SELECT seq, exchange_id, role,"
+                        + " status, content FROM chat_message WHERE session_id = s.id ORDER BY session_id DESC, seq DESC"
+                        + " LIMIT ?) m ON TRUE WHERE s.id = ? AND s.user_id = ? ORDER BY m.seq DESC",
+                rs -> new ContextRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getObject(4) == null ? null
+                        : new StoredMessage(rs.getLong(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                        rs.getString(8))), page, sessionId, userId);
+        if (rows.isEmpty()) {
+            throw sessionNotFound();
+        }
+        List<StoredMessage> firstPage = new ArrayList<>(rows.size());
+        for (ContextRow row : rows) {
+            if (row.message() != null) {
+                firstPage.add(row.message());
+            }
+        }
+        ContextRow session = rows.get(0);
+        return new SessionContext(session.systemPrompt(),
+                lastCompleteMessages(c, sessionId, maxMessages, firstPage), session.model(), session.variant());
+    }
+
+    /** Messages read at a time: a whole context and its answers' questions, most often in one page. */
+    private static int firstPage(int maxMessages) {
+        return 2 * maxMessages + 2;
     }
 
     private record StoredMessage(long seq, String exchangeId, String role, String status, String content) {
@@ -267,19 +306,22 @@ public class ChatStore {
      * stops once it has enough: the cost follows maxMessages, not the length of the session (ORDER BY names both
      * index columns, so H2 walks the index backwards instead of sorting the whole session). An exchange counts once
      * its answer is stored as complete; the answer is stored after its question, so walking down the answer is
-     * always met before the question it answers.
+     * always met before the question it answers. {@code firstPage}: the newest page when it was read already, or null.
      */
-    private static List<ContextMessage> lastCompleteMessages(Connection c, String sessionId, int maxMessages)
-            throws SQLException {
+    private static List<ContextMessage> lastCompleteMessages(Connection c, String sessionId, int maxMessages,
+                                                             List<StoredMessage> firstPage) throws SQLException {
         List<ContextMessage> newestFirst = new ArrayList<>();
         Set<String> completeExchanges = new HashSet<>();
-        int page = 2 * maxMessages + 2;
+        int page = firstPage(maxMessages);
         long below = Long.MAX_VALUE;
+        List<StoredMessage> read = firstPage;
         while (newestFirst.size() < maxMessages) {
-            List<StoredMessage> rows = query(c, "SELECT seq, exchange_id, role, status, content FROM chat_message"
-                            + " WHERE session_id = ? AND seq < ? ORDER BY session_id DESC, seq DESC LIMIT ?",
+            List<StoredMessage> rows = read != null ? read : query(c, "SELECT seq, exchange_id, role, status, content"
+                            + " FROM chat_message WHERE session_id = ? AND seq < ? ORDER BY session_id DESC, seq DESC"
+                            + " LIMIT ?",
                     rs -> new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getString(5)), sessionId, below, page);
+            read = null;
             for (StoredMessage m : rows) {
                 boolean answer = "assistant".equals(m.role());
                 if (answer && "complete".equals(m.status())) {
