@@ -1,10 +1,10 @@
 package com.cobalt.chat.stream;
 
-import java.util.List;
+import java.io.IOException;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -13,37 +13,44 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * them: Azure's first chunk with {@code "choices": []} and prompt_filter_results, chunks without {@code delta},
  * usage on a trailing {@code choices: []} chunk or on the finish chunk, a float {@code created},
  * {@code event: error_event} and {@code data: {"error":...}} inside a 200 stream.
+ *
+ * <p>Every token of every answer passes through here, so it reads with Jackson's streaming parser: the fields it
+ * needs are taken as they go by and everything else is skipped (still checked to be JSON), with no object model
+ * built for the chunk. It reads what Jackson's data binding read before it: text fields take any scalar as its text,
+ * token counts take whole numbers, floats (cut to whole) and numeric text, and a value of the wrong shape (an
+ * object where text belongs, say) makes the chunk malformed.
  */
 public final class ChunkDecoder {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory PARSERS = JSON.getFactory();
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record Chunk(List<Choice> choices, Usage usage, JsonNode error) {
+    /** What a chunk says; only its first choice is read (the gateway asks for one). */
+    private record Chunk(Choice first, Usage usage, boolean error) {
     }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record Choice(Delta delta, Delta message, @JsonProperty("finish_reason") String finishReason) {
+    private record Choice(Delta delta, Delta message, String finishReason) {
     }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record Delta(String content, @JsonProperty("reasoning_content") String reasoningContent, String reasoning,
-                 @JsonProperty("tool_calls") JsonNode toolCalls) {
+    private record Delta(String content, String reasoningContent, String reasoning, JsonNode toolCalls) {
     }
 
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record Usage(@JsonProperty("prompt_tokens") Integer promptTokens,
-                 @JsonProperty("completion_tokens") Integer completionTokens,
-                 @JsonProperty("prompt_tokens_details") Details promptDetails,
-                 @JsonProperty("completion_tokens_details") Details completionDetails) {
+    private record Usage(Integer promptTokens, Integer completionTokens, Details promptDetails,
+                         Details completionDetails) {
     }
 
     /** OpenAI's (and Azure's, and SambaNova's where it reports them) breakdown of the two counts. */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record Details(@JsonProperty("cached_tokens") Integer cachedTokens,
-                   @JsonProperty("reasoning_tokens") Integer reasoningTokens) {
+    private record Details(Integer cachedTokens, Integer reasoningTokens) {
     }
+
+    /** JSON, but not of a chunk's shape; without a stack trace, as it is only ever turned into a reading. */
+    private static final class NotAChunk extends Exception {
+        NotAChunk() {
+            super("not a chunk", null, false, false);
+        }
+    }
+
+    private static final NotAChunk NOT_A_CHUNK = new NotAChunk();
 
     static final String PROVIDER_STREAM_ERROR = "provider_stream_error";
 
@@ -57,15 +64,15 @@ public final class ChunkDecoder {
         }
         boolean errorEvent = event.event() != null && event.event().toLowerCase().contains("error");
         Chunk chunk;
-        try {
-            chunk = JSON.readValue(data, Chunk.class);
-        } catch (Exception e) {
+        try (JsonParser p = PARSERS.createParser(data)) {
+            chunk = chunk(p);
+        } catch (IOException | NotAChunk | NumberFormatException e) {
             return ChunkReading.error(errorEvent ? PROVIDER_STREAM_ERROR : "malformed_chunk");
         }
         if (chunk == null) {
             return ChunkReading.error("malformed_chunk");
         }
-        if (errorEvent || (chunk.error() != null && !chunk.error().isNull())) {
+        if (errorEvent || chunk.error()) {
             // the upstream's error text may echo the prompt: only a fixed code goes to the client and the logs
             return ChunkReading.error(PROVIDER_STREAM_ERROR);
         }
@@ -73,22 +80,20 @@ public final class ChunkDecoder {
         String reasoning = null;
         JsonNode toolCalls = null;
         String finish = null;
-        if (chunk.choices() != null && !chunk.choices().isEmpty()) {
-            // Azure's asynchronous content-filter chunks have a choice without delta: nothing to relay, no break
-            Choice first = chunk.choices().get(0);
-            if (first != null) {
-                Delta d = first.delta() != null ? first.delta() : first.message();
-                if (d != null) {
-                    content = d.content();
-                    // DeepSeek and SambaNova name it reasoning_content; vLLM-style servers (gpt-oss) reasoning
-                    reasoning = d.reasoningContent() != null ? d.reasoningContent() : d.reasoning();
-                    toolCalls = d.toolCalls() == null || d.toolCalls().isNull() ? null : d.toolCalls();
-                    if (toolCalls != null && first.delta() == null) {
-                        toolCalls = indexed(toolCalls);
-                    }
+        // Azure's asynchronous content-filter chunks have a choice without delta: nothing to relay, no break
+        Choice first = chunk.first();
+        if (first != null) {
+            Delta d = first.delta() != null ? first.delta() : first.message();
+            if (d != null) {
+                content = d.content();
+                // DeepSeek and SambaNova name it reasoning_content; vLLM-style servers (gpt-oss) reasoning
+                reasoning = d.reasoningContent() != null ? d.reasoningContent() : d.reasoning();
+                toolCalls = d.toolCalls();
+                if (toolCalls != null && first.delta() == null) {
+                    toolCalls = indexed(toolCalls);
                 }
-                finish = first.finishReason();
             }
+            finish = first.finishReason();
         }
         Usage u = chunk.usage();
         Details pd = u == null ? null : u.promptDetails();
@@ -96,6 +101,164 @@ public final class ChunkDecoder {
         return new ChunkReading(content, reasoning, toolCalls, finish, u == null ? null : u.promptTokens(),
                 u == null ? null : u.completionTokens(), pd == null ? null : pd.cachedTokens(),
                 cd == null ? null : cd.reasoningTokens(), null, false);
+    }
+
+    /** The chunk, or null for a JSON {@code null}; what follows the chunk's object is not read. */
+    private static Chunk chunk(JsonParser p) throws IOException, NotAChunk {
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        requireObject(t);
+        Choice first = null;
+        Usage usage = null;
+        boolean error = false;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "choices" -> first = firstChoice(p, v);
+                case "usage" -> usage = usage(p, v);
+                case "error" -> {
+                    error = v != JsonToken.VALUE_NULL;
+                    p.skipChildren();
+                }
+                default -> p.skipChildren();
+            }
+        }
+        return new Chunk(first, usage, error);
+    }
+
+    private static Choice firstChoice(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (t != JsonToken.START_ARRAY) {
+            throw NOT_A_CHUNK;
+        }
+        Choice first = null;
+        JsonToken e = p.nextToken();
+        if (e != JsonToken.END_ARRAY) {
+            first = e == JsonToken.VALUE_NULL ? null : choice(p, e);
+            while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (e != JsonToken.VALUE_NULL && e != JsonToken.START_OBJECT) {
+                    throw NOT_A_CHUNK;
+                }
+                p.skipChildren();
+            }
+        }
+        return first;
+    }
+
+    private static Choice choice(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        requireObject(t);
+        Delta delta = null;
+        Delta message = null;
+        String finish = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "delta" -> delta = delta(p, v);
+                case "message" -> message = delta(p, v);
+                case "finish_reason" -> finish = text(p, v);
+                default -> p.skipChildren();
+            }
+        }
+        return new Choice(delta, message, finish);
+    }
+
+    private static Delta delta(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        requireObject(t);
+        String content = null;
+        String reasoningContent = null;
+        String reasoning = null;
+        JsonNode toolCalls = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "content" -> content = text(p, v);
+                case "reasoning_content" -> reasoningContent = text(p, v);
+                case "reasoning" -> reasoning = text(p, v);
+                // relayed as the provider sent them: the one part of a chunk read into a tree
+                case "tool_calls" -> toolCalls = v == JsonToken.VALUE_NULL ? null : JSON.readTree(p);
+                default -> p.skipChildren();
+            }
+        }
+        return new Delta(content, reasoningContent, reasoning, toolCalls);
+    }
+
+    private static Usage usage(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        requireObject(t);
+        Integer prompt = null;
+        Integer completion = null;
+        Details promptDetails = null;
+        Details completionDetails = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "prompt_tokens" -> prompt = count(p, v);
+                case "completion_tokens" -> completion = count(p, v);
+                case "prompt_tokens_details" -> promptDetails = details(p, v);
+                case "completion_tokens_details" -> completionDetails = details(p, v);
+                default -> p.skipChildren();
+            }
+        }
+        return new Usage(prompt, completion, promptDetails, completionDetails);
+    }
+
+    private static Details details(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        requireObject(t);
+        Integer cached = null;
+        Integer reasoning = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "cached_tokens" -> cached = count(p, v);
+                case "reasoning_tokens" -> reasoning = count(p, v);
+                default -> p.skipChildren();
+            }
+        }
+        return new Details(cached, reasoning);
+    }
+
+    /** Any scalar as its text; null for null; an object or array is not text. */
+    private static String text(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (!t.isScalarValue()) {
+            throw NOT_A_CHUNK;
+        }
+        return p.getText();
+    }
+
+    /** A whole number: an integer, a float cut to whole, or numeric text (empty text is none). */
+    private static Integer count(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        return switch (t) {
+            case VALUE_NULL -> null;
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getIntValue();
+            case VALUE_STRING -> p.getText().isBlank() ? null : Integer.valueOf(p.getText().trim());
+            default -> throw NOT_A_CHUNK;
+        };
+    }
+
+    private static void requireObject(JsonToken t) throws NotAChunk {
+        if (t != JsonToken.START_OBJECT) {
+            throw NOT_A_CHUNK;
+        }
     }
 
     /**

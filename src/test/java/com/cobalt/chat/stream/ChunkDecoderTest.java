@@ -2,6 +2,8 @@ package com.cobalt.chat.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+
 import com.cobalt.chat.testing.Chunks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -198,5 +200,77 @@ class ChunkDecoderTest {
         assertThat(read("{\"choices\":[{\"delta\":{\"content\":\"cut off")).isEqualTo(error("malformed_chunk"));
         assertThat(read("not json at all")).isEqualTo(error("malformed_chunk"));
         assertThat(read("null")).isEqualTo(error("malformed_chunk"));
+    }
+
+    /** Shapes no provider should send, read as before the decoder became a streaming one: what it relays is the same. */
+    @Test
+    void aValueOfTheWrongShapeIsAMalformedChunk() {
+        assertThat(read("[1, 2]")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("42")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("\"text\"")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"choices\":{\"delta\":{\"content\":\"a\"}}}")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"choices\":[\"a\"]}")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"choices\":[{\"delta\":\"a\"}]}")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"choices\":[{\"delta\":{\"content\":{\"text\":\"a\"}}}]}"))
+                .isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"usage\":[17, 42]}")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"usage\":{\"prompt_tokens\":\"many\"}}")).isEqualTo(error("malformed_chunk"));
+        assertThat(read("{\"usage\":{\"prompt_tokens\":3000000000}}")).isEqualTo(error("malformed_chunk"));
+        assertThat(ChunkDecoder.read(new SseEvent("error", "[1, 2]"))).isEqualTo(error("provider_stream_error"));
+    }
+
+    @Test
+    void scalarsWhereTextBelongsAreReadAsTheirText() {
+        assertThat(read("{\"choices\":[{\"delta\":{\"content\":42},\"finish_reason\":true}]}"))
+                .isEqualTo(reading("42", "true", null, null));
+        assertThat(read("{\"choices\":[{\"delta\":{\"content\":1.5}}]}")).isEqualTo(reading("1.5", null, null,
+                null));
+    }
+
+    @Test
+    void tokenCountsAsFloatsOrNumericTextAreWholeNumbers() {
+        assertThat(read("{\"choices\":[],\"usage\":{\"prompt_tokens\":17.0,\"completion_tokens\":\"42\"}}"))
+                .isEqualTo(reading(null, null, 17, 42));
+        assertThat(read("{\"choices\":[],\"usage\":{\"prompt_tokens\":null,\"completion_tokens\":5}}"))
+                .isEqualTo(reading(null, null, null, 5));
+    }
+
+    @Test
+    void onlyTheFirstChoiceIsReadAndUnknownFieldsAtAnyDepthAreSkipped() {
+        assertThat(read("{\"x\":{\"y\":[1,{\"z\":null}]},\"choices\":[{\"index\":0,\"logprobs\":{\"content\":[{\"t\""
+                + ":\"a\"}]},\"delta\":{\"content\":\"first\",\"extra\":[true]}},{\"index\":1,\"delta\":{\"content\""
+                + ":\"second\"}}],\"system_fingerprint\":\"fp\"}")).isEqualTo(reading("first", null, null, null));
+    }
+
+    @Test
+    void theLastOfARepeatedFieldCounts() {
+        assertThat(read("{\"choices\":[{\"delta\":{\"content\":\"a\",\"content\":\"b\"}}]}"))
+                .isEqualTo(reading("b", null, null, null));
+    }
+
+    @Test
+    void usageDetailsAndReasoningAndToolCallsOfADelta() {
+        ChunkReading r = read("{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\",\"tool_calls\":[{\"index\":0,"
+                + "\"id\":\"call_1\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}}],\"usage\":{\"prompt_tokens\""
+                + ":5,\"completion_tokens\":7,\"prompt_tokens_details\":{\"cached_tokens\":3},"
+                + "\"completion_tokens_details\":{\"reasoning_tokens\":2}}}");
+        assertThat(r.reasoning()).isEqualTo("hm");
+        assertThat(r.toolCalls().toString())
+                .isEqualTo("[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]");
+        assertThat(List.of(r.promptTokens(), r.completionTokens(), r.cachedTokens(), r.reasoningTokens()))
+                .containsExactly(5, 7, 3, 2);
+        assertThat(read("{\"choices\":[{\"delta\":{\"reasoning\":\"vllm\",\"tool_calls\":null}}]}").reasoning())
+                .isEqualTo("vllm");
+        assertThat(read("{\"choices\":[{\"delta\":{\"reasoning\":\"vllm\",\"tool_calls\":null}}]}").toolCalls())
+                .isNull();
+    }
+
+    @Test
+    void theToolCallsOfAWholeMessageGetTheirIndex() {
+        ChunkReading r = read("{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[{\"id\":\"a\"},"
+                + "{\"id\":\"b\"}]},\"finish_reason\":\"tool_calls\"}]}");
+        assertThat(r.toolCalls().toString()).isEqualTo("[{\"index\":0,\"id\":\"a\"},{\"index\":1,\"id\":\"b\"}]");
+        assertThat(r.finishReason()).isEqualTo("tool_calls");
     }
 }
