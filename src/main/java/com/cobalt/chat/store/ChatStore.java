@@ -77,7 +77,12 @@ public class ChatStore {
             + " cached_tokens = EXCLUDED.cached_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,"
             + " reasoning = EXCLUDED.reasoning, instance_id = NULL, lease_until = NULL)";
     private static final String PG_USAGE = "usage AS (" + INSERT_USAGE + ")";
-    /** This transaction's commit does not wait for the disk (see Transactions.inTransactionWithoutDiskWait). */
+    /**
+     * This transaction's commit does not wait for the write-ahead log to reach the disk: the client already has the
+     * answer; the commit is visible at once and survives any gateway crash, and only a crash of the database server
+     * itself within a few hundred milliseconds (3 x wal_writer_delay) can lose it. Local: the pooled connection keeps
+     * the database's own setting for the next transaction (the user's message waits for the disk).
+     */
     private static final String PG_WITHOUT_DISK_WAIT = "set_config('synchronous_commit', 'off', true)";
     private static final String PG_SELECT_STORED = " SELECT EXISTS (SELECT 1 FROM touched), " + PG_WITHOUT_DISK_WAIT;
     private static final String PG_ANSWER_AND_USAGE = "WITH " + PG_TOUCHED + ", " + PG_ANSWER + ", " + PG_USAGE
@@ -385,10 +390,10 @@ public class ChatStore {
         String id = rowId != null ? rowId : RowIds.next();
         OffsetDateTime now = now();
         try {
-            // committed without waiting for the disk on PostgreSQL: the client already has the answer (see
-            // Transactions); the user's message, stored before the provider is called, waits for it as before
+            // committed without waiting for the disk on PostgreSQL (PG_WITHOUT_DISK_WAIT); the embedded H2 never
+            // waits for the disk on commit (it writes in the background)
             return vendor == Vendor.POSTGRESQL ? saveInOneStatement(a, id, now)
-                    : inConnectionWithoutDiskWait(c -> {
+                    : inConnection(true, c -> {
                         if (a.sessionId() != null) {
                             if (touch(c, a.sessionId(), now) == 0) {
                                 saveUsage(c, id, a, now);
@@ -525,14 +530,6 @@ public class ChatStore {
     private <T> T inConnection(boolean transaction, Transactions.Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
             return transaction ? Transactions.inTransaction(c, work) : work.run(c);
-        } catch (SQLException e) {
-            throw new StorageException(e);
-        }
-    }
-
-    private <T> T inConnectionWithoutDiskWait(Transactions.Work<T> work) {
-        try (Connection c = dataSource.getConnection()) {
-            return Transactions.inTransactionWithoutDiskWait(c, work);
         } catch (SQLException e) {
             throw new StorageException(e);
         }
