@@ -381,7 +381,8 @@ public class ChatStore {
 
     /**
      * Stores the answer under {@code rowId} (a new id when null), finishing the row its checkpoints wrote when {@code checkpointed} (a
-     * checkpoint may have written it; without one it is simply inserted). The session's row is updated first: that
+     * checkpoint may have written it; without one it is simply inserted - on PostgreSQL one upsert does either, so
+     * {@code checkpointed} is not needed there). The session's row is updated first: that
      * finds a session deleted while the answer streamed (its checkpointed row went with it), and locks the session so
      * a delete cannot slip in between. A deleted session's answer is not stored, its usage is. If the answer cannot be
      * stored at all, its usage is still written on its own before the failure is thrown: the ledger keeps it.

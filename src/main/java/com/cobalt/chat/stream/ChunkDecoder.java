@@ -106,10 +106,9 @@ public final class ChunkDecoder {
     /** The chunk, or null for a JSON {@code null}; what follows the chunk's object is not read. */
     private static Chunk chunk(JsonParser p) throws IOException, NotAChunk {
         JsonToken t = p.nextToken();
-        if (t == JsonToken.VALUE_NULL) {
+        if (!isObject(t)) {
             return null;
         }
-        requireObject(t);
         Choice first = null;
         Usage usage = null;
         boolean error = false;
@@ -139,7 +138,7 @@ public final class ChunkDecoder {
         Choice first = null;
         JsonToken e = p.nextToken();
         if (e != JsonToken.END_ARRAY) {
-            first = e == JsonToken.VALUE_NULL ? null : choice(p, e);
+            first = choice(p, e);
             while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
                 if (e != JsonToken.VALUE_NULL && e != JsonToken.START_OBJECT) {
                     throw NOT_A_CHUNK;
@@ -151,7 +150,9 @@ public final class ChunkDecoder {
     }
 
     private static Choice choice(JsonParser p, JsonToken t) throws IOException, NotAChunk {
-        requireObject(t);
+        if (!isObject(t)) {
+            return null;
+        }
         Delta delta = null;
         Delta message = null;
         String finish = null;
@@ -169,10 +170,9 @@ public final class ChunkDecoder {
     }
 
     private static Delta delta(JsonParser p, JsonToken t) throws IOException, NotAChunk {
-        if (t == JsonToken.VALUE_NULL) {
+        if (!isObject(t)) {
             return null;
         }
-        requireObject(t);
         String content = null;
         String reasoningContent = null;
         String reasoning = null;
@@ -193,10 +193,9 @@ public final class ChunkDecoder {
     }
 
     private static Usage usage(JsonParser p, JsonToken t) throws IOException, NotAChunk {
-        if (t == JsonToken.VALUE_NULL) {
+        if (!isObject(t)) {
             return null;
         }
-        requireObject(t);
         Integer prompt = null;
         Integer completion = null;
         Details promptDetails = null;
@@ -216,10 +215,9 @@ public final class ChunkDecoder {
     }
 
     private static Details details(JsonParser p, JsonToken t) throws IOException, NotAChunk {
-        if (t == JsonToken.VALUE_NULL) {
+        if (!isObject(t)) {
             return null;
         }
-        requireObject(t);
         Integer cached = null;
         Integer reasoning = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -255,10 +253,15 @@ public final class ChunkDecoder {
         };
     }
 
-    private static void requireObject(JsonToken t) throws NotAChunk {
+    /** An object (true) or null (false); anything else is not a chunk. */
+    private static boolean isObject(JsonToken t) throws NotAChunk {
+        if (t == JsonToken.VALUE_NULL) {
+            return false;
+        }
         if (t != JsonToken.START_OBJECT) {
             throw NOT_A_CHUNK;
         }
+        return true;
     }
 
     /**
