@@ -416,6 +416,9 @@ public final class GatewayBench {
         if (!List.of("off", "on", "both").contains(cds)) {
             throw new IllegalArgumentException("--cold-cds off|on|both, not " + cds);
         }
+        // JVM options for every restart (not the first start), e.g. JIT thresholds to try
+        List<String> extraJvm = args.getOrDefault("cold-jvm-options", "").isBlank() ? List.of()
+                : List.of(args.get("cold-jvm-options").trim().split("\\s+"));
         Path archive = out.resolve("gateway-cds.jsa");
         Files.deleteIfExists(archive);
         Path db = Files.createTempDirectory("cobalt-bench-db-");
@@ -454,7 +457,10 @@ public final class GatewayBench {
         }
         for (int r = 1; r <= runs; r++) {
             for (String v : variants) {
-                List<String> jvm = "AppCDS".equals(v) ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
+                List<String> jvm = new ArrayList<>(extraJvm);
+                if ("AppCDS".equals(v)) {
+                    jvm.add("-XX:SharedArchiveFile=" + archive);
+                }
                 String name = v.equals("AppCDS") ? "cds" : "default";
                 GatewayProcess g = GatewayProcess.start(repo, jar, fakePort,
                         out.resolve("gateway-cold-" + name + "-" + r + ".log"), pidFile, !production, gatewayEnv,
