@@ -78,7 +78,7 @@ class DemoChatTest {
                 .orElseThrow();
         assertThat(server.getAttribute(chatHttp, "State")).isEqualTo("Started");
         // routes, not each of their steps: a step's MBean had no statistics (they are kept per route) and building
-        // the few hundred of them was a fifth of the start-up's main thread
+        // the 144 of them was a fifth of the start-up's main thread
         assertThat(server.queryNames(new javax.management.ObjectName("org.apache.camel:type=processors,*"), null))
                 .isEmpty();
         assertThat(server.queryNames(new javax.management.ObjectName("org.apache.camel:type=steps,*"), null))
