@@ -4,33 +4,25 @@
 # sessions of 20 messages, and the same with each schema or statement option, at each number of clients. The options
 # alternate, each run on a fresh copy of the prefilled database warmed for 5 s first (a new database's first seconds
 # run at half speed) and vacuumed, so no run inherits another's dead rows (this server's autovacuum may be off).
-# Needs PostgreSQL on 127.0.0.1:5432 (trust), pgbench and target/cobalt-chat.jar (to create the schema).
+# Needs PostgreSQL on 127.0.0.1:5432 (trust), pgbench and target/cobalt-chat.jar (bench/migrate-database.sh creates
+# the schema with it).
 # Usage, from the repository root:
 #   bench/chat-database/run.sh [seconds per run, default 15] [rounds, default 3] [clients, default "6 20"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 secs=${1:-15}
 rounds=${2:-3}
 clients=${3:-6 20}
 template=cobalt_chat_db_template_$$
 db=cobalt_chat_db_$$
-gw=
 psql_() { psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
 cleanup() {
-    [ -n "$gw" ] && kill "$gw" 2>/dev/null || true
     psql_ -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     psql_ -c "DROP DATABASE IF EXISTS $template WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 psql_ -c "CREATE DATABASE $template"
-# the schema as the gateway migrates it: start it once on the database, stop it when ready
-work=$(mktemp -d)
-(cd "$work" && exec env COBALT_HOME="$repo" LLM_PROVIDER=demo CHAT_AUTH_DISABLED=true HTTP_PORT=18393 MANAGEMENT_PORT=18394 \
-    CHAT_DB_URL="jdbc:postgresql://127.0.0.1:5432/$template" CHAT_DB_USER=postgres java -jar "$repo/target/cobalt-chat.jar" \
-    >"$work/gateway.log" 2>&1) & gw=$!
-for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:18394/observe/health/ready && break; sleep 0.5; done
-kill "$gw"; wait "$gw" 2>/dev/null || true; gw=
+"$here/../migrate-database.sh" "$template" 18393 18394
 psql_ -d "$template" -f "$here/prefill.sql"
 
 # name | script | schema change applied to the fresh copy before the run (SQL, may be empty)

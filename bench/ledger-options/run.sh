@@ -6,24 +6,15 @@
 #   bench/ledger-options/run.sh [seconds per run, default 15]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 secs=${1:-15}
 db=cobalt_ledger_options_$$
-gw=
 cleanup() {
-    [ -n "$gw" ] && kill "$gw" 2>/dev/null || true
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     redis-cli -n 0 DEL cobalt:bench:win cobalt:bench:day cobalt:bench:streams >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db"
-# the schema as the gateway migrates it: start it once on the database, stop it when ready
-work=$(mktemp -d)
-(cd "$work" && exec env COBALT_HOME="$repo" LLM_PROVIDER=demo CHAT_AUTH_DISABLED=true HTTP_PORT=18391 MANAGEMENT_PORT=18392 \
-    CHAT_DB_URL="jdbc:postgresql://127.0.0.1:5432/$db" CHAT_DB_USER=postgres java -jar "$repo/target/cobalt-chat.jar" \
-    >"$work/gateway.log" 2>&1) & gw=$!
-for _ in $(seq 1 120); do curl -sf -o /dev/null http://127.0.0.1:18392/observe/health/ready && break; sleep 0.5; done
-kill "$gw"; wait "$gw" 2>/dev/null || true; gw=
+"$here/../migrate-database.sh" "$db" 18391 18392
 pg() {   # name, script
     local tps
     tps=$(pgbench -h 127.0.0.1 -U postgres -n -c 50 -j 2 -T "$secs" -f "$here/$2" "$db" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
