@@ -140,10 +140,9 @@ public final class ChunkDecoder {
         if (e != JsonToken.END_ARRAY) {
             first = choice(p, e);
             while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
-                if (e != JsonToken.VALUE_NULL && e != JsonToken.START_OBJECT) {
-                    throw NOT_A_CHUNK;
+                if (isObject(e)) {
+                    p.skipChildren();
                 }
-                p.skipChildren();
             }
         }
         return first;
