@@ -1,6 +1,6 @@
--- One session chat's five statements on PostgreSQL, as the gateway sends them (ChatStore, SharedLimitLedger): the
--- session with its last 42 messages, the admission, the user's message with the session's touch, the answer (no
--- second touch) and its usage row, the release. One of 2,000 sessions (one user each, 20 messages stored before).
+-- The option "one touch of the session per chat" (measured, not what the gateway does): session-chat.sql with the
+-- answer's statement checking the session is still there (FOR KEY SHARE) instead of moving its updated_at again. The
+-- other four statements are the gateway's. One of 2,000 sessions (one user each, 20 messages stored before).
 \set u random(1, 2000)
 \set r random(1, 9000000000000000000)
 SELECT s.system_prompt, s.model, s.variant, m.seq, m.exchange_id, m.role, m.status, m.content FROM chat_session s LEFT JOIN LATERAL (SELECT seq, exchange_id, role, status, content FROM chat_message WHERE session_id = s.id ORDER BY session_id DESC, seq DESC LIMIT 42) m ON TRUE WHERE s.id = 'session-' || :u AND s.user_id = 'user-' || :u ORDER BY m.seq DESC;
