@@ -63,7 +63,10 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         assertThat(e.getVariable("streamSlot")).isNull();
     }
 
-    /** The request's headers (the caller's key among them) end once read: the provider route sees none. */
+    /**
+     * The request's headers (the caller's key among them) end once read: the provider route sees none, on the message
+     * or as {@code header:*} variables (what {@code variableReceive} makes of a message's headers).
+     */
     @Test
     void theRequestsHeadersGoNoFurtherThanTheStepsThatReadThem() throws Exception {
         MockEndpoint router = getMockEndpoint("mock:router");
@@ -74,6 +77,8 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         assertThat(e.getException()).isNull();
         router.assertIsSatisfied();
         assertThat(router.getReceivedExchanges().get(0).getMessage().getHeaders()).isEmpty();
+        assertThat(router.getReceivedExchanges().get(0).getVariables().keySet())
+                .noneMatch(name -> name.startsWith("header:"));
         assertThat(router.getReceivedExchanges().get(0).getVariable("user", String.class)).isEqualTo("alice");
     }
 
