@@ -1,8 +1,12 @@
 package com.cobalt.chat.stream;
 
+import java.io.CharConversionException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,14 +62,23 @@ public final class ChunkDecoder {
     }
 
     public static ChunkReading read(SseEvent event) {
-        String data = event.data().trim();
-        if ("[DONE]".equals(data)) {
+        byte[] data = event.bytes();
+        int from = event.offset();
+        int to = from + event.length();
+        // String.trim's whitespace, in bytes (every byte of a multi-byte UTF-8 character is above it)
+        while (from < to && (data[from] & 0xff) <= ' ') {
+            from++;
+        }
+        while (to > from && (data[to - 1] & 0xff) <= ' ') {
+            to--;
+        }
+        if (isDone(data, from, to)) {
             return ChunkReading.DONE;
         }
         boolean errorEvent = event.event() != null && event.event().toLowerCase().contains("error");
         Chunk chunk;
-        try (JsonParser p = PARSERS.createParser(data)) {
-            chunk = chunk(p);
+        try {
+            chunk = chunk(data, from, to);
         } catch (IOException | NotAChunk | NumberFormatException e) {
             return ChunkReading.error(errorEvent ? PROVIDER_STREAM_ERROR : "malformed_chunk");
         }
@@ -101,6 +114,27 @@ public final class ChunkDecoder {
         return new ChunkReading(content, reasoning, toolCalls, finish, u == null ? null : u.promptTokens(),
                 u == null ? null : u.completionTokens(), pd == null ? null : pd.cachedTokens(),
                 cd == null ? null : cd.reasoningTokens(), null, false);
+    }
+
+    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+
+    private static boolean isDone(byte[] data, int from, int to) {
+        return Arrays.equals(data, from, to, DONE, 0, DONE.length);
+    }
+
+    /**
+     * The chunk in {@code data[from, to)}, parsed from the UTF-8 bytes as they came. Text that is not valid UTF-8 is
+     * parsed again as decoded text (the bad bytes as U+FFFD), so such a chunk is relayed as it was before the parser
+     * read bytes, not refused.
+     */
+    private static Chunk chunk(byte[] data, int from, int to) throws IOException, NotAChunk {
+        try (JsonParser p = PARSERS.createParser(data, from, to - from)) {
+            return chunk(p);
+        } catch (CharConversionException | JsonParseException e) {
+            try (JsonParser p = PARSERS.createParser(new String(data, from, to - from, StandardCharsets.UTF_8))) {
+                return chunk(p);
+            }
+        }
     }
 
     /** The chunk, or null for a JSON {@code null}; what follows the chunk's object is not read. */

@@ -6,8 +6,9 @@ import java.util.function.Consumer;
 
 /**
  * Turns the upstream's bytes, split anywhere by the network, into server-sent events. Lines end in LF or CRLF (a CR
- * and its LF may arrive in different reads); a line is decoded as UTF-8 only once it is whole, so a multi-byte
- * character split across reads survives. Comment lines ({@code :}) are dropped; a blank line ends an event.
+ * and its LF may arrive in different reads); a line is read only once it is whole, so a multi-byte UTF-8 character
+ * split across reads survives. Comment lines ({@code :}) are dropped; a blank line ends an event. The data stays
+ * bytes: the relay's JSON parser reads them as they are.
  */
 public final class SseDecoder {
 
@@ -17,9 +18,14 @@ public final class SseDecoder {
     private final Consumer<SseEvent> sink;
     /** The start of a line whose end has not arrived yet. */
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream(256);
-    /** The event's first data line; a second one starts {@link #moreData}. Most events have one. */
-    private String data;
-    private StringBuilder moreData;
+    /**
+     * The event's first data line's value, {@code dataBytes[dataFrom, dataFrom + dataLength)}: where it lies in the
+     * bytes fed, not copied. A second data line starts {@link #moreData}; most events have one.
+     */
+    private byte[] dataBytes;
+    private int dataFrom;
+    private int dataLength;
+    private ByteArrayOutputStream moreData;
     private String eventType;
 
     public SseDecoder(Consumer<SseEvent> sink) {
@@ -30,7 +36,11 @@ public final class SseDecoder {
         feed(bytes, 0, bytes.length);
     }
 
-    /** A whole line in {@code bytes} is read where it lies; only a line split across feeds is copied first. */
+    /**
+     * A whole line in {@code bytes} is read where it lies; only a line split across feeds is copied first. An event's
+     * data may be handed on as a slice of {@code bytes}, so the caller must not change them afterwards (the relay
+     * feeds each network read's own copy).
+     */
     public void feed(byte[] bytes, int offset, int length) {
         int start = offset;
         int end = offset + length;
@@ -78,8 +88,8 @@ public final class SseDecoder {
     }
 
     /**
-     * One line, {@code bytes[from, to)} without its LF. Only the value is decoded: the field names the relay needs
-     * are ASCII, and a line is whole, so no multi-byte character is cut.
+     * One line, {@code bytes[from, to)} without its LF. The field names the relay needs are ASCII, and a line is
+     * whole, so no multi-byte character of a value is cut.
      */
     private void onLine(byte[] bytes, int from, int to) {
         if (to > from && bytes[to - 1] == '\r') {
@@ -101,7 +111,7 @@ public final class SseDecoder {
             valueFrom++;
         }
         if (isField(bytes, from, colon, "data")) {
-            addData(new String(bytes, valueFrom, to - valueFrom, StandardCharsets.UTF_8));
+            addData(bytes, valueFrom, to - valueFrom);
         } else if (isField(bytes, from, colon, "event")) {
             eventType = new String(bytes, valueFrom, to - valueFrom, StandardCharsets.UTF_8);
         }
@@ -120,22 +130,29 @@ public final class SseDecoder {
         return true;
     }
 
-    private void addData(String value) {
-        if (data == null) {
-            data = value;
+    private void addData(byte[] bytes, int from, int length) {
+        if (dataBytes == null) {
+            dataBytes = bytes;
+            dataFrom = from;
+            dataLength = length;
         } else {
             if (moreData == null) {
-                moreData = new StringBuilder(data);
+                moreData = new ByteArrayOutputStream(2 * dataLength + length + 1);
+                moreData.write(dataBytes, dataFrom, dataLength);
             }
-            moreData.append('\n').append(value);
+            moreData.write('\n');
+            moreData.write(bytes, from, length);
         }
     }
 
     private void dispatch() {
-        if (data != null) {
-            sink.accept(new SseEvent(eventType, moreData == null ? data : moreData.toString()));
+        if (moreData != null) {
+            byte[] joined = moreData.toByteArray();
+            sink.accept(new SseEvent(eventType, joined, 0, joined.length));
+        } else if (dataBytes != null) {
+            sink.accept(new SseEvent(eventType, dataBytes, dataFrom, dataLength));
         }
-        data = null;
+        dataBytes = null;
         moreData = null;
         eventType = null;
     }

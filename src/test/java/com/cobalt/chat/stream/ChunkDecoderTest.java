@@ -47,6 +47,46 @@ class ChunkDecoderTest {
         assertThat(r).isEqualTo(reading("Café 日本 😀 \"q\"\n\ttab", null, null, null));
     }
 
+    /** A provider's byte that is not UTF-8 arrives as U+FFFD, as a decoder of text would have it; the chunk is read. */
+    @Test
+    void contentThatIsNotValidUtf8IsReadWithReplacementCharacters() {
+        byte[] data = concat(utf8("{\"choices\":[{\"delta\":{\"content\":\"caf"), new byte[] {(byte) 0xE9},
+                utf8(" ok\"}}]}"));
+
+        assertThat(ChunkDecoder.read(new SseEvent(null, data, 0, data.length)))
+                .isEqualTo(reading("caf\uFFFD ok", null, null, null));
+    }
+
+    /** The relay hands the decoder a slice of the network's bytes: only that slice is read, trimmed like text. */
+    @Test
+    void aChunkIsReadFromItsSliceOfALargerBuffer() {
+        byte[] around = utf8("data: {\"choices\":[{\"delta\":{\"content\":\"one\"}}]}\n\n"
+                + "data:  {\"choices\":[{\"delta\":{\"content\":\"two\"}}]}  \n\ndata: [DONE]\n\n");
+        String all = new String(around, java.nio.charset.StandardCharsets.UTF_8);
+        int from = all.indexOf("data:  {") + "data:".length();
+        int to = all.indexOf("\n\ndata: [DONE]");
+
+        assertThat(ChunkDecoder.read(new SseEvent(null, around, from, to - from)))
+                .isEqualTo(reading("two", null, null, null));
+        int done = all.indexOf("[DONE]");
+        assertThat(ChunkDecoder.read(new SseEvent(null, around, done - 1, "[DONE]".length() + 2)))
+                .isSameAs(ChunkReading.DONE);
+        assertThat(ChunkDecoder.read(new SseEvent(null, around, done, "[DONE".length()))).isEqualTo(
+                error("malformed_chunk"));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
     @Test
     void azureFirstChunkWithEmptyChoicesAndPromptFilterResultsSaysNothing() {
         ChunkReading r = read(dataOf(Chunks.azurePromptFilter()));
