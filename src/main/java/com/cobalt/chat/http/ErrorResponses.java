@@ -38,7 +38,7 @@ public class ErrorResponses {
         if (client == null) {
             return;
         }
-        ClientFormat format = exchange.getProperty(ClientFormat.PROPERTY, ClientFormat.class);
+        ClientFormat format = exchange.getVariable(ClientFormat.VARIABLE, ClientFormat.class);
         String event = (format == null ? ClientFormat.SESSION : format).error(error.code(), error.getMessage());
         client.context().runOnContext(v -> {
             HttpServerResponse out = client.response();

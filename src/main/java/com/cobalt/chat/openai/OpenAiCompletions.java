@@ -60,7 +60,7 @@ public class OpenAiCompletions {
 
     /** The last step, once the answer is stored and counted. */
     public void respond(Exchange exchange) {
-        OpenAiChunks format = exchange.getProperty(ClientFormat.PROPERTY, OpenAiChunks.class);
+        OpenAiChunks format = exchange.getVariable(ClientFormat.VARIABLE, OpenAiChunks.class);
         StreamOutcome outcome = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
         AnswerRecord answer = exchange.getProperty(ChatRecorder.PROPERTY, AnswerRecord.class);
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * What the upstream request carries besides the messages: {@code max_tokens} always, and the sampling settings an
- * OpenAI-compatible caller chose (null: the provider's default). Kept in the exchange property {@link #PROPERTY};
+ * OpenAI-compatible caller chose (null: the provider's default). Kept in the exchange variable {@link #VARIABLE};
  * the session API sends only CHAT_MAX_TOKENS.
  *
  * @param passThrough parameters sent upstream verbatim, in the caller's order: {@code tools}, {@code tool_choice},
@@ -18,7 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 public record CompletionOptions(int maxTokens, Double temperature, Double topP, List<String> stop,
                                 Map<String, JsonNode> passThrough) {
 
-    public static final String PROPERTY = "cobaltCompletionOptions";
+    public static final String VARIABLE = "completionOptions";
 
     public CompletionOptions {
         stop = stop == null ? null : List.copyOf(stop);

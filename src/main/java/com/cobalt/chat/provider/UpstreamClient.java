@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 public class UpstreamClient {
 
-    public static final String CONTEXT_PROPERTY = "cobaltContext";
+    public static final String MESSAGES_VARIABLE = "upstreamMessages";
     /** The exchange variable naming the model as the provider calls it (set by the routes from the catalog). */
     public static final String UPSTREAM_MODEL_VARIABLE = "upstreamModel";
     static final String USER_AGENT = "cobalt-chat-gateway/0.1";
@@ -120,10 +120,10 @@ public class UpstreamClient {
      */
     public CompletableFuture<UpstreamAnswer> open(@Variable("provider") String providerId,
                                @Variable(UPSTREAM_MODEL_VARIABLE) String upstreamModel,
-                               @ExchangeProperty(CONTEXT_PROPERTY) List<ContextMessage> messages,
-                               @ExchangeProperty(CompletionOptions.PROPERTY) CompletionOptions options,
+                               @Variable(MESSAGES_VARIABLE) List<ContextMessage> messages,
+                               @Variable(CompletionOptions.VARIABLE) CompletionOptions options,
                                @ExchangeProperty(ClientConnection.PROPERTY) ClientConnection caller,
-                               @ExchangeProperty(ClientFormat.PROPERTY) ClientFormat format,
+                               @Variable(ClientFormat.VARIABLE) ClientFormat format,
                                @Variable("model") String model,
                                @ExchangeProperty(ChatTrace.PROPERTY) ChatTrace trace) {
         ProviderSettings provider = settings.provider(providerId);

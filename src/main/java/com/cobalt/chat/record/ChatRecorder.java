@@ -90,7 +90,7 @@ public class ChatRecorder {
             model = upstream.target().upstreamName();
         }
         Usage usage = upstream == null ? null : usage(o, provider, model, upstream.target().upstreamName(),
-                exchange.getProperty(UpstreamClient.CONTEXT_PROPERTY, List.class));
+                exchange.getVariable(UpstreamClient.MESSAGES_VARIABLE, List.class));
         String variant = exchange.getVariable("variant", String.class);
         String answeredBy = upstream != null ? provider : rejection != null ? rejection.provider() : null;
         AnswerRecord answer = new AnswerRecord(exchange.getVariable("sessionId", String.class),
@@ -103,7 +103,7 @@ public class ChatRecorder {
                 usage == null ? null : usage.cachedTokens(), usage == null ? null : usage.reasoningTokens(),
                 o.reasoning());
         // the row its checkpoints wrote, if any: no checkpoint starts after this, one being written is waited for
-        LiveAnswer live = exchange.getProperty(AnswerCheckpoints.PROPERTY, LiveAnswer.class);
+        LiveAnswer live = exchange.getVariable(AnswerCheckpoints.VARIABLE, LiveAnswer.class);
         boolean checkpointed = checkpoints != null && checkpoints.finish(live);
         String notStored = null;
         try {

@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public class AnswerCheckpoints implements AutoCloseable {
 
-    /** The exchange property holding the request's {@link LiveAnswer}. */
-    public static final String PROPERTY = "cobaltLiveAnswer";
+    /** The exchange variable holding the request's {@link LiveAnswer}. */
+    public static final String VARIABLE = "liveAnswer";
     public static final String STREAMING = "streaming";
     /** The error code of an answer swept after its instance died. */
     public static final String INSTANCE_LOST = "instance_lost";

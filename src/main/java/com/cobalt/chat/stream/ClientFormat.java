@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
  * The shape of the events the caller gets while an answer streams. The session API has its own events
  * ({@link ClientEvents}); the OpenAI-compatible endpoint writes {@code chat.completion.chunk}s, or nothing at all when
  * the caller asked for one whole {@code chat.completion}. Each method returns the SSE text to write, or null for
- * nothing. Kept in the exchange property {@link #PROPERTY} (the session's format when absent).
+ * nothing. Kept in the exchange variable {@link #VARIABLE} (the session's format when absent).
  */
 public interface ClientFormat {
 
-    String PROPERTY = "cobaltClientFormat";
+    String VARIABLE = "clientFormat";
 
     /** The session API's events: {@code {"content","done"}}, {@code event: error}. */
     ClientFormat SESSION = new ClientFormat() {

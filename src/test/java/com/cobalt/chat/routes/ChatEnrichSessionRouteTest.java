@@ -44,7 +44,7 @@ class ChatEnrichSessionRouteTest extends RouteTestSupport {
         assertThat(f.rows("SELECT role, content, user_id, exchange_id FROM chat_message WHERE id = ?", id))
                 .containsExactly(Map.of("role", "user", "content", "Now", "user_id", "alice",
                         "exchange_id", "0190f000-0000-7000-8000-00000000000c"));
-        assertThat(e.getProperty("cobaltContext", List.class)).containsExactly(
+        assertThat(e.getVariable("upstreamMessages", List.class)).containsExactly(
                 new ContextMessage("system", "Be brief."), new ContextMessage("user", "Earlier"),
                 new ContextMessage("assistant", "Answer"), new ContextMessage("user", "Now"));
     }
@@ -58,7 +58,7 @@ class ChatEnrichSessionRouteTest extends RouteTestSupport {
 
         assertThat(f.rows("SELECT content FROM chat_message WHERE id = ?", e.getVariable("userMessageId")))
                 .containsExactly(Map.of("content", text));
-        assertThat(e.getProperty("cobaltContext", List.class)).containsExactly(new ContextMessage("user", text));
+        assertThat(e.getVariable("upstreamMessages", List.class)).containsExactly(new ContextMessage("user", text));
     }
 
     @Test
@@ -71,6 +71,6 @@ class ChatEnrichSessionRouteTest extends RouteTestSupport {
 
         Exchange e = enrich(session, context, "Now", "gpt-4o");
 
-        assertThat(e.getProperty("cobaltContext", List.class)).containsExactly(new ContextMessage("user", "Now"));
+        assertThat(e.getVariable("upstreamMessages", List.class)).containsExactly(new ContextMessage("user", "Now"));
     }
 }

@@ -103,7 +103,7 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         complete("llama", text);
 
         router.assertIsSatisfied();
-        assertThat(router.getReceivedExchanges().get(0).getProperty("cobaltContext", List.class))
+        assertThat(router.getReceivedExchanges().get(0).getVariable("upstreamMessages", List.class))
                 .containsExactly(new ContextMessage("user", text));
     }
 

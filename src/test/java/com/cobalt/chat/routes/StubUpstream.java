@@ -10,7 +10,6 @@ import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.store.ContextMessage;
 import org.apache.camel.Exchange;
-import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Variable;
 
 /**
@@ -55,7 +54,7 @@ public final class StubUpstream {
 
     @SuppressWarnings("unchecked")
     public java.util.concurrent.CompletionStage<Object> open(@Variable("provider") String provider, @Variable("upstreamModel") String upstreamModel,
-                       @ExchangeProperty("cobaltContext") List<ContextMessage> messages, Exchange exchange) {
+                       @Variable("upstreamMessages") List<ContextMessage> messages, Exchange exchange) {
         routes.add(exchange.getUnitOfWork().getRoute().getRouteId());
         calls.add(new Call(provider, upstreamModel, messages));
         Supplier<Object> b = behaviour.get(provider);
