@@ -25,7 +25,7 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Four H2 settings the gateway needs, unless the URL sets them itself:
+     * Three H2 settings the gateway needs, unless the URL sets them itself:
      * <ul>
      * <li>DB_CLOSE_ON_EXIT=FALSE: H2 closes its databases from its own JVM shutdown hook, while the streams still in
      * their grace period need to store their answers; the pool is closed last instead (GatewayLifecycle).</li>
@@ -34,23 +34,9 @@ public final class Database implements AutoCloseable {
      * evicted just before its next use and parsed again, every time (bench/README.md).</li>
      * <li>TRACE_LEVEL_FILE=0: H2 otherwise writes every failed statement, with its SQL and values, to a
      * {@code .trace.db} file next to the database - message text and user ids in a file nobody rotates.</li>
-     * <li>CACHE_SIZE: H2 keeps 16 MB of decoded pages whatever the heap. Every session chat reads its session's
-     * recent messages, which lie on pages all over the table (a session's messages are interleaved with every
-     * other session's), so with a few thousand active sessions most reads missed that cache and decoded whole pages
-     * again - loading the history was 29% of a session chat's CPU and H2's string decoding 22% of its allocation
-     * (bench/README.md). An eighth of the heap, between 16 MB and 1 GB.</li>
      * </ul>
      */
     static String h2Settings(String url) {
-        return h2Settings(url, Runtime.getRuntime().maxMemory());
-    }
-
-    /** The H2 page cache for a heap of {@code maxHeapBytes}: an eighth of it, in KB, between 16 MB and 1 GB. */
-    static long h2CacheKb(long maxHeapBytes) {
-        return Math.max(16 * 1024, Math.min(1024 * 1024, maxHeapBytes / 8 / 1024));
-    }
-
-    static String h2Settings(String url, long maxHeapBytes) {
         if (!url.startsWith("jdbc:h2:")) {
             return url;
         }
@@ -64,9 +50,6 @@ public final class Database implements AutoCloseable {
         }
         if (!upper.contains("TRACE_LEVEL_FILE")) {
             settings += ";TRACE_LEVEL_FILE=0";
-        }
-        if (!upper.contains(";CACHE_SIZE")) {
-            settings += ";CACHE_SIZE=" + h2CacheKb(maxHeapBytes);
         }
         return settings;
     }
