@@ -22,7 +22,8 @@ import com.sun.management.ThreadMXBean;
  * time (H2's background writer included), bytes allocated by all threads, and the database file's size.
  *
  * <pre>java -Xmx1g -cp target/cobalt-chat.jar bench/h2-history/H2HistoryCost.java [seconds, default 10] [rounds, default 2]
- *     [user message chars, default 300] [answer chars, default 1500] [URL settings per option, comma-separated, default ",;MAX_LENGTH_INPLACE_LOB=16384"]</pre>
+ *     [user message chars, default 300] [answer chars, default 1500] [URL settings per option, comma-separated,
+ *     default none] [CHAT_HISTORY_CACHE_MB per option, comma-separated, default "0,64"]</pre>
  *
  * The messages' texts are made before the measured chats (a pool of 1,000 of each), so what is counted is the
  * store's work, not the bench's.
@@ -38,20 +39,25 @@ public class H2HistoryCost {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int userChars = args.length > 2 ? Integer.parseInt(args[2]) : 300;
         int answerChars = args.length > 3 ? Integer.parseInt(args[3]) : 1500;
-        String[] options = (args.length > 4 ? args[4] : ",;MAX_LENGTH_INPLACE_LOB=16384").split(",", -1);
+        String[] options = (args.length > 4 ? args[4] : "").split(",", -1);
+        String[] caches = (args.length > 5 ? args[5] : "0,64").split(",");
         System.out.printf("%d sessions x %d messages, user messages %d chars, answers %d chars, %d s per run, heap %d MB%n",
                 SESSIONS, HISTORY_EXCHANGES * 2, userChars, answerChars, seconds,
                 Runtime.getRuntime().maxMemory() >> 20);
-        System.out.println("| round | URL settings | chats | wall us/chat | CPU us/chat | allocated KiB/chat | file MB |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        System.out.println("| round | URL settings | history cache MB | chats | wall us/chat | CPU us/chat |"
+                + " allocated KiB/chat | file MB |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         for (int r = 1; r <= rounds; r++) {
             for (String option : options) {
-                run(r, option.trim(), seconds, userChars, answerChars);
+                for (String cache : caches) {
+                    run(r, option.trim(), Integer.parseInt(cache.trim()), seconds, userChars, answerChars);
+                }
             }
         }
     }
 
-    static void run(int round, String option, int seconds, int userChars, int answerChars) throws Exception {
+    static void run(int round, String option, int cacheMb, int seconds, int userChars, int answerChars)
+            throws Exception {
         Path dir = Files.createTempDirectory("h2-history-");
         Random random = new Random(42);
         List<String> users = new ArrayList<>();
@@ -61,7 +67,7 @@ public class H2HistoryCost {
             answers.add(text(random, answerChars));
         }
         try (Database database = new Database("jdbc:h2:file:" + dir.resolve("chat") + option, "sa", "", 4)) {
-            ChatStore store = new ChatStore(database.dataSource(), Clock.systemUTC(), 20);
+            ChatStore store = new ChatStore(database.dataSource(), Clock.systemUTC(), 20, 1000, (long) cacheMb << 20);
             List<String> sessions = new ArrayList<>();
             for (int i = 0; i < SESSIONS; i++) {
                 sessions.add(store.createSession("user-" + i, new NewSession("bench", "You are terse.")).id());
@@ -93,8 +99,8 @@ public class H2HistoryCost {
             long cpu = os.getProcessCpuTime() - cpu0;
             long alloc = allocated(threads) - alloc0;
             long file = Files.size(dir.resolve("chat.mv.db"));
-            System.out.printf("| %d | %s | %d | %.0f | %.0f | %.1f | %d |%n", round, option.isEmpty() ? "(none)" : option,
-                    chats, wall / 1000.0 / chats, cpu / 1000.0 / chats, alloc / 1024.0 / chats, file >> 20);
+            System.out.printf("| %d | %s | %d | %d | %.0f | %.0f | %.1f | %d |%n", round,
+                    option.isEmpty() ? "(none)" : option, cacheMb, chats, wall / 1000.0 / chats, cpu / 1000.0 / chats, alloc / 1024.0 / chats, file >> 20);
         } finally {
             try (var files = Files.list(dir)) {
                 files.forEach(f -> f.toFile().delete());

@@ -130,7 +130,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Database database = openDatabase(properties, runtime.dbPoolSize());
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
-                settings.maxSessionsPerUser());
+                settings.maxSessionsPerUser(), (long) runtime.historyCacheMb() << 20);
         // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
         AnswerCheckpoints checkpoints = new AnswerCheckpoints(database.dataSource(), clock,
                 Duration.ofMillis(settings.checkpointMs()), Duration.ofSeconds(settings.streamLeaseSeconds()),

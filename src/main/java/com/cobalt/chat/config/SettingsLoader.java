@@ -195,6 +195,7 @@ public final class SettingsLoader {
                 positiveInt("http.api-pool-size", 16),
                 positiveInt("http.api-queue-size", 1000),
                 positiveInt("chat.db.pool-size", 10),
+                nonNegativeInt("chat.history-cache-mb", 64),
                 positiveInt("chat.record-threads", 8),
                 streamLeaseSeconds,
                 nonNegativeInt("chat.shutdown-grace-seconds", 20),

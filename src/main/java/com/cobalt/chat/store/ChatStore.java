@@ -31,6 +31,9 @@ import org.apache.camel.Variable;
  */
 public class ChatStore {
 
+    /** CHAT_HISTORY_CACHE_MB's default. */
+    public static final long DEFAULT_HISTORY_CACHE_BYTES = 64L << 20;
+
     private static final Pattern UUID_FORMAT =
             Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
 
@@ -45,9 +48,16 @@ public class ChatStore {
             + " reasoning_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String INSERT_USER_MESSAGE = "INSERT INTO chat_message (id, session_id, exchange_id, user_id,"
             + " role, content, status, created_at) VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)";
-    /** updated_at only moves forward (the session list pages by it, see touch); no row: the session is gone. */
-    private static final String TOUCH_SESSION =
-            "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?) WHERE id = ?";
+    /**
+     * updated_at only moves forward (the session list pages by it, see touch), and the history's version grows by one
+     * (SessionHistoryCache); no row: the session is gone.
+     */
+    private static final String TOUCH_SESSION = "UPDATE chat_session SET updated_at = GREATEST(updated_at, ?),"
+            + " history_version = history_version + 1 WHERE id = ?";
+    /* H2: a data change delta table gives each write's new values back in the same statement. */
+    private static final String H2_TOUCH = "SELECT history_version FROM FINAL TABLE (" + TOUCH_SESSION + ")";
+    private static final String H2_USER_MESSAGE = "SELECT seq FROM FINAL TABLE (" + INSERT_USER_MESSAGE + ")";
+    private static final String H2_ANSWER = "SELECT seq FROM FINAL TABLE (" + INSERT_ANSWER + ")";
 
     /*
      * PostgreSQL: each of a chat's two writes in one statement - one round trip where the portable statements take
@@ -56,11 +66,13 @@ public class ChatStore {
      * updated first, as in the portable path: a deleted session stores no message (FROM touched is empty), and its lock
      * keeps a delete out until the commit. Typed parameters: a bare one in a SELECT list would be taken as text.
      */
-    private static final String PG_TOUCHED = "touched AS (" + TOUCH_SESSION + " RETURNING id)";
-    private static final String PG_USER_MESSAGE = "WITH " + PG_TOUCHED + " INSERT INTO chat_message (id, session_id,"
-            + " exchange_id, user_id, role, content, status, created_at) SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR),"
-            + " CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'user', CAST(? AS TEXT), 'complete',"
-            + " CAST(? AS TIMESTAMP WITH TIME ZONE) FROM touched";
+    private static final String PG_TOUCHED = "touched AS (" + TOUCH_SESSION + " RETURNING id, history_version)";
+    /** The session's new version and the message's seq; no row when the session is gone. */
+    private static final String PG_USER_MESSAGE = "WITH " + PG_TOUCHED + ", stored AS (INSERT INTO chat_message (id,"
+            + " session_id, exchange_id, user_id, role, content, status, created_at) SELECT CAST(? AS VARCHAR),"
+            + " CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'user', CAST(? AS TEXT), 'complete',"
+            + " CAST(? AS TIMESTAMP WITH TIME ZONE) FROM touched RETURNING seq)"
+            + " SELECT touched.history_version, stored.seq FROM touched, stored";
     /** Inserted, or the row its checkpoints wrote finished (the conflict on its id): one statement for both. */
     private static final String PG_ANSWER = "answer AS (INSERT INTO chat_message (" + ANSWER_COLUMNS + ")"
             + " SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), 'assistant',"
@@ -75,7 +87,7 @@ public class ChatStore {
             + " cost_usd = EXCLUDED.cost_usd, time_to_first_token_ms = EXCLUDED.time_to_first_token_ms,"
             + " duration_ms = EXCLUDED.duration_ms, variant = EXCLUDED.variant,"
             + " cached_tokens = EXCLUDED.cached_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,"
-            + " reasoning = EXCLUDED.reasoning, instance_id = NULL, lease_until = NULL)";
+            + " reasoning = EXCLUDED.reasoning, instance_id = NULL, lease_until = NULL RETURNING seq)";
     private static final String PG_USAGE = "usage AS (" + INSERT_USAGE + ")";
     /**
      * This transaction's commit does not wait for the write-ahead log to reach the disk: the client already has the
@@ -84,17 +96,21 @@ public class ChatStore {
      * the database's own setting for the next transaction (the user's message waits for the disk).
      */
     private static final String PG_WITHOUT_DISK_WAIT = "set_config('synchronous_commit', 'off', true)";
-    private static final String PG_SELECT_STORED = " SELECT EXISTS (SELECT 1 FROM touched), " + PG_WITHOUT_DISK_WAIT;
+    /** The session's new version (null: the session is gone, nothing stored) and the answer's seq. */
+    private static final String PG_SELECT_STORED = " SELECT (SELECT history_version FROM touched),"
+            + " (SELECT seq FROM answer), " + PG_WITHOUT_DISK_WAIT;
     private static final String PG_ANSWER_AND_USAGE = "WITH " + PG_TOUCHED + ", " + PG_ANSWER + ", " + PG_USAGE
             + PG_SELECT_STORED;
     private static final String PG_ANSWER_ONLY = "WITH " + PG_TOUCHED + ", " + PG_ANSWER + PG_SELECT_STORED;
-    private static final String PG_USAGE_ONLY = "WITH " + PG_USAGE + " SELECT TRUE, " + PG_WITHOUT_DISK_WAIT;
+    private static final String PG_USAGE_ONLY = "WITH " + PG_USAGE + " SELECT CAST(NULL AS BIGINT),"
+            + " CAST(NULL AS BIGINT), " + PG_WITHOUT_DISK_WAIT;
 
     private final DataSource dataSource;
     private final Vendor vendor;
     private final Clock clock;
     private final int maxContextMessages;
     private final int maxSessionsPerUser;
+    private final SessionHistoryCache history;
 
     public ChatStore(DataSource dataSource, Clock clock) {
         this(dataSource, clock, 20);
@@ -109,6 +125,20 @@ public class ChatStore {
      * @param maxSessionsPerUser      how many sessions one user may keep (CHAT_MAX_SESSIONS_PER_USER)
      */
     public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages, int maxSessionsPerUser) {
+        this(dataSource, clock, maxContextMessages, maxSessionsPerUser, DEFAULT_HISTORY_CACHE_BYTES);
+    }
+
+    /**
+     * @param maxContextMessages how many earlier messages a chat sends as context (CHAT_MAX_CONTEXT_MESSAGES)
+     * @param maxSessionsPerUser how many sessions one user may keep (CHAT_MAX_SESSIONS_PER_USER)
+     * @param historyCacheBytes how much memory this instance's copies of recent history may take (CHAT_HISTORY_CACHE_MB,
+     *                          0 = none; see {@link SessionHistoryCache})
+     */
+    public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages, int maxSessionsPerUser,
+                     long historyCacheBytes) {
+        // a context's messages and one exchange more: all a chat needs while the session's recent exchanges completed
+        // (below the copy, the database is read as before)
+        this.history = new SessionHistoryCache(historyCacheBytes, maxContextMessages + 2);
         this.dataSource = dataSource;
         this.vendor = Vendor.of(dataSource);
         this.clock = clock;
@@ -246,6 +276,7 @@ public class ChatStore {
         if (update("DELETE FROM chat_session WHERE id = ? AND user_id = ?", sessionId, userId) == 0) {
             throw sessionNotFound();
         }
+        history.forget(sessionId);
     }
 
     /** For chat-http: the caller's session with its last CHAT_MAX_CONTEXT_MESSAGES messages (404 if not theirs). */
@@ -253,37 +284,78 @@ public class ChatStore {
         return loadContext(userId, sessionId, maxContextMessages);
     }
 
-    /** The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first. */
+    /**
+     * The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first. The messages
+     * come from this instance's copy when the session's version is still the copy's (SessionHistoryCache), else from
+     * the database (and are copied).
+     */
     public SessionContext loadContext(String userId, String sessionId, int maxMessages) {
         requireCaller(userId);
         requireValidId(sessionId);
+        SessionHistoryCache.Copy copy = history.copyOf(sessionId);
         return inConnection(false, c -> {
             if (vendor == Vendor.POSTGRESQL) {
-                return contextInOneQuery(c, userId, sessionId, maxMessages);
+                return contextInOneQuery(c, userId, sessionId, maxMessages, copy);
             }
-            SessionView session = requireSession(c, userId, sessionId);
-            List<ContextMessage> history = lastCompleteMessages(c, sessionId, maxMessages, null);
-            return new SessionContext(session.systemPrompt(), history, session.model(), session.variant());
+            // the version before the messages: a copy labelled with it then holds at least what that version had
+            List<SessionHead> head = query(c, "SELECT system_prompt, model, variant, history_version FROM chat_session"
+                    + " WHERE id = ? AND user_id = ?", rs -> new SessionHead(rs.getString(1), rs.getString(2),
+                    rs.getString(3), rs.getLong(4)), sessionId, userId);
+            if (head.isEmpty()) {
+                throw sessionNotFound();
+            }
+            return context(c, sessionId, maxMessages, head.get(0), copy, null);
         });
     }
 
-    private record ContextRow(String systemPrompt, String model, String variant, StoredMessage message) {
+    /** What a chat reads of its session's row. */
+    private record SessionHead(String systemPrompt, String model, String variant, long version) {
+    }
+
+    /**
+     * The context from the copy when it is at the session's version, else from {@code firstPage} (the newest page,
+     * when it was read with the session's row) or the database; a page read is copied.
+     */
+    private SessionContext context(Connection c, String sessionId, int maxMessages, SessionHead head,
+                                   SessionHistoryCache.Copy copy, List<StoredMessage> firstPage) throws SQLException {
+        List<StoredMessage> newest;
+        boolean whole;
+        if (copy != null && copy.version() == head.version()) {
+            newest = copy.newestFirst();
+            whole = copy.whole();
+        } else {
+            int page = firstPage(maxMessages);
+            newest = firstPage != null ? firstPage : maxMessages == 0 ? List.of() : readPage(c, sessionId,
+                    Long.MAX_VALUE, page);
+            whole = newest.size() < page;
+            if (maxMessages > 0) {
+                history.read(sessionId, head.version(), newest, whole);
+            }
+        }
+        return new SessionContext(head.systemPrompt(), lastCompleteMessages(c, sessionId, maxMessages, newest, whole),
+                head.model(), head.variant());
+    }
+
+    private record ContextRow(SessionHead head, StoredMessage message) {
     }
 
     /**
      * PostgreSQL: the session (the caller's, or none) and the first page of its messages in one query, where the
-     * portable path takes two; a session with more pages than that reads on as before.
+     * portable path takes two - the page only when this instance's copy is not at the session's version (one round
+     * trip either way); a session with more pages than that reads on as before.
      */
-    private static SessionContext contextInOneQuery(Connection c, String userId, String sessionId, int maxMessages)
-            throws SQLException {
+    private SessionContext contextInOneQuery(Connection c, String userId, String sessionId, int maxMessages,
+                                             SessionHistoryCache.Copy copy) throws SQLException {
         int page = firstPage(maxMessages);
-        List<ContextRow> rows = query(c, "SELECT s.system_prompt, s.model, s.variant, m.seq, m.exchange_id, m.role,"
-                        + " m.status, m.content FROM chat_session s LEFT JOIN LATERAL (SELECT seq, exchange_id, role,"
-                        + " status, content FROM chat_message WHERE session_id = s.id ORDER BY session_id DESC, seq DESC"
-                        + " LIMIT ?) m ON TRUE WHERE s.id = ? AND s.user_id = ? ORDER BY m.seq DESC",
-                rs -> new ContextRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getObject(4) == null ? null
-                        : new StoredMessage(rs.getLong(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                        rs.getString(8))), page, sessionId, userId);
+        List<ContextRow> rows = query(c, "SELECT s.system_prompt, s.model, s.variant, s.history_version, m.seq,"
+                        + " m.exchange_id, m.role, m.status, m.content FROM chat_session s LEFT JOIN LATERAL (SELECT"
+                        + " seq, exchange_id, role, status, content FROM chat_message WHERE session_id = s.id"
+                        + " AND s.history_version <> ? ORDER BY session_id DESC, seq DESC LIMIT ?) m ON TRUE"
+                        + " WHERE s.id = ? AND s.user_id = ? ORDER BY m.seq DESC",
+                rs -> new ContextRow(new SessionHead(rs.getString(1), rs.getString(2), rs.getString(3),
+                        rs.getLong(4)), rs.getObject(5) == null ? null : new StoredMessage(rs.getLong(5),
+                        rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9))),
+                copy == null ? -1L : copy.version(), page, sessionId, userId);
         if (rows.isEmpty()) {
             throw sessionNotFound();
         }
@@ -293,9 +365,7 @@ public class ChatStore {
                 firstPage.add(row.message());
             }
         }
-        ContextRow session = rows.get(0);
-        return new SessionContext(session.systemPrompt(),
-                lastCompleteMessages(c, sessionId, maxMessages, firstPage), session.model(), session.variant());
+        return context(c, sessionId, maxMessages, rows.get(0).head(), copy, firstPage);
     }
 
     /** Messages read at a time: a whole context and its answers' questions, most often in one page. */
@@ -303,30 +373,24 @@ public class ChatStore {
         return 2 * maxMessages + 2;
     }
 
-    private record StoredMessage(long seq, String exchangeId, String role, String status, String content) {
-    }
-
     /**
-     * Reads the session's messages newest first, straight down the (session_id, seq) index, a page at a time, and
-     * stops once it has enough: the cost follows maxMessages, not the length of the session (ORDER BY names both
+     * Walks the session's messages newest first - {@code newest} (the newest page, from the database or the copy; all
+     * of the session's messages when {@code whole}), then straight down the (session_id, seq) index a page at a time -
+     * and stops once it has enough: the cost follows maxMessages, not the length of the session (ORDER BY names both
      * index columns, so H2 walks the index backwards instead of sorting the whole session). An exchange counts once
      * its answer is stored as complete; the answer is stored after its question, so walking down the answer is
-     * always met before the question it answers. {@code firstPage}: the newest page when it was read already, or null.
+     * always met before the question it answers.
      */
     private static List<ContextMessage> lastCompleteMessages(Connection c, String sessionId, int maxMessages,
-                                                             List<StoredMessage> firstPage) throws SQLException {
+                                                             List<StoredMessage> newest, boolean whole)
+            throws SQLException {
         List<ContextMessage> newestFirst = new ArrayList<>();
         Set<String> completeExchanges = new HashSet<>();
         int page = firstPage(maxMessages);
         long below = Long.MAX_VALUE;
-        List<StoredMessage> read = firstPage;
+        List<StoredMessage> rows = newest;
+        boolean last = whole;
         while (newestFirst.size() < maxMessages) {
-            List<StoredMessage> rows = read != null ? read : query(c, "SELECT seq, exchange_id, role, status, content"
-                            + " FROM chat_message WHERE session_id = ? AND seq < ? ORDER BY session_id DESC, seq DESC"
-                            + " LIMIT ?",
-                    rs -> new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5)), sessionId, below, page);
-            read = null;
             for (StoredMessage m : rows) {
                 boolean answer = "assistant".equals(m.role());
                 if (answer && "complete".equals(m.status())) {
@@ -340,12 +404,23 @@ public class ChatStore {
                 }
                 below = m.seq();
             }
-            if (rows.size() < page) {
+            if (last || newestFirst.size() == maxMessages) {
                 break;
             }
+            rows = readPage(c, sessionId, below, page);
+            last = rows.size() < page;
         }
         Collections.reverse(newestFirst);
         return newestFirst;
+    }
+
+    /** The session's newest {@code size} messages below {@code seq}, newest first. */
+    private static List<StoredMessage> readPage(Connection c, String sessionId, long below, int size)
+            throws SQLException {
+        return query(c, "SELECT seq, exchange_id, role, status, content FROM chat_message WHERE session_id = ?"
+                        + " AND seq < ? ORDER BY session_id DESC, seq DESC LIMIT ?",
+                rs -> new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5)), sessionId, below, size);
     }
 
     /**
@@ -357,14 +432,32 @@ public class ChatStore {
         requireCaller(userId);
         String id = RowIds.next();
         OffsetDateTime now = now();
-        int stored = vendor == Vendor.POSTGRESQL
-                ? update(PG_USER_MESSAGE, now, sessionId, id, sessionId, exchangeId, userId, content, now)
-                : inConnection(true, c -> touch(c, sessionId, now) == 0 ? 0
-                        : update(c, INSERT_USER_MESSAGE, id, sessionId, exchangeId, userId, content, now));
-        if (stored == 0) {
+        Written stored = vendor == Vendor.POSTGRESQL
+                ? first(query(PG_USER_MESSAGE, ChatStore::written, now, sessionId, id, sessionId, exchangeId, userId,
+                        content, now))
+                : inConnection(true, c -> {
+                    Long version = touch(c, sessionId, now);
+                    return version == null ? null : new Written(version, first(query(c, H2_USER_MESSAGE,
+                            rs -> rs.getLong(1), id, sessionId, exchangeId, userId, content, now)));
+                });
+        if (stored == null) {
             throw sessionNotFound();
         }
+        history.wrote(sessionId, stored.version(), new StoredMessage(stored.seq(), exchangeId, "user", "complete",
+                content));
         return id;
+    }
+
+    /** A message stored: the session's version its transaction made, and the message's seq. */
+    private record Written(long version, long seq) {
+    }
+
+    private static Written written(ResultSet rs) throws SQLException {
+        return new Written(rs.getLong(1), rs.getLong(2));
+    }
+
+    private static <T> T first(List<T> rows) {
+        return rows.isEmpty() ? null : rows.get(0);
     }
 
     /** Where an answer went: {@code stored} false when its session was deleted while it streamed. */
@@ -393,20 +486,32 @@ public class ChatStore {
         try {
             // committed without waiting for the disk on PostgreSQL (PG_WITHOUT_DISK_WAIT); the embedded H2 never
             // waits for the disk on commit (it writes in the background)
-            return vendor == Vendor.POSTGRESQL ? saveInOneStatement(a, id, now)
+            Written stored = vendor == Vendor.POSTGRESQL ? saveInOneStatement(a, id, now)
                     : inConnection(true, c -> {
+                        Written answer = NOT_IN_A_SESSION;
                         if (a.sessionId() != null) {
-                            if (touch(c, a.sessionId(), now) == 0) {
+                            Long version = touch(c, a.sessionId(), now);
+                            if (version == null) {
                                 saveUsage(c, id, a, now);
-                                return new SavedAnswer(id, false);
+                                return null;
                             }
-                            if (!checkpointed || finishCheckpointed(c, id, a) == 0) {
-                                update(c, INSERT_ANSWER, answerValues(id, a, now));
+                            Long seq = checkpointed ? finishCheckpointed(c, id, a) : null;
+                            if (seq == null) {
+                                seq = first(query(c, H2_ANSWER, rs -> rs.getLong(1), answerValues(id, a, now)));
                             }
+                            answer = new Written(version, seq);
                         }
                         saveUsage(c, id, a, now);
-                        return new SavedAnswer(id, true);
+                        return answer;
                     });
+            if (stored == null) {
+                return new SavedAnswer(id, false);
+            }
+            if (a.sessionId() != null) {
+                history.wrote(a.sessionId(), stored.version(), new StoredMessage(stored.seq(), a.exchangeId(),
+                        "assistant", a.status(), a.content()));
+            }
+            return new SavedAnswer(id, true);
         } catch (StorageException e) {
             if (a.sessionId() != null) {
                 try {
@@ -422,8 +527,13 @@ public class ChatStore {
         }
     }
 
-    /** PostgreSQL: the touch, the answer and its usage in one statement (see PG_ANSWER). */
-    private SavedAnswer saveInOneStatement(AnswerRecord a, String id, OffsetDateTime now) {
+    /** What saveAnswer stores for an answer without a session (only its usage). */
+    private static final Written NOT_IN_A_SESSION = new Written(0, 0);
+
+    /**
+     * PostgreSQL: the touch, the answer and its usage in one statement (see PG_ANSWER); null when the session is gone.
+     */
+    private Written saveInOneStatement(AnswerRecord a, String id, OffsetDateTime now) {
         boolean usage = hasUsage(a);
         String sql;
         List<Object> values = new ArrayList<>(40);
@@ -435,13 +545,14 @@ public class ChatStore {
         } else if (usage) {
             sql = PG_USAGE_ONLY;
         } else {
-            return new SavedAnswer(id, true);
+            return NOT_IN_A_SESSION;
         }
         if (usage) {
             values.addAll(Arrays.asList(usageValues(id, a, now)));
         }
-        List<Boolean> stored = inConnection(false, c -> query(c, sql, rs -> rs.getBoolean(1), values.toArray()));
-        return new SavedAnswer(id, stored.get(0));
+        List<Written> stored = inConnection(false, c -> query(c, sql,
+                rs -> rs.getObject(1) == null ? null : written(rs), values.toArray()));
+        return a.sessionId() == null ? NOT_IN_A_SESSION : stored.get(0);
     }
 
     private static Object[] answerValues(String id, AnswerRecord a, OffsetDateTime now) {
@@ -451,23 +562,24 @@ public class ChatStore {
                 a.reasoningTokens(), a.reasoning(), now};
     }
 
-    /** The final state of a row a checkpoint wrote; 0 when there is none (no checkpoint got through). */
-    private static int finishCheckpointed(Connection c, String id, AnswerRecord a) throws SQLException {
-        return update(c, "UPDATE chat_message SET content = ?, status = ?, provider = ?, model = ?, finish_reason = ?,"
+    /** The final state of a row a checkpoint wrote: its seq; null when there is none (no checkpoint got through). */
+    private static Long finishCheckpointed(Connection c, String id, AnswerRecord a) throws SQLException {
+        return first(query(c, "SELECT seq FROM FINAL TABLE (UPDATE chat_message SET content = ?, status = ?, provider = ?, model = ?, finish_reason = ?,"
                         + " error_code = ?, prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, cost_usd = ?,"
                         + " time_to_first_token_ms = ?, duration_ms = ?, variant = ?, cached_tokens = ?,"
-                        + " reasoning_tokens = ?, reasoning = ?, instance_id = NULL, lease_until = NULL WHERE id = ?",
-                a.content(), a.status(), a.provider(), a.model(), a.finishReason(), a.errorCode(), a.promptTokens(),
+                        + " reasoning_tokens = ?, reasoning = ?, instance_id = NULL, lease_until = NULL WHERE id = ?)",
+                rs -> rs.getLong(1), a.content(), a.status(), a.provider(), a.model(), a.finishReason(), a.errorCode(), a.promptTokens(),
                 a.completionTokens(), a.tokensEstimated(), a.costUsd(), a.timeToFirstTokenMs(), a.durationMs(),
-                a.variant(), a.cachedTokens(), a.reasoningTokens(), a.reasoning(), id);
+                a.variant(), a.cachedTokens(), a.reasoningTokens(), a.reasoning(), id));
     }
 
     /**
      * Moves the session's updated_at to {@code now}, never back: instances whose clocks disagree (or a clock set
      * back) must not move a session down the list, where a client paging through it would see it a second time.
+     * H2: the session's new history version; null when the session is gone.
      */
-    private static int touch(Connection c, String sessionId, OffsetDateTime now) throws SQLException {
-        return update(c, TOUCH_SESSION, now, sessionId);
+    private static Long touch(Connection c, String sessionId, OffsetDateTime now) throws SQLException {
+        return first(query(c, H2_TOUCH, rs -> rs.getLong(1), now, sessionId));
     }
 
     /** A provider answered: its tokens go into the ledger that outlives the chat. */

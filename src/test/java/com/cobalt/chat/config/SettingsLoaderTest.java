@@ -627,7 +627,7 @@ class SettingsLoaderTest {
     void theValidatedRuntimeSettingsAreCarriedWithTheirDefaults() {
         GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
         assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false,
-                Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 8, 60, 20, 0,
+                Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 64, 8, 60, 20, 0,
                 true, false, 0, 40, 10_485_760));
         assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
 
@@ -637,7 +637,9 @@ class SettingsLoaderTest {
         p.put("chat.shutdown-grace-seconds", "0");
         p.put("llm.catalog-check.enabled", "false");
         p.put("llm.max-cooldown-seconds", "60");
+        p.put("chat.history-cache-mb", "0");
         GatewaySettings s = SettingsLoader.load(p::get);
+        assertThat(s.runtime().historyCacheMb()).isZero();
         assertThat(s.runtime().h2cEnabled()).isTrue();
         assertThat(s.runtime().workerPoolSize()).isEqualTo(3);
         assertThat(s.runtime().shutdownGraceSeconds()).isZero();
