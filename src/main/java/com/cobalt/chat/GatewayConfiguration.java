@@ -307,7 +307,7 @@ public class GatewayConfiguration implements CamelConfiguration {
             camel.getEndpoint(providerEndpoint(id));
         }
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, availability,
-                stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints,
+                stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints, chatStore,
                 runtime.healthProbeSeconds(), runtime.shutdownGraceSeconds()));
     }
 

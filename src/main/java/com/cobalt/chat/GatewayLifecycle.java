@@ -25,8 +25,10 @@ import com.cobalt.chat.record.GatewayStats;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.store.AnswerCheckpoints;
+import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -62,6 +64,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final Database database;
     private final LimitLedger limits;
     private final AnswerCheckpoints checkpoints;
+    private final ChatStore chatStore;
     private final int probeSeconds;
     private final int graceSeconds;
     private final List<ObjectName> mbeans = new ArrayList<>();
@@ -72,7 +75,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                      ProviderHealth health, ModelAvailability availability, Map<String, ProviderStats> stats,
                      LlmMetrics metrics, UpstreamClient upstreamClient, LiveStreams liveStreams,
                      AsyncPlatformHttpEngine engine, Vertx vertx, Database database, LimitLedger limits,
-                     AnswerCheckpoints checkpoints, int probeSeconds,
+                     AnswerCheckpoints checkpoints, ChatStore chatStore, int probeSeconds,
                      int graceSeconds) {
         this.settings = settings;
         this.selection = selection;
@@ -88,6 +91,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         this.database = database;
         this.limits = limits;
         this.checkpoints = checkpoints;
+        this.chatStore = chatStore;
         this.probeSeconds = probeSeconds;
         this.graceSeconds = graceSeconds;
     }
@@ -125,6 +129,12 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         settings.catalog().split().forEach(arm -> variants.add(arm.model()));
         metrics.registerAtStart(settings.providers().keySet(), variants);
         metrics.activeStreams(liveStreams::count);
+        FunctionCounter.builder("chat_history_reads_total", chatStore, ChatStore::historyReadsFromCopies)
+                .description("Session chats by where their history came from: this instance's copy or the database")
+                .tag("source", "copy").register(meters);
+        FunctionCounter.builder("chat_history_reads_total", chatStore, ChatStore::historyReadsFromDatabase)
+                .description("Session chats by where their history came from: this instance's copy or the database")
+                .tag("source", "database").register(meters);
         for (String p : settings.providers().keySet()) {
             Gauge.builder("llm_provider_up", () -> availability.providerUp(p) ? 1 : 0)
                     .description("1 while the provider takes calls: breaker not open, no cooldown, probe not failing")

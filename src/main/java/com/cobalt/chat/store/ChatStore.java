@@ -320,7 +320,11 @@ public class ChatStore {
                                    SessionHistoryCache.Copy copy, List<StoredMessage> firstPage) throws SQLException {
         List<StoredMessage> newest;
         boolean whole;
-        if (copy != null && copy.version() == head.version()) {
+        boolean fromCopy = copy != null && copy.version() == head.version();
+        if (maxMessages > 0) {
+            history.counted(fromCopy);
+        }
+        if (fromCopy) {
             newest = copy.newestFirst();
             whole = copy.whole();
         } else {
@@ -458,6 +462,16 @@ public class ChatStore {
 
     private static <T> T first(List<T> rows) {
         return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    /** Chats whose history came from this instance's copy (see {@link SessionHistoryCache}). */
+    public long historyReadsFromCopies() {
+        return history.readsFromCopies();
+    }
+
+    /** Chats whose history was read from the database. */
+    public long historyReadsFromDatabase() {
+        return history.readsFromDatabase();
     }
 
     /** Where an answer went: {@code stored} false when its session was deleted while it streamed. */

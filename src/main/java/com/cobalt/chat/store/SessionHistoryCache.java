@@ -3,6 +3,7 @@ package com.cobalt.chat.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -49,6 +50,8 @@ final class SessionHistoryCache {
 
     private final Cache<String, Copy> copies;
     private final int rows;
+    private final LongAdder fromCopy = new LongAdder();
+    private final LongAdder fromDatabase = new LongAdder();
 
     /**
      * @param maxBytes how much memory the copies may take (approximately); 0 keeps none
@@ -93,6 +96,21 @@ final class SessionHistoryCache {
             }
             return copy.version() == version - 1 ? with(copy, version, message) : null;
         });
+    }
+
+    /** A chat's history came from a copy ({@code true}) or from the database. */
+    void counted(boolean copy) {
+        (copy ? fromCopy : fromDatabase).increment();
+    }
+
+    /** Chats whose history came from a copy (the metric chat_history_reads_total{source="copy"}). */
+    long readsFromCopies() {
+        return fromCopy.sum();
+    }
+
+    /** Chats whose history was read from the database. */
+    long readsFromDatabase() {
+        return fromDatabase.sum();
     }
 
     /** The session was deleted. */

@@ -48,7 +48,8 @@ class MetricsFromStartTest {
                     .containsEntry("llm_fallback_triggered_total", Set.of("from,to"))
                     .containsEntry("llm_circuit_breaker_state", Set.of("provider"))
                     .containsEntry("llm_provider_selected", Set.of("provider,role"))
-                    .containsEntry("chat_active_streams", Set.of(""));
+                    .containsEntry("chat_active_streams", Set.of(""))
+                    .containsEntry("chat_history_reads_total", Set.of("source"));
             for (String provider : List.of("demo", "spare")) {
                 for (String variant : List.of("none", "cobalt-demo", "other-demo")) {
                     for (String status : List.of("success", "error", "rejected", "cancelled")) {
@@ -63,6 +64,8 @@ class MetricsFromStartTest {
                 }
             }
             assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "demo", "to", "spare"))).isEqualTo(0.0);
+            assertThat(m.value("chat_history_reads_total", Map.of("source", "copy"))).isEqualTo(0.0);
+            assertThat(m.value("chat_history_reads_total", Map.of("source", "database"))).isEqualTo(0.0);
             assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "spare", "to", "demo"))).isEqualTo(0.0);
 
             String endpoints = log.lines().stream().map(LogCapture.Line::message)

@@ -109,6 +109,10 @@ class MetricsTest {
                 "llm_requests_total{provider=\"azure\",status=\"success\",variant=\"none\"}", 1.0));
         assertThat(counted(withPrefix(m, "llm_fallback_triggered_total{"))).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "llm_fallback_triggered_total{from=\"sambanova\",to=\"azure\"}", 1.0));
+        // each session's first chat read its history from the database, its second from this instance's copy
+        assertThat(withPrefix(m, "chat_history_reads_total{")).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "chat_history_reads_total{source=\"copy\"}", 2.0,
+                "chat_history_reads_total{source=\"database\"}", 2.0));
         // the same figures on JMX
         var jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
         var gatewayMBean = new javax.management.ObjectName("com.cobalt.chat:context="
