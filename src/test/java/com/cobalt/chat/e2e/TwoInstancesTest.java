@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,7 @@ import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.HeldUpstream;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.Postgres;
+import com.cobalt.chat.testing.PrometheusText;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -182,6 +184,46 @@ class TwoInstancesTest {
         assertThat(onA.get("title").asText()).isEqualTo("Roaming");
         assertThat(onA.get("messages").findValuesAsText("content")).containsExactly("hello from b", "Shared answer.");
         assertThat(toB.get("/api/v1/chat/sessions/" + session, Jwt.token("someone-else")).statusCode()).isEqualTo(404);
+    }
+
+    /**
+     * Each instance keeps a copy of the sessions' recent history: a session continued on the other instance and back
+     * sends the provider every earlier message, the other instance's included (the copy is a version behind).
+     */
+    @Test
+    void aSessionContinuedOnTheOtherInstanceAndBackSendsItsWholeHistory() throws Exception {
+        answerEverything();
+        String token = Jwt.token("roaming-ravi");
+        String session = toA.createSession(token, "{\"title\":\"Roaming\"}");
+        Map<String, Double> aBefore = historyReads(a);
+        Map<String, Double> bBefore = historyReads(b);
+
+        assertThat(toA.chat(session, token, "one on a").text()).isEqualTo("Shared answer.");
+        assertThat(toB.chat(session, token, "two on b").text()).isEqualTo("Shared answer.");
+        assertThat(toA.chat(session, token, "three on a").text()).isEqualTo("Shared answer.");
+        assertThat(toA.chat(session, token, "four on a").text()).isEqualTo("Shared answer.");
+
+        upstream.awaitRequests(4, Duration.ofSeconds(10));
+        List<String> third = new ArrayList<>();
+        GatewayClient.json(upstream.body(2)).get("messages").forEach(m -> third.add(m.get("content").asText()));
+        assertThat(third).containsExactly("one on a", "Shared answer.", "two on b", "Shared answer.", "three on a");
+        List<String> fourth = new ArrayList<>();
+        GatewayClient.json(upstream.body(3)).get("messages").forEach(m -> fourth.add(m.get("content").asText()));
+        assertThat(fourth).containsExactly("one on a", "Shared answer.", "two on b", "Shared answer.", "three on a",
+                "Shared answer.", "four on a");
+        // a's chat after its own used its copy; a's first chat, b's, and a's first after b's read the database
+        Map<String, Double> aAfter = historyReads(a);
+        Map<String, Double> bAfter = historyReads(b);
+        assertThat(aAfter.get("copy") - aBefore.get("copy")).isEqualTo(1.0);
+        assertThat(aAfter.get("database") - aBefore.get("database")).isEqualTo(2.0);
+        assertThat(bAfter.get("copy") - bBefore.get("copy")).isEqualTo(0.0);
+        assertThat(bAfter.get("database") - bBefore.get("database")).isEqualTo(1.0);
+    }
+
+    private static Map<String, Double> historyReads(RunningGateway gateway) throws Exception {
+        PrometheusText m = PrometheusText.scrape(gateway);
+        return Map.of("copy", m.value("chat_history_reads_total", Map.of("source", "copy")),
+                "database", m.value("chat_history_reads_total", Map.of("source", "database")));
     }
 
     @Test

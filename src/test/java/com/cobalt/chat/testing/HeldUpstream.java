@@ -31,6 +31,7 @@ public final class HeldUpstream implements AutoCloseable {
 
     private final ServerSocket server;
     private final Map<Integer, CompletableFuture<byte[]>> responses = new ConcurrentHashMap<>();
+    private final Map<Integer, String> bodies = new ConcurrentHashMap<>();
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final AtomicInteger arrived = new AtomicInteger();
     private final Object lock = new Object();
@@ -70,6 +71,11 @@ public final class HeldUpstream implements AutoCloseable {
 
     public String baseUrl() {
         return "http://127.0.0.1:" + port();
+    }
+
+    /** The body of the {@code index}th request to arrive (0 the first), or null if it has not arrived. */
+    public String body(int index) {
+        return bodies.get(index);
     }
 
     /** Whole requests received so far. */
@@ -165,12 +171,14 @@ public final class HeldUpstream implements AutoCloseable {
 
     private void serve(Socket s) {
         try (s) {
-            if (!readRequest(s.getInputStream())) {
+            String body = readRequest(s.getInputStream());
+            if (body == null) {
                 return;
             }
             int index;
             synchronized (lock) {
                 index = arrived.getAndIncrement();
+                bodies.put(index, body);
                 lock.notifyAll();
             }
             byte[] answer = response(index).get();
@@ -185,15 +193,15 @@ public final class HeldUpstream implements AutoCloseable {
         }
     }
 
-    /** Reads the request head and its Content-Length body; false if the client closed first. */
-    private static boolean readRequest(InputStream in) throws IOException {
+    /** Reads the request head and its Content-Length body, returned as UTF-8 text; null if the client closed first. */
+    private static String readRequest(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};
         while (matched < 4) {
             int b = in.read();
             if (b < 0) {
-                return false;
+                return null;
             }
             head.write(b);
             matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
@@ -205,12 +213,8 @@ public final class HeldUpstream implements AutoCloseable {
                 length = Long.parseLong(line.substring(colon + 1).trim());
             }
         }
-        for (long i = 0; i < length; i++) {
-            if (in.read() < 0) {
-                return false;
-            }
-        }
-        return true;
+        byte[] body = in.readNBytes((int) length);
+        return body.length < length ? null : new String(body, StandardCharsets.UTF_8);
     }
 
     private static String reason(int status) {
