@@ -42,7 +42,7 @@ final class SessionHistoryCache {
         int weight() {
             long bytes = 64;
             for (StoredMessage m : newestFirst) {
-                bytes += 120 + m.content().length();
+                bytes += 120 + (m.content() == null ? 0 : m.content().length());
             }
             return (int) Math.min(Integer.MAX_VALUE, bytes);
         }

@@ -151,10 +151,11 @@ class SessionHistoryCacheTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
     void ownWritesKeepTheCopyExactlyWhatTheDatabaseGives(String db) throws Exception {
-        ChatStore a = instance(db);
-        ChatStore reference = withoutCopies(db);
-        String user = "u-" + UUID.randomUUID();
-        String session = a.createSession(user, new NewSession("t", null)).id();
+        Setup setup = setup(db);
+        ChatStore a = setup.instance();
+        ChatStore reference = setup.reference();
+        String user = setup.user();
+        String session = setup.session();
         Random random = new Random(7);
         List<String> steps = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
@@ -198,10 +199,11 @@ class SessionHistoryCacheTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
     void concurrentChatsInOneSessionLeaveTheDatabasesContext(String db) throws Exception {
-        ChatStore a = instance(db);
-        ChatStore reference = withoutCopies(db);
-        String user = "u-" + UUID.randomUUID();
-        String session = a.createSession(user, new NewSession("t", null)).id();
+        Setup setup = setup(db);
+        ChatStore a = setup.instance();
+        ChatStore reference = setup.reference();
+        String user = setup.user();
+        String session = setup.session();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> done = new ArrayList<>();
@@ -224,6 +226,16 @@ class SessionHistoryCacheTest {
         }
         assertThat(texts(a.sessionContext(user, session))).hasSize(CONTEXT)
                 .isEqualTo(texts(reference.sessionContext(user, session)));
+    }
+
+    /** An instance with copies, the reference without, and a new user's session made through the instance. */
+    private record Setup(ChatStore instance, ChatStore reference, String user, String session) {
+    }
+
+    private Setup setup(String db) {
+        ChatStore a = instance(db);
+        String user = "u-" + UUID.randomUUID();
+        return new Setup(a, withoutCopies(db), user, a.createSession(user, new NewSession("t", null)).id());
     }
 
     private static List<String> texts(SessionContext context) {
