@@ -318,23 +318,21 @@ public class ChatStore {
      */
     private SessionContext context(Connection c, String sessionId, int maxMessages, SessionHead head,
                                    SessionHistoryCache.Copy copy, List<StoredMessage> firstPage) throws SQLException {
+        if (maxMessages == 0) {
+            return new SessionContext(head.systemPrompt(), List.of(), head.model(), head.variant());
+        }
         List<StoredMessage> newest;
         boolean whole;
         boolean fromCopy = copy != null && copy.version() == head.version();
-        if (maxMessages > 0) {
-            history.counted(fromCopy);
-        }
+        history.counted(fromCopy);
         if (fromCopy) {
             newest = copy.newestFirst();
             whole = copy.whole();
         } else {
             int page = firstPage(maxMessages);
-            newest = firstPage != null ? firstPage : maxMessages == 0 ? List.of() : readPage(c, sessionId,
-                    Long.MAX_VALUE, page);
+            newest = firstPage != null ? firstPage : readPage(c, sessionId, Long.MAX_VALUE, page);
             whole = newest.size() < page;
-            if (maxMessages > 0) {
-                history.read(sessionId, head.version(), newest, whole);
-            }
+            history.read(sessionId, head.version(), newest, whole);
         }
         return new SessionContext(head.systemPrompt(), lastCompleteMessages(c, sessionId, maxMessages, newest, whole),
                 head.model(), head.variant());

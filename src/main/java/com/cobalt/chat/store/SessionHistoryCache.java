@@ -120,15 +120,6 @@ final class SessionHistoryCache {
         }
     }
 
-    /** Copies held now (for tests and the operator's view). */
-    long size() {
-        if (copies == null) {
-            return 0;
-        }
-        copies.cleanUp();
-        return copies.estimatedSize();
-    }
-
     /** The copy with {@code message} in its place by seq (replacing a checkpoint's row of the same seq). */
     private Copy with(Copy copy, long version, StoredMessage message) {
         List<StoredMessage> old = copy.newestFirst();
