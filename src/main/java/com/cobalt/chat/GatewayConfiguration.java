@@ -51,6 +51,7 @@ import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.provider.WeightedBalance;
 import com.cobalt.chat.record.ChatRecorder;
+import com.cobalt.chat.record.EntryRouteMetrics;
 import com.cobalt.chat.record.ExchangeObserver;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.record.PriceTable;
@@ -203,6 +204,8 @@ public class GatewayConfiguration implements CamelConfiguration {
                 // than running JDBC on the event loop the relay finished on
                 .rejectedPolicy(ThreadPoolRejectedPolicy.Abort).build());
 
+        // camel_exchanges_* for the routes a request enters, not for the direct: routes they call (EntryRouteMetrics)
+        camel.addRoutePolicyFactory(new EntryRouteMetrics());
         registry.bind("vertx", vertx);
         registry.bind("platform-http-engine", engine);
         registry.bind("clock", clock);

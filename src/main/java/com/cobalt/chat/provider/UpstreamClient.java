@@ -33,6 +33,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -56,6 +57,16 @@ public class UpstreamClient {
     /** The exchange variable naming the model as the provider calls it (set by the routes from the catalog). */
     public static final String UPSTREAM_MODEL_VARIABLE = "upstreamModel";
     static final String USER_AGENT = "cobalt-chat-gateway/0.1";
+    // the headers of every provider request and response, as Netty's ASCII strings: hashed and encoded once, not on
+    // every request (HttpHeaders.createOptimized)
+    private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+    private static final CharSequence ACCEPT = HttpHeaders.createOptimized("Accept");
+    private static final CharSequence USER_AGENT_HEADER = HttpHeaders.createOptimized("User-Agent");
+    private static final CharSequence JSON_TYPE = HttpHeaders.createOptimized("application/json");
+    private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
+    private static final CharSequence USER_AGENT_VALUE = HttpHeaders.createOptimized(USER_AGENT);
+    private static final CharSequence REMAINING_REQUESTS = HttpHeaders.createOptimized("x-ratelimit-remaining-requests");
+    private static final CharSequence REMAINING_TOKENS = HttpHeaders.createOptimized("x-ratelimit-remaining-tokens");
 
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -303,9 +314,9 @@ public class UpstreamClient {
                     .setAbsoluteURI(target.url())
                     // also bounds the wait for a pooled connection when LLM_MAX_CONNECTIONS are all busy
                     .setConnectTimeout(settings.connectTimeoutMs())
-                    .putHeader("Content-Type", "application/json")
-                    .putHeader("Accept", "text/event-stream")
-                    .putHeader("User-Agent", USER_AGENT);
+                    .putHeader(CONTENT_TYPE, JSON_TYPE)
+                    .putHeader(ACCEPT, EVENT_STREAM)
+                    .putHeader(USER_AGENT_HEADER, USER_AGENT_VALUE);
             if (auth != null) {
                 options.putHeader(auth.name(), auth.value());
             }
@@ -366,9 +377,9 @@ public class UpstreamClient {
         CompletableFuture<UpstreamAnswer> answer = attempt.answer;
         String id = provider.id();
         int status = response.statusCode();
-        health.noteRateLimits(id, headerNumber(response, "x-ratelimit-remaining-requests"),
-                headerNumber(response, "x-ratelimit-remaining-tokens"));
-        String contentType = response.getHeader("Content-Type");
+        health.noteRateLimits(id, headerNumber(response, REMAINING_REQUESTS),
+                headerNumber(response, REMAINING_TOKENS));
+        String contentType = response.getHeader(CONTENT_TYPE);
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
@@ -408,7 +419,7 @@ public class UpstreamClient {
     }
 
     /** A whole number in a response header, or -1 when it is missing or not one. */
-    private static long headerNumber(HttpClientResponse response, String name) {
+    private static long headerNumber(HttpClientResponse response, CharSequence name) {
         String v = response.getHeader(name);
         if (v == null) {
             return -1;

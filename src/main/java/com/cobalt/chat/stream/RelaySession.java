@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
@@ -36,6 +37,14 @@ public final class RelaySession implements UpstreamAnswer {
 
     /** The response header naming the provider that answered (the body never says). */
     public static final String PROVIDER_HEADER = "X-Cobalt-Provider";
+    // the stream's response headers as Netty's ASCII strings: hashed and encoded once (HttpHeaders.createOptimized)
+    private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+    private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream; charset=utf-8");
+    private static final CharSequence CACHE_CONTROL = HttpHeaders.createOptimized("Cache-Control");
+    private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
+    private static final CharSequence ACCEL_BUFFERING = HttpHeaders.createOptimized("X-Accel-Buffering");
+    private static final CharSequence NO = HttpHeaders.createOptimized("no");
+    private static final CharSequence PROVIDER = HttpHeaders.createOptimized(PROVIDER_HEADER);
 
     private final ProviderSettings provider;
     private final ProviderSettings.Target target;
@@ -558,10 +567,10 @@ public final class RelaySession implements UpstreamAnswer {
         if (!committed) {
             committed = true;
             out.setStatusCode(200)
-                    .putHeader("Content-Type", "text/event-stream; charset=utf-8")
-                    .putHeader("Cache-Control", "no-cache")
-                    .putHeader("X-Accel-Buffering", "no")
-                    .putHeader(PROVIDER_HEADER, provider.id())
+                    .putHeader(CONTENT_TYPE, EVENT_STREAM)
+                    .putHeader(CACHE_CONTROL, NO_CACHE)
+                    .putHeader(ACCEL_BUFFERING, NO)
+                    .putHeader(PROVIDER, provider.id())
                     .setChunked(true);
         }
         if (batch != null) {

@@ -142,6 +142,21 @@ class MetricsTest {
             assertThat(previous).isEqualTo(provider.equals("sambanova") ? 2.0 : 1.0);
         }
 
+        // Camel's route metrics: each chat counted once on the routes it entered (chat-http, the provider routes it
+        // called), nowhere for the direct: routes inside it, and no context-wide series counting it again
+        Map<String, Double> routeTotals = new LinkedHashMap<>();
+        withPrefix(m, "camel_exchanges_total{").forEach((k, v) -> {
+            assertThat(k).contains("eventType=\"route\"");
+            routeTotals.put(k.replaceAll(".*routeId=\"([^\"]*)\".*", "$1"), v);
+        });
+        assertThat(routeTotals).containsEntry("chat-http", 4.0).containsEntry("session-create", 2.0)
+                .containsEntry("provider-sambanova", 4.0).containsEntry("provider-azure", 1.0)
+                .doesNotContainKeys("chat-router", "chat-enrich-session", "chat-stream-sse", "chat-record",
+                        "provider-fallback", "");
+        assertThat(withPrefix(m, "camel_route_policy_seconds_count{").keySet())
+                .anySatisfy(k -> assertThat(k).contains("routeId=\"chat-http\""))
+                .noneSatisfy(k -> assertThat(k).contains("routeId=\"chat-record\""));
+
         // nothing identifying a user or a conversation is ever a label value
         String text = scrape().body();
         for (String id : new String[] {alice, bob, aliceSession, bobSession}) {
