@@ -37,6 +37,7 @@ public final class Application {
     }
 
     public static void main(String[] args) throws Exception {
+        withoutH2ObjectCache(System.getProperties());
         Home home;
         try {
             home = Home.resolve(System.getenv(), Path.of("").toAbsolutePath(), codeLocation());
@@ -61,6 +62,18 @@ public final class Application {
             refuse(main, invalid);
         }
     }
+
+    /**
+     * H2 puts every value it reads or writes through a shared cache of equal values, hashing each text to find its
+     * slot ({@code h2.objectCache}). The gateway's texts are messages, rarely equal twice, and H2 reads them again
+     * whenever it compacts its file: that hashing was 3-4% of the gateway's CPU samples (bench/README.md, fix 30).
+     * Called before any H2 class loads (H2 reads the property once); {@code -Dh2.objectCache=true} still wins.
+     */
+    static void withoutH2ObjectCache(Properties system) {
+        system.putIfAbsent(H2_OBJECT_CACHE, "false");
+    }
+
+    static final String H2_OBJECT_CACHE = "h2.objectCache";
 
     /**
      * Exit code 2 with the message. Camel's hang-up hook would log "JVM shutdown hook triggered by SIGTERM" as the
