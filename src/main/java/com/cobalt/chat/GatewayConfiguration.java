@@ -267,6 +267,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),
                 checkpoints));
         LlmMetrics metrics = new LlmMetrics(camel);
+        metrics.documentedLabelsOnly();
         if (balance != null) {
             WeightedBalance shares = balance;
             camel.addLifecycleStrategy(new LifecycleStrategySupport() {

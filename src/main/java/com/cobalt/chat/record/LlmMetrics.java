@@ -110,14 +110,12 @@ public class LlmMetrics {
     static final String CAMEL_CONTEXT_TAG = "camelContext";
 
     /**
-     * From start-up on, every documented meter exists for each configured provider and variant, zero-valued until
-     * something happens, so dashboards, alerts and rate() see a series before the first request; and the meters
-     * the routes increment carry exactly the documented labels (camel-micrometer's camelContext label is dropped).
-     * Call once the registry exists and before any traffic.
+     * The meters the routes increment carry exactly the documented labels: camel-micrometer's camelContext label is
+     * dropped from the gateway's own meters. Called while the gateway is configured, before Camel registers its
+     * meters: Micrometer warns of a filter added after the first meter.
      */
-    public void registerAtStart(Collection<String> providers, Collection<String> variants) {
-        MeterRegistry r = registry();
-        r.config().meterFilter(new MeterFilter() {
+    public void documentedLabelsOnly() {
+        registry().config().meterFilter(new MeterFilter() {
             @Override
             public Meter.Id map(Meter.Id id) {
                 return ownMeter(id.getName()) && id.getTag(CAMEL_CONTEXT_TAG) != null
@@ -126,6 +124,16 @@ public class LlmMetrics {
                         : id;
             }
         });
+    }
+
+    /**
+     * From start-up on, every documented meter exists for each configured provider and variant, zero-valued until
+     * something happens, so dashboards, alerts and rate() see a series before the first request; and the meters
+     * the routes increment carry exactly the documented labels (camel-micrometer's camelContext label is dropped).
+     * Call once the registry exists and before any traffic.
+     */
+    public void registerAtStart(Collection<String> providers, Collection<String> variants) {
+        MeterRegistry r = registry();
         for (String provider : providers) {
             for (String variant : variants) {
                 for (String status : REQUEST_STATUSES) {
