@@ -93,11 +93,35 @@ public class RequestBodies {
         }
     }
 
-    /** The body as a JSON object: 415 unless it says application/json, 400 invalid_json unless it is an object. */
+    /** Whether every byte is ASCII: such a body is strict UTF-8 as it is, with nothing to decode or check. */
+    private static boolean ascii(byte[] body) {
+        for (byte b : body) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What {@link String#isBlank()} says of an ASCII body's text: every byte is whitespace. */
+    private static boolean blank(byte[] asciiBody) {
+        for (byte b : asciiBody) {
+            if (!Character.isWhitespace(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The body as a JSON object: 415 unless it says application/json, 400 invalid_json unless it is an object. An
+     * ASCII body (most requests) is parsed from its bytes; any other is decoded as strict UTF-8 first.
+     */
     public static JsonNode jsonObject(Exchange exchange, boolean required) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
-        String text = body == null ? null : utf8(body);
-        boolean empty = text == null || text.isBlank();
+        boolean ascii = body != null && ascii(body);
+        String text = body == null || ascii ? null : utf8(body);
+        boolean empty = body == null || (ascii ? blank(body) : text.isBlank());
         if (empty && !required) {
             return null;
         }
@@ -113,7 +137,7 @@ public class RequestBodies {
         }
         JsonNode doc;
         try {
-            doc = JSON.readTree(text);
+            doc = ascii ? JSON.readTree(body) : JSON.readTree(text);
         } catch (Exception e) {
             throw ApiError.badRequest("invalid_json", "The body is not valid JSON");
         }
