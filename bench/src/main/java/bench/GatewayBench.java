@@ -248,6 +248,11 @@ public final class GatewayBench {
             Files.createSymbolicLink(link, repo.resolve(jar));
             jar = link.toString();
         }
+        if (args.get("gateway-java") != null) {
+            GatewayProcess.javaCommand = args.get("gateway-java");
+            line("- **gateway JVM: `" + GatewayProcess.javaCommand + "`** (`--gateway-java`), "
+                    + GatewayProcess.javaVersion(GatewayProcess.javaCommand));
+        }
         cpus = args.get("gateway-cpus");
         if (cpus != null) {
             line("- **gateway pinned to CPU(s) " + cpus + "** (`taskset -c " + cpus + "`); the load generator and the "
@@ -413,20 +418,23 @@ public final class GatewayBench {
         int n = intArg("cold-chats", 300);
         coldWarmup = intArg("cold-warmup-chats", 0);
         String cds = args.getOrDefault("cold-cds", "both");
-        if (!List.of("off", "on", "both").contains(cds)) {
-            throw new IllegalArgumentException("--cold-cds off|on|both, not " + cds);
+        if (!List.of("off", "on", "both", "aot").contains(cds)) {
+            throw new IllegalArgumentException("--cold-cds off|on|both|aot, not " + cds);
         }
+        // aot: Java 24+'s AOT cache (JEP 483, 514, 515) in place of AppCDS - classes loaded and linked, and the method
+        // profiles the training run collected; needs --gateway-java of such a JDK
+        boolean aot = "aot".equals(cds);
         // JVM options for every restart (not the first start), e.g. JIT thresholds to try
         List<String> extraJvm = args.getOrDefault("cold-jvm-options", "").isBlank() ? List.of()
                 : List.of(args.get("cold-jvm-options").trim().split("\\s+"));
-        Path archive = out.resolve("gateway-cds.jsa");
+        Path archive = out.resolve(aot ? "gateway.aot" : "gateway-cds.jsa");
         Files.deleteIfExists(archive);
         Path db = Files.createTempDirectory("cobalt-bench-db-");
         coldDb = db;
         FakeUpstream.Shape s = new FakeUpstream.Shape(20, 0, 0, 0, true);
         GatewayProcess first = GatewayProcess.start(repo, jar, fakePort, out.resolve("gateway-cold-first.log"), pidFile,
                 !production, gatewayEnv, new GatewayProcess.Options(cpus, "off".equals(cds) ? List.of()
-                        : List.of("-XX:ArchiveClassesAtExit=" + archive), db));
+                        : List.of((aot ? "-XX:AOTCacheOutput=" : "-XX:ArchiveClassesAtExit=") + archive), db));
         gateway = first;
         coldFirstReadyMs = (first.awaitReadyAt(Duration.ofSeconds(120), 5) - first.startedNanos) / 1e6;
         coldFirstCpuMs = first.cpuMillis();
@@ -439,13 +447,24 @@ public final class GatewayBench {
             awaitOk(chat("cpg" + i, s, coldSessions.get(i % n), null));
         }
         requireGatewayAlive("the cold-start scenario's first start");
-        first.close();  // SIGTERM: with -XX:ArchiveClassesAtExit the JVM writes the archive as it exits
+        // SIGTERM: with -XX:ArchiveClassesAtExit or -XX:AOTCacheOutput the JVM writes the archive as it exits (the AOT
+        // cache in a child JVM it waits for)
+        first.close(Duration.ofSeconds(120));
         gateway = null;
         List<String> variants = new ArrayList<>();
         if (!"on".equals(cds)) {
             variants.add("default");
         }
-        if (!"off".equals(cds)) {
+        if (aot) {
+            if (Files.exists(archive)) {
+                variants.add("AOT cache");
+                coldCdsNote = "AOT cache: " + Files.size(archive) / MIB + " MiB (" + out.relativize(archive)
+                        + ") written by the first start (`-XX:AOTCacheOutput`), used by every AOT-cache start "
+                        + "(`-XX:AOTCache`).";
+            } else {
+                coldCdsNote = "AOT cache: the first start wrote none (" + archive + "); see its log.";
+            }
+        } else if (!"off".equals(cds)) {
             if (Files.exists(archive)) {
                 variants.add("AppCDS");
                 coldCdsNote = "AppCDS: a dynamic archive of " + Files.size(archive) / MIB + " MiB ("
@@ -460,8 +479,14 @@ public final class GatewayBench {
                 List<String> jvm = new ArrayList<>(extraJvm);
                 if ("AppCDS".equals(v)) {
                     jvm.add("-XX:SharedArchiveFile=" + archive);
+                } else if ("AOT cache".equals(v)) {
+                    jvm.add("-XX:AOTCache=" + archive);
                 }
-                String name = v.equals("AppCDS") ? "cds" : "default";
+                String name = switch (v) {
+                    case "AppCDS" -> "cds";
+                    case "AOT cache" -> "aot";
+                    default -> "default";
+                };
                 GatewayProcess g = GatewayProcess.start(repo, jar, fakePort,
                         out.resolve("gateway-cold-" + name + "-" + r + ".log"), pidFile, !production, gatewayEnv,
                         new GatewayProcess.Options(cpus, jvm, db));
@@ -574,7 +599,7 @@ public final class GatewayBench {
                 + (v1History.isEmpty() ? "" : " (" + v1History.size() * 2 + " messages of history)") + ", direct. "
                 + "TTFT overhead = gateway TTFT pX minus direct TTFT pX of the same sequence. \"warm\" is the same "
                 + "sequence on the main gateway after the warm-up. The first start (fresh database, " + "schema "
-                + "migrated" + (coldCdsNote.contains("written") ? ", the AppCDS training run" : "") + ") was ready in "
+                + "migrated" + (coldCdsNote.contains("written") ? ", the training run" : "") + ") was ready in "
                 + Stats.ms(coldFirstReadyMs) + " ms (" + coldFirstCpuMs + " ms CPU). " + coldCdsNote
                 + (coldWarmup == 0 ? "" : " **--cold-warmup-chats " + coldWarmup + "**: after ready, " + coldWarmup
                 + " chats per path (not measured) before the measured ones, as a warm-up inside the gateway before "

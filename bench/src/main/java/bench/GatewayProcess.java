@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,11 @@ final class GatewayProcess implements AutoCloseable {
     private com.sun.management.ThreadMXBean allocation;
     private java.lang.management.CompilationMXBean compilation;
     Path dbDir;
+    /**
+     * The java launcher every gateway of the run starts with: {@code java} from the PATH, or the one --gateway-java
+     * names (another JDK, e.g. one whose AOT cache the cold-start scenario tries).
+     */
+    static String javaCommand = "java";
 
     private GatewayProcess(Process process, int httpPort, int managementPort, Path log) {
         this.process = process;
@@ -79,7 +85,7 @@ final class GatewayProcess implements AutoCloseable {
             // CPUs it may run on
             command.addAll(List.of("taskset", "-c", options.cpus()));
         }
-        command.add("java");
+        command.add(javaCommand);
         command.addAll(options.jvmOptions());
         command.addAll(List.of("-jar", jar));
         ProcessBuilder pb = new ProcessBuilder(command)
@@ -535,6 +541,14 @@ final class GatewayProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        close(Duration.ofSeconds(25));
+    }
+
+    /**
+     * SIGTERM, and up to exitWait for the exit before SIGKILL (a training run that writes an AOT cache as it exits
+     * needs longer than Camel's graceful shutdown).
+     */
+    void close(Duration exitWait) {
         try {
             if (jmx != null) {
                 jmx.close();
@@ -545,7 +559,7 @@ final class GatewayProcess implements AutoCloseable {
         if (process.isAlive()) {
             process.destroy(); // SIGTERM: Camel's graceful shutdown
             try {
-                if (!process.waitFor(25, TimeUnit.SECONDS)) {
+                if (!process.waitFor(exitWait.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly();
                     process.waitFor(5, TimeUnit.SECONDS);
                 }
@@ -561,6 +575,15 @@ final class GatewayProcess implements AutoCloseable {
                 // a temp folder
             }
         }
+    }
+
+    /** The first line of {@code <java> -version}: which JDK the gateways run on. */
+    static String javaVersion(String java) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(java, "-version").redirectErrorStream(true).start();
+        String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines().findFirst().orElse("?");
+        p.waitFor();
+        return first;
     }
 
     static int freePort() throws IOException {
