@@ -61,6 +61,7 @@ import com.cobalt.chat.store.AnswerCheckpoints;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
+import com.cobalt.chat.store.UserMessageWrites;
 import com.cobalt.chat.stream.LiveStreams;
 import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.trace.ChatTracing;
@@ -227,6 +228,10 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("modelListing", new ModelListing(catalog, availability));
         registry.bind("upstreamClient", upstreamClient);
         registry.bind("chatStore", chatStore);
+        // the user's message is written beside the provider call (UserMessageWrites), on threads of the chatRecord
+        // profile: JDBC off the route worker, which goes on to the provider meanwhile
+        registry.bind("userMessageWrites", new UserMessageWrites(chatStore,
+                camel.getExecutorServiceManager().newThreadPool(chatStore, "chatMessageWrites", RECORD_THREAD_POOL)));
         TokenEstimator tokenEstimator = new TokenEstimator();
         registry.bind("conversations", new Conversations(catalog, tokenEstimator, settings.maxTokens()));
         LimitRules rules = new LimitRules(settings.rateLimitPerMinute(), settings.dailyMessageQuota(),

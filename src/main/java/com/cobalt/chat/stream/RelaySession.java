@@ -509,11 +509,12 @@ public final class RelaySession implements UpstreamAnswer {
     }
 
     /**
-     * Nobody will attach this answer (the breaker step gave up on it as it came in): the upstream request is reset
-     * and nothing is relayed or recorded. Call on the client's event loop.
+     * Nobody will attach this answer (the breaker step gave up on it as it came in, or the request failed before its
+     * relay): the upstream request is reset and nothing is relayed or recorded. An answer already attached is left to
+     * its relay. Call on the client's event loop.
      */
     public void abandon() {
-        if (terminated) {
+        if (terminated || attached) {
             return;
         }
         terminated = true;

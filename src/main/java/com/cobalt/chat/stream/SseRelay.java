@@ -4,6 +4,7 @@ import com.cobalt.chat.http.ClientConnection;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.support.AsyncProcessorSupport;
 
 /**
@@ -40,6 +41,18 @@ public class SseRelay extends AsyncProcessorSupport {
             callback.done(false);
         }));
         return false;
+    }
+
+    /**
+     * The error handlers' step: a provider's answer that began but was never relayed (the request failed between the
+     * provider's first token and the relay, e.g. its question could not be stored) is cancelled - the upstream
+     * request is reset, nothing is relayed or recorded of it. An answer being relayed, or none, is left alone.
+     */
+    public void abandonUnrelayed(@ExchangeProperty(PROPERTY) Object upstream,
+                                 @ExchangeProperty(ClientConnection.PROPERTY) ClientConnection client) {
+        if (upstream instanceof RelaySession session && client != null) {
+            client.context().runOnContext(v -> session.abandon());
+        }
     }
 
     /**

@@ -2,9 +2,11 @@ package com.cobalt.chat.routes;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import com.cobalt.chat.store.ContextMessage;
 import com.cobalt.chat.store.SessionContext;
+import com.cobalt.chat.store.UserMessageWrites;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,6 +33,13 @@ class ChatEnrichSessionRouteTest extends RouteTestSupport {
         });
     }
 
+    /** The route started the write and went on; the id of the stored message once the write is done. */
+    private static String stored(Exchange e) {
+        UserMessageWrites.Pending pending = e.getVariable("userMessage", UserMessageWrites.Pending.class);
+        assertThat(pending).isNotNull();
+        return pending.id().orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
     @Test
     void storesTheMessageAndBuildsTheContextAfterSystemPromptAndHistory() {
         String session = f.session("alice", "t");
@@ -40,7 +49,7 @@ class ChatEnrichSessionRouteTest extends RouteTestSupport {
         Exchange e = enrich(session, context, "Now", "llama");
 
         assertThat(e.getException()).isNull();
-        String id = e.getVariable("userMessageId", String.class);
+        String id = stored(e);
         assertThat(f.rows("SELECT role, content, user_id, exchange_id FROM chat_message WHERE id = ?", id))
                 .containsExactly(Map.of("role", "user", "content", "Now", "user_id", "alice",
                         "exchange_id", "0190f000-0000-7000-8000-00000000000c"));
@@ -56,7 +65,7 @@ class ChatEnrichSessionRouteTest extends RouteTestSupport {
 
         Exchange e = enrich(session, new SessionContext(null, List.of()), text, "llama");
 
-        assertThat(f.rows("SELECT content FROM chat_message WHERE id = ?", e.getVariable("userMessageId")))
+        assertThat(f.rows("SELECT content FROM chat_message WHERE id = ?", stored(e)))
                 .containsExactly(Map.of("content", text));
         assertThat(e.getVariable("upstreamMessages", List.class)).containsExactly(new ContextMessage("user", text));
     }

@@ -2,9 +2,12 @@ package com.cobalt.chat.routes;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
+import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
+import com.cobalt.chat.store.UserMessageWrites;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.mock.MockEndpoint;
@@ -30,7 +33,10 @@ class ChatHttpRouteTest extends RouteTestSupport {
     protected void advise() throws Exception {
         weave("chat-http", a -> {
             a.replaceFromWith("direct:chat-http");
-            a.weaveById("enrich-session").replace().to("mock:enrich");
+            // the real step leaves the user's message being written; this one a write done (without an id), unless
+            // the mock says otherwise
+            a.weaveById("enrich-session").replace().setVariable("userMessage")
+                    .constant(new UserMessageWrites.Pending(CompletableFuture.completedFuture(null))).to("mock:enrich");
             a.weaveById("route-to-provider").replace().to("mock:router");
             a.weaveById("stream-answer").replace().to("mock:stream");
             a.weaveById("record-answer").replace().to("mock:record");
@@ -142,6 +148,24 @@ class ChatHttpRouteTest extends RouteTestSupport {
 
         assertError(e, 400, "empty_content");
         MockEndpoint.assertIsSatisfied(context);
+    }
+
+    @Test
+    void aMessageThatCouldNotBeStoredFailsTheRequestOnceTheProvidersAnswerBegan() throws Exception {
+        String session = f.session("alice", "t");
+        ApiError gone = ApiError.notFound("session_not_found", "No such session");
+        getMockEndpoint("mock:enrich").whenAnyExchangeReceived(x -> x.setVariable("userMessage",
+                new UserMessageWrites.Pending(CompletableFuture.failedFuture(gone))));
+        getMockEndpoint("mock:router").expectedMessageCount(1);
+        getMockEndpoint("mock:stream").expectedMessageCount(0);
+        getMockEndpoint("mock:record").expectedMessageCount(0);
+
+        Exchange e = message("alice", session, "Hi");
+
+        assertError(e, 404, "session_not_found");
+        MockEndpoint.assertIsSatisfied(context);
+        assertThat(e.getVariable("userMessageId")).isNull();
+        assertThat(e.getVariable("streamSlot")).isNull();
     }
 
     @Test

@@ -2,12 +2,16 @@ package com.cobalt.chat.routes;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
+import com.cobalt.chat.store.UserMessageWrites;
 import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
@@ -136,6 +140,59 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
                 "error_code", "provider_unavailable"));
         // no provider answered: nothing is counted as a provider attempt here (provider-fallback counted it)
         assertThat(f.meters.find("llm_requests_total").counters()).isEmpty();
+    }
+
+    @Test
+    void aProviderFailureWhileTheMessageIsStillBeingWrittenWaitsForItAndStoresTheFailedAnswerBesideIt() {
+        String session = f.session("alice", "t");
+        ProviderFailure last = ProviderFailure.status("sambanova", 500, null);
+        CountDownLatch failed = new CountDownLatch(1);
+        // the write is under way when the provider fails, and ends only after the error handler began
+        UserMessageWrites.Pending pending = new UserMessageWrites.Pending(CompletableFuture.supplyAsync(() -> {
+            try {
+                failed.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return f.store.saveUserMessage("alice", session, "0190f000-0000-7000-8000-000000000005", "Question");
+        }));
+
+        Exchange e = fail("direct:api", last, x -> {
+            x.setVariable("user", "alice");
+            x.setVariable("sessionId", session);
+            x.setVariable("exchangeId", "0190f000-0000-7000-8000-000000000005");
+            x.setVariable("userMessage", pending);
+            x.setVariable("provider", "sambanova");
+            x.setVariable("variant", "none");
+            x.setProperty(ProviderAttempts.PROPERTY, attempts(last));
+            failed.countDown();
+        });
+
+        assertError(e, 503, "provider_unavailable");
+        assertThat(e.getVariable("userMessageId")).isEqualTo(pending.id().join());
+        assertThat(f.rows("SELECT role, status, COALESCE(error_code, '-') AS error_code FROM chat_message"
+                + " WHERE session_id = ? ORDER BY seq", session)).containsExactly(
+                        Map.of("role", "user", "status", "complete", "error_code", "-"),
+                        Map.of("role", "assistant", "status", "failed", "error_code", "provider_unavailable"));
+    }
+
+    @Test
+    void aMessageWhoseWriteFailedLeavesNoFailedAnswerBehind() {
+        String session = f.session("alice", "t");
+        ApiError gone = ApiError.notFound("session_not_found", "No such session");
+
+        Exchange e = fail("direct:api", gone, x -> {
+            x.setVariable("user", "alice");
+            x.setVariable("sessionId", session);
+            x.setVariable("exchangeId", "0190f000-0000-7000-8000-000000000006");
+            x.setVariable("userMessage", new UserMessageWrites.Pending(CompletableFuture.failedFuture(gone)));
+            x.setVariable("provider", "sambanova");
+            x.setVariable("variant", "none");
+        });
+
+        assertError(e, 404, "session_not_found");
+        assertThat(e.getVariable("userMessageId")).isNull();
+        assertThat(f.rows("SELECT role FROM chat_message WHERE session_id = ?", session)).isEmpty();
     }
 
     @Test

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import com.cobalt.chat.config.BreakerSettings;
 import com.cobalt.chat.config.CatalogModel;
@@ -40,6 +42,7 @@ import com.cobalt.chat.record.PriceTable;
 import com.cobalt.chat.record.TokenEstimator;
 import com.cobalt.chat.record.UsageReports;
 import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.UserMessageWrites;
 import com.cobalt.chat.store.Conversations;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.SseRelay;
@@ -77,6 +80,8 @@ final class Fixture implements AutoCloseable {
     final StubUpstream upstream = new StubUpstream();
     final LocalLimitLedger limits;
     final Authenticator authenticator;
+    /** Where the user's messages are written, as in the gateway: threads of their own, beside the route's. */
+    final ExecutorService messageWriters = Executors.newFixedThreadPool(2);
 
     Fixture() {
         this(new LimitRules(100, 10_000, 4));
@@ -121,6 +126,7 @@ final class Fixture implements AutoCloseable {
         registry.bind("modelListing", new ModelListing(catalog, new ModelAvailability(breakers, health)));
         registry.bind("upstreamClient", upstream);
         registry.bind("chatStore", store);
+        registry.bind("userMessageWrites", new UserMessageWrites(store, messageWriters));
         registry.bind("conversations", new Conversations(catalog, tokens, MAX_TOKENS));
         registry.bind("userLimits", new UserLimits(limits));
         registry.bind("sessionCreationRate", new com.cobalt.chat.limit.SessionCreationRate(100_000, clock));
@@ -184,6 +190,7 @@ final class Fixture implements AutoCloseable {
 
     @Override
     public void close() {
+        messageWriters.shutdownNow();
         limits.close();
         database.close();
     }
