@@ -122,6 +122,8 @@ class ReadmeSnippetsTest {
         COVERAGE.put("The image / bash #0", "not run: builds the image (ImageTarTest runs a built one)");
         COVERAGE.put("Start-up / bash #0", "not run: a training run and a restart with AppCDS; bench/run.sh --scenarios"
                 + " cold-start runs the same two flags against the built jar");
+        COVERAGE.put("Start-up / bash #1", "not run: needs Java 24 or later (the AOT cache); bench/run.sh --scenarios"
+                + " cold-start --cold-cds aot --gateway-java <java> measures it");
         COVERAGE.put("Kubernetes / bash #0", "not run: needs a Kubernetes cluster (DeployManifestsTest checks the manifests)");
         COVERAGE.put(SDK + " / python #0", "run where the openai Python package is installed: pythonSnippet");
         COVERAGE.put(SDK + " / js #0", "run: javascriptSnippet");
