@@ -56,27 +56,14 @@ public final class UserMessageWrites {
 
     /**
      * The chat-http step once the provider's answer began: completes with the stored message's id, or fails as the
-     * write failed (its own exception, not wrapped). Asynchronous: no thread waits; the route goes on in the thread
-     * that finished the write, or at once when it was done already.
+     * write failed (with the write's own exception: {@link #start} completes the future itself, nothing wraps it).
+     * Asynchronous: no thread waits; the route goes on in the thread that finished the write, or at once when it was
+     * done already.
      */
     public CompletableFuture<String> stored(@Variable("userMessage") Pending pending) {
-        if (pending == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("no user message being stored"));
-        }
-        CompletableFuture<String> id = pending.id();
-        if (id.isDone()) {
-            return id;
-        }
-        CompletableFuture<String> unwrapped = new CompletableFuture<>();
-        id.whenComplete((stored, failure) -> {
-            if (failure != null) {
-                unwrapped.completeExceptionally(failure instanceof CompletionException c && c.getCause() != null
-                        ? c.getCause() : failure);
-            } else {
-                unwrapped.complete(stored);
-            }
-        });
-        return unwrapped;
+        return pending == null
+                ? CompletableFuture.failedFuture(new IllegalStateException("no user message being stored"))
+                : pending.id();
     }
 
     /**
