@@ -242,10 +242,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                 : new LocalLimitLedger(database.dataSource(), clock, rules);
         LOG.info("Per-user limits: {}", settings.limitsShared()
                 ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
-        // an admission that is a database round trip runs beside the read of the session (UserLimits.start), on
-        // threads of the chatRecord profile
-        registry.bind("userLimits", new UserLimits(limits,
-                camel.getExecutorServiceManager().newThreadPool(limits, "chatAdmissions", RECORD_THREAD_POOL)));
+        registry.bind("userLimits", new UserLimits(limits));
         registry.bind("sessionCreationRate", new SessionCreationRate(settings.sessionCreatesPerMinute(), clock));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));

@@ -1,7 +1,6 @@
 package com.cobalt.chat.limit;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 
 import com.cobalt.chat.http.ApiError;
@@ -22,19 +21,6 @@ public interface LimitLedger extends AutoCloseable {
     /** Frees the stream slot of an admitted message; a slot already freed is left alone. */
     void release(String slot);
 
-    /**
-     * Takes back an admission whose message turned out not to count (its session is not the caller's, it is too
-     * long for the model): its slot is freed and the message is no longer counted, as if it had never been admitted.
-     * Taking back one already taken back changes nothing.
-     */
-    void withdraw(String user, Admission admission);
-
-    /**
-     * Whether an admission waits for a database round trip: then chat-http runs it beside the read of the session
-     * instead of after it ({@link UserLimits#start}).
-     */
-    boolean admitsInDatabase();
-
     /** Periodic upkeep, every {@link #maintenanceInterval()}, off the event loop. */
     void maintain();
 
@@ -44,10 +30,7 @@ public interface LimitLedger extends AutoCloseable {
     @Override
     void close();
 
-    /**
-     * An admitted message: its stream slot, the X-RateLimit-* headers for the minute limit, and the time it was
-     * counted at (strictly increasing per user, so it names the message {@link #withdraw} takes back).
-     */
-    record Admission(String slot, Map<String, String> headers, Instant accepted) {
+    /** An admitted message: its stream slot, and the X-RateLimit-* headers for the minute limit. */
+    record Admission(String slot, Map<String, String> headers) {
     }
 }

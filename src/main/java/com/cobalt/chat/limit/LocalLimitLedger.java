@@ -50,11 +50,9 @@ public class LocalLimitLedger implements LimitLedger {
     private final Clock clock;
     private final LimitRules rules;
     private final Map<String, UserCounts> users = new ConcurrentHashMap<>();
-    private final Map<String, Held> slots = new ConcurrentHashMap<>();
+    private final Map<String, UserCounts> slots = new ConcurrentHashMap<>();
     private final AtomicLong slotIds = new AtomicLong();
     private final ConcurrentLinkedQueue<Accepted> unwritten = new ConcurrentLinkedQueue<>();
-    /** Withdrawn messages the writer had taken already: it drops them from its batch, or deletes their rows. */
-    private final ConcurrentLinkedQueue<Accepted> withdrawn = new ConcurrentLinkedQueue<>();
     /** Only the writer thread (or close, after it stopped) touches this: a batch the database refused. */
     private final List<Accepted> retry = new ArrayList<>();
     private final ScheduledExecutorService writer;
@@ -123,52 +121,20 @@ public class LocalLimitLedger implements LimitLedger {
         counts.today++;
         counts.streams++;
         counts.window.addLast(accepted);
-        Accepted record = new Accepted(user, accepted, counts.lastSeq);
-        unwritten.add(record);
+        unwritten.add(new Accepted(user, accepted, counts.lastSeq));
         String slot = Long.toString(slotIds.incrementAndGet());
-        slots.put(slot, new Held(counts, record));
-        return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds), accepted);
+        slots.put(slot, counts);
+        return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
     }
 
     @Override
     public void release(String slot) {
-        Held held = slot == null ? null : slots.get(slot);
-        if (held != null && slots.remove(slot, held)) {
-            synchronized (held.counts()) {
-                held.counts().streams--;
+        UserCounts counts = slot == null ? null : slots.remove(slot);
+        if (counts != null) {
+            synchronized (counts) {
+                counts.streams--;
             }
         }
-    }
-
-    /**
-     * In memory: the slot, today's count and the minute window's entry go at once. The row: dropped from the
-     * writer's queue, or, when the writer has it already, dropped from its batch or deleted by the writer's next
-     * turn. The sequence keeps its gap - this ledger counts its rows, it does not subtract sequence numbers.
-     */
-    @Override
-    public void withdraw(String user, Admission admission) {
-        Held held = slots.get(admission.slot());
-        if (held == null || !held.accepted().user().equals(user) || !slots.remove(admission.slot(), held)) {
-            return;
-        }
-        UserCounts counts = held.counts();
-        Accepted accepted = held.accepted();
-        synchronized (counts) {
-            counts.streams--;
-            if (!LimitRules.dayStart(accepted.at()).isBefore(counts.dayStart) && counts.today > 0) {
-                counts.today--;
-            }
-            counts.window.remove(accepted.at());
-        }
-        if (!unwritten.remove(accepted)) {
-            withdrawn.add(accepted);
-        }
-    }
-
-    /** An admission is decided in memory. */
-    @Override
-    public boolean admitsInDatabase() {
-        return false;
     }
 
     /**
@@ -200,8 +166,7 @@ public class LocalLimitLedger implements LimitLedger {
 
     private synchronized boolean pendingFor(String user) {
         return unwritten.stream().anyMatch(a -> a.user().equals(user))
-                || retry.stream().anyMatch(a -> a.user().equals(user))
-                || withdrawn.stream().anyMatch(a -> a.user().equals(user));
+                || retry.stream().anyMatch(a -> a.user().equals(user));
     }
 
     @Override
@@ -284,15 +249,6 @@ public class LocalLimitLedger implements LimitLedger {
     private synchronized void write() {
         for (Accepted a; (a = unwritten.poll()) != null; ) {
             retry.add(a);
-        }
-        List<Accepted> written = new ArrayList<>();
-        for (Accepted a; (a = withdrawn.poll()) != null; ) {
-            if (!retry.remove(a)) {
-                written.add(a);
-            }
-        }
-        if (!written.isEmpty()) {
-            deleteWithdrawn(written);
         }
         if (retry.isEmpty()) {
             return;
@@ -377,22 +333,6 @@ public class LocalLimitLedger implements LimitLedger {
         }
     }
 
-    /** Rows of withdrawn messages that were written already; a failure puts them back for the next turn. */
-    private void deleteWithdrawn(List<Accepted> rows) {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("DELETE FROM user_request WHERE user_id = ? AND seq = ?")) {
-            for (Accepted a : rows) {
-                ps.setString(1, a.user());
-                ps.setLong(2, a.seq());
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        } catch (SQLException e) {
-            withdrawn.addAll(rows);
-            throw new ChatStore.StorageException(e);
-        }
-    }
-
     private static int updateLockRow(Connection c, Accepted a) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE user_limit_lock SET last_seq = ?, last_accepted_at = ? WHERE user_id = ?")) {
@@ -467,9 +407,5 @@ public class LocalLimitLedger implements LimitLedger {
     }
 
     private record Accepted(String user, Instant at, long seq) {
-    }
-
-    /** A stream slot: whose counts it is in, and the accepted message that took it. */
-    private record Held(UserCounts counts, Accepted accepted) {
     }
 }

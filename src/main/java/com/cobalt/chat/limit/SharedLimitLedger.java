@@ -135,7 +135,7 @@ public class SharedLimitLedger implements LimitLedger {
             ps.setObject(4, now.plus(lease).atOffset(ZoneOffset.UTC));
             ps.executeUpdate();
         }
-        return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds), accepted);
+        return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
     }
 
     /**
@@ -150,8 +150,8 @@ public class SharedLimitLedger implements LimitLedger {
         String slot = UUID.randomUUID().toString();
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement(
-                     "SELECT admitted, today, in_window, oldest, streams, accepted FROM cobalt_admit_quick(?, ?, ?, ?, ?, ?, ?,"
-                             + " ?, ?, ?)")) {
+                     "SELECT admitted, today, in_window, oldest, streams FROM cobalt_admit_quick(?, ?, ?, ?, ?, ?, ?, ?,"
+                             + " ?, ?)")) {
             ps.setString(1, user);
             ps.setObject(2, now.atOffset(ZoneOffset.UTC));
             ps.setObject(3, LimitRules.dayStart(now).atOffset(ZoneOffset.UTC));
@@ -176,8 +176,7 @@ public class SharedLimitLedger implements LimitLedger {
                     throw new SQLException("cobalt_admit refused without a limit reached");
                 }
                 held.add(slot);
-                return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds),
-                        rs.getObject(6, OffsetDateTime.class).toInstant());
+                return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
             }
         }
     }
@@ -190,66 +189,6 @@ public class SharedLimitLedger implements LimitLedger {
         held.remove(slot);
         // PostgreSQL: the same delete, committed without waiting for the disk (V16)
         update(inDatabase ? "SELECT cobalt_release_quick(?)" : "DELETE FROM active_stream WHERE id = ?", slot);
-    }
-
-    /**
-     * Deletes the message's row (the user's row accepted at that time) and moves the user's later rows down by one in
-     * the sequence, under the user's lock row (as an admission takes it), so the counts stay last_seq minus the first
-     * row's seq plus one, with no gap. On PostgreSQL one statement, the function cobalt_withdraw_quick (V18),
-     * committed without waiting for the disk as the admission was.
-     */
-    @Override
-    public void withdraw(String user, Admission admission) {
-        held.remove(admission.slot());
-        synchronized (stripes[Math.floorMod(user.hashCode(), stripes.length)]) {
-            try (Connection c = dataSource.getConnection()) {
-                if (inDatabase) {
-                    try (PreparedStatement ps = c.prepareStatement("SELECT cobalt_withdraw_quick(?, ?, ?)")) {
-                        ps.setString(1, user);
-                        ps.setObject(2, admission.accepted().atOffset(ZoneOffset.UTC));
-                        ps.setString(3, admission.slot());
-                        ps.execute();
-                    }
-                    return;
-                }
-                Transactions.inTransaction(c, tx -> {
-                    if (lockUser(tx, user) == null) {
-                        return null;
-                    }
-                    delete(tx, "DELETE FROM active_stream WHERE id = ?", admission.slot());
-                    Row row = firstSince(tx, user, admission.accepted(), true);
-                    if (row == null || !row.acceptedAt().equals(admission.accepted())) {
-                        return null;
-                    }
-                    try (PreparedStatement ps = tx.prepareStatement(
-                            "DELETE FROM user_request WHERE user_id = ? AND seq = ?")) {
-                        ps.setString(1, user);
-                        ps.setLong(2, row.seq());
-                        ps.executeUpdate();
-                    }
-                    try (PreparedStatement ps = tx.prepareStatement(
-                            "UPDATE user_request SET seq = seq - 1 WHERE user_id = ? AND seq > ?")) {
-                        ps.setString(1, user);
-                        ps.setLong(2, row.seq());
-                        ps.executeUpdate();
-                    }
-                    try (PreparedStatement ps = tx.prepareStatement(
-                            "UPDATE user_limit_lock SET last_seq = last_seq - 1 WHERE user_id = ?")) {
-                        ps.setString(1, user);
-                        ps.executeUpdate();
-                    }
-                    return null;
-                });
-            } catch (SQLException e) {
-                throw new ChatStore.StorageException(e);
-            }
-        }
-    }
-
-    /** An admission is a round trip to the shared database (one statement on PostgreSQL). */
-    @Override
-    public boolean admitsInDatabase() {
-        return true;
     }
 
     /**
@@ -346,13 +285,6 @@ public class SharedLimitLedger implements LimitLedger {
             if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
                 throw e;
             }
-        }
-    }
-
-    private static void delete(Connection c, String sql, String id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, id);
-            ps.executeUpdate();
         }
     }
 

@@ -161,63 +161,6 @@ class LimitLedgerTest {
     }
 
     /**
-     * A withdrawn admission (chat-http: the session was not the caller's) is as if it had never been: its slot is free
-     * and the minute window, the day and the remaining-count header count without it - also when the user was
-     * admitted again in between, whose message then takes its place in the sequence. Withdrawing it again changes
-     * nothing.
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("ledgers")
-    void aWithdrawnAdmissionIsNotCountedAndHoldsNoSlot(String kind) {
-        LimitLedger ledger = ledger(kind, new LimitRules(3, 4, 2));
-
-        LimitLedger.Admission first = ledger.admit("fay");
-        LimitLedger.Admission second = ledger.admit("fay");
-        assertThat(second.headers()).containsEntry("X-RateLimit-Remaining", "1");
-        ledger.withdraw("fay", first);
-        ledger.withdraw("fay", first);
-
-        // two slots: only the second holds one; one message in the window
-        LimitLedger.Admission third = ledger.admit("fay");
-        assertThat(third.headers()).containsEntry("X-RateLimit-Remaining", "1");
-        assertRefusedForStreams(ledger, "fay");
-        ledger.withdraw("fay", third);
-        LimitLedger.Admission fourth = ledger.admit("fay");
-        assertThat(fourth.headers()).containsEntry("X-RateLimit-Remaining", "1");
-        ledger.release(second.slot());
-        ledger.release(fourth.slot());
-        assertThat(ledger.admit("fay").headers()).containsEntry("X-RateLimit-Remaining", "0");
-        assertRefused(ledger, "fay", "rate_limit_exceeded");
-
-        // the day counts second, fourth and the last: one more, then the quota
-        clock.advance(Duration.ofSeconds(61));
-        LimitLedger.Admission last = ledger.admit("fay");
-        assertThat(last.headers()).containsEntry("X-RateLimit-Remaining", "2");
-        ledger.release(last.slot());
-        assertRefused(ledger, "fay", "daily_quota_exceeded");
-    }
-
-    /**
-     * Two instances on one database: what one withdraws, the other no longer counts, exactly, with the other's own
-     * admissions in between.
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("databases")
-    void anAdmissionWithdrawnByOneInstanceIsNoLongerCountedByTheOther(String db) {
-        Database database = open(db);
-        LimitLedger one = ledger("shared", database, new LimitRules(3, 1000, 1000));
-        LimitLedger other = ledger("shared", database, new LimitRules(3, 1000, 1000));
-
-        LimitLedger.Admission mine = one.admit("gus");
-        other.admit("gus");
-        other.admit("gus");
-        assertRefused(other, "gus", "rate_limit_exceeded");
-        one.withdraw("gus", mine);
-        assertThat(other.admit("gus").headers()).containsEntry("X-RateLimit-Remaining", "0");
-        assertRefused(one, "gus", "rate_limit_exceeded");
-    }
-
-    /**
      * Messages recorded before the user had a lock row (e.g. rows from an upgrade, or a previous run for the local
      * ledger) count from the first admission.
      */

@@ -67,30 +67,6 @@ class LocalLimitLedgerTest {
         assertThat(lastSeq("eve")).isEqualTo(3);
     }
 
-    /**
-     * A withdrawn message's row: never written when the writer had not taken it yet, deleted by the writer's next
-     * turn when it had; either way the next instance starts without it.
-     */
-    @Test
-    void aWithdrawnMessageLeavesNoRowWhetherOrNotItWasWrittenAlready() throws Exception {
-        LocalLimitLedger first = ledger(new LimitRules(1000, 3, 1000));
-        LimitLedger.Admission written = first.admit("fin");
-        await(() -> storedMessages("fin") == 1, "the first accepted message written");
-        first.withdraw("fin", written);
-        LimitLedger.Admission unwritten = first.admit("fin");
-        first.withdraw("fin", unwritten);
-        first.admit("fin");
-
-        await(() -> storedMessages("fin") == 1 && first.unwrittenCount() == 0, "one row left, nothing pending");
-        first.close();
-        assertThat(storedMessages("fin")).isEqualTo(1);
-
-        LocalLimitLedger second = ledger(new LimitRules(1000, 3, 1000));
-        assertThat(second.admit("fin").headers()).containsEntry("X-RateLimit-Remaining", "998");
-        second.admit("fin");
-        LimitLedgerTest.assertRefused(second, "fin", "daily_quota_exceeded");
-    }
-
     @Test
     void oneUsersParallelAdmissionsAreExact() throws Exception {
         LocalLimitLedger ledger = ledger(new LimitRules(10, 1000, 1000));

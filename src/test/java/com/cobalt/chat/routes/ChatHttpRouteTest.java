@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import com.cobalt.chat.http.ApiError;
-import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.store.UserMessageWrites;
@@ -125,29 +124,6 @@ class ChatHttpRouteTest extends RouteTestSupport {
         message("alice", session, text);
 
         enrich.assertIsSatisfied();
-    }
-
-    /**
-     * The admission starts before the session is read (on a shared database the two round trips overlap) and is only
-     * awaited once the session was found: a message to someone else's session was admitted, then withdrawn - the
-     * caller's count and stream slots are as before.
-     */
-    @Test
-    void aMessageToAnotherUsersSessionIsAdmittedBesideTheReadAndThenWithdrawn() throws Exception {
-        String bobs = f.session("bob", "t");
-
-        Exchange e = message("alice", bobs, "Hi");
-
-        assertError(e, 404, "session_not_found");
-        UserLimits.Pending admission = e.getVariable("admission", UserLimits.Pending.class);
-        assertThat(admission).as("started before the session was read").isNotNull();
-        assertThat(admission.admission().join().headers()).containsEntry("X-RateLimit-Remaining", "99");
-        assertThat(e.getVariable("streamSlot")).isNull();
-        // withdrawn: the next admission is the first again, and all four stream slots are free
-        assertThat(f.limits.admit("alice").headers()).containsEntry("X-RateLimit-Remaining", "99");
-        for (int i = 0; i < 3; i++) {
-            f.limits.admit("alice");
-        }
     }
 
     @Test

@@ -5,12 +5,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import com.cobalt.chat.http.ApiError;
-import com.cobalt.chat.limit.LimitLedger;
-import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
@@ -115,48 +112,6 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
 
         assertError(e, 429, "rate_limited");
         assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo("30");
-    }
-
-    /**
-     * chat-http starts the admission beside the read of the session: a request that fails before awaiting it (404,
-     * 400) has it withdrawn before the client is answered - not counted, its slot free - and one refused by the limits
-     * has nothing to take back.
-     */
-    @Test
-    void aFailureBeforeTheAdmissionWasAwaitedWithdrawsIt() {
-        UserLimits.Pending pending = new UserLimits.Pending("alice",
-                CompletableFuture.completedFuture(f.limits.admit("alice")), new AtomicBoolean());
-        UserLimits.Pending refused = new UserLimits.Pending("alice",
-                CompletableFuture.failedFuture(new ApiError(429, "rate_limit_exceeded", "Over")),
-                new AtomicBoolean());
-
-        Exchange e = fail("direct:api", ApiError.notFound("session_not_found", "No such session"),
-                x -> x.setVariable("admission", pending));
-        Exchange r = fail("direct:api", ApiError.notFound("session_not_found", "No such session"),
-                x -> x.setVariable("admission", refused));
-
-        assertError(e, 404, "session_not_found");
-        assertError(r, 404, "session_not_found");
-        assertThat(f.limits.admit("alice").headers()).containsEntry("X-RateLimit-Remaining", "99");
-        for (int i = 0; i < 3; i++) {
-            f.limits.admit("alice");
-        }
-    }
-
-    /** Once awaited, an admission counts: a later failure releases its slot and withdraws nothing. */
-    @Test
-    void aFailureAfterTheAdmissionWasAwaitedKeepsItCounted() {
-        LimitLedger.Admission admitted = f.limits.admit("alice");
-        UserLimits.Pending pending = new UserLimits.Pending("alice", CompletableFuture.completedFuture(admitted),
-                new AtomicBoolean(true));
-
-        Exchange e = fail("direct:api", ApiError.notFound("session_not_found", "No such session"), x -> {
-            x.setVariable("admission", pending);
-            x.setVariable("streamSlot", admitted.slot());
-        });
-
-        assertError(e, 404, "session_not_found");
-        assertThat(f.limits.admit("alice").headers()).containsEntry("X-RateLimit-Remaining", "98");
     }
 
     @Test

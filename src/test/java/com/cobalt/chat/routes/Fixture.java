@@ -128,7 +128,7 @@ final class Fixture implements AutoCloseable {
         registry.bind("chatStore", store);
         registry.bind("userMessageWrites", new UserMessageWrites(store, messageWriters));
         registry.bind("conversations", new Conversations(catalog, tokens, MAX_TOKENS));
-        registry.bind("userLimits", new UserLimits(limits, messageWriters));
+        registry.bind("userLimits", new UserLimits(limits));
         registry.bind("sessionCreationRate", new com.cobalt.chat.limit.SessionCreationRate(100_000, clock));
         registry.bind("authenticator", authenticator);
         registry.bind("requestBodies", new RequestBodies(4000));
