@@ -7,7 +7,9 @@
 # Usage, from the repository root (needs Node 18+; Maven flags as for bench/run.sh, e.g. BENCH_MVN_FLAGS=-o):
 #   bench/pair-ttft/run.sh <commit A> <commit B> [postgres|h2, default postgres] [warm-up chats 1500] [measured 4000]
 # postgres: one fresh database on 127.0.0.1:5432 (user postgres, trust auth) for both, so the limits are shared as in
-# a scale-out; h2: an H2 file each. About two minutes a run. Nothing else may use the machine meanwhile.
+# a scale-out - and so the newer commit's migrations apply to both (a commit whose migration changes what the older
+# one calls, a function's result, say, is then measured against the older code on the newer schema); h2: an H2 file
+# each. About two minutes a run. Nothing else may use the machine meanwhile.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 a=${1:?commit A}; b=${2:?commit B}; db=${3:-postgres}; warm=${4:-1500}; n=${5:-4000}
