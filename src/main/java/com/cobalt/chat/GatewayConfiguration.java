@@ -48,6 +48,7 @@ import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderHealth;
 import com.cobalt.chat.provider.ProviderSelection;
 import com.cobalt.chat.provider.ProviderStats;
+import com.cobalt.chat.provider.ProviderTrust;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.provider.WeightedBalance;
 import com.cobalt.chat.record.ChatRecorder;
@@ -175,11 +176,13 @@ public class GatewayConfiguration implements CamelConfiguration {
                 credentials.close();
             }
         });
+        // LLM_TRUSTED_CA_FILE read once, before anything calls a provider: a bad file stops the start
+        ProviderTrust providerTrust = ProviderTrust.of(settings.transport().trustedCaFile());
         UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
                 (provider, upstreamName) -> settings.catalog().models().stream()
                         .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
                         .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null),
-                credentials);
+                credentials, providerTrust);
         // a model configured llm.model.<id>.reasoning = think-tags has its <think> text split from the answer
         upstreamClient.readThinkTags((provider, upstreamName) -> settings.catalog().models().stream()
                 .anyMatch(m -> m.thinkTags() && m.provider().equals(provider) && m.upstreamName().equals(upstreamName)));
@@ -297,7 +300,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         if (runtime.catalogCheckEnabled()) {
             CatalogCheck check = new CatalogCheck(settings.providers(), settings.catalog().models(), availability,
                     runtime.catalogCheckAzure(), runtime.catalogCheckSeconds(),
-                    Duration.ofMillis(settings.responseHeadersTimeoutMs()), id -> credentials.of(id).header());
+                    Duration.ofMillis(settings.responseHeadersTimeoutMs()), id -> credentials.of(id).header(),
+                    providerTrust);
             camel.addLifecycleStrategy(new LifecycleStrategySupport() {
                 @Override
                 public void onContextStarted(CamelContext context) {

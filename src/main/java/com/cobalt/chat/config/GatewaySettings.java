@@ -18,6 +18,7 @@ import java.util.Map;
  * @param streamLeaseSeconds how long a dead instance's stream slots and streaming answers count as live
  * @param weightedBalance    LLM_BALANCE=weighted: a model's requests are spread over the instances serving it
  * @param entra              where Entra ID tokens come from, or null when no provider uses them
+ * @param transport          HTTP/2 and trust for the provider connections
  */
 public record GatewaySettings(String primary, String fallback, Map<String, ProviderSettings> providers,
                               int maxTokens, int maxContextMessages, int maxMessageLength,
@@ -30,7 +31,8 @@ public record GatewaySettings(String primary, String fallback, Map<String, Provi
                               int maxRetries, long retryBaseDelayMs, long retryMaxDelayMs, long retryBudgetMs,
                               long maxCooldownSeconds, CatalogSettings catalog, Map<String, BreakerSettings> breakers,
                               RuntimeSettings runtime, boolean databaseEmbedded, long checkpointMs,
-                              int streamLeaseSeconds, boolean weightedBalance, EntraSettings entra) {
+                              int streamLeaseSeconds, boolean weightedBalance, EntraSettings entra,
+                              UpstreamTransport transport) {
 
     public GatewaySettings {
         breakers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(breakers));

@@ -209,6 +209,8 @@ public final class SettingsLoader {
         prices(catalog);
         boolean weighted = balance();
         EntraSettings entra = providers.values().stream().anyMatch(ProviderSettings::entra) ? entra() : null;
+        UpstreamTransport transport = new UpstreamTransport(bool("llm.http2", true),
+                positiveInt("llm.http2-connections", 16), trustedCaFile());
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
@@ -217,7 +219,32 @@ public final class SettingsLoader {
                 maxStreams, maxSessions, sessionsPerMinute, maxAnswerBytes, limitsShared, authDisabled, jwtSecret, jwksUrl, jwtIssuer, jwtAudience, httpHost, managementHost,
                 connectTimeout, headersTimeout, firstTokenTimeout, idleTimeout, maxConnections, errorBodyMax,
                 keepAliveMs, maxRetries, retryBase, retryMax, retryBudget, maxCooldown, catalog, breakers, runtime,
-                embeddedH2(value("chat.db.url")), checkpointMs, streamLeaseSeconds, weighted, entra);
+                embeddedH2(value("chat.db.url")), checkpointMs, streamLeaseSeconds, weighted, entra, transport);
+    }
+
+    /** LLM_TRUSTED_CA_FILE: a readable file of one or more PEM certificates, or null when unset. */
+    private java.nio.file.Path trustedCaFile() {
+        String v = value("llm.trusted-ca-file");
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(v.trim());
+        if (!java.nio.file.Files.isReadable(file)) {
+            problems.add(settingName("llm.trusted-ca-file") + " must name a readable PEM file, got: " + v);
+            return null;
+        }
+        boolean certificates;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            certificates = !java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)
+                    .isEmpty();
+        } catch (java.io.IOException | java.security.cert.CertificateException e) {
+            certificates = false; // not PEM (or DER) certificates
+        }
+        if (!certificates) {
+            problems.add(settingName("llm.trusted-ca-file") + " holds no PEM certificate: " + v);
+            return null;
+        }
+        return file;
     }
 
     /** LLM_BALANCE: primary (the current primary serves a model, others only as fallback) or weighted. */

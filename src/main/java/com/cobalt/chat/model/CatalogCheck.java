@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.credential.AuthHeader;
+import com.cobalt.chat.provider.ProviderTrust;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
@@ -45,13 +46,15 @@ public class CatalogCheck {
     private final Duration timeout;
     /** Built on the check's own thread at its first use, not while the gateway starts (bench/README.md, "Cold start"). */
     private HttpClient http;
+    private final ProviderTrust trust;
     private final Function<String, AuthHeader> auth;
     private ScheduledExecutorService scheduler;
 
     /** @param auth a provider's credential header now (null: none), as its chats send it */
     public CatalogCheck(Map<String, ProviderSettings> providers, List<CatalogModel> models,
                         ModelAvailability availability, boolean checkAzure, int everySeconds, Duration timeout,
-                        Function<String, AuthHeader> auth) {
+                        Function<String, AuthHeader> auth, ProviderTrust trust) {
+        this.trust = trust;
         this.auth = auth;
         this.providers = providers;
         this.models = models;
@@ -67,7 +70,13 @@ public class CatalogCheck {
      */
     private synchronized HttpClient http() {
         if (http == null) {
-            http = HttpClient.newBuilder().connectTimeout(timeout).build();
+            HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout);
+            try {
+                builder.sslContext(trust.sslContext()); // LLM_TRUSTED_CA_FILE, as for the chats
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("no TLS context for the catalog check", e);
+            }
+            http = builder.build();
         }
         return http;
     }

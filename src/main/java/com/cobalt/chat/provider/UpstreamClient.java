@@ -2,6 +2,8 @@ package com.cobalt.chat.provider;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -10,6 +12,7 @@ import java.util.function.BiFunction;
 
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderSettings;
+import com.cobalt.chat.config.UpstreamTransport;
 import com.cobalt.chat.credential.AuthHeader;
 import com.cobalt.chat.credential.CredentialUnavailableException;
 import com.cobalt.chat.credential.ProviderCredential;
@@ -35,8 +38,12 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.net.TrustOptions;
+import io.netty.channel.EventLoop;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Variable;
 import org.slf4j.Logger;
@@ -68,12 +75,19 @@ public class UpstreamClient {
     private static final CharSequence REMAINING_REQUESTS = HttpHeaders.createOptimized("x-ratelimit-remaining-requests");
     private static final CharSequence REMAINING_TOKENS = HttpHeaders.createOptimized("x-ratelimit-remaining-tokens");
 
+    static final int HTTP2_CONNECTION_WINDOW = 16 * 1024 * 1024;
+
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Vertx vertx;
     private final GatewaySettings settings;
+    /** Plain http:// providers, and every provider when LLM_HTTP2 is off. */
     private final HttpClient client;
+    /** https:// providers with HTTP/2 on: one client per event loop, made at its first request. */
+    private final Map<EventLoop, HttpClient> perLoop = new ConcurrentHashMap<>();
+    private final HttpClientOptions tlsOptions;
+    private final PoolOptions tlsPool;
     private final Clock clock;
     private final ProviderHealth health;
     private final RetryPolicy retries;
@@ -87,10 +101,11 @@ public class UpstreamClient {
     /**
      * @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null
      * @param credentials     each provider's key or token, asked for every request
+     * @param trust           the certificates a provider's TLS endpoint may present
      */
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
                           LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens,
-                          ProviderCredentials credentials) {
+                          ProviderCredentials credentials, ProviderTrust trust) {
         this.maxOutputTokens = maxOutputTokens;
         this.credentials = credentials;
         this.live = live;
@@ -101,12 +116,47 @@ public class UpstreamClient {
         this.retries = new RetryPolicy(settings.maxRetries(), settings.retryBaseDelayMs(), settings.retryMaxDelayMs(),
                 settings.retryBudgetMs());
         this.relaySettings = RelaySettings.of(settings);
+        UpstreamTransport transport = settings.transport();
+        TrustOptions trustOptions = trust.vertx();
         HttpClientOptions options = new HttpClientOptions()
                 .setConnectTimeout((int) settings.connectTimeoutMs())
                 .setKeepAlive(true)
                 .setTryUseCompression(false)
-                .setVerifyHost(true);
+                .setVerifyHost(true)
+                .setTrustOptions(trustOptions);
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
+        if (transport.http2()) {
+            int loops = Math.max(1, settings.runtime().eventLoops());
+            this.tlsOptions = new HttpClientOptions(options)
+                    .setProtocolVersion(HttpVersion.HTTP_2)
+                    .setUseAlpn(true) // offers h2 and http/1.1; the provider picks
+                    // a paused answer (a slow client) holds at most its stream's window, never the others' on the
+                    // connection: room for every stream a provider allows at once (100-250 typically) at 64 KiB each
+                    .setHttp2ConnectionWindowSize(HTTP2_CONNECTION_WINDOW);
+            this.tlsPool = new PoolOptions()
+                    .setHttp2MaxSize(Math.max(1, ceilDiv(transport.http2Connections(), loops)))
+                    .setHttp1MaxSize(Math.max(1, ceilDiv(settings.maxConnections(), loops)));
+        } else {
+            this.tlsOptions = null;
+            this.tlsPool = null;
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /**
+     * The client a request from {@code caller}'s event loop goes out with. Plain http:// (and every URL with
+     * LLM_HTTP2=false): the one shared HTTP/1.1 client. https:// with HTTP/2 on: that event loop's own client, so its
+     * multiplexed connections live on the loop of the answers they carry and no frame crosses to another thread.
+     */
+    private HttpClient clientFor(String url, Context caller) {
+        if (tlsOptions == null || caller == null || !url.regionMatches(true, 0, "https:", 0, 6)) {
+            return client;
+        }
+        EventLoop loop = ((ContextInternal) caller).nettyEventLoop();
+        return perLoop.computeIfAbsent(loop, l -> vertx.createHttpClient(tlsOptions, tlsPool));
     }
 
     /** Which models write their reasoning inside {@code <think>} tags (the catalog's llm.model.<id>.reasoning). */
@@ -323,7 +373,8 @@ public class UpstreamClient {
             if (trace != null) {
                 trace.propagate(options::putHeader); // W3C traceparent: the provider's spans join the chat's trace
             }
-            client.request(options).onFailure(t -> fail(ProviderFailure.connect(id, t))).onSuccess(request -> {
+            HttpClient http = clientFor(target.url(), caller.context());
+            http.request(options).onFailure(t -> fail(ProviderFailure.connect(id, t))).onSuccess(request -> {
                 if (answer.isDone()) {
                     request.reset(); // its deadline passed while it waited for a connection: never send it
                     return;
@@ -526,6 +577,7 @@ public class UpstreamClient {
     }
 
     public void close() {
+        perLoop.values().forEach(HttpClient::close);
         client.close();
     }
 }

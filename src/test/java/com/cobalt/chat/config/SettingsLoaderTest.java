@@ -108,6 +108,34 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void aTrustedCaFileThatIsMissingOrHoldsNoCertificateIsRefusedByName() throws Exception {
+        java.nio.file.Path notPem = java.nio.file.Files.createTempFile("not-a-ca-", ".pem");
+        java.nio.file.Files.writeString(notPem, "just text, no certificate\n");
+        Map<String, String> missing = validSambanova();
+        missing.put("llm.trusted-ca-file", "/nonexistent/ca.pem");
+        Map<String, String> empty = validSambanova();
+        empty.put("llm.trusted-ca-file", notPem.toString());
+
+        assertThat(refused(missing).problems()).containsExactly(
+                "LLM_TRUSTED_CA_FILE (llm.trusted-ca-file) must name a readable PEM file, got: /nonexistent/ca.pem");
+        assertThat(refused(empty).problems()).containsExactly(
+                "LLM_TRUSTED_CA_FILE (llm.trusted-ca-file) holds no PEM certificate: " + notPem);
+    }
+
+    @Test
+    void http2IsOnByDefaultWithSixteenConnectionsAndItsSettingsAreChecked() {
+        Map<String, String> bad = validSambanova();
+        bad.put("llm.http2", "yes");
+        bad.put("llm.http2-connections", "0");
+
+        assertThat(SettingsLoader.load(validSambanova()::get).transport())
+                .isEqualTo(new UpstreamTransport(true, 16, null));
+        assertThat(refused(bad).problems()).containsExactly(
+                "LLM_HTTP2 must be true or false, got: yes",
+                "LLM_HTTP2_CONNECTIONS (llm.http2-connections) must be a positive integer, got: 0");
+    }
+
+    @Test
     void unknownProviderListsTheValidNames() {
         Map<String, String> p = validSambanova();
         p.put("llm.provider", "sambanovva");

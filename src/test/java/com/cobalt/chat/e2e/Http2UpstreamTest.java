@@ -1,0 +1,170 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import com.cobalt.chat.testing.Chunks;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.TlsUpstream;
+import io.vertx.core.http.HttpVersion;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Providers over TLS as they are reached in production, with HTTP/2 where the provider offers it (ALPN): the answer
+ * streams exactly over either protocol, many answers share a connection, a client that leaves resets only its own
+ * stream, LLM_HTTP2=false keeps HTTP/1.1, and a certificate nobody trusts is a precise 503, never a hang.
+ */
+@Timeout(60)
+class Http2UpstreamTest {
+
+    static final List<String> ANSWER = List.of(Chunks.delta("Over "), Chunks.delta("TLS."), Chunks.finish("stop"),
+            Chunks.usage(7, 2));
+    static final List<String> EVENTS = List.of(
+            "data: {\"content\":\"Over \",\"done\":false}",
+            "data: {\"content\":\"TLS.\",\"done\":false}",
+            "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}",
+            "data: [DONE]");
+    static final String UNAVAILABLE = "{\"error\":{\"code\":\"provider_unavailable\","
+            + "\"message\":\"No provider could answer; retry later\"}}";
+
+    static RunningGateway gateway(TlsUpstream upstream, Map<String, String> overrides) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("llm.provider", "sambanova");
+        p.put("sambanova.api-base", upstream.baseUrl());
+        p.put("sambanova.api-key", "sn-test-key-0001");
+        p.put("sambanova.model", "Meta-Llama-3.3-70B-Instruct");
+        p.put("llm.trusted-ca-file", upstream.certificate().toString());
+        p.putAll(overrides);
+        return RunningGateway.start(p);
+    }
+
+    @Test
+    void aProviderOfferingHttp2GetsTheChatsOverHttp2AndTheAnswersStreamExactly() {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of())) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("h2-user");
+            String session = client.createSession(token);
+
+            GatewayClient.Answer first = client.chat(session, token, "Hello over h2");
+            GatewayClient.Answer second = client.chat(session, token, "And again");
+            HttpResponse<String> whole = client.send("POST", "/v1/chat/completions", token, "application/json",
+                    "{\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"whole\"}]}");
+
+            assertThat(first.status()).as(first.body()).isEqualTo(200);
+            assertThat(first.events()).containsExactlyElementsOf(EVENTS);
+            assertThat(second.events()).containsExactlyElementsOf(EVENTS);
+            assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+            assertThat(GatewayClient.json(whole.body()).at("/choices/0/message/content").asText())
+                    .isEqualTo("Over TLS.");
+            assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_2, HttpVersion.HTTP_2, HttpVersion.HTTP_2);
+            assertThat(upstream.bodies().get(1)).contains("\"content\":\"And again\"").contains("\"stream\":true");
+            // one connection per event loop at most, however many chats (the test gateway has one loop per core)
+            assertThat(upstream.connections()).isBetween(1, Runtime.getRuntime().availableProcessors());
+        }
+    }
+
+    @Test
+    void manyAnswersAtOnceShareTheConnectionsLlmHttp2ConnectionsAllows() throws Exception {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of("llm.http2-connections", "1", "http.event-loops", "1"))) {
+            GatewayClient client = new GatewayClient(gw);
+            ExecutorService pool = Executors.newFixedThreadPool(24);
+            try {
+                List<Future<GatewayClient.Answer>> answers = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    String token = Jwt.token("h2-many-" + i);
+                    answers.add(pool.submit(() -> client.chat(client.createSession(token), token, "at once")));
+                }
+                for (Future<GatewayClient.Answer> a : answers) {
+                    assertThat(a.get().events()).containsExactlyElementsOf(EVENTS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(upstream.versions()).hasSize(24).containsOnly(HttpVersion.HTTP_2);
+            assertThat(upstream.connections()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClientThatLeavesResetsItsOwnStreamAndTheConnectionServesTheNextChat() throws Exception {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of("http.event-loops", "1"))) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("h2-leaver");
+            String session = client.createSession(token);
+            assertThat(client.chat(session, token, "warm the connection").events()).containsExactlyElementsOf(EVENTS);
+
+            HttpResponse<InputStream> held = client.openChat(session, token, "HOLD this one");
+            assertThat(held.statusCode()).isEqualTo(200);
+            BufferedReader reader = new BufferedReader(new InputStreamReader(held.body(), StandardCharsets.UTF_8));
+            assertThat(reader.readLine()).isEqualTo("data: {\"content\":\"Over \",\"done\":false}");
+            held.body().close();
+
+            assertThat(upstream.awaitResets(1, Duration.ofSeconds(10))).as("the held stream was reset").isTrue();
+            assertThat(client.chat(session, token, "after the reset").events()).containsExactlyElementsOf(EVENTS);
+            assertThat(upstream.connections()).as("a reset stream does not cost the connection").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aProviderOfferingOnlyHttp1GetsHttp1OverTls() {
+        try (TlsUpstream upstream = TlsUpstream.http1Only(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of())) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("h1-user");
+
+            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "Hello over h1");
+
+            assertThat(answer.events()).containsExactlyElementsOf(EVENTS);
+            assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_1_1);
+        }
+    }
+
+    @Test
+    void llmHttp2FalseKeepsHttp1EvenWhenTheProviderOffersHttp2() {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of("llm.http2", "false"))) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("h2-off");
+
+            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "Hello");
+
+            assertThat(answer.events()).containsExactlyElementsOf(EVENTS);
+            assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_1_1);
+        }
+    }
+
+    @Test
+    void aCertificateTheGatewayDoesNotTrustIsAPrecise503AndNothingReachesTheProvider() {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of("llm.trusted-ca-file", ""))) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("untrusted");
+
+            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "Hello");
+
+            assertThat(answer.status()).isEqualTo(503);
+            assertThat(answer.contentType()).startsWith("application/json");
+            assertThat(answer.body()).isEqualTo(UNAVAILABLE);
+            assertThat(upstream.versions()).isEmpty();
+        }
+    }
+}
