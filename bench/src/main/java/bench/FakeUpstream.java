@@ -1,5 +1,7 @@
 package bench;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +32,33 @@ import io.vertx.core.json.JsonObject;
 final class FakeUpstream {
 
     static final String API_KEY = "bench";
+    static final String TLS_PASSWORD = "bench-tls";
+
+    /**
+     * A key pair and self-signed certificate for localhost and 127.0.0.1 (the JDK's keytool), in {@code dir}:
+     * fake.p12 for the fake, fake.pem (returned) for whoever must trust it.
+     */
+    static Path selfSignedCertificate(Path dir) throws Exception {
+        Path ks = dir.resolve("fake.p12");
+        Path pem = dir.resolve("fake.pem");
+        Files.deleteIfExists(ks);
+        Files.deleteIfExists(pem);
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        run(keytool, "-genkeypair", "-alias", "fake", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "30", "-keystore", ks.toString(),
+                "-storetype", "PKCS12", "-storepass", TLS_PASSWORD, "-keypass", TLS_PASSWORD);
+        run(keytool, "-exportcert", "-rfc", "-alias", "fake", "-keystore", ks.toString(), "-storepass", TLS_PASSWORD,
+                "-file", pem.toString());
+        return pem;
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("keytool failed: " + output);
+        }
+    }
 
     /**
      * Runs the fake on its own: {@code java -cp bench/target/cobalt-chat-bench.jar bench.FakeUpstream [port]}, then
@@ -40,6 +69,9 @@ final class FakeUpstream {
         FakeUpstream f = new FakeUpstream(v);
         int port = f.start(args.length > 0 ? Integer.parseInt(args[0]) : 0);
         System.out.println("fake OpenAI-compatible upstream on http://127.0.0.1:" + port + "/v1 (key " + API_KEY + ")");
+        if (args.length > 1) {
+            System.out.println("and on https://localhost:" + f.startTls(java.nio.file.Path.of(args[1]), TLS_PASSWORD) + "/v1");
+        }
     }
 
     /** When the request (body complete) arrived and when each delta was handed to the socket. */
@@ -53,6 +85,8 @@ final class FakeUpstream {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong cancelled = new AtomicLong();
+    private final AtomicLong http2Requests = new AtomicLong();
+    private final AtomicLong tlsHttp1Requests = new AtomicLong();
     private HttpServer server;
 
     FakeUpstream(Vertx vertx) {
@@ -71,7 +105,26 @@ final class FakeUpstream {
         return server.actualPort();
     }
 
+    /**
+     * The same fake on a second port over TLS, HTTP/2 and HTTP/1.1 offered by ALPN, as the providers' endpoints are;
+     * its certificate is the PKCS#12 key store at {@code keyStore} (password {@code password}).
+     */
+    int startTls(java.nio.file.Path keyStore, String password) throws Exception {
+        tlsServer = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+                        .setAcceptBacklog(8192).setSsl(true).setUseAlpn(true)
+                        .setKeyCertOptions(new io.vertx.core.net.PfxOptions().setPath(keyStore.toString())
+                                .setPassword(password)))
+                .requestHandler(this::handle);
+        tlsServer.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return tlsServer.actualPort();
+    }
+
+    private HttpServer tlsServer;
+
     void stop() throws Exception {
+        if (tlsServer != null) {
+            tlsServer.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
         if (server != null) {
             server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
@@ -100,6 +153,11 @@ final class FakeUpstream {
 
     long rejected() {
         return rejected.get();
+    }
+
+    /** Requests that came over HTTP/2, and over HTTP/1.1 with TLS. */
+    String tlsVersions() {
+        return http2Requests.get() + " over HTTP/2, " + tlsHttp1Requests.get() + " over HTTP/1.1 with TLS";
     }
 
     long cancelled() {
@@ -141,6 +199,11 @@ final class FakeUpstream {
     }
 
     private void handle(HttpServerRequest req) {
+        if (req.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+            http2Requests.incrementAndGet();
+        } else if (req.isSSL()) {
+            tlsHttp1Requests.incrementAndGet();
+        }
         if (req.method() != io.vertx.core.http.HttpMethod.POST || !"/v1/chat/completions".equals(req.path())) {
             rejected.incrementAndGet();
             req.response().setStatusCode(404).putHeader("Content-Type", "application/json")

@@ -53,6 +53,8 @@ public final class GatewayBench {
     private HttpClient client;
     private FakeUpstream fake;
     private int fakePort;
+    /** The fake's TLS port when the gateway calls it over TLS (--upstream-tls on), else 0. */
+    private int upstreamTlsPort;
     private GatewayProcess gateway;
     private final AtomicInteger ids = new AtomicInteger();
 
@@ -161,6 +163,17 @@ public final class GatewayBench {
                 new PoolOptions().setHttp1MaxSize(20_000).setMaxWaitQueueSize(-1));
         fake = new FakeUpstream(fakeVertx);
         fakePort = fake.start();
+        if ("on".equals(args.get("upstream-tls"))) {
+            // the gateway calls the fake over TLS, as it calls a provider: ALPN offers h2 and http/1.1, the gateway
+            // trusts the fake's certificate (made now, for localhost) through LLM_TRUSTED_CA_FILE; the direct path
+            // stays on the plain port
+            Path tlsDir = Files.createDirectories(out.resolve("upstream-tls"));
+            Path pem = FakeUpstream.selfSignedCertificate(tlsDir);
+            int tlsPort = fake.startTls(tlsDir.resolve("fake.p12"), FakeUpstream.TLS_PASSWORD);
+            upstreamTlsPort = tlsPort;
+            gatewayEnv.putIfAbsent("SAMBANOVA_API_BASE", "https://localhost:" + tlsPort + "/v1");
+            gatewayEnv.putIfAbsent("LLM_TRUSTED_CA_FILE", pem.toString());
+        }
 
         scenarioNames = List.of(args.getOrDefault("scenarios", production
                 ? "overhead,throughput,history,burst" : "overhead,throughput,history,capacity,burst").split(","));
@@ -343,6 +356,10 @@ public final class GatewayBench {
         line("Gateway log: " + problems.size() + " WARN/ERROR lines besides the auth-disabled notice"
                 + (problems.isEmpty() ? "." : "; first: `" + problems.get(0) + "`"));
         line("");
+        if (upstreamTlsPort > 0) {
+            line("The gateway called the fake over TLS (port " + upstreamTlsPort + "): " + fake.tlsVersions() + ".");
+            line("");
+        }
         line(ok ? "RESULT: every stream of every scenario was exact" : "RESULT: some streams FAILED (see above)");
         return ok;
     }
