@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Providers over TLS as they are reached in production, with HTTP/2 where the provider offers it (ALPN): the answer
  * streams exactly over either protocol, many answers share a connection, a client that leaves resets only its own
- * stream, LLM_HTTP2=false keeps HTTP/1.1, and a certificate nobody trusts is a precise 503, never a hang.
+ * stream, a connection that goes away before taking the request costs a retry and not the chat, LLM_HTTP2=false
+ * keeps HTTP/1.1, and a certificate nobody trusts is a precise 503, never a hang.
  */
 @Timeout(60)
 class Http2UpstreamTest {
@@ -121,6 +122,22 @@ class Http2UpstreamTest {
             assertThat(upstream.awaitResets(1, Duration.ofSeconds(10))).as("the held stream was reset").isTrue();
             assertThat(client.chat(session, token, "after the reset").events()).containsExactlyElementsOf(EVENTS);
             assertThat(upstream.connections()).as("a reset stream does not cost the connection").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aConnectionGoingAwayBeforeTheRequestWasTakenIsRetriedOnANewConnection() {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of("llm.max-retries", "1", "llm.retry-base-delay-ms", "1",
+                     "http.event-loops", "1"))) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("h2-goaway");
+
+            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "GOAWAY then answer");
+
+            assertThat(answer.events()).containsExactlyElementsOf(EVENTS);
+            assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_2, HttpVersion.HTTP_2);
+            assertThat(upstream.connections()).isEqualTo(2);
         }
     }
 

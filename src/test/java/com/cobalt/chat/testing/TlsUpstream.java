@@ -24,7 +24,8 @@ import io.vertx.core.net.PfxOptions;
  * for localhost and 127.0.0.1 made by the JDK's keytool, offering by ALPN the protocols it is given (HTTP/2 and
  * HTTP/1.1, or HTTP/1.1 alone). Every POST gets the same streamed answer: the given SSE events ({@link Chunks}), then
  * {@code data: [DONE]}; a request whose last message contains {@code HOLD} gets the first event only and is held open
- * until the gateway resets it. It records each request's protocol version and body, counts connections and the
+ * until the gateway resets it; the first request containing {@code GOAWAY} gets an HTTP/2 GOAWAY that names no stream
+ * as processed (the connection going away before the request was taken) instead of an answer. It records each request's protocol version and body, counts connections and the
  * requests the gateway reset (an HTTP/2 RST_STREAM, or the HTTP/1.1 connection closed).
  */
 public final class TlsUpstream implements AutoCloseable {
@@ -39,6 +40,7 @@ public final class TlsUpstream implements AutoCloseable {
     private final List<String> bodies = new ArrayList<>(); // guarded by this
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger resets = new AtomicInteger();
+    private final AtomicInteger goAways = new AtomicInteger();
 
     private TlsUpstream(List<HttpVersion> alpn, List<String> events) {
         this.events = List.copyOf(events);
@@ -83,6 +85,12 @@ public final class TlsUpstream implements AutoCloseable {
             synchronized (this) {
                 versions.add(req.version());
                 bodies.add(text);
+            }
+            if (text.contains("GOAWAY") && goAways.getAndIncrement() == 0) {
+                // the provider shuts the connection down before it took this request: HTTP/2 GOAWAY naming no stream
+                // as processed (a server going away, a connection rotated), so the client may send it again elsewhere
+                req.connection().goAway(0, 0);
+                return;
             }
             req.response().setStatusCode(200).putHeader("Content-Type", "text/event-stream");
             if (text.contains("HOLD")) {
