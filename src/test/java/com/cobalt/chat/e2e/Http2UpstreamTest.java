@@ -21,6 +21,7 @@ import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.TlsUpstream;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Providers over TLS as they are reached in production, with HTTP/2 where the provider offers it (ALPN): the answer
  * streams exactly over either protocol, many answers share a connection, a client that leaves resets only its own
- * stream, a connection that goes away before taking the request costs a retry and not the chat, LLM_HTTP2=false
+ * stream, a provider that resets its stream mid-answer ends the client's with an error event, a connection that goes away before taking the request costs a retry and not the chat, LLM_HTTP2=false
  * keeps HTTP/1.1, and a certificate nobody trusts is a precise 503, never a hang.
  */
 @Timeout(60)
@@ -53,6 +54,21 @@ class Http2UpstreamTest {
         p.put("llm.trusted-ca-file", upstream.certificate().toString());
         p.putAll(overrides);
         return RunningGateway.start(p);
+    }
+
+    /** The session's answer once it is stored (after the client's stream ended), polled with a deadline. */
+    static JsonNode storedAnswer(GatewayClient client, String session, String token) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            JsonNode messages = client.session(session, token).get("messages");
+            if (messages.size() == 2 && !"streaming".equals(messages.get(1).get("status").asText())) {
+                return messages.get(1);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no stored answer in session " + session + ": " + messages);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+        }
     }
 
     @Test
@@ -122,6 +138,29 @@ class Http2UpstreamTest {
             assertThat(upstream.awaitResets(1, Duration.ofSeconds(10))).as("the held stream was reset").isTrue();
             assertThat(client.chat(session, token, "after the reset").events()).containsExactlyElementsOf(EVENTS);
             assertThat(upstream.connections()).as("a reset stream does not cost the connection").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aProviderResettingItsStreamMidAnswerEndsTheClientsStreamWithAnErrorEventAndKeepsThePartialAnswer() {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of())) {
+            GatewayClient client = new GatewayClient(gw);
+            String token = Jwt.token("h2-break");
+            String session = client.createSession(token);
+
+            GatewayClient.Answer answer = client.chat(session, token, "BREAK halfway");
+
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.body()).isEqualTo("data: {\"content\":\"Over \",\"done\":false}\n\n"
+                    + "data: {\"content\":\"TLS.\",\"done\":false}\n\n"
+                    + "event: error\n"
+                    + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"The provider's stream broke off;"
+                    + " the partial answer was kept\"}}\n\n");
+            JsonNode stored = storedAnswer(client, session, token);
+            assertThat(stored.get("status").asText()).isEqualTo("interrupted");
+            assertThat(stored.get("content").asText()).isEqualTo("Over TLS.");
+            assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_2);
         }
     }
 

@@ -24,7 +24,8 @@ import io.vertx.core.net.PfxOptions;
  * for localhost and 127.0.0.1 made by the JDK's keytool, offering by ALPN the protocols it is given (HTTP/2 and
  * HTTP/1.1, or HTTP/1.1 alone). Every POST gets the same streamed answer: the given SSE events ({@link Chunks}), then
  * {@code data: [DONE]}; a request whose last message contains {@code HOLD} gets the first event only and is held open
- * until the gateway resets it; the first request containing {@code GOAWAY} gets an HTTP/2 GOAWAY that names no stream
+ * until the gateway resets it; one containing {@code BREAK} gets the first two events and then a reset of its stream;
+ * the first request containing {@code GOAWAY} gets an HTTP/2 GOAWAY that names no stream
  * as processed (the connection going away before the request was taken) instead of an answer. It records each request's protocol version and body, counts connections and the
  * requests the gateway reset (an HTTP/2 RST_STREAM, or the HTTP/1.1 connection closed).
  */
@@ -93,6 +94,13 @@ public final class TlsUpstream implements AutoCloseable {
                 return;
             }
             req.response().setStatusCode(200).putHeader("Content-Type", "text/event-stream");
+            if (text.contains("BREAK")) {
+                // the provider gives up mid-answer: two events, then the stream is reset (HTTP/2 RST_STREAM; over
+                // HTTP/1.1 the connection is closed)
+                req.response().write(events.get(0));
+                req.response().write(events.get(1)).onComplete(v -> req.response().reset());
+                return;
+            }
             if (text.contains("HOLD")) {
                 java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
                 Runnable reset = () -> {
