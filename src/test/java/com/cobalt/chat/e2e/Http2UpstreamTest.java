@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 
 import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.GatewayClient;
@@ -25,6 +26,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Providers over TLS as they are reached in production, with HTTP/2 where the provider offers it (ALPN): the answer
@@ -42,8 +46,6 @@ class Http2UpstreamTest {
             "data: {\"content\":\"TLS.\",\"done\":false}",
             "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}",
             "data: [DONE]");
-    static final String UNAVAILABLE = "{\"error\":{\"code\":\"provider_unavailable\","
-            + "\"message\":\"No provider could answer; retry later\"}}";
 
     static RunningGateway gateway(TlsUpstream upstream, Map<String, String> overrides) {
         Map<String, String> p = new LinkedHashMap<>();
@@ -180,46 +182,37 @@ class Http2UpstreamTest {
         }
     }
 
-    @Test
-    void aProviderOfferingOnlyHttp1GetsHttp1OverTls() {
-        try (TlsUpstream upstream = TlsUpstream.http1Only(ANSWER);
-             RunningGateway gw = gateway(upstream, Map.of())) {
+    /** One session chat through a gateway started for it. */
+    static GatewayClient.Answer oneChat(TlsUpstream upstream, Map<String, String> overrides, String user) {
+        try (RunningGateway gw = gateway(upstream, overrides)) {
             GatewayClient client = new GatewayClient(gw);
-            String token = Jwt.token("h1-user");
-
-            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "Hello over h1");
-
-            assertThat(answer.events()).containsExactlyElementsOf(EVENTS);
-            assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_1_1);
+            String token = Jwt.token(user);
+            return client.chat(client.createSession(token), token, "Hello");
         }
     }
 
-    @Test
-    void llmHttp2FalseKeepsHttp1EvenWhenTheProviderOffersHttp2() {
-        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
-             RunningGateway gw = gateway(upstream, Map.of("llm.http2", "false"))) {
-            GatewayClient client = new GatewayClient(gw);
-            String token = Jwt.token("h2-off");
+    static Stream<Arguments> http1Cases() {
+        return Stream.of(Arguments.of("the provider offers only HTTP/1.1", false, Map.of()),
+                Arguments.of("LLM_HTTP2=false, HTTP/2 on offer", true, Map.of("llm.http2", "false")));
+    }
 
-            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "Hello");
-
-            assertThat(answer.events()).containsExactlyElementsOf(EVENTS);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("http1Cases")
+    void http1OverTlsWhereHttp2IsNotOnOfferOrTurnedOff(String why, boolean offerHttp2, Map<String, String> overrides) {
+        try (TlsUpstream upstream = offerHttp2 ? TlsUpstream.http2(ANSWER) : TlsUpstream.http1Only(ANSWER)) {
+            assertThat(oneChat(upstream, overrides, "h1-user").events()).containsExactlyElementsOf(EVENTS);
             assertThat(upstream.versions()).containsExactly(HttpVersion.HTTP_1_1);
         }
     }
 
     @Test
     void aCertificateTheGatewayDoesNotTrustIsAPrecise503AndNothingReachesTheProvider() {
-        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
-             RunningGateway gw = gateway(upstream, Map.of("llm.trusted-ca-file", ""))) {
-            GatewayClient client = new GatewayClient(gw);
-            String token = Jwt.token("untrusted");
-
-            GatewayClient.Answer answer = client.chat(client.createSession(token), token, "Hello");
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER)) {
+            GatewayClient.Answer answer = oneChat(upstream, Map.of("llm.trusted-ca-file", ""), "untrusted");
 
             assertThat(answer.status()).isEqualTo(503);
             assertThat(answer.contentType()).startsWith("application/json");
-            assertThat(answer.body()).isEqualTo(UNAVAILABLE);
+            assertThat(answer.body()).isEqualTo(ResilienceTest.UNAVAILABLE);
             assertThat(upstream.versions()).isEmpty();
         }
     }
