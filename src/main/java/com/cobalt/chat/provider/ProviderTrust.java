@@ -28,18 +28,20 @@ import io.vertx.core.net.TrustOptions;
  */
 public final class ProviderTrust {
 
-    private final Path caFile;
+    /** Null: the JVM's default trust. */
     private final TrustManagerFactory factory;
 
-    private ProviderTrust(Path caFile, TrustManagerFactory factory) {
-        this.caFile = caFile;
+    private ProviderTrust(TrustManagerFactory factory) {
         this.factory = factory;
     }
 
-    /** The JVM's trust, and the file's certificates when {@code caFile} is not null (read and checked now). */
+    /**
+     * The JVM's trust, and the certificates of {@code caFile} when it is not null (SettingsLoader has checked that it
+     * holds some).
+     */
     public static ProviderTrust of(Path caFile) {
         if (caFile == null) {
-            return new ProviderTrust(null, null);
+            return new ProviderTrust(null);
         }
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
@@ -58,17 +60,13 @@ public final class ProviderTrust {
             try (InputStream in = Files.newInputStream(caFile)) {
                 added = CertificateFactory.getInstance("X.509").generateCertificates(in);
             }
-            if (added.isEmpty()) {
-                throw new InvalidConfigurationException(List.of(
-                        "LLM_TRUSTED_CA_FILE holds no PEM certificate: " + caFile));
-            }
             int i = 0;
             for (Certificate c : added) {
                 store.setCertificateEntry("llm-trusted-ca-" + i++, c);
             }
             TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             factory.init(store);
-            return new ProviderTrust(caFile, factory);
+            return new ProviderTrust(factory);
         } catch (IOException | GeneralSecurityException e) {
             throw new InvalidConfigurationException(List.of("LLM_TRUSTED_CA_FILE could not be read as PEM"
                     + " certificates (" + e.getClass().getSimpleName() + "): " + caFile));
@@ -88,10 +86,5 @@ public final class ProviderTrust {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, factory.getTrustManagers(), null);
         return context;
-    }
-
-    @Override
-    public String toString() {
-        return caFile == null ? "the JVM's trust" : "the JVM's trust and " + caFile;
     }
 }
