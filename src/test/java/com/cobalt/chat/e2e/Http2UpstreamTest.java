@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,7 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Providers over TLS as they are reached in production, with HTTP/2 where the provider offers it (ALPN): the answer
- * streams exactly over either protocol, many answers share a connection, a client that leaves resets only its own
+ * streams exactly over either protocol, many answers share a connection, an answer paused for a client that does not
+ * read leaves the others on its connection flowing (the 16 MiB connection window), a client that leaves resets only its own
  * stream, a provider that resets its stream mid-answer ends the client's with an error event, a connection that goes away before taking the request costs a retry and not the chat, LLM_HTTP2=false
  * keeps HTTP/1.1, and a certificate nobody trusts is a precise 503, never a hang.
  */
@@ -140,6 +143,40 @@ class Http2UpstreamTest {
             assertThat(upstream.awaitResets(1, Duration.ofSeconds(10))).as("the held stream was reset").isTrue();
             assertThat(client.chat(session, token, "after the reset").events()).containsExactlyElementsOf(EVENTS);
             assertThat(upstream.connections()).as("a reset stream does not cost the connection").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anAnswerPausedForAClientThatDoesNotReadDoesNotStallTheOthersOnItsConnection() throws Exception {
+        try (TlsUpstream upstream = TlsUpstream.http2(ANSWER);
+             RunningGateway gw = gateway(upstream, Map.of("http.event-loops", "1", "llm.http2-connections", "1",
+                     "chat.max-answer-bytes", "100000000", "llm.stream-idle-timeout-ms", "20000",
+                     "llm.first-token-timeout-ms", "3000"))) {
+            GatewayClient client = new GatewayClient(gw);
+            String slowToken = Jwt.token("h2-slow-reader");
+            String slowSession = client.createSession(slowToken);
+            String token = Jwt.token("h2-other");
+            String session = client.createSession(token);
+
+            try (Socket socket = new Socket()) {
+                socket.setReceiveBufferSize(4096);
+                socket.connect(new InetSocketAddress("127.0.0.1", gw.port()));
+                String body = "{\"content\":\"FLOOD me\"}";
+                socket.getOutputStream().write(("POST /api/v1/chat/sessions/" + slowSession + "/messages HTTP/1.1\r\n"
+                        + "Host: 127.0.0.1\r\nAuthorization: Bearer " + slowToken + "\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                // and never read: the gateway pauses that answer's stream, whose unread bytes hold its window
+                long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (upstream.stalledFor().compareTo(Duration.ofMillis(500)) < 0) {
+                    assertThat(System.nanoTime()).as("the gateway never stopped taking the flood").isLessThan(deadline);
+                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                }
+
+                GatewayClient.Answer other = client.chat(session, token, "meanwhile");
+
+                assertThat(other.events()).containsExactlyElementsOf(EVENTS);
+                assertThat(upstream.connections()).as("both answers on the one connection").isEqualTo(1);
+            }
         }
     }
 

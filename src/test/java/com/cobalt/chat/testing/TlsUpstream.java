@@ -25,6 +25,7 @@ import io.vertx.core.net.PfxOptions;
  * HTTP/1.1, or HTTP/1.1 alone). Every POST gets the same streamed answer: the given SSE events ({@link Chunks}), then
  * {@code data: [DONE]}; a request whose last message contains {@code HOLD} gets the first event only and is held open
  * until the gateway resets it; one containing {@code BREAK} gets the first two events and then a reset of its stream;
+ * one containing {@code FLOOD} gets ~9.6 MB of deltas, written as fast as flow control allows (see {@link #stalledFor()});
  * the first request containing {@code GOAWAY} gets an HTTP/2 GOAWAY that names no stream
  * as processed (the connection going away before the request was taken) instead of an answer. It records each request's protocol version and body, counts connections and the
  * requests the gateway reset (an HTTP/2 RST_STREAM, or the HTTP/1.1 connection closed).
@@ -42,6 +43,7 @@ public final class TlsUpstream implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger resets = new AtomicInteger();
     private final AtomicInteger goAways = new AtomicInteger();
+    private volatile long stalledSince = -1;
 
     private TlsUpstream(List<HttpVersion> alpn, List<String> events) {
         this.events = List.copyOf(events);
@@ -94,6 +96,12 @@ public final class TlsUpstream implements AutoCloseable {
                 return;
             }
             req.response().setStatusCode(200).putHeader("Content-Type", "text/event-stream");
+            if (text.contains("FLOOD")) {
+                // far more than the gateway relays to a client that does not read: written as the flow control allows,
+                // counted as stalled once the gateway stops taking it
+                flood(req.response(), 150);
+                return;
+            }
             if (text.contains("BREAK")) {
                 // the provider gives up mid-answer: two events, then the stream is reset (HTTP/2 RST_STREAM; over
                 // HTTP/1.1 the connection is closed)
@@ -115,6 +123,29 @@ public final class TlsUpstream implements AutoCloseable {
             }
             req.response().end(String.join("", events) + "data: [DONE]\n\n");
         });
+    }
+
+    private void flood(io.vertx.core.http.HttpServerResponse response, int left) {
+        if (left == 0) {
+            response.end(Chunks.finish("stop") + "data: [DONE]\n\n");
+            return;
+        }
+        response.write(Chunks.delta(left == 150 ? "start" : "x".repeat(64_000)));
+        if (response.writeQueueFull()) {
+            stalledSince = System.nanoTime();
+            response.drainHandler(v -> {
+                stalledSince = -1;
+                flood(response, left - 1);
+            });
+        } else {
+            vertx.runOnContext(v -> flood(response, left - 1));
+        }
+    }
+
+    /** How long a flooding answer has been waiting for the gateway to take more (HTTP/2 flow control); zero if not. */
+    public Duration stalledFor() {
+        long since = stalledSince;
+        return since < 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }
 
     private static void keytool(String... args) throws IOException {
