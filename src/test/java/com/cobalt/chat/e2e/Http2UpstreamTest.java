@@ -34,10 +34,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Providers over TLS as they are reached in production, with HTTP/2 where the provider offers it (ALPN): the answer
- * streams exactly over either protocol, many answers share a connection, an answer paused for a client that does not
- * read leaves the others on its connection flowing (the 16 MiB connection window), a client that leaves resets only its own
- * stream, a provider that resets its stream mid-answer ends the client's with an error event, a connection that goes away before taking the request costs a retry and not the chat, LLM_HTTP2=false
- * keeps HTTP/1.1, and a certificate nobody trusts is a precise 503, never a hang.
+ * streams exactly over either protocol; many answers share a connection; an answer paused for a client that does not
+ * read leaves the others on its connection flowing (the 16 MiB connection window); a client that leaves resets only
+ * its own stream; a provider that resets its stream mid-answer ends the client's with an error event; a connection
+ * that goes away before taking the request costs a retry, not the chat; LLM_HTTP2=false keeps HTTP/1.1; and a
+ * certificate nobody trusts is a precise 503, never a hang.
  */
 @Timeout(60)
 class Http2UpstreamTest {
