@@ -203,7 +203,12 @@ public final class RelaySession implements UpstreamAnswer {
     void attach(Consumer<StreamOutcome> onFinish) {
         this.onFinish = onFinish;
         attached = true;
-        batch = Buffer.buffer();
+        // one buffer of the size the held events need (UTF-8 of ASCII JSON: a byte a char), not one grown by doubling
+        int size = 0;
+        for (String event : held) {
+            size += event.length();
+        }
+        batch = Buffer.buffer(size + 64);
         for (String event : held) {
             write(event);
         }
