@@ -244,7 +244,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         int port = camelServer.getConfigurationPort();
         String host = camelServer.getHost() == null ? "0.0.0.0" : camelServer.getHost();
         boolean h2c = h2cEnabled;
-        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(h2c);
+        // no WebSocket compression: the API serves no WebSocket, and offering it puts an extension handler in every
+        // connection's pipeline that each request and each write of every answer passes through
+        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(h2c)
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
         // one server per event loop, all on the one port: Vert.x hands each new connection to the next of them in
         // turn, and a connection (with every stream on it) stays on its server's loop. Each server made outside a
         // Vert.x thread gets an event-loop context of its own, the loops taken in turn.
