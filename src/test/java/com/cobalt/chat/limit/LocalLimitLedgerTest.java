@@ -68,6 +68,26 @@ class LocalLimitLedgerTest {
     }
 
     @Test
+    void oneBatchOfKnownAndNewUsersLeavesEachLockRowAtItsUsersLastMessage() throws Exception {
+        LocalLimitLedger first = ledger(new LimitRules(1000, 1000, 1000));
+        first.admit("ida");
+        first.close(); // ida's lock row exists from here on
+
+        LocalLimitLedger second = ledger(new LimitRules(1000, 1000, 1000));
+        second.admit("ida");
+        second.admit("jon");
+        second.admit("ida");
+        second.admit("kim");
+        second.admit("jon");
+        second.close(); // written in the background or at close: ida's row updated, jon's and kim's inserted
+
+        assertThat(lastSeq("ida")).isEqualTo(3);
+        assertThat(lastSeq("jon")).isEqualTo(2);
+        assertThat(lastSeq("kim")).isEqualTo(1);
+        assertThat(storedMessages("ida") + storedMessages("jon") + storedMessages("kim")).isEqualTo(6);
+    }
+
+    @Test
     void oneUsersParallelAdmissionsAreExact() throws Exception {
         LocalLimitLedger ledger = ledger(new LimitRules(10, 1000, 1000));
         ExecutorService pool = Executors.newFixedThreadPool(50);
