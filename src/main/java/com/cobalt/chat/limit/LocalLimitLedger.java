@@ -273,20 +273,10 @@ public class LocalLimitLedger implements LimitLedger {
                     }
                     ps.executeBatch();
                 }
-                // the lock row the shared ledger counts from stays right, should this database ever be shared: one
-                // batch of updates, then an insert for each user who has no row yet
-                List<Accepted> last = new ArrayList<>(lastPerUser.values());
-                int[] updated;
-                try (PreparedStatement ps = tx.prepareStatement(UPDATE_LOCK_ROW)) {
-                    for (Accepted a : last) {
-                        bindLockRow(ps, a);
-                        ps.addBatch();
-                    }
-                    updated = ps.executeBatch();
-                }
-                for (int i = 0; i < last.size(); i++) {
-                    if (updated[i] == 0) {
-                        insertLockRow(tx, last.get(i));
+                // the lock row the shared ledger counts from stays right, should this database ever be shared
+                for (Accepted a : lastPerUser.values()) {
+                    if (updateLockRow(tx, a) == 0) {
+                        insertLockRow(tx, a);
                     }
                 }
                 return null;
@@ -343,20 +333,14 @@ public class LocalLimitLedger implements LimitLedger {
         }
     }
 
-    private static final String UPDATE_LOCK_ROW =
-            "UPDATE user_limit_lock SET last_seq = ?, last_accepted_at = ? WHERE user_id = ?";
-
     private static int updateLockRow(Connection c, Accepted a) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(UPDATE_LOCK_ROW)) {
-            bindLockRow(ps, a);
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE user_limit_lock SET last_seq = ?, last_accepted_at = ? WHERE user_id = ?")) {
+            ps.setLong(1, a.seq());
+            ps.setObject(2, a.at().atOffset(ZoneOffset.UTC));
+            ps.setString(3, a.user());
             return ps.executeUpdate();
         }
-    }
-
-    private static void bindLockRow(PreparedStatement ps, Accepted a) throws SQLException {
-        ps.setLong(1, a.seq());
-        ps.setObject(2, a.at().atOffset(ZoneOffset.UTC));
-        ps.setString(3, a.user());
     }
 
     private static void insertLockRow(Connection c, Accepted a) throws SQLException {
