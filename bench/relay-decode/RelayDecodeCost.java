@@ -7,7 +7,7 @@ import com.cobalt.chat.stream.SseDecoder;
 
 /**
  * What reading one streamed chunk costs the relay: the provider's SSE bytes through {@link SseDecoder} into
- * {@link ChunkDecoder}, as {@code RelaySession} feeds them (each network read its own array). A chat.completion.chunk
+ * {@link ChunkDecoder}, as {@code RelaySession} feeds them (each network read its own array; one decoder for the stream). A chat.completion.chunk
  * like SambaNova's (~280 bytes, one token of content), twenty to a read. Prints bytes
  * allocated and nanoseconds per chunk on the calling thread, after a warm-up, five rounds.
  *
@@ -29,8 +29,9 @@ public class RelayDecodeCost {
             read.append(CHUNK.formatted(i));
         }
         byte[] wire = read.toString().getBytes(StandardCharsets.UTF_8);
+        ChunkDecoder stream = new ChunkDecoder();
         SseDecoder decoder = new SseDecoder(event -> {
-            ChunkReading r = ChunkDecoder.read(event);
+            ChunkReading r = stream.read(event);
             contentChars += r.content().length();
         });
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();

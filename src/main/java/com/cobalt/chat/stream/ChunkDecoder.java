@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -23,6 +24,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * built for the chunk. It reads what Jackson's data binding read before it: text fields take any scalar as its text,
  * token counts take whole numbers, floats (cut to whole) and numeric text, and a value of the wrong shape (an
  * object where text belongs, say) makes the chunk malformed.
+ *
+ * <p>One decoder reads one upstream stream, on that stream's event loop (not thread-safe). It keeps one Jackson
+ * non-blocking parser for the stream and feeds it each event's bytes, where a parser made per event cost ~800 bytes
+ * of allocation per chunk (bench/README.md fix 37). An event the parser did not read to its clean end (malformed,
+ * truncated, not an object, text after the object) discards it; the next event gets a new one.
  */
 public final class ChunkDecoder {
 
@@ -58,10 +64,12 @@ public final class ChunkDecoder {
 
     static final String PROVIDER_STREAM_ERROR = "provider_stream_error";
 
-    private ChunkDecoder() {
-    }
+    private static final byte[] NOTHING = new byte[0];
 
-    public static ChunkReading read(SseEvent event) {
+    /** This stream's parser between events: fed each event's bytes, null until the first and after a failure. */
+    private JsonParser stream;
+
+    public ChunkReading read(SseEvent event) {
         byte[] data = event.bytes();
         int from = event.offset();
         int to = from + event.length();
@@ -116,6 +124,19 @@ public final class ChunkDecoder {
                 cd == null ? null : cd.reasoningTokens(), null, false);
     }
 
+    /** The stream ended: the parser's buffers go back to Jackson's pool, for the next stream on this thread. */
+    public void close() {
+        JsonParser p = stream;
+        stream = null;
+        if (p != null) {
+            try {
+                p.close();
+            } catch (IOException e) {
+                // a byte-array parser has nothing to close but its buffers
+            }
+        }
+    }
+
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
     private static boolean isDone(byte[] data, int from, int to) {
@@ -127,28 +148,51 @@ public final class ChunkDecoder {
      * parsed again as decoded text (the bad bytes as U+FFFD), so such a chunk is relayed as it was before the parser
      * read bytes, not refused.
      */
-    private static Chunk chunk(byte[] data, int from, int to) throws IOException, NotAChunk {
-        try (JsonParser p = PARSERS.createParser(data, from, to - from)) {
-            return chunk(p);
+    private Chunk chunk(byte[] data, int from, int to) throws IOException, NotAChunk {
+        JsonParser p = stream != null ? stream : PARSERS.createNonBlockingByteArrayParser();
+        stream = null;
+        ByteArrayFeeder feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+        try {
+            feeder.feedInput(data, from, to);
+            Chunk chunk = chunk(p);
+            // all of the event read and nothing after the chunk: the parser can take the stream's next event
+            if (p.nextToken() == JsonToken.NOT_AVAILABLE) {
+                feeder.feedInput(NOTHING, 0, 0); // holds on to no network bytes between events
+                stream = p;
+            }
+            return chunk;
         } catch (CharConversionException | JsonParseException e) {
-            try (JsonParser p = PARSERS.createParser(new String(data, from, to - from, StandardCharsets.UTF_8))) {
-                return chunk(p);
+            try (JsonParser text = PARSERS.createParser(new String(data, from, to - from, StandardCharsets.UTF_8))) {
+                return chunk(text);
+            }
+        } finally {
+            if (stream != p) {
+                p.close();
             }
         }
     }
 
+    /** The next token; the event's bytes ending before the chunk does makes it malformed, as a truncated text would. */
+    private static JsonToken next(JsonParser p) throws IOException, NotAChunk {
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.NOT_AVAILABLE) {
+            throw NOT_A_CHUNK;
+        }
+        return t;
+    }
+
     /** The chunk, or null for a JSON {@code null}; what follows the chunk's object is not read. */
     private static Chunk chunk(JsonParser p) throws IOException, NotAChunk {
-        JsonToken t = p.nextToken();
+        JsonToken t = next(p);
         if (!isObject(t)) {
             return null;
         }
         Choice first = null;
         Usage usage = null;
         boolean error = false;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            JsonToken v = p.nextToken();
+            JsonToken v = next(p);
             switch (name) {
                 case "choices" -> first = firstChoice(p, v);
                 case "usage" -> usage = usage(p, v);
@@ -170,10 +214,10 @@ public final class ChunkDecoder {
             throw NOT_A_CHUNK;
         }
         Choice first = null;
-        JsonToken e = p.nextToken();
+        JsonToken e = next(p);
         if (e != JsonToken.END_ARRAY) {
             first = choice(p, e);
-            while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+            while ((e = next(p)) != JsonToken.END_ARRAY) {
                 if (isObject(e)) {
                     p.skipChildren();
                 }
@@ -189,9 +233,9 @@ public final class ChunkDecoder {
         Delta delta = null;
         Delta message = null;
         String finish = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            JsonToken v = p.nextToken();
+            JsonToken v = next(p);
             switch (name) {
                 case "delta" -> delta = delta(p, v);
                 case "message" -> message = delta(p, v);
@@ -210,9 +254,9 @@ public final class ChunkDecoder {
         String reasoningContent = null;
         String reasoning = null;
         JsonNode toolCalls = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            JsonToken v = p.nextToken();
+            JsonToken v = next(p);
             switch (name) {
                 case "content" -> content = text(p, v);
                 case "reasoning_content" -> reasoningContent = text(p, v);
@@ -233,9 +277,9 @@ public final class ChunkDecoder {
         Integer completion = null;
         Details promptDetails = null;
         Details completionDetails = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            JsonToken v = p.nextToken();
+            JsonToken v = next(p);
             switch (name) {
                 case "prompt_tokens" -> prompt = count(p, v);
                 case "completion_tokens" -> completion = count(p, v);
@@ -253,9 +297,9 @@ public final class ChunkDecoder {
         }
         Integer cached = null;
         Integer reasoning = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            JsonToken v = p.nextToken();
+            JsonToken v = next(p);
             switch (name) {
                 case "cached_tokens" -> cached = count(p, v);
                 case "reasoning_tokens" -> reasoning = count(p, v);

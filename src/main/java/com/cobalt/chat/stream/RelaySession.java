@@ -58,6 +58,7 @@ public final class RelaySession implements UpstreamAnswer {
     private final ClientFormat format;
     private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
     private final SseDecoder decoder = new SseDecoder(this::onEvent);
+    private final ChunkDecoder chunks = new ChunkDecoder();
     /** Since when the provider is paused because the client's write queue is full; -1 when it is not. */
     private long clientBlockedSinceNanos = -1;
     /** UTF-8 bytes of answer text relayed so far (CHAT_MAX_ANSWER_BYTES bounds it). */
@@ -250,7 +251,7 @@ public final class RelaySession implements UpstreamAnswer {
         if (terminated) {
             return;
         }
-        ChunkReading r = ChunkDecoder.read(event);
+        ChunkReading r = chunks.read(event);
         if (r.done()) {
             complete();
             return;
@@ -391,6 +392,7 @@ public final class RelaySession implements UpstreamAnswer {
             }
         }
         terminated = true;
+        chunks.close();
         cancelFirstTokenTimer();
         String reason = finishReason == null ? "stop" : finishReason;
         write(format.finished(reason));

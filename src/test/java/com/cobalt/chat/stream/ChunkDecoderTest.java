@@ -19,7 +19,7 @@ class ChunkDecoderTest {
     }
 
     private static ChunkReading read(String data) {
-        return ChunkDecoder.read(new SseEvent(null, data));
+        return new ChunkDecoder().read(new SseEvent(null, data));
     }
 
     private static ChunkReading reading(String content, String finish, Integer prompt, Integer completion) {
@@ -53,7 +53,7 @@ class ChunkDecoderTest {
         byte[] data = concat(utf8("{\"choices\":[{\"delta\":{\"content\":\"caf"), new byte[] {(byte) 0xE9},
                 utf8(" ok\"}}]}"));
 
-        assertThat(ChunkDecoder.read(new SseEvent(null, data, 0, data.length)))
+        assertThat(new ChunkDecoder().read(new SseEvent(null, data, 0, data.length)))
                 .isEqualTo(reading("caf\uFFFD ok", null, null, null));
     }
 
@@ -66,12 +66,12 @@ class ChunkDecoderTest {
         int from = all.indexOf("data:  {") + "data:".length();
         int to = all.indexOf("\n\ndata: [DONE]");
 
-        assertThat(ChunkDecoder.read(new SseEvent(null, around, from, to - from)))
+        assertThat(new ChunkDecoder().read(new SseEvent(null, around, from, to - from)))
                 .isEqualTo(reading("two", null, null, null));
         int done = all.indexOf("[DONE]");
-        assertThat(ChunkDecoder.read(new SseEvent(null, around, done - 1, "[DONE]".length() + 2)))
+        assertThat(new ChunkDecoder().read(new SseEvent(null, around, done - 1, "[DONE]".length() + 2)))
                 .isSameAs(ChunkReading.DONE);
-        assertThat(ChunkDecoder.read(new SseEvent(null, around, done, "[DONE".length()))).isEqualTo(
+        assertThat(new ChunkDecoder().read(new SseEvent(null, around, done, "[DONE".length()))).isEqualTo(
                 error("malformed_chunk"));
     }
 
@@ -85,6 +85,75 @@ class ChunkDecoderTest {
             out.writeBytes(p);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * One decoder reads a whole stream with one parser: every event reads as it does alone, whatever the events
+     * before it left behind - a chunk cut off, bytes that are not UTF-8, text after the object, a value that is not
+     * an object, two objects in one event.
+     */
+    @Test
+    void oneDecoderReadsEachEventOfAStreamAsItReadsAlone() {
+        List<byte[]> events = List.of(
+                utf8(dataOf(Chunks.delta("one"))),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"cut off"),
+                utf8(dataOf(Chunks.delta("two"))),
+                concat(utf8("{\"choices\":[{\"delta\":{\"content\":\"caf"), new byte[] {(byte) 0xE9}, utf8("\"}}]}")),
+                utf8(dataOf(Chunks.delta("three"))),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"four\"}}]} trailing text"),
+                utf8(dataOf(Chunks.delta("five"))),
+                utf8("42"),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"six\"}}]}"),
+                utf8("null"),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"seven\"}}]}"),
+                utf8(""),
+                utf8("{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]}}]}"),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"eight\"}}]}{\"choices\":[{\"delta\":{\"content\":\"nine\""),
+                utf8("{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0"),
+                utf8("{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}"),
+                utf8("[DONE]"));
+        ChunkDecoder stream = new ChunkDecoder();
+
+        List<ChunkReading> together = events.stream().map(e -> stream.read(new SseEvent(null, e, 0, e.length))).toList();
+        List<ChunkReading> alone = events.stream().map(e -> new ChunkDecoder().read(new SseEvent(null, e, 0, e.length)))
+                .toList();
+
+        assertThat(together).isEqualTo(alone);
+        assertThat(together).extracting(ChunkReading::content, ChunkReading::errorCode).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("one", null),
+                org.assertj.core.groups.Tuple.tuple(null, "malformed_chunk"),
+                org.assertj.core.groups.Tuple.tuple("two", null),
+                org.assertj.core.groups.Tuple.tuple("caf\uFFFD", null),
+                org.assertj.core.groups.Tuple.tuple("three", null),
+                org.assertj.core.groups.Tuple.tuple("four", null),
+                org.assertj.core.groups.Tuple.tuple("five", null),
+                org.assertj.core.groups.Tuple.tuple(null, "malformed_chunk"),
+                org.assertj.core.groups.Tuple.tuple("six", null),
+                org.assertj.core.groups.Tuple.tuple(null, "malformed_chunk"),
+                org.assertj.core.groups.Tuple.tuple("seven", null),
+                org.assertj.core.groups.Tuple.tuple(null, "malformed_chunk"),
+                org.assertj.core.groups.Tuple.tuple(null, null),
+                org.assertj.core.groups.Tuple.tuple("eight", null),
+                org.assertj.core.groups.Tuple.tuple(null, "malformed_chunk"),
+                org.assertj.core.groups.Tuple.tuple(null, null),
+                org.assertj.core.groups.Tuple.tuple(null, null));
+        assertThat(together.get(12).toolCalls().toString())
+                .isEqualTo("[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]");
+        assertThat(together.get(15).completionTokens()).isEqualTo(9);
+        assertThat(together.get(16)).isSameAs(ChunkReading.DONE);
+    }
+
+    /** The same decoder after its stream was closed reads on with a new parser. */
+    @Test
+    void aClosedDecoderReadsOn() {
+        ChunkDecoder stream = new ChunkDecoder();
+        assertThat(stream.read(new SseEvent(null, dataOf(Chunks.delta("before"))))).isEqualTo(
+                reading("before", null, null, null));
+
+        stream.close();
+
+        assertThat(stream.read(new SseEvent(null, dataOf(Chunks.delta("after"))))).isEqualTo(
+                reading("after", null, null, null));
     }
 
     @Test
@@ -220,18 +289,18 @@ class ChunkDecoderTest {
 
     @Test
     void errorEventTypeIsAnErrorWhateverItsData() {
-        assertThat(ChunkDecoder.read(new SseEvent("error_event",
+        assertThat(new ChunkDecoder().read(new SseEvent("error_event",
                 "{\"error\":{\"message\":\"rate limit\",\"type\":\"rate_limit_exceeded\"}}")))
                 .isEqualTo(error("provider_stream_error"));
-        assertThat(ChunkDecoder.read(new SseEvent("error_event", "{\"message\":\"no error key\"}")))
+        assertThat(new ChunkDecoder().read(new SseEvent("error_event", "{\"message\":\"no error key\"}")))
                 .isEqualTo(error("provider_stream_error"));
-        assertThat(ChunkDecoder.read(new SseEvent("error", "Internal Server Error")))
+        assertThat(new ChunkDecoder().read(new SseEvent("error", "Internal Server Error")))
                 .isEqualTo(error("provider_stream_error"));
     }
 
     @Test
     void aNonErrorEventTypeIsReadAsAChunk() {
-        assertThat(ChunkDecoder.read(new SseEvent("message", dataOf(Chunks.delta("x")))))
+        assertThat(new ChunkDecoder().read(new SseEvent("message", dataOf(Chunks.delta("x")))))
                 .isEqualTo(reading("x", null, null, null));
     }
 
@@ -257,7 +326,7 @@ class ChunkDecoderTest {
         assertThat(read("{\"usage\":[17, 42]}")).isEqualTo(error("malformed_chunk"));
         assertThat(read("{\"usage\":{\"prompt_tokens\":\"many\"}}")).isEqualTo(error("malformed_chunk"));
         assertThat(read("{\"usage\":{\"prompt_tokens\":3000000000}}")).isEqualTo(error("malformed_chunk"));
-        assertThat(ChunkDecoder.read(new SseEvent("error", "[1, 2]"))).isEqualTo(error("provider_stream_error"));
+        assertThat(new ChunkDecoder().read(new SseEvent("error", "[1, 2]"))).isEqualTo(error("provider_stream_error"));
     }
 
     @Test
