@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * One answer as OpenAI streams it: {@code chat.completion.chunk} events sharing one id, {@code created} and the
@@ -31,6 +32,9 @@ public final class OpenAiChunks implements ClientFormat {
     private boolean roleSent;
     private String deltaPrefix;
     private String deltaSuffix;
+    /** The two as UTF-8 with the content's quotes, for {@link #appendDelta}. */
+    private byte[] deltaHead;
+    private byte[] deltaTail;
     /** For a whole chat.completion: the tool calls assembled from their deltas, by index (event loop only). */
     private final Map<Integer, ObjectNode> toolCalls = new TreeMap<>();
 
@@ -71,15 +75,41 @@ public final class OpenAiChunks implements ClientFormat {
         if (!stream) {
             return null;
         }
+        deltaFrame();
+        return role() + deltaPrefix + ClientEvents.jsonString(content) + deltaSuffix;
+    }
+
+    /** {@link #delta}'s events as UTF-8 bytes, without building their text: one per token. */
+    @Override
+    public boolean appendDelta(String content, Buffer out) {
+        if (!stream) {
+            return false;
+        }
+        byte[] quoted = ClientEvents.quotedUtf8(content);
+        if (quoted == null) {
+            out.appendString(delta(content));
+            return true;
+        }
+        deltaFrame();
+        String role = role();
+        if (!role.isEmpty()) {
+            out.appendString(role);
+        }
+        out.appendBytes(deltaHead).appendBytes(quoted).appendBytes(deltaTail);
+        return true;
+    }
+
+    /** The same for every delta of this stream: only the content differs (one chunk per token). */
+    private void deltaFrame() {
         if (deltaPrefix == null) {
-            // the same for every delta of this stream: only the content differs (one chunk per token)
             deltaPrefix = "data: {\"id\":" + ClientEvents.jsonString(id) + ",\"object\":\"chat.completion.chunk\","
                     + "\"created\":" + created + ",\"model\":" + ClientEvents.jsonString(model)
                     + ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":";
             deltaSuffix = "},\"logprobs\":null,\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null" : "")
                     + "}\n\n";
+            deltaHead = (deltaPrefix + "\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            deltaTail = ("\"" + deltaSuffix).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
-        return role() + deltaPrefix + ClientEvents.jsonString(content) + deltaSuffix;
     }
 
     @Override

@@ -1,11 +1,13 @@
 package com.cobalt.chat.stream;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.buffer.Buffer;
 
 /** The SSE events of the chat contract (README.md, "HTTP API (v1)"). */
 public final class ClientEvents {
@@ -20,6 +22,32 @@ public final class ClientEvents {
     /** The hot path (one per token): built as text, the content quoted as Jackson would. */
     public static String delta(String content) {
         return "data: {\"content\":" + jsonString(content) + ",\"done\":false}\n\n";
+    }
+
+    private static final byte[] DELTA_HEAD = "data: {\"content\":\"".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DELTA_TAIL = "\",\"done\":false}\n\n".getBytes(StandardCharsets.UTF_8);
+
+    /** {@link #delta}'s event in UTF-8, appended without building its text (one token's copy instead of three). */
+    public static void appendDelta(String content, Buffer out) {
+        byte[] quoted = quotedUtf8(content);
+        if (quoted == null) {
+            out.appendString(delta(content));
+            return;
+        }
+        out.appendBytes(DELTA_HEAD).appendBytes(quoted).appendBytes(DELTA_TAIL);
+    }
+
+    /**
+     * The inside of {@link #jsonString}'s literal as UTF-8 bytes, escaped the same way; null for text with a lone
+     * surrogate (from a provider's {@code "\\ud800"}), which Jackson's encoder refuses: the text path writes it as
+     * {@code ?}, as String.getBytes does, so the caller takes that path.
+     */
+    public static byte[] quotedUtf8(String value) {
+        try {
+            return JsonStringEncoder.getInstance().quoteAsUTF8(value);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /**

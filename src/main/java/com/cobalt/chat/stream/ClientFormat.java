@@ -1,6 +1,7 @@
 package com.cobalt.chat.stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * The shape of the events the caller gets while an answer streams. The session API has its own events
@@ -17,6 +18,12 @@ public interface ClientFormat {
         @Override
         public String delta(String content) {
             return ClientEvents.delta(content);
+        }
+
+        @Override
+        public boolean appendDelta(String content, Buffer out) {
+            ClientEvents.appendDelta(content, out);
+            return true;
         }
 
         @Override
@@ -37,6 +44,19 @@ public interface ClientFormat {
 
     /** A piece of the answer. */
     String delta(String content);
+
+    /**
+     * The same event as {@link #delta}, appended to {@code out} as UTF-8 bytes: the hot path (one per token), which a
+     * format may write without building the text first. False when there is nothing to write.
+     */
+    default boolean appendDelta(String content, Buffer out) {
+        String event = delta(content);
+        if (event == null) {
+            return false;
+        }
+        out.appendString(event);
+        return true;
+    }
 
     /** The provider finished the answer, for this reason (stop, length, content_filter, ...). */
     String finished(String finishReason);

@@ -317,7 +317,7 @@ public final class RelaySession implements UpstreamAnswer {
         }
         answerBytes += bytes;
         text.append(content);
-        write(format.delta(content));
+        writeDelta(content);
         prime();
     }
 
@@ -424,7 +424,7 @@ public final class RelaySession implements UpstreamAnswer {
         if (!fits.isEmpty()) {
             answerBytes += utf8Length(fits);
             text.append(fits);
-            write(format.delta(fits));
+            writeDelta(fits);
         }
         finishReason = "length";
         terminated = true;
@@ -572,6 +572,33 @@ public final class RelaySession implements UpstreamAnswer {
         if (out.closed() || out.ended()) {
             return;
         }
+        commit();
+        if (batch != null) {
+            batch.appendString(event);
+            return;
+        }
+        send(Buffer.buffer(event));
+    }
+
+    /**
+     * A piece of the answer: appended to the read's batch as bytes (the hot path, one per token), or as the text of
+     * {@link #write} before the relay attached and outside an upstream read.
+     */
+    private void writeDelta(String content) {
+        if (!attached || batch == null) {
+            write(format.delta(content));
+            return;
+        }
+        if (out.closed() || out.ended()) {
+            return;
+        }
+        if (format.appendDelta(content, batch)) {
+            commit();
+        }
+    }
+
+    /** The client's 200 and SSE headers, set once before the first event goes out (they are sent with it). */
+    private void commit() {
         if (!committed) {
             committed = true;
             out.setStatusCode(200)
@@ -581,11 +608,6 @@ public final class RelaySession implements UpstreamAnswer {
                     .putHeader(PROVIDER, provider.id())
                     .setChunked(true);
         }
-        if (batch != null) {
-            batch.appendString(event);
-            return;
-        }
-        send(Buffer.buffer(event));
     }
 
     private void flushBatch() {
