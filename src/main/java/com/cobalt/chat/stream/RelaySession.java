@@ -2,8 +2,6 @@ package com.cobalt.chat.stream;
 
 import com.cobalt.chat.provider.UpstreamAnswer;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -66,7 +64,13 @@ public final class RelaySession implements UpstreamAnswer {
     private final AnswerText text = new AnswerText();
     /** System.nanoTime() when the answer ended (0 while it streams); read by the checkpoint thread. */
     private volatile long endedNanos;
-    private final List<String> held = new ArrayList<>();
+    /**
+     * What the client should get before the relay attached (probing, primed): the events' bytes, in one buffer the
+     * size of the upstream read that made them, sent as one write when the relay attaches.
+     */
+    private Buffer held;
+    /** The length of the upstream read being decoded: what the events it makes will take, about. */
+    private int readLength;
     /** While one upstream read is relayed: its events, written to the client in one go (one syscall, not one each). */
     private Buffer batch;
 
@@ -204,17 +208,12 @@ public final class RelaySession implements UpstreamAnswer {
     void attach(Consumer<StreamOutcome> onFinish) {
         this.onFinish = onFinish;
         attached = true;
-        // one buffer of the size the held events need (UTF-8 of ASCII JSON: a byte a char), not one grown by doubling
-        int size = 0;
-        for (String event : held) {
-            size += event.length();
+        Buffer events = held;
+        held = null;
+        if (events != null && events.length() > 0 && !out.closed() && !out.ended()) {
+            commit();
+            send(events);
         }
-        batch = Buffer.buffer(size + 64);
-        for (String event : held) {
-            write(event);
-        }
-        held.clear();
-        flushBatch();
         if (heldOutcome != null) {
             // the whole answer came before the relay attached (a short answer in one read): it is over already, so
             // it never joins the live streams - nothing would take it out again
@@ -237,7 +236,8 @@ public final class RelaySession implements UpstreamAnswer {
             return;
         }
         lastUpstreamNanos = System.nanoTime();
-        batch = attached ? Buffer.buffer(buffer.length() + 256) : null;
+        readLength = buffer.length();
+        batch = attached ? Buffer.buffer(readLength + 256) : null;
         try {
             decoder.feed(buffer.getBytes());
         } catch (SseDecoder.LineTooLongException e) {
@@ -566,7 +566,7 @@ public final class RelaySession implements UpstreamAnswer {
             return; // this caller's format has nothing to say now (a whole chat.completion is written at the end)
         }
         if (!attached) {
-            held.add(event);
+            held().appendString(event);
             return;
         }
         if (out.closed() || out.ended()) {
@@ -581,11 +581,16 @@ public final class RelaySession implements UpstreamAnswer {
     }
 
     /**
-     * A piece of the answer: appended to the read's batch as bytes (the hot path, one per token), or as the text of
-     * {@link #write} before the relay attached and outside an upstream read.
+     * A piece of the answer: appended as bytes to the held events before the relay attached, to the read's batch
+     * after (the hot path, one per token), or as the text of {@link #write} outside an upstream read.
      */
     private void writeDelta(String content) {
+        if (!attached && held != null) {
+            format.appendDelta(content, held);
+            return;
+        }
         if (!attached || batch == null) {
+            // the first held event goes as text: a format with nothing to say (a whole completion) makes no buffer
             write(format.delta(content));
             return;
         }
@@ -595,6 +600,14 @@ public final class RelaySession implements UpstreamAnswer {
         if (format.appendDelta(content, batch)) {
             commit();
         }
+    }
+
+    /** The held events' buffer, made at the first of them the size of the read they came in (a short answer's all). */
+    private Buffer held() {
+        if (held == null) {
+            held = Buffer.buffer(readLength + 256);
+        }
+        return held;
     }
 
     /** The client's 200 and SSE headers, set once before the first event goes out (they are sent with it). */
