@@ -111,6 +111,8 @@ class ChunkDecoderTest {
                 utf8("{\"choices\":[{\"delta\":{\"content\":\"eight\"}}]}{\"choices\":[{\"delta\":{\"content\":\"nine\""),
                 utf8("{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0"),
                 utf8("{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}"),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"" + LONG + "\"}}]}"),
+                utf8("{\"choices\":[{\"delta\":{\"content\":\"\\ud83d\\ude00 \\u00e9\\n\"}}],\"created\":1.7e9}"),
                 utf8("[DONE]"));
         ChunkDecoder stream = new ChunkDecoder();
 
@@ -136,12 +138,17 @@ class ChunkDecoderTest {
                 org.assertj.core.groups.Tuple.tuple("eight", null),
                 org.assertj.core.groups.Tuple.tuple(null, "malformed_chunk"),
                 org.assertj.core.groups.Tuple.tuple(null, null),
+                org.assertj.core.groups.Tuple.tuple(LONG, null),
+                org.assertj.core.groups.Tuple.tuple("\ud83d\ude00 \u00e9\n", null),
                 org.assertj.core.groups.Tuple.tuple(null, null));
         assertThat(together.get(12).toolCalls().toString())
                 .isEqualTo("[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]");
         assertThat(together.get(15).completionTokens()).isEqualTo(9);
-        assertThat(together.get(16)).isSameAs(ChunkReading.DONE);
+        assertThat(together.get(18)).isSameAs(ChunkReading.DONE);
     }
+
+    /** Longer than the parser's text buffer's first segment, with multi-byte characters across its ends. */
+    private static final String LONG = "caf\u00e9 \u65e5\u672c \ud83d\ude00 ".repeat(7_000);
 
     /** The same decoder after its stream was closed reads on with a new parser. */
     @Test
