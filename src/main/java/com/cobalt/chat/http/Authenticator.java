@@ -205,6 +205,11 @@ public class Authenticator {
         }
         try {
             DecodedJWT jwt = verifierFor(unverified).verify(unverified);
+            // RFC 7519 4.1.2: sub is a string. java-jwt's getSubject() gives any scalar's text (123, true, 1e2 as
+            // "100.0"), so the number 123 and the string "123" would be one user: only a JSON string is a subject
+            if (jwt.getClaim("sub").asString() == null) {
+                throw invalid("The token's subject is not a string");
+            }
             requireUserId(jwt.getSubject());
             verified.put(token, jwt);
             return jwt;

@@ -85,10 +85,31 @@ class ExactIdentityTest {
         assertThat(client.get("/api/v1/chat/sessions", Jwt.token("a".repeat(255))).statusCode()).isEqualTo(200);
     }
 
+    /**
+     * RFC 7519: sub is a string. Read as its text, the number 123 was the user "123" (and 1e2 the user "100.0"), so
+     * two different tokens named one user: a subject that is not a JSON string is refused.
+     */
+    @Test
+    void aSubjectThatIsNotAStringIsRefused() {
+        String own = client.createSession(Jwt.token("123"), "{\"title\":\"the string 123's\"}");
+
+        for (Object sub : new Object[] {123, true, 100.0}) {
+            assertRefusedToken(Jwt.withSubjectValue(sub), "The token's subject is not a string");
+        }
+        JsonNode sessions = GatewayClient.json(client.get("/api/v1/chat/sessions", Jwt.withSubjectValue("123")).body())
+                .get("sessions");
+        assertThat(sessions).hasSize(1);
+        assertThat(sessions.get(0).get("id").asText()).isEqualTo(own);
+    }
+
     static void assertRefused(String sub, String message) {
+        assertRefusedToken(Jwt.token(sub), message);
+    }
+
+    static void assertRefusedToken(String token, String message) {
         for (String path : new String[] {"/api/v1/chat/sessions", "/api/v1/usage", "/v1/models"}) {
-            HttpResponse<String> r = client.get(path, Jwt.token(sub));
-            assertThat(r.statusCode()).as(path + " " + sub).isEqualTo(401);
+            HttpResponse<String> r = client.get(path, token);
+            assertThat(r.statusCode()).as(path + " " + message).isEqualTo(401);
             JsonNode body = GatewayClient.json(r.body());
             assertThat(body.at("/error/code").asText()).as(path).isEqualTo("invalid_token");
             assertThat(body.at("/error/message").asText()).as(path).isEqualTo(message);

@@ -16,6 +16,12 @@ public final class Jwt {
                 .sign(Algorithm.HMAC256(RunningGateway.JWT_SECRET));
     }
 
+    /** A token whose {@code sub} is any JSON value (a number, a boolean), as a careless issuer might sign it. */
+    public static String withSubjectValue(Object sub) {
+        return JWT.create().withPayload(java.util.Map.of("sub", sub)).withExpiresAt(Instant.now().plusSeconds(600))
+                .sign(Algorithm.HMAC256(RunningGateway.JWT_SECRET));
+    }
+
     public static String expired(String user) {
         return JWT.create().withSubject(user).withExpiresAt(Instant.now().minusSeconds(600))
                 .sign(Algorithm.HMAC256(RunningGateway.JWT_SECRET));
