@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
@@ -309,18 +311,40 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /** A request the decoder refused: framing we do not accept is a JSON 400, and the connection closes after it. */
+    /**
+     * A request HTTP/1.x's decoder could not take is answered like every other refusal - a JSON error with its
+     * request id - and the connection closed: framing the gateway refuses ({@link StrictRequestDecoder}: 400), a
+     * request line past Vert.x's limit (414), headers past it (431), or no HTTP at all (400). Vert.x's own handler
+     * answered the last three with an empty body (helper audit, 2026-12-04).
+     */
     private static void invalidRequest(HttpServerRequest request) {
         Throwable cause = request.decoderResult().cause();
-        if (!(cause instanceof StrictRequestDecoder.Refused)) {
-            HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
-            return;
+        int status;
+        String code;
+        String message;
+        if (cause instanceof StrictRequestDecoder.Refused) {
+            status = 400;
+            code = "invalid_request";
+            message = cause.getMessage();
+        } else if (cause instanceof TooLongHttpLineException) {
+            status = 414;
+            code = "uri_too_long";
+            message = "The request line is longer than the gateway accepts";
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            status = 431;
+            code = "headers_too_large";
+            message = "The request headers are larger than the gateway accepts";
+        } else {
+            status = 400;
+            code = "invalid_request";
+            message = "The request is not valid HTTP";
         }
-        String path = request.path() == null ? "/" : request.path();
+        // the path of a line too long to read, or of no request at all, is not the caller's: the gateway's own errors
+        String path = status == 414 || request.path() == null ? "/" : request.path();
         HttpServerResponse response = request.response();
         response.putHeader("Connection", "close")
                 .putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, AsyncPlatformHttpConsumer.newRequestId());
-        ResponseWriter.writeJson(response, 400, ResponseWriter.errorJson(path, 400, "invalid_request",
-                cause.getMessage()));
+        ResponseWriter.writeJson(response, status, ResponseWriter.errorJson(path, status, code, message));
         response.close();
     }
 

@@ -4,11 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 import com.cobalt.chat.store.NewSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.HttpUtil;
 import org.apache.camel.Exchange;
 
 /** Parses and validates request bodies into typed records; every way a body can be wrong has its own error code. */
@@ -114,7 +114,31 @@ public class RequestBodies {
     }
 
     /**
-     * The body as a JSON object: 415 unless it says application/json, 400 invalid_json unless it is an object. An
+     * {@code application/json} exactly (any case, parameters allowed), in UTF-8: a charset parameter other than UTF-8
+     * is refused, since the body is read as UTF-8 whatever it says. Not a prefix: {@code application/jsonx} and
+     * {@code application/json-patch+json} are other types. Netty's HttpUtil splits the header.
+     */
+    static boolean isJsonInUtf8(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        CharSequence mime = HttpUtil.getMimeType(contentType);
+        if (mime == null || !"application/json".equalsIgnoreCase(mime.toString().trim())) {
+            return false;
+        }
+        CharSequence charset = HttpUtil.getCharsetAsSequence(contentType);
+        if (charset == null) {
+            return true;
+        }
+        String name = charset.toString().trim();
+        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+            name = name.substring(1, name.length() - 1);
+        }
+        return name.equalsIgnoreCase("utf-8") || name.equalsIgnoreCase("utf8");
+    }
+
+    /**
+     * The body as a JSON object: 415 unless it says application/json (in UTF-8), 400 invalid_json unless it is an object. An
      * ASCII body (most requests) is parsed from its bytes; any other is decoded as strict UTF-8 first.
      */
     public static JsonNode jsonObject(Exchange exchange, boolean required) {
@@ -125,8 +149,7 @@ public class RequestBodies {
         if (empty && !required) {
             return null;
         }
-        String contentType = exchange.getMessage().getHeader("Content-Type", String.class);
-        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+        if (!isJsonInUtf8(exchange.getMessage().getHeader("Content-Type", String.class))) {
             throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json");
         }
         if (empty) {

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every way a request can be wrong gets its exact status, {@code Content-Type: application/json}, its own error
@@ -178,12 +180,23 @@ class BadInputTest {
                 "Content-Type must be application/json");
     }
 
+    /** Not a prefix match (helper audit, 2026-12-04), and the body is read as UTF-8 whatever the header says. */
     @Test
-    void jsonContentTypeWithCharsetIsAccepted() {
+    void aTypeThatOnlyStartsLikeJsonOrAnotherCharsetIs415() {
+        for (String type : new String[] {"application/jsonx", "application/json-patch+json",
+                "application/json; charset=iso-8859-1", "application/json;charset=\"latin1\""}) {
+            assertMessageRejected(type, "{\"content\":\"hi\"}", 415, "unsupported_media_type",
+                    "Content-Type must be application/json");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"application/json; charset=utf-8", "Application/JSON;Charset=\"UTF-8\"",
+            "application/json ; charset=UTF8"})
+    void jsonContentTypeWithCharsetIsAccepted(String type) {
         String other = client.createSession(token, "{\"title\":\"accepted\"}");
 
-        HttpResponse<String> r = client.send("POST", messages(other), token, "application/json; charset=utf-8",
-                "{\"content\":\"charset\"}");
+        HttpResponse<String> r = client.send("POST", messages(other), token, type, "{\"content\":\"charset\"}");
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("text/event-stream; charset=utf-8");

@@ -169,6 +169,37 @@ class ResponseHeadersTest {
         assertThat(head).doesNotContain("abc").doesNotContain("def");
     }
 
+    /**
+     * What HTTP/1.x's decoder cannot take is a JSON error with its request id and nosniff, like every other
+     * refusal, and the connection closes (helper audit, 2026-12-04: these were bare HTTP/1.0 replies, no body).
+     */
+    @Test
+    void requestsTheDecoderRefusesAreJsonErrorsWithARequestId() throws Exception {
+        assertRawRefusal("GET /api/v1/chat/sessions/" + "x".repeat(5_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414,
+                "{\"error\":{\"code\":\"uri_too_long\",\"message\":\"The request line is longer than the gateway"
+                        + " accepts\"}}");
+        assertRawRefusal("GET /api/v1/chat/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                        + "y".repeat(14_000) + "\r\n\r\n", 431,
+                "{\"error\":{\"code\":\"headers_too_large\",\"message\":\"The request headers are larger than the"
+                        + " gateway accepts\"}}");
+        assertRawRefusal("HELLO WORLD\r\n\r\n", 400,
+                "{\"error\":{\"code\":\"invalid_request\",\"message\":\"The request is not valid HTTP\"}}");
+    }
+
+    static void assertRawRefusal(String request, int status, String body) throws IOException {
+        String answer = raw(request);
+
+        assertThat(answer).startsWith("HTTP/1.");
+        assertThat(answer.substring(9, 12)).isEqualTo(String.valueOf(status));
+        String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+        assertThat(head).contains("\r\ncontent-type: application/json").contains("\r\nx-content-type-options: nosniff")
+                .contains("\r\nconnection: close");
+        String requestId = head.lines().filter(l -> l.startsWith("x-request-id:"))
+                .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
+        assertThat(UUID.fromString(requestId).version()).isEqualTo(4);
+        assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).isEqualTo(body);
+    }
+
     static String raw(String request) throws IOException {
         try (Socket s = new Socket("127.0.0.1", gateway.port())) {
             s.setSoTimeout(10_000);
