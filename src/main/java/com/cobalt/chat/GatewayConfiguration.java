@@ -43,6 +43,7 @@ import com.cobalt.chat.openai.ModelCatalog;
 import com.cobalt.chat.openai.OpenAiCompletions;
 import com.cobalt.chat.openai.OpenAiRequests;
 import com.cobalt.chat.provider.ProviderAdmin;
+import com.cobalt.chat.provider.BrokenStreams;
 import com.cobalt.chat.provider.ProviderBreakers;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderHealth;
@@ -217,6 +218,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         breakers.all().forEach((name, breaker) -> registry.bind(ProviderBreakers.beanName(name), breaker));
         registry.bind("providerBreakers", breakers);
         registry.bind("providerHealth", providerHealth);
+        registry.bind("brokenStreams", new BrokenStreams(breakers, providerHealth));
         registry.bind("providerSelection", selection);
         Map<String, String> authModes = new LinkedHashMap<>();
         Map<String, Integer> weights = new LinkedHashMap<>();

@@ -51,6 +51,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private volatile boolean draining;
     /** The OpenAI-compatible chat endpoint, whose body has its own limit (OPENAI_MAX_BODY_BYTES). */
     static final String OPENAI_COMPLETIONS_PATH = "/v1/chat/completions";
+    /** The demo provider's endpoint (routes/demo-upstream): the gateway's own requests to it are chat requests too. */
+    static final String DEMO_COMPLETIONS_PATH = "/demo/v1/chat/completions";
     /** The requests that call a provider: their blocking steps run on the chat workers, apart from the API's. */
     static final java.util.Set<String> CHAT_PATHS = java.util.Set.of("/api/v1/chat/sessions/{id}/messages",
             "/v1/chat/completions");
@@ -222,6 +224,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             // per request, so the one Camel puts on every route (HTTP_MAX_BODY_BYTES) passes it on untouched, and
             // every other route keeps that limit while its body streams in
             router.route(OPENAI_COMPLETIONS_PATH).order(Integer.MIN_VALUE + 1)
+                    .handler(BodyHandler.create(false).setBodyLimit(openAiMaxBodyBytes));
+            // the demo provider takes what the gateway sends any provider: a session's whole context (system prompt
+            // and trimmed history) is far larger than one message's body, and a 413 from it failed valid chats
+            router.route(DEMO_COMPLETIONS_PATH).order(Integer.MIN_VALUE + 1)
                     .handler(BodyHandler.create(false).setBodyLimit(openAiMaxBodyBytes));
         }
         router.errorHandler(413, json(413, "body_too_large", "The request body is larger than the gateway accepts"));

@@ -67,10 +67,13 @@ public class ErrorResponses {
         msg.setBody(json);
     }
 
-    /** Thrown by the routes when a provider answered 400: the caller's request, not the provider, is at fault. */
+    /** Thrown by the routes when a provider refused the request (400, 413, 422): the caller's request is at fault. */
     public void rejected(@ExchangeProperty(SseRelay.PROPERTY) UpstreamAnswer answer) {
         if (answer instanceof ProviderRejection rejection && rejection.contentFilter()) {
             throw new ApiError(400, "content_filtered", "The provider's content filter refused the message");
+        }
+        if (answer instanceof ProviderRejection rejection && rejection.status() == 413) {
+            throw new ApiError(413, "provider_rejected_request", "The provider refused the request as too large");
         }
         throw new ApiError(400, "provider_rejected_request", "The provider rejected the request as invalid");
     }

@@ -45,6 +45,12 @@ public class ProviderFailure extends RuntimeException {
                 + code + ")");
     }
 
+    /** The 200 stream broke after its first content had gone to the client: counted, never a fallback. */
+    public static ProviderFailure brokeAfterStart(String provider, String code) {
+        return new ProviderFailure(provider, Kind.BAD_STREAM, 0, null, provider + ": stream broke after it began ("
+                + code + ")");
+    }
+
     /** Skipped without a network call: the provider asked us to wait (429/503 with a retry hint). */
     public static ProviderFailure coolingDown(String provider, int originStatus, long retryAfterSeconds) {
         return new ProviderFailure(provider, Kind.COOLDOWN, originStatus, retryAfterSeconds,

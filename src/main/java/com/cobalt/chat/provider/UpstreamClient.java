@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * provider has produced its first output (the route keeps the {@link RelaySession} in {@link SseRelay#PROPERTY}) and
  * fails with {@link ProviderFailure} otherwise, so the breaker and the fallback see every failure that happens before
  * the client has been sent anything. Connect errors, 408 and 5xx are retried with backoff; a 429/503 retry hint puts
- * the provider in cooldown instead. A 400 is recorded as a {@link ProviderRejection}: the caller's fault, not the
+ * the provider in cooldown instead. A 400, 413 or 422 is recorded as a {@link ProviderRejection}: the caller's fault, not the
  * provider's. The Vert.x client is independent of the exchange's unit of work, so nothing Camel completes can close
  * the stream (docs/ARCHITECTURE.md, "Streaming").
  */
@@ -460,8 +460,8 @@ public class UpstreamClient {
                             thinkTags.test(id, target.upstreamName())),
                             answer);
                 }
-            } else if (status == 400) {
-                answer.complete(new ProviderRejection(id, isContentFilter(doc)));
+            } else if (ProviderRejection.rejects(status)) {
+                answer.complete(new ProviderRejection(id, status == 400 && isContentFilter(doc), status));
             } else {
                 answer.completeExceptionally(ProviderFailure.status(id, status,
                         RetryAfter.seconds(response.headers(), clock, settings.maxCooldownSeconds())));

@@ -68,8 +68,8 @@ public class ExchangeObserver {
     private static void trace(Exchange exchange, AnswerRecord a, ChatTrace trace) {
         Object answered = exchange.getProperty(SseRelay.PROPERTY);
         RelaySession session = answered instanceof RelaySession r ? r : null;
-        String rejectedAs = answered instanceof ProviderRejection r ? (r.contentFilter() ? "content_filter" : "http_400")
-                : null;
+        String rejectedAs = answered instanceof ProviderRejection r
+                ? (r.contentFilter() ? "content_filter" : "http_" + r.status()) : null;
         trace.answered(new ChatTrace.Answer(a.sessionId(), a.exchangeId(), a.status(), a.provider(), a.model(),
                         a.finishReason(), a.errorCode(), a.promptTokens(), a.completionTokens(), a.tokensEstimated(),
                         exchange.getVariable("fallbackFrom", String.class)),

@@ -111,4 +111,23 @@ class DemoProviderTest {
                 .isLessThanOrEqualTo(5);
         assertThat(completion.at("/usage/prompt_tokens").asInt()).isEqualTo(TOKENS.prompt(PROMPT, "cobalt-demo"));
     }
+
+    /**
+     * The gateway sends the demo a session's whole context, far larger than one message's body: two messages of 3,000
+     * emoji (12 KB each) in one session made a context past the 64 KiB every other route takes, and the demo's 413
+     * failed the second chat (and counted against the provider, helper audit of 2026-12-04).
+     */
+    @Test
+    void aSessionWhoseContextIsLargerThanOneBodyIsAnswered() {
+        String token = Jwt.token("demo-long-talker");
+        String session = client.createSession(token);
+        String message = "\ud83d\ude00".repeat(3_000);
+
+        for (int i = 1; i <= 3; i++) {
+            GatewayClient.Answer answer = client.chat(session, token, message);
+
+            assertThat(answer.status()).as("message %s: %s", i, answer.body()).isEqualTo(200);
+            assertThat(answer.events()).last().isEqualTo("data: [DONE]");
+        }
+    }
 }

@@ -581,6 +581,54 @@ class ResilienceTest {
             assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("CLOSED");
             assertThat(F.requestCount()).isZero();
         }
+
+        /**
+         * A stream its provider cuts after it began is a failure too (helper audit, 2026-12-04: a provider that broke
+         * every stream kept all the traffic): its start counted as a success, the break as a failure, and in this
+         * breaker's window of two at 50% that opens it. The client kept the partial answer and its error event.
+         */
+        @Test
+        void aStreamCutAfterItBeganCountsAgainstTheProvider() {
+            primary.respond(0, 200, "text/event-stream", Chunks.delta("Partial "));
+            F.enqueue(fallbackAnswer());
+
+            GatewayClient.Answer broken = chat(breaking);
+
+            assertThat(broken.status()).isEqualTo(200);
+            assertThat(broken.events()).first().isEqualTo("data: {\"content\":\"Partial \",\"done\":false}");
+            assertThat(broken.events()).last().asString().startsWith("event: error\n")
+                    .contains("\"code\":\"stream_interrupted\"");
+            JsonNode sambanova = provider(breaking, "sambanova");
+            assertThat(sambanova.get("breaker_state").asText()).isEqualTo("OPEN");
+            assertThat(sambanova.get("last_error_class").asText()).isEqualTo("bad_stream");
+
+            assertAnswer(chat(breaking), F_EVENTS);
+            assertThat(primary.requestCount()).as("no request to an open breaker's provider").isEqualTo(1);
+        }
+
+        /**
+         * A body larger than the provider takes (413) and a request it cannot process (422) are the request's fault
+         * too: one user's oversized conversation must not open the breaker for everyone (helper audit, 2026-12-04).
+         */
+        @Test
+        void tooLargeAndUnprocessableRequestsDoNotOpenIt() {
+            for (int i = 0; i < 6; i++) {
+                boolean tooLarge = i % 2 == 0;
+                primary.respond(i, tooLarge ? 413 : 422, "application/json",
+                        "{\"error\":{\"message\":\"no\",\"type\":\"invalid_request_error\"}}");
+
+                if (tooLarge) {
+                    assertJson(chat(breaking), 413, "{\"error\":{\"code\":\"provider_rejected_request\","
+                            + "\"message\":\"The provider refused the request as too large\"}}");
+                } else {
+                    assertJson(chat(breaking), 400, REJECTED);
+                }
+                assertThat(primary.requestCount()).as("refusal number %s reached the primary", i + 1).isEqualTo(i + 1);
+            }
+
+            assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("CLOSED");
+            assertThat(F.requestCount()).isZero();
+        }
     }
 
     // ================================================================================== admin API

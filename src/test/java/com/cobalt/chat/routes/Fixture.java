@@ -118,6 +118,7 @@ final class Fixture implements AutoCloseable {
         breakers.all().forEach((name, breaker) -> registry.bind(ProviderBreakers.beanName(name), breaker));
         registry.bind("providerBreakers", breakers);
         registry.bind("providerHealth", health);
+        registry.bind("brokenStreams", new com.cobalt.chat.provider.BrokenStreams(breakers, health));
         registry.bind("providerSelection", selection);
         registry.bind("providerAdmin", new ProviderAdmin(selection, breakers, health));
         registry.bind("providerFailures", new ProviderFailures(catalog));
