@@ -107,8 +107,9 @@ public class ErrorResponses {
             ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
             if (attempts != null && attempts.allRateLimited()) {
                 Long retry = attempts.retryAfterSeconds();
+                // a 429 always says when to come back: when no provider said how long, the shortest pause there is
                 return new ApiError(429, "rate_limited", "Every provider is rate limiting; retry later",
-                        retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
+                        Map.of("Retry-After", String.valueOf(retry == null ? 1 : retry)));
             }
             Long retry = attempts == null ? null : attempts.retryAfterSeconds();
             String model = exchange.getVariable(ProviderFailures.NO_EQUIVALENT_VARIABLE, String.class);

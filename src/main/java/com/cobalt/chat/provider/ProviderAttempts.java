@@ -25,9 +25,13 @@ public final class ProviderAttempts {
         return !failures.isEmpty() && failures.stream().allMatch(ProviderFailure::rateLimited);
     }
 
-    /** The longest Retry-After among the failures, or null when none carried one. */
+    /**
+     * The shortest Retry-After among the failures, or null when none carried one: once the first provider's pause is
+     * over the request has somewhere to go (a provider cooling down is skipped and the next one asked), so that is
+     * when a retry can be answered.
+     */
     public synchronized Long retryAfterSeconds() {
         return failures.stream().map(ProviderFailure::retryAfterSeconds).filter(v -> v != null)
-                .max(Long::compare).orElse(null);
+                .min(Long::compare).orElse(null);
     }
 }

@@ -70,8 +70,9 @@ public class ChatRecorder {
             outcome = StreamOutcome.failed("provider_rejected_request");
         } else {
             ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
-            outcome = StreamOutcome.failed(attempts == null || attempts.failures().isEmpty()
-                    ? "internal_error" : "provider_unavailable");
+            // the code the client got (ErrorResponses): rate_limited when every provider was rate limiting
+            outcome = StreamOutcome.failed(attempts == null || attempts.failures().isEmpty() ? "internal_error"
+                    : attempts.allRateLimited() ? "rate_limited" : "provider_unavailable");
         }
         exchange.setProperty(StreamOutcome.PROPERTY, outcome);
     }

@@ -254,7 +254,7 @@ class FallbackTest {
     }
 
     @Test
-    void whenBothProvidersRateLimitTheClientGets429WithTheLongestRetryAfter() {
+    void whenBothProvidersRateLimitTheClientGets429WithTheShortestRetryAfter() {
         primary.enqueue(Script.json(429, "{\"error\":{\"message\":\"Rate limit exceeded\",\"type\":\"rate_limit\"}}")
                 .header("retry-after-ms", "2000"));
         fallback.enqueue(Script.json(429, "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions"
@@ -267,7 +267,7 @@ class FallbackTest {
 
         assertThat(r.statusCode()).isEqualTo(429);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
-        assertThat(r.headers().allValues("Retry-After")).containsExactly("7");
+        assertThat(r.headers().allValues("Retry-After")).containsExactly("2");
         assertThat(r.body()).isEqualTo("{\"error\":{\"code\":\"rate_limited\","
                 + "\"message\":\"Every provider is rate limiting; retry later\"}}");
         assertThat(primary.requestCount()).isEqualTo(1);

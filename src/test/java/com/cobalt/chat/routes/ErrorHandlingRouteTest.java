@@ -105,13 +105,24 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
     }
 
     @Test
-    void everyProviderRateLimitingIs429WithTheLongestRetryAfter() {
+    void everyProviderRateLimitingIs429WithTheShortestRetryAfter() {
         ProviderFailure last = ProviderFailure.coolingDown("azure", 429, 12);
         Exchange e = fail("direct:api", last, x -> x.setProperty(ProviderAttempts.PROPERTY,
                 attempts(ProviderFailure.status("sambanova", 429, 30L), last)));
 
         assertError(e, 429, "rate_limited");
-        assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo("30");
+        assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo("12");
+    }
+
+    /** Providers that say 429 without a hint: the client's 429 still says when to come back. */
+    @Test
+    void everyProviderRateLimitingWithoutAHintIs429WithRetryAfterOne() {
+        ProviderFailure last = ProviderFailure.status("azure", 429, null);
+        Exchange e = fail("direct:api", last, x -> x.setProperty(ProviderAttempts.PROPERTY,
+                attempts(ProviderFailure.status("sambanova", 429, null), last)));
+
+        assertError(e, 429, "rate_limited");
+        assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo("1");
     }
 
     @Test
