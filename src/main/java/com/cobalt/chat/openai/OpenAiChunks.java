@@ -190,6 +190,12 @@ public final class OpenAiChunks implements ClientFormat {
         return List.copyOf(toolCalls.values());
     }
 
+    /** No chat message is stored for /v1: its error events do not say a partial answer was kept. */
+    @Override
+    public boolean keepsPartialAnswers() {
+        return false;
+    }
+
     @Override
     public String error(String code, String message) {
         if (!stream) {

@@ -521,11 +521,15 @@ public class OpenAiRequests {
         return value.asText();
     }
 
+    /** A whole number of at least 1; one past the int range is still one (a token cap: it is capped anyway). */
     private static int positiveInt(JsonNode value, String param) {
-        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+        if (!value.isIntegralNumber()) {
             throw invalidType(param, "an integer");
         }
-        if (value.asInt() < 1) {
+        if (!value.canConvertToInt() && value.bigIntegerValue().signum() > 0) {
+            return Integer.MAX_VALUE;
+        }
+        if (!value.canConvertToInt() || value.asInt() < 1) {
             throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + param + "': must be at least 1.", param);
         }
         return value.asInt();

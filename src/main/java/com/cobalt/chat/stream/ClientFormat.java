@@ -64,6 +64,11 @@ public interface ClientFormat {
     /** The stream broke after it began; no [DONE] follows. */
     String error(String code, String message);
 
+    /** Whether the caller's partial answer is stored when its stream breaks (the session API's is; /v1 stores none). */
+    default boolean keepsPartialAnswers() {
+        return true;
+    }
+
     /** A piece of a reasoning model's thinking (never part of the answer). */
     default String reasoning(String text) {
         return null;

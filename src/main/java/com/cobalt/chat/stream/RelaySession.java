@@ -91,6 +91,8 @@ public final class RelaySession implements UpstreamAnswer {
     /** Set first thing when the session ends, so nothing the ending triggers (a reset's callbacks) re-enters it. */
     private boolean terminated;
     private boolean upstreamEnded;
+    /** The upstream ended and the decoder hands over the event it was in the middle of, if any. */
+    private boolean upstreamEnding;
     /** Paused while primed; a connection failure then waits until the queued bytes were delivered. */
     private boolean pausedWhilePrimed;
     private boolean failedWhilePaused;
@@ -98,6 +100,8 @@ public final class RelaySession implements UpstreamAnswer {
     private long lastWriteNanos;
     private long firstTokenTimer = -1;
     private long tickTimer = -1;
+    /** A one-shot check at the idle deadline itself, set when the next tick would come after it; -1 when none. */
+    private long idleTimer = -1;
 
     private RelaySession(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
                          HttpClientResponse response, ClientConnection client, Vertx vertx, RelaySettings settings,
@@ -253,11 +257,19 @@ public final class RelaySession implements UpstreamAnswer {
         }
         ChunkReading r = chunks.read(event);
         if (r.done()) {
+            if (!primed.isDone() && finishReason == null) {
+                // [DONE] before any output and without a finish reason: a stream that ended without an answer is a
+                // provider failure like an empty body, and the fallback may answer; an answer the provider finished
+                // empty (finish_reason stop, content_filter...) is still an answer
+                fail(ProviderFailure.badStream(provider.id(), "empty_stream"));
+                return;
+            }
             complete();
             return;
         }
         if (r.isError()) {
-            onBroken(r.errorCode());
+            // an event the end of the stream cut short is unreadable because the stream broke, not the provider's JSON
+            onBroken(upstreamEnding && "malformed_chunk".equals(r.errorCode()) ? "stream_interrupted" : r.errorCode());
             return;
         }
         if (r.hasReasoning()) {
@@ -373,7 +385,8 @@ public final class RelaySession implements UpstreamAnswer {
         if (terminated) {
             return;
         }
-        decoder.end();
+        upstreamEnding = true;
+        decoder.end(); // what is left after the last blank line, if anything: [DONE] without one still counts
         if (terminated) {
             return;
         }
@@ -479,8 +492,13 @@ public final class RelaySession implements UpstreamAnswer {
         }
         terminated = true;
         resetUpstream();
-        write(format.error(code, "The provider's stream broke off; the partial answer was kept"));
+        write(format.error(code, "The provider's stream broke off" + partialKept()));
         finish(outcome(StreamOutcome.INTERRUPTED, finishReason, completionTokens, code));
+    }
+
+    /** What an error event adds when the caller's partial answer is stored (the session API), and only then. */
+    private String partialKept() {
+        return format.keepsPartialAnswers() ? "; the partial answer was kept" : "";
     }
 
     /** The provider failed before its first content: nothing reached the client, the fallback may take over. */
@@ -537,7 +555,7 @@ public final class RelaySession implements UpstreamAnswer {
             }
             terminated = true;
             resetUpstream();
-            write(format.error("shutting_down", "The gateway is shutting down; the partial answer was kept"));
+            write(format.error("shutting_down", "The gateway is shutting down" + partialKept()));
             finish(outcome(StreamOutcome.INTERRUPTED, finishReason, completionTokens, "shutting_down"));
         });
     }
@@ -554,9 +572,25 @@ public final class RelaySession implements UpstreamAnswer {
             }
             return;
         }
-        if (!upstreamEnded && now - lastUpstreamNanos > settings.idleTimeoutMs() * 1_000_000) {
-            onBroken("stream_idle_timeout");
-        } else if (committed && now - lastWriteNanos > settings.keepAliveMs() * 1_000_000) {
+        long idleNanos = settings.idleTimeoutMs() * 1_000_000;
+        long silentNanos = now - lastUpstreamNanos;
+        if (!upstreamEnded && silentNanos > idleNanos) {
+            if (finishReason != null) {
+                // the provider said why it finished and then went quiet without [DONE]: the answer is whole
+                complete();
+            } else {
+                onBroken("stream_idle_timeout");
+            }
+            return;
+        }
+        if (!upstreamEnded && idleTimer < 0 && silentNanos + settings.tickMs() * 1_000_000 > idleNanos) {
+            // the next tick would come after the deadline (up to a tick late): check at the deadline itself
+            idleTimer = vertx.setTimer(Math.max(1, (idleNanos - silentNanos) / 1_000_000 + 1), t -> {
+                idleTimer = -1;
+                onTick();
+            });
+        }
+        if (committed && now - lastWriteNanos > settings.keepAliveMs() * 1_000_000) {
             write(ClientEvents.KEEP_ALIVE);
         }
     }
@@ -666,6 +700,10 @@ public final class RelaySession implements UpstreamAnswer {
         flushBatch(); // what the client is owed goes out before anything that follows the outcome
         if (tickTimer >= 0) {
             vertx.cancelTimer(tickTimer);
+        }
+        if (idleTimer >= 0) {
+            vertx.cancelTimer(idleTimer);
+            idleTimer = -1;
         }
         if (attached) {
             live.remove(this);

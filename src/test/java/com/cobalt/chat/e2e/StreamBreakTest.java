@@ -2,9 +2,11 @@ package com.cobalt.chat.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -41,6 +43,9 @@ class StreamBreakTest {
     /** Idle timeout 5 s (so it cannot hide a lost cut), keep-alive comments every second. */
     static RunningGateway patient;
     static GatewayClient patientClient;
+    /** Idle timeout 2 s, default keep-alive: the relay's tick is 500 ms, so a tick alone could be half a second late. */
+    static RunningGateway twoSeconds;
+    static GatewayClient twoSecondsClient;
 
     @BeforeAll
     static void start() {
@@ -51,10 +56,15 @@ class StreamBreakTest {
                 "llm.stream-idle-timeout-ms", "5000",
                 "chat.keep-alive-seconds", "1"));
         patientClient = new GatewayClient(patient);
+        twoSeconds = RunningGateway.sambanovaAt(upstream, Map.of("llm.stream-idle-timeout-ms", "2000"));
+        twoSecondsClient = new GatewayClient(twoSeconds);
     }
 
     @AfterAll
     static void stop() {
+        if (twoSeconds != null) {
+            twoSeconds.close();
+        }
         if (patient != null) {
             patient.close();
         }
@@ -171,6 +181,83 @@ class StreamBreakTest {
         assertMessage(messages.get(0), "user", "Talk slowly", "complete");
         assertMessage(messages.get(1), "assistant", "First words", "cancelled");
         assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
+    /**
+     * A cut in the middle of an event is the stream breaking, like a cut between events (helper audit, 2026-12-04:
+     * the half event was reported as the provider's malformed_chunk).
+     */
+    @Test
+    void aStreamCutInTheMiddleOfAnEventIsInterruptedNotMalformed() {
+        upstream.enqueue(Script.sse(Chunks.delta("Partial ")).delay(Duration.ofMillis(50))
+                .chunk("data: {\"choices\":[{\"delta\":{\"content\":\"ans").cut());
+        String token = Jwt.token("break-gus");
+        String session = patientClient.createSession(token);
+
+        GatewayClient.Answer answer = patientClient.chat(session, token, "Tell me everything");
+
+        assertThat(answer.body()).isEqualTo(
+                "data: {\"content\":\"Partial \",\"done\":false}\n\n"
+                        + "event: error\n"
+                        + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(1), "assistant", "Partial ", "interrupted");
+    }
+
+    /**
+     * The idle timeout holds to the deadline, not to the next tick after it (helper audit, 2026-12-04: 4 s fired up to
+     * 5 s after the last byte). The stall begins between two of the relay's 500 ms ticks, 250 ms after the relay
+     * attached: a tick would notice it 2.5 s after attaching, the deadline is 2.25 s.
+     */
+    @Test
+    void theIdleTimeoutFiresAtItsDeadlineNotAtTheNextTick() throws IOException {
+        upstream.enqueue(Script.sse(Chunks.delta("One ")).delay(Duration.ofMillis(250)).chunk(Chunks.delta("two"))
+                .stall());
+        String token = Jwt.token("break-erin");
+        String session = twoSecondsClient.createSession(token);
+
+        long lastDeltaNanos = 0;
+        long errorNanos = 0;
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(
+                twoSecondsClient.openChat(session, token, "Go on").body(), StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                if (line.equals("data: {\"content\":\"two\",\"done\":false}")) {
+                    lastDeltaNanos = System.nanoTime();
+                } else if (line.startsWith("data: {\"error\":{\"code\":\"stream_idle_timeout\"")) {
+                    errorNanos = System.nanoTime();
+                }
+            }
+        }
+
+        assertThat(lastDeltaNanos).as("the second delta arrived").isPositive();
+        assertThat(errorNanos).as("the idle timeout's error event arrived").isPositive();
+        // old: the first tick after the deadline, 250 ms after it here; now: the deadline itself
+        assertThat(TimeUnit.NANOSECONDS.toMillis(errorNanos - lastDeltaNanos))
+                .as("the error 2 s after the last byte, not at the tick 2.25 s after it").isBetween(1950L, 2149L);
+    }
+
+    /**
+     * A provider that said why it finished (finish_reason and usage) and then neither sent [DONE] nor closed: after the
+     * idle timeout the answer is whole, not broken (helper audit, 2026-12-04: it was stream_idle_timeout and stored
+     * interrupted with its full text).
+     */
+    @Test
+    void anUpstreamThatFinishesAndThenStallsWithoutDoneIsACompleteAnswer() {
+        upstream.enqueue(Script.sse(Chunks.delta("Whole "), Chunks.delta("answer"), Chunks.finish("stop"),
+                Chunks.usage(5, 2)).stall());
+        String token = Jwt.token("break-fay");
+        String session = impatientClient.createSession(token);
+
+        GatewayClient.Answer answer = impatientClient.chat(session, token, "Go on");
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.body()).isEqualTo(
+                "data: {\"content\":\"Whole \",\"done\":false}\n\n"
+                        + "data: {\"content\":\"answer\",\"done\":false}\n\n"
+                        + "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}\n\n"
+                        + "data: [DONE]\n\n");
+        JsonNode messages = awaitAnswer(impatientClient, session, token);
+        assertMessage(messages.get(1), "assistant", "Whole answer", "complete");
     }
 
     @Test

@@ -339,6 +339,15 @@ class StreamShapesTest {
         assertStored("Whole answer", "complete");
     }
 
+    /** The provider said why it finished, with nothing said before: an empty answer, not a failure (no fallback). */
+    @Test
+    void aFinishReasonWithoutContentIsAnEmptyAnswer() {
+        GatewayClient.Answer answer = chat(Script.sse(AZURE_ROLE, Chunks.finish("content_filter"), Chunks.done()));
+
+        assertSse(answer, finished("content_filter"), DONE);
+        assertStored("", "content_filtered");
+    }
+
     @Test
     void contentFilterFinishReasonEndsWithOneDoneEventAndIsStoredAsContentFiltered() {
         GatewayClient.Answer answer = chat(Script.sse(Chunks.delta("Some text"), Chunks.finish("content_filter"),
@@ -484,7 +493,11 @@ class StreamShapesTest {
                 Arguments.of("empty stream that ends cleanly",
                         Script.sse()),
                 Arguments.of("role-only delta then a clean end",
-                        Script.sse(AZURE_ROLE)));
+                        Script.sse(AZURE_ROLE)),
+                Arguments.of("[DONE] alone",
+                        Script.sse(Chunks.done())),
+                Arguments.of("prompt filter and role-only chunks, then [DONE] without a finish reason",
+                        Script.sse(Chunks.azurePromptFilter(), AZURE_ROLE, Chunks.done())));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -103,6 +103,7 @@ class OpenAiErrorsTest {
         "temperature out of range | `{\"messages\":" + HI + ",\"temperature\":2.5}` | invalid_value | temperature | Invalid 'temperature': must be between 0 and 2.",
         "top_p out of range | `{\"messages\":" + HI + ",\"top_p\":-0.1}` | invalid_value | top_p | Invalid 'top_p': must be between 0 and 1.",
         "max_tokens zero | `{\"messages\":" + HI + ",\"max_tokens\":0}` | invalid_value | max_tokens | Invalid 'max_tokens': must be at least 1.",
+        "max_tokens far below zero | `{\"messages\":" + HI + ",\"max_tokens\":-9007199254740993}` | invalid_value | max_tokens | Invalid 'max_tokens': must be at least 1.",
         "max_completion_tokens not an integer | `{\"messages\":" + HI + ",\"max_completion_tokens\":\"10\"}` | invalid_type | max_completion_tokens | Invalid type for 'max_completion_tokens': expected an integer.",
         "stream not a boolean | `{\"messages\":" + HI + ",\"stream\":\"yes\"}` | invalid_type | stream | Invalid type for 'stream': expected a boolean.",
         "stream_options without stream | `{\"messages\":" + HI + ",\"stream_options\":{\"include_usage\":true}}` | invalid_value | stream_options | 'stream_options' is only allowed when 'stream' is true.",

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The OpenAI-compatible endpoint byte for byte, over real HTTP against a fake SambaNova: the chunks, the usage chunk,
@@ -234,8 +236,8 @@ class OpenAiShapesTest {
         assertThat(withIdMasked(events(r.body()))).containsExactly(
                 chunk(ROLE, null),
                 chunk("{\"content\":\"Hel\"}", null),
-                "event: error\ndata: {\"error\":{\"message\":\"The provider's stream broke off; the partial answer was "
-                        + "kept\",\"type\":\"api_error\",\"param\":null,\"code\":\"stream_interrupted\"}}");
+                "event: error\ndata: {\"error\":{\"message\":\"The provider's stream broke off\",\"type\":\"api_error\","
+                        + "\"param\":null,\"code\":\"stream_interrupted\"}}");
     }
 
     @Test
@@ -302,6 +304,19 @@ class OpenAiShapesTest {
                 + "\"max_tokens\":512,\"temperature\":0.2,\"top_p\":0.9,\"stop\":[\"END\"],\"stream\":true,"
                 + "\"stream_options\":{\"include_usage\":true}}");
         assertThat(sent.headers()).containsEntry("authorization", List.of("Bearer sn-test-key-0001"));
+    }
+
+    /** An integer past 2^31 is an integer (helper audit, 2026-12-04: it was "expected an integer"): capped the same. */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"max_tokens\":2147483648", "\"max_tokens\":9007199254740993",
+            "\"max_completion_tokens\":5000000000"})
+    void aMaxTokensBeyondTheIntRangeIsCappedLikeAnyLargeValue(String field) {
+        upstream.enqueue(helloAnswer());
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]," + field + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(upstream.takeRequest(WAIT).body()).contains("\"max_tokens\":512,");
     }
 
     @Test
