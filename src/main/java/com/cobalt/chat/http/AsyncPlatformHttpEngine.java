@@ -3,6 +3,8 @@ package com.cobalt.chat.http;
 import java.lang.reflect.Field;
 import java.net.BindException;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executor;
@@ -24,6 +26,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -232,7 +235,15 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
         router.errorHandler(413, json(413, "body_too_large", "The request body is larger than the gateway accepts"));
         router.errorHandler(404, json(404, "not_found", "No such resource"));
-        router.errorHandler(405, json(405, "method_not_allowed", "Method not allowed on this resource"));
+        Handler<RoutingContext> notAllowed = json(405, "method_not_allowed", "Method not allowed on this resource");
+        router.errorHandler(405, ctx -> {
+            // RFC 9110 15.5.6: a 405 says which methods the resource has
+            String allow = allowedMethods(platformRouter, ctx.request().path());
+            if (!allow.isEmpty()) {
+                ctx.response().putHeader("Allow", allow);
+            }
+            notAllowed.handle(ctx);
+        });
         router.errorHandler(415, json(415, "unsupported_media_type", "Content-Type must be application/json"));
         router.errorHandler(500, json(500, "internal_error", "The gateway failed to handle the request"));
     }
@@ -370,6 +381,39 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             LOG.warn("Cannot reach the HTTP root router ({}); router errors will not be JSON", e.getClass().getSimpleName());
         }
         return platformRouter;
+    }
+
+    /**
+     * The methods the routes serve at this path, sorted and comma-separated ("" when none matches): each route's
+     * path with its {@code :param} segments read as one segment each. Run only for a 405.
+     */
+    static String allowedMethods(Router routes, String path) {
+        Set<String> methods = new TreeSet<>();
+        if (path == null) {
+            return "";
+        }
+        for (Route route : routes.getRoutes()) {
+            String pattern = route.getPath();
+            if (pattern == null || route.methods() == null || !pathMatches(pattern, path)) {
+                continue;
+            }
+            route.methods().forEach(m -> methods.add(m.name()));
+        }
+        return String.join(", ", methods);
+    }
+
+    private static boolean pathMatches(String pattern, String path) {
+        String[] want = pattern.split("/", -1);
+        String[] got = path.split("/", -1);
+        if (want.length != got.length) {
+            return false;
+        }
+        for (int i = 0; i < want.length; i++) {
+            if (!(want[i].startsWith(":") && !got[i].isEmpty()) && !want[i].equals(got[i])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Handler<RoutingContext> json(int status, String code, String message) {

@@ -287,6 +287,17 @@ class BadInputTest {
                 "method_not_allowed", "Method not allowed on this resource");
     }
 
+    /** RFC 9110: a 405 names the methods the resource has (helper audit, 2026-12-04: there was no Allow header). */
+    @Test
+    void a405SaysWhichMethodsTheResourceHas() {
+        assertThat(client.send("PUT", SESSIONS, token, "application/json", "{}").headers().allValues("Allow"))
+                .containsExactly("GET, POST");
+        assertThat(client.send("PATCH", SESSIONS + "/" + fresh, token, "application/json", "{}").headers()
+                .allValues("Allow")).containsExactly("DELETE, GET");
+        assertThat(client.get(messages(fresh), token).headers().allValues("Allow")).containsExactly("POST");
+        assertThat(client.get("/v1/chat/completions", token).headers().allValues("Allow")).containsExactly("POST");
+    }
+
     // --- POST /sessions ---
 
     @Test
