@@ -118,7 +118,13 @@ class ResponseHeadersTest {
     void errorAnswersEchoNoRequestHeaderAndKeepTheirOwn() {
         assertOnlyGatewayHeaders(send("GET", "/api/v1/chat/sessions/" + UUID.randomUUID(), token, null), 404);
         assertOnlyGatewayHeaders(send("GET", "/api/v1/nope", token, null), 404);
-        assertOnlyGatewayHeaders(send("PUT", "/api/v1/chat/sessions", token, "{}"), 405);
+        // a 405 adds the one header of its own, the resource's methods (RFC 9110)
+        HttpResponse<String> wrongMethod = send("PUT", "/api/v1/chat/sessions", token, "{}");
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        Set<String> withAllow = new TreeSet<>(JSON_HEADERS);
+        withAllow.add("allow");
+        assertThat(names(wrongMethod.headers())).isEqualTo(withAllow);
+        assertThat(wrongMethod.headers().allValues("Allow")).containsExactly("GET, POST");
         assertOnlyGatewayHeaders(send("POST", "/api/v1/chat/sessions", token, "{bad"), 400);
 
         HttpResponse<String> unauthorized = send("GET", "/api/v1/chat/sessions", null, null);
