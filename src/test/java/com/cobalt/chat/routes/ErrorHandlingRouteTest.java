@@ -16,6 +16,8 @@ import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -104,25 +106,20 @@ class ErrorHandlingRouteTest extends RouteTestSupport {
                 + "\"message\":\"No provider serving gpt-4o-mini could answer, and no equivalent model is configured\"}}");
     }
 
-    @Test
-    void everyProviderRateLimitingIs429WithTheShortestRetryAfter() {
-        ProviderFailure last = ProviderFailure.coolingDown("azure", 429, 12);
+    /**
+     * Every provider rate limiting: 429 with the shortest pause any of them asked for (then the request has somewhere
+     * to go), and 1 s when none gave a hint - the client's 429 always says when to come back.
+     */
+    @ParameterizedTest(name = "hints {0} and {1} -> Retry-After {2}")
+    @CsvSource({"30, 12, 12", "-1, -1, 1"})
+    void everyProviderRateLimitingIs429WithTheShortestRetryAfter(long firstHint, long lastHint, String expected) {
+        ProviderFailure last = lastHint < 0 ? ProviderFailure.status("azure", 429, null)
+                : ProviderFailure.coolingDown("azure", 429, lastHint);
         Exchange e = fail("direct:api", last, x -> x.setProperty(ProviderAttempts.PROPERTY,
-                attempts(ProviderFailure.status("sambanova", 429, 30L), last)));
+                attempts(ProviderFailure.status("sambanova", 429, firstHint < 0 ? null : firstHint), last)));
 
         assertError(e, 429, "rate_limited");
-        assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo("12");
-    }
-
-    /** Providers that say 429 without a hint: the client's 429 still says when to come back. */
-    @Test
-    void everyProviderRateLimitingWithoutAHintIs429WithRetryAfterOne() {
-        ProviderFailure last = ProviderFailure.status("azure", 429, null);
-        Exchange e = fail("direct:api", last, x -> x.setProperty(ProviderAttempts.PROPERTY,
-                attempts(ProviderFailure.status("sambanova", 429, null), last)));
-
-        assertError(e, 429, "rate_limited");
-        assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo("1");
+        assertThat(e.getMessage().getHeader("Retry-After")).isEqualTo(expected);
     }
 
     @Test
