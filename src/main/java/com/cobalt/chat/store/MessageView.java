@@ -4,17 +4,14 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * A stored message as the API shows it; an answer also names the model that answered it and, in an A/B split, the
- * session's variant; a reasoning model's answer carries its {@code reasoning} beside the content.
+ * A stored message as the API shows it; a question and the answer to it share an {@code exchange_id}, which pairs
+ * them when a session's messages were sent side by side; an answer also names the model that answered it and, in an
+ * A/B split, the session's variant; a reasoning model's answer carries its {@code reasoning} beside the content.
  */
-public record MessageView(String id, String role, String content, String status,
+public record MessageView(String id, @JsonProperty("exchange_id") String exchangeId, String role, String content,
+                          String status,
                           @JsonInclude(JsonInclude.Include.NON_NULL) String model,
                           @JsonInclude(JsonInclude.Include.NON_NULL) String variant,
                           @JsonProperty("created_at") String createdAt,
                           @JsonInclude(JsonInclude.Include.NON_NULL) String reasoning) {
-
-    public MessageView(String id, String role, String content, String status, String model, String variant,
-                       String createdAt) {
-        this(id, role, content, status, model, variant, createdAt, null);
-    }
 }

@@ -270,12 +270,14 @@ class ReadmeSnippetsTest {
         assertThat(stored.get("title").asText()).isEqualTo("First chat");
         JsonNode messages = stored.get("messages");
         assertThat(messages).hasSize(2);
-        assertThat(fieldNames(messages.get(0))).containsExactly("id", "role", "content", "status", "created_at");
+        assertThat(fieldNames(messages.get(0)))
+                .containsExactly("id", "exchange_id", "role", "content", "status", "created_at");
         assertThat(messages.get(0).get("role").asText()).isEqualTo("user");
         assertThat(messages.get(0).get("content").asText()).isEqualTo("Hello!");
         assertThat(messages.get(0).get("status").asText()).isEqualTo("complete");
         assertThat(fieldNames(messages.get(1)))
-                .containsExactly("id", "role", "content", "status", "model", "created_at");
+                .containsExactly("id", "exchange_id", "role", "content", "status", "model", "created_at");
+        assertThat(messages.get(1).get("exchange_id")).isEqualTo(messages.get(0).get("exchange_id"));
         assertThat(messages.get(1).get("role").asText()).isEqualTo("assistant");
         assertThat(messages.get(1).get("content").asText()).isEqualTo(DEMO_ANSWER);
         assertThat(messages.get(1).get("status").asText()).isEqualTo("complete");

@@ -184,11 +184,13 @@ class SessionApiTest {
             JsonNode m = messages.get(i);
             if (expected[i][0].equals("assistant")) {
                 assertThat(fieldNames(m)).as("message %d", i)
-                        .containsExactly("id", "role", "content", "status", "model", "created_at");
+                        .containsExactly("id", "exchange_id", "role", "content", "status", "model", "created_at");
+                assertThat(m.get("exchange_id")).as("message %d answers message %d", i, i - 1)
+                        .isEqualTo(messages.get(i - 1).get("exchange_id"));
                 assertThat(m.get("model").asText()).as("message %d", i).isEqualTo("cobalt-demo");
             } else {
                 assertThat(fieldNames(m)).as("message %d", i)
-                        .containsExactly("id", "role", "content", "status", "created_at");
+                        .containsExactly("id", "exchange_id", "role", "content", "status", "created_at");
             }
             assertThat(m.get("role").asText()).as("message %d", i).isEqualTo(expected[i][0]);
             assertThat(m.get("content").asText()).as("message %d", i).isEqualTo(expected[i][1]);
@@ -198,9 +200,40 @@ class SessionApiTest {
             previous = at;
             messageIds.add(m.get("id").asText());
         }
+        assertThat(messages.get(0).get("exchange_id")).isNotEqualTo(messages.get(2).get("exchange_id"));
         assertThat(messageIds).doesNotHaveDuplicates()
                 .allMatch(id -> id.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
         assertThat(body.get("updated_at").asText()).isEqualTo(messages.get(3).get("created_at").asText());
+    }
+
+    /**
+     * Messages sent side by side into one session are stored as they arrive (questions, then answers): each answer
+     * names its question by their shared exchange_id (helper audit, 2026-12-04: nothing paired them).
+     */
+    @Test
+    void answersOfMessagesSentSideBySideArePairedWithTheirQuestions() {
+        String token = Jwt.token(newUser("side-by-side"));
+        String session = client.createSession(token, "{\"title\":\"parallel\"}");
+
+        List<java.util.concurrent.CompletableFuture<GatewayClient.Answer>> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String question = "Question " + i;
+            sent.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> client.chat(session, token, question)));
+        }
+        sent.forEach(f -> assertThat(f.join().status()).isEqualTo(200));
+        JsonNode messages = awaitMessages(session, token, 6);
+
+        java.util.Map<String, String> questionByExchange = new java.util.HashMap<>();
+        List<String> answered = new ArrayList<>();
+        for (JsonNode m : messages) {
+            if (m.get("role").asText().equals("user")) {
+                questionByExchange.put(m.get("exchange_id").asText(), m.get("content").asText());
+            } else {
+                answered.add(questionByExchange.get(m.get("exchange_id").asText()));
+            }
+        }
+        assertThat(questionByExchange).hasSize(3);
+        assertThat(answered).containsExactlyInAnyOrder("Question 0", "Question 1", "Question 2");
     }
 
     @Test
