@@ -1,6 +1,5 @@
 package com.cobalt.chat.provider;
 
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import com.cobalt.chat.stream.StreamOutcome;
@@ -17,10 +16,6 @@ import org.apache.camel.Variable;
  */
 public class BrokenStreams {
 
-    /** The relay's error codes for a break on the provider's side (RelaySession.onBroken). */
-    static final Set<String> PROVIDER_BREAKS = Set.of("stream_interrupted", "malformed_chunk", "malformed_stream",
-            "provider_stream_error", "stream_idle_timeout");
-
     private final ProviderBreakers breakers;
     private final ProviderHealth health;
 
@@ -31,8 +26,7 @@ public class BrokenStreams {
 
     public void count(@Variable("provider") String provider,
                       @ExchangeProperty(StreamOutcome.PROPERTY) StreamOutcome outcome) {
-        if (provider == null || outcome == null || !StreamOutcome.INTERRUPTED.equals(outcome.status())
-                || !PROVIDER_BREAKS.contains(outcome.errorCode())) {
+        if (provider == null || outcome == null || !outcome.brokenByProvider()) {
             return;
         }
         ProviderFailure failure = ProviderFailure.brokeAfterStart(provider, outcome.errorCode());

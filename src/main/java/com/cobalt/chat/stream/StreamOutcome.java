@@ -1,5 +1,7 @@
 package com.cobalt.chat.stream;
 
+import java.util.Set;
+
 /**
  * How one answer ended, as it is stored and counted. Token counts are null when the provider did not report them.
  *
@@ -29,6 +31,18 @@ public record StreamOutcome(String status, String content, String finishReason, 
 
     public static StreamOutcome failed(String errorCode) {
         return new StreamOutcome(FAILED, "", null, null, null, null, errorCode);
+    }
+
+    /**
+     * The error codes of a stream the provider broke after it began (RelaySession.onBroken: cut off, unreadable, an
+     * error event, silent too long) - not a caller who left, a slow reader, a shutdown or a deleted session.
+     */
+    static final Set<String> PROVIDER_BREAKS = Set.of("stream_interrupted", "malformed_chunk", "malformed_stream",
+            "provider_stream_error", "stream_idle_timeout");
+
+    /** The provider broke this answer after it began (counted against the provider, BrokenStreams). */
+    public boolean brokenByProvider() {
+        return INTERRUPTED.equals(status) && PROVIDER_BREAKS.contains(errorCode);
     }
 
     /** The provider finished the answer (possibly filtered): the client gets [DONE]. */
