@@ -1,5 +1,6 @@
 package com.cobalt.chat.openai;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,17 +86,12 @@ public final class OpenAiChunks implements ClientFormat {
         if (!stream) {
             return false;
         }
-        byte[] quoted = ClientEvents.quotedUtf8(content);
-        if (quoted == null) {
-            out.appendString(delta(content));
-            return true;
-        }
         deltaFrame();
         String role = role();
         if (!role.isEmpty()) {
             out.appendString(role);
         }
-        out.appendBytes(deltaHead).appendBytes(quoted).appendBytes(deltaTail);
+        ClientEvents.appendQuoted(out, deltaHead, content, deltaTail);
         return true;
     }
 
@@ -107,8 +103,8 @@ public final class OpenAiChunks implements ClientFormat {
                     + ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":";
             deltaSuffix = "},\"logprobs\":null,\"finish_reason\":null}]" + (includeUsage ? ",\"usage\":null" : "")
                     + "}\n\n";
-            deltaHead = (deltaPrefix + "\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            deltaTail = ("\"" + deltaSuffix).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            deltaHead = (deltaPrefix + "\"").getBytes(StandardCharsets.UTF_8);
+            deltaTail = ("\"" + deltaSuffix).getBytes(StandardCharsets.UTF_8);
         }
     }
 

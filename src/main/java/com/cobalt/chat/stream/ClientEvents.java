@@ -29,25 +29,22 @@ public final class ClientEvents {
 
     /** {@link #delta}'s event in UTF-8, appended without building its text (one token's copy instead of three). */
     public static void appendDelta(String content, Buffer out) {
-        byte[] quoted = quotedUtf8(content);
-        if (quoted == null) {
-            out.appendString(delta(content));
-            return;
-        }
-        out.appendBytes(DELTA_HEAD).appendBytes(quoted).appendBytes(DELTA_TAIL);
+        appendQuoted(out, DELTA_HEAD, content, DELTA_TAIL);
     }
 
     /**
-     * The inside of {@link #jsonString}'s literal as UTF-8 bytes, escaped the same way; null for text with a lone
-     * surrogate (from a provider's {@code "\\ud800"}), which Jackson's encoder refuses: the text path writes it as
-     * {@code ?}, as String.getBytes does, so the caller takes that path.
+     * head, the inside of {@link #jsonString}'s literal for value, tail: as UTF-8 bytes, escaped the same way. Text with
+     * a lone surrogate (a provider's {@code "\\ud800"}), which Jackson's UTF-8 quoting refuses, is quoted as text and
+     * encoded as the text events are (the surrogate as {@code ?}).
      */
-    public static byte[] quotedUtf8(String value) {
+    public static void appendQuoted(Buffer out, byte[] head, String value, byte[] tail) {
+        out.appendBytes(head);
         try {
-            return JsonStringEncoder.getInstance().quoteAsUTF8(value);
+            out.appendBytes(JsonStringEncoder.getInstance().quoteAsUTF8(value));
         } catch (IllegalArgumentException e) {
-            return null;
+            out.appendString(new String(JsonStringEncoder.getInstance().quoteAsString(value)));
         }
+        out.appendBytes(tail);
     }
 
     /**
