@@ -165,6 +165,15 @@ public class GatewayConfiguration implements CamelConfiguration {
             LOG.info("LLM_BALANCE=weighted: a model served by several providers is spread by weight ({})", weights);
         }
         Catalog catalog = new Catalog(settings.catalog(), selection, balance);
+        List<String> stranded = catalog.withoutFallback();
+        if (!stranded.isEmpty()) {
+            LOG.warn("No fallback for {} of {}'s models: the fallback provider {} serves neither them nor an"
+                            + " equivalent ({}). Name equivalents in LLM_MODEL_EQUIVALENTS (model=equivalent, ...){}",
+                    stranded.size(), settings.primary(), settings.fallback(), String.join(", ", stranded),
+                    settings.catalog().implicitEquivalents() ? ""
+                            : "; with an LLM_MODELS_<ID> list the providers' default models no longer stand in for"
+                            + " each other");
+        }
         ProviderCredentials credentials = new ProviderCredentials(settings);
         camel.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override

@@ -238,6 +238,25 @@ public class Catalog {
         return Optional.empty();
     }
 
+    /**
+     * The current primary's models that have nowhere to fall back to under the current selection: its fallback
+     * provider serves neither them nor an equivalent. Empty when no fallback provider is set (no fallback is then
+     * what was asked for). Start-up warns of these, since a catalog list turns off the single-model pairing.
+     */
+    public List<String> withoutFallback() {
+        Choice sel = selection.current();
+        if (!sel.hasFallback()) {
+            return List.of();
+        }
+        List<String> stranded = new ArrayList<>();
+        byId.forEach((id, serving) -> {
+            if (serving.containsKey(sel.primary()) && fallback(id, sel.primary(), sel).isEmpty()) {
+                stranded.add(id);
+            }
+        });
+        return stranded;
+    }
+
     /** For chat-http and provider-fallback: the fallback provider's id, or "" when there is none. */
     public String fallbackFor(@Variable("model") String model, @Variable("provider") String provider,
                               @Variable(SELECTION) Choice selected, @Variable(NEEDS) List<String> needs) {

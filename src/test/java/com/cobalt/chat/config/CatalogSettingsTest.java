@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.cobalt.chat.model.Catalog;
+import com.cobalt.chat.provider.ProviderSelection;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -75,6 +77,31 @@ class CatalogSettingsTest {
         assertThat(c.defaults()).isEqualTo(Map.of("sambanova", "Meta-Llama-3.3-70B-Instruct",
                 "azure", "gpt-4o-mini"));
         assertThat(c.implicitEquivalents()).isTrue();
+    }
+
+    static List<String> withoutFallback(Map<String, String> p) {
+        GatewaySettings settings = SettingsLoader.load(p::get, Set.of("sambanova", "azure"), Set.of());
+        return new Catalog(settings.catalog(), new ProviderSelection(settings.primary(), settings.fallback(),
+                List.copyOf(settings.providers().keySet()), Map.of())).withoutFallback();
+    }
+
+    @Test
+    void thePrimarysModelsThatTheFallbackCannotServeAreTheOnesStartUpWarnsOf() {
+        Map<String, String> lists = sambanovaAndAzure();
+        assertThat(withoutFallback(lists)).containsExactly("Meta-Llama-3.3-70B-Instruct", "DeepSeek-V3-0324");
+
+        lists.put("llm.model-equivalents", "Meta-Llama-3.3-70B-Instruct=gpt-4o");
+        assertThat(withoutFallback(lists)).containsExactly("DeepSeek-V3-0324");
+
+        lists.remove("llm.fallback-provider");
+        assertThat(withoutFallback(lists)).as("no fallback configured: none was asked for").isEmpty();
+
+        Map<String, String> single = SettingsLoaderTest.validSambanova();
+        single.put("llm.fallback-provider", "azure");
+        single.put("azure.ai.endpoint", "https://cobalt.openai.azure.com");
+        single.put("azure.ai.api-key", SettingsLoaderTest.AZURE_KEY);
+        single.put("azure.ai.deployment", "gpt-4o-mini");
+        assertThat(withoutFallback(single)).as("single-model variables: the defaults stand in").isEmpty();
     }
 
     @Test

@@ -29,6 +29,7 @@ class MetricsFromStartTest {
         p.put("llm.provider.spare.model", "spare-model");
         p.put("llm.models.demo", "cobalt-demo, other-demo");
         p.put("llm.split", "cobalt-demo:1, other-demo:1");
+        p.put("llm.model-equivalents", "cobalt-demo=spare-model, other-demo=spare-model");
         try (LogCapture log = LogCapture.start(); RunningGateway g = RunningGateway.start(p)) {
             PrometheusText m = PrometheusText.scrape(g);
 
@@ -82,6 +83,24 @@ class MetricsFromStartTest {
             // a clean start warns of nothing: Micrometer warned when the label filter came after Camel's meters
             assertThat(log.lines().stream().filter(l -> l.level().equals("WARN") || l.level().equals("ERROR"))
                     .map(LogCapture.Line::all)).isEmpty();
+        }
+    }
+
+    @Test
+    void aFallbackProviderServingNoneOfThePrimarysModelsIsWarnedAboutByName() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("llm.provider", "demo");
+        p.put("llm.fallback-provider", "spare");
+        p.put("llm.provider.spare.kind", "demo");
+        p.put("llm.provider.spare.model", "spare-model");
+        p.put("llm.models.demo", "cobalt-demo, other-demo");
+        p.put("llm.model-equivalents", "other-demo=spare-model");
+        try (LogCapture log = LogCapture.start(); RunningGateway g = RunningGateway.start(p)) {
+            assertThat(log.lines().stream().filter(l -> l.level().equals("WARN")).map(LogCapture.Line::message))
+                    .containsExactly("No fallback for 1 of demo's models: the fallback provider spare serves"
+                            + " neither them nor an equivalent (cobalt-demo). Name equivalents in"
+                            + " LLM_MODEL_EQUIVALENTS (model=equivalent, ...); with an LLM_MODELS_<ID> list the"
+                            + " providers' default models no longer stand in for each other");
         }
     }
 }
