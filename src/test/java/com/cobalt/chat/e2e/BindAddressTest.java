@@ -27,6 +27,8 @@ class BindAddressTest {
             assertThat(listening(log)).contains("Chat API listening on 127.0.0.1:" + g.port() + " ")
                     .contains("Vert.x HttpServer started on 127.0.0.1:" + g.managementUrl().replaceAll(".*:", ""))
                     .doesNotContain("0.0.0.0");
+            // nor does any other start-up line say so (Camel's endpoint summary printed http://0.0.0.0:<port>/...)
+            assertThat(log.lines()).extracting(LogCapture.Line::all).noneMatch(l -> l.contains("0.0.0.0"));
         }
     }
 
