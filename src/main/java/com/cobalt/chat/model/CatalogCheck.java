@@ -67,10 +67,14 @@ public class CatalogCheck {
     /**
      * The JDK client, made at the first check: building one initializes the JDK's TLS context (key stores, cipher
      * suites), about 0.2 s of CPU on the thread that builds it, which at start-up was the gateway's main thread.
+     * HTTP/1.1: the JDK's default (HTTP/2) sends a plain http:// provider an h2c upgrade ({@code Upgrade: h2c},
+     * {@code HTTP2-Settings}) that the chats never send, and that some model servers and proxies refuse; one GET now
+     * and then gains nothing from HTTP/2.
      */
     private synchronized HttpClient http() {
         if (http == null) {
-            HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(timeout);
+            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(timeout);
             try {
                 builder.sslContext(trust.sslContext()); // LLM_TRUSTED_CA_FILE, as for the chats
             } catch (java.security.GeneralSecurityException e) {

@@ -89,6 +89,9 @@ class CatalogCheckTest {
                 assertThat(check.method()).isEqualTo("GET");
                 assertThat(check.path()).isEqualTo("/v1/models");
                 assertThat(check.header("Authorization")).isEqualTo("Bearer sn-test-key-0001");
+                // plain HTTP/1.1 as the chats speak it: no h2c upgrade offered to an http:// provider
+                assertThat(check.header("Upgrade")).isNull();
+                assertThat(check.header("HTTP2-Settings")).isNull();
                 List<LogCapture.Line> warned = await(logs, "Catalog check: sambanova does not serve");
                 assertThat(warned).hasSize(1);
                 assertThat(warned.get(0).level()).isEqualTo("WARN");
