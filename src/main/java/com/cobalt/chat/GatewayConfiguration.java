@@ -191,7 +191,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         UpstreamClient upstreamClient = new UpstreamClient(vertx, settings, clock, providerHealth, liveStreams,
                 (provider, upstreamName) -> settings.catalog().models().stream()
                         .filter(m -> m.provider().equals(provider) && m.upstreamName().equals(upstreamName))
-                        .map(CatalogModel::maxOutputTokens).filter(Objects::nonNull).findFirst().orElse(null),
+                        .findFirst().orElse(null),
                 credentials, providerTrust);
         // a model configured llm.model.<id>.reasoning = think-tags has its <think> text split from the answer
         upstreamClient.readThinkTags((provider, upstreamName) -> settings.catalog().models().stream()

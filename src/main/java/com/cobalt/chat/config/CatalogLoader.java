@@ -100,7 +100,8 @@ final class CatalogLoader {
             for (String[] e : entries) {
                 boolean thinkTags = thinkTags(e[0]);
                 models.add(new CatalogModel(e[0], p, e[1], capability(e[0], "context-window"),
-                        capability(e[0], "max-output-tokens"), capabilities(e[0], thinkTags), thinkTags));
+                        capability(e[0], "max-output-tokens"), capabilities(e[0], thinkTags), thinkTags,
+                        tokenLimit(e[0])));
             }
         }
         Set<String> ids = models.stream().map(CatalogModel::id).collect(Collectors.toCollection(LinkedHashSet::new));
@@ -179,6 +180,23 @@ final class CatalogLoader {
         }
         problems.add(env(property) + " must be fields or think-tags, got: " + v);
         return false;
+    }
+
+    /**
+     * {@code llm.model.<id>.token-limit}: the request field that caps the answer, {@code max_tokens} (the default)
+     * or {@code max_completion_tokens} (OpenAI's reasoning models refuse max_tokens).
+     */
+    private String tokenLimit(String id) {
+        String property = "llm.model." + id + ".token-limit";
+        String v = value.apply(property);
+        if (v == null || v.equals(CatalogModel.MAX_TOKENS)) {
+            return CatalogModel.MAX_TOKENS;
+        }
+        if (v.equals(CatalogModel.MAX_COMPLETION_TOKENS)) {
+            return v;
+        }
+        problems.add(env(property) + " must be max_tokens or max_completion_tokens, got: " + v);
+        return CatalogModel.MAX_TOKENS;
     }
 
     private Integer capability(String id, String name) {

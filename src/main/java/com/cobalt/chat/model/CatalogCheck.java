@@ -183,7 +183,8 @@ public class CatalogCheck {
         for (CatalogModel m : modelsOf(provider.id())) {
             ProviderSettings.Target target = provider.target(m.upstreamName());
             String body = "{" + (target.bodyModel() == null ? "" : "\"model\":" + quote(target.bodyModel()) + ",")
-                    + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":1,\"stream\":false}";
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"" + m.tokenLimit()
+                    + "\":1,\"stream\":false}";
             HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(target.url())).timeout(timeout)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body));

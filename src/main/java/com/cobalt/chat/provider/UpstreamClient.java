@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
+import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.config.UpstreamTransport;
@@ -93,20 +94,21 @@ public class UpstreamClient {
     private final RetryPolicy retries;
     private final RelaySettings relaySettings;
     private final LiveStreams live;
-    private final BiFunction<String, String, Integer> maxOutputTokens;
+    private final BiFunction<String, String, CatalogModel> catalogEntry;
     private final ProviderCredentials credentials;
     /** Whether a provider's model (by upstream name) writes its reasoning inline between think tags. */
     private volatile java.util.function.BiPredicate<String, String> thinkTags = (provider, upstreamName) -> false;
 
     /**
-     * @param maxOutputTokens the catalog's output limit of a provider's model (by upstream name), or null
+     * @param catalogEntry    the catalog's entry of a provider's model (by upstream name: its output limit and the
+     *                        field that carries it), or null
      * @param credentials     each provider's key or token, asked for every request
      * @param trust           the certificates a provider's TLS endpoint may present
      */
     public UpstreamClient(Vertx vertx, GatewaySettings settings, Clock clock, ProviderHealth health,
-                          LiveStreams live, BiFunction<String, String, Integer> maxOutputTokens,
+                          LiveStreams live, BiFunction<String, String, CatalogModel> catalogEntry,
                           ProviderCredentials credentials, ProviderTrust trust) {
-        this.maxOutputTokens = maxOutputTokens;
+        this.catalogEntry = catalogEntry;
         this.credentials = credentials;
         this.live = live;
         this.vertx = vertx;
@@ -198,11 +200,12 @@ public class UpstreamClient {
         if (format == null) {
             format = ClientFormat.SESSION;
         }
-        Integer modelLimit = maxOutputTokens.apply(providerId, target.upstreamName());
-        if (modelLimit != null && modelLimit < options.maxTokens()) {
-            options = options.withMaxTokens(modelLimit);
+        CatalogModel entry = catalogEntry.apply(providerId, target.upstreamName());
+        if (entry != null && entry.maxOutputTokens() != null && entry.maxOutputTokens() < options.maxTokens()) {
+            options = options.withMaxTokens(entry.maxOutputTokens());
         }
-        byte[] body = UpstreamRequestBody.json(provider, target, messages, options);
+        byte[] body = UpstreamRequestBody.json(provider, target, messages, options,
+                entry == null ? CatalogModel.MAX_TOKENS : entry.tokenLimit());
         Call call = new Call(provider, target, body, caller, format);
         call.trace = trace;
         caller.context().runOnContext(v -> call.attempt(1));
@@ -544,8 +547,10 @@ public class UpstreamClient {
      */
     public void probe(String providerId) {
         ProviderSettings provider = settings.provider(providerId);
+        CatalogModel entry = catalogEntry.apply(providerId, provider.target(null).upstreamName());
         String body = "{" + (provider.model() == null ? "" : "\"model\":" + quote(provider.model()) + ",")
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":1,\"stream\":false}";
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\""
+                + (entry == null ? CatalogModel.MAX_TOKENS : entry.tokenLimit()) + "\":1,\"stream\":false}";
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setAbsoluteURI(provider.url())

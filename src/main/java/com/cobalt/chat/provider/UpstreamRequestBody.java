@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.store.ContextMessage;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -18,18 +19,21 @@ public final class UpstreamRequestBody {
     }
 
     public static byte[] json(ProviderSettings provider, List<ContextMessage> messages, CompletionOptions options) {
-        return json(provider, provider.target(null), messages, options);
+        return json(provider, provider.target(null), messages, options, CatalogModel.MAX_TOKENS);
     }
 
-    /** For one model of the provider: its name goes in the body unless the URL names the deployment. */
+    /**
+     * For one model of the provider: its name goes in the body unless the URL names the deployment; the answer's
+     * cap goes in {@code tokenLimit} ({@code max_tokens}, or {@code max_completion_tokens} for models that refuse it).
+     */
     public static byte[] json(ProviderSettings provider, ProviderSettings.Target target, List<ContextMessage> messages,
-                              CompletionOptions options) {
+                              CompletionOptions options, String tokenLimit) {
         Map<String, Object> body = new LinkedHashMap<>();
         if (target.bodyModel() != null) {
             body.put("model", target.bodyModel());
         }
         body.put("messages", messages);
-        body.put("max_tokens", options.maxTokens());
+        body.put(tokenLimit, options.maxTokens());
         if (options.temperature() != null) {
             body.put("temperature", options.temperature());
         }

@@ -79,6 +79,24 @@ class CatalogSettingsTest {
         assertThat(c.implicitEquivalents()).isTrue();
     }
 
+    @Test
+    void aModelsTokenLimitFieldIsMaxTokensUnlessConfiguredMaxCompletionTokens() {
+        Map<String, String> p = sambanovaAndAzure();
+        p.put("llm.model.gpt-4o.token-limit", "max_completion_tokens");
+
+        CatalogSettings c = SettingsLoader.load(p::get, Set.of("sambanova", "azure"), Set.of()).catalog();
+
+        assertThat(c.models()).extracting(CatalogModel::id, CatalogModel::tokenLimit).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("Meta-Llama-3.3-70B-Instruct", "max_tokens"),
+                org.assertj.core.groups.Tuple.tuple("DeepSeek-V3-0324", "max_tokens"),
+                org.assertj.core.groups.Tuple.tuple("gpt-4o", "max_completion_tokens"),
+                org.assertj.core.groups.Tuple.tuple("gpt-4o-mini", "max_tokens"));
+
+        p.put("llm.model.gpt-4o-mini.token-limit", "max_output_tokens");
+        assertThat(refused(p, Set.of("sambanova", "azure")).problems()).containsExactly(
+                "LLM_MODEL_GPT_4O_MINI_TOKEN_LIMIT must be max_tokens or max_completion_tokens, got: max_output_tokens");
+    }
+
     static List<String> withoutFallback(Map<String, String> p) {
         GatewaySettings settings = SettingsLoader.load(p::get, Set.of("sambanova", "azure"), Set.of());
         return new Catalog(settings.catalog(), new ProviderSelection(settings.primary(), settings.fallback(),

@@ -322,4 +322,40 @@ class ProviderRequestTest {
             assertThat(stored.get(1).get("status").asText()).isEqualTo("complete");
         }
     }
+
+    /**
+     * OpenAI's reasoning models refuse max_tokens (400 unsupported_parameter on OpenAI and Azure OpenAI): a model
+     * configured token-limit = max_completion_tokens (the shipped application.properties does it for o3-mini) gets
+     * the answer's cap in that field, the caller's max_completion_tokens capped at CHAT_MAX_TOKENS; other models keep
+     * max_tokens. Azure deployments, /v1 chats.
+     */
+    @Test
+    void aReasoningModelGetsTheCapAsMaxCompletionTokensAndOtherModelsAsMaxTokens() {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        overrides.put("llm.provider", "azure");
+        overrides.put("azure.ai.endpoint", upstream.baseUrl());
+        overrides.put("azure.ai.api-key", AZURE_KEY);
+        overrides.put("llm.models.azure", "gpt-4o=gpt-4o-prod, o3-mini=o3-mini-prod");
+        overrides.put("chat.max-tokens", MAX_TOKENS);
+        try (RunningGateway gateway = RunningGateway.start(overrides)) {
+            GatewayClient client = new GatewayClient(gateway);
+            String token = Jwt.token("grace");
+            for (String[] c : new String[][] {
+                    {"o3-mini", "\"max_completion_tokens\":100", "o3-mini-prod", "\"max_completion_tokens\":100"},
+                    {"o3-mini", "\"max_tokens\":5000", "o3-mini-prod", "\"max_completion_tokens\":" + MAX_TOKENS},
+                    {"gpt-4o", "\"max_completion_tokens\":100", "gpt-4o-prod", "\"max_tokens\":100"}}) {
+                upstream.enqueue(Script.sse(Chunks.delta("Hello"), Chunks.finish("stop"), Chunks.usage(5, 1),
+                        Chunks.done()));
+
+                HttpResponse<String> response = client.send("POST", "/v1/chat/completions", token,
+                        "application/json", "{\"model\":\"" + c[0] + "\"," + MESSAGES + "," + c[1] + "}");
+
+                assertThat(response.statusCode()).as(c[0] + " " + c[1]).isEqualTo(200);
+                RecordedRequest request = upstream.takeRequest(WAIT);
+                assertThat(request.path()).isEqualTo("/openai/deployments/" + c[2] + "/chat/completions");
+                assertThat(request.body()).isEqualTo("{" + MESSAGES + "," + c[3]
+                        + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+            }
+        }
+    }
 }
