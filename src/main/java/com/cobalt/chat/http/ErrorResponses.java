@@ -67,15 +67,24 @@ public class ErrorResponses {
         msg.setBody(json);
     }
 
-    /** Thrown by the routes when a provider refused the request (400, 413, 422): the caller's request is at fault. */
+    /**
+     * Thrown by the routes when a provider refused the request (400, 413, 422): the caller's request is at fault. The
+     * status is the provider's; the message adds the code and parameter the provider named, and {@code param} (on
+     * /v1) the parameter, so the caller can mend the request (a context too long, a parameter the model refuses).
+     */
     public void rejected(@ExchangeProperty(SseRelay.PROPERTY) UpstreamAnswer answer) {
-        if (answer instanceof ProviderRejection rejection && rejection.contentFilter()) {
-            throw new ApiError(400, "content_filtered", "The provider's content filter refused the message");
+        ProviderRejection rejection = answer instanceof ProviderRejection r ? r : new ProviderRejection("", false);
+        if (rejection.contentFilter()) {
+            throw new ApiError(400, "content_filtered", "The provider's content filter refused the message"
+                    + rejection.said(), Map.of(), rejection.param());
         }
-        if (answer instanceof ProviderRejection rejection && rejection.status() == 413) {
-            throw new ApiError(413, "provider_rejected_request", "The provider refused the request as too large");
-        }
-        throw new ApiError(400, "provider_rejected_request", "The provider rejected the request as invalid");
+        String what = switch (rejection.status()) {
+            case 413 -> "The provider refused the request as too large";
+            case 422 -> "The provider could not process the request";
+            default -> "The provider rejected the request as invalid";
+        };
+        throw new ApiError(rejection.status(), "provider_rejected_request", what + rejection.said(), Map.of(),
+                rejection.param());
     }
 
     /** The SQLState of a database failure in the chain (it names the cause without quoting any data), or "". */

@@ -1,19 +1,61 @@
 package com.cobalt.chat.provider;
 
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * The provider refused the request itself: HTTP 400 (a bad request, or Azure's prompt content filter), 413 (a body
  * larger than it takes) or 422 (a request it cannot process). It is the caller's problem, not the provider's: no
  * fallback, and the breaker does not count it - one user's oversized conversation must not take the provider away
  * from everyone.
+ *
+ * <p>What the provider said is passed on only as its structured fields, {@code error.code} and {@code error.param}
+ * (e.g. {@code context_length_exceeded}, {@code unsupported_parameter} / {@code max_tokens}), and only when they are
+ * plain identifiers: the provider's {@code error.message} may quote the prompt, and message text never goes into an
+ * error.
+ *
+ * @param code  the provider's error code, or null
+ * @param param the request field the provider named, or null
  */
-public record ProviderRejection(String provider, boolean contentFilter, int status) implements UpstreamAnswer {
+public record ProviderRejection(String provider, boolean contentFilter, int status, String code, String param)
+        implements UpstreamAnswer {
+
+    private static final Pattern CODE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
+    private static final Pattern PARAM = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\[\\]-]{0,99}");
 
     public ProviderRejection(String provider, boolean contentFilter) {
-        this(provider, contentFilter, 400);
+        this(provider, contentFilter, 400, null, null);
     }
 
     /** The statuses that are the request's fault, not the provider's. */
     public static boolean rejects(int status) {
         return status == 400 || status == 413 || status == 422;
+    }
+
+    /** A rejection with the code and param of the provider's error body ({@code {"error":{...}}}, or null). */
+    public static ProviderRejection of(String provider, int status, boolean contentFilter, JsonNode body) {
+        JsonNode error = body == null ? null : body.path("error");
+        String code = null;
+        String param = null;
+        if (error != null && error.isObject()) {
+            code = identifier(error.path("code"), CODE);
+            param = identifier(error.path("param"), PARAM);
+        }
+        return new ProviderRejection(provider, contentFilter, status, code, param);
+    }
+
+    private static String identifier(JsonNode value, Pattern shape) {
+        return value.isTextual() && shape.matcher(value.asText()).matches() ? value.asText() : null;
+    }
+
+    /** What the provider named, for the caller's message: " (provider code X, parameter 'Y')", or "". */
+    public String said() {
+        if (code == null && param == null) {
+            return "";
+        }
+        String parameter = param == null ? "" : "parameter '" + param + "'";
+        return " (" + (code == null ? parameter : "provider code " + code + (param == null ? "" : ", " + parameter))
+                + ")";
     }
 }

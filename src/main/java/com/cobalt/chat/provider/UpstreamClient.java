@@ -464,7 +464,7 @@ public class UpstreamClient {
                             answer);
                 }
             } else if (ProviderRejection.rejects(status)) {
-                answer.complete(new ProviderRejection(id, status == 400 && isContentFilter(doc), status));
+                answer.complete(ProviderRejection.of(id, status, status == 400 && isContentFilter(doc), doc));
             } else {
                 answer.completeExceptionally(ProviderFailure.status(id, status,
                         RetryAfter.seconds(response.headers(), clock, settings.maxCooldownSeconds())));

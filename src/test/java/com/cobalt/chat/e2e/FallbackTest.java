@@ -203,7 +203,8 @@ class FallbackTest {
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.contentType()).isEqualTo("application/json");
         assertThat(answer.body()).isEqualTo("{\"error\":{\"code\":\"content_filtered\","
-                + "\"message\":\"The provider's content filter refused the message\"}}");
+                + "\"message\":\"The provider's content filter refused the message (provider code content_filter,"
+                + " parameter 'prompt')\"}}");
         assertThat(primary.requestCount()).isEqualTo(1);
         assertThat(fallback.requestCount()).isZero();
 

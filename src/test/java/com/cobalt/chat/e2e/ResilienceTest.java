@@ -621,7 +621,8 @@ class ResilienceTest {
                     assertJson(chat(breaking), 413, "{\"error\":{\"code\":\"provider_rejected_request\","
                             + "\"message\":\"The provider refused the request as too large\"}}");
                 } else {
-                    assertJson(chat(breaking), 400, REJECTED);
+                    assertJson(chat(breaking), 422, "{\"error\":{\"code\":\"provider_rejected_request\","
+                            + "\"message\":\"The provider could not process the request\"}}");
                 }
                 assertThat(primary.requestCount()).as("refusal number %s reached the primary", i + 1).isEqualTo(i + 1);
             }

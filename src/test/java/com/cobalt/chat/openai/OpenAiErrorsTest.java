@@ -231,4 +231,27 @@ class OpenAiErrorsTest {
                 "{\"error\":{\"message\":\"The provider rejected the request as invalid\","
                         + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"provider_rejected_request\"}}");
     }
+
+    /**
+     * The provider's code and parameter go back (the caller can mend the request: a reasoning model refusing
+     * max_tokens, a context too long), its message does not: it may quote the prompt.
+     */
+    @Test
+    void aRejectionCarriesTheProvidersCodeAndParameterButNotItsMessage() {
+        upstream.enqueue(Script.json(400, "{\"error\":{\"message\":\"Unsupported parameter: 'max_tokens' for the"
+                + " prompt 'my secret plan'\",\"type\":\"invalid_request_error\",\"param\":\"max_tokens\","
+                + "\"code\":\"unsupported_parameter\"}}"));
+
+        assertError(post("{\"messages\":" + HI + "}"), 400,
+                "{\"error\":{\"message\":\"The provider rejected the request as invalid (provider code"
+                        + " unsupported_parameter, parameter 'max_tokens')\",\"type\":\"invalid_request_error\","
+                        + "\"param\":\"max_tokens\",\"code\":\"provider_rejected_request\"}}");
+
+        upstream.enqueue(Script.json(422, "{\"error\":{\"message\":\"no\",\"code\":\"bad code with spaces\","
+                + "\"param\":\"x'); alert(1)\"}}"));
+
+        assertError(post("{\"messages\":" + HI + "}"), 422,
+                "{\"error\":{\"message\":\"The provider could not process the request\","
+                        + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"provider_rejected_request\"}}");
+    }
 }
