@@ -362,6 +362,13 @@ public class UpstreamClient {
                 timer = -1;
                 fail(late);
             });
+            // a client who leaves before the provider answers cancels the request at once (the relay watches from
+            // the answer's first bytes on): no provider time spent for nobody, the user's stream slot freed now
+            if (caller.gone()) {
+                clientLeft();
+                return;
+            }
+            caller.response().closeHandler(v -> clientLeft());
             RequestOptions options = new RequestOptions()
                     .setMethod(HttpMethod.POST)
                     .setAbsoluteURI(target.url())
@@ -411,6 +418,19 @@ public class UpstreamClient {
                 request.reset();
             }
             answer.completeExceptionally(failure);
+        }
+
+        /** The client went away before the provider answered: the request is reset, the answer is a cancelled one. */
+        void clientLeft() {
+            if (answer.isDone() || failed) {
+                return;
+            }
+            failed = true;
+            cancelTimer();
+            if (request != null) {
+                request.reset();
+            }
+            answer.complete(RelaySession.clientLeft(provider, target, caller, vertx, relaySettings, live, format));
         }
 
         void cancelTimer() {

@@ -154,6 +154,19 @@ public final class RelaySession implements UpstreamAnswer {
         return s;
     }
 
+    /**
+     * The client left while the provider had not answered yet (its request was reset): an answer that ended
+     * cancelled, empty, as when the client leaves while the first token is awaited. Call on the client's event loop.
+     */
+    public static RelaySession clientLeft(ProviderSettings provider, ProviderSettings.Target target,
+                                          ClientConnection client, Vertx vertx, RelaySettings settings,
+                                          LiveStreams live, ClientFormat format) {
+        RelaySession s = new RelaySession(provider, target, null, null, client, vertx, settings, live, format, false);
+        s.upstreamEnded = true;
+        s.onClientGone();
+        return s;
+    }
+
     /** Completes with this session once the first content (or a whole, empty answer) is in; fails if none came. */
     public CompletableFuture<RelaySession> primed() {
         return primed;

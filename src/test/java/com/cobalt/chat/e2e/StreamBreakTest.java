@@ -184,6 +184,36 @@ class StreamBreakTest {
     }
 
     /**
+     * A client who leaves before the provider has answered at all (no response headers yet: a slow or reasoning
+     * model) cancels the upstream request at once, like one who leaves mid-stream, and the answer is stored cancelled
+     * (black-box audit, 2026-12-04: the request stayed open until the first-token timeout or the provider's first
+     * bytes, the user's stream slot with it, and was then stored as a provider failure).
+     */
+    @Test
+    void aClientThatLeavesBeforeTheProviderAnswersCancelsTheUpstreamRequestAtOnce() throws IOException {
+        upstream.enqueue(Script.sse(Chunks.delta("Too late"), Chunks.finish("stop"), Chunks.done())
+                .delayHeaders(Duration.ofSeconds(6)));
+        String token = Jwt.token("break-leaver");
+        String session = patientClient.createSession(token);
+        byte[] body = "{\"content\":\"Are you there?\"}".getBytes(StandardCharsets.UTF_8);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", patient.port())) {
+            socket.getOutputStream().write(("POST /api/v1/chat/sessions/" + session + "/messages HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1:" + patient.port() + "\r\nAuthorization: Bearer " + token + "\r\n"
+                    + "Content-Type: application/json\r\nAccept: text/event-stream\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            upstream.takeRequest(Duration.ofSeconds(5));
+        }
+
+        assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2)))
+                .as("the gateway cancelled the upstream request once the client left").isTrue();
+        JsonNode messages = awaitAnswer(patientClient, session, token);
+        assertMessage(messages.get(0), "user", "Are you there?", "complete");
+        assertMessage(messages.get(1), "assistant", "", "cancelled");
+    }
+
+    /**
      * A cut in the middle of an event is the stream breaking, like a cut between events (helper audit, 2026-12-04:
      * the half event was reported as the provider's malformed_chunk).
      */
@@ -342,13 +372,13 @@ class StreamBreakTest {
         assertThat(m.get("status").asText()).as("status of %s", m).isEqualTo(status);
     }
 
-    /** Polls the session until the answer is stored next to the user message (answers are stored after the
-     * response ended), then checks how many messages there are. */
+    /** Polls the session until the answer is stored next to the user message, ended (answers are stored after the
+     * response ended; one still streaming is in the session as such), then checks how many messages there are. */
     static JsonNode awaitAnswer(GatewayClient via, String session, String token) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (true) {
             JsonNode messages = via.session(session, token).get("messages");
-            if (messages.size() >= 2) {
+            if (messages.size() >= 2 && !"streaming".equals(messages.get(1).path("status").asText())) {
                 assertThat(messages).as("messages of session %s", session).hasSize(2);
                 return messages;
             }
