@@ -204,6 +204,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setWorkerPoolSize(runtime.workerPoolSize());
         engine.setWorkerKeepAliveSeconds(runtime.workerKeepAliveSeconds());
         engine.setH2cEnabled(runtime.h2cEnabled());
+        engine.setLoopbackHostsOnly(settings.authDisabled() && SettingsLoader.isLoopback(settings.httpHost()));
         engine.setEventLoops(runtime.eventLoops());
         engine.setOpenAiMaxBodyBytes(runtime.openAiMaxBodyBytes());
         engine.setChatQueueSize(runtime.chatQueueSize());

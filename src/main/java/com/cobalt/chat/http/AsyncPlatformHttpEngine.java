@@ -66,6 +66,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private int apiQueueSize = 1000;
     private int workerKeepAliveSeconds = 5;
     private boolean h2cEnabled;
+    private boolean loopbackHostsOnly;
     private int eventLoops = 1;
     /** The servers beyond the first (which Camel's HTTP server owns and closes): closed at stop. */
     private final List<HttpServer> extraServers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -119,6 +120,24 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * chats starts up to {@link #setWorkerPoolSize} of them, and once it is admitted they go away again, so thousands
      * of open streams do not keep hundreds of idle threads (a Vert.x worker pool never shrinks).
      */
+    /**
+     * With authentication off on a loopback address, only requests whose Host (HTTP/2: :authority) names the loopback
+     * are answered: a web page whose domain an attacker points at 127.0.0.1 (DNS rebinding) is otherwise same-origin
+     * with the gateway, and could read, send and delete the one user's chats from the victim's browser.
+     */
+    public void setLoopbackHostsOnly(boolean loopbackHostsOnly) {
+        this.loopbackHostsOnly = loopbackHostsOnly;
+    }
+
+    /** Whether a request's authority names this machine's loopback: localhost, 127.0.0.1 or [::1], any port. */
+    static boolean loopbackAuthority(io.vertx.core.net.HostAndPort authority) {
+        if (authority == null) {
+            return false;
+        }
+        String host = authority.host().toLowerCase(java.util.Locale.ROOT);
+        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1");
+    }
+
     /** Cleartext HTTP/2 on the chat port (HTTP_H2C_ENABLED, validated at start); off by default. */
     public void setH2cEnabled(boolean h2cEnabled) {
         this.h2cEnabled = h2cEnabled;
@@ -218,6 +237,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             if (draining) {
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
+            } else if (loopbackHostsOnly && !loopbackAuthority(ctx.request().authority())) {
+                ResponseWriter.writeJson(ctx.response(), 403, ResponseWriter.errorJson(ctx.request().path(), 403,
+                        "forbidden_host", "With authentication off the gateway answers only requests addressed to"
+                                + " localhost, 127.0.0.1 or [::1]"));
             } else {
                 ctx.next();
             }
