@@ -98,6 +98,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel),
                 priceKeys);
         RuntimeSettings runtime = settings.runtime();
+        requirePortFree("MANAGEMENT_PORT", settings.managementHost(), runtime.managementPort());
         ChatTracing.validate(properties); // a bad OTEL_EXPORTER_OTLP_ENDPOINT is refused before anything opens
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
@@ -132,7 +133,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(
                 Math.max(runtime.eventLoops(), VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
-        Database database = openDatabase(properties, runtime.dbPoolSize());
+        Database database = openDatabase(properties, runtime.dbPoolSize(), runtime.dbConnectionTimeoutMs());
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
                 settings.maxSessionsPerUser(), (long) runtime.historyCacheMb() << 20);
         // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
@@ -390,11 +391,29 @@ public class GatewayConfiguration implements CamelConfiguration {
         return "kamelet:provider-call/provider-" + provider + "?provider=" + provider + "&noErrorHandler=true";
     }
 
+    /**
+     * The management port must be free before Camel's server tries it: that server only logs a bind failure, and the
+     * gateway would run with another process answering its health checks and metrics scrapes. (The chat port is
+     * checked where its server listens.)
+     */
+    static void requirePortFree(String variable, String host, int port) {
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(host, port));
+        } catch (java.io.IOException e) {
+            throw new InvalidConfigurationException(List.of(variable + "=" + port + ": cannot listen on " + host + ":"
+                    + port + " (the port is already in use)"));
+        }
+    }
+
     /** A database that cannot be opened is a configuration problem, told as one line like the others. */
-    private static Database openDatabase(Function<String, String> properties, int poolSize) {
+    private static Database openDatabase(Function<String, String> properties, int poolSize, int connectionTimeoutMs) {
         try {
             return new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
-                    properties.apply("chat.db.password"), poolSize);
+                    properties.apply("chat.db.password"), poolSize, connectionTimeoutMs);
         } catch (RuntimeException e) {
             Throwable root = e;
             while (root.getCause() != null) {

@@ -16,6 +16,8 @@ package com.cobalt.chat.config;
  * @param apiPoolSize            workers of the other API requests (http.api-pool-size)
  * @param apiQueueSize           their queue before 503 overloaded (http.api-queue-size)
  * @param dbPoolSize             database connections (chat.db.pool-size)
+ * @param dbConnectionTimeoutMs  how long a request waits for a database connection before 503 database_unavailable
+ *                               (chat.db.connection-timeout-ms)
  * @param historyCacheMb         memory for the recent history of the sessions chatted in lately, 0 = none
  *                               (chat.history-cache-mb)
  * @param recordThreads          threads that store answers (chat.record-threads, read by chat-record's pool)
@@ -31,7 +33,8 @@ package com.cobalt.chat.config;
  */
 public record RuntimeSettings(int httpPort, int managementPort, int maxBodyBytes, boolean h2cEnabled, int eventLoops,
                               int workerPoolSize, int workerKeepAliveSeconds, int chatQueueSize, int apiPoolSize,
-                              int apiQueueSize, int dbPoolSize, int historyCacheMb, int recordThreads,
+                              int apiQueueSize, int dbPoolSize, int dbConnectionTimeoutMs, int historyCacheMb,
+                              int recordThreads,
                               int streamLeaseSeconds, int shutdownGraceSeconds, int healthProbeSeconds,
                               boolean catalogCheckEnabled, boolean catalogCheckAzure, int catalogCheckSeconds,
                               int demoTokenDelayMs, int openAiMaxBodyBytes) {

@@ -183,9 +183,16 @@ public final class SettingsLoader {
         }
         long maxCooldown = positiveInt("llm.max-cooldown-seconds", 300);
         Map<String, BreakerSettings> breakers = breakers(providers.keySet());
+        int httpPort = port("http.port", 8080);
+        int managementPort = port("management.port", 9876);
+        if (httpPort == managementPort) {
+            // the management port has no authentication: sharing the chat port would publish health and metrics
+            problems.add("HTTP_PORT and MANAGEMENT_PORT are both " + httpPort + "; the management port (health and"
+                    + " metrics, no authentication) needs a port of its own");
+        }
         RuntimeSettings runtime = new RuntimeSettings(
-                port("http.port", 8080),
-                port("management.port", 9876),
+                httpPort,
+                managementPort,
                 positiveInt("http.max-body-bytes", 65536),
                 bool("http.h2c-enabled", false),
                 positiveInt("http.event-loops", Runtime.getRuntime().availableProcessors()),
@@ -195,6 +202,8 @@ public final class SettingsLoader {
                 positiveInt("http.api-pool-size", 16),
                 positiveInt("http.api-queue-size", 1000),
                 positiveInt("chat.db.pool-size", 10),
+                (int) integer("chat.db.connection-timeout-ms", 5000, 250, Integer.MAX_VALUE,
+                        "a whole number of milliseconds, 250 or more"),
                 nonNegativeInt("chat.history-cache-mb", 64),
                 positiveInt("chat.record-threads", 8),
                 streamLeaseSeconds,

@@ -97,6 +97,28 @@ public class ErrorResponses {
         return "";
     }
 
+    /** How long a caller is told to wait when the database is unavailable. */
+    static final int DATABASE_RETRY_AFTER_SECONDS = 5;
+
+    /**
+     * Whether a failure is the database being out of reach rather than a fault of the request or the gateway: no
+     * pooled connection in time (Hikari's SQLTransientConnectionException), a connection exception (SQLState class
+     * 08), PostgreSQL shutting down or restarting (57P01-57P03), or the socket itself (refused, timed out).
+     */
+    static boolean databaseUnavailable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLTransientConnectionException || c instanceof java.net.ConnectException
+                    || c instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Beans called from expressions arrive wrapped in Camel's exceptions; what counts is the cause we threw. */
     private static Throwable unwrap(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -131,10 +153,19 @@ public class ErrorResponses {
             return new ApiError(503, "provider_unavailable", message,
                     retry == null ? Map.of() : Map.of("Retry-After", String.valueOf(retry)));
         }
+        ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        String requestId = client == null ? "none" : client.requestId();
+        if (databaseUnavailable(caught)) {
+            // no connection within CHAT_DB_CONNECTION_TIMEOUT_MS, or the connection broke: the caller may retry
+            LOG.warn("Request {}: the database is unavailable ({}{})", requestId,
+                    caught.getClass().getSimpleName(), sqlState(caught));
+            return new ApiError(503, "database_unavailable", "The database is unavailable; retry later",
+                    Map.of("Retry-After", String.valueOf(DATABASE_RETRY_AFTER_SECONDS)));
+        }
         // exception messages can quote request data (SQL values, JSON snippets): log the type only, except for
         // Camel's bean binding, whose messages name methods and say why a call could not be made
         boolean binding = caught != null && caught.getClass().getName().startsWith("org.apache.camel.component.bean");
-        LOG.error("Unexpected failure handling a request: {} (cause {}){}{}",
+        LOG.error("Unexpected failure handling request {}: {} (cause {}){}{}", requestId,
                 caught == null ? "unknown" : caught.getClass().getName(),
                 caught == null || caught.getCause() == null ? "none" : caught.getCause().getClass().getName(),
                 sqlState(caught), binding ? ": " + caught.getMessage() : "");

@@ -11,12 +11,32 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource dataSource;
 
+    /** How long a request waits for a connection by default (Hikari's own default is 30 s). */
+    public static final int CONNECTION_TIMEOUT_MS = 5000;
+    /** A PostgreSQL statement's read from the network is bounded by this unless the URL sets socketTimeout. */
+    static final int SOCKET_TIMEOUT_SECONDS = 30;
+
     public Database(String url, String user, String password, int poolSize) {
+        this(url, user, password, poolSize, CONNECTION_TIMEOUT_MS);
+    }
+
+    /**
+     * @param connectionTimeoutMs how long a request waits for a pooled connection (CHAT_DB_CONNECTION_TIMEOUT_MS):
+     *                            with the database out of reach the request fails then, as 503 database_unavailable,
+     *                            rather than after Hikari's default of 30 s
+     */
+    public Database(String url, String user, String password, int poolSize, int connectionTimeoutMs) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(h2Settings(url));
         config.setUsername(user);
         config.setPassword(password == null ? "" : password);
         config.setMaximumPoolSize(poolSize);
+        config.setConnectionTimeout(connectionTimeoutMs);
+        if (url.startsWith("jdbc:postgresql:") && !url.toLowerCase(java.util.Locale.ROOT).contains("sockettimeout")) {
+            // the driver waits for a reply forever by default: a database cut off without a reset (a network
+            // partition) would hold a request, and its connection, as long as the partition lasts
+            config.addDataSourceProperty("socketTimeout", String.valueOf(SOCKET_TIMEOUT_SECONDS));
+        }
         config.setPoolName("cobalt-chat-db");
         this.dataSource = new HikariDataSource(config);
         // the shared migrations, then the database's own (PostgreSQL: the shared limits' admission function)

@@ -25,12 +25,18 @@ public final class Transactions {
         try {
             T result = work.run(c);
             c.commit();
+            c.setAutoCommit(true);
             return result;
         } catch (SQLException | RuntimeException e) {
-            c.rollback();
+            // the failure is what the caller learns: on a broken connection the rollback and the reset fail too,
+            // and their "connection is closed" must not hide why (a lost connection, SQLState 08xxx)
+            try {
+                c.rollback();
+                c.setAutoCommit(true);
+            } catch (SQLException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
-        } finally {
-            c.setAutoCommit(true);
         }
     }
 }

@@ -655,7 +655,7 @@ class SettingsLoaderTest {
     void theValidatedRuntimeSettingsAreCarriedWithTheirDefaults() {
         GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
         assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false,
-                Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 64, 8, 60, 20, 0,
+                Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 5000, 64, 8, 60, 20, 0,
                 true, false, 0, 40, 10_485_760));
         assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
 
@@ -673,6 +673,21 @@ class SettingsLoaderTest {
         assertThat(s.runtime().shutdownGraceSeconds()).isZero();
         assertThat(s.runtime().catalogCheckEnabled()).isFalse();
         assertThat(s.maxCooldownSeconds()).isEqualTo(60);
+    }
+
+    @Test
+    void theManagementPortMustBeItsOwnAndTheDatabaseWaitAtLeast250Ms() {
+        Map<String, String> p = validSambanova();
+        p.put("http.port", "9000");
+        p.put("management.port", "9000");
+        p.put("chat.db.connection-timeout-ms", "100");
+        InvalidConfigurationException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                InvalidConfigurationException.class, () -> SettingsLoader.load(p::get));
+        assertThat(e.problems()).containsExactly(
+                "HTTP_PORT and MANAGEMENT_PORT are both 9000; the management port (health and metrics, no"
+                        + " authentication) needs a port of its own",
+                "CHAT_DB_CONNECTION_TIMEOUT_MS (chat.db.connection-timeout-ms) must be a whole number of milliseconds,"
+                        + " 250 or more, got: 100");
     }
 
     @Test

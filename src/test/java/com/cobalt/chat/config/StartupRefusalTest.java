@@ -43,6 +43,8 @@ class StartupRefusalTest {
     static Run declaredProviders;
     static Run badNumbers;
     static Run badOtlpEndpoint;
+    static Run busyManagementPort;
+    static java.net.ServerSocket heldPort;
     static final List<Run> runs = new ArrayList<>();
 
     @BeforeAll
@@ -125,10 +127,23 @@ class StartupRefusalTest {
         // no scheme: the exporter would fail on every export, silently; the gateway refuses it at start
         otel.put("OTEL_EXPORTER_OTLP_ENDPOINT", "otel-DISTINCTIVE-345:4318");
         badOtlpEndpoint = start(otel);
+
+        try {
+            heldPort = new java.net.ServerSocket(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> busy = new LinkedHashMap<>();
+        busy.put("LLM_PROVIDER", "demo");
+        busy.put("MANAGEMENT_PORT", String.valueOf(heldPort.getLocalPort()));
+        busyManagementPort = start(busy);
     }
 
     @AfterAll
-    static void stopAll() {
+    static void stopAll() throws IOException {
+        if (heldPort != null) {
+            heldPort.close();
+        }
         for (Run r : runs) {
             if (r.process.isAlive()) {
                 r.process.destroyForcibly();
@@ -204,6 +219,21 @@ class StartupRefusalTest {
                 + " (e.g. http://otel-collector:4318)\n");
         // a collector URL may carry credentials: it is not echoed
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("DISTINCTIVE-345").doesNotContain(JWT_SECRET);
+        assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
+    /**
+     * A management port another process holds refuses the start, like a busy chat port: Camel's server only logged
+     * it, and the gateway ran with the other process answering its health checks (black-box audit, 2026-12-04).
+     */
+    @Test
+    void aBusyManagementPortIsRefusedWithExit2() {
+        Run r = busyManagementPort.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - MANAGEMENT_PORT=" + heldPort.getLocalPort() + ": cannot listen on 0.0.0.0:"
+                + heldPort.getLocalPort() + " (the port is already in use)\n");
         assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
     }
 
