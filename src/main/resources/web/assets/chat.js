@@ -320,7 +320,14 @@ async function send() {
         reasoning += delta.reasoning;
         if (!pending) {
           pending = true;
-          requestAnimationFrame(paint);
+          // every paint parses and sanitises the whole answer: a long one is painted less often, so the page stays
+          // responsive (a 500 KB answer painted every frame froze it for seconds); the last paint follows the end
+          const wait = content.length < 20000 ? 0 : Math.min(1000, content.length / 100);
+          if (wait === 0) {
+            requestAnimationFrame(paint);
+          } else {
+            setTimeout(() => requestAnimationFrame(paint), wait);
+          }
         }
       });
     } catch (e) {

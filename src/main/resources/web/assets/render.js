@@ -38,7 +38,20 @@ export function markdownHtml(text) {
   return DOMPurify.sanitize(markdown.parse(text ?? ''), POLICY);
 }
 
-/** Renders a Markdown answer into an element. */
+/**
+ * Renders a Markdown answer into an element. Text the Markdown parser cannot take (marked overflows its stack on a
+ * few thousand nested quotes, which a model can be made to write) is shown as it is, as plain text, so the answer
+ * still ends and the rest of the chat still shows.
+ */
 export function renderMarkdown(element, text) {
-  element.innerHTML = markdownHtml(text);
+  let html;
+  try {
+    html = markdownHtml(text);
+  } catch (e) {
+    element.classList.add('plain');
+    element.textContent = text ?? '';
+    return;
+  }
+  element.classList.remove('plain');
+  element.innerHTML = html;
 }

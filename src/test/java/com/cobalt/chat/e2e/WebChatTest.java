@@ -264,6 +264,24 @@ class WebChatTest {
         assertThat(onlySession().get("messages").get(0).get("content").asText()).isEqualTo(payload);
     }
 
+    /**
+     * An answer the Markdown parser cannot take (marked overflows its stack on thousands of nested quotes, and a
+     * model can be made to write them) is shown as plain text, and the next answer renders as Markdown again
+     * (black-box audit, 2026-12-04: the answer stayed "streaming" and every message after it in the history was
+     * never shown).
+     */
+    @Test
+    void anAnswerTheMarkdownParserCannotTakeIsShownAsPlainText() {
+        Object result = browser.js("return import('/assets/render.js').then(m => {"
+                + " const d = document.createElement('div');"
+                + " m.renderMarkdown(d, '>'.repeat(6000) + ' deep');"
+                + " const deep = d.className + ':' + d.textContent.length + ':' + d.children.length;"
+                + " m.renderMarkdown(d, '**fine**');"
+                + " return deep + '|' + d.className + ':' + d.innerHTML.trim(); })");
+
+        assertThat(result).isEqualTo("plain:6005:0|:<p><strong>fine</strong></p>");
+    }
+
     @Test
     void aChatIsDeletedFromTheListAndTheGateway() {
         signIn();
