@@ -73,6 +73,21 @@ public class ApiError extends RuntimeException {
         }
     }
 
+    /** The longest piece of a caller's value an error message repeats. */
+    public static final int MAX_ECHO = 64;
+
+    /**
+     * A value the caller sent, as an error message repeats it: at most {@link #MAX_ECHO} characters (not ending in half
+     * a surrogate pair), then "...". An error names what was wrong; it does not send a 5 MB model name back.
+     */
+    public static String echo(String value) {
+        if (value == null || value.length() <= MAX_ECHO) {
+            return value;
+        }
+        int end = Character.isHighSurrogate(value.charAt(MAX_ECHO - 1)) ? MAX_ECHO - 1 : MAX_ECHO;
+        return value.substring(0, end) + "...";
+    }
+
     public static ApiError badRequest(String code, String message) {
         return new ApiError(400, code, message);
     }

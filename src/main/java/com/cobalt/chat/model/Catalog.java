@@ -134,7 +134,7 @@ public class Catalog {
 
     /** The 400 for a model not in the catalog, listing the valid ids. */
     public ApiError unknownModel(String id) {
-        return ApiError.badRequest("unknown_model", "Unknown model '" + id + "'; valid models: "
+        return ApiError.badRequest("unknown_model", "Unknown model '" + ApiError.echo(id) + "'; valid models: "
                 + String.join(", ", ids()));
     }
 

@@ -75,7 +75,7 @@ public class ModelCatalog {
     }
 
     private static ApiError notFound(String id) {
-        return new ApiError(404, "model_not_found", "The model `" + id + "` does not exist or you do not have"
+        return new ApiError(404, "model_not_found", "The model `" + ApiError.echo(id) + "` does not exist or you do not have"
                 + " access to it. GET /v1/models lists the available models.", Map.of(), "model");
     }
 }

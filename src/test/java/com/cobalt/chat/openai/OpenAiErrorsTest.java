@@ -167,6 +167,17 @@ class OpenAiErrorsTest {
         assertThat(upstream.requestCount()).isZero();
     }
 
+    /** An error names the model it did not find; it does not send a 5 MB model name back (audit, 2026-12-04). */
+    @Test
+    void anUnknownModelsNameIsRepeatedOnlyUpTo64Characters() {
+        String huge = "m".repeat(20_000);
+
+        assertError(post("{\"model\":\"" + huge + "\",\"messages\":" + HI + "}"), 404,
+                error("The model `" + "m".repeat(64) + "...` does not exist or you do not have access to it. GET"
+                        + " /v1/models lists the available models.", "invalid_request_error", "model",
+                        "model_not_found"));
+    }
+
     @Test
     void retrievingAnUnknownModelIsA404ModelNotFound() {
         assertError(client.get("/v1/models/gpt-9", token), 404,
