@@ -34,6 +34,10 @@ import org.apache.camel.Variable;
 public final class ProviderBreakers {
 
     private final Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
+    /** When each breaker last opened, on the breakers' clock: how long an open one still refuses calls. */
+    private final Map<String, java.time.Instant> openedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> waitInOpenMs = new LinkedHashMap<>();
+    private final Clock clock;
 
     /** @param settings each provider's validated breaker settings (SettingsLoader), by provider id */
     public ProviderBreakers(Map<String, BreakerSettings> settings, Clock clock) {
@@ -49,8 +53,29 @@ public final class ProviderBreakers {
                     .ignoreException(ProviderBreakers::isCooldownSkip)
                     .clock(clock)
                     .build();
-            breakers.put(p, CircuitBreaker.of(p, config));
+            CircuitBreaker breaker = CircuitBreaker.of(p, config);
+            breaker.getEventPublisher().onStateTransition(t -> {
+                if (t.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                    openedAt.put(p, clock.instant());
+                }
+            });
+            breakers.put(p, breaker);
+            waitInOpenMs.put(p, s.waitInOpenMs());
         }
+        this.clock = clock;
+    }
+
+    /**
+     * Seconds until an open breaker lets a trial call through (at least 1), for the Retry-After of a request that
+     * found no provider; 1 when half-open with its trial calls taken (one of them may close it any moment).
+     */
+    long secondsUntilPermitted(String provider, CircuitBreaker breaker) {
+        java.time.Instant opened = openedAt.get(provider);
+        if (breaker.getState() != CircuitBreaker.State.OPEN || opened == null) {
+            return 1;
+        }
+        long leftMs = waitInOpenMs.get(provider) - Duration.between(opened, clock.instant()).toMillis();
+        return Math.max(1, (leftMs + 999) / 1000);
     }
 
     static boolean isCooldownSkip(Throwable t) {
@@ -78,7 +103,7 @@ public final class ProviderBreakers {
     public Permit permit(@Variable("provider") String provider) {
         CircuitBreaker breaker = of(provider);
         if (!breaker.tryAcquirePermission()) {
-            throw ProviderFailure.breakerOpen(provider);
+            throw ProviderFailure.breakerOpen(provider, secondsUntilPermitted(provider, breaker));
         }
         return new Permit(breaker, breaker.getCurrentTimestamp());
     }

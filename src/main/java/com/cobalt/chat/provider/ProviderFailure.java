@@ -63,7 +63,13 @@ public class ProviderFailure extends RuntimeException {
     }
 
     public static ProviderFailure breakerOpen(String provider) {
-        return new ProviderFailure(provider, Kind.BREAKER_OPEN, 0, null, provider + ": circuit breaker open");
+        return breakerOpen(provider, null);
+    }
+
+    /** @param retryAfterSeconds when the breaker lets a call through again (the 503's Retry-After), or null */
+    public static ProviderFailure breakerOpen(String provider, Long retryAfterSeconds) {
+        return new ProviderFailure(provider, Kind.BREAKER_OPEN, 0, retryAfterSeconds,
+                provider + ": circuit breaker open");
     }
 
     public String provider() {

@@ -528,6 +528,38 @@ class ResilienceTest {
             assertThat(F.requestCount()).isEqualTo(3);
         }
 
+        /**
+         * With the primary's breaker open and the fallback failing too, the 503 says when the breaker lets a call
+         * through again: the rest of its wait in the open state (audits, 2026-12-04: no Retry-After at all).
+         */
+        @Test
+        void whileItIsOpenA503SaysWhenItLetsACallThroughAgain() {
+            primary.respond(0, 500, "application/json", SERVER_ERROR_BODY);
+            primary.respond(1, 500, "application/json", SERVER_ERROR_BODY);
+            F.enqueue(fallbackAnswer());
+            F.enqueue(fallbackAnswer());
+            assertAnswer(chat(breaking), F_EVENTS);
+            assertAnswer(chat(breaking), F_EVENTS);
+            assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("OPEN");
+            String token = Jwt.token("breaker-waiter");
+            String session = client(breaking).createSession(token);
+
+            F.enqueue(Script.json(500, SERVER_ERROR_BODY));
+            HttpResponse<String> first = client(breaking).send("POST", "/api/v1/chat/sessions/" + session
+                    + "/messages", token, "application/json", "{\"content\":\"" + PROMPT + "\"}");
+            CLOCK.advance(Duration.ofMillis(44_500));
+            F.enqueue(Script.json(500, SERVER_ERROR_BODY));
+            HttpResponse<String> later = client(breaking).send("POST", "/api/v1/chat/sessions/" + session
+                    + "/messages", token, "application/json", "{\"content\":\"" + PROMPT + "\"}");
+
+            assertThat(first.statusCode()).isEqualTo(503);
+            assertThat(first.body()).isEqualTo(UNAVAILABLE);
+            assertThat(first.headers().firstValue("Retry-After")).hasValue("60");
+            assertThat(later.statusCode()).isEqualTo(503);
+            assertThat(later.headers().firstValue("Retry-After")).as("15.5 s left, rounded up").hasValue("16");
+            assertThat(primary.requestCount()).isEqualTo(2);
+        }
+
         @Test
         void afterTheWaitOneTrialRequestGoesThroughAndASuccessClosesIt() throws Exception {
             primary.respond(0, 500, "application/json", SERVER_ERROR_BODY);
