@@ -651,13 +651,47 @@ public class ChatStore {
         T map(ResultSet rs) throws SQLException;
     }
 
-    /** One connection for several statements; with {@code transaction}, one commit for all of them. */
+    /**
+     * One connection for several statements; with {@code transaction}, one commit for all of them. A connection the
+     * database dropped (a restart, a failover, a terminated backend: the pool hands out a connection that looked
+     * alive) is tried once more on a fresh one, so an answer the client already has is not lost to a connection that
+     * died a moment before; the pool's other connections, dead too, are evicted first.
+     */
     private <T> T inConnection(boolean transaction, Transactions.Work<T> work) {
+        try {
+            return attempt(transaction, work);
+        } catch (SQLException e) {
+            if (!connectionLost(e)) {
+                throw new StorageException(e);
+            }
+            if (dataSource instanceof com.zaxxer.hikari.HikariDataSource pool && pool.getHikariPoolMXBean() != null) {
+                // a database that dropped one connection dropped them all (a restart, a failover): the idle ones
+                // are closed now, the busy ones as they come back, so the retry gets a fresh connection
+                pool.getHikariPoolMXBean().softEvictConnections();
+            }
+            try {
+                return attempt(transaction, work);
+            } catch (SQLException again) {
+                again.addSuppressed(e);
+                throw new StorageException(again);
+            }
+        }
+    }
+
+    private <T> T attempt(boolean transaction, Transactions.Work<T> work) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             return transaction ? Transactions.inTransaction(c, work) : work.run(c);
-        } catch (SQLException e) {
-            throw new StorageException(e);
         }
+    }
+
+    /**
+     * The connection was gone when the statement ran: SQLState 08003 (no such connection), 08006 (the connection
+     * failed), 57P01 (PostgreSQL terminated the backend). Not a refused or timed-out connect (08001, Hikari's
+     * timeout): a retry would only wait again.
+     */
+    static boolean connectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return "08003".equals(state) || "08006".equals(state) || "57P01".equals(state);
     }
 
     private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {

@@ -73,4 +73,39 @@ class DatabaseOutageTest {
             }
         }
     }
+
+    /**
+     * A database restart drops every connection; the pool still holds them and hands one out as alive (it checks a
+     * connection only after it idled 500 ms). The statement on it fails, and is tried once more on a fresh one: the
+     * request succeeds (black-box audit, 2026-12-04: session creates got 500 and answers the client had were lost).
+     */
+    @Test
+    void aConnectionTheDatabaseDroppedIsReplacedAndTheRequestSucceeds() {
+        Postgres.assumeAvailable();
+        URI real = URI.create(Postgres.URL.substring("jdbc:".length()));
+        int realPort = real.getPort() < 0 ? 5432 : real.getPort();
+        try (Postgres.Schema schema = Postgres.newSchema("dropped");
+             TcpProxy proxy = TcpProxy.to(real.getHost(), realPort)) {
+            Map<String, String> p = new LinkedHashMap<>();
+            p.put("llm.provider", "demo");
+            p.put("chat.db.url", schema.url().replace(real.getHost() + ":" + realPort, "127.0.0.1:" + proxy.port()));
+            p.put("chat.db.user", Postgres.USER);
+            p.put("chat.db.password", "");
+            p.put("chat.db.pool-size", "2");
+            try (RunningGateway gateway = RunningGateway.start(p)) {
+                GatewayClient client = new GatewayClient(gateway);
+                String token = Jwt.token("dropped-user");
+                for (int round = 0; round < 5; round++) {
+                    String session = client.createSession(token);
+
+                    proxy.cut();
+                    proxy.restore();
+                    HttpResponse<String> next = client.send("POST", "/api/v1/chat/sessions/" + session
+                            + "/messages", token, "application/json", "{\"content\":\"Still there?\"}");
+
+                    assertThat(next.statusCode()).as("round %d: %s", round, next.body()).isEqualTo(200);
+                }
+            }
+        }
+    }
 }
