@@ -476,7 +476,10 @@ public class UpstreamClient {
             if (status >= 200 && status < 300) {
                 // a JSON body although stream:true was asked: an error, or a whole completion to replay
                 Buffer replay = doc == null || doc.has("error") ? null : asSse(doc);
-                if (replay == null) {
+                if (doc != null && doc.path("error").isObject() && isRequestError(doc.path("error"))) {
+                    // a 200 carrying the request's fault (servers that put their 400 in the body): the caller's
+                    answer.complete(ProviderRejection.of(id, 400, false, doc));
+                } else if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
                     forward(RelaySession.replay(provider, target, replay, caller, vertx, relaySettings, live, format,
@@ -507,7 +510,9 @@ public class UpstreamClient {
 
     private static void forward(RelaySession session, CompletableFuture<UpstreamAnswer> answer) {
         session.primed().whenComplete((primed, failure) -> {
-            if (failure != null) {
+            if (failure instanceof RelaySession.RejectedInStream rejected) {
+                answer.complete(rejected.rejection());
+            } else if (failure != null) {
                 answer.completeExceptionally(failure);
             } else {
                 answer.complete(primed);
@@ -541,6 +546,15 @@ public class UpstreamClient {
         } catch (Exception e) {
             return null;
         }
+    }
+
+    /** An error object that says the request was at fault, as {@code ChunkDecoder} reads one inside a stream. */
+    static boolean isRequestError(JsonNode error) {
+        String type = error.path("type").asText();
+        String code = error.path("code").asText();
+        return type.equals("invalid_request_error") || type.equals("BadRequestError")
+                || code.equals("context_length_exceeded") || code.equals("invalid_request_error")
+                || code.equals("400") || code.equals("413") || code.equals("422");
     }
 
     static boolean isContentFilter(JsonNode doc) {

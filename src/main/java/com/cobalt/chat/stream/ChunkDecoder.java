@@ -36,7 +36,9 @@ public final class ChunkDecoder {
     private static final JsonFactory PARSERS = JSON.getFactory();
 
     /** What a chunk says; only its first choice is read (the gateway asks for one). */
-    private record Chunk(Choice first, Usage usage, boolean error) {
+    /** {@code error}: null, or the code an error in the chunk reads as ({@link #PROVIDER_STREAM_ERROR} or
+     * {@link #PROVIDER_REJECTED}). */
+    private record Chunk(Choice first, Usage usage, String error) {
     }
 
     private record Choice(Delta delta, Delta message, String finishReason) {
@@ -63,6 +65,11 @@ public final class ChunkDecoder {
     private static final NotAChunk NOT_A_CHUNK = new NotAChunk();
 
     static final String PROVIDER_STREAM_ERROR = "provider_stream_error";
+    /**
+     * An error inside a 200 stream that says the request was at fault - OpenAI's {@code invalid_request_error} type
+     * (a context too long), vLLM's {@code BadRequestError}, a 400, 413 or 422 code: the caller's, like an HTTP 400.
+     */
+    static final String PROVIDER_REJECTED = "provider_rejected_request";
 
     private static final byte[] NOTHING = new byte[0];
 
@@ -93,9 +100,9 @@ public final class ChunkDecoder {
         if (chunk == null) {
             return ChunkReading.error("malformed_chunk");
         }
-        if (errorEvent || chunk.error()) {
+        if (errorEvent || chunk.error() != null) {
             // the upstream's error text may echo the prompt: only a fixed code goes to the client and the logs
-            return ChunkReading.error(PROVIDER_STREAM_ERROR);
+            return ChunkReading.error(chunk.error() != null ? chunk.error() : PROVIDER_STREAM_ERROR);
         }
         String content = null;
         String reasoning = null;
@@ -189,21 +196,40 @@ public final class ChunkDecoder {
         }
         Choice first = null;
         Usage usage = null;
-        boolean error = false;
+        String error = null;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
             switch (name) {
                 case "choices" -> first = firstChoice(p, v);
                 case "usage" -> usage = usage(p, v);
-                case "error" -> {
-                    error = v != JsonToken.VALUE_NULL;
-                    p.skipChildren();
-                }
+                case "error" -> error = v == JsonToken.VALUE_NULL ? null : error(p, v);
                 default -> p.skipChildren();
             }
         }
         return new Chunk(first, usage, error);
+    }
+
+    /** What an {@code error} value reads as: the request's fault when its type or code says so, else a stream error. */
+    private static String error(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+        if (t != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            return PROVIDER_STREAM_ERROR;
+        }
+        boolean rejected = false;
+        while (next(p) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = next(p);
+            if (("type".equals(name) || "code".equals(name)) && v.isScalarValue()) {
+                String value = p.getText();
+                rejected |= "invalid_request_error".equals(value) || "BadRequestError".equals(value)
+                        || "context_length_exceeded".equals(value)
+                        || ("code".equals(name) && ("400".equals(value) || "413".equals(value) || "422".equals(value)));
+            } else {
+                p.skipChildren();
+            }
+        }
+        return rejected ? PROVIDER_REJECTED : PROVIDER_STREAM_ERROR;
     }
 
     private static Choice firstChoice(JsonParser p, JsonToken t) throws IOException, NotAChunk {

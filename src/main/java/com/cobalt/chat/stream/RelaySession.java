@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderFailure;
+import com.cobalt.chat.provider.ProviderRejection;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -165,6 +166,23 @@ public final class RelaySession implements UpstreamAnswer {
         s.upstreamEnded = true;
         s.onClientGone();
         return s;
+    }
+
+    /**
+     * How {@link #primed()} fails when the provider said, inside its 200 stream and before any output, that the
+     * request was at fault: the call's answer is then the rejection it carries.
+     */
+    public static final class RejectedInStream extends RuntimeException {
+        private final ProviderRejection rejection;
+
+        RejectedInStream(ProviderRejection rejection) {
+            super("rejected in the stream", null, false, false);
+            this.rejection = rejection;
+        }
+
+        public ProviderRejection rejection() {
+            return rejection;
+        }
     }
 
     /** Completes with this session once the first content (or a whole, empty answer) is in; fails if none came. */
@@ -500,8 +518,19 @@ public final class RelaySession implements UpstreamAnswer {
             return;
         }
         if (!primed.isDone()) {
+            if (ChunkDecoder.PROVIDER_REJECTED.equals(code)) {
+                // the request's fault, said in the stream before any output: a 400 like an HTTP one, no fallback
+                terminated = true;
+                cancelFirstTokenTimer();
+                resetUpstream();
+                primed.completeExceptionally(new RejectedInStream(new ProviderRejection(provider.id(), false)));
+                return;
+            }
             fail(ProviderFailure.badStream(provider.id(), code));
             return;
+        }
+        if (ChunkDecoder.PROVIDER_REJECTED.equals(code)) {
+            code = ChunkDecoder.PROVIDER_STREAM_ERROR; // after output began it breaks the answer like any error event
         }
         terminated = true;
         resetUpstream();

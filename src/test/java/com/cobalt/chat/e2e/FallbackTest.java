@@ -188,6 +188,37 @@ class FallbackTest {
         assertMessage(messages.get(1), "assistant", "", "failed");
     }
 
+    /**
+     * A provider that says the request is at fault inside its 200 stream, before any output (OpenAI-compatible
+     * servers such as vLLM send a context too long so), or in a 200 JSON body: the caller's problem like an HTTP 400,
+     * not a provider failure that sends the request to the fallback and counts against the provider (black-box audit,
+     * 2026-12-04: 503 "retry later", and ~16 such requests opened the breaker for everyone).
+     */
+    @Test
+    void aRequestErrorInsideA200IsTheCallersProblemAndIsNotRetriedOnTheFallback() {
+        String error = "{\"error\":{\"message\":\"This model's maximum context length is 4096 tokens; the"
+                + " prompt 'my secret plan' is longer\",\"type\":\"invalid_request_error\",\"param\":\"messages\","
+                + "\"code\":\"context_length_exceeded\"}}";
+        primary.enqueue(Script.sse("data: " + error + "\n\n"));
+        primary.enqueue(Script.json(200, error));
+        fallback.enqueue(fallbackAnswer());
+        String token = Jwt.token("fallback-erin");
+        String session = client.createSession(token);
+
+        GatewayClient.Answer inStream = client.chat(session, token, "A very long question");
+        GatewayClient.Answer inJson = client.chat(session, token, "Another very long question");
+
+        assertThat(inStream.status()).isEqualTo(400);
+        assertThat(inStream.body()).isEqualTo("{\"error\":{\"code\":\"provider_rejected_request\","
+                + "\"message\":\"The provider rejected the request as invalid\"}}");
+        assertThat(inJson.status()).isEqualTo(400);
+        assertThat(inJson.body()).isEqualTo("{\"error\":{\"code\":\"provider_rejected_request\","
+                + "\"message\":\"The provider rejected the request as invalid (provider code"
+                + " context_length_exceeded, parameter 'messages')\"}}");
+        assertThat(primary.requestCount()).isEqualTo(2);
+        assertThat(fallback.requestCount()).isZero();
+    }
+
     @Test
     void anAzureStylePromptContentFilterIsReportedAsContentFilteredWithoutFallback() {
         primary.enqueue(Script.json(400, "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was "
