@@ -93,6 +93,58 @@ public class RequestBodies {
         }
     }
 
+    /**
+     * Whether a JSON text escapes a surrogate that is not half of a pair (backslash, u, D800). JSON's grammar allows it
+     * and Jackson reads it into a String, but it is no character: stored it stays, streamed back it becomes "?", so
+     * what was stored and what was seen would differ. (Raw UTF-8 cannot carry one: the strict decoding refuses it.)
+     * An escaped backslash followed by u and four digits is text, not an escape.
+     */
+    static boolean escapesLoneSurrogate(byte[] json) {
+        boolean highPending = false;
+        for (int i = 0; i < json.length; i++) {
+            if (json[i] != '\\') {
+                if (highPending) {
+                    return true;
+                }
+                continue;
+            }
+            if (i + 1 >= json.length) {
+                return false; // not JSON at all; the parser says so
+            }
+            if (json[i + 1] != 'u' || i + 5 >= json.length) {
+                if (highPending) {
+                    return true;
+                }
+                i++; // an escaped character: skip it
+                continue;
+            }
+            int unit = hex4(json, i + 2);
+            if (unit < 0) {
+                return false; // not JSON; the parser says so
+            }
+            boolean high = unit >= 0xD800 && unit <= 0xDBFF;
+            boolean low = unit >= 0xDC00 && unit <= 0xDFFF;
+            if (highPending != low) {
+                return true; // a high surrogate not followed by a low one, or a low one without its high
+            }
+            highPending = high;
+            i += 5;
+        }
+        return highPending;
+    }
+
+    private static int hex4(byte[] b, int from) {
+        int v = 0;
+        for (int i = from; i < from + 4; i++) {
+            int d = Character.digit(b[i], 16);
+            if (d < 0) {
+                return -1;
+            }
+            v = v * 16 + d;
+        }
+        return v;
+    }
+
     /** Whether every byte is ASCII: such a body is strict UTF-8 as it is, with nothing to decode or check. */
     private static boolean ascii(byte[] body) {
         for (byte b : body) {
@@ -157,6 +209,10 @@ public class RequestBodies {
         }
         if (text == MALFORMED) {
             throw ApiError.badRequest("invalid_json", "The body is not valid UTF-8");
+        }
+        if (escapesLoneSurrogate(body)) {
+            throw ApiError.badRequest("invalid_json", "The body escapes an unpaired surrogate (\\uD800-\\uDFFF alone);"
+                    + " it is not Unicode text");
         }
         JsonNode doc;
         try {

@@ -53,6 +53,27 @@ class RequestBodiesTest {
         assertThat(utf8.get("content").asText()).isEqualTo("caf\u00e9 \uD83D\uDE00 \u4e2d");
     }
 
+    /**
+     * An escaped surrogate that is not half of a pair is no character: refused, since stored it would stay and
+     * streamed back it would turn into "?" (black-box audit, 2026-12-04). A pair, an escaped backslash before "u" and
+     * a raw supplementary character pass.
+     */
+    @Test
+    void anEscapedLoneSurrogateIsRefusedAndAPairIsNot() {
+        String u = "\\u";
+        for (String lone : new String[] {u + "d800", u + "DBFF" + "x", u + "dc00", u + "d800" + u + "d800",
+                u + "d83d" + "\\n" + u + "de00", "a" + u + "d800"}) {
+            ApiError e = refused(("{\"content\":\"" + lone + "\"}").getBytes(StandardCharsets.US_ASCII));
+            assertThat(e).as(lone).isNotNull();
+            assertThat(e.code()).as(lone).isEqualTo("invalid_json");
+            assertThat(e.getMessage()).as(lone).isEqualTo("The body escapes an unpaired surrogate"
+                    + " (\\uD800-\\uDFFF alone); it is not Unicode text");
+        }
+        String pair = RequestBodies.jsonObject(request(("{\"content\":\"" + u + "d83d" + u + "de00" + " and \\\\"
+                + "ud800\"}").getBytes(StandardCharsets.US_ASCII)), true).get("content").asText();
+        assertThat(pair).isEqualTo(new String(Character.toChars(0x1F600)) + " and \\ud800");
+    }
+
     @Test
     void aBlankBodyIsEmptyWhetherItsWhitespaceIsAsciiOrNot() {
         for (String blank : new String[] {"", " \t\r\n", "\u001c\u000b", "\u2003 \u3000"}) {
