@@ -289,6 +289,18 @@ public class GatewayConfiguration implements CamelConfiguration {
                 checkpoints));
         LlmMetrics metrics = new LlmMetrics(camel);
         metrics.documentedLabelsOnly();
+        database.meterInto(metrics.registry());
+        AutoCloseable processMeters = metrics.bindProcessMeters();
+        camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+            @Override
+            public void onContextStopped(CamelContext context) {
+                try {
+                    processMeters.close();
+                } catch (Exception e) {
+                    LOG.debug("Process meters did not close: {}", e.getClass().getSimpleName());
+                }
+            }
+        });
         if (balance != null) {
             WeightedBalance shares = balance;
             camel.addLifecycleStrategy(new LifecycleStrategySupport() {

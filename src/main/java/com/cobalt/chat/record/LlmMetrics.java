@@ -161,6 +161,25 @@ public class LlmMetrics {
         }
     }
 
+    /**
+     * The process beside the chats: heap and GC (jvm_memory_*, jvm_gc_*), threads, CPU (process_cpu_usage,
+     * system_cpu_*), open files (process_files_*) and uptime. Bound here, after {@link #documentedLabelsOnly()}, rather
+     * than by camel.metrics.binders, which binds them before any filter can be set. Returns what must be closed when
+     * the gateway stops (the GC meters listen to the JVM's notifications).
+     */
+    public AutoCloseable bindProcessMeters() {
+        MeterRegistry r = registry();
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(r);
+        io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc =
+                new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+        gc.bindTo(r);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(r);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(r);
+        new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(r);
+        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(r);
+        return gc;
+    }
+
     static boolean ownMeter(String name) {
         return name.startsWith("llm_") || name.startsWith("chat_");
     }

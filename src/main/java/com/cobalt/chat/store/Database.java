@@ -78,6 +78,16 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
+    /**
+     * The pool's own meters ({@code hikaricp_connections_active}, {@code _pending}, {@code _timeout_total}, ...,
+     * labelled {@code pool="cobalt-chat-db"}) into the registry: a saturated or starved pool is seen before requests
+     * fail with database_unavailable. Once.
+     */
+    public void meterInto(io.micrometer.core.instrument.MeterRegistry registry) {
+        dataSource.setMetricsTrackerFactory(
+                new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry));
+    }
+
     @Override
     public void close() {
         dataSource.close();
