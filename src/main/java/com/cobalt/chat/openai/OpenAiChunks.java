@@ -38,6 +38,7 @@ public final class OpenAiChunks implements ClientFormat {
     private byte[] deltaTail;
     /** For a whole chat.completion: the tool calls assembled from their deltas, by index (event loop only). */
     private final Map<Integer, ObjectNode> toolCalls = new TreeMap<>();
+    private final StringBuilder refusal = new StringBuilder();
 
     /**
      * @param stream false: the caller wants one {@code chat.completion}; nothing is written while the answer streams
@@ -114,6 +115,29 @@ public final class OpenAiChunks implements ClientFormat {
             return null;
         }
         return role() + chunk(Map.of(), finishReason);
+    }
+
+    /** A refusal is OpenAI's {@code refusal}, apart from the content, streamed and in the whole completion. */
+    @Override
+    public boolean refusalIsContent() {
+        return false;
+    }
+
+    /** A piece of a refusal: a {@code refusal} delta; for a whole completion it is kept for {@link #refusalSoFar()}. */
+    @Override
+    public String refusal(String text) {
+        refusal.append(text);
+        if (!stream) {
+            return null;
+        }
+        Map<String, Object> delta = new LinkedHashMap<>();
+        delta.put("refusal", text);
+        return role() + chunk(delta, null);
+    }
+
+    /** The refusal the model wrote so far; empty when it wrote none. */
+    public String refusalSoFar() {
+        return refusal.toString();
     }
 
     /** A reasoning model's thinking, as DeepSeek and SambaNova stream it: a {@code reasoning_content} delta. */

@@ -103,9 +103,11 @@ public class OpenAiCompletions {
         Map<String, Object> message = new LinkedHashMap<>();
         var toolCalls = format.toolCallsSoFar();
         message.put("role", "assistant");
-        // an answer that only calls tools has no content, as OpenAI's
-        message.put("content", toolCalls.isEmpty() || !outcome.content().isEmpty() ? outcome.content() : null);
-        message.put("refusal", null);
+        String refusal = format.refusalSoFar();
+        // an answer that only calls tools, or only refuses, has no content, as OpenAI's
+        message.put("content", (toolCalls.isEmpty() && refusal.isEmpty()) || !outcome.content().isEmpty()
+                ? outcome.content() : null);
+        message.put("refusal", refusal.isEmpty() ? null : refusal);
         if (outcome.reasoning() != null) {
             message.put("reasoning_content", outcome.reasoning());
         }

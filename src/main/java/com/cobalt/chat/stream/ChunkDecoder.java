@@ -44,7 +44,8 @@ public final class ChunkDecoder {
     private record Choice(Delta delta, Delta message, String finishReason) {
     }
 
-    private record Delta(String content, String reasoningContent, String reasoning, JsonNode toolCalls) {
+    private record Delta(String content, String reasoningContent, String reasoning, JsonNode toolCalls,
+                         String refusal) {
     }
 
     private record Usage(Integer promptTokens, Integer completionTokens, Details promptDetails,
@@ -107,6 +108,7 @@ public final class ChunkDecoder {
         String content = null;
         String reasoning = null;
         JsonNode toolCalls = null;
+        String refusal = null;
         String finish = null;
         // Azure's asynchronous content-filter chunks have a choice without delta: nothing to relay, no break
         Choice first = chunk.first();
@@ -117,6 +119,7 @@ public final class ChunkDecoder {
                 // DeepSeek and SambaNova name it reasoning_content; vLLM-style servers (gpt-oss) reasoning
                 reasoning = d.reasoningContent() != null ? d.reasoningContent() : d.reasoning();
                 toolCalls = d.toolCalls();
+                refusal = d.refusal();
                 if (toolCalls != null && first.delta() == null) {
                     toolCalls = indexed(toolCalls);
                 }
@@ -128,7 +131,7 @@ public final class ChunkDecoder {
         Details cd = u == null ? null : u.completionDetails();
         return new ChunkReading(content, reasoning, toolCalls, finish, u == null ? null : u.promptTokens(),
                 u == null ? null : u.completionTokens(), pd == null ? null : pd.cachedTokens(),
-                cd == null ? null : cd.reasoningTokens(), null, false);
+                cd == null ? null : cd.reasoningTokens(), null, false, refusal);
     }
 
     /** The stream ended: the parser's buffers go back to Jackson's pool, for the next stream on this thread. */
@@ -280,11 +283,13 @@ public final class ChunkDecoder {
         String reasoningContent = null;
         String reasoning = null;
         JsonNode toolCalls = null;
+        String refusal = null;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
             switch (name) {
                 case "content" -> content = text(p, v);
+                case "refusal" -> refusal = text(p, v);
                 case "reasoning_content" -> reasoningContent = text(p, v);
                 case "reasoning" -> reasoning = text(p, v);
                 // relayed as the provider sent them: the one part of a chunk read into a tree
@@ -292,7 +297,7 @@ public final class ChunkDecoder {
                 default -> p.skipChildren();
             }
         }
-        return new Delta(content, reasoningContent, reasoning, toolCalls);
+        return new Delta(content, reasoningContent, reasoning, toolCalls, refusal);
     }
 
     private static Usage usage(JsonParser p, JsonToken t) throws IOException, NotAChunk {

@@ -5,18 +5,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * What one upstream data event says: a content delta (may be empty), a reasoning delta, tool-call deltas (as the
  * provider sent them, to be relayed verbatim), a finish reason, token usage with its cached and reasoning parts, or
- * an error. Fields the provider did not send are null.
+ * an error; and a refusal delta (OpenAI's structured outputs: the model declines, in {@code delta.refusal} instead
+ * of the content). Fields the provider did not send are null.
  */
 public record ChunkReading(String content, String reasoning, JsonNode toolCalls, String finishReason,
                            Integer promptTokens, Integer completionTokens, Integer cachedTokens,
-                           Integer reasoningTokens, String errorCode, boolean done) {
+                           Integer reasoningTokens, String errorCode, boolean done, String refusal) {
 
     public static final ChunkReading DONE = new ChunkReading(null, null, null, null, null, true);
 
     /** Content, finish reason and the two main token counts only. */
     public ChunkReading(String content, String finishReason, Integer promptTokens, Integer completionTokens,
                         String errorCode, boolean done) {
-        this(content, null, null, finishReason, promptTokens, completionTokens, null, null, errorCode, done);
+        this(content, null, null, finishReason, promptTokens, completionTokens, null, null, errorCode, done, null);
     }
 
     public boolean isError() {
@@ -25,6 +26,10 @@ public record ChunkReading(String content, String reasoning, JsonNode toolCalls,
 
     public boolean hasContent() {
         return content != null && !content.isEmpty();
+    }
+
+    public boolean hasRefusal() {
+        return refusal != null && !refusal.isEmpty();
     }
 
     public boolean hasReasoning() {

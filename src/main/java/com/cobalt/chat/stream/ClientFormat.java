@@ -69,6 +69,20 @@ public interface ClientFormat {
         return true;
     }
 
+    /**
+     * Whether a model's refusal (OpenAI's {@code delta.refusal}: it declines a structured-output request) is relayed,
+     * stored and counted as the answer's text. The session API's is: its user reads the refusal as the answer. The
+     * OpenAI format keeps it apart, in {@code refusal}, as OpenAI's API does.
+     */
+    default boolean refusalIsContent() {
+        return true;
+    }
+
+    /** A piece of a refusal, for a format that keeps it apart from the content; null when there is nothing to send. */
+    default String refusal(String text) {
+        return null;
+    }
+
     /** A piece of a reasoning model's thinking (never part of the answer). */
     default String reasoning(String text) {
         return null;

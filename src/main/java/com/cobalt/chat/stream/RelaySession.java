@@ -312,6 +312,13 @@ public final class RelaySession implements UpstreamAnswer {
             write(format.toolCalls(r.toolCalls()));
             prime();
         }
+        if (r.hasRefusal() && !terminated) {
+            if (format.refusalIsContent()) {
+                onContent(r.refusal());
+            } else {
+                onRefusal(r.refusal());
+            }
+        }
         if (r.hasContent() && !terminated) {
             if (thinkTags != null) {
                 thinkTags.feed(r.content(), this::onPiece);
@@ -379,6 +386,22 @@ public final class RelaySession implements UpstreamAnswer {
         answerBytes += bytes;
         reasoning.append(piece);
         write(format.reasoning(piece));
+        prime();
+    }
+
+    /**
+     * A model's refusal for a format that keeps it apart from the content (/v1's {@code delta.refusal}): output like
+     * content (it primes the answer), bounded by CHAT_MAX_ANSWER_BYTES with it.
+     */
+    private void onRefusal(String piece) {
+        firstOutput();
+        long bytes = utf8Length(piece);
+        if (answerBytes + bytes > settings.maxAnswerBytes()) {
+            cutAtAnswerLimit("");
+            return;
+        }
+        answerBytes += bytes;
+        write(format.refusal(piece));
         prime();
     }
 

@@ -206,6 +206,20 @@ class StreamShapesTest {
         assertStored("Hello world", "complete");
     }
 
+    /** A model's refusal (OpenAI's delta.refusal) is what the session's user reads: relayed and stored as the answer. */
+    @Test
+    void aRefusalIsTheSessionsAnswer() {
+        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":";
+        String suffix = ",\"finish_reason\":null}]}\n\n";
+        GatewayClient.Answer answer = chat(Script.sse(prefix + "{\"role\":\"assistant\",\"refusal\":\"\"}" + suffix,
+                prefix + "{\"refusal\":\"I'm sorry,\"}" + suffix, prefix + "{\"refusal\":\" no.\"}" + suffix,
+                Chunks.finish("stop"), Chunks.done()));
+
+        assertSse(answer, delta("I'm sorry,"), delta(" no."), finished("stop"), DONE);
+        assertStored("I'm sorry, no.", "complete");
+    }
+
     @Test
     void chunksWithoutDeltaAreSkipped() {
         GatewayClient.Answer answer = chat(Script.sse(Chunks.delta("A"), NO_DELTA, Chunks.delta("B"), NO_DELTA,

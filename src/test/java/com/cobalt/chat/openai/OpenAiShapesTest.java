@@ -161,6 +161,46 @@ class OpenAiShapesTest {
                 + "\"system_fingerprint\":null}");
     }
 
+    /** A structured-output refusal as OpenAI and Azure stream it: {@code delta.refusal} pieces, no content. */
+    static Script refusalAnswer() {
+        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":";
+        String suffix = ",\"finish_reason\":null}]}\n\n";
+        return Script.sse(prefix + "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"}" + suffix,
+                prefix + "{\"refusal\":\"I'm sorry,\"}" + suffix, prefix + "{\"refusal\":\" I can't help.\"}" + suffix,
+                Chunks.finish("stop"), Chunks.usage(12, 5), Chunks.done());
+    }
+
+    /**
+     * A model's refusal (structured outputs) is relayed as OpenAI's: {@code refusal} deltas when streamed,
+     * {@code message.refusal} with no content when whole (black-box audit with the OpenAI SDK, 2026-12-04: it was
+     * dropped, and the SDK's parse() could not tell a refusal from an empty answer).
+     */
+    @Test
+    void aRefusalIsRelayedAsRefusalDeltasAndTheWholeMessagesRefusal() {
+        upstream.enqueue(refusalAnswer());
+        upstream.enqueue(refusalAnswer());
+
+        HttpResponse<String> streamed = post("{\"model\":\"" + MODEL + "\",\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+        HttpResponse<String> whole = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(streamed.statusCode()).isEqualTo(200);
+        assertThat(withIdMasked(events(streamed.body()))).containsExactly(
+                chunk(ROLE, null),
+                chunk("{\"refusal\":\"I'm sorry,\"}", null),
+                chunk("{\"refusal\":\" I can't help.\"}", null),
+                chunk("{}", "stop"),
+                "data: [DONE]");
+        assertThat(whole.statusCode()).isEqualTo(200);
+        String id = GatewayClient.json(whole.body()).get("id").asText();
+        assertThat(whole.body()).isEqualTo("{\"id\":\"" + id + "\",\"object\":\"chat.completion\",\"created\":"
+                + created() + ",\"model\":\"" + MODEL + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                + "\"assistant\",\"content\":null,\"refusal\":\"I'm sorry, I can't help.\"},\"logprobs\":null,"
+                + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5,"
+                + "\"total_tokens\":17},\"system_fingerprint\":null}");
+    }
+
     @Test
     void withIncludeUsageEveryChunkCarriesUsageNullAndAUsageChunkPrecedesDone() {
         upstream.enqueue(helloAnswer());
