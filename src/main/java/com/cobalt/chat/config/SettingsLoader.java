@@ -215,6 +215,10 @@ public final class SettingsLoader {
                 nonNegativeInt("demo.token-delay-ms", 40),
                 positiveInt("openai.max-body-bytes", 10 * 1024 * 1024));
         bool("chat.routes.reload", false);
+        if (lookup.apply("chat.admin-role") != null && value("chat.admin-role") == null) {
+            // an empty role would be matched by a token whose roles claim holds an empty string: anyone's admin
+            problems.add(settingName("chat.admin-role") + " must name a role (it is empty)");
+        }
         prices(catalog);
         boolean weighted = balance();
         EntraSettings entra = providers.values().stream().anyMatch(ProviderSettings::entra) ? entra() : null;

@@ -675,6 +675,16 @@ class SettingsLoaderTest {
         assertThat(s.maxCooldownSeconds()).isEqualTo(60);
     }
 
+    /** An empty admin role would be matched by a token with {@code "roles": [""]} (operators' audit, 2026-12-04). */
+    @Test
+    void theAdminRoleMustNotBeEmpty() {
+        Map<String, String> p = validSambanova();
+        p.put("chat.admin-role", " ");
+        InvalidConfigurationException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                InvalidConfigurationException.class, () -> SettingsLoader.load(p::get));
+        assertThat(e.problems()).containsExactly("CHAT_ADMIN_ROLE (chat.admin-role) must name a role (it is empty)");
+    }
+
     @Test
     void theManagementPortMustBeItsOwnAndTheDatabaseWaitAtLeast250Ms() {
         Map<String, String> p = validSambanova();
