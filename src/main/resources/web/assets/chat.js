@@ -35,6 +35,7 @@ const STATUS_WORDS = {
   interrupted: 'Broke off',
   failed: 'Failed',
   content_filtered: 'Filtered by the provider',
+  length: 'Cut off at the length limit',
   streaming: 'Still streaming',
 };
 
@@ -202,7 +203,13 @@ function showMessages(messages, before) {
     if (m.role === 'user') {
       addUserMessage(m.content, before);
     } else if (m.role === 'assistant') {
-      addAssistantMessage(m.content, m.status, m.model, before);
+      // a complete answer the length limit cut says so; its reasoning, stored beside it, shows as it did live
+      const status = m.status === 'complete' && m.finish_reason === 'length' ? 'length' : m.status;
+      const answer = addAssistantMessage(m.content, status, m.model, before);
+      if (m.reasoning) {
+        answer.reasoningText.textContent = m.reasoning;
+        answer.reasoning.hidden = false;
+      }
     }
   }
 }
@@ -338,8 +345,8 @@ async function send() {
     paint();
     answer.el.classList.remove('live');
     if (result.outcome === 'complete') {
-      setMeta(answer.meta, result.finishReason === 'content_filter' ? 'content_filtered' : 'complete',
-        state.session.model);
+      const ended = { content_filter: 'content_filtered', length: 'length' }[result.finishReason] ?? 'complete';
+      setMeta(answer.meta, ended, state.session.model);
       answer.el.dataset.outcome = 'complete';
     } else if (result.outcome === 'stopped') {
       setMeta(answer.meta, 'cancelled', state.session.model);

@@ -252,11 +252,11 @@ public class ChatStore {
         return inConnection(false, c -> {
             SessionView session = requireSession(c, userId, sessionId);
             List<MessageRow> rows = query(c, "SELECT id, role, content, status, model, variant, created_at, seq,"
-                            + " reasoning, exchange_id FROM chat_message WHERE session_id = ? AND seq < ?"
+                            + " reasoning, exchange_id, finish_reason FROM chat_message WHERE session_id = ? AND seq < ?"
                             + " ORDER BY session_id DESC, seq DESC LIMIT ?",
                     rs -> new MessageRow(rs.getLong(8), new MessageView(rs.getString(1), rs.getString(10),
                             rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
-                            iso(rs, 7), rs.getString(9))),
+                            iso(rs, 7), rs.getString(9), rs.getString(11))),
                     sessionId, before, size + 1);
             String next = null;
             if (rows.size() > size) {

@@ -98,5 +98,9 @@ class CapsTest {
         JsonNode stored = client.session(session, token).get("messages").get(1);
         assertThat(stored.get("content").asText()).isEqualTo("Hé, wörld");
         assertThat(stored.get("status").asText()).isEqualTo("complete");
+        // and says it was cut, once it is read again (audit, 2026-12-04: a cut answer read as a whole one)
+        assertThat(stored.get("finish_reason").asText()).isEqualTo("length");
+        assertThat(client.session(session, token).get("messages").get(0).has("finish_reason"))
+                .as("a question has none").isFalse();
     }
 }

@@ -184,7 +184,9 @@ class SessionApiTest {
             JsonNode m = messages.get(i);
             if (expected[i][0].equals("assistant")) {
                 assertThat(fieldNames(m)).as("message %d", i)
-                        .containsExactly("id", "exchange_id", "role", "content", "status", "model", "created_at");
+                        .containsExactly("id", "exchange_id", "role", "content", "status", "model", "created_at",
+                                "finish_reason");
+                assertThat(m.get("finish_reason").asText()).as("message %d", i).isEqualTo("stop");
                 assertThat(m.get("exchange_id")).as("message %d answers message %d", i, i - 1)
                         .isEqualTo(messages.get(i - 1).get("exchange_id"));
                 assertThat(m.get("model").asText()).as("message %d", i).isEqualTo("cobalt-demo");

@@ -45,8 +45,10 @@ class WebChatTest {
             return;
         }
         // 40 ms between words: the whole answer takes about two seconds, long enough to press Stop in
+        // short-demo answers at most 5 tokens: its answers end cut, finish_reason length
         gateway = RunningGateway.start(Map.of("llm.provider", "demo", "demo.token-delay-ms", "40",
-                "llm.models.demo", "cobalt-demo, other-demo"));
+                "llm.models.demo", "cobalt-demo, other-demo, short-demo",
+                "llm.model.short-demo.max-output-tokens", "5"));
         client = new GatewayClient(gateway);
     }
 
@@ -177,7 +179,8 @@ class WebChatTest {
     void aNewChatTalksToTheModelPickedFromTheGatewaysList() {
         signIn();
         org.openqa.selenium.support.ui.Select picker = new org.openqa.selenium.support.ui.Select(browser.find("#model"));
-        assertThat(picker.getOptions()).extracting(WebElement::getText).containsExactly("cobalt-demo", "other-demo");
+        assertThat(picker.getOptions()).extracting(WebElement::getText)
+                .containsExactly("cobalt-demo", "other-demo", "short-demo");
         picker.selectByValue("other-demo");
 
         browser.find("#message").sendKeys("Which model are you?", Keys.ENTER);
@@ -192,6 +195,28 @@ class WebChatTest {
         browser.find("#new-chat").click();
         assertThat(browser.find("#model").isEnabled()).isTrue();
         assertThat(browser.all(".message")).isEmpty();
+    }
+
+    /**
+     * An answer the length limit cut says so, as it ends and when the chat is opened again; it was shown as a whole
+     * answer (audit, 2026-12-04).
+     */
+    @Test
+    void anAnswerCutAtTheLengthLimitSaysSoLiveAndWhenOpenedAgain() {
+        signIn();
+        new org.openqa.selenium.support.ui.Select(browser.find("#model")).selectByValue("short-demo");
+        browser.find("#message").sendKeys("Say a lot", Keys.ENTER);
+        awaitOutcome("complete");
+        assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".meta")).getText())
+                .isEqualTo("Cut off at the length limit · short-demo");
+        assertThat(onlySession().get("messages").get(1).get("finish_reason").asText()).isEqualTo("length");
+
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        browser.find("#sessions li .session-open").click();
+        browser.await(d -> browser.all(".message.assistant").size() == 1);
+        assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".meta")).getText())
+                .isEqualTo("Cut off at the length limit · short-demo");
     }
 
     @Test

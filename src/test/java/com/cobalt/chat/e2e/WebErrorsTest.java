@@ -205,5 +205,17 @@ class WebErrorsTest {
         reasoning.findElement(By.cssSelector("summary")).click();
         assertThat(reasoning.findElement(By.cssSelector(".text")).getText())
                 .isEqualTo("The user greets me. I greet back.");
+
+        // and when the chat is opened again: the reasoning is stored beside the answer (audit, 2026-12-04: the
+        // history showed the answer alone)
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        browser.find("#sessions li .session-open").click();
+        browser.await(d -> browser.all(".message.assistant").size() == 1);
+        WebElement again = lastAssistant().findElement(By.cssSelector("details.reasoning"));
+        assertThat(again.isDisplayed()).isTrue();
+        again.findElement(By.cssSelector("summary")).click();
+        assertThat(again.findElement(By.cssSelector(".text")).getText()).isEqualTo("The user greets me. I greet back.");
+        assertThat(lastAssistant().findElement(By.cssSelector(".body")).getText()).isEqualTo("Hi there");
     }
 }
