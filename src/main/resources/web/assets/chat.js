@@ -299,7 +299,8 @@ async function send() {
   try {
     if (!state.session) {
       const model = $('model').value;
-      const title = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+      // 60 characters, not UTF-16 units: a cut through an emoji would leave half of it (shown as U+FFFD)
+      const title = Array.from(text.trim().replace(/\s+/g, ' ')).slice(0, 60).join('');
       const created = await request('POST', '/api/v1/chat/sessions', model ? { title, model } : { title });
       state.session = { id: created.id, title: created.title, model: created.model };
       pickModel(created.model);

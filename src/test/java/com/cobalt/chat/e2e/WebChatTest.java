@@ -219,6 +219,17 @@ class WebChatTest {
                 .isEqualTo("Cut off at the length limit · short-demo");
     }
 
+    /** A new chat's title is its first 60 characters, never half an emoji (audit, 2026-12-04: a lone surrogate). */
+    @Test
+    void aTitleIsCutBetweenCharactersNotInsideAnEmoji() {
+        signIn();
+        String rocket = new String(Character.toChars(0x1F680));
+        browser.find("#message").sendKeys("a".repeat(59) + rocket + " and more", Keys.ENTER);
+        awaitOutcome("complete");
+
+        assertThat(sessions().get("sessions").get(0).get("title").asText()).isEqualTo("a".repeat(59) + rocket);
+    }
+
     @Test
     void shiftEnterIsANewLineAndTheMessageIsStoredExactly() {
         signIn();
