@@ -71,7 +71,7 @@ class MetricsFromStartTest {
             assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "spare", "to", "demo"))).isEqualTo(0.0);
 
             // the process and the database pool beside the chats (operators' audit, 2026-12-04: none of these)
-            for (String processMeter : List.of("jvm_memory_used_bytes", "jvm_gc_pause_seconds_count",
+            for (String processMeter : List.of("jvm_memory_used_bytes", "jvm_gc_live_data_size_bytes",
                     "jvm_threads_live_threads", "process_cpu_usage", "process_files_open_files", "process_uptime_seconds",
                     "hikaricp_connections_active", "hikaricp_connections_pending", "hikaricp_connections_timeout_total")) {
                 assertThat(m.samples()).as(processMeter).anyMatch(s -> s.name().equals(processMeter));

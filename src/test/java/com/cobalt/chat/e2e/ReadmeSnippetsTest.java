@@ -276,7 +276,9 @@ class ReadmeSnippetsTest {
         assertThat(messages.get(0).get("content").asText()).isEqualTo("Hello!");
         assertThat(messages.get(0).get("status").asText()).isEqualTo("complete");
         assertThat(fieldNames(messages.get(1)))
-                .containsExactly("id", "exchange_id", "role", "content", "status", "model", "created_at");
+                .containsExactly("id", "exchange_id", "role", "content", "status", "model", "created_at",
+                        "finish_reason");
+        assertThat(messages.get(1).get("finish_reason").asText()).isEqualTo("stop");
         assertThat(messages.get(1).get("exchange_id")).isEqualTo(messages.get(0).get("exchange_id"));
         assertThat(messages.get(1).get("role").asText()).isEqualTo("assistant");
         assertThat(messages.get(1).get("content").asText()).isEqualTo(DEMO_ANSWER);
