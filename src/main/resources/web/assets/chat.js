@@ -198,6 +198,25 @@ async function openSession(id) {
   }
 }
 
+/**
+ * The chat this page created for a first message that was refused before anything was stored (too long, a limit
+ * reached): deleted again, so the list keeps no empty chat; the text stays in the composer for another try.
+ */
+async function dropIfEmpty(id) {
+  try {
+    const detail = await request('GET', `/api/v1/chat/sessions/${encodeURIComponent(id)}?messages_limit=1`);
+    if (detail.messages.length === 0) {
+      await request('DELETE', `/api/v1/chat/sessions/${encodeURIComponent(id)}`);
+      state.session = null;
+      state.messagesCursor = null;
+      clearMessages();
+      $('model').disabled = false;
+    }
+  } catch (e) {
+    // the chat stays; the refusal is what the user is told about
+  }
+}
+
 function showMessages(messages, before) {
   for (const m of messages) {
     if (m.role === 'user') {
@@ -296,8 +315,10 @@ async function send() {
   showError(null);
   const controller = new AbortController();
   setStreaming(controller);
+  let createdNow = false;
   try {
     if (!state.session) {
+      createdNow = true;
       const model = $('model').value;
       // 60 characters, not UTF-16 units: a cut through an emoji would leave half of it (shown as U+FFFD)
       const title = Array.from(text.trim().replace(/\s+/g, ' ')).slice(0, 60).join('');
@@ -341,6 +362,9 @@ async function send() {
     } catch (e) {
       answer.el.remove();
       input.value = text;
+      if (createdNow) {
+        await dropIfEmpty(sessionId);
+      }
       throw e;
     }
     paint();

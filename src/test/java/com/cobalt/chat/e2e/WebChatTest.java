@@ -230,6 +230,25 @@ class WebChatTest {
         assertThat(sessions().get("sessions").get(0).get("title").asText()).isEqualTo("a".repeat(59) + rocket);
     }
 
+    /**
+     * A first message refused before anything was stored (longer than the 4,000 characters a message may have)
+     * leaves no empty chat behind, and its text stays in the composer (audit, 2026-12-04: an empty chat titled
+     * "xxxx..." stayed in the list).
+     */
+    @Test
+    void aRefusedFirstMessageLeavesNoEmptyChat() {
+        signIn();
+        String tooLong = "x".repeat(4001);
+        browser.js("document.getElementById('message').value = arguments[0]", tooLong);
+        browser.find("#message").sendKeys(Keys.ENTER);
+
+        browser.await(d -> browser.find("#chat-error").isDisplayed());
+        browser.await(d -> sessions().get("sessions").isEmpty());
+        assertThat(browser.find("#message").getAttribute("value")).isEqualTo(tooLong);
+        assertThat(browser.all(".message")).isEmpty();
+        assertThat(browser.find("#model").isEnabled()).as("a new chat may still pick its model").isTrue();
+    }
+
     @Test
     void shiftEnterIsANewLineAndTheMessageIsStoredExactly() {
         signIn();
