@@ -16,6 +16,11 @@ const markdown = new Marked({
     html({ text }) {
       return escapeHtml(text);
     },
+    // the page shows no images (a model's image URL would be fetched by the reader's browser): a link to it,
+    // named by its alt text, instead of nothing at all
+    image({ href, text }) {
+      return `<a href="${escapeHtml(href ?? '')}">${escapeHtml(text || href || 'image')}</a>`;
+    },
   },
 });
 

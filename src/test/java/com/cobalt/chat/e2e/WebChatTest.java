@@ -337,6 +337,21 @@ class WebChatTest {
         assertThat(result).isEqualTo("plain:6005:0|:<p><strong>fine</strong></p>");
     }
 
+    /**
+     * An image in an answer is a link named by its alt text, never an image the reader's browser fetches; a
+     * javascript: one loses its href (audit, 2026-12-04: images vanished without a trace).
+     */
+    @Test
+    void anImageInAnAnswerIsALinkByItsAltText() {
+        Object result = browser.js("return import('/assets/render.js').then(m => {"
+                + " const d = document.createElement('div');"
+                + " m.renderMarkdown(d, '![the diagram](https://example.com/d.png) ![x](javascript:alert(1))');"
+                + " return d.innerHTML.trim(); })");
+
+        assertThat(result).isEqualTo("<p><a href=\"https://example.com/d.png\" target=\"_blank\""
+                + " rel=\"noopener noreferrer\">the diagram</a> <a target=\"_blank\" rel=\"noopener noreferrer\">x</a></p>");
+    }
+
     @Test
     void aChatIsDeletedFromTheListAndTheGateway() {
         signIn();
