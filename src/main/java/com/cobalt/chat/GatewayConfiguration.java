@@ -266,7 +266,6 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("openAiRequests", new OpenAiRequests(settings.maxTokens(), settings.maxMessageLength()));
         registry.bind("modelCatalog", new ModelCatalog(catalog, clock));
         registry.bind("openAiCompletions", new OpenAiCompletions(clock));
-        registry.bind("errorResponses", new ErrorResponses());
         WebAssets webAssets = new WebAssets();
         LOG.info("Web page served at / with {}", String.join(", ", webAssets.libraries()));
         registry.bind("webAssets", webAssets);
@@ -289,6 +288,8 @@ public class GatewayConfiguration implements CamelConfiguration {
                 checkpoints));
         LlmMetrics metrics = new LlmMetrics(camel);
         metrics.documentedLabelsOnly();
+        registry.bind("errorResponses", new ErrorResponses(metrics));
+        engine.setErrorCounter((code, status) -> metrics.error(status, code));
         database.meterInto(metrics.registry());
         AutoCloseable processMeters = metrics.bindProcessMeters();
         camel.addLifecycleStrategy(new LifecycleStrategySupport() {
@@ -427,12 +428,37 @@ public class GatewayConfiguration implements CamelConfiguration {
             return new Database(properties.apply("chat.db.url"), properties.apply("chat.db.user"),
                     properties.apply("chat.db.password"), poolSize, connectionTimeoutMs);
         } catch (RuntimeException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            throw new InvalidConfigurationException(List.of("CHAT_DB_URL: cannot open the database ("
-                    + root.getClass().getSimpleName() + ")"));
+            throw new InvalidConfigurationException(List.of(databaseRefusal(e)));
         }
+    }
+
+    /**
+     * Why the database could not be opened, naming the setting to mend: the login (CHAT_DB_USER, CHAT_DB_PASSWORD:
+     * SQLState class 28), a database that does not exist (3D000), nothing listening or an unknown host (CHAT_DB_URL).
+     * Never the password or the driver's message (it may quote the URL's parameters).
+     */
+    static String databaseRefusal(Throwable failure) {
+        String state = null;
+        Throwable root = failure;
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null && state == null) {
+                state = sql.getSQLState();
+            }
+            root = c;
+        }
+        if (state != null && state.startsWith("28")) {
+            return "CHAT_DB_USER / CHAT_DB_PASSWORD: the database refused the login (SQLState " + state + ")";
+        }
+        if ("3D000".equals(state)) {
+            return "CHAT_DB_URL: the database it names does not exist (SQLState 3D000)";
+        }
+        if (root instanceof java.net.ConnectException) {
+            return "CHAT_DB_URL: nothing accepts connections at its host and port (ConnectException)";
+        }
+        if (root instanceof java.net.UnknownHostException) {
+            return "CHAT_DB_URL: its host is unknown (UnknownHostException)";
+        }
+        return "CHAT_DB_URL: cannot open the database (" + root.getClass().getSimpleName()
+                + (state == null ? "" : ", SQLState " + state) + ")";
     }
 }

@@ -44,6 +44,8 @@ class StartupRefusalTest {
     static Run badNumbers;
     static Run badOtlpEndpoint;
     static Run busyManagementPort;
+    static Run noSuchDatabase;
+    static Run noSuchRole;
     static java.net.ServerSocket heldPort;
     static final List<Run> runs = new ArrayList<>();
 
@@ -133,6 +135,21 @@ class StartupRefusalTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        if (com.cobalt.chat.testing.Postgres.available()) {
+            String server = com.cobalt.chat.testing.Postgres.URL.replaceAll("^(jdbc:postgresql://[^/]+/).*$", "$1");
+            Map<String, String> missingDb = new LinkedHashMap<>();
+            missingDb.put("LLM_PROVIDER", "demo");
+            missingDb.put("CHAT_DB_URL", server + "cobalt_no_such_database");
+            missingDb.put("CHAT_DB_USER", com.cobalt.chat.testing.Postgres.USER);
+            noSuchDatabase = start(missingDb);
+            Map<String, String> missingRole = new LinkedHashMap<>();
+            missingRole.put("LLM_PROVIDER", "demo");
+            missingRole.put("CHAT_DB_URL", com.cobalt.chat.testing.Postgres.URL);
+            missingRole.put("CHAT_DB_USER", "cobalt_no_such_role");
+            missingRole.put("CHAT_DB_PASSWORD", "db-DISTINCTIVE-789");
+            noSuchRole = start(missingRole);
+        }
+
         Map<String, String> busy = new LinkedHashMap<>();
         busy.put("LLM_PROVIDER", "demo");
         busy.put("MANAGEMENT_PORT", String.valueOf(heldPort.getLocalPort()));
@@ -204,9 +221,25 @@ class StartupRefusalTest {
 
         assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
         assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
-                + "  - CHAT_DB_URL: cannot open the database (ConnectException)\n");
+                + "  - CHAT_DB_URL: nothing accepts connections at its host and port (ConnectException)\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("db-DISTINCTIVE-456")
                 .doesNotContain(JWT_SECRET);
+    }
+
+    /** A database that does not exist and a login the server refuses name the setting to mend (ops audit, 2026-12-04). */
+    @Test
+    void aMissingDatabaseAndARefusedLoginNameTheSettingToMend() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(noSuchDatabase != null, "no PostgreSQL server to refuse");
+        Run db = noSuchDatabase.await();
+        Run role = noSuchRole.await();
+
+        assertThat(db.exitCode).as(db.describe()).isEqualTo(2);
+        assertThat(db.stderr).as(db.describe()).contains("Invalid configuration:\n"
+                + "  - CHAT_DB_URL: the database it names does not exist (SQLState 3D000)\n");
+        assertThat(role.exitCode).as(role.describe()).isEqualTo(2);
+        assertThat(role.stderr).as(role.describe()).containsPattern("Invalid configuration:\n"
+                + "  - CHAT_DB_USER / CHAT_DB_PASSWORD: the database refused the login \\(SQLState 28[0-9A-Z]{3}\\)\n");
+        assertThat(role.stdout + role.stderr).as(role.describe()).doesNotContain("db-DISTINCTIVE-789");
     }
 
     @Test
