@@ -128,6 +128,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         variants.add(ChatRecorder.NO_VARIANT);
         settings.catalog().split().forEach(arm -> variants.add(arm.model()));
         metrics.registerAtStart(settings.providers().keySet(), variants);
+        metrics.registerErrorsAtStart();
         metrics.activeStreams(liveStreams::count);
         FunctionCounter.builder("chat_history_reads_total", chatStore, ChatStore::historyReadsFromCopies)
                 .description("Session chats by where their history came from: this instance's copy or the database")

@@ -46,6 +46,7 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
     @Override
     protected void handleRequest(RoutingContext ctx) {
         if (isSuspended() || engine.draining()) {
+            engine.counted(503, "shutting_down");
             ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                     "shutting_down", "The gateway is shutting down"));
             return;
@@ -96,6 +97,7 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                     // every worker busy and the queue full: refuse now rather than queue without bound
                     LOG.warn("Overloaded: {} refused, every worker busy and the queue full", getEndpoint().getPath());
                     ctx.response().putHeader("Retry-After", "1");
+                    engine.counted(503, "overloaded");
                     ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                             "overloaded", "The gateway is at capacity; retry shortly"));
                     if (chatTrace != null) {

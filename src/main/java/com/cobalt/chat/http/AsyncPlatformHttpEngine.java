@@ -67,6 +67,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private int workerKeepAliveSeconds = 5;
     private boolean h2cEnabled;
     private boolean loopbackHostsOnly;
+    private volatile java.util.function.ObjIntConsumer<String> errorCounter;
     private int eventLoops = 1;
     /** The servers beyond the first (which Camel's HTTP server owns and closes): closed at stop. */
     private final List<HttpServer> extraServers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -125,6 +126,19 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * are answered: a web page whose domain an attacker points at 127.0.0.1 (DNS rebinding) is otherwise same-origin
      * with the gateway, and could read, send and delete the one user's chats from the victim's browser.
      */
+    /** Where the engine's own refusals (overloaded, shutting_down, forbidden_host, 404/405/413/415) are counted. */
+    public void setErrorCounter(java.util.function.ObjIntConsumer<String> errorCounter) {
+        this.errorCounter = errorCounter;
+    }
+
+    /** Counts one of the engine's own error answers. */
+    void counted(int status, String code) {
+        java.util.function.ObjIntConsumer<String> c = errorCounter;
+        if (c != null) {
+            c.accept(code, status);
+        }
+    }
+
     public void setLoopbackHostsOnly(boolean loopbackHostsOnly) {
         this.loopbackHostsOnly = loopbackHostsOnly;
     }
@@ -235,9 +249,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId)
                     .putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
             if (draining) {
+                counted(503, "shutting_down");
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
             } else if (loopbackHostsOnly && !loopbackAuthority(ctx.request().authority())) {
+                counted(403, "forbidden_host");
                 ResponseWriter.writeJson(ctx.response(), 403, ResponseWriter.errorJson(ctx.request().path(), 403,
                         "forbidden_host", "With authentication off the gateway answers only requests addressed to"
                                 + " localhost, 127.0.0.1 or [::1]"));
@@ -439,8 +455,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         return true;
     }
 
-    private static Handler<RoutingContext> json(int status, String code, String message) {
-        return ctx -> ResponseWriter.writeJson(ctx.response(), status,
-                ResponseWriter.errorJson(ctx.request().path(), status, code, message));
+    private Handler<RoutingContext> json(int status, String code, String message) {
+        return ctx -> {
+            counted(status, code);
+            ResponseWriter.writeJson(ctx.response(), status,
+                    ResponseWriter.errorJson(ctx.request().path(), status, code, message));
+        };
     }
 }

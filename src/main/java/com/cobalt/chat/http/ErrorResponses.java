@@ -8,6 +8,7 @@ import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderFailures;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.provider.UpstreamAnswer;
+import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.stream.ClientFormat;
 import com.cobalt.chat.stream.SseRelay;
 import io.vertx.core.http.HttpServerResponse;
@@ -22,10 +23,33 @@ public class ErrorResponses {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
+    /** Counts every error answered (chat_errors_total); null where nothing is counted (route tests). */
+    private final LlmMetrics metrics;
+
+    public ErrorResponses() {
+        this(null);
+    }
+
+    public ErrorResponses(LlmMetrics metrics) {
+        this.metrics = metrics;
+    }
+
     public void respond(Exchange exchange) {
         ApiError error = toApiError(exchange, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        count(exchange, error);
         endCommittedStream(exchange, error);
         answer(exchange, error, error.toJson());
+    }
+
+    /** An error answered as JSON (not one that ends a stream already under way: that answer began) is counted. */
+    private void count(Exchange exchange, ApiError error) {
+        if (metrics == null) {
+            return;
+        }
+        ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
+        if (client == null || !client.response().headWritten()) {
+            metrics.error(error.status(), error.code());
+        }
     }
 
     /**
@@ -54,6 +78,7 @@ public class ErrorResponses {
     /** The same failures in OpenAI's error object, for the OpenAI-compatible endpoint (routeConfiguration openai-errors). */
     public void respondOpenAi(Exchange exchange) {
         ApiError error = toApiError(exchange, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+        count(exchange, error);
         endCommittedStream(exchange, error);
         answer(exchange, error, OpenAiErrors.json(error));
     }

@@ -180,6 +180,33 @@ public class LlmMetrics {
         return gc;
     }
 
+    /** The codes whose chat_errors_total exists from start (zero-valued): the ones alerts are written on. */
+    public static final Map<String, Integer> ERRORS_AT_START = Map.of(
+            "rate_limit_exceeded", 429, "concurrent_streams_exceeded", 429, "daily_quota_exceeded", 429,
+            "rate_limited", 429, "provider_unavailable", 503, "overloaded", 503, "database_unavailable", 503,
+            "invalid_token", 401, "token_expired", 401);
+    private static final java.util.regex.Pattern ERROR_CODE = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,47}");
+    private final Map<String, Counter> errors = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * chat_errors_total{status,code}: requests the gateway answered with an error before any answer began, by status
+     * and the gateway's code (a bounded set: its own constants; anything else counts as "other"). 429s and 503s are
+     * the refusals an operator watches.
+     */
+    public void error(int status, String code) {
+        String c = code != null && ERROR_CODE.matcher(code).matches() ? code : "other";
+        errors.computeIfAbsent(status + " " + c, k -> Counter.builder("chat_errors_total")
+                .description("Requests answered with an error, by status and code").tag("status", String.valueOf(status))
+                .tag("code", c).register(registry())).increment();
+    }
+
+    /** The chat_errors_total series that exist from start, zero-valued. */
+    public void registerErrorsAtStart() {
+        ERRORS_AT_START.forEach((code, status) -> errors.computeIfAbsent(status + " " + code, k ->
+                Counter.builder("chat_errors_total").description("Requests answered with an error, by status and code")
+                        .tag("status", String.valueOf(status)).tag("code", code).register(registry())));
+    }
+
     static boolean ownMeter(String name) {
         return name.startsWith("llm_") || name.startsWith("chat_");
     }

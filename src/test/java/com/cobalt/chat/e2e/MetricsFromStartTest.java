@@ -51,7 +51,12 @@ class MetricsFromStartTest {
                     .containsEntry("llm_circuit_breaker_state", Set.of("provider"))
                     .containsEntry("llm_provider_selected", Set.of("provider,role"))
                     .containsEntry("chat_active_streams", Set.of(""))
-                    .containsEntry("chat_history_reads_total", Set.of("source"));
+                    .containsEntry("chat_history_reads_total", Set.of("source"))
+                    .containsEntry("chat_errors_total", Set.of("code,status"));
+            for (Map.Entry<String, Integer> e : com.cobalt.chat.record.LlmMetrics.ERRORS_AT_START.entrySet()) {
+                assertThat(m.value("chat_errors_total", Map.of("code", e.getKey(), "status",
+                        String.valueOf(e.getValue())))).as(e.getKey()).isEqualTo(0.0);
+            }
             for (String provider : List.of("demo", "spare")) {
                 for (String variant : List.of("none", "cobalt-demo", "other-demo")) {
                     for (String status : List.of("success", "error", "rejected", "cancelled")) {
@@ -90,6 +95,19 @@ class MetricsFromStartTest {
             // a clean start warns of nothing: Micrometer warned when the label filter came after Camel's meters
             assertThat(log.lines().stream().filter(l -> l.level().equals("WARN") || l.level().equals("ERROR"))
                     .map(LogCapture.Line::all)).isEmpty();
+
+            // the errors answered are counted by status and code, the router's own as the routes' (ops audit,
+            // 2026-12-04: 429 rates could not be seen)
+            com.cobalt.chat.testing.GatewayClient client = new com.cobalt.chat.testing.GatewayClient(g);
+            assertThat(client.get("/api/v1/chat/sessions", "not-a-jwt").statusCode()).isEqualTo(401);
+            assertThat(client.get("/api/v1/chat/sessions", "not-a-jwt").statusCode()).isEqualTo(401);
+            assertThat(client.get("/api/v1/nothing-here", "not-a-jwt").statusCode()).isEqualTo(404);
+            PrometheusText after = PrometheusText.scrape(g);
+            assertThat(after.value("chat_errors_total", Map.of("code", "invalid_token", "status", "401")))
+                    .isEqualTo(2.0);
+            assertThat(after.value("chat_errors_total", Map.of("code", "not_found", "status", "404"))).isEqualTo(1.0);
+            assertThat(after.value("chat_errors_total", Map.of("code", "rate_limit_exceeded", "status", "429")))
+                    .isEqualTo(0.0);
         }
     }
 
