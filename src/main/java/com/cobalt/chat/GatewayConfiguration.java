@@ -17,6 +17,7 @@ import java.util.function.Function;
 import com.cobalt.chat.config.CatalogModel;
 import com.cobalt.chat.config.GatewaySettings;
 import com.cobalt.chat.config.InvalidConfigurationException;
+import com.cobalt.chat.config.UnknownVariables;
 import com.cobalt.chat.config.ProviderProperties;
 import com.cobalt.chat.config.RuntimeSettings;
 import com.cobalt.chat.config.SettingsLoader;
@@ -92,7 +93,11 @@ public class GatewayConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext camel) throws Exception {
-        Function<String, String> properties = key -> camel.resolvePropertyPlaceholders("{{" + key + ":}}");
+        Set<String> readKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Function<String, String> properties = key -> {
+            readKeys.add(key);
+            return camel.resolvePropertyPlaceholders("{{" + key + ":}}");
+        };
         Set<String> priceKeys = camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX))
                 .stringPropertyNames();
         GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel),
@@ -348,6 +353,13 @@ public class GatewayConfiguration implements CamelConfiguration {
         camel.addLifecycleStrategy(new GatewayLifecycle(settings, selection, breakers, providerHealth, availability,
                 stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints, chatStore,
                 runtime.healthProbeSeconds(), runtime.shutdownGraceSeconds()));
+        // every setting has been read by now: a CHAT_/LLM_ variable none of them is, is likely a typo
+        Set<String> knownKeys = new java.util.HashSet<>(readKeys);
+        knownKeys.addAll(camel.getPropertiesComponent().loadProperties().stringPropertyNames());
+        for (String name : UnknownVariables.among(System.getenv(), knownKeys)) {
+            LOG.warn("{} is set, but no setting of the gateway reads it (a typo? README, Configuration, lists them)",
+                    name);
+        }
     }
 
     /**
