@@ -58,6 +58,7 @@ class UnknownVariablesTest {
                 env.put(m.group(), "x");
             }
         }
+        env.remove("CHAT_RATE_LIMT_PER_MINUTE"); // the README's example of a typo
         Set<String> known = new java.util.HashSet<>(shippedProperties());
         known.add("chat.db.connection-timeout-ms"); // read by SettingsLoader with its default, not shipped
 
