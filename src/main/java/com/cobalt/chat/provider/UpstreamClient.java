@@ -409,28 +409,29 @@ public class UpstreamClient {
          * first failure is the one reported: the reset fails the request's send at once, and that is not news.
          */
         void fail(ProviderFailure failure) {
-            if (answer.isDone() || failed) {
-                return;
+            if (end()) {
+                answer.completeExceptionally(failure);
             }
-            failed = true;
-            cancelTimer();
-            if (request != null) {
-                request.reset();
-            }
-            answer.completeExceptionally(failure);
         }
 
         /** The client went away before the provider answered: the request is reset, the answer is a cancelled one. */
         void clientLeft() {
+            if (end()) {
+                answer.complete(RelaySession.clientLeft(provider, target, caller, vertx, relaySettings, live, format));
+            }
+        }
+
+        /** Ends the attempt once: its timer off, its request (if open) reset; false when it had ended already. */
+        private boolean end() {
             if (answer.isDone() || failed) {
-                return;
+                return false;
             }
             failed = true;
             cancelTimer();
             if (request != null) {
                 request.reset();
             }
-            answer.complete(RelaySession.clientLeft(provider, target, caller, vertx, relaySettings, live, format));
+            return true;
         }
 
         void cancelTimer() {

@@ -377,16 +377,27 @@ public final class RelaySession implements UpstreamAnswer {
      * bytes count toward CHAT_MAX_ANSWER_BYTES, like the answer's.
      */
     private void onReasoning(String piece) {
+        if (!outputBesideTheAnswer(piece)) {
+            return;
+        }
+        reasoning.append(piece);
+        write(format.reasoning(piece));
+        prime();
+    }
+
+    /**
+     * Output that is not the answer's text (reasoning, a refusal kept apart): the provider's first output all the
+     * same, and its bytes count toward CHAT_MAX_ANSWER_BYTES; false when they would pass it (the answer is cut there).
+     */
+    private boolean outputBesideTheAnswer(String piece) {
         firstOutput();
         long bytes = utf8Length(piece);
         if (answerBytes + bytes > settings.maxAnswerBytes()) {
             cutAtAnswerLimit("");
-            return;
+            return false;
         }
         answerBytes += bytes;
-        reasoning.append(piece);
-        write(format.reasoning(piece));
-        prime();
+        return true;
     }
 
     /**
@@ -394,13 +405,9 @@ public final class RelaySession implements UpstreamAnswer {
      * content (it primes the answer), bounded by CHAT_MAX_ANSWER_BYTES with it.
      */
     private void onRefusal(String piece) {
-        firstOutput();
-        long bytes = utf8Length(piece);
-        if (answerBytes + bytes > settings.maxAnswerBytes()) {
-            cutAtAnswerLimit("");
+        if (!outputBesideTheAnswer(piece)) {
             return;
         }
-        answerBytes += bytes;
         write(format.refusal(piece));
         prime();
     }

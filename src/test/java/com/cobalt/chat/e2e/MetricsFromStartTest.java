@@ -20,14 +20,20 @@ import org.junit.jupiter.api.Test;
  */
 class MetricsFromStartTest {
 
-    @Test
-    void everyDocumentedMeterExistsZeroValuedWithExactlyTheDocumentedLabelsBeforeTheFirstRequest() {
+    /** The demo provider with two models, and a second demo provider, spare, as the fallback. */
+    static Map<String, String> demoAndSpare() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.provider", "demo");
         p.put("llm.fallback-provider", "spare");
         p.put("llm.provider.spare.kind", "demo");
         p.put("llm.provider.spare.model", "spare-model");
         p.put("llm.models.demo", "cobalt-demo, other-demo");
+        return p;
+    }
+
+    @Test
+    void everyDocumentedMeterExistsZeroValuedWithExactlyTheDocumentedLabelsBeforeTheFirstRequest() {
+        Map<String, String> p = demoAndSpare();
         p.put("llm.split", "cobalt-demo:1, other-demo:1");
         p.put("llm.model-equivalents", "cobalt-demo=spare-model, other-demo=spare-model");
         try (LogCapture log = LogCapture.start(); RunningGateway g = RunningGateway.start(p)) {
@@ -113,12 +119,7 @@ class MetricsFromStartTest {
 
     @Test
     void aFallbackProviderServingNoneOfThePrimarysModelsIsWarnedAboutByName() {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("llm.provider", "demo");
-        p.put("llm.fallback-provider", "spare");
-        p.put("llm.provider.spare.kind", "demo");
-        p.put("llm.provider.spare.model", "spare-model");
-        p.put("llm.models.demo", "cobalt-demo, other-demo");
+        Map<String, String> p = demoAndSpare();
         p.put("llm.model-equivalents", "other-demo=spare-model");
         try (LogCapture log = LogCapture.start(); RunningGateway g = RunningGateway.start(p)) {
             assertThat(log.lines().stream().filter(l -> l.level().equals("WARN")).map(LogCapture.Line::message))

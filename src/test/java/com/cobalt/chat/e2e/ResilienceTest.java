@@ -528,12 +528,8 @@ class ResilienceTest {
             assertThat(F.requestCount()).isEqualTo(3);
         }
 
-        /**
-         * With the primary's breaker open and the fallback failing too, the 503 says when the breaker lets a call
-         * through again: the rest of its wait in the open state (audits, 2026-12-04: no Retry-After at all).
-         */
-        @Test
-        void whileItIsOpenA503SaysWhenItLetsACallThroughAgain() {
+        /** Two failures of the primary, each answered by the fallback: the breaker (window 2, 50%) opens. */
+        void openTheBreaker() {
             primary.respond(0, 500, "application/json", SERVER_ERROR_BODY);
             primary.respond(1, 500, "application/json", SERVER_ERROR_BODY);
             F.enqueue(fallbackAnswer());
@@ -541,6 +537,15 @@ class ResilienceTest {
             assertAnswer(chat(breaking), F_EVENTS);
             assertAnswer(chat(breaking), F_EVENTS);
             assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("OPEN");
+        }
+
+        /**
+         * With the primary's breaker open and the fallback failing too, the 503 says when the breaker lets a call
+         * through again: the rest of its wait in the open state (audits, 2026-12-04: no Retry-After at all).
+         */
+        @Test
+        void whileItIsOpenA503SaysWhenItLetsACallThroughAgain() {
+            openTheBreaker();
             String token = Jwt.token("breaker-waiter");
             String session = client(breaking).createSession(token);
 
@@ -562,13 +567,7 @@ class ResilienceTest {
 
         @Test
         void afterTheWaitOneTrialRequestGoesThroughAndASuccessClosesIt() throws Exception {
-            primary.respond(0, 500, "application/json", SERVER_ERROR_BODY);
-            primary.respond(1, 500, "application/json", SERVER_ERROR_BODY);
-            F.enqueue(fallbackAnswer());
-            F.enqueue(fallbackAnswer());
-            assertAnswer(chat(breaking), F_EVENTS);
-            assertAnswer(chat(breaking), F_EVENTS);
-            assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("OPEN");
+            openTheBreaker();
 
             CLOCK.advance(Duration.ofSeconds(61));
             String token = Jwt.token("breaker-user");
