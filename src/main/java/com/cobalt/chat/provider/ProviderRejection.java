@@ -28,6 +28,17 @@ public record ProviderRejection(String provider, boolean contentFilter, int stat
         this(provider, contentFilter, 400, null, null);
     }
 
+    /**
+     * Whether an error a provider sent with a 200 (inside its stream, or as a JSON body) says the request was at
+     * fault, by its {@code type} and {@code code} (either may be null): OpenAI's {@code invalid_request_error},
+     * vLLM's {@code BadRequestError}, {@code context_length_exceeded}, or a 400, 413 or 422 code.
+     */
+    public static boolean isRequestError(String type, String code) {
+        return "invalid_request_error".equals(type) || "BadRequestError".equals(type)
+                || "invalid_request_error".equals(code) || "context_length_exceeded".equals(code)
+                || "400".equals(code) || "413".equals(code) || "422".equals(code);
+    }
+
     /** The statuses that are the request's fault, not the provider's. */
     public static boolean rejects(int status) {
         return status == 400 || status == 413 || status == 422;

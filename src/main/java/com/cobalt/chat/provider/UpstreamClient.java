@@ -477,7 +477,8 @@ public class UpstreamClient {
             if (status >= 200 && status < 300) {
                 // a JSON body although stream:true was asked: an error, or a whole completion to replay
                 Buffer replay = doc == null || doc.has("error") ? null : asSse(doc);
-                if (doc != null && doc.path("error").isObject() && isRequestError(doc.path("error"))) {
+                if (doc != null && doc.path("error").isObject() && ProviderRejection.isRequestError(
+                        doc.path("error").path("type").asText(null), doc.path("error").path("code").asText(null))) {
                     // a 200 carrying the request's fault (servers that put their 400 in the body): the caller's
                     answer.complete(ProviderRejection.of(id, 400, false, doc));
                 } else if (replay == null) {
@@ -547,15 +548,6 @@ public class UpstreamClient {
         } catch (Exception e) {
             return null;
         }
-    }
-
-    /** An error object that says the request was at fault, as {@code ChunkDecoder} reads one inside a stream. */
-    static boolean isRequestError(JsonNode error) {
-        String type = error.path("type").asText();
-        String code = error.path("code").asText();
-        return type.equals("invalid_request_error") || type.equals("BadRequestError")
-                || code.equals("context_length_exceeded") || code.equals("invalid_request_error")
-                || code.equals("400") || code.equals("413") || code.equals("422");
     }
 
     static boolean isContentFilter(JsonNode doc) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import com.cobalt.chat.provider.ProviderRejection;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -219,20 +220,20 @@ public final class ChunkDecoder {
             p.skipChildren();
             return PROVIDER_STREAM_ERROR;
         }
-        boolean rejected = false;
+        String type = null;
+        String code = null;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
-            if (("type".equals(name) || "code".equals(name)) && v.isScalarValue()) {
-                String value = p.getText();
-                rejected |= "invalid_request_error".equals(value) || "BadRequestError".equals(value)
-                        || "context_length_exceeded".equals(value)
-                        || ("code".equals(name) && ("400".equals(value) || "413".equals(value) || "422".equals(value)));
+            if ("type".equals(name) && v.isScalarValue()) {
+                type = p.getText();
+            } else if ("code".equals(name) && v.isScalarValue()) {
+                code = p.getText();
             } else {
                 p.skipChildren();
             }
         }
-        return rejected ? PROVIDER_REJECTED : PROVIDER_STREAM_ERROR;
+        return ProviderRejection.isRequestError(type, code) ? PROVIDER_REJECTED : PROVIDER_STREAM_ERROR;
     }
 
     private static Choice firstChoice(JsonParser p, JsonToken t) throws IOException, NotAChunk {
