@@ -38,7 +38,8 @@ public final class OpenAiChunks implements ClientFormat {
     private byte[] deltaTail;
     /** For a whole chat.completion: the tool calls assembled from their deltas, by index (event loop only). */
     private final Map<Integer, ObjectNode> toolCalls = new TreeMap<>();
-    private final StringBuilder refusal = new StringBuilder();
+    /** The refusal so far; made by the first refusal piece (most answers have none, and every /v1 chat makes a format). */
+    private StringBuilder refusal;
 
     /**
      * @param stream false: the caller wants one {@code chat.completion}; nothing is written while the answer streams
@@ -126,6 +127,9 @@ public final class OpenAiChunks implements ClientFormat {
     /** A piece of a refusal: a {@code refusal} delta; for a whole completion it is kept for {@link #refusalSoFar()}. */
     @Override
     public String refusal(String text) {
+        if (refusal == null) {
+            refusal = new StringBuilder();
+        }
         refusal.append(text);
         if (!stream) {
             return null;
@@ -137,7 +141,7 @@ public final class OpenAiChunks implements ClientFormat {
 
     /** The refusal the model wrote so far; empty when it wrote none. */
     public String refusalSoFar() {
-        return refusal.toString();
+        return refusal == null ? "" : refusal.toString();
     }
 
     /** A reasoning model's thinking, as DeepSeek and SambaNova stream it: a {@code reasoning_content} delta. */
