@@ -90,12 +90,12 @@ public class OpenAiCompletions {
                 return;
             }
             if (outcome != null && outcome.whole()) {
-                if (format.includeUsage() && answer != null && answer.promptTokens() != null) {
-                    out.write(format.usage(answer));
-                }
-                out.write(ClientEvents.DONE);
+                // the last events and the end of the response in one write (one syscall)
+                out.end(format.includeUsage() && answer != null && answer.promptTokens() != null
+                        ? format.usage(answer) + ClientEvents.DONE : ClientEvents.DONE);
+            } else {
+                out.end();
             }
-            out.end();
         });
     }
 

@@ -10,6 +10,7 @@ import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -72,8 +73,16 @@ public final class RelaySession implements UpstreamAnswer {
     private Buffer held;
     /** The length of the upstream read being decoded: what the events it makes will take, about. */
     private int readLength;
-    /** While one upstream read is relayed: its events, written to the client in one go (one syscall, not one each). */
+    /**
+     * The events of the upstream reads of this event-loop turn, written to the client in one go when the turn's reads
+     * are done ({@link #flushAfterReads}): one syscall for the turn, not one per read. Netty hands a chunked response
+     * over one HTTP chunk at a time, and OpenAI-compatible servers send each SSE event as a chunk of its own, so the
+     * 23 events of a 20-token answer that arrived in one TCP read were 23 writes to the client (bench/README.md fix
+     * 39). Null while no flush is pending.
+     */
     private Buffer batch;
+    /** Writes the batch; queued on the event loop behind the reads that are being handled (once per turn). */
+    private final Handler<Void> flushAfterReads = v -> flushBatch();
 
     private Consumer<StreamOutcome> onFinish;
     private StreamOutcome heldOutcome;
@@ -272,13 +281,14 @@ public final class RelaySession implements UpstreamAnswer {
         }
         lastUpstreamNanos = System.nanoTime();
         readLength = buffer.length();
-        batch = attached ? Buffer.buffer(readLength + 256) : null;
+        if (attached && batch == null) {
+            batch = Buffer.buffer(readLength + 256);
+            client.context().runOnContext(flushAfterReads);
+        }
         try {
             decoder.feed(buffer.getBytes());
         } catch (SseDecoder.LineTooLongException e) {
             onBroken("malformed_stream");
-        } finally {
-            flushBatch();
         }
     }
 

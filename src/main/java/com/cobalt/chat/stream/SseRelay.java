@@ -69,10 +69,12 @@ public class SseRelay extends AsyncProcessorSupport {
                 return;
             }
             if (outcome != null && outcome.whole()) {
-                // [DONE] promises the answer is in the session; one that could not be stored ends with an error
-                out.write(notStored == null ? ClientEvents.DONE : ClientEvents.error(notStored, notStoredMessage(notStored)));
+                // [DONE] promises the answer is in the session; one that could not be stored ends with an error.
+                // The last event and the end of the response go in one write (one syscall)
+                out.end(notStored == null ? ClientEvents.DONE : ClientEvents.error(notStored, notStoredMessage(notStored)));
+            } else {
+                out.end();
             }
-            out.end();
         });
     }
 }
