@@ -86,7 +86,7 @@ class RouteYamlSchemaTest {
         List<String> names = routeFiles().stream().map(RouteYamlSchemaTest::nameOf).collect(Collectors.toList());
 
         assertThat(names).contains(ERROR_HANDLING, "chat-http", "chat-enrich-session", "chat-router",
-                "provider-fallback", "chat-stream-sse", "chat-record", "session-create", "session-list", "session-get",
+                "provider-fallback", "fallback-switch", "chat-stream-sse", "chat-record", "session-create", "session-list", "session-get",
                 "session-delete", "openai-http", "openai-models");
         assertThat(names).as("no route file per provider: each provider's route comes from the provider-call Kamelet")
                 .filteredOn(n -> n.startsWith("provider-")).containsExactly("provider-fallback");

@@ -53,6 +53,11 @@ public final class OpenAiChunks implements ClientFormat {
         this.includeUsage = includeUsage;
     }
 
+    /** This completion's format again, with nothing assembled yet (for another provider's answer to it). */
+    public OpenAiChunks again() {
+        return new OpenAiChunks(id, created, model, stream, includeUsage);
+    }
+
     public String id() {
         return id;
     }

@@ -19,6 +19,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
 import org.apache.camel.Variable;
 
@@ -56,6 +57,22 @@ public class OpenAiCompletions {
                                @Variable("model") String model, @Variable("exchangeId") String exchangeId) {
         return new OpenAiChunks("chatcmpl-" + exchangeId.replace("-", ""), clock.instant().getEpochSecond(), model,
                 request.stream(), request.includeUsage());
+    }
+
+    /**
+     * A whole (not streamed) answer whose provider broke it off after it began (cut off, unreadable, an error event,
+     * silent too long): nothing of it reached the caller, who waits for one chat.completion, so the fallback may still
+     * answer - as it does for a failure before the first token. A streamed answer's deltas are out already.
+     */
+    public boolean brokeUnseen(@Variable(ClientFormat.VARIABLE) ClientFormat format,
+                               @ExchangeProperty(StreamOutcome.PROPERTY) StreamOutcome outcome) {
+        return format instanceof OpenAiChunks chunks && !chunks.stream() && outcome != null
+                && outcome.brokenByProvider();
+    }
+
+    /** The format of the same completion (its id, created and model), empty: for the fallback's answer. */
+    public ClientFormat formatAgain(@Variable(ClientFormat.VARIABLE) OpenAiChunks format) {
+        return format.again();
     }
 
     /** The last step, once the answer is stored and counted. */

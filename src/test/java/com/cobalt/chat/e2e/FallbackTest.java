@@ -166,6 +166,53 @@ class FallbackTest {
 
     // ------------------------------------------------------------------------------- 400: no fallback
 
+    // ------------------------------------------------------------------ a whole /v1 answer that broke off unseen
+
+    @Test
+    void aWholeOpenAiAnswerItsPrimaryBrokeOffIsAnsweredByTheFallback() {
+        double fallbacksBefore = fallbacks();
+        primary.enqueue(Script.sse(Chunks.delta("Hel")).delay(Duration.ofMillis(100)).cut());
+        fallback.enqueue(fallbackAnswer());
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", Jwt.token("whole-bob"),
+                "application/json", "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Cobalt-Provider")).hasValue("azure");
+        JsonNode completion = GatewayClient.json(r.body());
+        assertThat(completion.get("model").asText()).isEqualTo("Meta-Llama-3.3-70B-Instruct");
+        assertThat(completion.get("choices").toString()).isEqualTo("[{\"index\":0,\"message\":{\"role\":"
+                + "\"assistant\",\"content\":\"Fallback answer.\",\"refusal\":null},\"logprobs\":null,"
+                + "\"finish_reason\":\"stop\"}]");
+        assertThat(completion.get("usage").toString())
+                .isEqualTo("{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}");
+        assertThat(primary.requestCount()).isEqualTo(1);
+        assertThat(fallback.requestCount()).isEqualTo(1);
+        assertThat(fallbacks()).isEqualTo(fallbacksBefore + 1);
+    }
+
+    @Test
+    void aStreamedOpenAiAnswerItsPrimaryBrokeOffIsNotTakenBackNorRetried() {
+        primary.enqueue(Script.sse(Chunks.delta("Hel")).delay(Duration.ofMillis(100)).cut());
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", Jwt.token("stream-bob"),
+                "application/json", "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"stream\":true,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("\"content\":\"Hel\"").endsWith("event: error\ndata: {\"error\":{\"message\":"
+                + "\"The provider's stream broke off\",\"type\":\"api_error\",\"param\":null,"
+                + "\"code\":\"stream_interrupted\"}}\n\n");
+        assertThat(fallback.requestCount()).isZero();
+    }
+
+    static double fallbacks() {
+        Double v = com.cobalt.chat.testing.PrometheusText.scrape(gateway).value("llm_fallback_triggered_total",
+                Map.of("from", "sambanova", "to", "azure"));
+        return v == null ? 0 : v;
+    }
+
     @Test
     void aBadRequestFromThePrimaryIsTheCallersProblemAndIsNotRetriedOnTheFallback() {
         primary.enqueue(Script.json(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\"}}"));

@@ -18,7 +18,7 @@ class ChatRouterRouteTest extends RouteTestSupport {
 
     @Override
     protected List<String> routeFiles() {
-        return List.of("chat-router.camel.yaml", "provider-fallback.camel.yaml");
+        return List.of("chat-router.camel.yaml", "provider-fallback.camel.yaml", "fallback-switch.camel.yaml");
     }
 
     @Override

@@ -19,7 +19,7 @@ class ProviderFallbackRouteTest extends RouteTestSupport {
 
     @Override
     protected List<String> routeFiles() {
-        return List.of("provider-fallback.camel.yaml");
+        return List.of("provider-fallback.camel.yaml", "fallback-switch.camel.yaml");
     }
 
     @Override
