@@ -3,7 +3,10 @@ package com.cobalt.chat.routes;
 import java.util.List;
 import java.util.Map;
 
+import com.cobalt.chat.openai.OpenAiChunks;
 import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.stream.ClientFormat;
+import com.cobalt.chat.stream.StreamOutcome;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.mock.MockEndpoint;
@@ -21,7 +24,7 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
 
     @Override
     protected List<String> routeFiles() {
-        return List.of("openai-http.camel.yaml", "chat-record.camel.yaml");
+        return List.of("openai-http.camel.yaml", "chat-record.camel.yaml", "fallback-switch.camel.yaml");
     }
 
     @Override
@@ -32,14 +35,29 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
             a.weaveById("openai-stream-answer").replace().to("mock:stream");
             a.weaveById("openai-record-answer").replace().to("mock:record");
             a.weaveById("openai-respond").replace().to("mock:respond");
+            a.weaveById("openai-route-to-fallback").replace().to("mock:fallback-router");
+            a.weaveById("openai-collect-fallback-answer").replace().to("mock:fallback-stream");
+            a.weaveById("openai-record-fallback-answer").replace().to("mock:fallback-record");
         });
     }
 
     private Exchange complete(String model, String content) throws Exception {
-        String m = model == null ? "" : "\"model\":\"" + model + "\",";
-        return request("openai-http", Fixture.token("alice"), "{" + m + "\"stream\":true,\"messages\":[{\"role\":"
-                + "\"user\",\"content\":" + new ObjectMapper().writeValueAsString(content) + "}]}", Map.of());
+        return complete(model, content, true);
     }
+
+    private Exchange complete(String model, String content, boolean stream) throws Exception {
+        String m = model == null ? "" : "\"model\":\"" + model + "\",";
+        return request("openai-http", Fixture.token("alice"), "{" + m + "\"stream\":" + stream + ",\"messages\":[{"
+                + "\"role\":\"user\",\"content\":" + new ObjectMapper().writeValueAsString(content) + "}]}", Map.of());
+    }
+
+    /** The relay step (a mock) ends the answer as {@code outcome}, as chat-stream-sse leaves it. */
+    private void relayEndsWith(StreamOutcome outcome) {
+        getMockEndpoint("mock:stream").whenAnyExchangeReceived(x -> x.setProperty(StreamOutcome.PROPERTY, outcome));
+    }
+
+    static final StreamOutcome BROKEN = new StreamOutcome(StreamOutcome.INTERRUPTED, "Hel", null, null, null, 40L,
+            "stream_interrupted");
 
     @Test
     void aNamedModelGoesToItsProviderWithTheFallbackForIt() throws Exception {
@@ -105,6 +123,68 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         router.assertIsSatisfied();
         assertThat(router.getReceivedExchanges().get(0).getVariable("upstreamMessages", List.class))
                 .containsExactly(new ContextMessage("user", text));
+    }
+
+    @Test
+    void aWholeAnswerItsProviderBrokeOffGoesToTheFallbackOnceAsTheSameCompletion() throws Exception {
+        relayEndsWith(BROKEN);
+        MockEndpoint fallback = getMockEndpoint("mock:fallback-router");
+        fallback.expectedMessageCount(1);
+        fallback.expectedVariableReceived("provider", "sambanova");
+        fallback.expectedVariableReceived("fallbackFrom", "azure");
+        fallback.expectedVariableReceived("model", "llama");
+        fallback.expectedVariableReceived("upstreamModel", "Meta-Llama-3.3-70B-Instruct");
+        getMockEndpoint("mock:fallback-stream").expectedMessageCount(1);
+        getMockEndpoint("mock:fallback-record").expectedMessageCount(1);
+        getMockEndpoint("mock:record").expectedMessageCount(1);
+        getMockEndpoint("mock:respond").expectedMessageCount(1);
+
+        Exchange e = complete("gpt-4o", "Hi", false);
+
+        assertThat(e.getException()).isNull();
+        MockEndpoint.assertIsSatisfied(context);
+        OpenAiChunks first = getMockEndpoint("mock:router").getReceivedExchanges().get(0)
+                .getVariable(ClientFormat.VARIABLE, OpenAiChunks.class);
+        OpenAiChunks again = fallback.getReceivedExchanges().get(0).getVariable(ClientFormat.VARIABLE, OpenAiChunks.class);
+        assertThat(again).isNotSameAs(first);
+        assertThat(List.of(again.id(), again.created(), again.model(), again.stream()))
+                .isEqualTo(List.of(first.id(), first.created(), "gpt-4o", false));
+        assertThat(counter("llm_fallback_triggered_total", "from", "azure", "to", "sambanova")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aStreamedAnswerItsProviderBrokeOffIsNotAskedAgain() throws Exception {
+        relayEndsWith(BROKEN);
+        getMockEndpoint("mock:fallback-router").expectedMessageCount(0);
+        getMockEndpoint("mock:respond").expectedMessageCount(1);
+
+        complete("gpt-4o", "Hi", true);
+
+        MockEndpoint.assertIsSatisfied(context);
+    }
+
+    @Test
+    void aWholeAnswerTheFallbackItselfBrokeOffIsNotAskedAThirdTime() throws Exception {
+        getMockEndpoint("mock:stream").whenAnyExchangeReceived(x -> {
+            x.setProperty(StreamOutcome.PROPERTY, BROKEN);
+            x.setVariable("fallbackFrom", "sambanova");
+        });
+        getMockEndpoint("mock:fallback-router").expectedMessageCount(0);
+        getMockEndpoint("mock:respond").expectedMessageCount(1);
+
+        complete("gpt-4o", "Hi", false);
+
+        MockEndpoint.assertIsSatisfied(context);
+    }
+
+    @Test
+    void aWholeAnswerTheCallerLeftIsNotAskedAgain() throws Exception {
+        relayEndsWith(new StreamOutcome(StreamOutcome.CANCELLED, "Hel", null, null, null, 40L, "client_closed"));
+        getMockEndpoint("mock:fallback-router").expectedMessageCount(0);
+
+        complete("gpt-4o", "Hi", false);
+
+        MockEndpoint.assertIsSatisfied(context);
     }
 
     @Test
