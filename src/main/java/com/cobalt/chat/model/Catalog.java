@@ -161,7 +161,7 @@ public class Catalog {
             throw unknownModel(model);
         }
         if (balance != null && serving.size() > 1) {
-            String picked = balance.pick(serving.keySet(), null);
+            String picked = balance.pick(serving, null);
             if (picked != null) {
                 return picked;
             }
@@ -203,7 +203,7 @@ public class Catalog {
     private Optional<Fallback> fallback(String model, String provider, Choice sel) {
         if (balance != null) {
             // weighted: first another instance of the same model that takes requests (no fallback provider needed)
-            String other = balance.pick(byId.getOrDefault(model, Map.of()).keySet(), provider);
+            String other = balance.pick(byId.getOrDefault(model, Map.of()), provider);
             if (other != null) {
                 return Optional.of(new Fallback(other, model));
             }

@@ -25,17 +25,26 @@ public class ModelAvailability {
         this.health = health;
     }
 
+    /** The model at its provider: breaker not open, probe not failing, this model not cooling down, not missing. */
     public boolean available(CatalogModel m) {
-        return providerUp(m.provider()) && !missing.getOrDefault(m.provider(), Set.of()).contains(m.upstreamName());
+        return breakerAndProbeAllow(m.provider()) && !health.inCooldown(m.provider(), m.upstreamName())
+                && !missing.getOrDefault(m.provider(), Set.of()).contains(m.upstreamName());
     }
 
-    /** Whether the provider takes calls now (llm_provider_up): breaker not open, no cooldown, probe not failing. */
+    /**
+     * Whether the provider takes calls now (llm_provider_up): breaker not open, none of its models cooling down,
+     * probe not failing.
+     */
     public boolean providerUp(String provider) {
+        return breakerAndProbeAllow(provider) && !health.inCooldown(provider);
+    }
+
+    private boolean breakerAndProbeAllow(String provider) {
         CircuitBreaker.State state = breakers.of(provider).getState();
         if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
             return false;
         }
-        return !health.inCooldown(provider) && !Boolean.FALSE.equals(health.snapshot(provider).probeOk());
+        return !Boolean.FALSE.equals(health.snapshot(provider).probeOk());
     }
 
     /** The result of a catalog check that got an answer: these upstream names are not served (replaces the last). */

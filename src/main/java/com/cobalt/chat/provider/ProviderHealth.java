@@ -6,14 +6,19 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.camel.Variable;
 
 /**
- * What the gateway knows about each provider's health besides its breaker: the cooldown a 429/503 retry hint asked
+ * What the gateway knows about each provider's health besides its breaker: the cooldowns 429/503 retry hints asked
  * for, the last error, and how many calls and failures it had. Times come from the injected clock.
+ *
+ * <p>A cooldown holds for the model the hint came with (its upstream name: an Azure deployment, a SambaNova model):
+ * providers count their quotas per deployment or model, so one model's 429 does not take the provider's other
+ * models out. A failure not tied to a model (none is named) cools the provider's every model.
  */
 public class ProviderHealth {
 
@@ -33,9 +38,18 @@ public class ProviderHealth {
                            long requests, long failures, Boolean probeOk) {
     }
 
+    /** One model's cooldown (or the provider's, under {@link #EVERY_MODEL}). */
+    private static final class Cooldown {
+        final AtomicReference<Instant> until = new AtomicReference<>(Instant.EPOCH);
+        volatile int status;
+    }
+
+    /** The key of a cooldown that holds for all of a provider's models (a failure that named none). */
+    private static final String EVERY_MODEL = "";
+
     private static final class State {
-        final AtomicReference<Instant> cooldownUntil = new AtomicReference<>(Instant.EPOCH);
-        volatile int cooldownStatus;
+        /** By upstream model name; made by a model's first cooldown, never removed (one per catalog model at most). */
+        final Map<String, Cooldown> cooldowns = new ConcurrentHashMap<>();
         volatile String lastErrorClass;
         volatile Instant lastErrorAt;
         final AtomicLong requests = new AtomicLong();
@@ -54,42 +68,89 @@ public class ProviderHealth {
     /** How long a rate-limit reading counts: Azure's quotas are counted in windows of 10 to 60 seconds. */
     static final Duration RATE_LIMIT_READING = Duration.ofSeconds(10);
 
+    /** Whether any of the provider's models is cooling down (the provider's health as the admin API shows it). */
     public boolean inCooldown(String provider) {
-        return state(provider).cooldownUntil.get().isAfter(clock.instant());
+        return latest(state(provider), null) != null;
+    }
+
+    /** Whether {@code upstreamModel} at the provider is cooling down (null: any of its models). */
+    public boolean inCooldown(String provider, String upstreamModel) {
+        return latest(state(provider), upstreamModel) != null;
     }
 
     /**
-     * The first step of a provider's route: a provider in cooldown is skipped without a network call, by failing
+     * The first step of a provider's route: a model in cooldown is skipped without a network call, by failing
      * here, so the fallback takes the request; its breaker is not asked (and would ignore this failure).
      */
-    public void requireNotCoolingDown(@Variable("provider") String provider) {
-        if (inCooldown(provider)) {
-            throw coolingDown(provider);
+    public void requireNotCoolingDown(@Variable("provider") String provider,
+                                      @Variable(UpstreamClient.UPSTREAM_MODEL_VARIABLE) String upstreamModel) {
+        if (inCooldown(provider, upstreamModel)) {
+            throw coolingDown(provider, upstreamModel);
         }
     }
 
-    /** The failure a provider in cooldown stands for, so the fallback sees why it was skipped. */
+    /** The failure a provider in cooldown stands for (its latest-ending cooldown), so the fallback sees why it was skipped. */
     public ProviderFailure coolingDown(String provider) {
-        State s = state(provider);
-        long seconds = Math.max(1, (Duration.between(clock.instant(), s.cooldownUntil.get()).toMillis() + 999) / 1000);
-        return ProviderFailure.coolingDown(provider, s.cooldownStatus, seconds);
+        return coolingDown(provider, null);
+    }
+
+    /** The failure a model in cooldown stands for, so the fallback sees why it was skipped. */
+    public ProviderFailure coolingDown(String provider, String upstreamModel) {
+        Cooldown c = latest(state(provider), upstreamModel);
+        Instant until = c == null ? clock.instant() : c.until.get();
+        long seconds = Math.max(1, (Duration.between(clock.instant(), until).toMillis() + 999) / 1000);
+        return ProviderFailure.coolingDown(provider, c == null ? 0 : c.status, seconds);
+    }
+
+    /**
+     * The cooldown in force that ends last among those that hold for {@code upstreamModel} (its own and the
+     * provider-wide one; null: every model's), or null when none is in force.
+     */
+    private Cooldown latest(State s, String upstreamModel) {
+        Instant now = clock.instant();
+        Cooldown best = null;
+        if (upstreamModel == null) {
+            for (Cooldown c : s.cooldowns.values()) {
+                best = later(best, c, now);
+            }
+            return best;
+        }
+        best = later(null, s.cooldowns.get(EVERY_MODEL), now);
+        return later(best, s.cooldowns.get(upstreamModel), now);
+    }
+
+    private static Cooldown later(Cooldown best, Cooldown c, Instant now) {
+        if (c == null || !c.until.get().isAfter(now)) {
+            return best;
+        }
+        return best == null || c.until.get().isAfter(best.until.get()) ? c : best;
     }
 
     public void noteRequest(String provider) {
         state(provider).requests.incrementAndGet();
     }
 
-    /** Counts a failed call; a retry hint on 429/503 starts or extends (never shortens) the cooldown. */
+    /** Counts a failed call that named no model; a retry hint on 429/503 cools the provider's every model. */
     public void noteFailure(ProviderFailure failure) {
+        noteFailure(failure, null);
+    }
+
+    /**
+     * Counts a failed call of {@code upstreamModel} (null: of no one model); a retry hint on 429/503 starts or
+     * extends (never shortens) that model's cooldown.
+     */
+    public void noteFailure(ProviderFailure failure, String upstreamModel) {
         State s = state(failure.provider());
         s.failures.incrementAndGet();
         s.lastErrorClass = failure.errorClass();
         s.lastErrorAt = clock.instant();
         if (failure.asksForCooldown()) {
+            Cooldown c = s.cooldowns.computeIfAbsent(upstreamModel == null ? EVERY_MODEL : upstreamModel,
+                    k -> new Cooldown());
             Instant until = clock.instant().plusSeconds(failure.retryAfterSeconds());
-            Instant previous = s.cooldownUntil.getAndAccumulate(until, (a, b) -> a.isAfter(b) ? a : b);
+            Instant previous = c.until.getAndAccumulate(until, (a, b) -> a.isAfter(b) ? a : b);
             if (!previous.isAfter(until)) {
-                s.cooldownStatus = failure.status();
+                c.status = failure.status();
             }
         }
     }
@@ -140,8 +201,8 @@ public class ProviderHealth {
 
     public Snapshot snapshot(String provider) {
         State s = state(provider);
-        Instant until = s.cooldownUntil.get();
-        return new Snapshot(until.isAfter(clock.instant()) ? until : null, s.cooldownStatus, s.lastErrorClass,
+        Cooldown c = latest(s, null);
+        return new Snapshot(c == null ? null : c.until.get(), c == null ? 0 : c.status, s.lastErrorClass,
                 s.lastErrorAt, s.requests.get(), s.failures.get(), s.probeOk);
     }
 

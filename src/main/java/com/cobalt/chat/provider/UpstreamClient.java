@@ -285,7 +285,7 @@ public class UpstreamClient {
         }
 
         void failed(int retry, ProviderFailure failure) {
-            health.noteFailure(failure);
+            health.noteFailure(failure, target.upstreamName());
             if (failure.status() == 401 && auth != null && !renewed && !caller.gone()) {
                 // a rotated key or a revoked token: one fresh credential (fetched on a worker), one more try, not
                 // counted as a retry

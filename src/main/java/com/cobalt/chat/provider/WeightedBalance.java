@@ -1,11 +1,11 @@
 package com.cobalt.chat.provider;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
 
+import com.cobalt.chat.config.CatalogModel;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /**
@@ -31,16 +31,20 @@ public class WeightedBalance {
         this.random = random;
     }
 
-    /** Whether the instance takes requests now: no cooldown, breaker not open. */
-    public boolean takesRequests(String provider) {
+    /** Whether the instance takes requests for {@code upstreamModel} now (null: for any): no cooldown, breaker not open. */
+    public boolean takesRequests(String provider, String upstreamModel) {
         CircuitBreaker.State state = breakers.of(provider).getState();
         return state != CircuitBreaker.State.OPEN && state != CircuitBreaker.State.FORCED_OPEN
-                && !health.inCooldown(provider);
+                && !health.inCooldown(provider, upstreamModel);
     }
 
-    /** The instance's share now: its weight times its rate-limit headroom; 0 when it takes no requests. */
+    /** The instance's share now (llm_provider_share): its weight times its rate-limit headroom; 0 when it takes no requests. */
     public double share(String provider) {
-        if (!takesRequests(provider)) {
+        return share(provider, null);
+    }
+
+    private double share(String provider, String upstreamModel) {
+        if (!takesRequests(provider, upstreamModel)) {
             return 0;
         }
         return weights.getOrDefault(provider, 1) * health.headroom(provider);
@@ -50,15 +54,16 @@ public class WeightedBalance {
      * One of {@code candidates} (except {@code except}), drawn by share; null when none has a share (every one is
      * cooling down, open, out of quota or of weight 0).
      */
-    public String pick(Collection<String> candidates, String except) {
+    public String pick(Map<String, CatalogModel> candidates, String except) {
         List<String> names = new ArrayList<>();
         List<Double> shares = new ArrayList<>();
         double total = 0;
-        for (String c : candidates) {
+        for (Map.Entry<String, CatalogModel> e : candidates.entrySet()) {
+            String c = e.getKey();
             if (c.equals(except)) {
                 continue;
             }
-            double s = share(c);
+            double s = share(c, e.getValue().upstreamName());
             if (s > 0) {
                 names.add(c);
                 shares.add(s);

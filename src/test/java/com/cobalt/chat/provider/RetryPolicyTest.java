@@ -163,6 +163,36 @@ class RetryPolicyTest {
         }
 
         @Test
+        void aModelsCooldownHoldsForThatModelOnlyAndTheProviderShowsItsLatest() {
+            health.noteFailure(ProviderFailure.status("azure", 429, 30L), "gpt-4o-prod");
+            clock.advance(java.time.Duration.ofSeconds(10));
+            health.noteFailure(ProviderFailure.status("azure", 503, 5L), "gpt-4o-mini-prod");
+
+            assertThat(health.inCooldown("azure", "gpt-4o-prod")).isTrue();
+            assertThat(health.inCooldown("azure", "gpt-4o-mini-prod")).isTrue();
+            assertThat(health.inCooldown("azure", "o3-prod")).as("a model that asked for nothing").isFalse();
+            assertThat(health.inCooldown("azure")).as("some model of it cools").isTrue();
+            assertThat(health.coolingDown("azure", "gpt-4o-mini-prod").retryAfterSeconds()).isEqualTo(5L);
+            assertThat(health.coolingDown("azure", "gpt-4o-mini-prod").status()).isEqualTo(503);
+            assertThat(health.snapshot("azure").cooldownUntil()).isEqualTo(Instant.parse("2026-11-26T12:00:30Z"));
+            assertThat(health.snapshot("azure").cooldownStatus()).isEqualTo(429);
+
+            clock.advance(java.time.Duration.ofSeconds(20));
+            assertThat(health.inCooldown("azure", "gpt-4o-prod")).as("at the instant it ends").isFalse();
+            assertThat(health.inCooldown("azure")).isFalse();
+            assertThat(health.snapshot("azure").cooldownUntil()).isNull();
+        }
+
+        @Test
+        void aFailureThatNamesNoModelCoolsEveryModelOfTheProvider() {
+            health.noteFailure(ProviderFailure.status("azure", 429, 5L));
+
+            assertThat(health.inCooldown("azure", "gpt-4o-prod")).isTrue();
+            assertThat(health.inCooldown("azure", "o3-prod")).isTrue();
+            assertThat(health.inCooldown("sambanova", "Meta-Llama-3.3-70B-Instruct")).isFalse();
+        }
+
+        @Test
         void theCooldownIsSkippedAsAFailureCarryingTheRemainingSecondsRoundedUp() {
             health.noteFailure(ProviderFailure.status("sambanova", 429, 5L));
 
