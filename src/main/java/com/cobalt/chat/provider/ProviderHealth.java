@@ -89,12 +89,10 @@ public class ProviderHealth {
         }
     }
 
-    /** The failure a provider in cooldown stands for (its latest-ending cooldown), so the fallback sees why it was skipped. */
-    public ProviderFailure coolingDown(String provider) {
-        return coolingDown(provider, null);
-    }
-
-    /** The failure a model in cooldown stands for, so the fallback sees why it was skipped. */
+    /**
+     * The failure a model in cooldown stands for (null: the provider's latest-ending cooldown), so the fallback sees
+     * why it was skipped.
+     */
     public ProviderFailure coolingDown(String provider, String upstreamModel) {
         Cooldown c = latest(state(provider), upstreamModel);
         Instant until = c == null ? clock.instant() : c.until.get();

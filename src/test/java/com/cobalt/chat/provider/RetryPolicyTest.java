@@ -196,7 +196,7 @@ class RetryPolicyTest {
         void theCooldownIsSkippedAsAFailureCarryingTheRemainingSecondsRoundedUp() {
             health.noteFailure(ProviderFailure.status("sambanova", 429, 5L));
 
-            ProviderFailure skipped = health.coolingDown("sambanova");
+            ProviderFailure skipped = health.coolingDown("sambanova", null);
             assertThat(skipped.kind()).isEqualTo(ProviderFailure.Kind.COOLDOWN);
             assertThat(skipped.provider()).isEqualTo("sambanova");
             assertThat(skipped.status()).isEqualTo(429);
@@ -206,13 +206,13 @@ class RetryPolicyTest {
             assertThat(skipped.getMessage()).isEqualTo("sambanova: cooling down after HTTP 429");
 
             clock.advance(Duration.ofMillis(1_500));
-            assertThat(health.coolingDown("sambanova").retryAfterSeconds()).as("3.5 s left").isEqualTo(4L);
+            assertThat(health.coolingDown("sambanova", null).retryAfterSeconds()).as("3.5 s left").isEqualTo(4L);
 
             clock.advance(Duration.ofMillis(2_500));
-            assertThat(health.coolingDown("sambanova").retryAfterSeconds()).as("exactly 1 s left").isEqualTo(1L);
+            assertThat(health.coolingDown("sambanova", null).retryAfterSeconds()).as("exactly 1 s left").isEqualTo(1L);
 
             clock.advance(Duration.ofMillis(999));
-            assertThat(health.coolingDown("sambanova").retryAfterSeconds()).as("1 ms left").isEqualTo(1L);
+            assertThat(health.coolingDown("sambanova", null).retryAfterSeconds()).as("1 ms left").isEqualTo(1L);
         }
 
         @Test
@@ -222,7 +222,7 @@ class RetryPolicyTest {
             health.noteFailure(ProviderFailure.status("sambanova", 429, 20L));
 
             assertThat(health.snapshot("sambanova").cooldownUntil()).isEqualTo(Instant.parse("2026-11-26T12:00:22Z"));
-            assertThat(health.coolingDown("sambanova").retryAfterSeconds()).isEqualTo(20L);
+            assertThat(health.coolingDown("sambanova", null).retryAfterSeconds()).isEqualTo(20L);
         }
 
         @Test
@@ -232,7 +232,7 @@ class RetryPolicyTest {
             health.noteFailure(ProviderFailure.status("sambanova", 503, 3L));
 
             assertThat(health.snapshot("sambanova").cooldownUntil()).isEqualTo(Instant.parse("2026-11-26T12:00:20Z"));
-            ProviderFailure skipped = health.coolingDown("sambanova");
+            ProviderFailure skipped = health.coolingDown("sambanova", null);
             assertThat(skipped.retryAfterSeconds()).isEqualTo(18L);
             assertThat(skipped.status()).as("the status of the hint that set the cooldown").isEqualTo(429);
             assertThat(health.snapshot("sambanova").lastErrorClass()).as("the last error is still the last one")
@@ -259,7 +259,7 @@ class RetryPolicyTest {
             health.noteFailure(ProviderFailure.status("azure", 503, 7L));
 
             assertThat(health.inCooldown("azure")).isTrue();
-            ProviderFailure skipped = health.coolingDown("azure");
+            ProviderFailure skipped = health.coolingDown("azure", null);
             assertThat(skipped.status()).isEqualTo(503);
             assertThat(skipped.retryAfterSeconds()).isEqualTo(7L);
             assertThat(skipped.rateLimited()).as("a 503 is not a rate limit").isFalse();
