@@ -88,9 +88,20 @@ final class FakeUpstream {
     private final AtomicLong http2Requests = new AtomicLong();
     private final AtomicLong tlsHttp1Requests = new AtomicLong();
     private HttpServer server;
+    /**
+     * How an answer whose deltas come all at once is written: false (the default), every SSE event in its own write,
+     * so its own HTTP chunk, as OpenAI-compatible servers send them (vLLM, OpenAI, SambaNova); true, the whole answer
+     * in one write and one HTTP chunk, as this fake did before fix 40 (bench/README.md).
+     */
+    private volatile boolean wholeAnswerInOneWrite;
 
     FakeUpstream(Vertx vertx) {
         this.vertx = vertx;
+    }
+
+    /** See {@link #wholeAnswerInOneWrite}: the bench's {@code --upstream-writes whole}. */
+    void wholeAnswerInOneWrite(boolean whole) {
+        this.wholeAnswerInOneWrite = whole;
     }
 
     int start() throws Exception {
@@ -321,6 +332,22 @@ final class FakeUpstream {
 
         private void tick() {
             if (over) {
+                return;
+            }
+            if (delay <= 0 && !wholeAnswerInOneWrite) {
+                // no delay between chunks: every remaining event at once, each in its own write (its own HTTP chunk)
+                long now = System.nanoTime();
+                while (index < n) {
+                    writes[index] = now;
+                    resp.write(delta(deltaText(id, index++)));
+                }
+                over = true;
+                resp.write(finish());
+                if (withUsage) {
+                    resp.write(usage(n));
+                }
+                resp.end("data: [DONE]\n\n");
+                active.decrementAndGet();
                 return;
             }
             if (delay <= 0) {

@@ -162,6 +162,11 @@ public final class GatewayBench {
                 .setConnectTimeout(30_000).setMaxInitialLineLength(8192),
                 new PoolOptions().setHttp1MaxSize(20_000).setMaxWaitQueueSize(-1));
         fake = new FakeUpstream(fakeVertx);
+        String upstreamWrites = args.getOrDefault("upstream-writes", "per-event");
+        if (!upstreamWrites.equals("per-event") && !upstreamWrites.equals("whole")) {
+            throw new IllegalArgumentException("--upstream-writes per-event|whole, not " + upstreamWrites);
+        }
+        fake.wholeAnswerInOneWrite(upstreamWrites.equals("whole"));
         fakePort = fake.start();
         if ("on".equals(args.get("upstream-tls"))) {
             // the gateway calls the fake over TLS, as it calls a provider: ALPN offers h2 and http/1.1, the gateway
@@ -239,6 +244,9 @@ public final class GatewayBench {
                 + "per-user limits lifted, fresh sessions") + "; database: " + (pgDatabase == null
                 ? "H2 file in a temp folder" : "PostgreSQL `" + pgDatabase + "` (fresh, shared limits)")
                 + "; scenarios: " + scenarioNames);
+        line("- the fake provider writes an answer " + ("whole".equals(args.get("upstream-writes"))
+                ? "whole, in one HTTP chunk (`--upstream-writes whole`, as before fix 40)"
+                : "one SSE event per HTTP chunk, as OpenAI-compatible servers do"));
         line("- gateway env overrides: " + shown);
         if (production && !scenarioNames.contains("single-user")) {
             long perMinute = Long.parseLong(gatewayEnv.getOrDefault("CHAT_RATE_LIMIT_PER_MINUTE", "100"));
@@ -250,7 +258,8 @@ public final class GatewayBench {
                 .put("cpus", CORES).put("machine", machine()).put("gateway_env", new JsonObject(new HashMap<>(shown)))
                 .put("mode", production ? "production" : "lifted").put("database", pgDatabase == null ? "h2" : "postgres")
                 .put("users", tokens == null ? 1 : tokens.users()).put("history_prefill", prefill)
-                .put("commit", git("rev-parse", "--short", "HEAD"));
+                .put("commit", git("rev-parse", "--short", "HEAD"))
+                .put("upstream_writes", args.getOrDefault("upstream-writes", "per-event"));
 
         Path log = out.resolve("gateway.log");
         long startNanos = System.nanoTime();
