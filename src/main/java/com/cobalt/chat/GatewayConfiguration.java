@@ -314,8 +314,9 @@ public class GatewayConfiguration implements CamelConfiguration {
                 public void onContextStarted(CamelContext context) {
                     for (String p : providerIds) {
                         Gauge.builder("llm_provider_share", () -> shares.share(p))
-                                .description("LLM_BALANCE=weighted: the provider's weight times its rate-limit headroom"
-                                        + " (x-ratelimit-remaining-*); 0 while it is skipped (cooldown, open breaker)")
+                                .description("LLM_BALANCE=weighted: the provider's weight times the lowest rate-limit"
+                                        + " headroom of its models (x-ratelimit-remaining-*, per deployment); 0 while"
+                                        + " one of its models cools down or its breaker is open")
                                 .tag("provider", p).register(metrics.registry());
                     }
                 }

@@ -55,13 +55,18 @@ public class ProviderHealth {
         final AtomicLong requests = new AtomicLong();
         final AtomicLong failures = new AtomicLong();
         volatile Boolean probeOk;
-        volatile RateLimits rateLimits;
-        /** The most remaining requests / tokens seen: taken as the deployment's quota per window. */
-        volatile long mostRequests;
-        volatile long mostTokens;
+        /** By upstream model name (deployment): each counts its own quota; made by a model's first reading. */
+        final Map<String, Quota> quotas = new ConcurrentHashMap<>();
     }
 
-    /** The last x-ratelimit-remaining-* reading of a provider, and when it was seen. */
+    /** One upstream model's rate-limit readings: the last one, and the most seen (taken as its quota per window). */
+    private static final class Quota {
+        volatile RateLimits last;
+        final AtomicLong mostRequests = new AtomicLong();
+        final AtomicLong mostTokens = new AtomicLong();
+    }
+
+    /** The last x-ratelimit-remaining-* reading of an upstream model, and when it was seen. */
     private record RateLimits(Instant at, long remainingRequests, long remainingTokens) {
     }
 
@@ -154,40 +159,54 @@ public class ProviderHealth {
     }
 
     /**
-     * Azure's {@code x-ratelimit-remaining-requests} / {@code x-ratelimit-remaining-tokens} of an answer (-1: the
-     * header was not there). The largest values seen stand for the quota.
+     * Azure's {@code x-ratelimit-remaining-requests} / {@code x-ratelimit-remaining-tokens} of an answer of
+     * {@code upstreamModel} (-1: the header was not there). Azure counts them per deployment, OpenAI and SambaNova per
+     * model, so they are kept per upstream model name; the largest values seen for it stand for its quota.
      */
-    public void noteRateLimits(String provider, long remainingRequests, long remainingTokens) {
+    public void noteRateLimits(String provider, String upstreamModel, long remainingRequests, long remainingTokens) {
         if (remainingRequests < 0 && remainingTokens < 0) {
             return;
         }
-        State s = state(provider);
-        if (remainingRequests > s.mostRequests) {
-            s.mostRequests = remainingRequests;
-        }
-        if (remainingTokens > s.mostTokens) {
-            s.mostTokens = remainingTokens;
-        }
-        s.rateLimits = new RateLimits(clock.instant(), remainingRequests, remainingTokens);
+        Quota q = state(provider).quotas.computeIfAbsent(upstreamModel == null ? EVERY_MODEL : upstreamModel,
+                k -> new Quota());
+        q.mostRequests.accumulateAndGet(remainingRequests, Math::max);
+        q.mostTokens.accumulateAndGet(remainingTokens, Math::max);
+        q.last = new RateLimits(clock.instant(), remainingRequests, remainingTokens);
     }
 
     /**
-     * The share of its quota a provider has left, from 0 to 1, by its last rate-limit reading: the smaller of
-     * remaining requests and remaining tokens, each against the most seen. 1 without a reading, or when the reading
-     * is older than {@link #RATE_LIMIT_READING} (the window it counted has passed).
+     * The share of its quota {@code upstreamModel} has left at the provider, from 0 to 1, by its last rate-limit
+     * reading: the smaller of remaining requests and remaining tokens, each against the most seen. 1 without a
+     * reading, or when the reading is older than {@link #RATE_LIMIT_READING} (the window it counted has passed).
      */
+    public double headroom(String provider, String upstreamModel) {
+        Quota q = state(provider).quotas.get(upstreamModel == null ? EVERY_MODEL : upstreamModel);
+        return q == null ? 1.0 : headroom(q, clock.instant());
+    }
+
+    /** The provider's headroom as one figure (llm_provider_share): the lowest of its models'. */
     public double headroom(String provider) {
-        State s = state(provider);
-        RateLimits r = s.rateLimits;
-        if (r == null || r.at().plus(RATE_LIMIT_READING).isBefore(clock.instant())) {
+        Instant now = clock.instant();
+        double h = 1.0;
+        for (Quota q : state(provider).quotas.values()) {
+            h = Math.min(h, headroom(q, now));
+        }
+        return h;
+    }
+
+    private static double headroom(Quota q, Instant now) {
+        RateLimits r = q.last;
+        if (r == null || r.at().plus(RATE_LIMIT_READING).isBefore(now)) {
             return 1.0;
         }
         double h = 1.0;
-        if (r.remainingRequests() >= 0 && s.mostRequests > 0) {
-            h = Math.min(h, (double) r.remainingRequests() / s.mostRequests);
+        long mostRequests = q.mostRequests.get();
+        long mostTokens = q.mostTokens.get();
+        if (r.remainingRequests() >= 0 && mostRequests > 0) {
+            h = Math.min(h, (double) r.remainingRequests() / mostRequests);
         }
-        if (r.remainingTokens() >= 0 && s.mostTokens > 0) {
-            h = Math.min(h, (double) r.remainingTokens() / s.mostTokens);
+        if (r.remainingTokens() >= 0 && mostTokens > 0) {
+            h = Math.min(h, (double) r.remainingTokens() / mostTokens);
         }
         return h;
     }

@@ -452,7 +452,7 @@ public class UpstreamClient {
         CompletableFuture<UpstreamAnswer> answer = attempt.answer;
         String id = provider.id();
         int status = response.statusCode();
-        health.noteRateLimits(id, headerNumber(response, REMAINING_REQUESTS),
+        health.noteRateLimits(id, target.upstreamName(), headerNumber(response, REMAINING_REQUESTS),
                 headerNumber(response, REMAINING_TOKENS));
         String contentType = response.getHeader(CONTENT_TYPE);
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");

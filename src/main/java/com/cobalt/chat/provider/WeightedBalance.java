@@ -10,9 +10,10 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /**
  * LLM_BALANCE=weighted: which of the provider instances serving a model takes a request. Each instance's chance is
- * its LLM_PROVIDER_<ID>_WEIGHT times the share of its rate limit it has left (Azure's x-ratelimit-remaining-requests
- * and -tokens, {@link ProviderHealth#headroom}), so a deployment running out of quota gets less before it starts
- * answering 429. An instance in cooldown (it asked for a pause) or with an open breaker is not chosen at all, so no
+ * its LLM_PROVIDER_<ID>_WEIGHT times the share of the model's rate limit it has left there (Azure's
+ * x-ratelimit-remaining-requests and -tokens, counted per deployment: {@link ProviderHealth#headroom(String, String)}),
+ * so a deployment running out of quota gets less before it starts answering 429, and the instance's other
+ * deployments keep theirs. An instance in cooldown (it asked for a pause) or with an open breaker is not chosen at all, so no
  * request fails on it.
  */
 public class WeightedBalance {
@@ -38,16 +39,23 @@ public class WeightedBalance {
                 && !health.inCooldown(provider, upstreamModel);
     }
 
-    /** The instance's share now (llm_provider_share): its weight times its rate-limit headroom; 0 when it takes no requests. */
+    /**
+     * The instance's share now as one figure (llm_provider_share): its weight times the lowest rate-limit headroom of
+     * its models (the one closest to its limit); 0 while one of its models cools down or its breaker is open.
+     */
     public double share(String provider) {
-        return share(provider, null);
+        if (!takesRequests(provider, null)) {
+            return 0;
+        }
+        return weights.getOrDefault(provider, 1) * health.headroom(provider);
     }
 
+    /** The instance's share of the requests for {@code upstreamModel}: its weight times that model's headroom. */
     private double share(String provider, String upstreamModel) {
         if (!takesRequests(provider, upstreamModel)) {
             return 0;
         }
-        return weights.getOrDefault(provider, 1) * health.headroom(provider);
+        return weights.getOrDefault(provider, 1) * health.headroom(provider, upstreamModel);
     }
 
     /**

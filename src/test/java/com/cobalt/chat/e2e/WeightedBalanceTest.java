@@ -58,6 +58,11 @@ class WeightedBalanceTest {
     }
 
     void start(int eastWeight, int westWeight) {
+        start(eastWeight, westWeight, "gpt-4o=gpt-4o-%s");
+    }
+
+    /** {@code models}: the LLM_MODELS_<ID> of both instances, %s the region. */
+    void start(int eastWeight, int westWeight, String models) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("llm.provider", "azure-east");
         p.put("llm.balance", "weighted");
@@ -68,7 +73,7 @@ class WeightedBalanceTest {
             p.put("llm.provider." + id + ".endpoint", up.baseUrl());
             p.put("llm.provider." + id + ".api-key", "key-" + region);
             p.put("llm.provider." + id + ".weight", String.valueOf(region.equals("east") ? eastWeight : westWeight));
-            p.put("llm.models." + id, "gpt-4o=gpt-4o-" + region);
+            p.put("llm.models." + id, models.replace("%s", region));
         }
         gateway = RunningGateway.start(p, Map.of("random", new Random(20261202L), "clock", clock));
         client = new GatewayClient(gateway);
@@ -89,7 +94,11 @@ class WeightedBalanceTest {
 
     /** One chat in a new session; the text says which deployment answered. */
     String chat() {
-        String session = client.createSession(token, "{\"model\":\"gpt-4o\"}");
+        return chat("gpt-4o");
+    }
+
+    String chat(String model) {
+        String session = client.createSession(token, "{\"model\":\"" + model + "\"}");
         GatewayClient.Answer a = client.chat(session, token, "Hi");
         assertThat(a.status()).as(a.body()).isEqualTo(200);
         assertThat(a.text()).isIn("from east", "from west");
@@ -184,5 +193,45 @@ class WeightedBalanceTest {
             }
         }
         assertThat(eastAgain).isGreaterThan(0);
+    }
+
+    /**
+     * Azure counts quotas per deployment: east's gpt-4o deployment out of requests takes east out of gpt-4o's draws,
+     * not out of gpt-4o-mini's, whose deployment reported nothing. Before, the reading was kept per instance and
+     * east got none of either.
+     */
+    @Test
+    void aDeploymentOutOfRequestsLeavesItsInstancesOtherDeploymentsTheirShare() {
+        start(1, 1, "gpt-4o=gpt-4o-%s, gpt-4o-mini=gpt-4o-mini-%s");
+        east.enqueue(answer("east").header("x-ratelimit-remaining-requests", "100"));
+        east.enqueue(answer("east").header("x-ratelimit-remaining-requests", "0"));
+        for (int i = 0; i < 2 * CHATS; i++) {
+            west.enqueue(answer("west"));
+        }
+        int chats = 0;
+        while (east.requestCount() < 2) {
+            assertThat(chats++).as("east was never chosen twice").isLessThan(CHATS);
+            chat("gpt-4o");
+        }
+        for (int i = 0; i < 20; i++) {
+            east.enqueue(answer("east"));
+        }
+
+        int miniFromEast = 0;
+        for (int i = 0; i < 20; i++) {
+            assertThat(chat("gpt-4o")).as("gpt-4o's east deployment has no requests left").isEqualTo("west");
+            if (chat("gpt-4o-mini").equals("east")) {
+                miniFromEast++;
+            }
+        }
+
+        // 1 : 1 over 20 draws; the seeded source gives the same count every run
+        assertThat(miniFromEast).isBetween(5, 15);
+        assertThat(east.requests().subList(2, east.requestCount())).extracting(RecordedRequest::path)
+                .containsOnly("/openai/deployments/gpt-4o-mini-east/chat/completions");
+        PrometheusText metrics = PrometheusText.scrape(gateway);
+        assertThat(metrics.value("llm_provider_share", Map.of("provider", "azure-east")))
+                .as("the instance's figure is its deployment closest to its limit").isEqualTo(0.0);
+        assertThat(metrics.value("llm_provider_share", Map.of("provider", "azure-west"))).isEqualTo(1.0);
     }
 }
