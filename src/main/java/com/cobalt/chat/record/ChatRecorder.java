@@ -129,6 +129,21 @@ public class ChatRecorder {
         exchange.setVariable("metricStatus", o.metricStatus());
     }
 
+    /**
+     * Before the same request's second attempt (a whole /v1 answer its provider broke off, retried on the fallback):
+     * the first attempt is recorded, so what it left - its outcome, its answer, its stream, the recorded flags - is
+     * dropped, and the second attempt is recorded on its own however it ends, a failure before its first token too.
+     */
+    public void forgetRecorded(Exchange exchange) {
+        exchange.removeProperty(StreamOutcome.PROPERTY);
+        exchange.removeProperty(SseRelay.PROPERTY);
+        exchange.removeProperty(PROPERTY);
+        exchange.removeVariable("answerRecorded");
+        exchange.removeVariable("answerStored");
+        exchange.removeVariable(NOT_STORED_VARIABLE);
+        exchange.removeVariable("metricStatus");
+    }
+
     @SuppressWarnings("unchecked")
     Usage usage(StreamOutcome o, String provider, String model, String upstreamName, List<?> context) {
         boolean estimated = o.promptTokens() == null || o.completionTokens() == null;

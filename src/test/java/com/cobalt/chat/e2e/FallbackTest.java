@@ -15,6 +15,7 @@ import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.LogCapture;
 import com.cobalt.chat.testing.RecordedRequest;
 import com.cobalt.chat.testing.ResetUpstream;
 import com.cobalt.chat.testing.RunningGateway;
@@ -190,6 +191,48 @@ class FallbackTest {
         assertThat(primary.requestCount()).isEqualTo(1);
         assertThat(fallback.requestCount()).isEqualTo(1);
         assertThat(fallbacks()).isEqualTo(fallbacksBefore + 1);
+    }
+
+    /**
+     * The retried fallback fails before its first token: the client gets the JSON error, and the exchange log has a
+     * line for each attempt - the broken one (with its provider) and the failed one. Before, the first attempt's
+     * record stood for both: no line for the second, whose failure was seen nowhere but in the response.
+     */
+    @Test
+    void aWholeOpenAiAnswerWhoseRetryFailedToBeginLogsBothAttempts() {
+        primary.enqueue(Script.sse(Chunks.delta("Hel")).delay(Duration.ofMillis(100)).cut());
+        fallback.enqueue(Script.json(500, "{\"error\":{\"message\":\"boom\"}}"));
+        HttpResponse<String> r;
+        List<String> lines;
+        try (LogCapture logs = LogCapture.start()) {
+            r = client.send("POST", "/v1/chat/completions", Jwt.token("whole-dora"), "application/json",
+                    "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":[{\"role\":\"user\","
+                            + "\"content\":\"Hi\"}]}");
+            // the failed attempt is recorded after the error response went out
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            do {
+                lines = logs.lines("cobalt.exchange").stream().map(LogCapture.Line::message)
+                        .filter(m -> m.contains("\"user_id\":\"whole-dora\"")).toList();
+            } while (lines.size() < 2 && System.nanoTime() < deadline && pause());
+        }
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.body()).isEqualTo("{\"error\":{\"message\":\"No provider could answer; retry later\","
+                + "\"type\":\"service_unavailable\",\"param\":null,\"code\":\"provider_unavailable\"}}");
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("\"provider\":\"sambanova\"", "\"status\":\"interrupted\"",
+                "\"error_code\":\"stream_interrupted\"", "\"fallback_from\":null");
+        assertThat(lines.get(1)).contains("\"provider\":null", "\"status\":\"failed\"",
+                "\"error_code\":\"provider_unavailable\"", "\"fallback_from\":\"sambanova\"",
+                "\"prompt_tokens\":null");
+        assertThat(primary.requestCount()).isEqualTo(1);
+        assertThat(fallback.requestCount()).isEqualTo(1);
+    }
+
+    /** Yields the CPU briefly between polls; always true. */
+    static boolean pause() {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        return true;
     }
 
     @Test

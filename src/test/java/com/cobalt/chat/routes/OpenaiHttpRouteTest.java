@@ -152,6 +152,25 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         assertThat(counter("llm_fallback_triggered_total", "from", "azure", "to", "sambanova")).isEqualTo(1.0);
     }
 
+    /**
+     * The fallback's attempt starts from nothing the broken one left (its outcome, its recorded flag): had they stayed,
+     * a failure before the fallback's first token was not recorded (the error handler saw the answer recorded).
+     */
+    @Test
+    void theFallbacksAttemptStartsWithoutTheBrokenAttemptsRecord() throws Exception {
+        relayEndsWith(BROKEN);
+        getMockEndpoint("mock:record").whenAnyExchangeReceived(x -> x.setVariable("answerRecorded", true));
+        MockEndpoint fallback = getMockEndpoint("mock:fallback-router");
+        fallback.expectedMessageCount(1);
+
+        complete("gpt-4o", "Hi", false);
+
+        fallback.assertIsSatisfied();
+        Exchange retried = fallback.getReceivedExchanges().get(0);
+        assertThat(retried.getProperty(StreamOutcome.PROPERTY)).isNull();
+        assertThat(retried.getVariable("answerRecorded")).isNull();
+    }
+
     @Test
     void aStreamedAnswerItsProviderBrokeOffIsNotAskedAgain() throws Exception {
         relayEndsWith(BROKEN);
