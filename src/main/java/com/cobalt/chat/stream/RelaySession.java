@@ -9,6 +9,7 @@ import com.cobalt.chat.config.ProviderSettings;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderFailure;
 import com.cobalt.chat.provider.ProviderRejection;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -81,6 +82,12 @@ public final class RelaySession implements UpstreamAnswer {
      * 39). Null while no flush is pending.
      */
     private Buffer batch;
+    /**
+     * How many bytes the last turn's batch held (at most {@link #MAX_BATCH_HINT}): the next batch starts that large.
+     * Sized by the turn's first read alone, a batch of 20 one-event reads grew five times, each a copy.
+     */
+    private int lastBatchLength;
+    private static final int MAX_BATCH_HINT = 16 * 1024;
     /** Writes the batch; queued on the event loop behind the reads that are being handled (once per turn). */
     private final Handler<Void> flushAfterReads = v -> flushBatch();
 
@@ -282,11 +289,17 @@ public final class RelaySession implements UpstreamAnswer {
         lastUpstreamNanos = System.nanoTime();
         readLength = buffer.length();
         if (attached && batch == null) {
-            batch = Buffer.buffer(readLength + 256);
+            batch = Buffer.buffer(Math.max(readLength, lastBatchLength) + 256);
             client.context().runOnContext(flushAfterReads);
         }
         try {
-            decoder.feed(buffer.getBytes());
+            // the read's own memory (Vert.x hands every read over in a fresh heap buffer of its own), not a copy
+            ByteBuf bytes = buffer.getByteBuf();
+            if (bytes.hasArray()) {
+                decoder.feed(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
+            } else {
+                decoder.feed(buffer.getBytes());
+            }
         } catch (SseDecoder.LineTooLongException e) {
             onBroken("malformed_stream");
         }
@@ -742,6 +755,9 @@ public final class RelaySession implements UpstreamAnswer {
     private void flushBatch() {
         Buffer events = batch;
         batch = null;
+        if (events != null) {
+            lastBatchLength = Math.min(events.length(), MAX_BATCH_HINT);
+        }
         if (events != null && events.length() > 0 && !out.closed() && !out.ended()) {
             send(events);
         }

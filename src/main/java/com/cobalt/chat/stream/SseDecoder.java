@@ -39,7 +39,7 @@ public final class SseDecoder {
     /**
      * A whole line in {@code bytes} is read where it lies; only a line split across feeds is copied first. An event's
      * data may be handed on as a slice of {@code bytes}, so the caller must not change them afterwards (the relay
-     * feeds each network read's own copy).
+     * feeds each network read's own memory: Vert.x copies every read into a fresh buffer before handing it over).
      */
     public void feed(byte[] bytes, int offset, int length) {
         int start = offset;
