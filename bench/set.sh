@@ -32,19 +32,24 @@ for i in 1 2 3; do
     run "pg-$i" "$repo" "${pg[@]}"
     run "single-$i" "$repo" "${single[@]}"
 done
+# the harnesses stop their processes without waiting for them: the next run waits until their ports are free (a
+# gateway still shutting down on 18080 once made the next run's client meet a closed port)
+ports_free() {
+    local i
+    for i in $(seq 1 60); do
+        ss -ltn | grep -qE ':(18080|18787|18876|19099) ' || return 0
+        sleep 1
+    done
+}
+harness() { # name, script, WARMUP
+    ports_free
+    echo "$(date -u +%H:%M:%S) $1" | tee -a "$out/times.txt"
+    WARMUP=$3 bash "$2" >"$out/$1.txt" 2>&1 || echo "$(date -u +%H:%M:%S) $1 failed" | tee -a "$out/times.txt"
+}
 peers=$(cd "$repo/../shared/peers" 2>/dev/null && pwd || true)
 if [ -n "$peers" ]; then
-    for i in 1 2 3; do
-        echo "$(date -u +%H:%M:%S) portkey-$i" | tee -a "$out/times.txt"
-        WARMUP=20 bash "$peers/compare.sh" >"$out/portkey-$i.txt" 2>&1
-    done
-    for i in 1 2 3; do
-        echo "$(date -u +%H:%M:%S) portkey-cold-$i" | tee -a "$out/times.txt"
-        bash "$peers/compare.sh" >"$out/portkey-cold-$i.txt" 2>&1
-    done
-    for i in 1 2 3; do
-        echo "$(date -u +%H:%M:%S) compare-pg-$i" | tee -a "$out/times.txt"
-        WARMUP=20 bash "$peers/compare-pg.sh" >"$out/compare-pg-$i.txt" 2>&1
-    done
+    for i in 1 2 3; do harness "portkey-$i" "$peers/compare.sh" 20; done
+    for i in 1 2 3; do harness "portkey-cold-$i" "$peers/compare.sh" 0; done
+    for i in 1 2 3; do harness "compare-pg-$i" "$peers/compare-pg.sh" 20; done
 fi
 echo "$(date -u +%H:%M:%S) done" | tee -a "$out/times.txt"
