@@ -13,8 +13,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
  * its LLM_PROVIDER_<ID>_WEIGHT times the share of the model's rate limit it has left there (Azure's
  * x-ratelimit-remaining-requests and -tokens, counted per deployment: {@link ProviderHealth#headroom(String, String)}),
  * so a deployment running out of quota gets less before it starts answering 429, and the instance's other
- * deployments keep theirs. An instance in cooldown (it asked for a pause) or with an open breaker is not chosen at all, so no
- * request fails on it.
+ * deployments keep theirs. An instance in cooldown (it asked for a pause) or with an open breaker is not chosen at
+ * all, so no request fails on it.
  */
 public class WeightedBalance {
 
