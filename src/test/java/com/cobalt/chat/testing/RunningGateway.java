@@ -5,6 +5,7 @@ import java.net.ServerSocket;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.IntSupplier;
 
 import com.cobalt.chat.Application;
 import org.apache.camel.CamelContext;
@@ -56,22 +57,60 @@ public final class RunningGateway implements AutoCloseable {
 
     /** With beans bound before the gateway configures itself, e.g. {@code "clock"} -> a {@link TestClock}. */
     public static RunningGateway start(Map<String, String> overrides, Map<String, Object> beans) {
-        int port = freePort();
-        int managementPort = freePort();
-        Map<String, String> props = defaults();
-        props.putAll(overrides);
-        props.put("http.port", String.valueOf(port));
-        props.put("management.port", String.valueOf(managementPort));
-        Main main = new Main();
-        main.setPropertyPlaceholderLocations(Application.PROPERTIES_LOCATION);
-        props.forEach(main::addOverrideProperty);
-        beans.forEach(main::bind);
-        try {
-            main.start();
-        } catch (Exception e) {
-            throw new IllegalStateException("gateway failed to start", e);
+        return start(overrides, beans, RunningGateway::freePort);
+    }
+
+    /** With the ports drawn from {@code ports} (RunningGatewayTest hands out a taken one). */
+    static RunningGateway start(Map<String, String> overrides, Map<String, Object> beans, IntSupplier ports) {
+        for (int attempt = 1; ; attempt++) {
+            // a port found free can be taken before the gateway binds it (the two may even be the same one): then
+            // the start is tried again on other ports; any other failure is the test's
+            int port = ports.getAsInt();
+            int managementPort = ports.getAsInt();
+            while (managementPort == port) {
+                managementPort = ports.getAsInt();
+            }
+            Map<String, String> props = defaults();
+            props.putAll(overrides);
+            props.put("http.port", String.valueOf(port));
+            props.put("management.port", String.valueOf(managementPort));
+            Main main = new Main();
+            main.setPropertyPlaceholderLocations(Application.PROPERTIES_LOCATION);
+            props.forEach(main::addOverrideProperty);
+            beans.forEach(main::bind);
+            try {
+                main.start();
+                return new RunningGateway(main, port, managementPort);
+            } catch (Exception e) {
+                stopQuietly(main);
+                if (attempt < 3 && portTaken(e)) {
+                    continue;
+                }
+                Throwable root = e;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                throw new IllegalStateException("gateway failed to start: " + root, e);
+            }
         }
-        return new RunningGateway(main, port, managementPort);
+    }
+
+    private static boolean portTaken(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            // the gateway's own refusal says "(the port is already in use)"; the JDK's "Address already in use"
+            if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("already in use")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void stopQuietly(Main main) {
+        try {
+            main.stop();
+        } catch (Exception ignored) {
+            // it did not start; nothing of it is left to stop
+        }
     }
 
     /** The gateway with sambanova as primary at {@code upstream}, plus overrides. */
@@ -115,7 +154,7 @@ public final class RunningGateway implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();
