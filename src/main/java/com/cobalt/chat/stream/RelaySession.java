@@ -755,10 +755,11 @@ public final class RelaySession implements UpstreamAnswer {
     private void flushBatch() {
         Buffer events = batch;
         batch = null;
-        if (events != null) {
-            lastBatchLength = Math.min(events.length(), MAX_BATCH_HINT);
+        if (events == null) {
+            return;
         }
-        if (events != null && events.length() > 0 && !out.closed() && !out.ended()) {
+        lastBatchLength = Math.min(events.length(), MAX_BATCH_HINT);
+        if (events.length() > 0 && !out.closed() && !out.ended()) {
             send(events);
         }
     }
