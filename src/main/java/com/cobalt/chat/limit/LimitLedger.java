@@ -21,6 +21,20 @@ public interface LimitLedger extends AutoCloseable {
     /** Frees the stream slot of an admitted message; a slot already freed is left alone. */
     void release(String slot);
 
+    /**
+     * Whether a slot's row lives in the chat database, where the answer's own statement can delete it
+     * ({@code ChatStore.saveAnswer}): then the end of a chat is one round trip, not two. Only the shared ledger on
+     * PostgreSQL.
+     */
+    default boolean slotsInChatDatabase() {
+        return false;
+    }
+
+    /** The slot's row went with the answer's statement: what this instance still keeps of it goes too. */
+    default void freedWithAnswer(String slot) {
+        release(slot);
+    }
+
     /** Periodic upkeep, every {@link #maintenanceInterval()}, off the event loop. */
     void maintain();
 

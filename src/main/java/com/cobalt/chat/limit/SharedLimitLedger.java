@@ -191,6 +191,17 @@ public class SharedLimitLedger implements LimitLedger {
         update(inDatabase ? "SELECT cobalt_release_quick(?)" : "DELETE FROM active_stream WHERE id = ?", slot);
     }
 
+    /** On PostgreSQL the answer's statement deletes the slot's row (ChatStore's PG_FREE_SLOT, the same delete). */
+    @Override
+    public boolean slotsInChatDatabase() {
+        return inDatabase;
+    }
+
+    @Override
+    public void freedWithAnswer(String slot) {
+        held.remove(slot);
+    }
+
     /**
      * Keeps this instance's slots alive and drops what no longer counts: slots whose lease ran out (their instance
      * died) and accepted messages older than two days.

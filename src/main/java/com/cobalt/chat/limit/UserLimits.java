@@ -15,6 +15,11 @@ public class UserLimits {
     /** The exchange variable holding the admitted message's stream slot until it is released. */
     public static final String SLOT = "streamSlot";
 
+    /** The slot the answer's statement is to free with it (set by {@link #slotToFreeWithAnswer}), for the recorder. */
+    public static final String TO_FREE_WITH_ANSWER = "slotToFree";
+    /** The slot the answer's statement freed (set by the recorder): {@link #release} then has no write left to do. */
+    public static final String FREED_WITH_ANSWER = "freedSlot";
+
     private final LimitLedger ledger;
 
     public UserLimits(LimitLedger ledger) {
@@ -38,11 +43,23 @@ public class UserLimits {
         });
     }
 
+    /**
+     * The slot the chat's last write is to free in its own statement, where the ledger keeps its slots in the chat
+     * database (the shared limits on PostgreSQL); null elsewhere, and {@link #release} frees it as before.
+     */
+    public String slotToFreeWithAnswer(@Variable(SLOT) String slot) {
+        return ledger.slotsInChatDatabase() ? slot : null;
+    }
+
     public void release(Exchange exchange) {
         String slot = exchange.getVariable(SLOT, String.class);
         if (slot != null) {
             exchange.removeVariable(SLOT);
-            ledger.release(slot);
+            if (slot.equals(exchange.getVariable(FREED_WITH_ANSWER, String.class))) {
+                ledger.freedWithAnswer(slot);
+            } else {
+                ledger.release(slot);
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.util.List;
 
 import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.provider.UpstreamClient;
@@ -16,6 +17,7 @@ import com.cobalt.chat.stream.RelaySession;
 import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.stream.StreamOutcome;
 import org.apache.camel.Exchange;
+import org.apache.camel.Variable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +79,11 @@ public class ChatRecorder {
         exchange.setProperty(StreamOutcome.PROPERTY, outcome);
     }
 
-    public void record(Exchange exchange) {
+    /**
+     * @param slotToFree the request's stream slot, to be freed in the answer's own statement where the limits live in
+     *                   the chat database (UserLimits.slotToFreeWithAnswer); null when the route frees it later
+     */
+    public void record(Exchange exchange, @Variable(UserLimits.TO_FREE_WITH_ANSWER) String slotToFree) {
         StreamOutcome o = exchange.getProperty(StreamOutcome.PROPERTY, StreamOutcome.class);
         Object answered = exchange.getProperty(SseRelay.PROPERTY);
         RelaySession upstream = answered instanceof RelaySession r ? r : null;
@@ -109,9 +115,12 @@ public class ChatRecorder {
         String notStored = null;
         try {
             ChatStore.SavedAnswer saved = store.saveAnswer(answer, live != null ? live.messageId() : null,
-                    checkpointed);
+                    checkpointed, slotToFree);
             if (!saved.stored()) {
                 notStored = SESSION_DELETED;
+            }
+            if (saved.slotFreed()) {
+                exchange.setVariable(UserLimits.FREED_WITH_ANSWER, slotToFree);
             }
         } catch (RuntimeException e) {
             // after the client's 200 there is no one to throw to: the stream still ends well-formed, the usage was

@@ -37,7 +37,7 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
             a.weaveById("openai-respond").replace().to("mock:respond");
             a.weaveById("openai-route-to-fallback").replace().to("mock:fallback-router");
             a.weaveById("openai-collect-fallback-answer").replace().to("mock:fallback-stream");
-            a.weaveById("openai-record-fallback-answer").replace().to("mock:fallback-record");
+            a.weaveById("openai-record-broken-attempt").replace().to("mock:broken-record");
         });
     }
 
@@ -135,8 +135,10 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         fallback.expectedVariableReceived("model", "llama");
         fallback.expectedVariableReceived("upstreamModel", "Meta-Llama-3.3-70B-Instruct");
         getMockEndpoint("mock:fallback-stream").expectedMessageCount(1);
-        getMockEndpoint("mock:fallback-record").expectedMessageCount(1);
-        getMockEndpoint("mock:record").expectedMessageCount(1);
+        MockEndpoint broken = getMockEndpoint("mock:broken-record");
+        broken.expectedMessageCount(1);
+        MockEndpoint record = getMockEndpoint("mock:record");
+        record.expectedMessageCount(1);
         getMockEndpoint("mock:respond").expectedMessageCount(1);
 
         Exchange e = complete("gpt-4o", "Hi", false);
@@ -150,6 +152,9 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
         assertThat(List.of(again.id(), again.created(), again.model(), again.stream()))
                 .isEqualTo(List.of(first.id(), first.created(), "gpt-4o", false));
         assertThat(counter("llm_fallback_triggered_total", "from", "azure", "to", "sambanova")).isEqualTo(1.0);
+        // the broken attempt is recorded before the fallback is asked; then the fallback's answer, once
+        assertThat(broken.getReceivedExchanges().get(0).getProperty(StreamOutcome.PROPERTY)).isSameAs(BROKEN);
+        assertThat(record.getReceivedExchanges().get(0).getProperty(StreamOutcome.PROPERTY)).isNull();
     }
 
     /**
@@ -159,7 +164,7 @@ class OpenaiHttpRouteTest extends RouteTestSupport {
     @Test
     void theFallbacksAttemptStartsWithoutTheBrokenAttemptsRecord() throws Exception {
         relayEndsWith(BROKEN);
-        getMockEndpoint("mock:record").whenAnyExchangeReceived(x -> x.setVariable("answerRecorded", true));
+        getMockEndpoint("mock:broken-record").whenAnyExchangeReceived(x -> x.setVariable("answerRecorded", true));
         MockEndpoint fallback = getMockEndpoint("mock:fallback-router");
         fallback.expectedMessageCount(1);
 
