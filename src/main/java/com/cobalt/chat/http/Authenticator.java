@@ -71,6 +71,9 @@ public class Authenticator {
      */
     private final Cache<String, DecodedJWT> verified = Caffeine.newBuilder()
             .maximumSize(VERIFIED_TOKENS)
+            // upkeep on the calling thread: its share is a few map operations, where a hand-off to the common pool
+            // woke a thread per request (3% of the gateway's CPU samples under load)
+            .executor(Runnable::run)
             .expireAfter(Expiry.<String, DecodedJWT>creating((token, jwt) -> Duration.between(Instant.now(),
                     jwt.getExpiresAtAsInstant().plusSeconds(LEEWAY_SECONDS))))
             .build();

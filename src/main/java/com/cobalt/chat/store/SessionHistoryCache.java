@@ -63,6 +63,8 @@ final class SessionHistoryCache {
                 .maximumWeight(maxBytes)
                 .weigher((String session, Copy copy) -> copy.weight())
                 .expireAfterAccess(IDLE)
+                // upkeep on the calling thread, not a wake-up of the common pool per write (see Authenticator)
+                .executor(Runnable::run)
                 .build();
     }
 
