@@ -242,6 +242,55 @@ class UserLimitsTest {
         }
     }
 
+    /**
+     * /v1 frees its slot with the usage's write (on PostgreSQL in the same statement, fix 41): a request right after
+     * an answer ended is admitted, streamed or whole, while a request beside an open one is refused.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aV1RequestsSlotIsFreeAsSoonAsItsAnswerEnds(String db) throws Exception {
+        int upstreamPort = freePort();
+        try (HeldUpstream upstream = HeldUpstream.start(upstreamPort)) {
+            RunningGateway gateway = start(with(database(db), "llm.provider", "sambanova",
+                    "sambanova.api-base", "http://127.0.0.1:" + upstreamPort + "/v1",
+                    "sambanova.api-key", "sn-test-key-0001", "sambanova.model", "Meta-Llama-3.3-70B-Instruct",
+                    "chat.max-concurrent-streams", "1"), Map.of());
+            GatewayClient client = new GatewayClient(gateway);
+            String token = Jwt.token("one-stream-otto");
+            ExecutorService pool = Executors.newFixedThreadPool(1);
+            try {
+                CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(
+                        () -> completion(client, token, true), pool);
+                upstream.awaitRequests(1, Duration.ofSeconds(10));
+
+                HttpResponse<String> beside = completion(client, token, true);
+                assertThat(beside.statusCode()).isEqualTo(429);
+                assertThat(GatewayClient.json(beside.body()).at("/error/code").asText())
+                        .isEqualTo("concurrent_streams_exceeded");
+
+                upstream.respond(0, 200, "text/event-stream", SSE);
+                assertThat(first.get().statusCode()).isEqualTo(200);
+                assertThat(first.get().body()).endsWith("data: [DONE]\n\n");
+                upstream.respond(1, 200, "text/event-stream", SSE);
+                upstream.respond(2, 200, "text/event-stream", SSE);
+                HttpResponse<String> streamed = completion(client, token, true);
+                assertThat(streamed.statusCode()).isEqualTo(200);
+                HttpResponse<String> whole = completion(client, token, false);
+                assertThat(whole.statusCode()).isEqualTo(200);
+                assertThat(GatewayClient.json(whole.body()).at("/choices/0/message/content").asText())
+                        .isEqualTo("Held answer.");
+                assertThat(upstream.requestCount()).isEqualTo(3);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    static HttpResponse<String> completion(GatewayClient client, String token, boolean stream) {
+        return client.send("POST", "/v1/chat/completions", token, "application/json", "{\"stream\":" + stream
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
     void twentyParallelStreamsAgainstALimitOfFourOpenExactlyFour(String db) throws Exception {
