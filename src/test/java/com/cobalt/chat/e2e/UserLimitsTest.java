@@ -84,6 +84,14 @@ class UserLimitsTest {
         return m;
     }
 
+    /** A gateway on a fresh database of this kind whose provider is the held upstream, with this stream limit. */
+    RunningGateway heldUpstreamGateway(String db, int upstreamPort, int maxConcurrentStreams) {
+        return start(with(database(db), "llm.provider", "sambanova",
+                "sambanova.api-base", "http://127.0.0.1:" + upstreamPort + "/v1",
+                "sambanova.api-key", "sn-test-key-0001", "sambanova.model", "Meta-Llama-3.3-70B-Instruct",
+                "chat.max-concurrent-streams", String.valueOf(maxConcurrentStreams)), Map.of());
+    }
+
     static HttpResponse<String> send(GatewayClient client, String token, String session, String text) {
         return client.send("POST", "/api/v1/chat/sessions/" + session + "/messages", token, "application/json",
                 "{\"content\":\"" + text + "\"}");
@@ -203,11 +211,7 @@ class UserLimitsTest {
     void concurrentStreamsAreLimitedPerUserAndASlotIsFreeAsSoonAsAnAnswerEnds(String db) throws Exception {
         int upstreamPort = freePort();
         try (HeldUpstream upstream = HeldUpstream.start(upstreamPort)) {
-            RunningGateway gateway = start(with(database(db), "llm.provider", "sambanova",
-                    "sambanova.api-base", "http://127.0.0.1:" + upstreamPort + "/v1",
-                    "sambanova.api-key", "sn-test-key-0001", "sambanova.model", "Meta-Llama-3.3-70B-Instruct",
-                    "chat.max-concurrent-streams", "2"), Map.of());
-            GatewayClient client = new GatewayClient(gateway);
+            GatewayClient client = new GatewayClient(heldUpstreamGateway(db, upstreamPort, 2));
             String token = Jwt.token("streamer-sam");
             String session = client.createSession(token);
             ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -251,11 +255,7 @@ class UserLimitsTest {
     void aV1RequestsSlotIsFreeAsSoonAsItsAnswerEnds(String db) throws Exception {
         int upstreamPort = freePort();
         try (HeldUpstream upstream = HeldUpstream.start(upstreamPort)) {
-            RunningGateway gateway = start(with(database(db), "llm.provider", "sambanova",
-                    "sambanova.api-base", "http://127.0.0.1:" + upstreamPort + "/v1",
-                    "sambanova.api-key", "sn-test-key-0001", "sambanova.model", "Meta-Llama-3.3-70B-Instruct",
-                    "chat.max-concurrent-streams", "1"), Map.of());
-            GatewayClient client = new GatewayClient(gateway);
+            GatewayClient client = new GatewayClient(heldUpstreamGateway(db, upstreamPort, 1));
             String token = Jwt.token("one-stream-otto");
             ExecutorService pool = Executors.newFixedThreadPool(1);
             try {
@@ -296,11 +296,7 @@ class UserLimitsTest {
     void twentyParallelStreamsAgainstALimitOfFourOpenExactlyFour(String db) throws Exception {
         int upstreamPort = freePort();
         try (HeldUpstream upstream = HeldUpstream.start(upstreamPort)) {
-            RunningGateway gateway = start(with(database(db), "llm.provider", "sambanova",
-                    "sambanova.api-base", "http://127.0.0.1:" + upstreamPort + "/v1",
-                    "sambanova.api-key", "sn-test-key-0001", "sambanova.model", "Meta-Llama-3.3-70B-Instruct",
-                    "chat.max-concurrent-streams", "4"), Map.of());
-            GatewayClient client = new GatewayClient(gateway);
+            GatewayClient client = new GatewayClient(heldUpstreamGateway(db, upstreamPort, 4));
             String token = Jwt.token("parallel-pat");
             String session = client.createSession(token);
             // the four admitted streams are held upstream until every refusal is in
