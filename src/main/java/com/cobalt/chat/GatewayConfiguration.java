@@ -139,8 +139,15 @@ public class GatewayConfiguration implements CamelConfiguration {
                 Math.max(runtime.eventLoops(), VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
         LOG.info("Network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Database database = openDatabase(properties, runtime.dbPoolSize(), runtime.dbConnectionTimeoutMs());
+        LimitRules rules = new LimitRules(settings.rateLimitPerMinute(), settings.dailyMessageQuota(),
+                settings.maxConcurrentStreams());
+        LimitLedger limits = settings.limitsShared()
+                ? new SharedLimitLedger(database.dataSource(), clock, rules,
+                        Duration.ofSeconds(runtime.streamLeaseSeconds()))
+                : new LocalLimitLedger(database.dataSource(), clock, rules);
+        // where the limits live in the chat database, a chat's admission and its session's read are one statement
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
-                settings.maxSessionsPerUser(), (long) runtime.historyCacheMb() << 20);
+                settings.maxSessionsPerUser(), (long) runtime.historyCacheMb() << 20, limits.slotsInChatDatabase());
         // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
         AnswerCheckpoints checkpoints = new AnswerCheckpoints(database.dataSource(), clock,
                 Duration.ofMillis(settings.checkpointMs()), Duration.ofSeconds(settings.streamLeaseSeconds()),
@@ -255,15 +262,9 @@ public class GatewayConfiguration implements CamelConfiguration {
                 camel.getExecutorServiceManager().newThreadPool(chatStore, "chatMessageWrites", RECORD_THREAD_POOL)));
         TokenEstimator tokenEstimator = new TokenEstimator();
         registry.bind("conversations", new Conversations(catalog, tokenEstimator, settings.maxTokens()));
-        LimitRules rules = new LimitRules(settings.rateLimitPerMinute(), settings.dailyMessageQuota(),
-                settings.maxConcurrentStreams());
-        LimitLedger limits = settings.limitsShared()
-                ? new SharedLimitLedger(database.dataSource(), clock, rules,
-                        Duration.ofSeconds(runtime.streamLeaseSeconds()))
-                : new LocalLimitLedger(database.dataSource(), clock, rules);
         LOG.info("Per-user limits: {}", settings.limitsShared()
                 ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
-        registry.bind("userLimits", new UserLimits(limits));
+        registry.bind("userLimits", new UserLimits(limits, chatStore));
         registry.bind("sessionCreationRate", new SessionCreationRate(settings.sessionCreatesPerMinute(), clock));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));

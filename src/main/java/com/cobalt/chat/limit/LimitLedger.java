@@ -1,5 +1,8 @@
 package com.cobalt.chat.limit;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 
@@ -35,6 +38,17 @@ public interface LimitLedger extends AutoCloseable {
         release(slot);
     }
 
+    /**
+     * Admits one message of the user inside another statement of the chat database, where the ledger keeps its rows
+     * there ({@link #slotsInChatDatabase()}): {@code statement} places the admission's {@link AdmissionCall} in its
+     * own SQL and runs it, so a chat's admission and its read of the session are one round trip. The user's
+     * admissions keep the order {@link #admit} gives them; a slot admitted by a statement that then failed is freed.
+     * Returns what the statement returns.
+     */
+    default <T> T admitWithin(String user, AdmittingStatement<T> statement) {
+        throw new UnsupportedOperationException("this ledger admits in statements of its own");
+    }
+
     /** Periodic upkeep, every {@link #maintenanceInterval()}, off the event loop. */
     void maintain();
 
@@ -43,6 +57,31 @@ public interface LimitLedger extends AutoCloseable {
     /** At shutdown, after the streams ended. */
     @Override
     void close();
+
+    /** A statement of the chat database that carries an admission ({@link #admitWithin}). */
+    @FunctionalInterface
+    interface AdmittingStatement<T> {
+        T run(AdmissionCall admission) throws SQLException;
+    }
+
+    /** The admission's part of another statement: a row source to join, its parameters and its answer. */
+    interface AdmissionCall {
+
+        /** The admission as a row source of {@link #COLUMNS} columns, taking the user's id from {@code userColumn}. */
+        String sql(String userColumn);
+
+        /** Binds the call's parameters from index {@code first} on, for a new attempt; the next free index. */
+        int bind(PreparedStatement statement, int first) throws SQLException;
+
+        /**
+         * The admission from the call's columns, the first at {@code first}: a 429 {@link ApiError} naming the limit
+         * when it was refused.
+         */
+        Admission admission(ResultSet row, int first) throws SQLException;
+
+        /** How many columns the row source has. */
+        int COLUMNS = 5;
+    }
 
     /** An admitted message: its stream slot, and the X-RateLimit-* headers for the minute limit. */
     record Admission(String slot, Map<String, String> headers) {

@@ -146,37 +146,101 @@ public class SharedLimitLedger implements LimitLedger {
      * from the counts the function returns.
      */
     private Admission admitInDatabase(String user) throws SQLException {
-        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        String slot = UUID.randomUUID().toString();
+        Call call = new Call();
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT admitted, today, in_window, oldest, streams FROM cobalt_admit_quick(?, ?, ?, ?, ?, ?, ?, ?,"
-                             + " ?, ?)")) {
+             PreparedStatement ps = c.prepareStatement("SELECT * FROM " + call.sql("?") + " a")) {
             ps.setString(1, user);
-            ps.setObject(2, now.atOffset(ZoneOffset.UTC));
-            ps.setObject(3, LimitRules.dayStart(now).atOffset(ZoneOffset.UTC));
-            ps.setObject(4, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
-            ps.setLong(5, rules.perDay());
-            ps.setLong(6, rules.perMinute());
-            ps.setInt(7, rules.maxStreams());
-            ps.setString(8, slot);
-            ps.setString(9, instanceId);
-            ps.setObject(10, now.plus(lease).atOffset(ZoneOffset.UTC));
+            call.bind(ps, 2);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw new SQLException("cobalt_admit returned no row");
                 }
-                long today = rs.getLong(2);
-                long inWindow = rs.getLong(3);
-                Instant oldest = rs.getObject(4, OffsetDateTime.class).toInstant();
-                long resetSeconds = LimitRules.secondsUntil(now, oldest.plus(LimitRules.MINUTE));
-                if (!rs.getBoolean(1)) {
-                    rules.checkDayAndMinute(now, today, inWindow, resetSeconds);
-                    rules.checkStreams(rs.getLong(5), inWindow, resetSeconds);
-                    throw new SQLException("cobalt_admit refused without a limit reached");
+                return call.admission(rs, 1);
+            }
+        }
+    }
+
+    /** PostgreSQL: the same call of {@code cobalt_admit_quick}, inside the caller's statement. */
+    @Override
+    public <T> T admitWithin(String user, AdmittingStatement<T> statement) {
+        if (!inDatabase) {
+            return LimitLedger.super.admitWithin(user, statement);
+        }
+        Call call = new Call();
+        synchronized (stripes[Math.floorMod(user.hashCode(), stripes.length)]) {
+            try {
+                return statement.run(call);
+            } catch (SQLException e) {
+                call.abandon(e);
+                throw new ChatStore.StorageException(e);
+            } catch (RuntimeException e) {
+                call.abandon(e);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * One admission through {@code cobalt_admit_quick}: each {@link #bind} is a new attempt with a slot of its own (a
+     * statement retried on a fresh connection must not meet its first attempt's slot), and the slot of the attempt
+     * that answered is the admission's.
+     */
+    private final class Call implements AdmissionCall {
+
+        private Instant now;
+        private String slot;
+        private String admitted;
+
+        @Override
+        public String sql(String userColumn) {
+            return "cobalt_admit_quick(" + userColumn + ", ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        }
+
+        @Override
+        public int bind(PreparedStatement ps, int first) throws SQLException {
+            if (admitted != null) {
+                // an earlier attempt admitted and then lost its connection: its slot goes, this attempt takes its own
+                release(admitted);
+                admitted = null;
+            }
+            now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+            slot = UUID.randomUUID().toString();
+            ps.setObject(first, now.atOffset(ZoneOffset.UTC));
+            ps.setObject(first + 1, LimitRules.dayStart(now).atOffset(ZoneOffset.UTC));
+            ps.setObject(first + 2, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
+            ps.setLong(first + 3, rules.perDay());
+            ps.setLong(first + 4, rules.perMinute());
+            ps.setInt(first + 5, rules.maxStreams());
+            ps.setString(first + 6, slot);
+            ps.setString(first + 7, instanceId);
+            ps.setObject(first + 8, now.plus(lease).atOffset(ZoneOffset.UTC));
+            return first + 9;
+        }
+
+        @Override
+        public Admission admission(ResultSet rs, int first) throws SQLException {
+            long today = rs.getLong(first + 1);
+            long inWindow = rs.getLong(first + 2);
+            Instant oldest = rs.getObject(first + 3, OffsetDateTime.class).toInstant();
+            long resetSeconds = LimitRules.secondsUntil(now, oldest.plus(LimitRules.MINUTE));
+            if (!rs.getBoolean(first)) {
+                rules.checkDayAndMinute(now, today, inWindow, resetSeconds);
+                rules.checkStreams(rs.getLong(first + 4), inWindow, resetSeconds);
+                throw new SQLException("cobalt_admit refused without a limit reached");
+            }
+            held.add(slot);
+            admitted = slot;
+            return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
+        }
+
+        /** The statement failed after its admission: the slot it took is freed, not renewed until its lease ends. */
+        void abandon(Exception failure) {
+            if (admitted != null) {
+                try {
+                    release(admitted);
+                } catch (RuntimeException e) {
+                    failure.addSuppressed(e); // no longer held here: its lease frees it
                 }
-                held.add(slot);
-                return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
             }
         }
     }

@@ -1,6 +1,8 @@
 package com.cobalt.chat.limit;
 
 import com.cobalt.chat.http.ClientConnection;
+import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.SessionContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Variable;
 import org.apache.camel.support.SynchronizationAdapter;
@@ -21,13 +23,40 @@ public class UserLimits {
     public static final String FREED_WITH_ANSWER = "freedSlot";
 
     private final LimitLedger ledger;
+    /** Confirms a session context taken from memory in the admission's own statement; null where none is. */
+    private final ChatStore sessions;
 
     public UserLimits(LimitLedger ledger) {
+        this(ledger, null);
+    }
+
+    public UserLimits(LimitLedger ledger, ChatStore sessions) {
         this.ledger = ledger;
+        this.sessions = sessions;
     }
 
     public void admit(Exchange exchange, @Variable("user") String user) {
-        LimitLedger.Admission admission = ledger.admit(user);
+        admitted(exchange, ledger.admit(user));
+    }
+
+    /**
+     * A session chat's admission, which returns the session's context: as it was when the context was read from the
+     * database, or - for a context taken from this instance's memory ({@link SessionContext#confirmed()} false: the
+     * shared limits on PostgreSQL) - confirmed by the admission's own statement, which admits only a session still
+     * the caller's (404 otherwise, nothing counted) and reads what changed in it.
+     */
+    public SessionContext admitToSession(Exchange exchange, @Variable("user") String user,
+                                         @Variable("sessionContext") SessionContext context) {
+        if (context.confirmed()) {
+            admit(exchange, user);
+            return context;
+        }
+        ChatStore.AdmittedContext confirmed = ledger.admitWithin(user, call -> sessions.confirmedBy(context, call));
+        admitted(exchange, confirmed.admission());
+        return confirmed.context();
+    }
+
+    private void admitted(Exchange exchange, LimitLedger.Admission admission) {
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         if (client != null) {
             // the SSE relay writes the response head itself, so the headers go on the response, not the message

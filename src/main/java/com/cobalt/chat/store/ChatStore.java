@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import com.cobalt.chat.http.ApiError;
+import com.cobalt.chat.limit.LimitLedger;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
@@ -138,6 +139,8 @@ public class ChatStore {
     private final int maxContextMessages;
     private final int maxSessionsPerUser;
     private final SessionHistoryCache history;
+    /** Whether a chat's admission confirms its session in the same statement ({@link #confirmedBy}). */
+    private final boolean admissionConfirmsSession;
 
     public ChatStore(DataSource dataSource, Clock clock) {
         this(dataSource, clock, 20);
@@ -163,6 +166,17 @@ public class ChatStore {
      */
     public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages, int maxSessionsPerUser,
                      long historyCacheBytes) {
+        this(dataSource, clock, maxContextMessages, maxSessionsPerUser, historyCacheBytes, false);
+    }
+
+    /**
+     * @param admissionConfirmsSession whether the limits admit a message inside a statement of this database
+     *                                 ({@code LimitLedger.slotsInChatDatabase()}: the shared limits on PostgreSQL):
+     *                                 then a chat whose session this instance holds a copy of reads nothing before its
+     *                                 admission, whose statement confirms the session ({@link #sessionContext})
+     */
+    public ChatStore(DataSource dataSource, Clock clock, int maxContextMessages, int maxSessionsPerUser,
+                     long historyCacheBytes, boolean admissionConfirmsSession) {
         // a context's messages and one exchange more: all a chat needs while the session's recent exchanges completed
         // (below the copy, the database is read as before)
         this.history = new SessionHistoryCache(historyCacheBytes, maxContextMessages + 2);
@@ -171,6 +185,7 @@ public class ChatStore {
         this.clock = clock;
         this.maxContextMessages = maxContextMessages;
         this.maxSessionsPerUser = maxSessionsPerUser;
+        this.admissionConfirmsSession = admissionConfirmsSession && vendor == Vendor.POSTGRESQL;
     }
 
     /**
@@ -306,9 +321,76 @@ public class ChatStore {
         history.forget(sessionId);
     }
 
-    /** For chat-http: the caller's session with its last CHAT_MAX_CONTEXT_MESSAGES messages (404 if not theirs). */
+    /**
+     * For chat-http: the caller's session with its last CHAT_MAX_CONTEXT_MESSAGES messages (404 if not theirs). Where
+     * the admission confirms the session ({@code admissionConfirmsSession}) and this instance holds a copy of the
+     * caller's session, the context comes from the copy without a round trip, {@linkplain SessionContext#confirmed()
+     * unconfirmed}: its system prompt, model and variant (a session's never change) are enough for the checks before
+     * the admission, and the admission's statement reads the rest ({@link #confirmedBy}).
+     */
     public SessionContext sessionContext(@Variable("user") String userId, @Variable("sessionId") String sessionId) {
+        if (admissionConfirmsSession && maxContextMessages > 0 && userId != null && sessionId != null) {
+            SessionHistoryCache.Copy copy = history.copyOf(sessionId);
+            // only the owner's own copy: another caller gets the 404 from the database, never this session's checks
+            if (copy != null && copy.head() != null && userId.equals(copy.head().userId())) {
+                SessionHistoryCache.Head head = copy.head();
+                return new SessionContext(head.systemPrompt(), List.of(), head.model(), head.variant(),
+                        new SessionContext.Unconfirmed(sessionId, userId, copy));
+            }
+        }
         return loadContext(userId, sessionId, maxContextMessages);
+    }
+
+    /** An unconfirmed context confirmed, and the message's admission that confirmed it. */
+    public record AdmittedContext(SessionContext context, LimitLedger.Admission admission) {
+    }
+
+    /**
+     * Confirms a context {@link #sessionContext} took from memory, in the statement that admits the message
+     * (PostgreSQL, {@code LimitLedger.admitWithin}): the admission runs only for a session that is still the caller's
+     * (a 404 otherwise, and nothing counted), and the same statement returns the session's row and - when its version
+     * is no longer the copy's - the newest page of its messages. One round trip where a chat took two.
+     */
+    public AdmittedContext confirmedBy(SessionContext context, LimitLedger.AdmissionCall admission) {
+        SessionContext.Unconfirmed pending = context.unconfirmed();
+        String sql = "SELECT a.*, s.system_prompt, s.model, s.variant, s.history_version, m.seq, m.exchange_id, m.role,"
+                + " m.status, m.content FROM chat_session s CROSS JOIN LATERAL " + admission.sql("s.user_id")
+                + " a LEFT JOIN LATERAL (SELECT seq, exchange_id, role, status, content FROM chat_message"
+                + " WHERE session_id = s.id AND a.admitted AND s.history_version <> ?"
+                + " ORDER BY session_id DESC, seq DESC LIMIT ?) m ON TRUE"
+                + " WHERE s.id = ? AND s.user_id = ? ORDER BY m.seq DESC";
+        int head = LimitLedger.AdmissionCall.COLUMNS + 1;
+        int page = firstPage(maxContextMessages);
+        return inConnection(false, c -> {
+            LimitLedger.Admission admitted = null;
+            SessionHead row = null;
+            List<StoredMessage> firstPage = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int next = admission.bind(ps, 1);
+                ps.setLong(next, pending.copy.version());
+                ps.setInt(next + 1, page);
+                ps.setString(next + 2, pending.sessionId);
+                ps.setString(next + 3, pending.userId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        if (admitted == null) {
+                            admitted = admission.admission(rs, 1); // a 429 when refused
+                            row = new SessionHead(rs.getString(head), rs.getString(head + 1), rs.getString(head + 2),
+                                    rs.getLong(head + 3));
+                        }
+                        if (rs.getObject(head + 4) != null) {
+                            firstPage.add(new StoredMessage(rs.getLong(head + 4), rs.getString(head + 5),
+                                    rs.getString(head + 6), rs.getString(head + 7), rs.getString(head + 8)));
+                        }
+                    }
+                }
+            }
+            if (admitted == null) {
+                throw sessionNotFound(); // gone, or another user's: the admission never ran
+            }
+            return new AdmittedContext(context(c, pending.userId, pending.sessionId, maxContextMessages, row,
+                    pending.copy, firstPage), admitted);
+        });
     }
 
     /**
@@ -331,7 +413,7 @@ public class ChatStore {
             if (head.isEmpty()) {
                 throw sessionNotFound();
             }
-            return context(c, sessionId, maxMessages, head.get(0), copy, null);
+            return context(c, userId, sessionId, maxMessages, head.get(0), copy, null);
         });
     }
 
@@ -343,7 +425,7 @@ public class ChatStore {
      * The context from the copy when it is at the session's version, else from {@code firstPage} (the newest page,
      * when it was read with the session's row) or the database; a page read is copied.
      */
-    private SessionContext context(Connection c, String sessionId, int maxMessages, SessionHead head,
+    private SessionContext context(Connection c, String userId, String sessionId, int maxMessages, SessionHead head,
                                    SessionHistoryCache.Copy copy, List<StoredMessage> firstPage) throws SQLException {
         if (maxMessages == 0) {
             return new SessionContext(head.systemPrompt(), List.of(), head.model(), head.variant());
@@ -359,7 +441,8 @@ public class ChatStore {
             int page = firstPage(maxMessages);
             newest = firstPage != null ? firstPage : readPage(c, sessionId, Long.MAX_VALUE, page);
             whole = newest.size() < page;
-            history.read(sessionId, head.version(), newest, whole);
+            history.read(sessionId, new SessionHistoryCache.Head(userId, head.systemPrompt(), head.model(),
+                    head.variant()), head.version(), newest, whole);
         }
         return new SessionContext(head.systemPrompt(), lastCompleteMessages(c, sessionId, maxMessages, newest, whole),
                 head.model(), head.variant());
@@ -394,7 +477,7 @@ public class ChatStore {
                 firstPage.add(row.message());
             }
         }
-        return context(c, sessionId, maxMessages, rows.get(0).head(), copy, firstPage);
+        return context(c, userId, sessionId, maxMessages, rows.get(0).head(), copy, firstPage);
     }
 
     /** Messages read at a time: a whole context and its answers' questions, most often in one page. */

@@ -5,10 +5,44 @@ import java.util.List;
 /**
  * What the provider is given: the system prompt (or null) and the history of completed exchanges, oldest first;
  * and the session's model (null: the default model) and A/B variant (null: none).
+ *
+ * <p>{@code unconfirmed} is set on a context this instance took from its memory without asking the database
+ * ({@link ChatStore#sessionContext}): its system prompt, model and variant are the session's (they never change), its
+ * history is empty until the admission's statement confirms the session and reads what changed
+ * ({@link ChatStore#confirmedBy}). Null on a context read from the database.
  */
-public record SessionContext(String systemPrompt, List<ContextMessage> history, String model, String variant) {
+public record SessionContext(String systemPrompt, List<ContextMessage> history, String model, String variant,
+                             Unconfirmed unconfirmed) {
+
+    public SessionContext(String systemPrompt, List<ContextMessage> history, String model, String variant) {
+        this(systemPrompt, history, model, variant, null);
+    }
 
     public SessionContext(String systemPrompt, List<ContextMessage> history) {
-        this(systemPrompt, history, null, null);
+        this(systemPrompt, history, null, null, null);
+    }
+
+    /** Whether the database has answered for this context (else the admission's statement is still to). */
+    public boolean confirmed() {
+        return unconfirmed == null;
+    }
+
+    /** The session and the copy a context came from, for the statement that confirms it. */
+    public static final class Unconfirmed {
+
+        final String sessionId;
+        final String userId;
+        final SessionHistoryCache.Copy copy;
+
+        Unconfirmed(String sessionId, String userId, SessionHistoryCache.Copy copy) {
+            this.sessionId = sessionId;
+            this.userId = userId;
+            this.copy = copy;
+        }
+
+        @Override
+        public String toString() {
+            return "Unconfirmed[version " + copy.version() + "]";
+        }
     }
 }

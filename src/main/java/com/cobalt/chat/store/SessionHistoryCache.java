@@ -32,8 +32,18 @@ final class SessionHistoryCache {
     /** A session not chatted in for this long leaves memory. */
     static final Duration IDLE = Duration.ofMinutes(10);
 
-    /** One session's copy: immutable, so a chat that took it keeps a consistent view while others replace it. */
-    record Copy(long version, List<StoredMessage> newestFirst, boolean whole) {
+    /**
+     * What a chat reads of a session's own row besides its version: the owner, the system prompt, the model and the
+     * A/B variant, none of which changes after the session is created.
+     */
+    record Head(String userId, String systemPrompt, String model, String variant) {
+    }
+
+    /**
+     * One session's copy: immutable, so a chat that took it keeps a consistent view while others replace it. Its
+     * {@code head} is the session's row as read with the messages.
+     */
+    record Copy(long version, List<StoredMessage> newestFirst, boolean whole, Head head) {
 
         /**
          * Roughly the bytes this copy keeps alive: a message's text a byte a character (Java keeps Latin-1 text so;
@@ -73,13 +83,13 @@ final class SessionHistoryCache {
         return copies == null ? null : copies.getIfPresent(sessionId);
     }
 
-    /** The newest page of a session's messages as read from the database at {@code version}. */
-    void read(String sessionId, long version, List<StoredMessage> newestFirst, boolean whole) {
+    /** The newest page of a session's messages as read from the database at {@code version}, with its row's head. */
+    void read(String sessionId, Head head, long version, List<StoredMessage> newestFirst, boolean whole) {
         if (copies == null) {
             return;
         }
         List<StoredMessage> kept = newestFirst.size() > rows ? newestFirst.subList(0, rows) : newestFirst;
-        Copy copy = new Copy(version, List.copyOf(kept), whole && kept.size() == newestFirst.size());
+        Copy copy = new Copy(version, List.copyOf(kept), whole && kept.size() == newestFirst.size(), head);
         // a reader that read before a newer write must not put its older copy over the newer one
         copies.asMap().merge(sessionId, copy, (old, mine) -> old.version() >= mine.version() ? old : mine);
     }
@@ -126,7 +136,7 @@ final class SessionHistoryCache {
     private Copy with(Copy copy, long version, StoredMessage message) {
         List<StoredMessage> old = copy.newestFirst();
         if (!copy.whole() && !old.isEmpty() && message.seq() < old.get(old.size() - 1).seq()) {
-            return new Copy(version, old, false); // below what the copy holds: the database has it
+            return new Copy(version, old, false, copy.head()); // below what the copy holds: the database has it
         }
         List<StoredMessage> next = new ArrayList<>(Math.min(old.size() + 1, rows));
         boolean placed = false;
@@ -148,6 +158,6 @@ final class SessionHistoryCache {
             next = next.subList(0, rows);
             whole = false;
         }
-        return new Copy(version, List.copyOf(next), whole);
+        return new Copy(version, List.copyOf(next), whole, copy.head());
     }
 }

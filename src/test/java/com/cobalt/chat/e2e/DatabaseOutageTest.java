@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,6 +111,59 @@ class DatabaseOutageTest {
                     assertThat(next.statusCode()).as("round %d: %s", round, next.body()).isEqualTo(200);
                 }
             }
+        }
+    }
+
+    /**
+     * The same on the shared limits, in one session: from its second message on, this instance knows the session and
+     * its first statement is the admission that also reads it (no read before it to meet the dead connection first).
+     * That statement is tried once more on a fresh connection, with a slot of its own, and the user's limits see one
+     * message per request.
+     */
+    @Test
+    void theAdmissionThatReadsTheSessionIsTriedAgainOnAFreshConnection() {
+        Postgres.assumeAvailable();
+        URI real = URI.create(Postgres.URL.substring("jdbc:".length()));
+        int realPort = real.getPort() < 0 ? 5432 : real.getPort();
+        try (Postgres.Schema schema = Postgres.newSchema("dropped_admission");
+             TcpProxy proxy = TcpProxy.to(real.getHost(), realPort)) {
+            Map<String, String> p = new LinkedHashMap<>();
+            p.put("llm.provider", "demo");
+            p.put("chat.db.url", schema.url().replace(real.getHost() + ":" + realPort, "127.0.0.1:" + proxy.port()));
+            p.put("chat.db.user", Postgres.USER);
+            p.put("chat.db.password", "");
+            p.put("chat.db.pool-size", "2");
+            p.put("chat.limits.shared", "true");
+            p.put("chat.max-concurrent-streams", "1");
+            try (RunningGateway gateway = RunningGateway.start(p)) {
+                GatewayClient client = new GatewayClient(gateway);
+                String token = Jwt.token("dropped-admission-user");
+                String session = client.createSession(token);
+                String path = "/api/v1/chat/sessions/" + session + "/messages";
+                assertThat(client.send("POST", path, token, "application/json", "{\"content\":\"First\"}")
+                        .statusCode()).isEqualTo(200);
+                for (int round = 0; round < 3; round++) {
+                    proxy.cut();
+                    proxy.restore();
+                    HttpResponse<String> next = client.send("POST", path, token, "application/json",
+                            "{\"content\":\"Still there?\"}");
+
+                    assertThat(next.statusCode()).as("round %d: %s", round, next.body()).isEqualTo(200);
+                    assertThat(next.body()).contains("data: [DONE]");
+                }
+            }
+            assertThat(count(schema, "SELECT COUNT(*) FROM user_request")).isEqualTo(4);
+            assertThat(count(schema, "SELECT COUNT(*) FROM active_stream")).isZero();
+        }
+    }
+
+    private static long count(Postgres.Schema schema, String sql) {
+        try (Connection c = DriverManager.getConnection(schema.url(), Postgres.USER, "");
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
         }
     }
 }
