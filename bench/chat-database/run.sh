@@ -7,12 +7,14 @@
 # Needs PostgreSQL on 127.0.0.1:5432 (trust), pgbench and target/cobalt-chat.jar (bench/migrate-database.sh creates
 # the schema with it).
 # Usage, from the repository root:
-#   bench/chat-database/run.sh [seconds per run, default 15] [rounds, default 3] [clients, default "6 20"]
+#   bench/chat-database/run.sh [seconds per run, default 15] [rounds, default 3] [clients, default "6 20"] [options]
+# options: the numbers of the rows below to run (1-based, e.g. "5 6"); all by default
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-15}
 rounds=${2:-3}
 clients=${3:-6 20}
+only=${4:-}
 template=cobalt_chat_db_template_$$
 db=cobalt_chat_db_$$
 psql_() { psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
@@ -31,7 +33,14 @@ options=(
   "chat_message's lease index only on leased rows|session-chat.sql|DROP INDEX ix_chat_message_lease; CREATE INDEX ix_chat_message_lease ON chat_message (lease_until) WHERE lease_until IS NOT NULL"
   "one touch of the session per chat (the answer's dropped)|session-chat-one-touch.sql|"
   "both|session-chat-one-touch.sql|DROP INDEX ix_chat_message_lease; CREATE INDEX ix_chat_message_lease ON chat_message (lease_until) WHERE lease_until IS NOT NULL"
+  "a copy of the session: read apart from the admission (before fix 42)|session-chat-read-apart.sql|"
+  "a copy of the session: the admission reads it (fix 42)|session-chat-admission-reads-session.sql|"
 )
+if [ -n "$only" ]; then
+    chosen=()
+    for n in $only; do chosen+=("${options[$((n - 1))]}"); done
+    options=("${chosen[@]}")
+fi
 declare -A tps
 for round in $(seq 1 "$rounds"); do
     for c in $clients; do
