@@ -386,7 +386,8 @@ public class ChatStore {
                 }
             }
             if (admitted == null) {
-                throw sessionNotFound(); // gone, or another user's: the admission never ran
+                history.forget(pending.sessionId); // deleted elsewhere: the copy has nothing left to stand for
+                throw sessionNotFound(); // the admission never ran
             }
             return new AdmittedContext(context(c, pending.userId, pending.sessionId, maxContextMessages, row,
                     pending.copy, firstPage), admitted);

@@ -174,6 +174,9 @@ class SessionConfirmedByAdmissionTest {
         assertThat(exchange.getVariable(UserLimits.SLOT)).isNull();
         assertThat(count(database, "SELECT COUNT(*) FROM user_request WHERE user_id = 'cy'")).isZero();
         assertThat(count(database, "SELECT COUNT(*) FROM active_stream WHERE user_id = 'cy'")).isZero();
+        // the copy went with it: the next message asks the database, and gets its 404
+        assertThatThrownBy(() -> here.store.sessionContext("cy", session))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("session_not_found"));
     }
 
     @Test
