@@ -22,6 +22,20 @@ public record SessionContext(String systemPrompt, List<ContextMessage> history, 
         this(systemPrompt, history, null, null, null);
     }
 
+    /**
+     * The history, oldest first. An unconfirmed context has none yet: a route that builds the provider's messages
+     * from it without the admission step between (admit-message) would send them without their history, so that
+     * fails here, loudly, instead.
+     */
+    @Override
+    public List<ContextMessage> history() {
+        if (unconfirmed != null) {
+            throw new IllegalStateException("This session context came from the instance's copy and is confirmed by"
+                    + " the admission step (admit-message, userLimits.admitToSession); its history is read there");
+        }
+        return history;
+    }
+
     /** Whether the database has answered for this context (else the admission's statement is still to). */
     public boolean confirmed() {
         return unconfirmed == null;

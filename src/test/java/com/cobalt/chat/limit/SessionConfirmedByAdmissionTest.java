@@ -114,6 +114,9 @@ class SessionConfirmedByAdmissionTest {
         assertThat(here.connections.borrowed.get()).isEqualTo(before); // nothing asked of the database
         assertThat(fromCopy.confirmed()).isFalse();
         assertThat(fromCopy.systemPrompt()).isEqualTo("Answer briefly.");
+        // a route that skipped the admission step would build the provider's messages without the history
+        assertThatThrownBy(fromCopy::history).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("admit-message");
         Exchange exchange = exchange();
         SessionContext confirmed = here.limits.admitToSession(exchange, "ada", fromCopy);
 
