@@ -33,15 +33,9 @@ class DatabaseOutageTest {
     @Test
     void withTheDatabaseOutOfReachRequestsGetA503DatabaseUnavailableAtOnceAndServeAgainWhenItIsBack() {
         Postgres.assumeAvailable();
-        URI real = URI.create(Postgres.URL.substring("jdbc:".length()));
         try (Postgres.Schema schema = Postgres.newSchema("outage");
-             TcpProxy proxy = TcpProxy.to(real.getHost(), real.getPort() < 0 ? 5432 : real.getPort())) {
-            Map<String, String> p = new LinkedHashMap<>();
-            p.put("llm.provider", "demo");
-            p.put("chat.db.url", schema.url().replace(real.getHost() + ":" + (real.getPort() < 0 ? 5432
-                    : real.getPort()), "127.0.0.1:" + proxy.port()));
-            p.put("chat.db.user", Postgres.USER);
-            p.put("chat.db.password", "");
+             TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
+            Map<String, String> p = throughProxy(schema, proxy);
             p.put("chat.db.connection-timeout-ms", "500");
             try (RunningGateway gateway = RunningGateway.start(p); LogCapture log = LogCapture.start()) {
                 GatewayClient client = new GatewayClient(gateway);
@@ -87,15 +81,9 @@ class DatabaseOutageTest {
     @Test
     void aConnectionTheDatabaseDroppedIsReplacedAndTheRequestSucceeds() {
         Postgres.assumeAvailable();
-        URI real = URI.create(Postgres.URL.substring("jdbc:".length()));
-        int realPort = real.getPort() < 0 ? 5432 : real.getPort();
         try (Postgres.Schema schema = Postgres.newSchema("dropped");
-             TcpProxy proxy = TcpProxy.to(real.getHost(), realPort)) {
-            Map<String, String> p = new LinkedHashMap<>();
-            p.put("llm.provider", "demo");
-            p.put("chat.db.url", schema.url().replace(real.getHost() + ":" + realPort, "127.0.0.1:" + proxy.port()));
-            p.put("chat.db.user", Postgres.USER);
-            p.put("chat.db.password", "");
+             TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
+            Map<String, String> p = throughProxy(schema, proxy);
             p.put("chat.db.pool-size", "2");
             try (RunningGateway gateway = RunningGateway.start(p)) {
                 GatewayClient client = new GatewayClient(gateway);
@@ -123,15 +111,9 @@ class DatabaseOutageTest {
     @Test
     void theAdmissionThatReadsTheSessionIsTriedAgainOnAFreshConnection() {
         Postgres.assumeAvailable();
-        URI real = URI.create(Postgres.URL.substring("jdbc:".length()));
-        int realPort = real.getPort() < 0 ? 5432 : real.getPort();
         try (Postgres.Schema schema = Postgres.newSchema("dropped_admission");
-             TcpProxy proxy = TcpProxy.to(real.getHost(), realPort)) {
-            Map<String, String> p = new LinkedHashMap<>();
-            p.put("llm.provider", "demo");
-            p.put("chat.db.url", schema.url().replace(real.getHost() + ":" + realPort, "127.0.0.1:" + proxy.port()));
-            p.put("chat.db.user", Postgres.USER);
-            p.put("chat.db.password", "");
+             TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
+            Map<String, String> p = throughProxy(schema, proxy);
             p.put("chat.db.pool-size", "2");
             p.put("chat.limits.shared", "true");
             p.put("chat.max-concurrent-streams", "1");
@@ -155,6 +137,24 @@ class DatabaseOutageTest {
             assertThat(count(schema, "SELECT COUNT(*) FROM user_request")).isEqualTo(4);
             assertThat(count(schema, "SELECT COUNT(*) FROM active_stream")).isZero();
         }
+    }
+
+    /** The test database as the tests reach it without a proxy. */
+    private static final URI DATABASE = URI.create(Postgres.URL.substring("jdbc:".length()));
+
+    private static int databasePort() {
+        return DATABASE.getPort() < 0 ? 5432 : DATABASE.getPort();
+    }
+
+    /** The demo gateway on {@code schema}, reached through {@code proxy}. */
+    private static Map<String, String> throughProxy(Postgres.Schema schema, TcpProxy proxy) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("llm.provider", "demo");
+        p.put("chat.db.url", schema.url().replace(DATABASE.getHost() + ":" + databasePort(),
+                "127.0.0.1:" + proxy.port()));
+        p.put("chat.db.user", Postgres.USER);
+        p.put("chat.db.password", "");
+        return p;
     }
 
     private static long count(Postgres.Schema schema, String sql) {

@@ -70,6 +70,13 @@ class SessionConfirmedByAdmissionTest {
             limits = new UserLimits(ledger, store);
         }
 
+        /** A new session of the user, read once, so that this instance holds a copy of it. */
+        String knownSession(String user, String systemPrompt) {
+            String session = store.createSession(user, new NewSession(null, systemPrompt)).id();
+            assertThat(store.sessionContext(user, session).confirmed()).isTrue(); // from the database: copied
+            return session;
+        }
+
         /** One exchange of the session: the question and its answer, stored as chat-http stores them. */
         void chat(String user, String session, String question, String answer) {
             String exchangeId = UUID.randomUUID().toString();
@@ -104,9 +111,7 @@ class SessionConfirmedByAdmissionTest {
     void aSessionThisInstanceKnowsIsReadAndAdmittedInOneStatement() {
         Database database = postgres();
         Instance here = new Instance(database);
-        String session = here.store.createSession("ada", new NewSession(null, "Answer briefly.", null, null)).id();
-        SessionContext first = here.store.sessionContext("ada", session); // from the database: copied
-        assertThat(first.confirmed()).isTrue();
+        String session = here.knownSession("ada", "Answer briefly.");
         here.chat("ada", session, "Capital of France?", "Paris.");
 
         int before = here.connections.borrowed.get();
@@ -137,8 +142,7 @@ class SessionConfirmedByAdmissionTest {
         Database database = postgres();
         Instance here = new Instance(database);
         Instance other = new Instance(database);
-        String session = here.store.createSession("ben", new NewSession(null, null)).id();
-        here.store.sessionContext("ben", session);
+        String session = here.knownSession("ben", null);
         here.chat("ben", session, "One?", "Uno.");
         other.chat("ben", session, "Two?", "Dos.");
 
@@ -161,8 +165,7 @@ class SessionConfirmedByAdmissionTest {
         Database database = postgres();
         Instance here = new Instance(database);
         Instance other = new Instance(database);
-        String session = here.store.createSession("cy", new NewSession(null, null)).id();
-        here.store.sessionContext("cy", session);
+        String session = here.knownSession("cy", null);
         here.chat("cy", session, "Still there?", "Yes.");
         SessionContext fromCopy = here.store.sessionContext("cy", session);
         other.store.deleteSession("cy", session);
@@ -186,8 +189,7 @@ class SessionConfirmedByAdmissionTest {
     void anotherUsersCallGetsThe404FromTheDatabaseNeverTheCopy() throws SQLException {
         Database database = postgres();
         Instance here = new Instance(database);
-        String session = here.store.createSession("dee", new NewSession(null, "Dee's own prompt", null, null)).id();
-        here.store.sessionContext("dee", session);
+        String session = here.knownSession("dee", "Dee's own prompt");
         here.chat("dee", session, "Mine?", "Yours.");
 
         assertThatThrownBy(() -> here.store.sessionContext("eve", session))
@@ -199,8 +201,7 @@ class SessionConfirmedByAdmissionTest {
     void aRefusalIsTheSame429AndTheCopyStaysUsable() throws SQLException {
         Database database = postgres();
         Instance here = new Instance(database);
-        String session = here.store.createSession("fay", new NewSession(null, null)).id();
-        here.store.sessionContext("fay", session);
+        String session = here.knownSession("fay", null);
         here.chat("fay", session, "Hi?", "Hello.");
 
         Exchange first = exchange();
@@ -228,8 +229,7 @@ class SessionConfirmedByAdmissionTest {
         Database database = new Database("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 4);
         resources.add(database);
         Instance here = new Instance(database);
-        String session = here.store.createSession("gus", new NewSession(null, null)).id();
-        here.store.sessionContext("gus", session);
+        String session = here.knownSession("gus", null);
         here.chat("gus", session, "Q?", "A.");
 
         SessionContext context = here.store.sessionContext("gus", session);
