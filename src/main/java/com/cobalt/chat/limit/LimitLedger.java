@@ -46,7 +46,10 @@ public interface LimitLedger extends AutoCloseable {
      * Returns what the statement returns.
      */
     default <T> T admitWithin(String user, AdmittingStatement<T> statement) {
-        throw new UnsupportedOperationException("this ledger admits in statements of its own");
+        // only a ledger whose rows are in the chat database can take part in its statements; the store asks for
+        // this only where slotsInChatDatabase() said so
+        throw new IllegalStateException("This ledger keeps its counts outside the chat database (slotsInChatDatabase"
+                + " is false): it admits in statements of its own");
     }
 
     /** Periodic upkeep, every {@link #maintenanceInterval()}, off the event loop. */
