@@ -332,10 +332,10 @@ public class ChatStore {
         if (admissionConfirmsSession && maxContextMessages > 0 && userId != null && sessionId != null) {
             SessionHistoryCache.Copy copy = history.copyOf(sessionId);
             // only the owner's own copy: another caller gets the 404 from the database, never this session's checks
-            if (copy != null && copy.head() != null && userId.equals(copy.head().userId())) {
+            if (copy != null && userId.equals(copy.head().userId())) {
                 SessionHistoryCache.Head head = copy.head();
                 return new SessionContext(head.systemPrompt(), List.of(), head.model(), head.variant(),
-                        new SessionContext.Unconfirmed(sessionId, userId, copy));
+                        new SessionContext.Unconfirmed(sessionId, copy));
             }
         }
         return loadContext(userId, sessionId, maxContextMessages);
@@ -370,7 +370,7 @@ public class ChatStore {
                 ps.setLong(next, pending.copy.version());
                 ps.setInt(next + 1, page);
                 ps.setString(next + 2, pending.sessionId);
-                ps.setString(next + 3, pending.userId);
+                ps.setString(next + 3, pending.copy.head().userId());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         if (admitted == null) {
@@ -389,7 +389,7 @@ public class ChatStore {
                 history.forget(pending.sessionId); // deleted elsewhere: the copy has nothing left to stand for
                 throw sessionNotFound(); // the admission never ran
             }
-            return new AdmittedContext(context(c, pending.userId, pending.sessionId, maxContextMessages, row,
+            return new AdmittedContext(context(c, pending.copy.head().userId(), pending.sessionId, maxContextMessages, row,
                     pending.copy, firstPage), admitted);
         });
     }

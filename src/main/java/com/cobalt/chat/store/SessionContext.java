@@ -45,12 +45,11 @@ public record SessionContext(String systemPrompt, List<ContextMessage> history, 
     public static final class Unconfirmed {
 
         final String sessionId;
-        final String userId;
+        /** The caller's own copy: its head names the caller. */
         final SessionHistoryCache.Copy copy;
 
-        Unconfirmed(String sessionId, String userId, SessionHistoryCache.Copy copy) {
+        Unconfirmed(String sessionId, SessionHistoryCache.Copy copy) {
             this.sessionId = sessionId;
-            this.userId = userId;
             this.copy = copy;
         }
 
