@@ -12,11 +12,10 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,16 +32,16 @@ import org.slf4j.LoggerFactory;
  * The per-user limits of a gateway that is alone on its database (embedded H2, which no other instance can open).
  * Nothing else can admit this instance's users, so the counts live in memory and each admission is decided under
  * the user's own lock in microseconds, with no database round trip: one busy user no longer queues every request
- * behind a transaction. Accepted messages are written to user_request in batches by one background writer
- * (every {@link #WRITE_EVERY}, and at shutdown), so the daily quota survives a restart; a crash loses at most the
- * last batch's count. A user's counts are read from the database the first time the user is seen.
+ * behind a transaction. One background writer (every {@link #WRITE_EVERY}, and at shutdown) writes the counts of
+ * the users who sent something since to user_limit_count - one row per user, not one per message - so the daily
+ * quota and the minute window survive a restart; a crash loses at most the last batch's counts. A user's counts are
+ * read from the database the first time the user is seen: from that row, or from user_request where the shared
+ * ledger (or a version before V18) counted the user last.
  */
 public class LocalLimitLedger implements LimitLedger {
 
     static final Duration WRITE_EVERY = Duration.ofMillis(200);
     private static final Logger LOG = LoggerFactory.getLogger(LocalLimitLedger.class);
-    /** Accepted messages kept for a later batch while the database refuses writes; older ones are dropped. */
-    private static final int MAX_UNWRITTEN = 1_000_000;
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     static final Duration WARN_EVERY = Duration.ofMinutes(1);
 
@@ -52,16 +51,20 @@ public class LocalLimitLedger implements LimitLedger {
     private final Map<String, UserCounts> users = new ConcurrentHashMap<>();
     private final Map<String, UserCounts> slots = new ConcurrentHashMap<>();
     private final AtomicLong slotIds = new AtomicLong();
-    private final ConcurrentLinkedQueue<Accepted> unwritten = new ConcurrentLinkedQueue<>();
-    /** Only the writer thread (or close, after it stopped) touches this: a batch the database refused. */
-    private final List<Accepted> retry = new ArrayList<>();
+    /** The users whose counts changed since the writer last took them (each counts' changed flag says so too). */
+    private final Map<String, UserCounts> changed = new ConcurrentHashMap<>();
+    /**
+     * Counts taken but not yet stored (the database refused them), newest per user: only the writer thread (or close,
+     * after it stopped) changes it; maintain reads it to keep such users in memory.
+     */
+    private final Map<String, Counted> retry = new ConcurrentHashMap<>();
     private final ScheduledExecutorService writer;
     /** Writer back-off after a failed write: only the writer thread touches these. */
     private int failedWrites;
     private long nextWriteNanos;
     private long lastWarningNanos;
     private int unwarnedFailures;
-    /** Accepted messages the database refused as data (a value it cannot store): set aside, not retried. */
+    /** Users' counts the database refused as data (a value it cannot store): set aside, not retried. */
     private final AtomicLong setAside = new AtomicLong();
 
     public LocalLimitLedger(DataSource dataSource, Clock clock, LimitRules rules) {
@@ -121,7 +124,10 @@ public class LocalLimitLedger implements LimitLedger {
         counts.today++;
         counts.streams++;
         counts.window.addLast(accepted);
-        unwritten.add(new Accepted(user, accepted, counts.lastSeq));
+        if (!counts.changed) {
+            counts.changed = true;
+            changed.put(user, counts);
+        }
         String slot = Long.toString(slotIds.incrementAndGet());
         slots.put(slot, counts);
         return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
@@ -138,16 +144,24 @@ public class LocalLimitLedger implements LimitLedger {
     }
 
     /**
-     * Writes what is pending, drops accepted messages older than two days, and forgets users who have not sent
-     * anything since yesterday (their counts start from zero anyway, and reading them again costs one query).
+     * Drops accepted messages (user_request, rows the shared ledger or a version before V18 wrote) and users' counts
+     * older than two days, and forgets users who have not sent anything since yesterday (their counts start from
+     * zero anyway, and reading them again costs one query).
      */
     @Override
     public void maintain() {
         Instant now = clock.instant();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("DELETE FROM user_request WHERE accepted_at < ?")) {
-            ps.setObject(1, now.minus(LimitRules.KEPT).atOffset(ZoneOffset.UTC));
-            ps.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM user_request WHERE accepted_at < ?")) {
+                ps.setObject(1, now.minus(LimitRules.KEPT).atOffset(ZoneOffset.UTC));
+                ps.executeUpdate();
+            }
+            // one row per user of the last two days: read whole once a minute, it needs no index to keep up
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM user_limit_count WHERE last_accepted_at < ?")) {
+                ps.setObject(1, now.minus(LimitRules.KEPT).atOffset(ZoneOffset.UTC));
+                ps.executeUpdate();
+            }
         } catch (SQLException e) {
             throw new ChatStore.StorageException(e);
         }
@@ -156,17 +170,12 @@ public class LocalLimitLedger implements LimitLedger {
         users.forEach((user, counts) -> {
             synchronized (counts) {
                 if (counts.streams == 0 && counts.lastAccepted != null && counts.lastAccepted.isBefore(dayStart)
-                        && counts.lastAccepted.isBefore(windowStart) && !pendingFor(user)) {
+                        && counts.lastAccepted.isBefore(windowStart) && !counts.changed && !retry.containsKey(user)) {
                     counts.evicted = true;
                     users.remove(user, counts);
                 }
             }
         });
-    }
-
-    private synchronized boolean pendingFor(String user) {
-        return unwritten.stream().anyMatch(a -> a.user().equals(user))
-                || retry.stream().anyMatch(a -> a.user().equals(user));
     }
 
     @Override
@@ -192,9 +201,9 @@ public class LocalLimitLedger implements LimitLedger {
         return users.size();
     }
 
-    /** Accepted messages not yet written (batches the database refused included). */
+    /** Users whose counts are not written yet (counts the database refused included). */
     int unwrittenCount() {
-        return unwritten.size() + retry.size();
+        return changed.size() + retry.size();
     }
 
     /**
@@ -215,8 +224,8 @@ public class LocalLimitLedger implements LimitLedger {
             long backoff = Math.min(MAX_BACKOFF.toMillis(), WRITE_EVERY.toMillis() << Math.min(failedWrites, 16));
             nextWriteNanos = now + TimeUnit.MILLISECONDS.toNanos(backoff);
             if (lastWarningNanos == 0 || now - lastWarningNanos >= WARN_EVERY.toNanos()) {
-                LOG.warn("Could not write accepted messages to user_request ({}{}); {} wait, next attempt in {} ms{}",
-                        e.getClass().getSimpleName(), sqlState(e), unwrittenCount(), backoff,
+                LOG.warn("Could not write users' limit counts to user_limit_count ({}{}); {} users' counts wait, next"
+                        + " attempt in {} ms{}", e.getClass().getSimpleName(), sqlState(e), unwrittenCount(), backoff,
                         unwarnedFailures == 0 ? "" : " (" + unwarnedFailures + " failed attempts not logged)");
                 lastWarningNanos = now;
                 unwarnedFailures = 0;
@@ -241,44 +250,33 @@ public class LocalLimitLedger implements LimitLedger {
         return state != null && (state.startsWith("22") || state.startsWith("23"));
     }
 
-    /** How many accepted messages were set aside because the database cannot store them. */
+    /** How many users' counts were set aside because the database cannot store them. */
     long setAsideCount() {
         return setAside.get();
     }
 
+    /**
+     * Takes the counts of every user who sent something since the last turn (each under its user's lock, after which
+     * a new admission marks the user again) and writes them, with any the database refused before, in one
+     * transaction: one row per user, however many messages the user sent in between.
+     */
     private synchronized void write() {
-        for (Accepted a; (a = unwritten.poll()) != null; ) {
-            retry.add(a);
+        Instant now = clock.instant();
+        for (Iterator<Map.Entry<String, UserCounts>> it = changed.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, UserCounts> e = it.next();
+            it.remove();
+            UserCounts counts = e.getValue();
+            synchronized (counts) {
+                counts.changed = false;
+                retry.put(e.getKey(), counts.snapshot(e.getKey(), now));
+            }
         }
         if (retry.isEmpty()) {
             return;
         }
-        if (retry.size() > MAX_UNWRITTEN) {
-            int dropped = retry.size() - MAX_UNWRITTEN;
-            retry.subList(0, dropped).clear();
-            LOG.warn("Dropped {} accepted messages the database did not take; the daily quota undercounts them",
-                    dropped);
-        }
-        Map<String, Accepted> lastPerUser = new LinkedHashMap<>();
         try (Connection c = dataSource.getConnection()) {
             Transactions.inTransaction(c, tx -> {
-                try (PreparedStatement ps = tx.prepareStatement(
-                        "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
-                    for (Accepted a : retry) {
-                        ps.setString(1, a.user());
-                        ps.setObject(2, a.at().atOffset(ZoneOffset.UTC));
-                        ps.setLong(3, a.seq());
-                        ps.addBatch();
-                        lastPerUser.put(a.user(), a);
-                    }
-                    ps.executeBatch();
-                }
-                // the lock row the shared ledger counts from stays right, should this database ever be shared
-                for (Accepted a : lastPerUser.values()) {
-                    if (updateLockRow(tx, a) == 0) {
-                        insertLockRow(tx, a);
-                    }
-                }
+                writeRows(tx, new ArrayList<>(retry.values()));
                 return null;
             });
             retry.clear();
@@ -290,112 +288,165 @@ public class LocalLimitLedger implements LimitLedger {
         }
     }
 
+    /** The rows of users who have one are updated, the others inserted: two statements, each one JDBC batch. */
+    private static void writeRows(Connection c, List<Counted> rows) throws SQLException {
+        int[] updated;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE user_limit_count SET day_start = ?, day_count = ?, "
+                + "last_seq = ?, last_accepted_at = ?, recent = ? WHERE user_id = ?")) {
+            for (Counted row : rows) {
+                row.bind(ps);
+                ps.addBatch();
+            }
+            updated = ps.executeBatch();
+        }
+        boolean inserts = false;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO user_limit_count (day_start, day_count, last_seq, "
+                + "last_accepted_at, recent, user_id) VALUES (?, ?, ?, ?, ?, ?)")) {
+            for (int i = 0; i < rows.size(); i++) {
+                if (updated[i] == 0) {
+                    rows.get(i).bind(ps);
+                    ps.addBatch();
+                    inserts = true;
+                }
+            }
+            if (inserts) {
+                ps.executeBatch();
+            }
+        }
+    }
+
     /**
      * The batch was refused for its data: one row the database cannot store (an id longer than its column, say)
      * must not keep every other user's counts out forever. Each row is written on its own; a row refused for its
      * data is set aside and counted, any other failure stops here and the rest wait for the next attempt.
      */
     private void writeOneByOne() {
-        List<Accepted> bad = new ArrayList<>();
+        int bad = 0;
         try (Connection c = dataSource.getConnection()) {
-            for (java.util.Iterator<Accepted> it = retry.iterator(); it.hasNext(); ) {
-                Accepted a = it.next();
+            for (Iterator<Counted> it = retry.values().iterator(); it.hasNext(); ) {
+                Counted row = it.next();
                 try {
                     Transactions.inTransaction(c, tx -> {
-                        try (PreparedStatement ps = tx.prepareStatement(
-                                "INSERT INTO user_request (user_id, accepted_at, seq) VALUES (?, ?, ?)")) {
-                            ps.setString(1, a.user());
-                            ps.setObject(2, a.at().atOffset(ZoneOffset.UTC));
-                            ps.setLong(3, a.seq());
-                            ps.executeUpdate();
-                        }
-                        if (updateLockRow(tx, a) == 0) {
-                            insertLockRow(tx, a);
-                        }
+                        writeRows(tx, List.of(row));
                         return null;
                     });
                 } catch (SQLException e) {
                     if (!badRow(e)) {
                         throw e;
                     }
-                    bad.add(a);
+                    bad++;
                 }
                 it.remove();
             }
         } catch (SQLException e) {
             throw new ChatStore.StorageException(e);
         } finally {
-            if (!bad.isEmpty()) {
-                setAside.addAndGet(bad.size());
-                LOG.warn("Set aside {} accepted message(s) the database cannot store (SQLState class 22/23); the other"
-                        + " users' counts were written", bad.size());
+            if (bad > 0) {
+                setAside.addAndGet(bad);
+                LOG.warn("Set aside the limit counts of {} user(s) the database cannot store (SQLState class 22/23);"
+                        + " the other users' counts were written", bad);
             }
         }
     }
 
-    private static int updateLockRow(Connection c, Accepted a) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE user_limit_lock SET last_seq = ?, last_accepted_at = ? WHERE user_id = ?")) {
-            ps.setLong(1, a.seq());
-            ps.setObject(2, a.at().atOffset(ZoneOffset.UTC));
-            ps.setString(3, a.user());
-            return ps.executeUpdate();
-        }
-    }
-
-    private static void insertLockRow(Connection c, Accepted a) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO user_limit_lock (user_id, last_seq, last_accepted_at) VALUES (?, ?, ?)")) {
-            ps.setString(1, a.user());
-            ps.setLong(2, a.seq());
-            ps.setObject(3, a.at().atOffset(ZoneOffset.UTC));
-            ps.executeUpdate();
-        }
-    }
-
-    /** A user seen for the first time: today's count, the last minute and the sequence so far, from the database. */
+    /**
+     * A user seen for the first time: today's count, the last minute and the sequence so far, from the user's row of
+     * counts - or from user_request where there is none (the user's counts predate V18) or where the user's lock row,
+     * which only the shared ledger moves, says it admitted the user after that row was written (the database was
+     * shared for a while since).
+     */
     private UserCounts load(String user) {
         Instant now = clock.instant();
         UserCounts counts = new UserCounts();
         counts.dayStart = LimitRules.dayStart(now);
         try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COUNT(*) FROM user_request WHERE user_id = ? AND accepted_at >= ?")) {
-                ps.setString(1, user);
-                ps.setObject(2, counts.dayStart.atOffset(ZoneOffset.UTC));
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    counts.today = rs.getLong(1);
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT MAX(seq), MAX(accepted_at) FROM user_request WHERE user_id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT c.day_start, c.day_count, c.last_seq, "
+                    + "c.last_accepted_at, c.recent, l.last_accepted_at FROM user_limit_count c "
+                    + "LEFT JOIN user_limit_lock l ON l.user_id = c.user_id WHERE c.user_id = ?")) {
                 ps.setString(1, user);
                 try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    counts.lastSeq = rs.getLong(1);
-                    OffsetDateTime last = rs.getObject(2, OffsetDateTime.class);
-                    counts.lastAccepted = last == null ? null : last.toInstant();
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT accepted_at FROM user_request WHERE user_id = ? "
-                    + "AND accepted_at > ? ORDER BY user_id, accepted_at, seq")) {
-                ps.setString(1, user);
-                ps.setObject(2, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        counts.window.addLast(rs.getObject(1, OffsetDateTime.class).toInstant());
+                    if (rs.next()) {
+                        Instant last = rs.getObject(4, OffsetDateTime.class).toInstant();
+                        OffsetDateTime shared = rs.getObject(6, OffsetDateTime.class);
+                        if (shared == null || !shared.toInstant().isAfter(last)) {
+                            Instant day = rs.getObject(1, OffsetDateTime.class).toInstant();
+                            counts.today = day.equals(counts.dayStart) ? rs.getLong(2) : 0;
+                            counts.lastSeq = rs.getLong(3);
+                            counts.lastAccepted = last;
+                            restoreWindow(counts, rs.getString(5), now.minus(LimitRules.MINUTE));
+                            return counts;
+                        }
                     }
                 }
             }
+            loadFromRequests(c, user, counts, now);
         } catch (SQLException e) {
             throw new ChatStore.StorageException(e);
         }
         return counts;
     }
 
+    /** The counts as user_request has them (one row per accepted message). */
+    private static void loadFromRequests(Connection c, String user, UserCounts counts, Instant now)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT COUNT(*) FROM user_request WHERE user_id = ? AND accepted_at >= ?")) {
+            ps.setString(1, user);
+            ps.setObject(2, counts.dayStart.atOffset(ZoneOffset.UTC));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                counts.today = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT MAX(seq), MAX(accepted_at) FROM user_request WHERE user_id = ?")) {
+            ps.setString(1, user);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                counts.lastSeq = rs.getLong(1);
+                OffsetDateTime last = rs.getObject(2, OffsetDateTime.class);
+                counts.lastAccepted = last == null ? null : last.toInstant();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT accepted_at FROM user_request WHERE user_id = ? "
+                + "AND accepted_at > ? ORDER BY user_id, accepted_at, seq")) {
+            ps.setString(1, user);
+            ps.setObject(2, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.window.addLast(rs.getObject(1, OffsetDateTime.class).toInstant());
+                }
+            }
+        }
+    }
+
+    /**
+     * The minute window from a row's per-second counts: each message at the end of its second (never after the user's
+     * last accepted message), so a restart never lets a user send more than the limit and holds one back for less
+     * than a second longer than the exact window would.
+     */
+    static void restoreWindow(UserCounts counts, String recent, Instant windowStart) {
+        if (recent.isEmpty()) {
+            return;
+        }
+        for (String entry : recent.split(",")) {
+            int colon = entry.indexOf(':');
+            long second = Long.parseLong(entry, 0, colon, 10);
+            long n = Long.parseLong(entry, colon + 1, entry.length(), 10);
+            Instant at = Instant.ofEpochSecond(second, 999_999_000);
+            if (counts.lastAccepted != null && at.isAfter(counts.lastAccepted)) {
+                at = counts.lastAccepted;
+            }
+            if (at.isAfter(windowStart)) {
+                for (long i = 0; i < n; i++) {
+                    counts.window.addLast(at);
+                }
+            }
+        }
+    }
+
     /** One user's counts; every field is guarded by the object's own lock. */
-    private static final class UserCounts {
+    static final class UserCounts {
         Instant dayStart;
         long today;
         /** The accepted_at of the messages in the last sixty seconds, oldest first (at most the minute limit). */
@@ -404,8 +455,50 @@ public class LocalLimitLedger implements LimitLedger {
         long lastSeq;
         Instant lastAccepted;
         boolean evicted;
+        /** Admitted since the writer last took these counts (and in {@link #changed} until it does). */
+        boolean changed;
+
+        /** What the writer stores: the window as counts per second of its last sixty seconds, oldest first. */
+        Counted snapshot(String user, Instant now) {
+            StringBuilder recent = new StringBuilder();
+            Instant windowStart = now.minus(LimitRules.MINUTE);
+            long second = Long.MIN_VALUE;
+            long n = 0;
+            for (Instant at : window) {
+                if (!at.isAfter(windowStart)) {
+                    continue;
+                }
+                if (at.getEpochSecond() != second) {
+                    appendSecond(recent, second, n);
+                    second = at.getEpochSecond();
+                    n = 0;
+                }
+                n++;
+            }
+            appendSecond(recent, second, n);
+            return new Counted(user, dayStart, today, lastSeq, lastAccepted, recent.toString());
+        }
+
+        private static void appendSecond(StringBuilder recent, long second, long n) {
+            if (n > 0) {
+                if (!recent.isEmpty()) {
+                    recent.append(',');
+                }
+                recent.append(second).append(':').append(n);
+            }
+        }
     }
 
-    private record Accepted(String user, Instant at, long seq) {
+    /** A user's counts as the writer stores them (user_limit_count). */
+    record Counted(String user, Instant dayStart, long today, long lastSeq, Instant lastAccepted, String recent) {
+
+        void bind(PreparedStatement ps) throws SQLException {
+            ps.setObject(1, dayStart.atOffset(ZoneOffset.UTC));
+            ps.setLong(2, today);
+            ps.setLong(3, lastSeq);
+            ps.setObject(4, lastAccepted.atOffset(ZoneOffset.UTC));
+            ps.setString(5, recent);
+            ps.setString(6, user);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package com.cobalt.chat.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -55,8 +56,9 @@ class LocalLimitLedgerTest {
         first.admit("eve");
         first.admit("eve");
 
-        await(() -> storedMessages("eve") == 2, "both accepted messages written without a shutdown");
+        await(() -> storedMessages("eve") == 2, "both accepted messages counted without a shutdown");
         assertThat(first.unwrittenCount()).isZero();
+        assertThat(recent("eve")).isEqualTo(clock.instant().getEpochSecond() + ":2");
         first.close();
 
         LocalLimitLedger second = ledger(new LimitRules(1000, 3, 1000));
@@ -68,7 +70,7 @@ class LocalLimitLedgerTest {
     }
 
     @Test
-    void oneBatchOfKnownAndNewUsersLeavesEachLockRowAtItsUsersLastMessage() throws Exception {
+    void oneBatchOfKnownAndNewUsersLeavesEachUsersRowAtItsLastMessage() throws Exception {
         LocalLimitLedger first = ledger(new LimitRules(1000, 1000, 1000));
         first.admit("ida");
         first.close(); // ida's lock row exists from here on
@@ -82,6 +84,7 @@ class LocalLimitLedgerTest {
         second.close(); // written in the background or at close: ida's row updated, jon's and kim's inserted
 
         assertThat(lastSeq("ida")).isEqualTo(3);
+        assertThat(storedMessages("ida")).isEqualTo(3);
         assertThat(lastSeq("jon")).isEqualTo(2);
         assertThat(lastSeq("kim")).isEqualTo(1);
         assertThat(storedMessages("ida") + storedMessages("jon") + storedMessages("kim")).isEqualTo(6);
@@ -137,7 +140,7 @@ class LocalLimitLedgerTest {
         assertThat(ledger.admit("hal").headers()).containsEntry("X-RateLimit-Remaining", "999");
         LimitLedgerTest.assertRefused(ledger, "hal", "concurrent_streams_exceeded");
         ledger.close();
-        assertThat(storedMessages("hal")).isEqualTo(3);
+        assertThat(storedMessages("hal")).as("today's count: yesterday's two are not in it").isEqualTo(1);
         assertThat(lastSeq("hal")).isEqualTo(3);
     }
 
@@ -159,6 +162,52 @@ class LocalLimitLedgerTest {
         await(() -> storedMessages("later") == 1, "later batches are written as usual");
     }
 
+    @Test
+    void aRestartRestoresTheMinuteWindowToTheSecondAndNeverLetsOneMoreThrough() throws Exception {
+        clock.advance(Duration.ofMillis(250)); // 09:00:00.250
+        LocalLimitLedger first = ledger(new LimitRules(3, 1000, 1000));
+        first.admit("uma");
+        clock.advance(Duration.ofSeconds(5)); // 09:00:05.250
+        first.admit("uma");
+        first.admit("uma");
+        first.close();
+        long start = Instant.parse("2026-11-26T09:00:00Z").getEpochSecond();
+        assertThat(recent("uma")).isEqualTo(start + ":1," + (start + 5) + ":2");
+
+        clock.advance(Duration.ofMillis(55_250)); // 09:01:00.500: exactly, the first message left the window at .250
+        LocalLimitLedger second = ledger(new LimitRules(3, 1000, 1000));
+        assertThatThrownBy(() -> second.admit("uma")).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThat(e.code()).isEqualTo("rate_limit_exceeded");
+            assertThat(e.headers()).containsEntry("Retry-After", "1").containsEntry("X-RateLimit-Remaining", "0");
+        });
+
+        clock.advance(Duration.ofMillis(500)); // 09:01:01.000: after the end of the first message's second
+        assertThat(second.admit("uma").headers()).containsEntry("X-RateLimit-Remaining", "0");
+        LimitLedgerTest.assertRefused(second, "uma", "rate_limit_exceeded");
+    }
+
+    @Test
+    void aUserTheSharedLedgerAdmittedSinceTheRowWasWrittenIsReadFromItsAcceptedMessages() throws Exception {
+        LocalLimitLedger first = ledger(new LimitRules(1000, 4, 1000));
+        first.admit("val");
+        first.admit("val");
+        first.close(); // val's row: 2 today
+
+        clock.advance(Duration.ofSeconds(1));
+        SharedLimitLedger shared = new SharedLimitLedger(database.dataSource(), clock, new LimitRules(1000, 4, 1000),
+                Duration.ofMinutes(1));
+        for (int i = 0; i < 3; i++) {
+            shared.release(shared.admit("val").slot());
+        }
+        shared.close();
+
+        clock.advance(Duration.ofSeconds(1));
+        LocalLimitLedger second = ledger(new LimitRules(1000, 4, 1000));
+        assertThat(second.admit("val").headers()).as("the shared ledger's three count, the stale row's two do not")
+                .containsEntry("X-RateLimit-Remaining", "996");
+        LimitLedgerTest.assertRefused(second, "val", "daily_quota_exceeded");
+    }
+
     private static void await(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!condition.getAsBoolean()) {
@@ -169,12 +218,25 @@ class LocalLimitLedgerTest {
         }
     }
 
+    /** Today's count as the ledger wrote it for the user (0 without a row). */
     private long storedMessages(String user) {
-        return queryLong("SELECT COUNT(*) FROM user_request WHERE user_id = ?", user);
+        return Math.max(0, queryLong("SELECT day_count FROM user_limit_count WHERE user_id = ?", user));
     }
 
     private long lastSeq(String user) {
-        return queryLong("SELECT last_seq FROM user_limit_lock WHERE user_id = ?", user);
+        return queryLong("SELECT last_seq FROM user_limit_count WHERE user_id = ?", user);
+    }
+
+    private String recent(String user) {
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT recent FROM user_limit_count WHERE user_id = ?")) {
+            ps.setString(1, user);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private long queryLong(String sql, String user) {
