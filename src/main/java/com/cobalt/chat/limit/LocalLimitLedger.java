@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -107,12 +106,9 @@ public class LocalLimitLedger implements LimitLedger {
             counts.dayStart = dayStart;
             counts.today = 0;
         }
-        Instant windowStart = now.minus(LimitRules.MINUTE);
-        while (!counts.window.isEmpty() && !counts.window.peekFirst().isAfter(windowStart)) {
-            counts.window.removeFirst();
-        }
+        counts.window.dropUpTo(MinuteWindow.micros(now.minus(LimitRules.MINUTE)));
         long inWindow = counts.window.size();
-        Instant oldest = inWindow == 0 ? now : counts.window.peekFirst();
+        Instant oldest = inWindow == 0 ? now : MinuteWindow.instant(counts.window.get(0));
         long resetSeconds = LimitRules.secondsUntil(now, oldest.plus(LimitRules.MINUTE));
         rules.checkDayAndMinute(now, counts.today, inWindow, resetSeconds);
         rules.checkStreams(counts.streams, inWindow, resetSeconds);
@@ -123,7 +119,7 @@ public class LocalLimitLedger implements LimitLedger {
         counts.lastSeq++;
         counts.today++;
         counts.streams++;
-        counts.window.addLast(accepted);
+        counts.window.add(MinuteWindow.micros(accepted), 1);
         if (!counts.changed) {
             counts.changed = true;
             changed.put(user, counts);
@@ -414,7 +410,7 @@ public class LocalLimitLedger implements LimitLedger {
             ps.setObject(2, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    counts.window.addLast(rs.getObject(1, OffsetDateTime.class).toInstant());
+                    counts.window.add(MinuteWindow.micros(rs.getObject(1, OffsetDateTime.class).toInstant()), 1);
                 }
             }
         }
@@ -438,9 +434,7 @@ public class LocalLimitLedger implements LimitLedger {
                 at = counts.lastAccepted;
             }
             if (at.isAfter(windowStart)) {
-                for (long i = 0; i < n; i++) {
-                    counts.window.addLast(at);
-                }
+                counts.window.add(MinuteWindow.micros(at), n);
             }
         }
     }
@@ -450,7 +444,7 @@ public class LocalLimitLedger implements LimitLedger {
         Instant dayStart;
         long today;
         /** The accepted_at of the messages in the last sixty seconds, oldest first (at most the minute limit). */
-        final ArrayDeque<Instant> window = new ArrayDeque<>();
+        final MinuteWindow window = new MinuteWindow();
         long streams;
         long lastSeq;
         Instant lastAccepted;
@@ -461,16 +455,17 @@ public class LocalLimitLedger implements LimitLedger {
         /** What the writer stores: the window as counts per second of its last sixty seconds, oldest first. */
         Counted snapshot(String user, Instant now) {
             StringBuilder recent = new StringBuilder();
-            Instant windowStart = now.minus(LimitRules.MINUTE);
+            long windowStart = MinuteWindow.micros(now.minus(LimitRules.MINUTE));
             long second = Long.MIN_VALUE;
             long n = 0;
-            for (Instant at : window) {
-                if (!at.isAfter(windowStart)) {
+            for (int i = 0; i < window.size(); i++) {
+                long at = window.get(i);
+                if (at <= windowStart) {
                     continue;
                 }
-                if (at.getEpochSecond() != second) {
+                if (Math.floorDiv(at, 1_000_000L) != second) {
                     appendSecond(recent, second, n);
-                    second = at.getEpochSecond();
+                    second = Math.floorDiv(at, 1_000_000L);
                     n = 0;
                 }
                 n++;
