@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -106,9 +107,12 @@ public class LocalLimitLedger implements LimitLedger {
             counts.dayStart = dayStart;
             counts.today = 0;
         }
-        counts.window.dropUpTo(MinuteWindow.micros(now.minus(LimitRules.MINUTE)));
+        Instant windowStart = now.minus(LimitRules.MINUTE);
+        while (!counts.window.isEmpty() && !counts.window.peekFirst().isAfter(windowStart)) {
+            counts.window.removeFirst();
+        }
         long inWindow = counts.window.size();
-        Instant oldest = inWindow == 0 ? now : MinuteWindow.instant(counts.window.get(0));
+        Instant oldest = inWindow == 0 ? now : counts.window.peekFirst();
         long resetSeconds = LimitRules.secondsUntil(now, oldest.plus(LimitRules.MINUTE));
         rules.checkDayAndMinute(now, counts.today, inWindow, resetSeconds);
         rules.checkStreams(counts.streams, inWindow, resetSeconds);
@@ -119,7 +123,7 @@ public class LocalLimitLedger implements LimitLedger {
         counts.lastSeq++;
         counts.today++;
         counts.streams++;
-        counts.window.add(MinuteWindow.micros(accepted), 1);
+        counts.window.addLast(accepted);
         if (!counts.changed) {
             counts.changed = true;
             changed.put(user, counts);
@@ -410,7 +414,7 @@ public class LocalLimitLedger implements LimitLedger {
             ps.setObject(2, now.minus(LimitRules.MINUTE).atOffset(ZoneOffset.UTC));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    counts.window.add(MinuteWindow.micros(rs.getObject(1, OffsetDateTime.class).toInstant()), 1);
+                    counts.window.addLast(rs.getObject(1, OffsetDateTime.class).toInstant());
                 }
             }
         }
@@ -434,7 +438,9 @@ public class LocalLimitLedger implements LimitLedger {
                 at = counts.lastAccepted;
             }
             if (at.isAfter(windowStart)) {
-                counts.window.add(MinuteWindow.micros(at), n);
+                for (long i = 0; i < n; i++) {
+                    counts.window.addLast(at);
+                }
             }
         }
     }
@@ -444,7 +450,7 @@ public class LocalLimitLedger implements LimitLedger {
         Instant dayStart;
         long today;
         /** The accepted_at of the messages in the last sixty seconds, oldest first (at most the minute limit). */
-        final MinuteWindow window = new MinuteWindow();
+        final ArrayDeque<Instant> window = new ArrayDeque<>();
         long streams;
         long lastSeq;
         Instant lastAccepted;
@@ -455,17 +461,16 @@ public class LocalLimitLedger implements LimitLedger {
         /** What the writer stores: the window as counts per second of its last sixty seconds, oldest first. */
         Counted snapshot(String user, Instant now) {
             StringBuilder recent = new StringBuilder();
-            long windowStart = MinuteWindow.micros(now.minus(LimitRules.MINUTE));
+            Instant windowStart = now.minus(LimitRules.MINUTE);
             long second = Long.MIN_VALUE;
             long n = 0;
-            for (int i = 0; i < window.size(); i++) {
-                long at = window.get(i);
-                if (at <= windowStart) {
+            for (Instant at : window) {
+                if (!at.isAfter(windowStart)) {
                     continue;
                 }
-                if (Math.floorDiv(at, 1_000_000L) != second) {
+                if (at.getEpochSecond() != second) {
                     appendSecond(recent, second, n);
-                    second = Math.floorDiv(at, 1_000_000L);
+                    second = at.getEpochSecond();
                     n = 0;
                 }
                 n++;
