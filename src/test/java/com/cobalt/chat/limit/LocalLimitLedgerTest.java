@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
 
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.store.Database;
+import com.cobalt.chat.testing.Postgres;
 import com.cobalt.chat.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -206,6 +207,29 @@ class LocalLimitLedgerTest {
         assertThat(second.admit("val").headers()).as("the shared ledger's three count, the stale row's two do not")
                 .containsEntry("X-RateLimit-Remaining", "996");
         LimitLedgerTest.assertRefused(second, "val", "daily_quota_exceeded");
+    }
+
+    @Test
+    void onPostgreSqlTheRowsAreInsertedUpdatedAndReadBackAlike() throws Exception {
+        try (Postgres.Schema schema = Postgres.newSchema("local_ledger");
+             Database pg = new Database(schema.url(), Postgres.USER, "", 2)) {
+            LocalLimitLedger first = new LocalLimitLedger(pg.dataSource(), clock, new LimitRules(1000, 3, 1000));
+            first.admit("wes");
+            first.close(); // wes's row inserted
+            LocalLimitLedger second = new LocalLimitLedger(pg.dataSource(), clock, new LimitRules(1000, 3, 1000));
+            second.admit("wes");
+            second.admit("xia");
+            second.close(); // wes's row updated, xia's inserted, in one batch
+
+            LocalLimitLedger third = new LocalLimitLedger(pg.dataSource(), clock, new LimitRules(1000, 3, 1000));
+            try {
+                assertThat(third.admit("wes").headers()).containsEntry("X-RateLimit-Remaining", "997");
+                LimitLedgerTest.assertRefused(third, "wes", "daily_quota_exceeded");
+                assertThat(third.admit("xia").headers()).containsEntry("X-RateLimit-Remaining", "998");
+            } finally {
+                third.close();
+            }
+        }
     }
 
     private static void await(BooleanSupplier condition, String what) {
