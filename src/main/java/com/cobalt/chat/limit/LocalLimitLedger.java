@@ -425,7 +425,7 @@ public class LocalLimitLedger implements LimitLedger {
      * last accepted message), so a restart never lets a user send more than the limit and holds one back for less
      * than a second longer than the exact window would.
      */
-    static void restoreWindow(UserCounts counts, String recent, Instant windowStart) {
+    private static void restoreWindow(UserCounts counts, String recent, Instant windowStart) {
         if (recent.isEmpty()) {
             return;
         }
@@ -446,7 +446,7 @@ public class LocalLimitLedger implements LimitLedger {
     }
 
     /** One user's counts; every field is guarded by the object's own lock. */
-    static final class UserCounts {
+    private static final class UserCounts {
         Instant dayStart;
         long today;
         /** The accepted_at of the messages in the last sixty seconds, oldest first (at most the minute limit). */
@@ -455,7 +455,12 @@ public class LocalLimitLedger implements LimitLedger {
         long lastSeq;
         Instant lastAccepted;
         boolean evicted;
-        /** Admitted since the writer last took these counts (and in {@link #changed} until it does). */
+        /**
+         * Admitted since the writer last took these counts. Not the same as being in the ledger's changed map: the
+         * writer takes a user out of that map before it locks the counts, and clears this flag only under the lock,
+         * in the step that puts the snapshot into retry - so maintain, checking this flag and retry under the same
+         * lock, never sees a user whose newest counts are in neither and evicts them unwritten.
+         */
         boolean changed;
 
         /** What the writer stores: the window as counts per second of its last sixty seconds, oldest first. */
@@ -490,7 +495,7 @@ public class LocalLimitLedger implements LimitLedger {
     }
 
     /** A user's counts as the writer stores them (user_limit_count). */
-    record Counted(String user, Instant dayStart, long today, long lastSeq, Instant lastAccepted, String recent) {
+    private record Counted(String user, Instant dayStart, long today, long lastSeq, Instant lastAccepted, String recent) {
 
         void bind(PreparedStatement ps) throws SQLException {
             ps.setObject(1, dayStart.atOffset(ZoneOffset.UTC));
