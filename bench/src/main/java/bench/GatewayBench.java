@@ -1015,6 +1015,20 @@ public final class GatewayBench {
             closedLoop(clients, seconds, s, profileV1 ? List.of(OPENAI) : sessions, false);
             gateway.jcmd("JFR.stop", "name=bench-throughput");
         }
+        String asyncProfiler = args.get("async-profiler");
+        if (asyncProfiler != null) {
+            // the same extra run under async-profiler (a libasyncProfiler.so, e.g. from the Maven artifact
+            // tools.profiler:async-profiler): CPU samples with the kernel's and the JVM's own frames, which JFR leaves out.
+            // The options in single quotes: jcmd would read "event=cpu" as an argument of its own
+            Path collapsed = out.resolve("throughput-gateway.collapsed");
+            Files.deleteIfExists(collapsed);
+            line("async-profiler start: " + gateway.jcmd("JVMTI.agent_load", asyncProfiler,
+                    "'start,event=cpu,interval=1ms,threads'").strip().replace('\n', ' '));
+            closedLoop(clients, seconds, s, profileV1 ? List.of(OPENAI) : sessions, false);
+            gateway.jcmd("JVMTI.agent_load", asyncProfiler, "'stop,collapsed,threads,file=" + collapsed + "'");
+            line("async-profiler: " + (Files.exists(collapsed) ? collapsed : "no output") + " (" + (profileV1 ? "/v1"
+                    : "session API") + ")");
+        }
         requireGatewayAlive("the throughput scenario");
         line("| path | chats ok | errors | chats/s | latency p50 / p99 / max | TTFT p50 / p99 |");
         line("|---|---|---|---|---|---|");
