@@ -127,6 +127,8 @@ public class GatewayConfiguration implements CamelConfiguration {
                 settings.primary(), settings.fallback() == null ? "none" : settings.fallback());
         List<String> providerIds = List.copyOf(settings.providers().keySet());
 
+        // routes name classes in expressions (the simple language's `is`), resolved per evaluation otherwise
+        camel.setClassResolver(new CachingClassResolver(camel.getClassResolver()));
         Registry registry = camel.getRegistry();
         // a test may bind its own clock first (cooldowns and breakers then move when it says)
         Clock clock = registry.lookupByNameAndType("clock", Clock.class);
