@@ -347,6 +347,55 @@ class ChatStoreTest {
     }
 
     /**
+     * H2: an answer without a session is its usage row alone - one statement in autocommit mode, no transaction
+     * around it, and no connection at all without usage (fix 47: the commit and the autocommit toggles of a
+     * one-statement transaction were 2% of a /v1 chat's CPU).
+     */
+    @org.junit.jupiter.api.Test
+    void onH2AnAnswerWithoutASessionIsOneAutocommitStatement() throws Exception {
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        javax.sql.DataSource counted = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    Object result = invoke(h2.dataSource(), method, args);
+                    if (method.getName().equals("getConnection")) {
+                        calls.add("getConnection");
+                        java.sql.Connection real = (java.sql.Connection) result;
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                                new Class<?>[] {java.sql.Connection.class}, (p, m, a) -> {
+                                    if (m.getName().equals("setAutoCommit") || m.getName().equals("commit")) {
+                                        calls.add(m.getName() + (a == null ? "" : "(" + a[0] + ")"));
+                                    }
+                                    return invoke(real, m, a);
+                                });
+                    }
+                    return result;
+                });
+        ChatStore store = new ChatStore(counted, Clock.systemUTC());
+        String user = "u-" + UUID.randomUUID();
+        calls.clear();
+
+        String id = store.saveAnswer(new AnswerRecord(null, UUID.randomUUID().toString(), user, "a", "complete",
+                "demo", "cobalt-demo", "stop", null, 5, 7, false, null, 10L, 20L, null));
+
+        assertThat(calls).containsExactly("getConnection");
+        assertThat(count("h2", "SELECT prompt_tokens * 10 + completion_tokens FROM llm_usage WHERE message_id = '"
+                + id + "'")).isEqualTo(57);
+
+        calls.clear();
+        store.saveAnswer(new AnswerRecord(null, UUID.randomUUID().toString(), user, "", "failed", null, null, null,
+                "upstream_error", null, null, null, null, 10L, 20L, null));
+        assertThat(calls).isEmpty();
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    /**
      * PostgreSQL: the answer's one statement commits without waiting for the disk, for itself only (a local
      * set_config): the pooled connection, next used for a user's message, must still wait.
      */
