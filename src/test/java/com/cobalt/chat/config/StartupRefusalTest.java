@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.cobalt.chat.testing.RunningGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,6 +51,12 @@ class StartupRefusalTest {
 
     @BeforeAll
     static void startAll() {
+        // held before any run's ports are drawn: bound later, it could take a port a starting run was given
+        try {
+            heldPort = new java.net.ServerSocket(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         Map<String, String> missing = new LinkedHashMap<>();
         missing.put("LLM_PROVIDER", "azure");
         missing.put("LLM_FALLBACK_PROVIDER", "sambanova");
@@ -130,11 +136,6 @@ class StartupRefusalTest {
         otel.put("OTEL_EXPORTER_OTLP_ENDPOINT", "otel-DISTINCTIVE-345:4318");
         badOtlpEndpoint = start(otel);
 
-        try {
-            heldPort = new java.net.ServerSocket(0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         if (com.cobalt.chat.testing.Postgres.available()) {
             String server = com.cobalt.chat.testing.Postgres.URL.replaceAll("^(jdbc:postgresql://[^/]+/).*$", "$1");
             Map<String, String> missingDb = new LinkedHashMap<>();
@@ -428,10 +429,6 @@ class StartupRefusalTest {
     }
 
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RunningGateway.freePort(); // never one this JVM handed out already
     }
 }

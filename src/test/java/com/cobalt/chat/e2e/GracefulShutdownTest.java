@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +31,7 @@ import java.util.stream.Stream;
 import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,8 +71,11 @@ class GracefulShutdownTest {
 
     @BeforeAll
     static void startAll() {
-        stalling = Gateway.start("stall");
-        quick = Gateway.start("quick");
+        // both fakes bind before either gateway's ports are drawn: a fake bound later could take one of them
+        FakeUpstream stallUpstream = FakeUpstream.start();
+        FakeUpstream quickUpstream = FakeUpstream.start();
+        stalling = Gateway.start("stall", stallUpstream);
+        quick = Gateway.start("quick", quickUpstream);
         // both ready before either test runs, so no JVM start competes with a test's timing
         stalling.awaitReady();
         quick.awaitReady();
@@ -227,8 +230,7 @@ class GracefulShutdownTest {
             this.err = new Output(process.getErrorStream(), name + "-stderr");
         }
 
-        static Gateway start(String name) {
-            FakeUpstream upstream = FakeUpstream.start();
+        static Gateway start(String name, FakeUpstream upstream) {
             try {
                 Path dataDir = Files.createTempDirectory("graceful-shutdown-" + name);
                 int httpPort = freePort();
@@ -546,10 +548,6 @@ class GracefulShutdownTest {
     }
 
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RunningGateway.freePort(); // never one this JVM handed out already
     }
 }

@@ -77,8 +77,10 @@ class IsolationTest {
             }
             Collections.sort(millis);
             long p99 = millis.get((int) Math.ceil(millis.size() * 0.99) - 1);
+            // a call queued behind the waiting chats would wait for as long as they do (until the provider goes);
+            // 250 ms was a bound a loaded two-core CI machine could miss twice in 120 calls by stalls alone
             assertThat(p99).as("p99 of " + millis.size() + " calls beside " + waiting.size() + " waiting chats: "
-                    + millis).isLessThan(250);
+                    + millis).isLessThan(2000);
             assertThat(waiting).noneMatch(CompletableFuture::isDone);
             // the provider goes away: the waiting chats fail over to nothing and end, so the gateway stops promptly
             upstream.close();

@@ -91,8 +91,13 @@ class LoadBalancerTest {
         // nginx's workers drop root for nobody: they must reach the temp paths under this directory
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         schema = Postgres.newSchema("balancer");
+        // every fake binds before any gateway's ports are drawn: a fake bound later could take one of them
+        List<FakeUpstream> upstreams = new ArrayList<>();
         for (int i = 0; i < INSTANCES; i++) {
-            instances.add(new Instance(i, FakeUpstream.start(), CrashRecoveryTest.freePort(),
+            upstreams.add(FakeUpstream.start());
+        }
+        for (int i = 0; i < INSTANCES; i++) {
+            instances.add(new Instance(i, upstreams.get(i), CrashRecoveryTest.freePort(),
                     CrashRecoveryTest.freePort()));
         }
         for (Instance g : instances) { // all three JVMs start at once
@@ -231,7 +236,7 @@ class LoadBalancerTest {
         assertThat(balancedMedian - directMedian)
                 .as("nginx's added time to first token, µs (direct " + Arrays.toString(direct) + ", balanced "
                         + Arrays.toString(balanced) + ")")
-                .isLessThan(20_000);
+                .isLessThan(100_000); // a buffering balancer adds 250 ms; 20 ms was within cold instances' spread
     }
 
     @Test

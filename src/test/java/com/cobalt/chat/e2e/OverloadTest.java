@@ -72,10 +72,12 @@ class OverloadTest {
                             HttpResponse.BodyHandlers.ofString());
                     long started = System.nanoTime();
                     try {
-                        HttpResponse<String> r = next.get(Duration.ofMillis(300).toMillis(),
+                        // a refusal slower than this would be counted as blocked: 300 ms was within a loaded
+                        // machine's stalls; a chat the pool holds never answers while the lock is held
+                        HttpResponse<String> r = next.get(Duration.ofSeconds(2).toMillis(),
                                 java.util.concurrent.TimeUnit.MILLISECONDS);
                         assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
-                        assertThat((System.nanoTime() - started) / 1_000_000).as("refused at once").isLessThan(1000);
+                        assertThat((System.nanoTime() - started) / 1_000_000).as("refused at once").isLessThan(2000);
                         refused = r;
                     } catch (java.util.concurrent.TimeoutException stillBlocked) {
                         blocked.add(next); // held by a worker or in the queue

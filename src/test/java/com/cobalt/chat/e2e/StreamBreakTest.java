@@ -262,8 +262,9 @@ class StreamBreakTest {
         assertThat(lastDeltaNanos).as("the second delta arrived").isPositive();
         assertThat(errorNanos).as("the idle timeout's error event arrived").isPositive();
         // old: the first tick after the deadline, 250 ms after it here; now: the deadline itself
+        // both ends are timed at this client, so a busy machine moves the 2 s either way: 100 / 199 ms of slack
         assertThat(TimeUnit.NANOSECONDS.toMillis(errorNanos - lastDeltaNanos))
-                .as("the error 2 s after the last byte, not at the tick 2.25 s after it").isBetween(1950L, 2149L);
+                .as("the error 2 s after the last byte, not at the tick 2.25 s after it").isBetween(1900L, 2199L);
     }
 
     /**
