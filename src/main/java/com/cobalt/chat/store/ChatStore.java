@@ -676,8 +676,8 @@ public class ChatStore {
 
     /**
      * H2, an answer without a session: its usage row alone, one statement in autocommit mode - no transaction to
-     * open and commit around it, and no connection at all when there is no usage to keep (fix 47: the transaction's
-     * commit and its two autocommit toggles were 2% of a /v1 chat's CPU).
+     * open around it, and no connection at all when there is no usage to keep. (H2 still commits the statement
+     * itself: bench/README fix 47 measured no CPU gain beyond the JDBC calls saved.)
      */
     private Written saveUsageAlone(AnswerRecord a, String id, OffsetDateTime now) {
         if (hasUsage(a)) {

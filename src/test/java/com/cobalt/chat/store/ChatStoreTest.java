@@ -348,8 +348,7 @@ class ChatStoreTest {
 
     /**
      * H2: an answer without a session is its usage row alone - one statement in autocommit mode, no transaction
-     * around it, and no connection at all without usage (fix 47: the commit and the autocommit toggles of a
-     * one-statement transaction were 2% of a /v1 chat's CPU).
+     * around it, and no connection at all without usage (bench/README fix 47).
      */
     @org.junit.jupiter.api.Test
     void onH2AnAnswerWithoutASessionIsOneAutocommitStatement() throws Exception {
