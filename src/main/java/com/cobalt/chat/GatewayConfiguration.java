@@ -222,6 +222,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setLoopbackHostsOnly(settings.authDisabled() && SettingsLoader.isLoopback(settings.httpHost()));
         engine.setEventLoops(runtime.eventLoops());
         engine.setOpenAiMaxBodyBytes(runtime.openAiMaxBodyBytes());
+        engine.setConnectionTimeouts(runtime.requestTimeoutSeconds(), runtime.idleConnectionTimeoutSeconds());
         engine.setChatQueueSize(runtime.chatQueueSize());
         engine.setApiPool(runtime.apiPoolSize(), runtime.apiQueueSize());
         ChatTracing tracing = tracing(camel, properties);

@@ -30,6 +30,10 @@ package com.cobalt.chat.config;
  * @param demoTokenDelayMs       the demo simulator's pause between tokens (demo.token-delay-ms)
  * @param openAiMaxBodyBytes     largest body of POST /v1/chat/completions (openai.max-body-bytes): its own limit,
  *                               large enough for image data URLs, while every other route keeps maxBodyBytes
+ * @param requestTimeoutSeconds  a request's headers within it of their first byte, its body with no longer pause
+ *                               (http.request-timeout-seconds), else 408 request_timeout
+ * @param idleConnectionTimeoutSeconds a chat API connection with no request in progress and nothing being answered
+ *                               closes after it (http.idle-connection-timeout-seconds)
  */
 public record RuntimeSettings(int httpPort, int managementPort, int maxBodyBytes, boolean h2cEnabled, int eventLoops,
                               int workerPoolSize, int workerKeepAliveSeconds, int chatQueueSize, int apiPoolSize,
@@ -37,5 +41,6 @@ public record RuntimeSettings(int httpPort, int managementPort, int maxBodyBytes
                               int recordThreads,
                               int streamLeaseSeconds, int shutdownGraceSeconds, int healthProbeSeconds,
                               boolean catalogCheckEnabled, boolean catalogCheckAzure, int catalogCheckSeconds,
-                              int demoTokenDelayMs, int openAiMaxBodyBytes) {
+                              int demoTokenDelayMs, int openAiMaxBodyBytes, int requestTimeoutSeconds,
+                              int idleConnectionTimeoutSeconds) {
 }

@@ -213,7 +213,9 @@ public final class SettingsLoader {
                 bool("llm.catalog-check.azure", false),
                 nonNegativeInt("llm.catalog-check-seconds", 0),
                 nonNegativeInt("demo.token-delay-ms", 40),
-                positiveInt("openai.max-body-bytes", 10 * 1024 * 1024));
+                positiveInt("openai.max-body-bytes", 10 * 1024 * 1024),
+                positiveInt("http.request-timeout-seconds", 30),
+                positiveInt("http.idle-connection-timeout-seconds", 120));
         bool("chat.routes.reload", false);
         if (lookup.apply("chat.admin-role") != null && value("chat.admin-role") == null) {
             // an empty role would be matched by a token whose roles claim holds an empty string: anyone's admin

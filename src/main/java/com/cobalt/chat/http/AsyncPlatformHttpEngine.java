@@ -97,6 +97,18 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * Chats that wait for a chat worker (HTTP_CHAT_QUEUE_SIZE); beyond it a new chat is refused at once with 503
      * {@code overloaded} and Retry-After, instead of waiting behind hundreds of others.
      */
+    private int requestTimeoutSeconds = 30;
+    private int idleConnectionTimeoutSeconds = 120;
+
+    /**
+     * How long a request may take to arrive (HTTP_REQUEST_TIMEOUT_SECONDS) and a connection with none stay open
+     * (HTTP_IDLE_CONNECTION_TIMEOUT_SECONDS): {@link RequestTimeouts}.
+     */
+    public void setConnectionTimeouts(int requestTimeoutSeconds, int idleConnectionTimeoutSeconds) {
+        this.requestTimeoutSeconds = requestTimeoutSeconds;
+        this.idleConnectionTimeoutSeconds = idleConnectionTimeoutSeconds;
+    }
+
     /** How many event loops serve the chat API (HTTP_EVENT_LOOPS): one server per loop on the one port. */
     public void setEventLoops(int eventLoops) {
         this.eventLoops = eventLoops;
@@ -313,7 +325,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         List<HttpServer> servers = new java.util.ArrayList<>();
         for (int i = 0; i < eventLoops; i++) {
             servers.add(camelServer.getVertx().createHttpServer(options)
-                    .connectionHandler(connection -> strictFraming(connection, options))
+                    .connectionHandler(connection -> strictFraming(connection, options, h2c ? null
+                            : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds)))
                     .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                     .requestHandler(root));
         }
@@ -355,16 +368,28 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 strict.actualPort(), h2c ? ", cleartext HTTP/2" : "; cleartext HTTP/2 off", servers.size());
     }
 
-    private static void strictFraming(HttpConnection connection, HttpServerOptions options) {
+    /**
+     * HTTP/1.x's decoder replaced by {@link StrictRequestDecoder}, and with {@code timeouts} (null: none) the time a
+     * request may take to arrive and an idle connection may stay ({@link RequestTimeouts}; not with cleartext
+     * HTTP/2 on, whose upgrade takes the HTTP/1.x handlers out of the connection).
+     */
+    private static void strictFraming(HttpConnection connection, HttpServerOptions options, RequestTimeouts timeouts) {
         if (connection instanceof ConnectionBase base) {
             ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
             if (pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof VertxHttpRequestDecoder
                     && !(pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof StrictRequestDecoder)) {
+                boolean timed = timeouts != null && pipeline.get(HTTP_ENCODER) != null;
                 pipeline.replace(StrictRequestDecoder.PIPELINE_NAME, StrictRequestDecoder.PIPELINE_NAME,
-                        new StrictRequestDecoder(options));
+                        new StrictRequestDecoder(options, timed ? timeouts : null));
+                if (timed) {
+                    pipeline.addAfter(HTTP_ENCODER, RequestTimeouts.PIPELINE_NAME, timeouts);
+                }
             }
         }
     }
+
+    /** Vert.x's name of the HTTP/1.x response encoder in a connection's pipeline. */
+    private static final String HTTP_ENCODER = "httpEncoder";
 
     /** A request the decoder refused: framing we do not accept is a JSON 400, and the connection closes after it. */
     /**

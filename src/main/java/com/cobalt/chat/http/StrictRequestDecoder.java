@@ -2,6 +2,8 @@ package com.cobalt.chat.http;
 
 import java.util.List;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
@@ -20,8 +22,20 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
     static final String PIPELINE_NAME = "httpDecoder";
 
-    StrictRequestDecoder(HttpServerOptions options) {
+    /** Told of each read of raw bytes (half a request header decodes into nothing); null for none. */
+    private final RequestTimeouts timeouts;
+
+    StrictRequestDecoder(HttpServerOptions options, RequestTimeouts timeouts) {
         super(options);
+        this.timeouts = timeouts;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (timeouts != null && msg instanceof ByteBuf bytes && bytes.isReadable()) {
+            timeouts.bytesRead();
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override

@@ -656,7 +656,7 @@ class SettingsLoaderTest {
         GatewaySettings defaults = SettingsLoader.load(validSambanova()::get);
         assertThat(defaults.runtime()).isEqualTo(new RuntimeSettings(8080, 9876, 65536, false,
                 Runtime.getRuntime().availableProcessors(), 32, 5, 10000, 16, 1000, 10, 5000, 64, 8, 60, 20, 0,
-                true, false, 0, 40, 10_485_760));
+                true, false, 0, 40, 10_485_760, 30, 120));
         assertThat(defaults.maxCooldownSeconds()).isEqualTo(300);
 
         Map<String, String> p = validSambanova();

@@ -1,0 +1,159 @@
+package com.cobalt.chat.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+
+/**
+ * The time an HTTP/1.x connection of the chat API may take to send a request, and to stay open with none.
+ * Without these, a connection that sent half a request (slow headers, a body shorter than its Content-Length) or
+ * nothing at all stayed open for as long as the client liked: twenty thousand of them used up the process's file
+ * descriptors and the gateway stopped answering, readiness included (black-box probe, 2026-12-05).
+ * <ul>
+ * <li>A request's headers must all arrive within {@code requestTimeoutSeconds} of its first byte, and its body with
+ * no pause longer than that between two reads (a large body on a slow link keeps going). Past it the caller gets 408
+ * {@code request_timeout} as JSON, with a request id, and the connection closes - unless an answer to the request
+ * was already being written (an early 413 or 401), when the connection just closes.</li>
+ * <li>A connection with no request in progress and nothing being answered - a new one, or a keep-alive one between
+ * requests - closes after {@code idleTimeoutSeconds}, silently, as HTTP/1.1 lets a server close an idle persistent
+ * connection. A stream being answered is never timed out here, however quiet (the relay's own timeouts apply).</li>
+ * </ul>
+ * One per connection, after the response encoder (it sees the decoded requests and the responses as objects);
+ * {@link StrictRequestDecoder} reports each read of raw bytes before decoding it, since half a request header
+ * decodes into nothing. Everything runs on the connection's event loop.
+ */
+final class RequestTimeouts extends ChannelDuplexHandler {
+
+    static final String PIPELINE_NAME = "cobaltRequestTimeouts";
+
+    private final long requestTimeoutNanos;
+    private final long idleTimeoutNanos;
+    private ChannelHandlerContext context;
+    private ScheduledFuture<?> timer;
+    /** Bytes of a request have come, not yet all of it. */
+    private boolean reading;
+    private boolean headersRead;
+    /** An answer was begun while the request was still being read. */
+    private boolean answeredWhileReading;
+    /** Requests read whose answers have not ended. */
+    private int answering;
+
+    RequestTimeouts(int requestTimeoutSeconds, int idleTimeoutSeconds) {
+        this.requestTimeoutNanos = TimeUnit.SECONDS.toNanos(requestTimeoutSeconds);
+        this.idleTimeoutNanos = TimeUnit.SECONDS.toNanos(idleTimeoutSeconds);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+        arm(idleTimeoutNanos, this::idleTimedOut);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancel();
+        super.channelInactive(ctx);
+    }
+
+    /** The decoder got bytes from the socket, about to decode them. */
+    void bytesRead() {
+        if (!reading) {
+            reading = true;
+            headersRead = false;
+            answeredWhileReading = false;
+            arm(requestTimeoutNanos, this::requestTimedOut);
+        } else if (headersRead) {
+            arm(requestTimeoutNanos, this::requestTimedOut); // the body: the pause between two reads
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof HttpRequest) {
+            headersRead = true;
+            arm(requestTimeoutNanos, this::requestTimedOut);
+        }
+        if (msg instanceof LastHttpContent) {
+            reading = false;
+            answering++;
+            cancel();
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof HttpResponse && reading) {
+            answeredWhileReading = true;
+        }
+        if (msg instanceof LastHttpContent && answering > 0) {
+            answering--;
+            if (answering == 0 && !reading) {
+                arm(idleTimeoutNanos, this::idleTimedOut);
+            }
+        }
+        super.write(ctx, msg, promise);
+    }
+
+    private void requestTimedOut() {
+        if (!reading) {
+            return;
+        }
+        if (answering > 0) {
+            // a pipelined request behind an answer still streaming: that answer is not cut for it; checked again
+            arm(requestTimeoutNanos, this::requestTimedOut);
+            return;
+        }
+        if (answeredWhileReading) {
+            context.close();
+            return;
+        }
+        byte[] body = ResponseWriter.errorJson("/", 408, "request_timeout", "The request did not arrive in time")
+                .getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 408 Request Timeout\r\n"
+                + "Content-Type: application/json\r\n"
+                + AsyncPlatformHttpConsumer.REQUEST_ID + ": " + AsyncPlatformHttpConsumer.newRequestId() + "\r\n"
+                + "X-Content-Type-Options: " + ResponseWriter.NOSNIFF + "\r\n"
+                + ResponseWriter.CACHE_CONTROL + ": no-store\r\n"
+                + "Connection: close\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n";
+        // written below the encoders (from the decoder's place in the pipeline): the encoder holds no response for
+        // a request the decoder never finished
+        ChannelHandlerContext below = context.pipeline().context(StrictRequestDecoder.PIPELINE_NAME);
+        (below != null ? below : context).writeAndFlush(Unpooled.wrappedBuffer(
+                        head.getBytes(StandardCharsets.ISO_8859_1), body))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void idleTimedOut() {
+        if (!reading && answering == 0) {
+            context.close();
+        }
+    }
+
+    private void arm(long nanos, Runnable task) {
+        cancel();
+        timer = context.executor().schedule(task, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}
