@@ -296,6 +296,15 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             notAllowed.handle(ctx);
         });
         router.errorHandler(415, json(415, "unsupported_media_type", "Content-Type must be application/json"));
+        // a connection closed while its request's body was read (the client went, or RequestTimeouts answered a
+        // body whose framing broke and closed it) fails the route with HttpClosedException under the response's
+        // status, 200: with no handler for that, Vert.x logged "Unhandled exception in router" at ERROR each time
+        Handler<RoutingContext> internal = json(500, "internal_error", "The gateway failed to handle the request");
+        router.errorHandler(200, ctx -> {
+            if (!ctx.response().closed() && !ctx.response().ended()) {
+                internal.handle(ctx);
+            }
+        });
         router.errorHandler(500, json(500, "internal_error", "The gateway failed to handle the request"));
     }
 

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -83,6 +84,19 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof HttpContent content && !(msg instanceof HttpRequest)
+                && content.decoderResult().isFailure()) {
+            // a body whose chunked framing broke (a chunk size that is not hex, or data longer than its size):
+            // Vert.x logged two errors and closed without a word; the caller gets the JSON 400 a framing refusal gets
+            content.release();
+            reading = false;
+            if (answering > 0 || answeredWhileReading) {
+                ctx.close();
+            } else {
+                refuse(400, "Bad Request", "invalid_request", "The request body's chunked framing is not valid HTTP");
+            }
+            return;
+        }
         if (msg instanceof HttpRequest) {
             headersRead = true;
             arm(requestTimeoutNanos, this::requestTimedOut);
@@ -122,9 +136,14 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             context.close();
             return;
         }
-        byte[] body = ResponseWriter.errorJson("/", 408, "request_timeout", "The request did not arrive in time")
-                .getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 408 Request Timeout\r\n"
+        refuse(408, "Request Timeout", "request_timeout", "The request did not arrive in time");
+    }
+
+    /** A JSON error written below the encoders, and the connection closed after it. */
+    private void refuse(int status, String reason, String code, String message) {
+        cancel();
+        byte[] body = ResponseWriter.errorJson("/", status, code, message).getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 " + status + " " + reason + "\r\n"
                 + "Content-Type: application/json\r\n"
                 + AsyncPlatformHttpConsumer.REQUEST_ID + ": " + AsyncPlatformHttpConsumer.newRequestId() + "\r\n"
                 + "X-Content-Type-Options: " + ResponseWriter.NOSNIFF + "\r\n"

@@ -5,6 +5,7 @@ import java.util.List;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.vertx.core.http.HttpServerOptions;
@@ -41,6 +42,12 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
         check(msg.headers());
+        if (msg.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && msg.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
+            // RFC 9112 3.2: a 400 for an HTTP/1.1 request without Host or with several; Vert.x answered the first
+            // with a plain-text "Bad Request" and logged an error, and took the second (black-box probe, 2026-12-05)
+            throw new Refused("An HTTP/1.1 request must have exactly one Host header");
+        }
         return super.isContentAlwaysEmpty(msg);
     }
 

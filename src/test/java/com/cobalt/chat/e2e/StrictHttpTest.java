@@ -177,6 +177,55 @@ class StrictHttpTest {
         assertThat(GatewayClient.json(r.body()).get("title").asText()).isEqualTo("caf\u00e9 \u65e5\u672c \uD83D\uDE00");
     }
 
+    /**
+     * RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host. Vert.x answered a missing one with a plain-text
+     * "Bad Request" (no request id, no JSON) and logged an error, and took two (black-box probe, 2026-12-05).
+     */
+    @Test
+    void anHttp11RequestWithoutOneHostIsAJson400() throws IOException {
+        String get = "GET " + SESSIONS + " HTTP/1.1\r\n";
+        String auth = "Authorization: Bearer " + token + "\r\n";
+        for (String request : new String[] {get + auth + "Connection: close\r\n\r\n",
+                get + "Host: x\r\nHost: y\r\n" + auth + "Connection: close\r\n\r\n"}) {
+            Raw r = exchange(gateway, request);
+
+            assertThat(r.status()).as(request).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(r.body()).as(request).isEqualTo(
+                    "{\"error\":{\"code\":\"invalid_request\",\"message\":\"An HTTP/1.1 request must have exactly one"
+                            + " Host header\"}}");
+            assertThat(r.header("content-type")).isEqualTo("application/json");
+            assertThat(r.header("x-request-id")).isNotBlank();
+            assertThat(r.closedAfter()).isTrue();
+        }
+        // HTTP/1.0 has no Host requirement
+        Raw old = exchange(gateway, "GET " + SESSIONS + " HTTP/1.0\r\n" + auth + "\r\n");
+        assertThat(old.status()).isEqualTo("HTTP/1.0 200 OK");
+    }
+
+    /**
+     * A chunked body whose framing breaks half way (a size that is not hex, a size past Long's range, data longer
+     * than its size) is a JSON 400 like every framing refusal; Vert.x closed without a byte and logged two errors.
+     */
+    @Test
+    void aChunkedBodyWithBrokenFramingIsAJson400() throws IOException {
+        for (String chunks : new String[] {"ZZZ\r\nabc\r\n0\r\n\r\n", "FFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
+                "3\r\nabcdef\r\n0\r\n\r\n"}) {
+            Raw r;
+            try (com.cobalt.chat.testing.LogCapture logs = com.cobalt.chat.testing.LogCapture.start()) {
+                r = exchange(gateway, post(SESSIONS, "Transfer-Encoding: chunked\r\n") + chunks);
+                // the route's failure on the closed connection is answered, not logged as an unhandled error
+                assertThat(logs.lines()).as(chunks).noneMatch(l -> l.level().equals("ERROR"));
+            }
+
+            assertThat(r.status()).as(chunks).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(r.body()).as(chunks).isEqualTo("{\"error\":{\"code\":\"invalid_request\",\"message\":\"The"
+                    + " request body's chunked framing is not valid HTTP\"}}");
+            assertThat(r.header("x-request-id")).isNotBlank();
+            assertThat(r.closedAfter()).as(chunks).isTrue();
+        }
+        assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
+    }
+
     // --- raw HTTP ---
 
     String post(String path, String framing) {
