@@ -136,6 +136,22 @@ class OpenAiErrorsTest {
                 + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"body_too_large\"}}");
     }
 
+    /** A refusal of the caller's request is the caller's error type, not the server's (black-box probe, 2026-12-05). */
+    @Test
+    void headersLargerThanTheGatewayAcceptsAreA431InvalidRequestError() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+                    + "\r\nX-Padding: " + "y".repeat(14_000) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+
+            assertThat(answer).startsWith("HTTP/1.1 431 ");
+            assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).isEqualTo("{\"error\":{\"message\":\"The"
+                    + " request headers are larger than the gateway accepts\",\"type\":\"invalid_request_error\","
+                    + "\"param\":null,\"code\":\"headers_too_large\"}}");
+        }
+    }
+
     @Test
     void noKeyIsA401AuthenticationError() {
         HttpResponse<String> r = client.send("POST", "/v1/chat/completions", null, "application/json",

@@ -310,6 +310,19 @@ class RetryPolicyTest {
             return RetryAfter.seconds(headers, clock);
         }
 
+        /** A delay too long for a long is the longest, then the cap - not no hint (black-box probe, 2026-12-05). */
+        @Test
+        void aDelayPastLongsRangeIsTheCapNotNoHint() {
+            MultiMap seconds = MultiMap.caseInsensitiveMultiMap();
+            seconds.add("Retry-After", "99999999999999999999");
+            assertThat(RetryAfter.seconds(seconds, clock, 300)).isEqualTo(300L);
+            MultiMap millis = MultiMap.caseInsensitiveMultiMap();
+            millis.add("retry-after-ms", String.valueOf(Long.MAX_VALUE));
+            assertThat(RetryAfter.seconds(millis, clock, 300)).isEqualTo(300L);
+            millis.set("retry-after-ms", "1001");
+            assertThat(RetryAfter.seconds(millis, clock, 300)).isEqualTo(2L);
+        }
+
         @Test
         void aHintLongerThanTheCapIsCutToIt() {
             MultiMap headers = MultiMap.caseInsensitiveMultiMap();
