@@ -264,6 +264,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 counted(503, "shutting_down");
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
+            } else if (encodedBody(ctx.request().getHeader("Content-Encoding"))) {
+                // RFC 9110 8.4.1: a content coding the server does not take is a 415; read as it came, a gzip body
+                // was a 400 "not valid UTF-8" (black-box probe, 2026-12-05)
+                counted(415, "unsupported_media_type");
+                ResponseWriter.writeJson(ctx.response(), 415, ResponseWriter.errorJson(ctx.request().path(), 415,
+                        "unsupported_media_type", "Content-Encoding is not supported: send the body uncompressed"));
             } else if (loopbackHostsOnly && !loopbackAuthority(ctx.request().authority())) {
                 counted(403, "forbidden_host");
                 ResponseWriter.writeJson(ctx.response(), 403, ResponseWriter.errorJson(ctx.request().path(), 403,
@@ -436,6 +442,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 .putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, AsyncPlatformHttpConsumer.newRequestId());
         ResponseWriter.writeJson(response, status, ResponseWriter.errorJson(path, status, code, message));
         response.close();
+    }
+
+    /** A Content-Encoding other than none or identity: the body would have to be decoded, which the gateway does not. */
+    static boolean encodedBody(String contentEncoding) {
+        return contentEncoding != null && !contentEncoding.isBlank()
+                && !"identity".equalsIgnoreCase(contentEncoding.trim());
     }
 
     /**

@@ -129,6 +129,25 @@ class OpenAiErrorsTest {
                 + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"unsupported_media_type\"}}");
     }
 
+    /** A compressed body is refused for its coding, not read as broken UTF-8 (black-box probe, 2026-12-05). */
+    @Test
+    void aCompressedBodyIsA415NamingTheContentEncoding() throws Exception {
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+            gz.write("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(zipped.toByteArray())).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertError(r, 415, error("Content-Encoding is not supported: send the body uncompressed",
+                "invalid_request_error", null, "unsupported_media_type"));
+        assertThat(upstream.requests()).isEmpty();
+    }
+
     @Test
     void aBodyLargerThanTheGatewayAcceptsIsA413() {
         String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(70_000) + "\"}]}";
