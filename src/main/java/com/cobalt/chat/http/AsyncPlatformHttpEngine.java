@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -264,6 +265,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 counted(503, "shutting_down");
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
+            } else if (ctx.request().method() == HttpMethod.HEAD) {
+                // RFC 9110 9.3.2: HEAD wherever GET is - the GET route answers, and Vert.x sends its headers only
+                // (a HEAD on a GET resource was a 405: health checkers that send HEAD saw a failing instance)
+                ctx.reroute(HttpMethod.GET, ctx.request().uri());
             } else if (encodedBody(ctx.request().getHeader("Content-Encoding"))) {
                 // RFC 9110 8.4.1: a content coding the server does not take is a 415; read as it came, a gzip body
                 // was a 400 "not valid UTF-8" (black-box probe, 2026-12-05)
@@ -483,6 +488,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 continue;
             }
             route.methods().forEach(m -> methods.add(m.name()));
+        }
+        if (methods.contains("GET")) {
+            methods.add("HEAD");
         }
         return String.join(", ", methods);
     }

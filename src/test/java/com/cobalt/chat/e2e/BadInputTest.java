@@ -287,13 +287,36 @@ class BadInputTest {
                 "method_not_allowed", "Method not allowed on this resource");
     }
 
+    /**
+     * RFC 9110 9.3.2: HEAD wherever GET is, the GET's status and headers without its body (black-box probe,
+     * 2026-12-05: a 405, so a health checker sending HEAD saw a failing instance); not where there is no GET.
+     */
+    @Test
+    void headAnswersAsGetWithoutABody() throws Exception {
+        for (String path : new String[] {"/v1/models", SESSIONS, SESSIONS + "/" + fresh}) {
+            HttpResponse<String> get = client.get(path, token);
+            HttpResponse<String> head = client.send("HEAD", path, token, null, null);
+
+            assertThat(head.statusCode()).as(path).isEqualTo(200);
+            assertThat(head.body()).as(path).isEmpty();
+            assertThat(head.headers().firstValue("Content-Type")).as(path).isEqualTo(get.headers().firstValue("Content-Type"));
+            assertThat(get.body()).as(path).isNotEmpty();
+        }
+        HttpResponse<String> noSuchSession = client.send("HEAD", SESSIONS + "/" + UUID.randomUUID(), token, null, null);
+        assertThat(noSuchSession.statusCode()).isEqualTo(404);
+        assertThat(noSuchSession.body()).isEmpty();
+        HttpResponse<String> postOnly = client.send("HEAD", "/v1/chat/completions", token, null, null);
+        assertThat(postOnly.statusCode()).isEqualTo(405);
+        assertThat(postOnly.headers().allValues("Allow")).containsExactly("POST");
+    }
+
     /** RFC 9110: a 405 names the methods the resource has (helper audit, 2026-12-04: there was no Allow header). */
     @Test
     void a405SaysWhichMethodsTheResourceHas() {
         assertThat(client.send("PUT", SESSIONS, token, "application/json", "{}").headers().allValues("Allow"))
-                .containsExactly("GET, POST");
+                .containsExactly("GET, HEAD, POST");
         assertThat(client.send("PATCH", SESSIONS + "/" + fresh, token, "application/json", "{}").headers()
-                .allValues("Allow")).containsExactly("DELETE, GET");
+                .allValues("Allow")).containsExactly("DELETE, GET, HEAD");
         assertThat(client.get(messages(fresh), token).headers().allValues("Allow")).containsExactly("POST");
         assertThat(client.get("/v1/chat/completions", token).headers().allValues("Allow")).containsExactly("POST");
     }

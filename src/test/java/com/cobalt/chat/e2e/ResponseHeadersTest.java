@@ -124,7 +124,7 @@ class ResponseHeadersTest {
         Set<String> withAllow = new TreeSet<>(JSON_HEADERS);
         withAllow.add("allow");
         assertThat(names(wrongMethod.headers())).isEqualTo(withAllow);
-        assertThat(wrongMethod.headers().allValues("Allow")).containsExactly("GET, POST");
+        assertThat(wrongMethod.headers().allValues("Allow")).containsExactly("GET, HEAD, POST");
         assertOnlyGatewayHeaders(send("POST", "/api/v1/chat/sessions", token, "{bad"), 400);
 
         HttpResponse<String> unauthorized = send("GET", "/api/v1/chat/sessions", null, null);
