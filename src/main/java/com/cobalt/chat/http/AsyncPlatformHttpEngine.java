@@ -38,6 +38,7 @@ import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.component.platform.http.spi.PlatformHttpConsumer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpEngine;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -447,6 +448,58 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 .putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, AsyncPlatformHttpConsumer.newRequestId());
         ResponseWriter.writeJson(response, status, ResponseWriter.errorJson(path, status, code, message));
         response.close();
+    }
+
+    /**
+     * The management port (Camel's own server: health, metrics) answers like the chat port where Vert.x would answer
+     * for it: an unknown path a JSON 404 (it was Vert.x's HTML page), a wrong method a JSON 405 with Allow (an empty
+     * body), and HEAD wherever GET is (a 405: a balancer's HEAD health check saw a failing instance). Black-box probe,
+     * 2026-12-05. Run once the context has started (the server and its router exist then); a server that cannot be
+     * reached is left as it is, with a warning.
+     */
+    public static void jsonErrorsOnManagementPort(CamelContext camel) {
+        for (Object management : camel.hasServices(
+                org.apache.camel.component.platform.http.main.ManagementHttpServer.class)) {
+            try {
+                Field serverField = management.getClass().getDeclaredField("server");
+                serverField.setAccessible(true);
+                Object server = serverField.get(management);
+                if (!(server instanceof VertxPlatformHttpServer vertxServer)) {
+                    continue;
+                }
+                Field routerField = VertxPlatformHttpServer.class.getDeclaredField("router");
+                routerField.setAccessible(true);
+                if (!(routerField.get(vertxServer) instanceof Router router)) {
+                    continue;
+                }
+                router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+                    ctx.response().putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
+                    if (ctx.request().method() == HttpMethod.HEAD) {
+                        ctx.reroute(HttpMethod.GET, ctx.request().uri());
+                    } else {
+                        ctx.next();
+                    }
+                });
+                router.errorHandler(404, ctx -> ResponseWriter.writeJson(ctx.response(), 404,
+                        ApiError.json("not_found", "No such resource")));
+                router.errorHandler(405, ctx -> {
+                    // Camel's management routes do not all name their methods; every one of them serves GET
+                    String allow = allowedMethods(router, ctx.request().path());
+                    ctx.response().putHeader("Allow", allow.isEmpty() ? "GET, HEAD" : allow);
+                    ResponseWriter.writeJson(ctx.response(), 405,
+                            ApiError.json("method_not_allowed", "Method not allowed on this resource"));
+                });
+                router.errorHandler(500, ctx -> {
+                    if (!ctx.response().closed() && !ctx.response().ended()) {
+                        ResponseWriter.writeJson(ctx.response(), 500,
+                                ApiError.json("internal_error", "The gateway failed to handle the request"));
+                    }
+                });
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.warn("Cannot reach the management port's router ({}); its router errors stay Vert.x's",
+                        e.getClass().getSimpleName());
+            }
+        }
     }
 
     /** A Content-Encoding other than none or identity: the body would have to be decoded, which the gateway does not. */

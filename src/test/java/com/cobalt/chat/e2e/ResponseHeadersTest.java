@@ -152,6 +152,33 @@ class ResponseHeadersTest {
         assertThat(r.headers().firstValue("Retry-After")).isEmpty();
     }
 
+    /**
+     * The management port answers its router's errors in JSON too, and HEAD where GET is (black-box probe,
+     * 2026-12-05: an unknown path was Vert.x's HTML page, a wrong method an empty 405, HEAD a 405).
+     */
+    @Test
+    void theManagementPortsErrorsAreJsonAndHeadWorks() throws Exception {
+        HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(gateway.managementUrl() + "/nope"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(unknown.body()).isEqualTo("{\"error\":{\"code\":\"not_found\",\"message\":\"No such resource\"}}");
+
+        HttpResponse<String> wrongMethod = http.send(HttpRequest.newBuilder(
+                URI.create(gateway.managementUrl() + "/observe/health/ready"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.body()).isEqualTo(
+                "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"Method not allowed on this resource\"}}");
+        assertThat(wrongMethod.headers().allValues("Allow")).containsExactly("GET, HEAD");
+
+        HttpResponse<String> head = http.send(HttpRequest.newBuilder(
+                URI.create(gateway.managementUrl() + "/observe/health/ready"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+    }
+
     @Test
     void aSaneCallerRequestIdIsKeptOnce() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/api/v1/chat/sessions"))
