@@ -381,6 +381,9 @@ public final class RelaySession implements UpstreamAnswer {
         }
     }
 
+    /** A high surrogate that ended the last delta written, held for the next one; 0 for none. */
+    private char heldHighSurrogate;
+
     private void onContent(String content) {
         firstOutput();
         long bytes = utf8Length(content);
@@ -390,8 +393,35 @@ public final class RelaySession implements UpstreamAnswer {
         }
         answerBytes += bytes;
         text.append(content);
-        writeDelta(content);
+        String relayed = withHeldSurrogate(content);
+        if (!relayed.isEmpty() || content.isEmpty()) {
+            writeDelta(relayed);
+        }
         prime();
+    }
+
+    /**
+     * A high surrogate that ends a provider's delta is held for the next one: a character outside the BMP split across
+     * two deltas ({@code "A\ud83d"}, {@code "\ude00B"}) reached the client as two {@code ?} while the stored answer
+     * had it whole (black-box probe, 2026-12-05). What a delta leaves held goes with the next, or at the end.
+     */
+    private String withHeldSurrogate(String content) {
+        String out = heldHighSurrogate == 0 ? content : heldHighSurrogate + content;
+        heldHighSurrogate = 0;
+        if (!out.isEmpty() && Character.isHighSurrogate(out.charAt(out.length() - 1))) {
+            heldHighSurrogate = out.charAt(out.length() - 1);
+            out = out.substring(0, out.length() - 1);
+        }
+        return out;
+    }
+
+    /** A held high surrogate no low one followed: written as it came (a lone surrogate, as the provider sent it). */
+    private void releaseHeldSurrogate() {
+        if (heldHighSurrogate != 0) {
+            String lone = String.valueOf(heldHighSurrogate);
+            heldHighSurrogate = 0;
+            writeDelta(lone);
+        }
     }
 
     /**
@@ -492,6 +522,7 @@ public final class RelaySession implements UpstreamAnswer {
         chunks.close();
         cancelFirstTokenTimer();
         String reason = finishReason == null ? "stop" : finishReason;
+        releaseHeldSurrogate();
         write(format.finished(reason));
         String status = "content_filter".equals(reason) ? StreamOutcome.CONTENT_FILTERED : StreamOutcome.COMPLETE;
         if (response != null && !upstreamEnded) {
@@ -521,8 +552,9 @@ public final class RelaySession implements UpstreamAnswer {
         if (!fits.isEmpty()) {
             answerBytes += utf8Length(fits);
             text.append(fits);
-            writeDelta(fits);
+            writeDelta(withHeldSurrogate(fits));
         }
+        releaseHeldSurrogate();
         finishReason = "length";
         terminated = true;
         cancelFirstTokenTimer();

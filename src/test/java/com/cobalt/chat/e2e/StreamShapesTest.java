@@ -206,6 +206,23 @@ class StreamShapesTest {
         assertStored("Hello world", "complete");
     }
 
+    /**
+     * A character outside the BMP split across two deltas as JSON escapes (its high surrogate ends one, its low one
+     * starts the next) reaches the client whole, as it is stored; before, each half went out alone as {@code ?}
+     * (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aSurrogatePairSplitAcrossDeltasReachesTheClientWhole() {
+        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
+        String suffix = "\"},\"finish_reason\":null}]}\n\n";
+        GatewayClient.Answer answer = chat(Script.sse(prefix + "A\\ud83d" + suffix, prefix + "\\ude00B" + suffix,
+                prefix + "\\ud83d" + suffix, prefix + "\\ude03" + suffix, Chunks.finish("stop"), Chunks.done()));
+
+        assertSse(answer, delta("A"), delta("\uD83D\uDE00B"), delta("\uD83D\uDE03"), finished("stop"), DONE);
+        assertStored("A\uD83D\uDE00B\uD83D\uDE03", "complete");
+    }
+
     /** A model's refusal (OpenAI's delta.refusal) is what the session's user reads: relayed and stored as the answer. */
     @Test
     void aRefusalIsTheSessionsAnswer() {
