@@ -217,6 +217,11 @@ public class RequestBodies {
         JsonNode doc;
         try {
             doc = ascii ? JSON.readTree(body) : JSON.readTree(text);
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            // valid JSON past the parser's limits (nesting deeper than 1,000, a number of over 1,000 digits, a
+            // string past 20 MB): said so, not "not valid JSON" (black-box probe, 2026-12-05)
+            throw ApiError.badRequest("invalid_json", "The body is valid JSON but goes past the gateway's limits"
+                    + " (nesting at most 1000 deep, numbers at most 1000 digits)");
         } catch (Exception e) {
             throw ApiError.badRequest("invalid_json", "The body is not valid JSON");
         }

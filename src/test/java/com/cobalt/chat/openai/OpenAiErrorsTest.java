@@ -122,6 +122,16 @@ class OpenAiErrorsTest {
                         + "\"param\":null,\"code\":\"invalid_json\"}}");
     }
 
+    /** Valid JSON past the parser's nesting limit is said to be so, not "not valid JSON" (black-box probe). */
+    @Test
+    void jsonNestedPastTheLimitIsA400SayingSo() {
+        String deep = "[".repeat(1_500) + "]".repeat(1_500);
+        assertError(post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"tools\":" + deep + "}"), 400,
+                "{\"error\":{\"message\":\"The body is valid JSON but goes past the gateway's limits (nesting at"
+                        + " most 1000 deep, numbers at most 1000 digits)\",\"type\":\"invalid_request_error\","
+                        + "\"param\":null,\"code\":\"invalid_json\"}}");
+    }
+
     @Test
     void aBodyThatIsNotDeclaredJsonIsA415() {
         HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "text/plain", "{}");
