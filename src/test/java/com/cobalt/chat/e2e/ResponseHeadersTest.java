@@ -221,8 +221,14 @@ class ResponseHeadersTest {
     }
 
     static void assertRawRefusal(String request, int status, String body) throws IOException {
-        String answer = raw(request);
+        assertJsonRefusal(raw(request), status, body);
+    }
 
+    /**
+     * A refusal read off a raw socket: the status, JSON with nosniff and a fresh v4 request id, the connection
+     * closed after it, and exactly {@code body}.
+     */
+    static void assertJsonRefusal(String answer, int status, String body) {
         assertThat(answer).startsWith("HTTP/1.");
         assertThat(answer.substring(9, 12)).isEqualTo(String.valueOf(status));
         String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
@@ -235,7 +241,12 @@ class ResponseHeadersTest {
     }
 
     static String raw(String request) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+        return raw(gateway, request);
+    }
+
+    /** Sends the bytes as they are to {@code g}'s chat port and reads until the gateway closes the connection. */
+    static String raw(RunningGateway g, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", g.port())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
