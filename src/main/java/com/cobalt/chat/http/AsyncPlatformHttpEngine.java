@@ -131,16 +131,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /**
-     * How long an idle route worker lives. Workers are needed only until a provider's first token; a burst of new
-     * chats starts up to {@link #setWorkerPoolSize} of them, and once it is admitted they go away again, so thousands
-     * of open streams do not keep hundreds of idle threads (a Vert.x worker pool never shrinks).
+     * Where the engine's own refusals (overloaded, shutting_down, forbidden_host, 404/405/413/415, and
+     * {@link RequestTimeouts}' 408 and broken-chunk 400) are counted.
      */
-    /**
-     * With authentication off on a loopback address, only requests whose Host (HTTP/2: :authority) names the loopback
-     * are answered: a web page whose domain an attacker points at 127.0.0.1 (DNS rebinding) is otherwise same-origin
-     * with the gateway, and could read, send and delete the one user's chats from the victim's browser.
-     */
-    /** Where the engine's own refusals (overloaded, shutting_down, forbidden_host, 404/405/413/415) are counted. */
     public void setErrorCounter(java.util.function.ObjIntConsumer<String> errorCounter) {
         this.errorCounter = errorCounter;
     }
@@ -153,6 +146,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
     }
 
+    /**
+     * With authentication off on a loopback address, only requests whose Host (HTTP/2: :authority) names the loopback
+     * are answered: a web page whose domain an attacker points at 127.0.0.1 (DNS rebinding) is otherwise same-origin
+     * with the gateway, and could read, send and delete the one user's chats from the victim's browser.
+     */
     public void setLoopbackHostsOnly(boolean loopbackHostsOnly) {
         this.loopbackHostsOnly = loopbackHostsOnly;
     }
@@ -176,6 +174,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         this.openAiMaxBodyBytes = openAiMaxBodyBytes;
     }
 
+    /**
+     * How long an idle route worker lives. Workers are needed only until a provider's first token; a burst of new
+     * chats starts up to {@link #setWorkerPoolSize} of them, and once it is admitted they go away again, so thousands
+     * of open streams do not keep hundreds of idle threads (a Vert.x worker pool never shrinks).
+     */
     public void setWorkerKeepAliveSeconds(int workerKeepAliveSeconds) {
         this.workerKeepAliveSeconds = workerKeepAliveSeconds;
     }
@@ -347,7 +350,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         for (int i = 0; i < eventLoops; i++) {
             servers.add(camelServer.getVertx().createHttpServer(options)
                     .connectionHandler(connection -> strictFraming(connection, options, h2c ? null
-                            : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds)))
+                            : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
+                                    (code, status) -> counted(status, code))))
                     .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                     .requestHandler(root));
         }

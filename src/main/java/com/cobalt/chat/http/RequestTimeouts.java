@@ -38,6 +38,8 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     private final long requestTimeoutNanos;
     private final long idleTimeoutNanos;
+    /** Where its refusals are counted, as the engine's own (chat_errors_total by status and code). */
+    private final java.util.function.ObjIntConsumer<String> refusals;
     private ChannelHandlerContext context;
     private ScheduledFuture<?> timer;
     /** Bytes of a request have come, not yet all of it. */
@@ -48,9 +50,11 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     /** Requests read whose answers have not ended. */
     private int answering;
 
-    RequestTimeouts(int requestTimeoutSeconds, int idleTimeoutSeconds) {
+    RequestTimeouts(int requestTimeoutSeconds, int idleTimeoutSeconds,
+            java.util.function.ObjIntConsumer<String> refusals) {
         this.requestTimeoutNanos = TimeUnit.SECONDS.toNanos(requestTimeoutSeconds);
         this.idleTimeoutNanos = TimeUnit.SECONDS.toNanos(idleTimeoutSeconds);
+        this.refusals = refusals;
     }
 
     @Override
@@ -142,6 +146,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     /** A JSON error written below the encoders, and the connection closed after it. */
     private void refuse(int status, String reason, String code, String message) {
         cancel();
+        refusals.accept(code, status);
         byte[] body = ResponseWriter.errorJson("/", status, code, message).getBytes(StandardCharsets.UTF_8);
         String head = "HTTP/1.1 " + status + " " + reason + "\r\n"
                 + "Content-Type: application/json\r\n"

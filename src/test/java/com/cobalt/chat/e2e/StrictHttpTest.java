@@ -208,6 +208,8 @@ class StrictHttpTest {
      */
     @Test
     void aChunkedBodyWithBrokenFramingIsAJson400() throws IOException {
+        Map<String, String> refused = Map.of("code", "invalid_request", "status", "400");
+        Double before = com.cobalt.chat.testing.PrometheusText.scrape(gateway).value("chat_errors_total", refused);
         for (String chunks : new String[] {"ZZZ\r\nabc\r\n0\r\n\r\n", "FFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
                 "3\r\nabcdef\r\n0\r\n\r\n"}) {
             Raw r;
@@ -224,6 +226,9 @@ class StrictHttpTest {
             assertThat(r.closedAfter()).as(chunks).isTrue();
         }
         assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
+        // counted as every other refusal; written below Vert.x, they were not (review)
+        assertThat(com.cobalt.chat.testing.PrometheusText.scrape(gateway).value("chat_errors_total", refused))
+                .isEqualTo((before == null ? 0.0 : before) + 3.0);
     }
 
     // --- raw HTTP ---
