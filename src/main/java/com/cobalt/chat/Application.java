@@ -42,7 +42,7 @@ public final class Application {
         try {
             home = Home.resolve(System.getenv(), Path.of("").toAbsolutePath(), codeLocation());
         } catch (InvalidConfigurationException invalid) {
-            refuse(null, invalid);
+            refuse(null, invalid.getMessage());
             return;
         }
         Main main = new Main();
@@ -57,9 +57,13 @@ public final class Application {
         } catch (Exception e) {
             InvalidConfigurationException invalid = find(e);
             if (invalid == null) {
-                throw e;
+                // a route file Camel cannot read, a missing folder, a database that fails a statement: thrown out
+                // of main with the event loops already running, it left a process that neither served nor exited
+                // (black-box probe, 2026-12-05) - a supervisor never saw the failure
+                refuse(main, StartFailure.describe(e));
+            } else {
+                refuse(main, invalid.getMessage());
             }
-            refuse(main, invalid);
         }
     }
 
@@ -77,16 +81,30 @@ public final class Application {
 
     /**
      * Exit code 2 with the message. Camel's hang-up hook would log "JVM shutdown hook triggered by SIGTERM" as the
-     * JVM exits, which is not what happened: marking Camel's run as completed first keeps it quiet.
+     * JVM exits, which is not what happened: marking Camel's run as completed first keeps it quiet. The exit runs
+     * the shutdown hooks; should one of them hang (a half-started context waiting on an unresponsive database), the
+     * process is halted after {@link #EXIT_DEADLINE_SECONDS}, so a refusal always ends the process.
      */
-    private static void refuse(Main main, InvalidConfigurationException invalid) {
-        System.err.println("Cobalt Chat Gateway cannot start. " + invalid.getMessage());
+    private static void refuse(Main main, String message) {
+        System.err.println("Cobalt Chat Gateway cannot start. " + message);
         System.err.flush();
         if (main != null && main.getShutdownStrategy() != null) {
             main.getShutdownStrategy().shutdown();
         }
+        Thread deadline = new Thread(() -> {
+            try {
+                java.util.concurrent.TimeUnit.SECONDS.sleep(EXIT_DEADLINE_SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Runtime.getRuntime().halt(2);
+        }, "exit-deadline");
+        deadline.setDaemon(true);
+        deadline.start();
         System.exit(2);
     }
+
+    static final int EXIT_DEADLINE_SECONDS = 15;
 
     private static InvalidConfigurationException find(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {

@@ -46,6 +46,8 @@ class StartupRefusalTest {
     static Run busyManagementPort;
     static Run noSuchDatabase;
     static Run noSuchRole;
+    static Run unknownStep;
+    static Path badRoutes;
     static java.net.ServerSocket heldPort;
     static final List<Run> runs = new ArrayList<>();
 
@@ -151,6 +153,25 @@ class StartupRefusalTest {
             noSuchRole = start(missingRole);
         }
 
+        // the project's routes and one more file with a step Camel does not know
+        try {
+            badRoutes = java.nio.file.Files.createTempDirectory("bad-routes");
+            try (var files = java.nio.file.Files.list(Path.of("routes"))) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.copy(f, badRoutes.resolve(f.getFileName()));
+                }
+            }
+            java.nio.file.Files.writeString(badRoutes.resolve("team-route.camel.yaml"), "- route:\n    id: team-route\n"
+                    + "    from:\n      uri: direct:team-route\n      steps:\n        - sett Body:\n"
+                    + "            constant: x\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> step = new LinkedHashMap<>();
+        step.put("LLM_PROVIDER", "demo");
+        step.put("CHAT_ROUTES_DIRECTORY", badRoutes.toString());
+        unknownStep = start(step);
+
         Map<String, String> busy = new LinkedHashMap<>();
         busy.put("LLM_PROVIDER", "demo");
         busy.put("MANAGEMENT_PORT", String.valueOf(heldPort.getLocalPort()));
@@ -167,6 +188,29 @@ class StartupRefusalTest {
                 r.process.destroyForcibly();
             }
         }
+        if (badRoutes != null) {
+            try (var files = java.nio.file.Files.list(badRoutes)) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(badRoutes);
+        }
+    }
+
+    /**
+     * A route file Camel cannot read is refused like a bad setting, naming the file, line and column: it was thrown
+     * out of main with a stack trace while the event loops kept the process alive, serving nothing, never exiting
+     * (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aRouteFileWithAnUnknownStepIsRefusedByFileAndLineWithExit2() {
+        Run r = unknownStep.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Unknown node id: sett Body\n"
+                + " in file:" + badRoutes.resolve("team-route.camel.yaml") + ", line 6, column 11:\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("\tat ").doesNotContain("Exception in thread");
     }
 
     @Test
