@@ -525,10 +525,16 @@ public class UpstreamClient {
     private Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request, long timeoutMs) {
         Promise<Buffer> promise = Promise.promise();
         Buffer body = Buffer.buffer();
+        // the outcome first, the reset after it: a reset fails the response at once (exceptionHandler), and that
+        // failure won the race - an error body past the limit was a connect failure, retried and sent to the
+        // fallback instead of the provider's 400 or 429, and a stalled one was no timeout (black-box probe)
         response.handler(chunk -> {
+            if (promise.future().isComplete()) {
+                return;
+            }
             if (body.length() + chunk.length() > settings.errorBodyMaxBytes()) {
-                request.reset();
                 promise.tryComplete(body);
+                request.reset();
             } else {
                 body.appendBuffer(chunk);
             }
@@ -536,8 +542,8 @@ public class UpstreamClient {
         response.exceptionHandler(promise::tryFail);
         response.endHandler(v -> promise.tryComplete(body));
         long timer = vertx.setTimer(timeoutMs, t -> {
-            request.reset();
             promise.tryFail(new TimeoutException("error body"));
+            request.reset();
         });
         return promise.future().onComplete(r -> vertx.cancelTimer(timer));
     }

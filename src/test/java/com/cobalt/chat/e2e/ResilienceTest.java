@@ -433,6 +433,47 @@ class ResilienceTest {
             assertThat(F.requestCount()).isZero();
         }
 
+        /**
+         * An error body past LLM_ERROR_BODY_MAX_BYTES (64 KiB; servers that echo the request in a validation error)
+         * keeps its status: it was a connect failure, retried and answered by the fallback (black-box probe).
+         */
+        @Test
+        void aBadRequestWithABodyPastTheLimitIsStillNotRetried() {
+            P.enqueue(Script.json(400, "{\"error\":{\"message\":\"too long\",\"type\":\"invalid_request_error\","
+                    + "\"input\":\"" + "z".repeat(70 * 1024) + "\"}}"));
+            P.enqueue(primaryAnswer());
+            F.enqueue(fallbackAnswer());
+
+            assertJson(chat(main), 400, REJECTED);
+            assertThat(P.requestCount()).isEqualTo(1);
+            assertThat(F.requestCount()).isZero();
+        }
+
+        @Test
+        void aRetryHintWithABodyPastTheLimitIsNotRetried() {
+            P.enqueue(Script.status(429).header("Content-Type", "text/html").header("retry-after-ms", "2000")
+                    .body("<html>" + "x".repeat(70 * 1024) + "</html>"));
+            P.enqueue(primaryAnswer());
+            F.enqueue(fallbackAnswer());
+
+            assertAnswer(chat(main), F_EVENTS);
+            assertThat(P.requestCount()).isEqualTo(1);
+            assertThat(F.requestCount()).isEqualTo(1);
+        }
+
+        /** A timeout is not retried, also when it is the error body that stalls; it was retried as a connect failure. */
+        @Test
+        void anErrorBodyThatStallsIsATimeoutNotRetried() {
+            P.enqueue(Script.status(500).header("Content-Type", "application/json").chunk("{\"error\":").stall());
+            P.enqueue(primaryAnswer());
+            F.enqueue(fallbackAnswer());
+
+            assertAnswer(chat(main), F_EVENTS);
+            assertThat(P.requestCount()).isEqualTo(1);
+            assertThat(F.requestCount()).isEqualTo(1);
+            assertThat(provider(main, "sambanova").get("last_error_class").asText()).isEqualTo("timeout");
+        }
+
         @ParameterizedTest(name = "HTTP {0} with a retry hint")
         @ValueSource(ints = {429, 503})
         void anAnswerWithARetryHintIsNotRetriedButGoesStraightToTheFallback(int status) {
