@@ -104,7 +104,8 @@ public class UsageReports {
         // user=* is everyone (administrators only): the gateway-wide report by provider, model, day or variant
         boolean everyone = !noUser && EVERYONE.equals(user);
         boolean otherUser = !noUser && !user.equals(caller);
-        if ((otherUser || group.equals("user")) && !admin) {
+        // everyone is checked by itself: a non-admin whose sub is "*" names itself, and passed the other-user check
+        if ((everyone || otherUser || group.equals("user")) && !admin) {
             throw new ApiError(403, "forbidden", "Only administrators may see other users' usage");
         }
         Instant end = to == null || to.isBlank() ? (after == null ? clock.instant() : after.end()) : instant(to, true);

@@ -502,6 +502,10 @@ class UsageAndCostTest {
         assertThat(everyone.get("group_by").asText()).isEqualTo("provider");
         assertThat(totals(everyone.get("total"))).isEqualTo(totals(byUser.get("total")));
         assertError(usage(gateway, bobToken, window + "&user=*"), 403, "forbidden", onlyAdmins);
+        // "*" is a valid sub too: naming itself, such a user was let through to everyone's usage (black-box probe)
+        assertError(usage(gateway, Jwt.token("*"), window + "&user=*"), 403, "forbidden", onlyAdmins);
+        assertThat(totals(usageOk(Jwt.token("*"), window).get("total"))).isEqualTo(new Totals(0, 0, 0, 0, 0, 0, null,
+                0));
 
         JsonNode adminsOwn = usageOk(admin, window);
         assertThat(adminsOwn.get("groups")).isEmpty();
