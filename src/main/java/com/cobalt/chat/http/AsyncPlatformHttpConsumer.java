@@ -47,6 +47,7 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
     protected void handleRequest(RoutingContext ctx) {
         if (isSuspended() || engine.draining()) {
             engine.counted(503, "shutting_down");
+            ctx.response().putHeader("Retry-After", "1");
             ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                     "shutting_down", "The gateway is shutting down"));
             return;

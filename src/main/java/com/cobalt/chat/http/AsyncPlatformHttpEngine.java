@@ -267,6 +267,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                     .putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
             if (draining) {
                 counted(503, "shutting_down");
+                ctx.response().putHeader("Retry-After", "1");
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
             } else if (ctx.request().method() == HttpMethod.HEAD) {

@@ -260,7 +260,8 @@ public class Authenticator {
             throw invalid("The token's signing key is not known");
         } catch (JwksKeys.Unavailable e) {
             throw new ApiError(503, "auth_unavailable",
-                    "The identity provider's signing keys cannot be fetched; retry later");
+                    "The identity provider's signing keys cannot be fetched; retry later",
+                    java.util.Map.of("Retry-After", String.valueOf(ErrorResponses.DATABASE_RETRY_AFTER_SECONDS)));
         }
     }
 

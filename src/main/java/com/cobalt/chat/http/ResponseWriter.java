@@ -62,6 +62,9 @@ final class ResponseWriter {
         if (!response.headers().contains(CACHE_CONTROL)) {
             response.putHeader(CACHE_CONTROL, NO_STORE);
         }
+        if (!worthRetrying(response.getStatusCode(), response.headers().get("Retry-After"))) {
+            response.putHeader(SHOULD_RETRY, "false");
+        }
         Object body = msg.getBody();
         if (body == null) {
             response.end();
@@ -70,6 +73,27 @@ final class ResponseWriter {
         } else {
             String text = msg.getBody(String.class);
             response.end(Buffer.buffer(text.getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    /**
+     * OpenAI's SDKs (Python, Node) retry a 429 or 5xx by themselves, twice by default, and sleep for as long as
+     * Retry-After says: a daily quota's "come back at midnight" held a caller inside one call for hours (black-box
+     * probe with openai-node 6). They skip their retries when the answer says {@code x-should-retry: false}.
+     */
+    static final String SHOULD_RETRY = "x-should-retry";
+    /** Longer waits than this are not worth an SDK's automatic retry: the caller decides (the SDKs' own cap). */
+    static final long MAX_RETRY_WAIT_SECONDS = 60;
+
+    /** False for a refusal whose Retry-After asks for a wait past {@link #MAX_RETRY_WAIT_SECONDS}. */
+    static boolean worthRetrying(int status, String retryAfter) {
+        if (retryAfter == null || (status != 429 && status < 500)) {
+            return true;
+        }
+        try {
+            return Long.parseLong(retryAfter.trim()) <= MAX_RETRY_WAIT_SECONDS;
+        } catch (NumberFormatException e) {
+            return true;
         }
     }
 

@@ -19,8 +19,10 @@ public record LimitRules(int perMinute, int perDay, int maxStreams) {
     void checkDayAndMinute(Instant now, long today, long inWindow, long resetSeconds) {
         if (today >= perDay) {
             Instant nextDay = dayStart(now).plus(Duration.ofDays(1));
+            // nothing can be sent before the next day: the minute's headers say so too, not the minute's spare room
+            long untilTomorrow = secondsUntil(now, nextDay);
             throw refusal("daily_quota_exceeded", "The daily quota of " + perDay + " messages is used up",
-                    secondsUntil(now, nextDay), inWindow, resetSeconds);
+                    untilTomorrow, perMinute, untilTomorrow);
         }
         if (inWindow >= perMinute) {
             throw refusal("rate_limit_exceeded", "More than " + perMinute + " messages in a minute", resetSeconds,

@@ -164,6 +164,7 @@ class JwksRefreshTest {
 
     static void assertUnavailable(HttpResponse<String> r) {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.headers().allValues("Retry-After")).containsExactly("5");
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(r.headers().firstValue("WWW-Authenticate")).isEmpty();
         assertThat(r.body()).isEqualTo(AUTH_UNAVAILABLE);

@@ -148,7 +148,7 @@ class UserLimitsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
     void theDailyQuotaEndsAtMidnightUtcAndSurvivesARestart(String db) {
-        TestClock clock = new TestClock(Instant.parse("2026-11-26T23:59:00Z"));
+        TestClock clock = new TestClock(Instant.parse("2026-11-26T23:57:00Z"));
         Map<String, String> settings = with(database(db), "llm.provider", "demo", "chat.daily-message-quota", "2");
         RunningGateway before = start(settings, Map.of("clock", clock));
         GatewayClient client = new GatewayClient(before);
@@ -160,12 +160,22 @@ class UserLimitsTest {
 
         RunningGateway after = start(settings, Map.of("clock", clock));
         GatewayClient restarted = new GatewayClient(after);
-        clock.advance(Duration.ofSeconds(20)); // 23:59:20
+        clock.advance(Duration.ofSeconds(30)); // 23:57:30
+        HttpResponse<String> early = send(restarted, token, session, "three");
+        assertThat(early.statusCode()).isEqualTo(429);
+        assertThat(early.headers().allValues("Retry-After")).containsExactly("150");
+        // past a minute, OpenAI's SDKs are told not to sleep on it by themselves: they waited until midnight
+        assertThat(early.headers().allValues("x-should-retry")).containsExactly("false");
+        // and the rate headers do not offer the minute's spare room when nothing can be sent today
+        assertRateHeaders(early, "100000", "0", "150"); // the tests lift the minute limit
+
+        clock.advance(Duration.ofSeconds(110)); // 23:59:20
         HttpResponse<String> refused = send(restarted, token, session, "three");
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(refused.body()).isEqualTo("{\"error\":{\"code\":\"daily_quota_exceeded\","
                 + "\"message\":\"The daily quota of 2 messages is used up\"}}");
         assertThat(refused.headers().allValues("Retry-After")).containsExactly("40");
+        assertThat(refused.headers().firstValue("x-should-retry")).isEmpty();
 
         clock.advance(Duration.ofSeconds(40)); // a new UTC day
         assertThat(send(restarted, token, session, "tomorrow").statusCode()).isEqualTo(200);
