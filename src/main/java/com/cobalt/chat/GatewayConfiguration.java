@@ -261,13 +261,15 @@ public class GatewayConfiguration implements CamelConfiguration {
         registry.bind("chatStore", chatStore);
         // the user's message is written beside the provider call (UserMessageWrites), on threads of the chatRecord
         // profile: JDBC off the route worker, which goes on to the provider meanwhile
-        registry.bind("userMessageWrites", new UserMessageWrites(chatStore,
-                camel.getExecutorServiceManager().newThreadPool(chatStore, "chatMessageWrites", RECORD_THREAD_POOL)));
+        java.util.concurrent.ExecutorService messageWrites =
+                camel.getExecutorServiceManager().newThreadPool(chatStore, "chatMessageWrites", RECORD_THREAD_POOL);
+        registry.bind("userMessageWrites", new UserMessageWrites(chatStore, messageWrites));
         TokenEstimator tokenEstimator = new TokenEstimator();
         registry.bind("conversations", new Conversations(catalog, tokenEstimator, settings.maxTokens()));
         LOG.info("Per-user limits: {}", settings.limitsShared()
                 ? "shared through the database (exact across instances)" : "kept by this instance (alone on its database)");
-        registry.bind("userLimits", new UserLimits(limits, chatStore));
+        // a slot released where an exchange completes on an event loop is freed on the message writes' threads
+        registry.bind("userLimits", new UserLimits(limits, chatStore, messageWrites));
         registry.bind("sessionCreationRate", new SessionCreationRate(settings.sessionCreatesPerMinute(), clock));
         registry.bind("authenticator", new Authenticator(settings.authDisabled(), settings.jwtSecret(),
                 settings.jwtJwksUrl(), settings.jwtIssuer(), settings.jwtAudience(), properties.apply("chat.admin-role")));

@@ -22,17 +22,22 @@ public class UserLimits {
     /** The slot the answer's statement freed (set by the recorder): {@link #release} then has no write left to do. */
     public static final String FREED_WITH_ANSWER = "freedSlot";
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UserLimits.class);
+
     private final LimitLedger ledger;
     /** Confirms a session context taken from memory in the admission's own statement; null where none is. */
     private final ChatStore sessions;
+    /** Where a release that would run on an event loop goes instead (a write to the shared ledger is JDBC). */
+    private final java.util.concurrent.Executor offEventLoop;
 
     public UserLimits(LimitLedger ledger) {
-        this(ledger, null);
+        this(ledger, null, Runnable::run);
     }
 
-    public UserLimits(LimitLedger ledger, ChatStore sessions) {
+    public UserLimits(LimitLedger ledger, ChatStore sessions, java.util.concurrent.Executor offEventLoop) {
         this.ledger = ledger;
         this.sessions = sessions;
+        this.offEventLoop = offEventLoop;
     }
 
     public void admit(Exchange exchange, @Variable("user") String user) {
@@ -63,11 +68,26 @@ public class UserLimits {
             admission.headers().forEach((name, value) -> client.response().putHeader(name, value));
         }
         exchange.setVariable(SLOT, admission.slot());
-        // the routes release the slot on every path they know; this catches a path they don't
+        // the routes release the slot on every path they know; this catches a path they don't - such as a stream
+        // ended at shutdown, after the chat-record route stopped, whose exchange completes on the relay's event
+        // loop: there the release (JDBC on the shared ledger) blocked the loop for as long as the database did not
+        // answer (black-box probe: 5 s and more, with a stop past its bound)
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
-                release(exchange);
+                if (exchange.getVariable(SLOT) == null) {
+                    return;
+                }
+                if (!io.vertx.core.Context.isOnEventLoopThread()) {
+                    release(exchange);
+                    return;
+                }
+                try {
+                    offEventLoop.execute(() -> release(exchange));
+                } catch (java.util.concurrent.RejectedExecutionException full) {
+                    // the slot's lease frees it (CHAT_STREAM_LEASE_SECONDS); the event loop never waits on JDBC
+                    LOG.warn("A stream slot is left to its lease: the release could not be queued off the event loop");
+                }
             }
         });
     }

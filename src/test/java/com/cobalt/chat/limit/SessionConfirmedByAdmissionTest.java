@@ -67,7 +67,7 @@ class SessionConfirmedByAdmissionTest {
             ledger = new SharedLimitLedger(connections, clock, rules, Duration.ofSeconds(60));
             resources.add(ledger);
             store = new ChatStore(connections, clock, 20, 1000, 16L << 20, ledger.slotsInChatDatabase());
-            limits = new UserLimits(ledger, store);
+            limits = new UserLimits(ledger, store, Runnable::run);
         }
 
         /** A new session of the user, read once, so that this instance holds a copy of it. */
