@@ -12,9 +12,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
@@ -395,9 +395,9 @@ public class ChatStore {
     }
 
     /**
-     * The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first. The messages
-     * come from this instance's copy when the session's version is still the copy's (SessionHistoryCache), else from
-     * the database (and are copied).
+     * The system prompt and the last {@code maxMessages} messages of completed exchanges, oldest first, each question
+     * followed by its answer ({@link #lastCompleteMessages}). The messages come from this instance's copy when the
+     * session's version is still the copy's (SessionHistoryCache), else from the database (and are copied).
      */
     public SessionContext loadContext(String userId, String sessionId, int maxMessages) {
         requireCaller(userId);
@@ -491,31 +491,48 @@ public class ChatStore {
      * of the session's messages when {@code whole}), then straight down the (session_id, seq) index a page at a time -
      * and stops once it has enough: the cost follows maxMessages, not the length of the session (ORDER BY names both
      * index columns, so H2 walks the index backwards instead of sorting the whole session). An exchange counts once
-     * its answer is stored as complete; the answer is stored after its question, so walking down the answer is
-     * always met before the question it answers.
+     * its answer is stored as complete.
+     *
+     * <p>The context is exchanges, not rows: each question followed by its answer, in the order the questions were
+     * accepted. The stored order is not that when messages were sent side by side - every question is stored before
+     * the first answer, and the answers land in the order they finished - and strict providers (Llama and Mistral
+     * chat templates) refuse roles that do not alternate. The answer is stored after its question, so walking down an
+     * answer is always met before its question: a complete answer waits until its question is met, and the pair goes
+     * in there, so exchanges come out by their question's seq. With an odd maxMessages the oldest exchange gives only
+     * its answer, as when the rows were taken one by one.
      */
     private static List<ContextMessage> lastCompleteMessages(Connection c, String sessionId, int maxMessages,
                                                              List<StoredMessage> newest, boolean whole)
             throws SQLException {
         List<ContextMessage> newestFirst = new ArrayList<>();
-        Set<String> completeExchanges = new HashSet<>();
+        Map<String, StoredMessage> answersAwaitingQuestion = new HashMap<>();
         int page = firstPage(maxMessages);
         long below = Long.MAX_VALUE;
         List<StoredMessage> rows = newest;
         boolean last = whole;
         while (newestFirst.size() < maxMessages) {
             for (StoredMessage m : rows) {
-                boolean answer = "assistant".equals(m.role());
-                if (answer && "complete".equals(m.status())) {
-                    completeExchanges.add(m.exchangeId());
-                }
-                if (completeExchanges.contains(m.exchangeId())) {
-                    newestFirst.add(new ContextMessage(m.role(), m.content()));
-                    if (newestFirst.size() == maxMessages) {
-                        break;
-                    }
-                }
                 below = m.seq();
+                if ("assistant".equals(m.role())) {
+                    if ("complete".equals(m.status())) {
+                        answersAwaitingQuestion.putIfAbsent(m.exchangeId(), m);
+                    }
+                    continue;
+                }
+                // no complete answer above it: unanswered yet, or its answer failed, was cut or still streams
+                StoredMessage answer = answersAwaitingQuestion.remove(m.exchangeId());
+                if (answer == null) {
+                    continue;
+                }
+                // newest first, so the answer before its question
+                newestFirst.add(new ContextMessage(answer.role(), answer.content()));
+                if (newestFirst.size() == maxMessages) {
+                    break;
+                }
+                newestFirst.add(new ContextMessage(m.role(), m.content()));
+                if (newestFirst.size() == maxMessages) {
+                    break;
+                }
             }
             if (last || newestFirst.size() == maxMessages) {
                 break;

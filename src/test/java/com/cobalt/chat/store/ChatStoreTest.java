@@ -169,8 +169,9 @@ class ChatStoreTest {
     }
 
     /**
-     * The history is read newest first, a page at a time: two exchanges whose messages interleave, a question still
-     * waiting for its answer, and more unanswered or failed exchanges than fit in one page all come out as before.
+     * The history is read newest first, a page at a time: two exchanges whose messages interleave come out as
+     * question/answer pairs, and a question still waiting for its answer and more unanswered or failed exchanges than
+     * fit in one page are left out.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("databaseNames")
@@ -191,20 +192,70 @@ class ChatStoreTest {
         answer(store, s.id(), x, "ax", "complete");
         store.saveUserMessage("u", s.id(), UUID.randomUUID().toString(), "still waiting");
 
+        // the newest exchange is the one whose question came last (qy), though its answer was stored first
         assertThat(store.loadContext(user, s.id(), 2).history()).containsExactly(
-                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+                new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
         assertThat(store.loadContext(user, s.id(), 4).history()).containsExactly(
-                new ContextMessage("user", "qx"), new ContextMessage("user", "qy"),
-                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+                new ContextMessage("user", "qx"), new ContextMessage("assistant", "ax"),
+                new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
         // a page is 2 x 5 + 2 = 12 messages: q1 and a1 lie behind 24 failed ones
         assertThat(store.loadContext(user, s.id(), 5).history()).containsExactly(
                 new ContextMessage("assistant", "a1"),
-                new ContextMessage("user", "qx"), new ContextMessage("user", "qy"),
-                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+                new ContextMessage("user", "qx"), new ContextMessage("assistant", "ax"),
+                new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
         assertThat(store.loadContext(user, s.id(), 20).history()).containsExactly(
                 new ContextMessage("user", "q1"), new ContextMessage("assistant", "a1"),
-                new ContextMessage("user", "qx"), new ContextMessage("user", "qy"),
-                new ContextMessage("assistant", "ay"), new ContextMessage("assistant", "ax"));
+                new ContextMessage("user", "qx"), new ContextMessage("assistant", "ax"),
+                new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
+    }
+
+    /**
+     * Four messages sent side by side (README: exchange_id pairs them): every question is stored before the first
+     * answer, and the answers land in the order they finished, one of them cut. The context is still complete
+     * exchanges, each question followed by its answer, in the order the questions were accepted - read from the
+     * database (with a page boundary between answers and their questions) and from this instance's copy alike, and
+     * cut to the limit from the oldest end.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void messagesSentSideBySideAreContextAsPairsInTheOrderOfTheirQuestions(String db) {
+        ChatStore store = store(db);
+        ChatStore withoutCopies = new ChatStore(database(db).dataSource(), Clock.systemUTC(), 20, 1000, 0);
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("t", null));
+        exchange(store, s.id(), "q1", "a1", "complete");
+        // read once: this instance copies the history, and its own writes below keep the copy current
+        assertThat(store.loadContext(user, s.id(), 20).history()).hasSize(2);
+        String a = UUID.randomUUID().toString();
+        String b = UUID.randomUUID().toString();
+        String c = UUID.randomUUID().toString();
+        String d = UUID.randomUUID().toString();
+        store.saveUserMessage("u", s.id(), a, "qa");
+        store.saveUserMessage("u", s.id(), b, "qb");
+        store.saveUserMessage("u", s.id(), c, "qc");
+        store.saveUserMessage("u", s.id(), d, "qd");
+        answer(store, s.id(), c, "ac", "complete");
+        answer(store, s.id(), a, "aa", "complete");
+        answer(store, s.id(), d, "ad partial", "interrupted");
+        answer(store, s.id(), b, "ab", "complete");
+        store.saveUserMessage("u", s.id(), UUID.randomUUID().toString(), "still waiting");
+
+        List<ContextMessage> pairs = List.of(
+                new ContextMessage("user", "q1"), new ContextMessage("assistant", "a1"),
+                new ContextMessage("user", "qa"), new ContextMessage("assistant", "aa"),
+                new ContextMessage("user", "qb"), new ContextMessage("assistant", "ab"),
+                new ContextMessage("user", "qc"), new ContextMessage("assistant", "ac"));
+        long fromCopies = store.historyReadsFromCopies();
+        assertThat(store.loadContext(user, s.id(), 20).history()).isEqualTo(pairs);
+        assertThat(store.historyReadsFromCopies()).as("from the copy").isEqualTo(fromCopies + 1);
+        assertThat(withoutCopies.loadContext(user, s.id(), 20).history()).isEqualTo(pairs);
+        for (ChatStore instance : List.of(store, withoutCopies)) {
+            assertThat(instance.loadContext(user, s.id(), 4).history()).isEqualTo(pairs.subList(4, 8));
+            // an odd limit takes the oldest exchange's answer alone, as it always did
+            assertThat(instance.loadContext(user, s.id(), 3).history()).isEqualTo(pairs.subList(5, 8));
+            // a page is 2 x 2 + 2 = 6 messages: the answers on the first, their questions on the next
+            assertThat(instance.loadContext(user, s.id(), 2).history()).isEqualTo(pairs.subList(6, 8));
+        }
     }
 
     @ParameterizedTest(name = "{0}")

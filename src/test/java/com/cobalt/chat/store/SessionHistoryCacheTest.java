@@ -122,7 +122,7 @@ class SessionHistoryCacheTest {
         exchange(a, user, session, "q6", "a6", "complete");
         answer(b, user, session, exchange, "a5", "complete");
         assertThat(texts(a.sessionContext(user, session))).isEqualTo(texts(reference.sessionContext(user, session)))
-                .containsExactly("q4", "a4", "q5", "q6", "a6", "a5");
+                .containsExactly("q4", "a4", "q5", "a5", "q6", "a6");
     }
 
     @ParameterizedTest(name = "{0}")
