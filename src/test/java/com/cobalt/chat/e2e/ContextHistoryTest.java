@@ -2,8 +2,13 @@ package com.cobalt.chat.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 
 import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
@@ -15,7 +20,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** What the provider is sent: system prompt, the last N messages of completed exchanges, the new message. */
+/**
+ * What the provider is sent: system prompt, the last N messages of completed exchanges (each question followed by its
+ * answer), the new message.
+ */
 class ContextHistoryTest {
 
     static FakeUpstream upstream;
@@ -63,6 +71,64 @@ class ContextHistoryTest {
                         + "{\"role\":\"user\",\"content\":\"q3\"},{\"role\":\"assistant\",\"content\":\"a3\"},"
                         + "{\"role\":\"user\",\"content\":\"q4\"},{\"role\":\"assistant\",\"content\":\"a4\"},"
                         + "{\"role\":\"user\",\"content\":\"q5\"}],"
+                        + "\"max_tokens\":2048,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    /**
+     * Four messages sent side by side into one session (the default CHAT_MAX_CONCURRENT_STREAMS): their questions are
+     * stored before any answer, and the answers finish in another order, one of them cut. The next message's history
+     * is still question/answer pairs, by when each question was accepted - strict chat templates (vLLM's Llama and
+     * Mistral) refuse roles that do not alternate. Each answer is held open after its first token, so the questions
+     * are stored in the order sent (no token reaches a client before its question is stored) and the answers in the
+     * order the test lets them finish.
+     */
+    @Test
+    void messagesSentSideBySideAreLaterHistoryAsQuestionAnswerPairs() throws Exception {
+        upstream.reset();
+        String token = Jwt.token("erin");
+        String session = client.createSession(token, "{\"title\":\"side\",\"system_prompt\":\"You are terse.\"}");
+        List<CountDownLatch> finish = new ArrayList<>();
+        List<InputStream> streams = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                CountDownLatch gate = new CountDownLatch(1);
+                finish.add(gate);
+                Script held = Script.sse(Chunks.delta("a" + i)).holdUntil(gate);
+                // the answer to q1 breaks off: interrupted, never context
+                upstream.enqueue(i == 1 ? held.cut()
+                        : held.chunk(Chunks.finish("stop")).chunk(Chunks.usage(5, 1)).chunk(Chunks.done()));
+                HttpResponse<InputStream> live = client.openChat(session, token, "q" + i);
+                assertThat(live.statusCode()).isEqualTo(200);
+                streams.add(live.body());
+                StreamBreakTest.readUntil(live.body(), "data: {\"content\":\"a" + i + "\",\"done\":false}\n\n");
+            }
+            for (int i : new int[] {2, 0, 3}) {
+                finish.get(i).countDown();
+                assertThat(AnswerNotStoredTest.readToEnd(streams.get(i))).isEqualTo(
+                        "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}\n\ndata: [DONE]\n\n");
+            }
+            finish.get(1).countDown();
+            assertThat(AnswerNotStoredTest.readToEnd(streams.get(1))).isEqualTo("event: error\n"
+                    + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"" + StreamBreakTest.BROKE_OFF
+                    + "\"}}\n\n");
+        } finally {
+            finish.forEach(CountDownLatch::countDown);
+            for (InputStream in : streams) {
+                in.close();
+            }
+        }
+        upstream.reset();
+
+        upstream.enqueue(answer("a4"));
+        assertThat(client.chat(session, token, "q4").text()).isEqualTo("a4");
+
+        // chat.max-context-messages 4: the two newest complete exchanges by their questions, q2 and q3
+        assertThat(upstream.takeRequest(Duration.ofSeconds(5)).body()).isEqualTo(
+                "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":["
+                        + "{\"role\":\"system\",\"content\":\"You are terse.\"},"
+                        + "{\"role\":\"user\",\"content\":\"q2\"},{\"role\":\"assistant\",\"content\":\"a2\"},"
+                        + "{\"role\":\"user\",\"content\":\"q3\"},{\"role\":\"assistant\",\"content\":\"a3\"},"
+                        + "{\"role\":\"user\",\"content\":\"q4\"}],"
                         + "\"max_tokens\":2048,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
     }
 
