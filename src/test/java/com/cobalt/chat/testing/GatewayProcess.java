@@ -92,6 +92,11 @@ public final class GatewayProcess implements AutoCloseable {
         throw new AssertionError("the gateway did not start: " + out);
     }
 
+    /** The process, to signal it and watch it end. */
+    public Process process() {
+        return process;
+    }
+
     public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }

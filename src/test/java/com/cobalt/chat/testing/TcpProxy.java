@@ -21,6 +21,8 @@ public final class TcpProxy implements AutoCloseable {
     private final int targetPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean cut;
+    /** Set while frozen: the pipes wait on it before forwarding what they read. */
+    private volatile java.util.concurrent.CountDownLatch frozen;
 
     private TcpProxy(String targetHost, int targetPort) throws IOException {
         this.targetHost = targetHost;
@@ -54,6 +56,32 @@ public final class TcpProxy implements AutoCloseable {
         cut = false;
     }
 
+    /** Nothing forwarded any more, every connection kept open (a database that hangs, a network partition). */
+    public void freeze() {
+        frozen = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    /** Forwarding again after {@link #freeze()}. */
+    public void thaw() {
+        java.util.concurrent.CountDownLatch f = frozen;
+        frozen = null;
+        if (f != null) {
+            f.countDown();
+        }
+    }
+
+    private void awaitThaw() throws IOException {
+        java.util.concurrent.CountDownLatch f = frozen;
+        if (f != null) {
+            try {
+                f.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while frozen");
+            }
+        }
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -79,6 +107,7 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    awaitThaw();
                     out.write(buffer, 0, n);
                     out.flush();
                 }
@@ -103,6 +132,7 @@ public final class TcpProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        thaw();
         cut();
         try {
             server.close();
