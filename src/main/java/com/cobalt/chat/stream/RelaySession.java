@@ -113,7 +113,15 @@ public final class RelaySession implements UpstreamAnswer {
     /** Paused while primed; a connection failure then waits until the queued bytes were delivered. */
     private boolean pausedWhilePrimed;
     private boolean failedWhilePaused;
+    /**
+     * When the provider last sent a content-bearing event (any {@code data:} event: content, role, tool call,
+     * reasoning, usage, finish) - what LLM_STREAM_IDLE_TIMEOUT_MS counts from. Bytes alone do not reset it: a provider
+     * that sends only {@code : keep-alive} comments after its first tokens would otherwise hold the stream, and the
+     * caller's stream slot, forever (black-box probe: 100 s and counting with an 8 s idle timeout).
+     */
     private long lastUpstreamNanos;
+    /** When the upstream read being decoded arrived: the time its events are stamped with (one clock read a read). */
+    private long readNanos;
     private long lastWriteNanos;
     private long firstTokenTimer = -1;
     private long tickTimer = -1;
@@ -286,7 +294,7 @@ public final class RelaySession implements UpstreamAnswer {
         if (terminated) {
             return;
         }
-        lastUpstreamNanos = System.nanoTime();
+        readNanos = System.nanoTime();
         readLength = buffer.length();
         if (attached && batch == null) {
             batch = Buffer.buffer(Math.max(readLength, lastBatchLength) + 256);
@@ -309,6 +317,8 @@ public final class RelaySession implements UpstreamAnswer {
         if (terminated) {
             return;
         }
+        // the decoder hands over data events only: comments and bare event/id/retry lines never reach here
+        lastUpstreamNanos = readNanos;
         ChunkReading r = chunks.read(event);
         if (r.done()) {
             if (!primed.isDone() && finishReason == null) {

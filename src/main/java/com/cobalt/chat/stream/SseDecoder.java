@@ -8,7 +8,9 @@ import java.util.function.Consumer;
  * Turns the upstream's bytes, split anywhere by the network, into server-sent events. Lines end in LF or CRLF (a CR
  * and its LF may arrive in different reads); a line is read only once it is whole, so a multi-byte UTF-8 character
  * split across reads survives. Comment lines ({@code :}) are dropped; a blank line ends an event. The data stays
- * bytes: the relay's JSON parser reads them as they are.
+ * bytes: the relay's JSON parser reads them as they are. Only an event with data is handed on - a comment, or an
+ * event of only {@code event:}/{@code id:}/{@code retry:} lines, makes none - so the relay's idle timeout counts the
+ * time between events with data (RelaySession).
  */
 public final class SseDecoder {
 

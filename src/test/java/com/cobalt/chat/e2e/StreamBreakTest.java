@@ -317,6 +317,57 @@ class StreamBreakTest {
         assertMessage(messages.get(1), "assistant", "Half done", "interrupted");
     }
 
+    /**
+     * Two deltas, then for 4 s nothing but what carries no answer: SSE comments and events of only event/id/retry
+     * lines, every 100 ms, then the finish. The stream idle timeout counts time without data events, not without
+     * bytes (black-box probe, keepalive_after_tokens: a provider sending {@code : keep-alive} every second after its
+     * first tokens was never cut, with an 8 s idle timeout, and held the caller's stream slot).
+     */
+    static Script twoDeltasThenOnlyKeepAlives() {
+        Script s = Script.sse(Chunks.delta("Half "), Chunks.delta("done"));
+        for (int i = 0; i < 40; i++) {
+            s.delay(Duration.ofMillis(100)).chunk(": keep-alive\n\n").chunk("event: ping\n\n")
+                    .chunk("id: " + i + "\nretry: 1000\n\n");
+        }
+        return s.chunk(Chunks.finish("stop")).chunk(Chunks.done());
+    }
+
+    @Test
+    void commentsAfterTheFirstTokensDoNotHoldOffTheIdleTimeout() {
+        upstream.enqueue(twoDeltasThenOnlyKeepAlives());
+        String token = Jwt.token("break-hal");
+        String session = impatientClient.createSession(token);
+
+        long t0 = System.nanoTime();
+        GatewayClient.Answer answer = impatientClient.chat(session, token, "Go on");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(answer.body()).isEqualTo(
+                "data: {\"content\":\"Half \",\"done\":false}\n\n"
+                        + "data: {\"content\":\"done\",\"done\":false}\n\n"
+                        + "event: error\n"
+                        + "data: {\"error\":{\"code\":\"stream_idle_timeout\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(tookMs).as("cut 300 ms after the last delta, not when the comments stop 4 s later")
+                .isLessThan(3000L);
+        assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2)))
+                .as("the gateway closed the upstream request that only sent comments").isTrue();
+        JsonNode messages = awaitAnswer(impatientClient, session, token);
+        assertMessage(messages.get(1), "assistant", "Half done", "interrupted");
+    }
+
+    /** The same for a whole /v1 answer: a 502 with the idle timeout's code (no fallback here), not a 200 at the end. */
+    @Test
+    void aWholeV1AnswerWhoseProviderSendsOnlyCommentsAfterItsFirstTokensIsCutByTheIdleTimeout() {
+        upstream.enqueue(twoDeltasThenOnlyKeepAlives());
+
+        HttpResponse<String> r = impatientClient.send("POST", "/v1/chat/completions", Jwt.token("break-ida"),
+                "application/json", "{\"messages\":[{\"role\":\"user\",\"content\":\"Go on\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        assertThat(GatewayClient.json(r.body()).at("/error/code").asText()).isEqualTo("stream_idle_timeout");
+        assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2))).isTrue();
+    }
+
     @Test
     void keepAliveCommentsAreSentWhileTheUpstreamIsSlowBetweenTwoDeltas() {
         upstream.enqueue(Script.sse(Chunks.delta("Slow "))
