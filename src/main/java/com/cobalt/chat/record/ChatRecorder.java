@@ -5,6 +5,7 @@ import java.util.List;
 
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.limit.UserLimits;
+import com.cobalt.chat.provider.CompletionOptions;
 import com.cobalt.chat.provider.ProviderAttempts;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.provider.UpstreamClient;
@@ -97,7 +98,8 @@ public class ChatRecorder {
             model = upstream.target().upstreamName();
         }
         Usage usage = upstream == null ? null : usage(o, provider, model, upstream.target().upstreamName(),
-                exchange.getVariable(UpstreamClient.MESSAGES_VARIABLE, List.class));
+                exchange.getVariable(UpstreamClient.MESSAGES_VARIABLE, List.class),
+                exchange.getVariable(CompletionOptions.VARIABLE, CompletionOptions.class));
         String variant = exchange.getVariable("variant", String.class);
         String answeredBy = upstream != null ? provider : rejection != null ? rejection.provider() : null;
         AnswerRecord answer = new AnswerRecord(exchange.getVariable("sessionId", String.class),
@@ -153,14 +155,20 @@ public class ChatRecorder {
         exchange.removeVariable("metricStatus");
     }
 
+    /** @param options the request's tools and response format (/v1), part of the prompt; null for the session API */
     @SuppressWarnings("unchecked")
-    Usage usage(StreamOutcome o, String provider, String model, String upstreamName, List<?> context) {
+    Usage usage(StreamOutcome o, String provider, String model, String upstreamName, List<?> context,
+                CompletionOptions options) {
         boolean estimated = o.promptTokens() == null || o.completionTokens() == null;
         int prompt = o.promptTokens() != null ? o.promptTokens()
-                : tokens.prompt(context == null ? List.of() : (List<ContextMessage>) context, model);
-        // a reasoning model's thinking is completion tokens too, where the provider did not count them
+                : tokens.prompt(context == null ? List.of() : (List<ContextMessage>) context, model)
+                        + (options == null ? 0 : tokens.definitions(options.passThrough().get("tools"),
+                                options.passThrough().get("response_format"), model));
+        // a reasoning model's thinking, its tool calls and a refusal are completion tokens too, where the provider
+        // did not count them
         int completion = o.completionTokens() != null ? o.completionTokens()
-                : tokens.completion(o.content(), model) + tokens.completion(o.reasoning(), model);
+                : tokens.completion(o.content(), model) + tokens.completion(o.reasoning(), model)
+                        + tokens.completion(o.sideOutput(), model);
         // the cached part is only known from the provider: an estimate never claims any
         Integer cached = o.promptTokens() == null || o.cachedTokens() == null ? null
                 : Math.min(o.cachedTokens(), prompt);

@@ -65,6 +65,46 @@ public class TokenEstimator {
         return text == null || text.isEmpty() ? 0 : encodingFor(model).countTokensOrdinary(text);
     }
 
+    /** Completion texts counted each on its own: tool calls' names and arguments, a refusal (StreamOutcome). */
+    public int completion(List<String> texts, String model) {
+        int tokens = 0;
+        for (String text : texts) {
+            tokens += completion(text, model);
+        }
+        return tokens;
+    }
+
+    /**
+     * What a request's definitions add to its prompt: the model reads them and the provider bills them as prompt
+     * tokens. Each tool's name, description and parameters schema (as compact JSON), and a {@code json_schema}
+     * response format's name and schema; null or absent adds nothing. OpenAI renders them its own way, so this is
+     * an approximation like the rest.
+     */
+    public int definitions(JsonNode tools, JsonNode responseFormat, String model) {
+        Encoding encoding = encodingFor(model);
+        int tokens = 0;
+        if (tools != null && tools.isArray()) {
+            for (JsonNode tool : tools) {
+                JsonNode function = tool.path("function");
+                tokens += text(encoding, function.path("name")) + text(encoding, function.path("description"))
+                        + json(encoding, function.path("parameters"));
+            }
+        }
+        if (responseFormat != null) {
+            JsonNode schema = responseFormat.path("json_schema");
+            tokens += text(encoding, schema.path("name")) + json(encoding, schema.path("schema"));
+        }
+        return tokens;
+    }
+
+    private static int text(Encoding encoding, JsonNode node) {
+        return node.isTextual() ? encoding.countTokensOrdinary(node.asText()) : 0;
+    }
+
+    private static int json(Encoding encoding, JsonNode node) {
+        return node.isContainerNode() ? encoding.countTokensOrdinary(node.toString()) : 0;
+    }
+
     Encoding encodingFor(String model) {
         String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
         boolean o200k = m.contains("gpt-4o") || m.contains("gpt-4.1") || m.contains("gpt-5") || m.startsWith("o1")

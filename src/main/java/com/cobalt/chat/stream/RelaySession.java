@@ -2,6 +2,7 @@ package com.cobalt.chat.stream;
 
 import com.cobalt.chat.provider.UpstreamAnswer;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -100,6 +101,8 @@ public final class RelaySession implements UpstreamAnswer {
     private Integer reasoningTokens;
     /** A reasoning model's thinking so far; stored beside the answer, never part of it. */
     private final StringBuilder reasoning = new StringBuilder();
+    /** Tool calls and a refusal kept apart, for the token estimate; null until the model writes any. */
+    private SideOutput sideOutput;
     /** Splits {@code <think>} text out of the content, for a model configured so; null otherwise. */
     private final ThinkTags thinkTags;
     private Long firstTokenMs;
@@ -342,6 +345,7 @@ public final class RelaySession implements UpstreamAnswer {
         if (r.hasToolCalls() && !terminated) {
             // relayed exactly as the provider sent it; it is output, so the answer has begun (commit late)
             firstOutput();
+            sideOutput().toolCalls(r.toolCalls());
             write(format.toolCalls(r.toolCalls()));
             prime();
         }
@@ -471,6 +475,7 @@ public final class RelaySession implements UpstreamAnswer {
         if (!outputBesideTheAnswer(piece)) {
             return;
         }
+        sideOutput().refusal(piece);
         write(format.refusal(piece));
         prime();
     }
@@ -493,10 +498,18 @@ public final class RelaySession implements UpstreamAnswer {
         }
     }
 
+    private SideOutput sideOutput() {
+        if (sideOutput == null) {
+            sideOutput = new SideOutput();
+        }
+        return sideOutput;
+    }
+
     /** How the answer ended, with everything the session knows about it. */
     private StreamOutcome outcome(String status, String reason, Integer completion, String errorCode) {
         return new StreamOutcome(status, text.toString(), reason, promptTokens, completion, firstTokenMs, errorCode,
-                reasoning.length() == 0 ? null : reasoning.toString(), cachedTokens, reasoningTokens);
+                reasoning.length() == 0 ? null : reasoning.toString(), cachedTokens, reasoningTokens,
+                sideOutput == null ? List.of() : sideOutput.texts());
     }
 
     private void onUpstreamEnd() {

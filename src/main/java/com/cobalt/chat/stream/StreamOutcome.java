@@ -1,5 +1,6 @@
 package com.cobalt.chat.stream;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -10,15 +11,21 @@ import java.util.Set;
  * @param reasoning       what a reasoning model thought before (or while) answering; null when it sent none
  * @param cachedTokens    the part of the prompt the provider served from its cache, when it said so
  * @param reasoningTokens the part of the completion spent reasoning, when the provider said so
+ * @param sideOutput      what the model wrote beside the answer and reasoning, for the token estimate: its tool
+ *                        calls' names and arguments, a refusal kept apart from the content; empty when none
  */
 public record StreamOutcome(String status, String content, String finishReason, Integer promptTokens,
                             Integer completionTokens, Long timeToFirstTokenMs, String errorCode, String reasoning,
-                            Integer cachedTokens, Integer reasoningTokens) {
+                            Integer cachedTokens, Integer reasoningTokens, List<String> sideOutput) {
+
+    public StreamOutcome {
+        sideOutput = sideOutput == null ? List.of() : List.copyOf(sideOutput);
+    }
 
     public StreamOutcome(String status, String content, String finishReason, Integer promptTokens,
                          Integer completionTokens, Long timeToFirstTokenMs, String errorCode) {
         this(status, content, finishReason, promptTokens, completionTokens, timeToFirstTokenMs, errorCode, null, null,
-                null);
+                null, List.of());
     }
 
     public static final String PROPERTY = "cobaltOutcome";

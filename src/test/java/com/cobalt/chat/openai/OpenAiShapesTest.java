@@ -266,6 +266,104 @@ class OpenAiShapesTest {
         assertThat(usage.toString()).isEqualTo("{\"prompt_tokens\":8,\"completion_tokens\":2,\"total_tokens\":10}");
     }
 
+    static String toolDelta(String calls) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":" + calls + "},"
+                + "\"finish_reason\":null}]}\n\n";
+    }
+
+    /** Two tool calls in fragments, as the probe's fake sends them, and no usage at all (Azure AI Foundry's shape). */
+    static Script toolCallsWithoutUsage() {
+        return Script.sse(
+                toolDelta("[{\"index\":0,\"id\":\"call_AAA\",\"type\":\"function\",\"function\":{\"name\":"
+                        + "\"get_weather\",\"arguments\":\"\"}}]"),
+                toolDelta("[{\"index\":0,\"function\":{\"arguments\":\"{\\\"lo\"}}]"),
+                toolDelta("[{\"index\":0,\"function\":{\"arguments\":\"cation\\\"\"}}]"),
+                toolDelta("[{\"index\":0,\"function\":{\"arguments\":\": \\\"Par\"}}]"),
+                toolDelta("[{\"index\":0,\"function\":{\"arguments\":\"is\\\"}\"}}]"),
+                toolDelta("[{\"index\":1,\"id\":\"call_BBB\",\"type\":\"function\",\"function\":{\"name\":"
+                        + "\"get_time\",\"arguments\":\"\"}}]"),
+                toolDelta("[{\"index\":1,\"function\":{\"arguments\":\"{\\\"tz\\\"\"}}]"),
+                toolDelta("[{\"index\":1,\"function\":{\"arguments\":\": \\\"CET\\\"}\"}}]"),
+                Chunks.finish("tool_calls"), Chunks.done());
+    }
+
+    static final String TOOLS = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":"
+            + "\"Weather in a city\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":"
+            + "\"string\"}},\"required\":[\"city\"]}}},{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}]";
+    /**
+     * cl100k_base: 8 for the message (as above), plus the tools: "get_weather" 2, "Weather in a city" 4, the
+     * parameters' compact JSON 18, "get_time" 2.
+     */
+    static final int TOOLS_PROMPT = 34;
+    /** cl100k_base: "get_weather" 2, {"location": "Paris"} 6, "get_time" 2, {"tz": "CET"} 7. */
+    static final int TOOL_CALLS_COMPLETION = 17;
+
+    /**
+     * Without provider usage a tool-call answer's estimate counts the calls' names and arguments as completion and the
+     * request's tool definitions as prompt (black-box probe: completion_tokens 0, and a prompt with tools counted no
+     * more than one without), in the answer and in the usage ledger.
+     */
+    @Test
+    void withoutProviderUsageTheEstimateCountsToolCallsAndToolDefinitions() {
+        token = Jwt.token("openai-tool-estimate-" + System.nanoTime());
+        upstream.enqueue(toolCallsWithoutUsage());
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"tools\":" + TOOLS + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode answer = GatewayClient.json(r.body());
+        assertThat(answer.at("/choices/0/message/tool_calls/1/function/arguments").asText()).isEqualTo("{\"tz\": \"CET\"}");
+        assertThat(answer.get("usage").toString()).isEqualTo("{\"prompt_tokens\":" + TOOLS_PROMPT
+                + ",\"completion_tokens\":" + TOOL_CALLS_COMPLETION + ",\"total_tokens\":"
+                + (TOOLS_PROMPT + TOOL_CALLS_COMPLETION) + "}");
+        JsonNode total = awaitUsage(1).get("total");
+        assertThat(total.get("estimated_answers").asLong()).isEqualTo(1);
+        assertThat(total.get("estimated_prompt_tokens").asLong()).isEqualTo(TOOLS_PROMPT);
+        assertThat(total.get("estimated_completion_tokens").asLong()).isEqualTo(TOOL_CALLS_COMPLETION);
+    }
+
+    /** The same estimate in a stream's usage chunk, where the calls were relayed as deltas and never assembled. */
+    @Test
+    void withoutProviderUsageAStreamsUsageChunkCountsItsToolCalls() {
+        upstream.enqueue(toolCallsWithoutUsage());
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"tools\":" + TOOLS
+                + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        List<String> events = events(r.body());
+        assertThat(events.get(events.size() - 1)).isEqualTo("data: [DONE]");
+        assertThat(GatewayClient.json(events.get(events.size() - 2).substring(6)).get("usage").toString())
+                .isEqualTo("{\"prompt_tokens\":" + TOOLS_PROMPT + ",\"completion_tokens\":" + TOOL_CALLS_COMPLETION
+                        + ",\"total_tokens\":" + (TOOLS_PROMPT + TOOL_CALLS_COMPLETION) + "}");
+    }
+
+    /**
+     * A refusal kept apart from the content is completion too, and a json_schema response format is part of the
+     * prompt (black-box probe: a refusal was counted 0 completion tokens). cl100k_base: "I'm sorry, I can't help." 9;
+     * the prompt 8 + "answer" 1 + the schema's compact JSON 14.
+     */
+    @Test
+    void withoutProviderUsageTheEstimateCountsARefusalAndTheResponseFormatsSchema() {
+        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":";
+        String suffix = ",\"finish_reason\":null}]}\n\n";
+        upstream.enqueue(Script.sse(prefix + "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"}" + suffix,
+                prefix + "{\"refusal\":\"I'm sorry,\"}" + suffix, prefix + "{\"refusal\":\" I can't help.\"}" + suffix,
+                Chunks.finish("stop"), Chunks.done()));
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"response_format\":"
+                + "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"answer\",\"schema\":{\"type\":\"object\","
+                + "\"properties\":{\"a\":{\"type\":\"string\"}}}}}}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode answer = GatewayClient.json(r.body());
+        assertThat(answer.at("/choices/0/message/refusal").asText()).isEqualTo("I'm sorry, I can't help.");
+        assertThat(answer.get("usage").toString())
+                .isEqualTo("{\"prompt_tokens\":23,\"completion_tokens\":9,\"total_tokens\":32}");
+    }
+
     @Test
     void aStreamThatBreaksAfterItsFirstDeltaEndsWithAnErrorEventAndNoDone() {
         upstream.enqueue(Script.sse(Chunks.delta("Hel")).delay(Duration.ofMillis(100)).cut());
