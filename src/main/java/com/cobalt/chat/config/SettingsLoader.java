@@ -157,7 +157,7 @@ public final class SettingsLoader {
                 problems.add("CHAT_JWT_SECRET must be at least 32 bytes for HS256");
             }
             if (jwksUrl != null && !isHttpUrl(jwksUrl)) {
-                problems.add("CHAT_JWT_JWKS_URL must be an http(s) URL, got: " + jwksUrl);
+                problems.add("CHAT_JWT_JWKS_URL must be an http(s) URL, got: " + withoutUserInfo(jwksUrl));
             }
         }
         boolean allowRemote = bool("chat.auth.disabled-allow-remote");
@@ -371,6 +371,9 @@ public final class SettingsLoader {
         String fileProperty = ProviderProperties.property(id, "api-key-file");
         String key = value(keyProperty);
         String file = value(fileProperty);
+        if (key != null && com.cobalt.chat.credential.AuthHeader.unusableKey(key.strip()) != null) {
+            problems.add(envName(keyProperty) + ": " + com.cobalt.chat.credential.AuthHeader.unusableKey(key.strip()));
+        }
         if (file == null) {
             return new KeySource(key, null);
         }
@@ -380,8 +383,12 @@ public final class SettingsLoader {
         }
         Path path = Path.of(file);
         try {
-            if (Files.readString(path, StandardCharsets.UTF_8).strip().isEmpty()) {
+            String content = Files.readString(path, StandardCharsets.UTF_8).strip();
+            if (content.isEmpty()) {
                 problems.add(envName(fileProperty) + ": the file " + file + " is empty");
+            } else if (com.cobalt.chat.credential.AuthHeader.unusableKey(content) != null) {
+                problems.add(envName(fileProperty) + ": the key in " + file + " is not usable: "
+                        + com.cobalt.chat.credential.AuthHeader.unusableKey(content));
             }
         } catch (IOException | RuntimeException e) {
             problems.add(envName(fileProperty) + ": cannot read the file " + file + " (" + e.getClass().getSimpleName()
@@ -730,6 +737,11 @@ public final class SettingsLoader {
         return String.join(", ", names);
     }
 
+    /** A URL as it may be shown: credentials in it ({@code user:password@}) replaced by {@code ***}. */
+    static String withoutUserInfo(String url) {
+        return url.replaceFirst("(?<=//)[^/?#]*@", "***@");
+    }
+
     private String httpUrl(String property) {
         String v = value(property);
         if (v == null) {
@@ -738,7 +750,7 @@ public final class SettingsLoader {
         }
         String trimmed = v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
         if (!isHttpUrl(trimmed)) {
-            problems.add(envName(property) + " must be an http(s) URL, got: " + v);
+            problems.add(envName(property) + " must be an http(s) URL, got: " + withoutUserInfo(v));
             return null;
         }
         return trimmed;

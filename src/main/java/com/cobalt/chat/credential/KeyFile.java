@@ -77,10 +77,11 @@ final class KeyFile implements ProviderCredential {
         String problem;
         try {
             String key = Files.readString(path, StandardCharsets.UTF_8).strip();
-            if (!key.isEmpty()) {
+            String unusable = key.isEmpty() ? "the file is empty" : AuthHeader.unusableKey(key);
+            if (unusable == null) {
                 return key;
             }
-            problem = "the file is empty";
+            problem = unusable;
         } catch (IOException | RuntimeException e) {
             problem = e.getClass().getSimpleName();
         }

@@ -88,6 +88,21 @@ class CredentialSettingsTest {
                 "AZURE_AI_API_KEY_FILE: cannot read the file " + missing + " (NoSuchFileException)");
     }
 
+    /** A key that cannot go into a header is refused at start, never quoted (black-box probe: chats hung instead). */
+    @Test
+    void aKeyWithALineBreakOrOutsideAsciiIsARefusal() throws IOException {
+        Map<String, String> p = azureWithoutKey();
+        Path f = keyFile(FILE_KEY + "\n" + FILE_KEY + "-next\n");
+        p.put("azure.ai.api-key-file", f.toString());
+        assertThat(refused(p).problems()).containsExactly("AZURE_AI_API_KEY_FILE: the key in " + f
+                + " is not usable: it holds a line break (one key per file or variable)");
+
+        Map<String, String> v = SettingsLoaderTest.validSambanova();
+        v.put("sambanova.api-key", "sk-ключ-" + FILE_KEY);
+        assertThat(refused(v).problems()).containsExactly("SAMBANOVA_API_KEY: it holds a character outside printable"
+                + " ASCII");
+    }
+
     @Test
     void anEmptyKeyFileIsARefusal() throws IOException {
         Map<String, String> p = azureWithoutKey();

@@ -284,6 +284,11 @@ class SettingsLoaderTest {
         assertThat(refused(p).problems()).containsExactly(
                 "SAMBANOVA_API_BASE must be an http(s) URL, got: ftp://api.sambanova.ai/v1");
 
+        // credentials in a URL are not echoed (black-box probe)
+        p.put("sambanova.api-base", "ftp://user:pw0rdSECRET@api.sambanova.ai/v1");
+        assertThat(refused(p).problems()).containsExactly(
+                "SAMBANOVA_API_BASE must be an http(s) URL, got: ftp://***@api.sambanova.ai/v1");
+
         p.put("sambanova.api-base", "api.sambanova.ai/v1");
         assertThat(refused(p).problems()).containsExactly(
                 "SAMBANOVA_API_BASE must be an http(s) URL, got: api.sambanova.ai/v1");

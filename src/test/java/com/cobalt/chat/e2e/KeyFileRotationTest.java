@@ -149,6 +149,29 @@ class KeyFileRotationTest {
         }
     }
 
+    /**
+     * Two keys pasted into the file while rotating: sent, the line break failed every request inside the HTTP client
+     * and each chat waited out the first-token timeout (black-box probe). The last usable key stays in use.
+     */
+    @Test
+    void aKeyFileWithTwoLinesKeepsTheLastKeyAndWarnsWithoutEither() throws IOException {
+        startAzure();
+        assertThat(chat().headerValues("api-key")).containsExactly(KEY_ONE);
+        try (LogCapture logs = LogCapture.start()) {
+            writeKey(KEY_TWO + "\n" + KEY_THREE + "\n");
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            String warning = "Provider azure: cannot read the key file " + keyFile
+                    + " (it holds a line break (one key per file or variable)); requests keep the last key";
+            while (logs.lines().stream().noneMatch(l -> l.message().equals(warning))) {
+                assertThat(System.nanoTime()).as("no warning within " + WAIT).isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+
+            assertThat(chat().headerValues("api-key")).containsExactly(KEY_ONE);
+            assertThat(logs.lines()).noneMatch(l -> l.all().contains(KEY_TWO) || l.all().contains(KEY_THREE));
+        }
+    }
+
     @Test
     void a401WithTheKeyStillInTheFileIsNotRetried() {
         startAzure();
