@@ -239,6 +239,11 @@ public class Authenticator {
         if (sub.codePoints().anyMatch(c -> Character.getType(c) == Character.CONTROL)) {
             throw invalid("The token's subject contains control characters");
         }
+        // a lone surrogate ("\ud800" in the token's JSON) is no Unicode text: logged and stored it became "?",
+        // one with a real user "...?", and no URL could name it (black-box probe); request bodies are refused so too
+        if (sub.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
+            throw invalid("The token's subject is not valid Unicode text");
+        }
     }
 
     /** The verifier of the token header's algorithm, if one is configured; nothing else is tried. */

@@ -81,6 +81,11 @@ class ExactIdentityTest {
         assertRefused("a".repeat(256), "The token's subject is longer than 255 characters");
         assertRefused("ali\nce", "The token's subject contains control characters");
         assertRefused("alice\u0000", "The token's subject contains control characters");
+        // a lone surrogate, escaped in the token's JSON: logged as "inj4?", one with a real user "inj4?" (black-box probe)
+        assertRefusedToken(Jwt.withPayloadJson("{\"sub\":\"inj4\\ud800\",\"exp\":"
+                + (java.time.Instant.now().getEpochSecond() + 600) + "}"), "The token's subject is not valid Unicode text");
+        assertThat(client.get("/api/v1/chat/sessions", Jwt.withPayloadJson("{\"sub\":\"inj4\",\"exp\":"
+                + (java.time.Instant.now().getEpochSecond() + 600) + "}")).statusCode()).isEqualTo(200);
 
         assertThat(client.get("/api/v1/chat/sessions", Jwt.token("a".repeat(255))).statusCode()).isEqualTo(200);
     }

@@ -22,6 +22,26 @@ public final class Jwt {
                 .sign(Algorithm.HMAC256(RunningGateway.JWT_SECRET));
     }
 
+    /**
+     * A token whose payload is this JSON text exactly as written (escapes included, such as a lone surrogate's
+     * {@code \\ud800}, which a JSON library would not write), signed with the test gateway's secret.
+     */
+    public static String withPayloadJson(String json) {
+        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        String signingInput = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)) + "." + b64.encodeToString(json.getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(RunningGateway.JWT_SECRET.getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+            return signingInput + "." + b64.encodeToString(mac.doFinal(signingInput.getBytes(
+                    java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static String expired(String user) {
         return JWT.create().withSubject(user).withExpiresAt(Instant.now().minusSeconds(600))
                 .sign(Algorithm.HMAC256(RunningGateway.JWT_SECRET));
