@@ -406,8 +406,8 @@ public final class RelaySession implements UpstreamAnswer {
             return;
         }
         answerBytes += bytes;
-        text.append(content);
         String relayed = withHeldSurrogate(content);
+        text.append(relayed);
         if (!relayed.isEmpty() || content.isEmpty()) {
             writeDelta(relayed);
         }
@@ -426,15 +426,43 @@ public final class RelaySession implements UpstreamAnswer {
             heldHighSurrogate = out.charAt(out.length() - 1);
             out = out.substring(0, out.length() - 1);
         }
-        return out;
+        return wellFormed(out);
     }
 
-    /** A held high surrogate no low one followed: written as it came (a lone surrogate, as the provider sent it). */
+    /**
+     * A lone surrogate (a provider's {@code "a\ud800b"}) as U+FFFD, what UTF-8 makes of it anyway: the client was
+     * sent {@code ?} while the stored answer kept the surrogate, returned and sent upstream as context again
+     * (black-box probe). What is relayed is what is stored. Text without surrogates is returned as it is.
+     */
+    static String wellFormed(String s) {
+        int i = 0;
+        int n = s.length();
+        while (i < n && !Character.isSurrogate(s.charAt(i))) {
+            i++;
+        }
+        if (i == n) {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(n).append(s, 0, i);
+        while (i < n) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                out.append(c).append(s.charAt(i + 1));
+                i += 2;
+            } else {
+                out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
+    /** A held high surrogate no low one followed: a lone one, relayed and stored as U+FFFD. */
     private void releaseHeldSurrogate() {
         if (heldHighSurrogate != 0) {
-            String lone = String.valueOf(heldHighSurrogate);
             heldHighSurrogate = 0;
-            writeDelta(lone);
+            text.append("\uFFFD");
+            writeDelta("\uFFFD");
         }
     }
 
@@ -574,8 +602,9 @@ public final class RelaySession implements UpstreamAnswer {
         String fits = prefixWithin(content, settings.maxAnswerBytes() - answerBytes);
         if (!fits.isEmpty()) {
             answerBytes += utf8Length(fits);
-            text.append(fits);
-            writeDelta(withHeldSurrogate(fits));
+            String relayed = withHeldSurrogate(fits);
+            text.append(relayed);
+            writeDelta(relayed);
         }
         releaseHeldSurrogate();
         finishReason = "length";

@@ -223,6 +223,22 @@ class StreamShapesTest {
         assertStored("A\uD83D\uDE00B\uD83D\uDE03", "complete");
     }
 
+    /**
+     * A lone surrogate from the provider (no Unicode text; UTF-8 writes it as "?") is relayed and stored as U+FFFD:
+     * the client read "a?b" while the stored answer kept the surrogate and sent it upstream again (black-box probe).
+     */
+    @Test
+    void aLoneSurrogateIsRelayedAndStoredAsTheReplacementCharacter() {
+        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
+        String suffix = "\"},\"finish_reason\":null}]}\n\n";
+        GatewayClient.Answer answer = chat(Script.sse(prefix + "a\\ud800b" + suffix, prefix + "\\ude00c" + suffix,
+                prefix + " end\\ud83d" + suffix, Chunks.finish("stop"), Chunks.done()));
+
+        assertSse(answer, delta("a\uFFFDb"), delta("\uFFFDc"), delta(" end"), delta("\uFFFD"), finished("stop"), DONE);
+        assertStored("a\uFFFDb\uFFFDc end\uFFFD", "complete");
+    }
+
     /** A model's refusal (OpenAI's delta.refusal) is what the session's user reads: relayed and stored as the answer. */
     @Test
     void aRefusalIsTheSessionsAnswer() {
