@@ -33,6 +33,8 @@ import org.apache.camel.Variable;
  */
 public final class ProviderBreakers {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderBreakers.class);
+
     private final Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
     /** When each breaker last opened, on the breakers' clock: how long an open one still refuses calls. */
     private final Map<String, java.time.Instant> openedAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -55,8 +57,14 @@ public final class ProviderBreakers {
                     .build();
             CircuitBreaker breaker = CircuitBreaker.of(p, config);
             breaker.getEventPublisher().onStateTransition(t -> {
-                if (t.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                CircuitBreaker.State to = t.getStateTransition().getToState();
+                if (to == CircuitBreaker.State.OPEN) {
                     openedAt.put(p, clock.instant());
+                    // one line per opening: the chats it then skips are not logged each (they were, one WARN a chat)
+                    LOG.warn("Provider {}: breaker opened ({}); calls to it are skipped for {} ms", p,
+                            t.getStateTransition(), s.waitInOpenMs());
+                } else {
+                    LOG.info("Provider {}: breaker {}", p, t.getStateTransition());
                 }
             });
             breakers.put(p, breaker);

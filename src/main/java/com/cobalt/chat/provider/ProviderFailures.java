@@ -50,7 +50,13 @@ public class ProviderFailures {
         }
         ProviderAttempts all = attempts == null ? new ProviderAttempts() : attempts;
         all.add(failure);
-        LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
+        if (failure.errorClass().equals(ProviderFailure.breakerOpen(provider).errorClass())) {
+            // not a call: the breaker's opening was logged once (ProviderBreakers); a line per skipped chat grew
+            // the log with the traffic all through an outage (black-box probe)
+            LOG.debug("Provider {} skipped: its breaker is open", provider);
+        } else {
+            LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
+        }
         return all;
     }
 

@@ -554,7 +554,13 @@ class ResilienceTest {
 
             assertAnswer(chat(breaking), F_EVENTS);
             assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("CLOSED");
-            assertAnswer(chat(breaking), F_EVENTS);
+            try (com.cobalt.chat.testing.LogCapture logs = com.cobalt.chat.testing.LogCapture.start()) {
+                assertAnswer(chat(breaking), F_EVENTS);
+                assertThat(logs.lines()).filteredOn(l -> l.message().startsWith("Provider sambanova: breaker opened"))
+                        .extracting(com.cobalt.chat.testing.LogCapture.Line::message).containsExactly(
+                                "Provider sambanova: breaker opened (State transition from CLOSED to OPEN); calls to it"
+                                        + " are skipped for 60000 ms");
+            }
             assertThat(primary.requestCount()).isEqualTo(2);
 
             assertThat(provider(breaking, "sambanova").get("breaker_state").asText()).isEqualTo("OPEN");
@@ -564,7 +570,11 @@ class ResilienceTest {
             assertThat(metric(breaking, "llm_circuit_breaker_state{provider=\"sambanova\"}")).isEqualTo("1.0");
             assertThat(metric(breaking, "llm_circuit_breaker_state{provider=\"azure\"}")).isEqualTo("0.0");
 
-            assertAnswer(chat(breaking), F_EVENTS);
+            try (com.cobalt.chat.testing.LogCapture logs = com.cobalt.chat.testing.LogCapture.start()) {
+                assertAnswer(chat(breaking), F_EVENTS);
+                // the opening was logged once; a skipped chat adds no line (one WARN a chat, all through an outage)
+                assertThat(logs.lines()).noneMatch(l -> l.level().equals("WARN") || l.level().equals("ERROR"));
+            }
             assertThat(primary.requestCount()).as("no request to an open breaker's provider").isEqualTo(2);
             assertThat(F.requestCount()).isEqualTo(3);
         }
