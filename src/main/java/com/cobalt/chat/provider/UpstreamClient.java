@@ -126,7 +126,8 @@ public class UpstreamClient {
                 .setTryUseCompression(false)
                 .setVerifyHost(true)
                 .setTrustOptions(trustOptions);
-        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
+        this.client = withQuietConnections(vertx, options,
+                new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
         if (transport.http2()) {
             int loops = Math.max(1, settings.runtime().eventLoops());
             this.tlsOptions = new HttpClientOptions(options)
@@ -158,7 +159,20 @@ public class UpstreamClient {
             return client;
         }
         EventLoop loop = ((ContextInternal) caller).nettyEventLoop();
-        return perLoop.computeIfAbsent(loop, l -> vertx.createHttpClient(tlsOptions, tlsPool));
+        return perLoop.computeIfAbsent(loop, l -> withQuietConnections(vertx, tlsOptions, tlsPool));
+    }
+
+    /**
+     * A client whose connections hand their failures to the requests on them only. Without a handler of its own, a
+     * connection logs every failure at ERROR (Vert.x's ConnectionBase): a provider resetting a stream, a broken
+     * chunk, a TLS close - routine faults the request already reports and the breaker counts - fired ERROR-based
+     * alerts (black-box probe). They are at DEBUG here.
+     */
+    private static HttpClient withQuietConnections(Vertx vertx, HttpClientOptions options, PoolOptions pool) {
+        return vertx.httpClientBuilder().with(options).with(pool)
+                .withConnectHandler(connection -> connection.exceptionHandler(e -> LOG.debug(
+                        "Provider connection to {} failed: {}", connection.remoteAddress(), e.getClass().getSimpleName())))
+                .build();
     }
 
     /** Which models write their reasoning inside {@code <think>} tags (the catalog's llm.model.<id>.reasoning). */
