@@ -48,6 +48,10 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             // with a plain-text "Bad Request" and logged an error, and took the second (black-box probe, 2026-12-05)
             throw new Refused("An HTTP/1.1 request must have exactly one Host header");
         }
+        if (msg.headers().getAll(HttpHeaderNames.AUTHORIZATION).size() > 1) {
+            // RFC 9110 11.6.2: one credential; two were joined and refused as "must use the Bearer scheme"
+            throw new Refused("A request may carry one Authorization header");
+        }
         return super.isContentAlwaysEmpty(msg);
     }
 

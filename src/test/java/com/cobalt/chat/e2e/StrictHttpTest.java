@@ -202,6 +202,19 @@ class StrictHttpTest {
         assertThat(old.status()).isEqualTo("HTTP/1.0 200 OK");
     }
 
+    /** Two credentials are ambiguous: refused as such, not as "must use the Bearer scheme" (black-box probe). */
+    @Test
+    void twoAuthorizationHeadersAreAJson400() throws IOException {
+        String auth = "Authorization: Bearer " + token + "\r\n";
+        Raw r = exchange(gateway, "GET " + SESSIONS + " HTTP/1.1\r\nHost: x\r\n" + auth + auth
+                + "Connection: close\r\n\r\n");
+
+        assertThat(r.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(r.body()).isEqualTo("{\"error\":{\"code\":\"invalid_request\",\"message\":\"A request may carry"
+                + " one Authorization header\"}}");
+        assertThat(r.closedAfter()).isTrue();
+    }
+
     /**
      * A chunked body whose framing breaks half way (a size that is not hex, a size past Long's range, data longer
      * than its size) is a JSON 400 like every framing refusal; Vert.x closed without a byte and logged two errors.
