@@ -136,7 +136,7 @@ public class OpenAiRequests {
         }
         List<ContextMessage> out = new ArrayList<>(value.size());
         for (int i = 0; i < value.size(); i++) {
-            out.add(message(value.get(i), "messages[" + i + "]"));
+            out.add(message(value.get(i), "messages[" + i + "]", i == value.size() - 1));
         }
         return out;
     }
@@ -144,9 +144,11 @@ public class OpenAiRequests {
     /**
      * One message. A plain one (a role and a text) is carried as its role and text; one that is more - an assistant
      * message with {@code tool_calls}, a {@code tool} result, image parts, a {@code name} - is sent upstream exactly
-     * as the caller wrote it.
+     * as the caller wrote it. Only the new user turn - the last message, when it is the user's - is held to
+     * CHAT_MAX_MESSAGE_LENGTH, as a session message is: the earlier ones are the conversation so far (the gateway's
+     * own answers, tool results), bounded by the body limit and the model's context window, not by the cap.
      */
-    private ContextMessage message(JsonNode m, String at) {
+    private ContextMessage message(JsonNode m, String at, boolean last) {
         if (!m.isObject()) {
             throw invalidType(at, "an object");
         }
@@ -186,6 +188,11 @@ public class OpenAiRequests {
         }
         if (role == null) {
             throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".role'.", at + ".role");
+        }
+        if (last && "user".equals(role) && content != null
+                && content.text().codePointCount(0, content.text().length()) > maxMessageLength) {
+            throw ApiError.invalidParam(TOO_LONG, "Invalid '" + at + ".content': string too long. Expected at most "
+                    + maxMessageLength + " characters.", at + ".content");
         }
         if (toolCalls && !"assistant".equals(role)) {
             throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at + ".tool_calls': only assistant messages"
@@ -369,7 +376,7 @@ public class OpenAiRequests {
     }
 
     /** A string, or an array of text and image_url parts (the text joined); audio and file parts are refused. */
-    private Content content(JsonNode value, String at) {
+    private static Content content(JsonNode value, String at) {
         String text;
         int images = 0;
         if (value.isTextual()) {
@@ -406,10 +413,6 @@ public class OpenAiRequests {
             text = b.toString();
         } else {
             throw invalidType(at, "a string");
-        }
-        if (text.codePointCount(0, text.length()) > maxMessageLength) {
-            throw ApiError.invalidParam(TOO_LONG, "Invalid '" + at + "': string too long. Expected at most "
-                    + maxMessageLength + " characters.", at);
         }
         return new Content(text, value.isArray(), images);
     }

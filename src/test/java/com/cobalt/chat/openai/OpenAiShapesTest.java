@@ -444,6 +444,44 @@ class OpenAiShapesTest {
         assertThat(sent.headers()).containsEntry("authorization", List.of("Bearer sn-test-key-0001"));
     }
 
+    /**
+     * CHAT_MAX_MESSAGE_LENGTH (4000 here) caps the new user turn only (black-box probe, OpenAI Node SDK: the gateway's
+     * own long answer sent back as context was a 400 string_above_max_length on messages[1].content). Earlier
+     * messages of any role are the conversation so far and go upstream as sent.
+     */
+    @Test
+    void longEarlierMessagesOfAnyRoleAreContextAndReachTheProviderAsSent() {
+        upstream.enqueue(helloAnswer());
+        String messages = "[{\"role\":\"system\",\"content\":\"" + "s".repeat(4500) + "\"},"
+                + "{\"role\":\"user\",\"content\":\"" + "\u00e9".repeat(4001) + "\"},"
+                + "{\"role\":\"assistant\",\"content\":\"" + "An answer.".repeat(500) + "\"},"
+                + "{\"role\":\"user\",\"content\":\"" + "\u00e9".repeat(4000) + "\"}]";
+
+        HttpResponse<String> r = post("{\"model\":\"" + MODEL + "\",\"messages\":" + messages + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(upstream.takeRequest(WAIT).body()).isEqualTo("{\"model\":\"" + MODEL + "\",\"messages\":"
+                + messages + ",\"max_tokens\":512,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    /** The new user turn is still capped, in characters, as a string or as text parts joined. */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"%s\"", "[{\"type\":\"text\",\"text\":\"%s\"},{\"type\":\"text\",\"text\":\"\u00e9\"}]"})
+    void aNewUserTurnOverTheCapIsRefusedAfterALongAnswer(String content) {
+        String last = String.format(content, "\u00e9".repeat(content.startsWith("[") ? 4000 : 4001));
+
+        HttpResponse<String> r = post("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                + "{\"role\":\"assistant\",\"content\":\"" + "a".repeat(5000) + "\"},"
+                + "{\"role\":\"user\",\"content\":" + last + "}]}");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(r.body()).isEqualTo("{\"error\":{\"message\":\"Invalid 'messages[2].content': string too long."
+                + " Expected at most 4000 characters.\",\"type\":\"invalid_request_error\","
+                + "\"param\":\"messages[2].content\",\"code\":\"string_above_max_length\"}}");
+        assertThat(upstream.requestCount()).as("nothing went upstream").isZero();
+    }
+
     /** An integer past 2^31 is an integer (helper audit, 2026-12-04: it was "expected an integer"): capped the same. */
     @ParameterizedTest
     @ValueSource(strings = {"\"max_tokens\":2147483648", "\"max_tokens\":9007199254740993",

@@ -290,6 +290,26 @@ class ToolCallingTest {
         assertThat(body).contains("\"tools\":" + TOOLS);
     }
 
+    /**
+     * A tool's result is context, not a new user turn: CHAT_MAX_MESSAGE_LENGTH (4000) does not cap it (black-box probe,
+     * OpenAI Node SDK: a 10 KB result was a 400 string_above_max_length on messages[2].content).
+     */
+    @Test
+    void aToolResultLongerThanTheMessageCapReachesTheProviderByteForByte() {
+        samba.enqueue(sambaAnswer("Done."));
+        String assistant = "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":"
+                + "\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}}]}";
+        String tool = "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"" + "0123456789".repeat(1000)
+                + "\"}";
+
+        HttpResponse<String> r = post("{\"model\":\"" + LLAMA + "\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Oslo?\"}," + assistant + "," + tool + "],\"tools\":" + TOOLS + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(samba.takeRequest(WAIT).body()).contains("\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Oslo?\"}," + assistant + "," + tool + "],");
+    }
+
     @Test
     void aToolCallIsTheFirstOutputSoAModelThatTakesLongForItsArgumentsIsNotFailedOver() {
         // the call's first delta comes at once, its arguments only after the first-token timeout (1.5 s) has passed
