@@ -13,6 +13,7 @@ import com.cobalt.chat.http.RequestBodies;
 import com.cobalt.chat.provider.CompletionOptions;
 import com.cobalt.chat.store.ContextMessage;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Exchange;
 
 /**
@@ -39,6 +40,8 @@ public class OpenAiRequests {
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final Set<String> RESPONSE_FORMATS = Set.of("text", "json_object", "json_schema");
     private static final int MAX_REASONING_EFFORT_LENGTH = 32;
+    /** An answer's thinking as the gateway (and DeepSeek, gpt-oss) return it: taken back, never sent upstream. */
+    private static final List<String> REASONING_FIELDS = List.of("reasoning_content", "reasoning");
 
     /** Why a parameter the gateway does not carry is refused. */
     private static final Map<String, String> NOT_CARRIED = Map.ofEntries(
@@ -146,7 +149,9 @@ public class OpenAiRequests {
      * message with {@code tool_calls}, a {@code tool} result, image parts, a {@code name} - is sent upstream exactly
      * as the caller wrote it. Only the new user turn - the last message, when it is the user's - is held to
      * CHAT_MAX_MESSAGE_LENGTH, as a session message is: the earlier ones are the conversation so far (the gateway's
-     * own answers, tool results), bounded by the body limit and the model's context window, not by the cap.
+     * own answers, tool results), bounded by the body limit and the model's context window, not by the cap. An
+     * assistant message's {@code reasoning_content} / {@code reasoning} (the thinking the gateway itself returns in
+     * {@code choices[0].message}) is accepted and dropped: providers refuse it as input (DeepSeek documents a 400).
      */
     private ContextMessage message(JsonNode m, String at, boolean last) {
         if (!m.isObject()) {
@@ -158,6 +163,7 @@ public class OpenAiRequests {
         boolean toolCalls = false;
         boolean toolCallId = false;
         boolean name = false;
+        String reasoning = null;
         for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
             String key = field.getKey();
@@ -176,6 +182,14 @@ public class OpenAiRequests {
                         throw invalidType(at + ".refusal", "a string");
                     }
                 }
+                case "reasoning_content", "reasoning" -> {
+                    if (!value.isNull() && !value.isTextual()) {
+                        throw invalidType(at + "." + key, "a string");
+                    }
+                    if (!value.isNull() && reasoning == null) {
+                        reasoning = key;
+                    }
+                }
                 default -> {
                     if (!isOff(value)) {
                         throw unsupported(at + "." + key, key.startsWith("function")
@@ -188,6 +202,9 @@ public class OpenAiRequests {
         }
         if (role == null) {
             throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".role'.", at + ".role");
+        }
+        if (reasoning != null && !"assistant".equals(role)) {
+            throw unsupported(at + "." + reasoning, "only an assistant message carries reasoning");
         }
         if (last && "user".equals(role) && content != null
                 && content.text().codePointCount(0, content.text().length()) > maxMessageLength) {
@@ -220,7 +237,17 @@ public class OpenAiRequests {
         if (plain) {
             return new ContextMessage("developer".equals(role) ? "system" : role, text);
         }
-        return new ContextMessage(role, text, m);
+        return new ContextMessage(role, text, withoutReasoning(m));
+    }
+
+    /** The message as sent, less the reasoning fields (in their order otherwise); the message itself when it has none. */
+    private static JsonNode withoutReasoning(JsonNode m) {
+        if (REASONING_FIELDS.stream().noneMatch(m::has)) {
+            return m;
+        }
+        ObjectNode copy = ((ObjectNode) m).deepCopy();
+        copy.remove(REASONING_FIELDS);
+        return copy;
     }
 
     /** A message's content: its text (the text parts joined), whether it came as parts, how many images. */

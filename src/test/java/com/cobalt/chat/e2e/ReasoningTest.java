@@ -235,4 +235,31 @@ class ReasoningTest {
         assertThat(message.get("content").asText()).isEqualTo("Done.");
         assertThat(message.get("reasoning_content").asText()).isEqualTo("Think.");
     }
+
+    /**
+     * The canonical SDK loop pushes {@code choices[0].message} back as is (black-box probe, OpenAI Node SDK: that was a
+     * 400 unsupported_parameter on messages[1].reasoning_content, a field the gateway itself returns). The thinking is
+     * accepted and not sent upstream: DeepSeek's API refuses it as input.
+     */
+    @Test
+    void v1TakesBackTheAnswersReasoningAndDoesNotSendItUpstream() {
+        samba.enqueue(Script.sse(ossDelta("reasoning_content", "Six sevens."), Chunks.delta("42"),
+                Chunks.finish("stop"), Chunks.done()));
+        HttpResponse<String> first = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"" + OSS + "\",\"messages\":[{\"role\":\"user\",\"content\":\"6x7?\"}]}");
+        JsonNode message = GatewayClient.json(first.body()).at("/choices/0/message");
+        assertThat(message.get("reasoning_content").asText()).isEqualTo("Six sevens.");
+        samba.takeRequest(Duration.ofSeconds(5));
+
+        samba.enqueue(Script.sse(Chunks.delta("Yes."), Chunks.finish("stop"), Chunks.done()));
+        HttpResponse<String> second = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"" + OSS + "\",\"messages\":[{\"role\":\"user\",\"content\":\"6x7?\"}," + message
+                        + ",{\"role\":\"assistant\",\"content\":\"Sure.\",\"reasoning\":\"Hm.\","
+                        + "\"reasoning_content\":null},{\"role\":\"user\",\"content\":\"Sure?\"}]}");
+
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+        assertThat(samba.takeRequest(Duration.ofSeconds(5)).body()).startsWith("{\"model\":\"" + OSS + "\","
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"6x7?\"},{\"role\":\"assistant\",\"content\":\"42\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Sure.\"},{\"role\":\"user\",\"content\":\"Sure?\"}],");
+    }
 }

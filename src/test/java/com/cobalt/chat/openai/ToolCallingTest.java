@@ -290,6 +290,23 @@ class ToolCallingTest {
         assertThat(body).contains("\"tools\":" + TOOLS);
     }
 
+    /** A reasoning model's tool call sent back with its thinking (DeepSeek's shape) goes upstream without it. */
+    @Test
+    void anAssistantToolCallSentBackWithItsReasoningReachesTheProviderWithoutIt() {
+        samba.enqueue(sambaAnswer("Done."));
+        String calls = "\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":"
+                + "\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}}]";
+        String tool = "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"-3 C, snow\"}";
+
+        HttpResponse<String> r = post("{\"model\":\"" + LLAMA + "\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Oslo?\"},{\"role\":\"assistant\",\"reasoning_content\":\"The user wants Oslo.\",\"content\":null,"
+                + calls + ",\"reasoning\":null}," + tool + "],\"tools\":" + TOOLS + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(samba.takeRequest(WAIT).body()).contains("\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Oslo?\"},{\"role\":\"assistant\",\"content\":null," + calls + "}," + tool + "],");
+    }
+
     /**
      * A tool's result is context, not a new user turn: CHAT_MAX_MESSAGE_LENGTH (4000) does not cap it (black-box probe,
      * OpenAI Node SDK: a 10 KB result was a 400 string_above_max_length on messages[2].content).
