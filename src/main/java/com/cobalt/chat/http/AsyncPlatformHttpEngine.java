@@ -368,9 +368,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             throw new IllegalStateException("Interrupted while starting the HTTP server", e);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new InvalidConfigurationException(List.of("HTTP_PORT=" + port + ": cannot listen on " + host + ":"
-                    + port + " (" + (cause instanceof BindException || String.valueOf(cause.getMessage())
-                    .contains("in use") ? "the port is already in use" : cause.getClass().getSimpleName()) + ")"));
+            throw new InvalidConfigurationException(List.of(listenProblem(host, port, cause)));
         }
         if (original != null) {
             try {
@@ -392,6 +390,27 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
         LOG.info("Chat API listening on {}:{} (HTTP/1.1 with strict framing{}; {} event loop(s))", host,
                 strict.actualPort(), h2c ? ", cleartext HTTP/2" : "; cleartext HTTP/2 off", servers.size());
+    }
+
+    /**
+     * Why the chat port could not be listened on, naming the setting to mend: a busy port is HTTP_PORT's, a host name
+     * that does not resolve or an address this machine does not have is HTTP_HOST's (both were reported as
+     * HTTP_PORT's, black-box probe).
+     */
+    static String listenProblem(String host, int port, Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("Cannot assign requested address")) {
+            // a BindException on NIO, a NativeIoException on epoll
+            return "HTTP_HOST=" + host + ": not an address of this machine";
+        }
+        if (cause instanceof java.net.UnknownHostException || message.contains("Failed to resolve")) {
+            return "HTTP_HOST=" + host + ": the name does not resolve to an address";
+        }
+        if (cause instanceof BindException || message.contains("in use")) {
+            return "HTTP_PORT=" + port + ": cannot listen on " + host + ":" + port + " (the port is already in use)";
+        }
+        return "HTTP_PORT=" + port + ": cannot listen on " + host + ":" + port + " ("
+                + cause.getClass().getSimpleName() + ")";
     }
 
     /**
