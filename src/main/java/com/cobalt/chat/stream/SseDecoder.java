@@ -5,8 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
- * Turns the upstream's bytes, split anywhere by the network, into server-sent events. Lines end in LF or CRLF (a CR
- * and its LF may arrive in different reads); a line is read only once it is whole, so a multi-byte UTF-8 character
+ * Turns the upstream's bytes, split anywhere by the network, into server-sent events. Lines end in LF, CRLF or CR
+ * alone, as the SSE specification allows (a CR and its LF may arrive in different reads; CR-only streams were taken
+ * for broken ones, black-box probe); a line is read only once it is whole, so a multi-byte UTF-8 character
  * split across reads survives. Comment lines ({@code :}) are dropped; a blank line ends an event. The data stays
  * bytes: the relay's JSON parser reads them as they are. Only an event with data is handed on - a comment, or an
  * event of only {@code event:}/{@code id:}/{@code retry:} lines, makes none - so the relay's idle timeout counts the
@@ -29,6 +30,8 @@ public final class SseDecoder {
     private int dataLength;
     private ByteArrayOutputStream moreData;
     private String eventType;
+    /** The last byte fed was a CR: it ended a line, and an LF right after it belongs to it. */
+    private boolean afterCr;
 
     public SseDecoder(Consumer<SseEvent> sink) {
         this.sink = sink;
@@ -47,7 +50,15 @@ public final class SseDecoder {
         int start = offset;
         int end = offset + length;
         for (int i = offset; i < end; i++) {
-            if (bytes[i] == '\n') {
+            byte b = bytes[i];
+            if (b == '\n' && afterCr) {
+                // the LF of a CRLF whose CR ended the line already (perhaps in the previous read)
+                afterCr = false;
+                start = i + 1;
+                continue;
+            }
+            afterCr = b == '\r';
+            if (b == '\n' || afterCr) {
                 checkLength(i - start);
                 if (partial.size() == 0) {
                     onLine(bytes, start, i);

@@ -86,8 +86,10 @@ class SseDecoderTest {
     @Test
     void crlfWithTheCrAndTheLfInDifferentFeeds() {
         decoder.feed(utf8("data: one\r"));
-        decoder.feed(utf8("\n\r"));
         assertThat(events).isEmpty();
+        decoder.feed(utf8("\n\r"));
+        // the CR alone ends the blank line: the event is whole, its LF not needed to know it
+        assertThat(events).containsExactly(data("one"));
         decoder.feed(utf8("\n"));
         decoder.feed(utf8("data: two\r"));
         decoder.feed(utf8("\n"));
@@ -104,6 +106,17 @@ class SseDecoderTest {
         for (int cut = 0; cut <= bytes.length; cut++) {
             assertThat(decodeSplitAt(bytes, cut)).as("split at byte %d", cut).isEqualTo(expected);
         }
+    }
+
+    /** The SSE specification's third line ending: a CR alone (taken for a broken stream before, black-box probe). */
+    @Test
+    void crOnlyLinesAtEverySplit() {
+        byte[] bytes = utf8("event: message\rdata: {\"a\":\"é\"}\r\r: comment\rdata: two\r\rdata: [DONE]\r\r");
+        List<SseEvent> expected = List.of(new SseEvent("message", "{\"a\":\"é\"}"), data("two"), data("[DONE]"));
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            assertThat(decodeSplitAt(bytes, cut)).as("split at byte %d", cut).isEqualTo(expected);
+        }
+        assertThat(decodeInPiecesOf(bytes, 1)).as("one byte per feed").isEqualTo(expected);
     }
 
     @Test
