@@ -177,16 +177,67 @@ public final class OpenAiChunks implements ClientFormat {
             delta.put("role", "assistant");
             delta.put("content", null);
         }
-        delta.put("tool_calls", calls);
+        delta.put("tool_calls", indexed(calls));
         if (delta.containsKey("role")) {
             delta.put("refusal", null);
         }
         return chunk(delta, null);
     }
 
+    /** The highest tool-call index of this answer so far, and the id of the call the last delta belonged to. */
+    private int highestToolIndex = -1;
+    private int lastToolIndex = -1;
+    private String lastToolId;
+
+    /**
+     * Which call a delta belongs to: its {@code index}; without one (Gemini- and Mistral-style OpenAI compatibility
+     * send a whole call per delta, no index), a new id is the next call and a delta without id continues the last.
+     * Relayed without an index, such deltas broke the SDKs' accumulators, which key on it (black-box probe).
+     */
+    private int indexOf(JsonNode call) {
+        JsonNode given = call.get("index");
+        String id = call.path("id").isTextual() ? call.get("id").asText() : null;
+        int index;
+        if (given != null && given.canConvertToInt()) {
+            index = given.asInt();
+        } else if (lastToolIndex < 0 || (id != null && !id.equals(lastToolId))) {
+            index = highestToolIndex + 1;
+        } else {
+            index = lastToolIndex;
+        }
+        highestToolIndex = Math.max(highestToolIndex, index);
+        lastToolIndex = index;
+        if (id != null) {
+            lastToolId = id;
+        }
+        return index;
+    }
+
+    /** The deltas with an index each: as they came when every one has its own, else copies with one put first. */
+    private JsonNode indexed(JsonNode calls) {
+        boolean allIndexed = true;
+        for (JsonNode call : calls) {
+            allIndexed &= call.has("index");
+        }
+        if (allIndexed) {
+            calls.forEach(this::indexOf);
+            return calls;
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode out = JSON.createArrayNode();
+        for (JsonNode call : calls) {
+            ObjectNode copy = out.addObject().put("index", indexOf(call));
+            call.fields().forEachRemaining(f -> {
+                if (!f.getKey().equals("index")) {
+                    copy.set(f.getKey(), f.getValue());
+                }
+            });
+        }
+        return out;
+    }
+
     private void assemble(JsonNode calls) {
         for (JsonNode call : calls) {
-            int index = call.path("index").asInt(toolCalls.size());
+            int index = indexOf(call);
             ObjectNode whole = toolCalls.get(index);
             if (whole == null) {
                 whole = JSON.createObjectNode();

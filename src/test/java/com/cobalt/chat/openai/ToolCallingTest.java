@@ -237,6 +237,57 @@ class ToolCallingTest {
         assertThat(calls.get(1).function().arguments()).isEqualTo("{\"zone\": \"CET\"}");
     }
 
+    /** Gemini- and Mistral-style OpenAI compatibility: a whole call per delta, no index; arguments may follow alone. */
+    static Script callsWithoutIndex() {
+        String head = "data: {\"choices\":[{\"delta\":";
+        String tail = ",\"finish_reason\":null,\"index\":0}],\"created\":1732612345,\"id\":\"g1\",\"model\":\""
+                + LLAMA + "\",\"object\":\"chat.completion.chunk\"}\n\n";
+        return Script.sse(
+                head + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_A\",\"type\":"
+                        + "\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\"}}]}" + tail,
+                head + "{\"tool_calls\":[{\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}" + tail,
+                head + "{\"tool_calls\":[{\"id\":\"call_B\",\"type\":\"function\",\"function\":{\"name\":"
+                        + "\"get_time\",\"arguments\":\"{\\\"zone\\\":\\\"CET\\\"}\"}}]}" + tail,
+                "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\",\"index\":0}],\"created\":"
+                        + "1732612345,\"id\":\"g1\",\"model\":\"" + LLAMA + "\",\"object\":\"chat.completion.chunk\"}\n\n",
+                Chunks.done());
+    }
+
+    /**
+     * Tool-call deltas without an index get one - a new id is the next call, a delta without id continues the last -
+     * as the SDKs' accumulators key on it; relayed without, they broke them, and a whole completion made a call of
+     * every fragment (black-box probe).
+     */
+    @Test
+    void toolCallDeltasWithoutAnIndexAreGivenOneStreamedAndAssembled() {
+        samba.enqueue(callsWithoutIndex());
+        HttpResponse<String> r = post("{\"model\":\"" + LLAMA + "\",\"stream\":true,\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"Weather and time?\"}],\"tools\":" + TOOLS + "}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        List<String> relayed = new ArrayList<>();
+        for (JsonNode c : dataEvents(r.body())) {
+            JsonNode calls = c.at("/choices/0/delta/tool_calls");
+            if (!calls.isMissingNode()) {
+                relayed.add(calls.toString());
+            }
+        }
+        assertThat(relayed).containsExactly(
+                "[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+                        + "\"arguments\":\"{\\\"city\\\":\"}}]",
+                "[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]",
+                "[{\"index\":1,\"id\":\"call_B\",\"type\":\"function\",\"function\":{\"name\":\"get_time\","
+                        + "\"arguments\":\"{\\\"zone\\\":\\\"CET\\\"}\"}}]");
+
+        samba.enqueue(callsWithoutIndex());
+        JsonNode whole = GatewayClient.json(post("{\"model\":\"" + LLAMA + "\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"Weather and time?\"}],\"tools\":" + TOOLS + "}").body());
+        assertThat(whole.at("/choices/0/message/tool_calls").toString()).isEqualTo(
+                "[{\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":"
+                        + "\"{\\\"city\\\":\\\"Paris\\\"}\"}},{\"id\":\"call_B\",\"type\":\"function\",\"function\":"
+                        + "{\"name\":\"get_time\",\"arguments\":\"{\\\"zone\\\":\\\"CET\\\"}\"}}]");
+    }
+
     @Test
     void aWholeCompletionCarriesTheAssembledToolCallsAndTheNextTurnPassesThroughUnchanged() {
         samba.enqueue(sambaOneCall());
