@@ -100,11 +100,26 @@ public class GatewayConfiguration implements CamelConfiguration {
         };
         Set<String> priceKeys = camel.getPropertiesComponent().loadProperties(k -> k.startsWith(PriceTable.PREFIX))
                 .stringPropertyNames();
-        GatewaySettings settings = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel),
-                priceKeys);
+        // the settings and the OTEL_* variables in one refusal: a bad OTEL_EXPORTER_OTLP_ENDPOINT was left out of
+        // it when any setting was wrong too, and came up only at the next start (black-box probe)
+        List<String> problems = new java.util.ArrayList<>();
+        GatewaySettings loaded = null;
+        try {
+            loaded = SettingsLoader.load(properties, catalogProviderIds(camel), declaredProviderIds(camel), priceKeys);
+        } catch (InvalidConfigurationException invalid) {
+            problems.addAll(invalid.problems());
+        }
+        try {
+            ChatTracing.validate(properties); // a bad OTEL_EXPORTER_OTLP_ENDPOINT is refused before anything opens
+        } catch (InvalidConfigurationException invalid) {
+            problems.addAll(invalid.problems());
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigurationException(problems);
+        }
+        GatewaySettings settings = loaded;
         RuntimeSettings runtime = settings.runtime();
         requirePortFree("MANAGEMENT_PORT", settings.managementHost(), runtime.managementPort());
-        ChatTracing.validate(properties); // a bad OTEL_EXPORTER_OTLP_ENDPOINT is refused before anything opens
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");

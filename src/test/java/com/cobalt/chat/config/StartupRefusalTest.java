@@ -130,6 +130,7 @@ class StartupRefusalTest {
         numbers.put("CHAT_RECORD_THREADS", "eight");
         numbers.put("LLM_CATALOG_CHECK_ENABLED", "yes");
         numbers.put("CHAT_ROUTES_RELOAD", "sometimes"); // Camel binds it before the check: it must not get there first
+        numbers.put("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"); // checked apart, and was left out of the refusal
         badNumbers = start(numbers);
 
         Map<String, String> otel = new LinkedHashMap<>();
@@ -376,7 +377,9 @@ class StartupRefusalTest {
                 + "  - CHAT_DB_POOL_SIZE (chat.db.pool-size) must be a positive integer, got: 0\n"
                 + "  - CHAT_RECORD_THREADS (chat.record-threads) must be a positive integer, got: eight\n"
                 + "  - LLM_CATALOG_CHECK_ENABLED (llm.catalog-check.enabled) must be true or false, got: yes\n"
-                + "  - CHAT_ROUTES_RELOAD must be true or false, got: sometimes\n");
+                + "  - CHAT_ROUTES_RELOAD must be true or false, got: sometimes\n"
+                + "  - OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL of an OTLP receiver"
+                + " (e.g. http://otel-collector:4318)\n");
         assertThat(r.stderr).as(r.describe()).doesNotContain("Exception");
         assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
     }
