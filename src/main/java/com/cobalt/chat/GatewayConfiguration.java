@@ -144,6 +144,10 @@ public class GatewayConfiguration implements CamelConfiguration {
 
         // routes name classes in expressions (the simple language's `is`), resolved per evaluation otherwise
         camel.setClassResolver(new CachingClassResolver(camel.getClassResolver()));
+        if (Boolean.parseBoolean(properties.apply("chat.routes.reload").trim())) {
+            // a reloaded file replaces its own routes only, never another file's
+            RouteReloadGuard.install(camel);
+        }
         Registry registry = camel.getRegistry();
         // a test may bind its own clock first (cooldowns and breakers then move when it says)
         Clock clock = registry.lookupByNameAndType("clock", Clock.class);
