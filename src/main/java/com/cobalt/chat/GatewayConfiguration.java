@@ -145,7 +145,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         // routes name classes in expressions (the simple language's `is`), resolved per evaluation otherwise
         camel.setClassResolver(new CachingClassResolver(camel.getClassResolver()));
         if (Boolean.parseBoolean(properties.apply("chat.routes.reload").trim())) {
-            // a reloaded file replaces its own routes only, never another file's
+            // a reloaded file replaces its own routes only, and keeps them when its new version fails to build
             RouteReloadGuard.install(camel);
         }
         Registry registry = camel.getRegistry();

@@ -21,6 +21,7 @@ import org.apache.camel.Route;
 import org.apache.camel.RouteConfigurationsBuilder;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.spi.RoutesBuilderLoader;
@@ -32,14 +33,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The routes loader Camel's route reload (CHAT_ROUTES_RELOAD=true) goes through; loading at start is Camel's own.
  * Camel replaces every running route whose id a reloaded file declares, whichever file that route came from, and
- * removes it before the new one is built: an added file with another file's route id silently took that route over
- * (black-box probe, 2026-12-05). Here each reloaded file is loaded on its own:
+ * removes it before the new one is built: an added file with another file's route id silently took that route over,
+ * and a file whose new version failed to build lost its routes until it was saved again (black-box probe,
+ * 2026-12-05). Here each reloaded file is loaded on its own:
  * <ul>
  * <li>a file declaring a route id that a running route from another file (or from no file) has is refused with one
  * WARN naming the file and the ids; nothing of it is loaded. A route whose file is gone may be taken over: that is
  * a route moved to another file;</li>
- * <li>a file that does not parse or build is thrown on as before (Camel logs it, and loads it again with the next
- * change), but no longer keeps the other files of the same reload from loading.</li>
+ * <li>when a file's routes fail to build, the routes it had are put back from their definitions and one WARN names
+ * the file and the error;</li>
+ * <li>a file that does not parse is thrown on as before (Camel logs it, and loads it again with the next change),
+ * but no longer keeps the other files of the same reload from loading.</li>
  * </ul>
  */
 final class RouteReloadGuard implements RoutesLoader {
@@ -92,15 +96,7 @@ final class RouteReloadGuard implements RoutesLoader {
                 }
                 continue;
             }
-            try {
-                updated.addAll(update(resource, builders, declared));
-            } catch (Exception e) {
-                if (unreadable == null) {
-                    unreadable = e;
-                } else {
-                    unreadable.addSuppressed(e);
-                }
-            }
+            updated.addAll(update(resource, builders, declared));
         }
         if (unreadable != null) {
             throw unreadable;
@@ -108,18 +104,23 @@ final class RouteReloadGuard implements RoutesLoader {
         return updated;
     }
 
-    private Set<String> update(Resource resource, Collection<RoutesBuilder> builders, List<String> declared)
-            throws Exception {
+    private Set<String> update(Resource resource, Collection<RoutesBuilder> builders, List<String> declared) {
         Map<String, String> clashes = new LinkedHashMap<>();
+        List<RouteDefinition> previous = new ArrayList<>();
+        Model model = camel.getCamelContextExtension().getContextPlugin(Model.class);
         for (String id : declared) {
             Route running = camel.getRoute(id);
             if (running == null) {
                 continue;
             }
             Resource owner = running.getSourceResource();
-            // its own route, or one whose file is gone (a route moved to another file), is replaced
-            if (!sameFile(owner, resource) && (owner == null || filePath(owner) == null
-                    || Files.exists(filePath(owner)))) {
+            if (sameFile(owner, resource) || (owner != null && filePath(owner) != null && !Files.exists(filePath(owner)))) {
+                // its own route, or one whose file is gone (a route moved to another file): replaced
+                RouteDefinition definition = model.getRouteDefinition(id);
+                if (definition != null) {
+                    previous.add(definition);
+                }
+            } else {
                 clashes.put(id, owner == null ? "no route file" : fileName(owner));
             }
         }
@@ -132,17 +133,28 @@ final class RouteReloadGuard implements RoutesLoader {
                             .collect(Collectors.joining(", ")));
             return Set.of();
         }
-        for (RoutesBuilder builder : builders) {
-            if (builder instanceof RouteConfigurationsBuilder configurations) {
-                configurations.updateRouteConfigurationsToCamelContext(camel);
+        try {
+            for (RoutesBuilder builder : builders) {
+                if (builder instanceof RouteConfigurationsBuilder configurations) {
+                    configurations.updateRouteConfigurationsToCamelContext(camel);
+                }
             }
+            Set<String> updated = new LinkedHashSet<>();
+            for (RoutesBuilder builder : builders) {
+                updated.addAll(builder.updateRoutesToCamelContext(camel));
+            }
+            refusals.remove(resource.getLocation());
+            return updated;
+        } catch (Exception e) {
+            // not thrown on: Camel would load this file again with every later change, restarting its routes
+            String notRestored = restore(declared, previous);
+            if (notRestored == null) {
+                refuse(resource, e.getMessage());
+            } else {
+                refuse(resource, e.getMessage(), "its routes could not be put back: " + notRestored);
+            }
+            return Set.of();
         }
-        Set<String> updated = new LinkedHashSet<>();
-        for (RoutesBuilder builder : builders) {
-            updated.addAll(builder.updateRoutesToCamelContext(camel));
-        }
-        refusals.remove(resource.getLocation());
-        return updated;
     }
 
     /**
@@ -150,8 +162,11 @@ final class RouteReloadGuard implements RoutesLoader {
      * refused for the same reason is logged once.
      */
     private void refuse(Resource resource, String reason) {
-        String message = "Route file " + fileName(resource) + " not reloaded: " + reason
-                + "; the running routes keep serving unchanged";
+        refuse(resource, reason, "the running routes keep serving unchanged");
+    }
+
+    private void refuse(Resource resource, String reason, String outcome) {
+        String message = "Route file " + fileName(resource) + " not reloaded: " + reason + "; " + outcome;
         String fingerprint = message + "\n" + contentHash(resource);
         if (fingerprint.equals(refusals.put(resource.getLocation(), fingerprint))) {
             LOG.debug("{} (again)", message);
@@ -165,6 +180,29 @@ final class RouteReloadGuard implements RoutesLoader {
             return Arrays.hashCode(in.readAllBytes());
         } catch (IOException | RuntimeException e) {
             return 0;
+        }
+    }
+
+    /**
+     * Removes what the failed update left of the file's routes and starts the routes it had again; null when that
+     * worked, else what went wrong.
+     */
+    private String restore(List<String> declared, List<RouteDefinition> previous) {
+        try {
+            for (String id : declared) {
+                if (camel.getRoute(id) != null) {
+                    camel.getRouteController().stopRoute(id);
+                    camel.removeRoute(id);
+                }
+            }
+            if (!previous.isEmpty()) {
+                camel.getCamelContextExtension().getContextPlugin(Model.class).addRouteDefinitions(previous);
+            }
+            return null;
+        } catch (Exception e) {
+            LOG.debug("Putting back routes {} failed", previous.stream().map(RouteDefinition::getRouteId)
+                    .collect(Collectors.joining(", ")), e);
+            return e.getMessage();
         }
     }
 

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * CHAT_ROUTES_RELOAD=true: the gateway watches its routes directory (here a copy of routes/) and loads an added or
- * changed route file without a restart; a file that does not parse is logged with its error, and a file whose
- * route id belongs to another file is refused: the routes that were running keep serving.
+ * changed route file without a restart; a file that does not parse or does not build is logged with its error, and
+ * a file whose route id belongs to another file is refused: the routes that were running keep serving.
  */
 class RouteReloadTest {
 
@@ -195,5 +195,36 @@ class RouteReloadTest {
             assertThat(log.lines(GUARD)).isEmpty();
         }
         assertThat(get("/api/v1/models").body()).isEqualTo(models.body());
+    }
+
+    @Test
+    void aChangedFileThatFailsToBuildLeavesItsRoutesServing() throws Exception {
+        Files.writeString(routes.resolve("goodbye-reload.camel.yaml"),
+                route("goodbye-reload", "/api/v1/goodbye", "first", null));
+        assertThat(awaitBody("/api/v1/goodbye", "first")).isEqualTo("first");
+
+        try (LogCapture log = LogCapture.start()) {
+            // parses, but the endpoint refuses the option when the route is built
+            Files.writeString(routes.resolve("goodbye-reload.camel.yaml"), route("goodbye-reload", "/api/v1/goodbye",
+                    "second", """
+                                    - to:
+                                        id: goodbye-nowhere
+                                        uri: direct:nowhere?noSuchOption=true
+                            """));
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline && log.lines().stream().noneMatch(l -> l.level().equals("WARN")
+                    && l.message().contains("goodbye-reload.camel.yaml") && l.message().contains("noSuchOption"))) {
+                LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+            }
+            HttpResponse<String> goodbye = get("/api/v1/goodbye");
+            assertThat(goodbye.statusCode()).isEqualTo(200);
+            assertThat(goodbye.body()).isEqualTo("first");
+            String prefix = "Route file goodbye-reload.camel.yaml not reloaded: Failed to create route: goodbye-reload"
+                    + " at: >>> to[direct:nowhere?noSuchOption=true] <<<";
+            assertThat(log.lines(GUARD)).as(text(log)).hasSize(1).allSatisfy(l -> {
+                assertThat(l.level()).isEqualTo("WARN");
+                assertThat(l.message()).startsWith(prefix).endsWith("; the running routes keep serving unchanged");
+            });
+        }
     }
 }
