@@ -219,6 +219,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
             Runtime.getRuntime().halt(STOP_BOUND_EXIT_CODE);
         }, "stop-deadline");
         deadline.setDaemon(true);
+        stopDeadline = deadline;
         deadline.start();
         engine.drain();
         LOG.info("Shutting down: new requests get 503; {} stream(s) in flight get {} s to finish",
@@ -232,8 +233,22 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         });
     }
 
+    /** The running stop's deadline, ended when the stop is done (a JVM that goes on, as the tests', must not halt). */
+    private volatile Thread stopDeadline;
+
     @Override
     public void onContextStopped(CamelContext camel) {
+        try {
+            stopped();
+        } finally {
+            Thread deadline = stopDeadline;
+            if (deadline != null) {
+                deadline.interrupt();
+            }
+        }
+    }
+
+    private void stopped() {
         unregisterMBeans();
         if (databaseReadiness != null) {
             databaseReadiness.close();

@@ -29,6 +29,26 @@ class StopBoundTest {
 
     static final int GRACE_SECONDS = 1;
 
+    /**
+     * A stop that ends on its own ends its deadline too: left running, it halted a JVM that went on after the
+     * gateway stopped (the test suite's, 35 s after its first gateway closed).
+     */
+    @Test
+    void aStopThatEndsOnItsOwnEndsItsDeadline() {
+        com.cobalt.chat.testing.RunningGateway.start(Map.of("llm.provider", "demo")).close();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (stopDeadlines() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(stopDeadlines()).as("stop-deadline threads alive after the stop").isZero();
+    }
+
+    static long stopDeadlines() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("stop-deadline") && t.isAlive()).count();
+    }
+
     @Test
     void aStopWithTheDatabaseHangingEndsWithinTheGracePlusFifteenSeconds() throws Exception {
         Postgres.assumeAvailable();
