@@ -45,6 +45,7 @@ public final class Application {
             refuse(null, invalid.getMessage());
             return;
         }
+        StopDeadline.install();
         Main main = new Main();
         // the home's file, not the jar's class path: operators edit it without a rebuild
         main.setPropertyPlaceholderLocations("file:" + home.dir().resolve(PROPERTIES_FILE));

@@ -4,7 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -105,6 +104,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         // Camel must wait for the streams longer than the grace period it gives them, and leave time for the
         // clean-up after it within the whole stop's bound (STOP_BOUND_AFTER_GRACE_SECONDS)
         camel.getShutdownStrategy().setTimeout(graceSeconds + STOP_BOUND_AFTER_GRACE_SECONDS - 5L);
+        StopDeadline.bound(graceSeconds + STOP_BOUND_AFTER_GRACE_SECONDS);
         // before the management server listens: a registry without any check yet answers /observe/health/ready
         // with 200 while the chat routes are still being added to the HTTP router (404 for every chat); with this
         // check in it, readiness is DOWN until the context has started
@@ -195,32 +195,11 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 java.util.stream.Collectors.joining()));
     }
 
-    /**
-     * The whole stop is bounded at the grace plus this (README "Shutdown, step by step"): past it the process halts.
-     * Camel's own timeout bounds the wait for the exchanges in flight, but not the clean-up after it - storing the
-     * limit counts, closing the pool - and with the database unresponsive each of those waited for its socket
-     * timeout: a stop took 49 s against a documented 35 (black-box probe), and Kubernetes would have killed the pod.
-     */
+    /** The whole stop is bounded at the grace plus this (README "Shutdown, step by step"; {@link StopDeadline}). */
     static final long STOP_BOUND_AFTER_GRACE_SECONDS = 15;
-    /** What a stop cut short at its bound exits with: 128 + SIGTERM, as a stop that ended on its own. */
-    static final int STOP_BOUND_EXIT_CODE = 143;
 
     @Override
     public void onContextStopping(CamelContext camel) {
-        long bound = graceSeconds + STOP_BOUND_AFTER_GRACE_SECONDS;
-        Thread deadline = new Thread(() -> {
-            try {
-                TimeUnit.SECONDS.sleep(bound);
-            } catch (InterruptedException e) {
-                return;
-            }
-            LOG.warn("The stop took longer than {} s (CHAT_SHUTDOWN_GRACE_SECONDS + {}): halting", bound,
-                    STOP_BOUND_AFTER_GRACE_SECONDS);
-            Runtime.getRuntime().halt(STOP_BOUND_EXIT_CODE);
-        }, "stop-deadline");
-        deadline.setDaemon(true);
-        stopDeadline = deadline;
-        deadline.start();
         engine.drain();
         LOG.info("Shutting down: new requests get 503; {} stream(s) in flight get {} s to finish",
                 liveStreams.count(), graceSeconds);
@@ -233,22 +212,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         });
     }
 
-    /** The running stop's deadline, ended when the stop is done (a JVM that goes on, as the tests', must not halt). */
-    private volatile Thread stopDeadline;
-
     @Override
     public void onContextStopped(CamelContext camel) {
-        try {
-            stopped();
-        } finally {
-            Thread deadline = stopDeadline;
-            if (deadline != null) {
-                deadline.interrupt();
-            }
-        }
-    }
-
-    private void stopped() {
         unregisterMBeans();
         if (databaseReadiness != null) {
             databaseReadiness.close();

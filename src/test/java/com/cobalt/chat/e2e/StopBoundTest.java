@@ -30,11 +30,11 @@ class StopBoundTest {
     static final int GRACE_SECONDS = 1;
 
     /**
-     * A stop that ends on its own ends its deadline too: left running, it halted a JVM that went on after the
-     * gateway stopped (the test suite's, 35 s after its first gateway closed).
+     * Only the gateway's own process bounds its stop: a deadline started when an in-process gateway stopped halted
+     * the JVM that went on (the test suite's, 35 s after its first gateway closed).
      */
     @Test
-    void aStopThatEndsOnItsOwnEndsItsDeadline() {
+    void aGatewayStoppedInsideAJvmThatGoesOnLeavesNoDeadline() {
         com.cobalt.chat.testing.RunningGateway.start(Map.of("llm.provider", "demo")).close();
 
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
