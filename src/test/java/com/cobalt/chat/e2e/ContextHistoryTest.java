@@ -65,13 +65,8 @@ class ContextHistoryTest {
         upstream.enqueue(answer("a5"));
         assertThat(client.chat(session, token, "q5").text()).isEqualTo("a5");
 
-        assertThat(upstream.takeRequest(Duration.ofSeconds(5)).body()).isEqualTo(
-                "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":["
-                        + "{\"role\":\"system\",\"content\":\"You are terse.\"},"
-                        + "{\"role\":\"user\",\"content\":\"q3\"},{\"role\":\"assistant\",\"content\":\"a3\"},"
-                        + "{\"role\":\"user\",\"content\":\"q4\"},{\"role\":\"assistant\",\"content\":\"a4\"},"
-                        + "{\"role\":\"user\",\"content\":\"q5\"}],"
-                        + "\"max_tokens\":2048,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        assertThat(upstream.takeRequest(Duration.ofSeconds(5)).body()).isEqualTo(requestWithTurns("q3", "a3", "q4", "a4",
+                "q5"));
     }
 
     /**
@@ -123,13 +118,8 @@ class ContextHistoryTest {
         assertThat(client.chat(session, token, "q4").text()).isEqualTo("a4");
 
         // chat.max-context-messages 4: the two newest complete exchanges by their questions, q2 and q3
-        assertThat(upstream.takeRequest(Duration.ofSeconds(5)).body()).isEqualTo(
-                "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":["
-                        + "{\"role\":\"system\",\"content\":\"You are terse.\"},"
-                        + "{\"role\":\"user\",\"content\":\"q2\"},{\"role\":\"assistant\",\"content\":\"a2\"},"
-                        + "{\"role\":\"user\",\"content\":\"q3\"},{\"role\":\"assistant\",\"content\":\"a3\"},"
-                        + "{\"role\":\"user\",\"content\":\"q4\"}],"
-                        + "\"max_tokens\":2048,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        assertThat(upstream.takeRequest(Duration.ofSeconds(5)).body()).isEqualTo(requestWithTurns("q2", "a2", "q3", "a3",
+                "q4"));
     }
 
     @Test
@@ -145,5 +135,16 @@ class ContextHistoryTest {
                 "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":["
                         + "{\"role\":\"user\",\"content\":\"hello \\\"quoted\\\" ünïcödé\"}],"
                         + "\"max_tokens\":2048,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    /** The provider request of this class's gateway for a context of turns: user, assistant, ..., the new user turn. */
+    static String requestWithTurns(String... turns) {
+        StringBuilder messages = new StringBuilder("{\"role\":\"system\",\"content\":\"You are terse.\"}");
+        for (int i = 0; i < turns.length; i++) {
+            messages.append(",{\"role\":\"").append(i % 2 == 0 ? "user" : "assistant").append("\",\"content\":\"")
+                    .append(turns[i]).append("\"}");
+        }
+        return "{\"model\":\"Meta-Llama-3.3-70B-Instruct\",\"messages\":[" + messages
+                + "],\"max_tokens\":2048,\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
     }
 }

@@ -82,6 +82,15 @@ class KeyFileRotationTest {
         Files.move(tmp, keyFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** Waits up to {@link #WAIT} for a log line with exactly this message. */
+    static void awaitMessage(LogCapture logs, String message) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (logs.lines().stream().noneMatch(l -> l.message().equals(message))) {
+            assertThat(System.nanoTime()).as("no such line within " + WAIT + ": " + message).isLessThan(deadline);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
     /** One chat answered by the fake; returns the request it got. */
     RecordedRequest chat() {
         upstream.enqueue(Script.sse(Chunks.delta("ok"), Chunks.finish("stop"), Chunks.done()));
@@ -131,13 +140,9 @@ class KeyFileRotationTest {
         assertThat(chat().headerValues("api-key")).containsExactly(KEY_ONE);
         try (LogCapture logs = LogCapture.start()) {
             Files.delete(keyFile);
-            long deadline = System.nanoTime() + WAIT.toNanos();
             String warning = "Provider azure: cannot read the key file " + keyFile
                     + " (NoSuchFileException); requests keep the last key";
-            while (logs.lines().stream().noneMatch(l -> l.message().equals(warning))) {
-                assertThat(System.nanoTime()).as("no warning within " + WAIT).isLessThan(deadline);
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            }
+            awaitMessage(logs, warning);
 
             assertThat(chat().headerValues("api-key")).containsExactly(KEY_ONE);
             assertThat(logs.lines().stream().filter(l -> l.message().equals(warning))).hasSize(1)
@@ -159,13 +164,8 @@ class KeyFileRotationTest {
         assertThat(chat().headerValues("api-key")).containsExactly(KEY_ONE);
         try (LogCapture logs = LogCapture.start()) {
             writeKey(KEY_TWO + "\n" + KEY_THREE + "\n");
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            String warning = "Provider azure: cannot read the key file " + keyFile
-                    + " (it holds a line break (one key per file or variable)); requests keep the last key";
-            while (logs.lines().stream().noneMatch(l -> l.message().equals(warning))) {
-                assertThat(System.nanoTime()).as("no warning within " + WAIT).isLessThan(deadline);
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            }
+            awaitMessage(logs, "Provider azure: cannot read the key file " + keyFile
+                    + " (it holds a line break (one key per file or variable)); requests keep the last key");
 
             assertThat(chat().headerValues("api-key")).containsExactly(KEY_ONE);
             assertThat(logs.lines()).noneMatch(l -> l.all().contains(KEY_TWO) || l.all().contains(KEY_THREE));

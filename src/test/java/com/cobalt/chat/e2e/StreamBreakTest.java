@@ -93,11 +93,7 @@ class StreamBreakTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.contentType()).isEqualTo(SSE);
-        assertThat(answer.body()).isEqualTo(
-                "data: {\"content\":\"Partial \",\"done\":false}\n\n"
-                        + "data: {\"content\":\"answer\",\"done\":false}\n\n"
-                        + "event: error\n"
-                        + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(answer.body()).isEqualTo(twoDeltasThenError("Partial ", "answer", "stream_interrupted"));
         assertThat(answer.body()).doesNotContain("[DONE]");
         assertThat(tookMs).as("the cut is noticed when it happens, not after the 5 s stream idle timeout")
                 .isLessThan(2500L);
@@ -121,11 +117,7 @@ class StreamBreakTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.contentType()).isEqualTo(SSE);
-        assertThat(answer.body()).isEqualTo(
-                "data: {\"content\":\"Partial \",\"done\":false}\n\n"
-                        + "data: {\"content\":\"answer\",\"done\":false}\n\n"
-                        + "event: error\n"
-                        + "data: {\"error\":{\"code\":\"stream_interrupted\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(answer.body()).isEqualTo(twoDeltasThenError("Partial ", "answer", "stream_interrupted"));
         assertThat(tookMs).as("the cut is noticed when it happens, not after the 5 s stream idle timeout")
                 .isLessThan(2500L);
 
@@ -303,11 +295,7 @@ class StreamBreakTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.contentType()).isEqualTo(SSE);
-        assertThat(answer.body()).isEqualTo(
-                "data: {\"content\":\"Half \",\"done\":false}\n\n"
-                        + "data: {\"content\":\"done\",\"done\":false}\n\n"
-                        + "event: error\n"
-                        + "data: {\"error\":{\"code\":\"stream_idle_timeout\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(answer.body()).isEqualTo(twoDeltasThenError("Half ", "done", "stream_idle_timeout"));
         assertThat(tookMs).as("cut after the 300 ms idle timeout, not the default 60 s").isBetween(300L, 5000L);
         assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2)))
                 .as("the gateway closed the stalled upstream request").isTrue();
@@ -342,11 +330,7 @@ class StreamBreakTest {
         GatewayClient.Answer answer = impatientClient.chat(session, token, "Go on");
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-        assertThat(answer.body()).isEqualTo(
-                "data: {\"content\":\"Half \",\"done\":false}\n\n"
-                        + "data: {\"content\":\"done\",\"done\":false}\n\n"
-                        + "event: error\n"
-                        + "data: {\"error\":{\"code\":\"stream_idle_timeout\",\"message\":\"" + BROKE_OFF + "\"}}\n\n");
+        assertThat(answer.body()).isEqualTo(twoDeltasThenError("Half ", "done", "stream_idle_timeout"));
         assertThat(tookMs).as("cut 300 ms after the last delta, not when the comments stop 4 s later")
                 .isLessThan(3000L);
         assertThat(upstream.awaitDisconnect(Duration.ofSeconds(2)))
@@ -439,5 +423,13 @@ class StreamBreakTest {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
+    }
+
+    /** The session API's stream of two deltas and then the error event of {@code code}, no [DONE]. */
+    static String twoDeltasThenError(String first, String second, String code) {
+        return "data: {\"content\":\"" + first + "\",\"done\":false}\n\n"
+                + "data: {\"content\":\"" + second + "\",\"done\":false}\n\n"
+                + "event: error\n"
+                + "data: {\"error\":{\"code\":\"" + code + "\",\"message\":\"" + BROKE_OFF + "\"}}\n\n";
     }
 }

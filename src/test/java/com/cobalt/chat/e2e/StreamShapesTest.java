@@ -206,6 +206,13 @@ class StreamShapesTest {
         assertStored("Hello world", "complete");
     }
 
+    /** A content delta whose JSON string is {@code escapedText} as written (escapes such as lone surrogates kept). */
+    static String rawDelta(String escapedText) {
+        return "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
+                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + escapedText
+                + "\"},\"finish_reason\":null}]}\n\n";
+    }
+
     /**
      * A character outside the BMP split across two deltas as JSON escapes (its high surrogate ends one, its low one
      * starts the next) reaches the client whole, as it is stored; before, each half went out alone as {@code ?}
@@ -213,11 +220,8 @@ class StreamShapesTest {
      */
     @Test
     void aSurrogatePairSplitAcrossDeltasReachesTheClientWhole() {
-        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
-                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
-        String suffix = "\"},\"finish_reason\":null}]}\n\n";
-        GatewayClient.Answer answer = chat(Script.sse(prefix + "A\\ud83d" + suffix, prefix + "\\ude00B" + suffix,
-                prefix + "\\ud83d" + suffix, prefix + "\\ude03" + suffix, Chunks.finish("stop"), Chunks.done()));
+        GatewayClient.Answer answer = chat(Script.sse(rawDelta("A\\ud83d"), rawDelta("\\ude00B"), rawDelta("\\ud83d"),
+                rawDelta("\\ude03"), Chunks.finish("stop"), Chunks.done()));
 
         assertSse(answer, delta("A"), delta("\uD83D\uDE00B"), delta("\uD83D\uDE03"), finished("stop"), DONE);
         assertStored("A\uD83D\uDE00B\uD83D\uDE03", "complete");
@@ -229,11 +233,8 @@ class StreamShapesTest {
      */
     @Test
     void aLoneSurrogateIsRelayedAndStoredAsTheReplacementCharacter() {
-        String prefix = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1732612345,"
-                + "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
-        String suffix = "\"},\"finish_reason\":null}]}\n\n";
-        GatewayClient.Answer answer = chat(Script.sse(prefix + "a\\ud800b" + suffix, prefix + "\\ude00c" + suffix,
-                prefix + " end\\ud83d" + suffix, Chunks.finish("stop"), Chunks.done()));
+        GatewayClient.Answer answer = chat(Script.sse(rawDelta("a\\ud800b"), rawDelta("\\ude00c"), rawDelta(" end\\ud83d"),
+                Chunks.finish("stop"), Chunks.done()));
 
         assertSse(answer, delta("a\uFFFDb"), delta("\uFFFDc"), delta(" end"), delta("\uFFFD"), finished("stop"), DONE);
         assertStored("a\uFFFDb\uFFFDc end\uFFFD", "complete");

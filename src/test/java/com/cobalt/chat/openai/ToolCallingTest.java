@@ -167,6 +167,18 @@ class ToolCallingTest {
         return client.send("POST", "/v1/chat/completions", token, "application/json", body);
     }
 
+    /** Each event's tool_calls array, as text, in the order the stream carried them. */
+    static List<String> relayedToolCalls(String sse) {
+        List<String> relayed = new ArrayList<>();
+        for (JsonNode c : dataEvents(sse)) {
+            JsonNode calls = c.at("/choices/0/delta/tool_calls");
+            if (!calls.isMissingNode()) {
+                relayed.add(calls.toString());
+            }
+        }
+        return relayed;
+    }
+
     static List<JsonNode> dataEvents(String sse) {
         List<JsonNode> out = new ArrayList<>();
         for (String e : sse.split("\n\n")) {
@@ -189,13 +201,7 @@ class ToolCallingTest {
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         List<JsonNode> chunks = dataEvents(r.body());
-        List<String> relayed = new ArrayList<>();
-        for (JsonNode c : chunks) {
-            JsonNode calls = c.at("/choices/0/delta/tool_calls");
-            if (!calls.isMissingNode()) {
-                relayed.add(calls.toString());
-            }
-        }
+        List<String> relayed = relayedToolCalls(r.body());
         List<String> sent = AZURE_CALLS.stream().map(s -> GatewayClient.json(s).toString()).toList();
         assertThat(relayed).isEqualTo(sent);
         // the first output carries the role, with no content, as OpenAI's
@@ -265,14 +271,7 @@ class ToolCallingTest {
                 + "\"user\",\"content\":\"Weather and time?\"}],\"tools\":" + TOOLS + "}");
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        List<String> relayed = new ArrayList<>();
-        for (JsonNode c : dataEvents(r.body())) {
-            JsonNode calls = c.at("/choices/0/delta/tool_calls");
-            if (!calls.isMissingNode()) {
-                relayed.add(calls.toString());
-            }
-        }
-        assertThat(relayed).containsExactly(
+        assertThat(relayedToolCalls(r.body())).containsExactly(
                 "[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
                         + "\"arguments\":\"{\\\"city\\\":\"}}]",
                 "[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]",
