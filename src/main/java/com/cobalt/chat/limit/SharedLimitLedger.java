@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +41,8 @@ public class SharedLimitLedger implements LimitLedger {
     private final Object[] stripes = new Object[64];
     /** PostgreSQL runs the admission in one statement (cobalt_admit); another database gets the transaction below. */
     private final boolean inDatabase;
+    /** Slots whose release failed: deleted again at each maintenance until one succeeds. */
+    private final Set<String> unreleased = ConcurrentHashMap.newKeySet();
     /** The slots this instance holds: only these are renewed, so a slot whose release failed still expires. */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
 
@@ -251,8 +254,15 @@ public class SharedLimitLedger implements LimitLedger {
             return;
         }
         held.remove(slot);
-        // PostgreSQL: the same delete, committed without waiting for the disk (V16)
-        update(inDatabase ? "SELECT cobalt_release_quick(?)" : "DELETE FROM active_stream WHERE id = ?", slot);
+        try {
+            // PostgreSQL: the same delete, committed without waiting for the disk (V16)
+            update(inDatabase ? "SELECT cobalt_release_quick(?)" : "DELETE FROM active_stream WHERE id = ?", slot);
+        } catch (RuntimeException failed) {
+            // the database is away: freed at the next maintenance that reaches it, not only when its lease ends -
+            // the user's stream slot stayed taken up to a minute after the database was back (black-box probe)
+            unreleased.add(slot);
+            throw failed;
+        }
     }
 
     /** On PostgreSQL the answer's statement deletes the slot's row (ChatStore's PG_FREE_SLOT, the same delete). */
@@ -274,6 +284,17 @@ public class SharedLimitLedger implements LimitLedger {
     public void maintain() {
         Instant now = clock.instant();
         try (Connection c = dataSource.getConnection()) {
+            if (!unreleased.isEmpty()) {
+                List<String> retried = List.copyOf(unreleased);
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM active_stream WHERE id = ?")) {
+                    for (String slot : retried) {
+                        ps.setString(1, slot);
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                unreleased.removeAll(retried);
+            }
             try (PreparedStatement ps = c.prepareStatement("UPDATE active_stream SET lease_until = ? WHERE id = ?")) {
                 for (String slot : held) {
                     ps.setObject(1, now.plus(lease).atOffset(ZoneOffset.UTC));

@@ -106,6 +106,41 @@ class LimitLedgerTest {
         alive.admit("ada");
     }
 
+    /**
+     * A release the database refused (it was away) is made again by the next maintenance that reaches it: the slot
+     * stayed taken until its lease ended, up to a minute after the database was back (black-box probe).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void aReleaseTheDatabaseRefusedIsMadeAtTheNextMaintenance(String db) {
+        Database database = open(db);
+        java.util.concurrent.atomic.AtomicBoolean away = new java.util.concurrent.atomic.AtomicBoolean();
+        javax.sql.DataSource flaky = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection") && away.get()) {
+                        throw new java.sql.SQLTransientConnectionException("the database is away");
+                    }
+                    try {
+                        return method.invoke(database.dataSource(), args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        SharedLimitLedger here = new SharedLimitLedger(flaky, clock, new LimitRules(1000, 1000, 1), LEASE);
+        resources.add(here);
+        LimitLedger other = instance(database);
+        LimitLedger.Admission admitted = here.admit("dee");
+
+        away.set(true);
+        assertThatThrownBy(() -> here.release(admitted.slot())).isInstanceOf(RuntimeException.class);
+        away.set(false);
+        assertRefusedForStreams(other, "dee"); // still taken: its lease has not ended
+
+        here.maintain();
+        other.release(other.admit("dee").slot()); // freed, long before the lease would have ended
+        here.maintain(); // made once: nothing left to retry
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("ledgers")
     void aSlotIsFreedOnceAndReleasingItAgainChangesNothing(String kind) {
