@@ -8,6 +8,7 @@ import java.util.TreeMap;
 
 import com.cobalt.chat.stream.ClientEvents;
 import com.cobalt.chat.stream.ClientFormat;
+import com.cobalt.chat.stream.ToolCallIndexes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -184,34 +185,8 @@ public final class OpenAiChunks implements ClientFormat {
         return chunk(delta, null);
     }
 
-    /** The highest tool-call index of this answer so far, and the id of the call the last delta belonged to. */
-    private int highestToolIndex = -1;
-    private int lastToolIndex = -1;
-    private String lastToolId;
-
-    /**
-     * Which call a delta belongs to: its {@code index}; without one (Gemini- and Mistral-style OpenAI compatibility
-     * send a whole call per delta, no index), a new id is the next call and a delta without id continues the last.
-     * Relayed without an index, such deltas broke the SDKs' accumulators, which key on it (black-box probe).
-     */
-    private int indexOf(JsonNode call) {
-        JsonNode given = call.get("index");
-        String id = call.path("id").isTextual() ? call.get("id").asText() : null;
-        int index;
-        if (given != null && given.canConvertToInt()) {
-            index = given.asInt();
-        } else if (lastToolIndex < 0 || (id != null && !id.equals(lastToolId))) {
-            index = highestToolIndex + 1;
-        } else {
-            index = lastToolIndex;
-        }
-        highestToolIndex = Math.max(highestToolIndex, index);
-        lastToolIndex = index;
-        if (id != null) {
-            lastToolId = id;
-        }
-        return index;
-    }
+    /** Which call each tool-call delta belongs to; relayed without an index, deltas broke the SDKs' accumulators. */
+    private final ToolCallIndexes toolCallIndexes = new ToolCallIndexes();
 
     /** The deltas with an index each: as they came when every one has its own, else copies with one put first. */
     private JsonNode indexed(JsonNode calls) {
@@ -220,12 +195,12 @@ public final class OpenAiChunks implements ClientFormat {
             allIndexed &= call.has("index");
         }
         if (allIndexed) {
-            calls.forEach(this::indexOf);
+            calls.forEach(toolCallIndexes::of);
             return calls;
         }
         com.fasterxml.jackson.databind.node.ArrayNode out = JSON.createArrayNode();
         for (JsonNode call : calls) {
-            ObjectNode copy = out.addObject().put("index", indexOf(call));
+            ObjectNode copy = out.addObject().put("index", toolCallIndexes.of(call));
             call.fields().forEachRemaining(f -> {
                 if (!f.getKey().equals("index")) {
                     copy.set(f.getKey(), f.getValue());
@@ -237,7 +212,7 @@ public final class OpenAiChunks implements ClientFormat {
 
     private void assemble(JsonNode calls) {
         for (JsonNode call : calls) {
-            int index = indexOf(call);
+            int index = toolCallIndexes.of(call);
             ObjectNode whole = toolCalls.get(index);
             if (whole == null) {
                 whole = JSON.createObjectNode();

@@ -18,13 +18,12 @@ final class SideOutput {
     /** Each call's name and arguments as its deltas built them, by the call's index: {@code [name, arguments]}. */
     private final Map<Integer, StringBuilder[]> calls = new TreeMap<>();
     private StringBuilder refusal;
+    private final ToolCallIndexes indexes = new ToolCallIndexes();
 
     /** Tool-call deltas as the provider sent them: a name starts or renames a call, arguments come in fragments. */
     void toolCalls(JsonNode deltas) {
         for (JsonNode call : deltas) {
-            // a call without an index (one whole call per delta, as some OpenAI-compatible servers send) is a new one
-            int index = call.path("index").asInt(calls.size());
-            StringBuilder[] c = calls.computeIfAbsent(index,
+            StringBuilder[] c = calls.computeIfAbsent(indexes.of(call),
                     i -> new StringBuilder[] {new StringBuilder(), new StringBuilder()});
             JsonNode function = call.path("function");
             if (function.path("name").isTextual()) {
