@@ -179,7 +179,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     }
 
     /**
-     * Every HTTP endpoint the routes serve, one line each with its method. (Camel's own "HTTP endpoints summary"
+     * Every HTTP endpoint the routes serve, one log line each with its method. (Camel's own "HTTP endpoints summary"
      * keeps one method per path, so GET and DELETE of a session, or GET and POST of the sessions, show as one.)
      */
     private static void logEndpoints(CamelContext camel) {
@@ -191,8 +191,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
             }
         }
         endpoints.sort(java.util.Comparator.comparing(e -> e.substring(7)));
-        LOG.info("Chat API endpoints:{}", endpoints.stream().map(e -> "\n    " + e).collect(
-                java.util.stream.Collectors.joining()));
+        // one log line each: the log writes a line break inside a message as the two characters \n (log4j2.xml)
+        endpoints.forEach(e -> LOG.info("Chat API endpoint: {}", e));
     }
 
     /** The whole stop is bounded at the grace plus this (README "Shutdown, step by step"; {@link StopDeadline}). */

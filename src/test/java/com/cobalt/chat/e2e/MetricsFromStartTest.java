@@ -88,16 +88,22 @@ class MetricsFromStartTest {
                 assertThat(m.samples()).as(processMeter).anyMatch(s -> s.name().equals(processMeter));
             }
 
-            String endpoints = log.lines().stream().map(LogCapture.Line::message)
-                    .filter(l -> l.startsWith("Chat API endpoints:")).findFirst().orElse("");
-            for (String e : List.of("GET    /api/v1/chat/sessions  ", "POST   /api/v1/chat/sessions  ",
-                    "GET    /api/v1/chat/sessions/{id}  ", "DELETE /api/v1/chat/sessions/{id}  ",
-                    "POST   /api/v1/chat/sessions/{id}/messages  ", "GET    /api/v1/models  ",
-                    "GET    /api/v1/usage  ", "GET    /api/v1/admin/providers  ",
-                    "PUT    /api/v1/admin/providers/selection  ", "POST   /v1/chat/completions  ",
-                    "GET    /v1/models  ", "GET    /v1/models/{model}  ")) {
-                assertThat(endpoints).as(e).contains(e);
-            }
+            // one log line per endpoint: a line break inside a message is written as the two characters \n
+            List<String> endpoints = log.lines().stream().map(LogCapture.Line::message)
+                    .filter(l -> l.startsWith("Chat API endpoint: ")).toList();
+            assertThat(endpoints).contains("Chat API endpoint: GET    /api/v1/chat/sessions  (route session-list)",
+                    "Chat API endpoint: POST   /api/v1/chat/sessions  (route session-create)",
+                    "Chat API endpoint: GET    /api/v1/chat/sessions/{id}  (route session-get)",
+                    "Chat API endpoint: DELETE /api/v1/chat/sessions/{id}  (route session-delete)",
+                    "Chat API endpoint: POST   /api/v1/chat/sessions/{id}/messages  (route chat-http)",
+                    "Chat API endpoint: GET    /api/v1/models  (route models-list)",
+                    "Chat API endpoint: GET    /api/v1/usage  (route usage-report)",
+                    "Chat API endpoint: GET    /api/v1/admin/providers  (route admin-providers)",
+                    "Chat API endpoint: PUT    /api/v1/admin/providers/selection  (route admin-provider-selection)",
+                    "Chat API endpoint: POST   /v1/chat/completions  (route openai-http)",
+                    "Chat API endpoint: GET    /v1/models  (route openai-models)",
+                    "Chat API endpoint: GET    /v1/models/{model}  (route openai-model)");
+            assertThat(endpoints).noneMatch(l -> l.contains("\n"));
             // a clean start warns of nothing: Micrometer warned when the label filter came after Camel's meters
             assertThat(log.lines().stream().filter(l -> l.level().equals("WARN") || l.level().equals("ERROR"))
                     .map(LogCapture.Line::all)).isEmpty();
