@@ -498,8 +498,9 @@ public class ChatStore {
      * the first answer, and the answers land in the order they finished - and strict providers (Llama and Mistral
      * chat templates) refuse roles that do not alternate. The answer is stored after its question, so walking down an
      * answer is always met before its question: a complete answer waits until its question is met, and the pair goes
-     * in there, so exchanges come out by their question's seq. With an odd maxMessages the oldest exchange gives only
-     * its answer, as when the rows were taken one by one.
+     * in there, so exchanges come out by their question's seq. Whole exchanges only: with an odd maxMessages the context
+     * holds one message fewer, since an answer without its question would start the history with the assistant, which
+     * the same strict templates refuse (after the system prompt, the first turn must be the user's).
      */
     private static List<ContextMessage> lastCompleteMessages(Connection c, String sessionId, int maxMessages,
                                                              List<StoredMessage> newest, boolean whole)
@@ -510,7 +511,8 @@ public class ChatStore {
         long below = Long.MAX_VALUE;
         List<StoredMessage> rows = newest;
         boolean last = whole;
-        while (newestFirst.size() < maxMessages) {
+        int room = maxMessages - maxMessages % 2; // whole exchanges
+        while (newestFirst.size() < room) {
             for (StoredMessage m : rows) {
                 below = m.seq();
                 if ("assistant".equals(m.role())) {
@@ -526,15 +528,12 @@ public class ChatStore {
                 }
                 // newest first, so the answer before its question
                 newestFirst.add(new ContextMessage(answer.role(), answer.content()));
-                if (newestFirst.size() == maxMessages) {
-                    break;
-                }
                 newestFirst.add(new ContextMessage(m.role(), m.content()));
-                if (newestFirst.size() == maxMessages) {
+                if (newestFirst.size() == room) {
                     break;
                 }
             }
-            if (last || newestFirst.size() == maxMessages) {
+            if (last || newestFirst.size() == room) {
                 break;
             }
             rows = readPage(c, sessionId, below, page);

@@ -88,8 +88,8 @@ class ChatStoreTest {
                 new ContextMessage("user", "q4"), new ContextMessage("assistant", "a4"),
                 new ContextMessage("user", "q5"), new ContextMessage("assistant", "a5"));
 
+        // whole exchanges: never an answer without its question at the start
         assertThat(store.loadContext(user, s.id(), 3).history()).containsExactly(
-                new ContextMessage("assistant", "a4"),
                 new ContextMessage("user", "q5"), new ContextMessage("assistant", "a5"));
         assertThat(store.loadContext(user, s.id(), 0).history()).isEmpty();
     }
@@ -198,9 +198,13 @@ class ChatStoreTest {
         assertThat(store.loadContext(user, s.id(), 4).history()).containsExactly(
                 new ContextMessage("user", "qx"), new ContextMessage("assistant", "ax"),
                 new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
-        // a page is 2 x 5 + 2 = 12 messages: q1 and a1 lie behind 24 failed ones
+        // a page is 2 x 6 + 2 = 14 messages: q1 and a1 lie behind 24 failed ones, two pages down
+        assertThat(store.loadContext(user, s.id(), 6).history()).containsExactly(
+                new ContextMessage("user", "q1"), new ContextMessage("assistant", "a1"),
+                new ContextMessage("user", "qx"), new ContextMessage("assistant", "ax"),
+                new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
+        // an odd limit takes whole exchanges only: the oldest exchange's answer is not taken without its question
         assertThat(store.loadContext(user, s.id(), 5).history()).containsExactly(
-                new ContextMessage("assistant", "a1"),
                 new ContextMessage("user", "qx"), new ContextMessage("assistant", "ax"),
                 new ContextMessage("user", "qy"), new ContextMessage("assistant", "ay"));
         assertThat(store.loadContext(user, s.id(), 20).history()).containsExactly(
@@ -251,8 +255,10 @@ class ChatStoreTest {
         assertThat(withoutCopies.loadContext(user, s.id(), 20).history()).isEqualTo(pairs);
         for (ChatStore instance : List.of(store, withoutCopies)) {
             assertThat(instance.loadContext(user, s.id(), 4).history()).isEqualTo(pairs.subList(4, 8));
-            // an odd limit takes the oldest exchange's answer alone, as it always did
-            assertThat(instance.loadContext(user, s.id(), 3).history()).isEqualTo(pairs.subList(5, 8));
+            // whole exchanges only: an odd limit never starts the history with an answer whose question it left out
+            assertThat(instance.loadContext(user, s.id(), 3).history()).isEqualTo(pairs.subList(6, 8));
+            assertThat(instance.loadContext(user, s.id(), 5).history()).isEqualTo(pairs.subList(4, 8));
+            assertThat(instance.loadContext(user, s.id(), 1).history()).isEmpty();
             // a page is 2 x 2 + 2 = 6 messages: the answers on the first, their questions on the next
             assertThat(instance.loadContext(user, s.id(), 2).history()).isEqualTo(pairs.subList(6, 8));
         }
