@@ -138,6 +138,13 @@ public class ChatStore {
     private final Clock clock;
     private final int maxContextMessages;
     private final int maxSessionsPerUser;
+    /**
+     * The first key of the advisory locks that serialise one user's session creations on PostgreSQL (the second is
+     * the user id's hash): a constant of its own, so they meet no other advisory lock. Users whose ids share a hash
+     * only take turns.
+     */
+    private static final int SESSION_CAP_LOCK_SPACE = 0x5E55_1047;
+    private final Object[] sessionCapLocks = new Object[64];
     private final SessionHistoryCache history;
     /** Whether a chat's admission confirms its session in the same statement ({@link #confirmedBy}). */
     private final boolean admissionConfirmsSession;
@@ -185,6 +192,9 @@ public class ChatStore {
         this.clock = clock;
         this.maxContextMessages = maxContextMessages;
         this.maxSessionsPerUser = maxSessionsPerUser;
+        for (int i = 0; i < sessionCapLocks.length; i++) {
+            sessionCapLocks[i] = new Object();
+        }
         this.admissionConfirmsSession = admissionConfirmsSession && vendor == Vendor.POSTGRESQL;
     }
 
@@ -197,7 +207,33 @@ public class ChatStore {
         requireCaller(userId);
         String id = RowIds.next();
         OffsetDateTime now = now();
+        if (vendor == Vendor.POSTGRESQL) {
+            insertSession(userId, request, id, now);
+        } else {
+            // the embedded H2 has one instance: its own lock serialises the user's count-and-insert
+            synchronized (sessionCapLocks[Math.floorMod(userId.hashCode(), sessionCapLocks.length)]) {
+                insertSession(userId, request, id, now);
+            }
+        }
+        return new SessionView(id, request.titleOrDefault(), null, request.model(), request.variant(), iso(now), null,
+                null);
+    }
+
+    /**
+     * The count and the insert, one transaction. Two creations side by side (on one instance or two) would each count
+     * the sessions before the other's insert committed and both pass the cap, so one user's creations take turns: on
+     * PostgreSQL behind a transaction-scoped advisory lock on the user (every instance sees it; released at commit),
+     * on H2 behind {@link #sessionCapLocks}.
+     */
+    private void insertSession(String userId, NewSession request, String id, OffsetDateTime now) {
         inConnection(true, c -> {
+            if (vendor == Vendor.POSTGRESQL) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+                    ps.setInt(1, SESSION_CAP_LOCK_SPACE);
+                    ps.setInt(2, userId.hashCode());
+                    ps.execute();
+                }
+            }
             List<Long> kept = query(c, "SELECT COUNT(*) FROM chat_session WHERE user_id = ?", rs -> rs.getLong(1),
                     userId);
             if (kept.get(0) >= maxSessionsPerUser) {
@@ -209,8 +245,6 @@ public class ChatStore {
                     request.systemPrompt(), request.model(), request.variant(), now, now);
             return null;
         });
-        return new SessionView(id, request.titleOrDefault(), null, request.model(), request.variant(), iso(now), null,
-                null);
     }
 
     /**

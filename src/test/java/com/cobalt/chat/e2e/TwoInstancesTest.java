@@ -61,7 +61,7 @@ class TwoInstancesTest {
                 Map.entry("sambanova.api-key", "sn-test-key-0001"),
                 Map.entry("sambanova.model", "Meta-Llama-3.3-70B-Instruct"),
                 Map.entry("chat.rate-limit-per-minute", "10"), Map.entry("chat.daily-message-quota", "25"),
-                Map.entry("chat.max-concurrent-streams", "12"),
+                Map.entry("chat.max-concurrent-streams", "12"), Map.entry("chat.max-sessions-per-user", "6"),
                 // the tests move the clock by minutes while streams are open
                 Map.entry("chat.stream-lease-seconds", "3600"));
         a = RunningGateway.start(settings, Map.of("clock", clock));
@@ -171,6 +171,24 @@ class TwoInstancesTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * CHAT_MAX_SESSIONS_PER_USER is a cap, not a target: creations sent at once through both instances never leave the
+     * user with more sessions than it (a count and an insert that ran side by side each saw room for one more).
+     */
+    @Test
+    void theSessionCapHoldsExactlyForCreationsAtOnceOnBothInstances() throws Exception {
+        String token = Jwt.token("hoarding-hal");
+        List<HttpResponse<String>> burst = UserLimitsTest.burst(40, i -> (i % 2 == 0 ? toA : toB).send("POST",
+                "/api/v1/chat/sessions", token, "application/json", "{\"title\":\"Hoard " + i + "\"}"));
+
+        assertThat(burst.stream().filter(r -> r.statusCode() == 201)).hasSize(6);
+        assertThat(burst.stream().filter(r -> r.statusCode() == 409).map(HttpResponse::body)).hasSize(34)
+                .allMatch(body -> body.equals("{\"error\":{\"code\":\"too_many_sessions\",\"message\":\"You have 6"
+                        + " sessions, the most one user may keep; delete one to create another\"}}"));
+        assertThat(toB.get("/api/v1/chat/sessions", token).body()).contains("\"next_cursor\":null");
+        assertThat(GatewayClient.json(toA.get("/api/v1/chat/sessions", token).body()).get("sessions")).hasSize(6);
     }
 
     @Test
