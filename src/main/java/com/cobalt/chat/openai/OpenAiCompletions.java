@@ -30,6 +30,9 @@ import org.apache.camel.Variable;
  */
 public class OpenAiCompletions {
 
+    /** The error code of an answer the gateway ended at shutdown (RelaySession.shutDown). */
+    private static final String SHUTTING_DOWN = "shutting_down";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Clock clock;
@@ -93,6 +96,11 @@ public class OpenAiCompletions {
             msg.setBody(completion(format, outcome, answer));
         } else if (StreamOutcome.CANCELLED.equals(outcome.status())) {
             msg.setBody(null); // the caller left; there is no one to answer
+        } else if (SHUTTING_DOWN.equals(outcome.errorCode())) {
+            // the grace is over and this instance cut the answer, not the provider: what a shutdown answers (README
+            // "Errors"), so the SDK or the balancer sends it again to another instance
+            throw new ApiError(503, SHUTTING_DOWN, "The gateway is shutting down; retry the request",
+                    Map.of("Retry-After", "1"));
         } else {
             throw new ApiError(502, outcome.errorCode() == null ? "stream_interrupted" : outcome.errorCode(),
                     "The provider's answer broke off before it was complete; retry the request");
