@@ -209,6 +209,11 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                         liveStreams.count());
                 liveStreams.endAll();
             }
+            int waiting = upstreamClient.shutDownPending();
+            if (waiting > 0) {
+                LOG.warn("Grace period over: {} chat(s) still waiting for their provider's first output get 503"
+                        + " shutting_down", waiting);
+            }
         });
     }
 

@@ -132,6 +132,10 @@ public final class ProviderBreakers {
                               @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Throwable failure) {
         if (permit != null && !permit.recorded) {
             permit.recorded = true;
+            if (failure instanceof ShuttingDown) {
+                permit.breaker.releasePermission(); // the gateway stopped the call, not the provider
+                return;
+            }
             permit.breaker.onError(permit.elapsed(), permit.breaker.getTimestampUnit(),
                     failure == null ? new IllegalStateException("unknown failure") : failure);
         }

@@ -36,6 +36,9 @@ public class ProviderFailures {
                                  @ExchangeProperty(ProviderAttempts.PROPERTY) ProviderAttempts attempts,
                                  @Variable(UpstreamClient.UPSTREAM_MODEL_VARIABLE) String upstreamModel,
                                  @ExchangeProperty(ChatTrace.PROPERTY) ChatTrace trace) {
+        if (caught instanceof ShuttingDown stop) {
+            throw stop; // the gateway cut the wait at shutdown: no fallback, the caller gets the 503
+        }
         ProviderFailure failure;
         if (caught instanceof ProviderFailure pf) {
             failure = pf;

@@ -3,6 +3,7 @@ package com.cobalt.chat.provider;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -94,6 +95,8 @@ public class UpstreamClient {
     private final RetryPolicy retries;
     private final RelaySettings relaySettings;
     private final LiveStreams live;
+    /** The calls whose provider has not answered yet (no first output, no failure). */
+    private final Set<Call> pending = ConcurrentHashMap.newKeySet();
     private final BiFunction<String, String, CatalogModel> catalogEntry;
     private final ProviderCredentials credentials;
     /** Whether a provider's model (by upstream name) writes its reasoning inline between think tags. */
@@ -222,8 +225,24 @@ public class UpstreamClient {
                 entry == null ? CatalogModel.MAX_TOKENS : entry.tokenLimit());
         Call call = new Call(provider, target, body, caller, format);
         call.trace = trace;
+        pending.add(call);
+        call.answer.whenComplete((answered, t) -> pending.remove(call));
         caller.context().runOnContext(v -> call.attempt(1));
         return call.answer;
+    }
+
+    /**
+     * The shutdown grace is over: every chat still waiting for its provider's first output (nothing of it sent) has its
+     * request reset and ends with 503 shutting_down ({@link ShuttingDown}) - not left to the end of the stop, when
+     * its connection would close without any response. Returns how many there were.
+     */
+    public int shutDownPending() {
+        int n = 0;
+        for (Call call : pending) {
+            n++;
+            call.caller.context().runOnContext(v -> call.shutDown());
+        }
+        return n;
     }
 
     /**
@@ -244,6 +263,8 @@ public class UpstreamClient {
         /** The header the last attempt carried, and whether a 401 already had its one renewal. */
         AuthHeader auth;
         boolean renewed;
+        /** The attempt in flight, if any (the caller's event loop only). */
+        Attempt current;
 
         Call(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
              ClientFormat format) {
@@ -260,7 +281,14 @@ public class UpstreamClient {
          * loop; only a token still to be fetched (the process's first) is fetched on a worker, and the attempt goes
          * on back on the caller's event loop. No header at all is a provider failure (kind identity).
          */
+        void shutDown() {
+            UpstreamClient.this.shutDown(this);
+        }
+
         void attempt(int retry) {
+            if (answer.isDone()) {
+                return; // shut down meanwhile
+            }
             if (credential.ready()) {
                 AuthHeader header;
                 try {
@@ -284,9 +312,13 @@ public class UpstreamClient {
         }
 
         void send(int retry, AuthHeader header) {
+            if (answer.isDone()) {
+                return; // shut down while its credential was fetched
+            }
             auth = header;
             health.noteRequest(provider.id());
             Attempt attempt = new Attempt(provider, target, body, header, caller, format);
+            current = attempt;
             attempt.trace = trace;
             attempt.answer.whenComplete((answered, t) -> {
                 if (t == null) {
@@ -330,6 +362,9 @@ public class UpstreamClient {
             LOG.info("Provider {} failed ({}); retry {} of {} in {} ms", provider.id(), failure.errorClass(), retry,
                     retries.maxRetries(), delay);
             caller.context().runOnContext(v -> vertx.setTimer(Math.max(1, delay), t -> {
+                if (answer.isDone()) {
+                    return; // shut down during the pause
+                }
                 if (caller.gone()) {
                     answer.completeExceptionally(failure); // nobody is waiting for the retry's answer
                 } else {
@@ -337,6 +372,20 @@ public class UpstreamClient {
                 }
             }));
         }
+    }
+
+    /**
+     * On the caller's event loop, once the shutdown grace is over: the attempt in flight ends (its request reset; its
+     * answer never completes, so it is no failure of the provider's) and the call fails with {@link ShuttingDown}.
+     */
+    private void shutDown(Call call) {
+        if (call.answer.isDone()) {
+            return;
+        }
+        if (call.current != null) {
+            call.current.end();
+        }
+        call.answer.completeExceptionally(new ShuttingDown());
     }
 
     /** One request in flight; every field is used on the caller's event loop only. */
