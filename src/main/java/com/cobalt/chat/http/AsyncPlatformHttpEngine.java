@@ -265,7 +265,15 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             ctx.put(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
             ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, requestId)
                     .putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
-            if (draining) {
+            if (malformedPercentEncoding(ctx.request().uri())) {
+                // a '%' not followed by two hex digits cannot be decoded: Vert.x failed the request with its
+                // plain-text "Bad Request" (no JSON, no Content-Type), and only once a route read the query
+                // (black-box probe, 2026-12-05)
+                counted(400, "invalid_request");
+                ResponseWriter.writeJson(ctx.response(), 400, ResponseWriter.errorJson(ctx.request().path(), 400,
+                        "invalid_request",
+                        MALFORMED_URI));
+            } else if (draining) {
                 counted(503, "shutting_down");
                 ctx.response().putHeader("Retry-After", "1");
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
@@ -498,7 +506,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 }
                 router.route().order(Integer.MIN_VALUE).handler(ctx -> {
                     ctx.response().putHeader(ResponseWriter.CONTENT_TYPE_OPTIONS, ResponseWriter.NOSNIFF);
-                    if (ctx.request().method() == HttpMethod.HEAD) {
+                    if (malformedPercentEncoding(ctx.request().uri())) {
+                        // the query decoder's IllegalArgumentException was a 500 internal_error here
+                        ResponseWriter.writeJson(ctx.response(), 400, ApiError.json("invalid_request", MALFORMED_URI));
+                    } else if (ctx.request().method() == HttpMethod.HEAD) {
                         ctx.reroute(HttpMethod.GET, ctx.request().uri());
                     } else {
                         ctx.next();
@@ -524,6 +535,23 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                         e.getClass().getSimpleName());
             }
         }
+    }
+
+    static final String MALFORMED_URI =
+            "The request's URL is not valid: a '%' in its path or query is not followed by two hex digits";
+
+    /** A '%' in the URI that is not the start of a percent-encoded octet ({@code %ZZ}, a lone or trailing '%'). */
+    static boolean malformedPercentEncoding(String uri) {
+        if (uri == null) {
+            return false;
+        }
+        for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+            if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0
+                    || Character.digit(uri.charAt(i + 2), 16) < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A Content-Encoding other than none or identity: the body would have to be decoded, which the gateway does not. */

@@ -244,6 +244,45 @@ class StrictHttpTest {
                 .isEqualTo((before == null ? 0.0 : before) + 3.0);
     }
 
+    /**
+     * A URL with a '%' that starts no percent-encoded octet cannot be decoded: a JSON 400 like every other refusal,
+     * on the session API and on /v1 in its own error shape. Vert.x answered it in plain text, "Bad Request" with no
+     * Content-Type (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aMalformedPercentEncodingInTheUrlIsAJson400() throws IOException {
+        String invalid = "{\"error\":{\"code\":\"invalid_request\",\"message\":\"The request's URL is not valid: a"
+                + " '%' in its path or query is not followed by two hex digits\"}}";
+        String auth = "Authorization: Bearer " + token + "\r\n";
+        for (String target : new String[] {SESSIONS + "?cursor=%ZZ", SESSIONS + "/%ZZ", SESSIONS + "?limit=5%",
+                "/api/v1/models?x=%4"}) {
+            Raw r = exchange(gateway, "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + auth
+                    + "Connection: close\r\n\r\n");
+
+            assertThat(r.status()).as(target).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(r.header("content-type")).as(target).isEqualTo("application/json");
+            assertThat(r.body()).as(target).isEqualTo(invalid);
+            assertThat(r.header("x-request-id")).as(target).isNotBlank();
+        }
+        Raw openAi = exchange(gateway, "GET /v1/models?x=% HTTP/1.1\r\nHost: x\r\n" + auth
+                + "Connection: close\r\n\r\n");
+        assertThat(openAi.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(openAi.header("content-type")).isEqualTo("application/json");
+        assertThat(GatewayClient.json(openAi.body()).path("error").path("message").asText()).isEqualTo(
+                "The request's URL is not valid: a '%' in its path or query is not followed by two hex digits");
+        // the management port too: its query decoder's failure was a 500 internal_error
+        String managementUrl = gateway.managementUrl();
+        int management = Integer.parseInt(managementUrl.substring(managementUrl.lastIndexOf(':') + 1));
+        Raw health = exchange(management, ("GET /observe/health?x=% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1), false);
+        assertThat(health.status()).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(health.body()).isEqualTo(invalid);
+        // a well-formed encoding still decodes
+        Raw fine = exchange(gateway, "GET " + SESSIONS + "?limit=%35 HTTP/1.1\r\nHost: x\r\n" + auth
+                + "Connection: close\r\n\r\n");
+        assertThat(fine.status()).isEqualTo("HTTP/1.1 200 OK");
+    }
+
     // --- raw HTTP ---
 
     String post(String path, String framing) {
@@ -296,7 +335,11 @@ class StrictHttpTest {
      * response is {@link Raw#rest}.
      */
     static Raw exchange(RunningGateway g, byte[] request, boolean headOnly) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", g.port())) {
+        return exchange(g.port(), request, headOnly);
+    }
+
+    static Raw exchange(int port, byte[] request, boolean headOnly) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(request);
