@@ -211,9 +211,32 @@ async function dropIfEmpty(id) {
       state.messagesCursor = null;
       clearMessages();
       $('model').disabled = false;
+      return true;
     }
   } catch (e) {
     // the chat stays; the refusal is what the user is told about
+  }
+  return false;
+}
+
+/**
+ * The open chat shown again as the gateway stored it, after a message was refused: a refusal before anything was
+ * stored (a limit, a token, a chat deleted meanwhile) leaves no trace of the message but the composer's text, and one
+ * after the message was stored (no provider could answer) shows it with its failed answer, as a reload would.
+ */
+async function showStored(id) {
+  try {
+    const detail = await request('GET', `/api/v1/chat/sessions/${encodeURIComponent(id)}?messages_limit=50`);
+    if (state.session?.id !== id) {
+      return;
+    }
+    clearMessages();
+    showMessages(detail.messages, null);
+    state.messagesCursor = detail.next_cursor;
+    $('earlier-messages').hidden = !detail.next_cursor;
+    scrollToEnd();
+  } catch (e) {
+    // the page keeps what it shows; the refusal is what the user is told about
   }
 }
 
@@ -328,7 +351,7 @@ async function send() {
     }
     const sessionId = state.session.id;
     input.value = '';
-    addUserMessage(text);
+    const question = addUserMessage(text);
     const answer = addAssistantMessage('', 'streaming', null);
     answer.el.classList.add('live');
     let content = '';
@@ -360,10 +383,17 @@ async function send() {
         }
       });
     } catch (e) {
+      // refused before its answer began: the message is not shown as sent (it may not be stored at all), the text
+      // goes back to the composer, and the chat shows what the gateway kept of it
       answer.el.remove();
+      question.remove();
+      if (!$('messages').querySelector('.message')) {
+        $('empty').hidden = false;
+      }
       input.value = text;
-      if (createdNow) {
-        await dropIfEmpty(sessionId);
+      const dropped = createdNow && await dropIfEmpty(sessionId);
+      if (!dropped && !(e instanceof ApiFailure && e.status === 401)) {
+        await showStored(sessionId);
       }
       throw e;
     }
