@@ -59,6 +59,9 @@ async function enter() {
     $('sign-in-error').hidden = false;
     return;
   }
+  // signed in (again): a refusal shown before, such as the expired token that sent the user to sign in, is over
+  $('chat-error').textContent = '';
+  $('chat-error').hidden = true;
   $('sign-out').hidden = !token();
   if (!started) {
     started = true;

@@ -253,4 +253,34 @@ class WebErrorsTest {
         assertThat(browser.all(".message.assistant")).hasSize(3);
         assertThat(browser.find("#message").getAttribute("value")).isEqualTo("one more");
     }
+
+    /**
+     * A token that expires while the page is open: the next message goes to the sign-in page in words, and once
+     * signed in again the chat shows no stale refusal and no message that was never stored; the text is still in
+     * the composer. The chat kept saying "Your token has expired" after the new sign-in (black-box probe).
+     */
+    @Test
+    void signingInAgainAfterAnExpiredTokenLeavesNoStaleRefusal() {
+        upstream.enqueue(Script.sse(Chunks.delta("First answer"), Chunks.finish("stop"), Chunks.done()));
+        send("first");
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+        // the token runs out while the chat is open
+        browser.storeToken(Jwt.expired("web-signingInAgainAfterAnExpiredTokenLeavesNoStaleRefusal"));
+
+        send("second");
+
+        browser.await(d -> browser.find("#sign-in").isDisplayed());
+        assertThat(browser.find("#sign-in-error").getText())
+                .isEqualTo("Your token has expired. Paste a new one to sign in again.");
+        browser.find("#token").sendKeys(token);
+        browser.find("#sign-in-button").click();
+        browser.await(d -> browser.find("#chat").isDisplayed());
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+
+        assertThat(browser.find("#chat-error").isDisplayed()).as(browser.find("#chat-error").getText()).isFalse();
+        assertThat(shownQuestions()).containsExactly("first");
+        assertThat(browser.find("#message").getAttribute("value")).isEqualTo("second");
+        assertThat(upstream.requestCount()).isEqualTo(1);
+    }
 }
