@@ -283,4 +283,42 @@ class WebErrorsTest {
         assertThat(browser.find("#message").getAttribute("value")).isEqualTo("second");
         assertThat(upstream.requestCount()).isEqualTo(1);
     }
+
+    /**
+     * A model's table wider than the chat scrolls sideways inside its answer, each cell's words whole. The chat's
+     * "break anywhere" wrapping squeezed every cell to one character a line and the table still ran out of its
+     * answer, so the whole conversation scrolled sideways (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aWideTableScrollsInsideItsAnswerWithItsCellsWhole() {
+        StringBuilder table = new StringBuilder("|");
+        for (int c = 0; c < 40; c++) {
+            table.append(" column").append(c).append(" |");
+        }
+        table.append("\n|").append("---|".repeat(40)).append("\n");
+        for (int r = 0; r < 3; r++) {
+            table.append("|");
+            for (int c = 0; c < 40; c++) {
+                table.append(" r").append(r).append("c").append(c).append(" |");
+            }
+            table.append("\n");
+        }
+        upstream.enqueue(Script.sse(Chunks.delta(table.toString()), Chunks.finish("stop"), Chunks.done()));
+
+        send("A wide table, please");
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+
+        assertThat(lastAssistant().findElements(By.cssSelector(".body table td"))).hasSize(120);
+        assertThat(browser.js("const m = document.getElementById('messages'); return m.scrollWidth - m.clientWidth"))
+                .as("the conversation does not scroll sideways").isEqualTo(0L);
+        assertThat(browser.js("const a = [...document.querySelectorAll('.message.assistant')].pop();"
+                + " const t = a.querySelector('table');"
+                + " return t.getBoundingClientRect().right <= a.getBoundingClientRect().right"
+                + " && t.scrollWidth > t.clientWidth")).as("the table scrolls inside its answer").isEqualTo(true);
+        assertThat(browser.js("const r = document.createRange();"
+                + " r.selectNodeContents([...document.querySelectorAll('.message.assistant')].pop()"
+                + ".querySelector('td'));"
+                + " return r.getClientRects().length")).as("r0c0 on one line").isEqualTo(1L);
+    }
 }
