@@ -132,14 +132,21 @@ export function streamErrorWords(error) {
       return 'The answer broke off: the provider\'s stream ended early. The part you see is kept.';
     case 'stream_idle_timeout':
       return 'The answer broke off: the provider stopped sending. The part you see is kept.';
+    case 'provider_stream_error':
+      return 'The answer broke off: the provider reported an error in the middle of it. The part you see is kept.';
+    case 'malformed_chunk':
+      return 'The answer broke off: the provider sent something that could not be read. The part you see is kept.';
     case 'session_deleted':
       return 'The chat was deleted while its answer streamed; the answer was not stored.';
     case 'answer_not_stored':
       return 'The answer could not be stored; it is not in the chat.';
     case 'shutting_down':
       return 'The gateway restarted while answering. The part you see is kept.';
-    default:
-      return `The answer broke off: ${error?.message ?? 'unknown error'}.`;
+    default: {
+      // the gateway's own sentence, run on after the colon: "The provider's ..." -> "the provider's ...", one stop
+      const said = (error?.message ?? 'unknown error').replace(/\.$/, '');
+      return `The answer broke off: ${said.charAt(0).toLowerCase()}${said.slice(1)}.`;
+    }
   }
 }
 

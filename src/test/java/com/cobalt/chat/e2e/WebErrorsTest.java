@@ -321,4 +321,23 @@ class WebErrorsTest {
                 + ".querySelector('td'));"
                 + " return r.getClientRects().length")).as("r0c0 on one line").isEqualTo(1L);
     }
+
+    /**
+     * The provider's own error event in the middle of an answer is said as such. The page ran the gateway's sentence
+     * on after its own: "The answer broke off: The provider's stream broke off; the partial answer was kept."
+     * (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aProviderErrorEventMidAnswerIsSaidAsSuch() {
+        upstream.enqueue(Script.sse(Chunks.delta("Half an "),
+                "data: {\"error\":{\"message\":\"Model overloaded\",\"type\":\"server_error\"}}\n\n"));
+
+        send("Go on");
+
+        assertThat(awaitError()).isEqualTo("The answer broke off: the provider reported an error in the middle of it."
+                + " The part you see is kept.");
+        assertThat(lastAssistant().findElement(By.cssSelector(".body")).getText()).isEqualTo("Half an");
+        assertThat(lastAssistant().findElement(By.cssSelector(".meta")).getText())
+                .isEqualTo("Broke off · Meta-Llama-3.3-70B-Instruct");
+    }
 }
