@@ -391,6 +391,14 @@ async function send() {
         $('empty').hidden = false;
       }
       input.value = text;
+      if (e instanceof ApiFailure && e.code === 'session_not_found' && state.session?.id === sessionId) {
+        // deleted meanwhile (from another tab): its messages go, and the next send starts a new chat with the text
+        state.session = null;
+        state.messagesCursor = null;
+        clearMessages();
+        $('model').disabled = false;
+        throw e;
+      }
       const dropped = createdNow && await dropIfEmpty(sessionId);
       if (!dropped && !(e instanceof ApiFailure && e.status === 401)) {
         await showStored(sessionId);

@@ -340,4 +340,37 @@ class WebErrorsTest {
         assertThat(lastAssistant().findElement(By.cssSelector(".meta")).getText())
                 .isEqualTo("Broke off · Meta-Llama-3.3-70B-Instruct");
     }
+
+    /**
+     * A chat deleted elsewhere (another tab) while it is open here: the next message says so, the deleted chat's
+     * messages go, and sending again starts a new chat with the text. The page stayed on the deleted chat, and every
+     * send was "This chat no longer exists." until the user found "New chat" (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aChatDeletedInAnotherTabLetsTheNextSendStartANewOne() {
+        upstream.enqueue(Script.sse(Chunks.delta("First answer"), Chunks.finish("stop"), Chunks.done()));
+        send("first");
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        String deleted = browser.find("#sessions li").getAttribute("data-id");
+        assertThat(client.send("DELETE", "/api/v1/chat/sessions/" + deleted, token, null, null).statusCode())
+                .isEqualTo(204);
+
+        send("after the delete");
+
+        assertThat(awaitError()).isEqualTo("This chat no longer exists.");
+        assertThat(browser.all(".message")).isEmpty();
+        assertThat(browser.find("#message").getAttribute("value")).isEqualTo("after the delete");
+
+        upstream.enqueue(Script.sse(Chunks.delta("A new chat"), Chunks.finish("stop"), Chunks.done()));
+        browser.find("#message").sendKeys(Keys.ENTER);
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+        assertThat(shownQuestions()).containsExactly("after the delete");
+        assertThat(browser.find("#chat-error").isDisplayed()).isFalse();
+        browser.await(d -> browser.all("#sessions li").size() == 1
+                && !deleted.equals(browser.find("#sessions li").getAttribute("data-id")));
+        assertThat(browser.find("#sessions li .session-open").getText()).isEqualTo("after the delete");
+    }
 }
