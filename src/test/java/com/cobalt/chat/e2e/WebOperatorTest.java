@@ -137,6 +137,19 @@ class WebOperatorTest {
         }
     }
 
+    /**
+     * The usage table is everyone's unless a user is named (the page asks user=*), and says so: its line said "for
+     * you", as did the README, so an operator read the gateway's whole traffic as their own (black-box probe).
+     */
+    @Test
+    void theUsageReportSaysWhoseUsageItShows() {
+        openOperatorAs(ADMIN);
+        browser.await(d -> browser.all("#usage tbody tr").size() == 1);
+        assertThat(browser.find("#usage-whose").getText())
+                .isEqualTo("Everyone's usage by provider, model, day or user, or only the user's you name.");
+        assertThat(browser.find("#usage-user").getAttribute("placeholder")).isEqualTo("everyone");
+    }
+
     @Test
     void usageAndCostAreAChartAndATableByProviderModelAndDay() {
         openOperatorAs(ADMIN);
