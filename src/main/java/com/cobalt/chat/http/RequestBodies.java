@@ -55,7 +55,9 @@ public class RequestBodies {
         String systemPrompt = optionalString(doc, "system_prompt");
         String model = optionalString(doc, "model");
         if (title != null && title.length() > MAX_TITLE_LENGTH) {
-            throw ApiError.badRequest("title_too_long", "\"title\" is longer than " + MAX_TITLE_LENGTH + " characters");
+            // counted in UTF-16 units, as the column stores them: "characters" refused 101 emoji as over 200
+            throw ApiError.badRequest("title_too_long", "\"title\" is longer than " + MAX_TITLE_LENGTH
+                    + " UTF-16 code units (a character outside the Basic Multilingual Plane, such as an emoji, is two)");
         }
         if (systemPrompt != null && systemPrompt.codePointCount(0, systemPrompt.length()) > maxMessageLength) {
             throw new ApiError(413, "system_prompt_too_long",

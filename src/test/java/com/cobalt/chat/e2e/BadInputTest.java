@@ -342,10 +342,16 @@ class BadInputTest {
                 "\"system_prompt\" must be a string");
     }
 
+    static final String TITLE_TOO_LONG = "\"title\" is longer than 200 UTF-16 code units (a character outside the"
+            + " Basic Multilingual Plane, such as an emoji, is two)";
+
     @Test
     void createSessionWith201CharacterTitleIs400TitleTooLong() {
         assertCreateRejected("application/json", "{\"title\":\"" + "t".repeat(201) + "\"}", 400, "title_too_long",
-                "\"title\" is longer than 200 characters");
+                TITLE_TOO_LONG);
+        // 101 emoji are 101 characters but 202 units: the message says what is counted (it said "200 characters")
+        assertCreateRejected("application/json", "{\"title\":\"" + "\uD83D\uDE00".repeat(101) + "\"}", 400,
+                "title_too_long", TITLE_TOO_LONG);
 
         String title = "t".repeat(200);
         HttpResponse<String> ok = client.send("POST", SESSIONS, token, "application/json",
