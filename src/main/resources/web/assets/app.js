@@ -83,8 +83,15 @@ async function enter() {
 
 $('sign-in-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const value = $('token').value.trim().replace(/^Bearer\s+/i, '');
+  // a JWT has no white space: a line break is the terminal or the mail that wrapped it (sent in a header, it made
+  // the browser refuse the request, which the page told as "the gateway cannot be reached")
+  const value = $('token').value.trim().replace(/^Bearer\s+/i, '').replace(/\s+/g, '');
   if (!value) {
+    return;
+  }
+  if (!/^[A-Za-z0-9_.=+/-]+$/.test(value)) {
+    signInPage('This is not a token: a JSON Web Token is letters, digits, "-" and "_" in three parts separated by'
+      + ' dots, with no quotes or other characters around it.');
     return;
   }
   setToken(value);

@@ -373,4 +373,32 @@ class WebErrorsTest {
                 && !deleted.equals(browser.find("#sessions li").getAttribute("data-id")));
         assertThat(browser.find("#sessions li .session-open").getText()).isEqualTo("after the delete");
     }
+
+    /**
+     * A token pasted as a terminal wrapped it (line breaks inside) signs in; one with other characters around it (a
+     * word processor's quotes) is refused in words and not kept. Both were told "The gateway cannot be reached"
+     * (the browser refuses such a header before sending it), and the bad token stayed for the next load
+     * (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aTokenPastedWithLineBreaksSignsInAndOneInQuotesIsRefusedInWords() {
+        browser.js("sessionStorage.clear()");
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.find("#sign-in").isDisplayed());
+
+        browser.find("#token").sendKeys("\u201c" + token + "\u201d");
+        browser.find("#sign-in-button").click();
+        browser.await(d -> browser.find("#sign-in-error").isDisplayed());
+        assertThat(browser.find("#sign-in-error").getText()).isEqualTo("This is not a token: a JSON Web Token is"
+                + " letters, digits, \"-\" and \"_\" in three parts separated by dots, with no quotes or other"
+                + " characters around it.");
+        assertThat(browser.js("return sessionStorage.getItem('cobalt.token')")).isNull();
+
+        browser.find("#token").clear();
+        browser.js("document.getElementById('token').value = arguments[0]",
+                "Bearer " + token.substring(0, 30) + "\n  " + token.substring(30, 70) + "\r\n" + token.substring(70));
+        browser.find("#sign-in-button").click();
+        browser.await(d -> browser.find("#chat").isDisplayed());
+        assertThat(browser.js("return sessionStorage.getItem('cobalt.token')")).isEqualTo(token);
+    }
 }
