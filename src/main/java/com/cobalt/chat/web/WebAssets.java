@@ -50,14 +50,21 @@ public final class WebAssets {
             "/assets/lib/uPlot.js", List.of("uplot", "dist/uPlot.esm.js"),
             "/assets/lib/uPlot.css", List.of("uplot", "dist/uPlot.min.css"));
 
+    /** Read: RFC 1123 dates, whose day may be one digit, as RFC 9110 asks recipients to accept. */
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+    /**
+     * Written: RFC 9110's IMF-fixdate, a two-digit day ("Sat, 05 Dec 2026 ..."). Java's RFC_1123_DATE_TIME writes
+     * "Sat, 5 Dec 2026", which HTTP senders must not (black-box probe, 2026-12-05).
+     */
+    private static final DateTimeFormatter IMF_FIXDATE =
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.ENGLISH);
 
     /** One file as served. */
     public record Asset(String path, byte[] body, String contentType, String etag, Instant lastModified) {
 
         /** The Last-Modified header's value. */
         public String lastModifiedHeader() {
-            return HTTP_DATE.format(ZonedDateTime.ofInstant(lastModified, ZoneOffset.UTC));
+            return IMF_FIXDATE.format(ZonedDateTime.ofInstant(lastModified, ZoneOffset.UTC));
         }
     }
 

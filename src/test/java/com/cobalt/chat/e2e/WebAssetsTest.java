@@ -85,6 +85,21 @@ class WebAssetsTest {
         }
     }
 
+    /**
+     * Last-Modified is an IMF-fixdate (RFC 9110 5.6.7): a two-digit day. Java's RFC 1123 formatter wrote "Sat, 5 Dec
+     * 2026 08:17:58 GMT" on the first nine days of each month (black-box probe, 2026-12-05).
+     */
+    @Test
+    void lastModifiedIsAnImfFixdate() throws Exception {
+        String imfFixdate = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+                + " \\d{4} \\d{2}:\\d{2}:\\d{2} GMT";
+        assertThat(send("GET", "/").headers().firstValue("Last-Modified")).hasValueSatisfying(v -> assertThat(v)
+                .matches(imfFixdate));
+        assertThat(new com.cobalt.chat.web.WebAssets.Asset("/", new byte[0], "text/html", "\"e\"",
+                java.time.Instant.parse("2026-12-05T08:07:09Z")).lastModifiedHeader())
+                .isEqualTo("Sat, 05 Dec 2026 08:07:09 GMT");
+    }
+
     @Test
     void anUnchangedFileIs304ByETagOrDateAndAChangedOneIsSentAgain() throws Exception {
         HttpResponse<String> first = send("GET", "/assets/chat.js");
