@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
@@ -28,7 +29,11 @@ import org.slf4j.LoggerFactory;
  * the credential sources the environment has, in DefaultAzureCredential's order. The token is kept and renewed on the
  * credentials thread before it expires (at the token's own refresh time, else 5 minutes - or half its life, when that
  * is shorter - before its expiry); a renewal that fails is tried again soon while the current token lasts. A request
- * only waits for a fetch when there is no valid token at all: the process's first, or after every renewal failed.
+ * only waits for a fetch when there is no valid token at all and none has failed yet (the process's first), and then
+ * at most {@code maxWait}. Once a fetch failed and no valid token is left, requests are refused at once (their
+ * provider has failed, the fallback answers) while the credentials thread keeps trying: an identity endpoint that is
+ * down or hangs costs a chat no wait, where before every chat waited for a fetch of its own, one after another,
+ * each as long as azure-identity's retries (black-box probe: 25 to 90 s a chat; a hung endpoint held them for good).
  * Neither the token nor the identity endpoint's answer is ever logged.
  */
 final class EntraTokens {
@@ -38,18 +43,25 @@ final class EntraTokens {
     /** A token this close to its expiry is not handed to a request (it could expire on the way). */
     private static final Duration MARGIN = Duration.ofSeconds(1);
     private static final Duration RETRY_MAX = Duration.ofSeconds(30);
+    /** What one call of the identity endpoint may take (connect, response headers, each read). */
+    private static final Duration IDENTITY_TIMEOUT = Duration.ofSeconds(10);
 
     private final TokenCredential credential;
     private final String sources;
     private final TokenRequestContext request = new TokenRequestContext().addScopes(EntraSettings.SCOPE);
     private final ScheduledExecutorService background;
-    private final Object fetching = new Object();
+    private final ReentrantLock fetching = new ReentrantLock();
+    /** The longest a request waits for a fetch under way (LLM_FIRST_TOKEN_TIMEOUT_MS). */
+    private final Duration maxWait;
     private volatile AccessToken current;
+    /** Why the last fetch failed, while no fetch has succeeded since; null otherwise. */
+    private volatile String failure;
     /** When the current token is to be renewed (set with it). */
     private volatile OffsetDateTime renewAt = OffsetDateTime.MIN;
 
-    EntraTokens(EntraSettings settings, ScheduledExecutorService background) {
+    EntraTokens(EntraSettings settings, ScheduledExecutorService background, Duration maxWait) {
         this.background = background;
+        this.maxWait = maxWait;
         this.credential = chain(settings);
         this.sources = String.join(", ", settings.chain().stream().map(EntraSettings.Source::id).toList());
     }
@@ -59,7 +71,9 @@ final class EntraTokens {
      * no second Netty beside Vert.x's).
      */
     private static TokenCredential chain(EntraSettings s) {
-        HttpClient http = new JdkHttpClientBuilder().build();
+        // bounded: a hung identity endpoint must not hold the credentials thread (renewals, key files) for minutes
+        HttpClient http = new JdkHttpClientBuilder().connectionTimeout(IDENTITY_TIMEOUT)
+                .responseTimeout(IDENTITY_TIMEOUT).readTimeout(IDENTITY_TIMEOUT).build();
         ChainedTokenCredentialBuilder chain = new ChainedTokenCredentialBuilder();
         for (EntraSettings.Source source : s.chain()) {
             switch (source) {
@@ -114,29 +128,67 @@ final class EntraTokens {
         background.execute(this::renewInBackground);
     }
 
-    /** A token valid for a request now: the kept one, or (first call, or every renewal failed) a fetch now. */
+    /**
+     * A token valid for a request now: the kept one, or (the first, when no fetch has failed yet) one fetched now,
+     * waiting at most {@code maxWait} for a fetch under way. Refused at once while the last fetch failed and no valid
+     * token is left: the credentials thread keeps trying, and the chat goes to the fallback meanwhile.
+     */
     String token() {
         AccessToken t = current;
         if (usable(t)) {
             return t.getToken();
         }
-        synchronized (fetching) {
+        failingNow();
+        lockWithin();
+        try {
             t = current;
             if (usable(t)) {
                 return t.getToken();
             }
+            failingNow();
             return fetch().getToken();
+        } finally {
+            fetching.unlock();
         }
     }
 
-    /** Whether a token is kept that a request may take now, without a fetch. */
+    /** Refuses a request at once while the identity endpoint is failing (the background keeps trying). */
+    private void failingNow() {
+        String f = failure;
+        if (f != null) {
+            throw new CredentialUnavailableException(f);
+        }
+    }
+
+    /** Takes the fetch lock, waiting at most {@code maxWait} for a fetch another thread is making. */
+    private void lockWithin() {
+        try {
+            if (fetching.tryLock(maxWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw new CredentialUnavailableException("no Entra ID token from " + sources + " within "
+                + maxWait.toMillis() + " ms (the identity endpoint is slow to answer)");
+    }
+
+    /**
+     * Whether {@link #token()} answers now, without a fetch: a token is kept, or the identity endpoint is failing
+     * (then it refuses at once).
+     */
     boolean ready() {
-        return usable(current);
+        return usable(current) || failure != null;
     }
 
     /** After a 401 with {@code rejected}: a new token now, unless another request already got one. */
     boolean renew(String rejected) {
-        synchronized (fetching) {
+        try {
+            lockWithin();
+        } catch (CredentialUnavailableException e) {
+            return false;
+        }
+        try {
             AccessToken t = current;
             if (usable(t) && !t.getToken().equals(rejected)) {
                 return true;
@@ -146,6 +198,8 @@ final class EntraTokens {
             } catch (CredentialUnavailableException e) {
                 return false;
             }
+        } finally {
+            fetching.unlock();
         }
     }
 
@@ -161,17 +215,19 @@ final class EntraTokens {
         } catch (RuntimeException e) {
             // the exception's message may quote the identity endpoint's answer: only its type is told
             LOG.warn("Entra ID: no token from {} ({})", sources, e.getClass().getSimpleName());
-            throw new CredentialUnavailableException("no Entra ID token from " + sources + " ("
-                    + e.getClass().getSimpleName() + ")");
+            failure = "no Entra ID token from " + sources + " (" + e.getClass().getSimpleName() + ")";
+            throw new CredentialUnavailableException(failure);
         }
         if (t == null || t.getToken() == null) {
             LOG.warn("Entra ID: {} gave no token", sources);
-            throw new CredentialUnavailableException("no Entra ID token from " + sources);
+            failure = "no Entra ID token from " + sources;
+            throw new CredentialUnavailableException(failure);
         }
         boolean first = current == null;
         Duration in = renewalDelay(t);
         renewAt = OffsetDateTime.now().plus(in);
         current = t;
+        failure = null;
         LOG.info("Entra ID: {} token from {}, valid until {}; renewed in {} s", first ? "first" : "new", sources,
                 t.getExpiresAt(), in.toSeconds());
         background.schedule(this::renewInBackground, in.toMillis(), TimeUnit.MILLISECONDS);
@@ -198,11 +254,14 @@ final class EntraTokens {
     /** Renewal on the credentials thread; a failure is tried again in a while (sooner as the token runs out). */
     private void renewInBackground() {
         try {
-            synchronized (fetching) {
+            fetching.lock();
+            try {
                 if (current != null && renewAt.isAfter(OffsetDateTime.now().plusSeconds(1))) {
                     return; // a 401 renewal already got a fresher token, with its own renewal scheduled
                 }
                 fetch();
+            } finally {
+                fetching.unlock();
             }
         } catch (RuntimeException e) {
             AccessToken t = current;

@@ -1,5 +1,6 @@
 package com.cobalt.chat.credential;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -40,7 +41,8 @@ public final class ProviderCredentials implements AutoCloseable {
     private final EntraTokens entra;
 
     public ProviderCredentials(GatewaySettings settings) {
-        this.entra = settings.entra() == null ? null : new EntraTokens(settings.entra(), background);
+        this.entra = settings.entra() == null ? null : new EntraTokens(settings.entra(), background,
+                Duration.ofMillis(settings.firstTokenTimeoutMs()));
         for (ProviderSettings p : settings.providers().values()) {
             byProvider.put(p.id(), credentialOf(p));
         }

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 
 import com.cobalt.chat.config.CatalogModel;
@@ -300,7 +301,20 @@ public class UpstreamClient {
                 send(retry, header);
                 return;
             }
+            // the wait for the token counts toward the first token: an identity endpoint that hangs fails this
+            // provider in LLM_FIRST_TOKEN_TIMEOUT_MS, and the fallback answers
+            AtomicBoolean settled = new AtomicBoolean();
+            long timer = vertx.setTimer(settings.firstTokenTimeoutMs(), t -> {
+                if (settled.compareAndSet(false, true)) {
+                    failed(retry, ProviderFailure.identity(provider.id(), "no Entra ID token within "
+                            + settings.firstTokenTimeoutMs() + " ms"));
+                }
+            });
             vertx.executeBlocking(credential::header, false).onComplete(header -> {
+                if (!settled.compareAndSet(false, true)) {
+                    return; // the wait ran out: the request has gone on without this provider
+                }
+                vertx.cancelTimer(timer);
                 if (header.failed()) {
                     Throwable t = header.cause();
                     failed(retry, ProviderFailure.identity(provider.id(), t instanceof CredentialUnavailableException

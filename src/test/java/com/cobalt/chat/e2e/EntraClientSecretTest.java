@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeIdentity;
@@ -147,6 +149,13 @@ class EntraClientSecretTest {
     @Order(2)
     void onceTheAuthorityAnswersAzureGetsABearerTokenAndNoKey() {
         authority.failWith(0);
+        // while the authority fails, chats go to the fallback at once and the credentials thread keeps asking (every
+        // 5 s): the token comes from its next try, not from a chat that waits for it
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!gateway.log().contains("Entra ID: first token from client-secret")) {
+            assertThat(System.nanoTime()).as("a token once the authority answers").isLessThan(deadline);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
         for (int i = 0; i < 3; i++) {
             azure.enqueue(answer("azure " + i));
             GatewayClient.Answer a = client.chat(session, token, "question " + i);

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -57,6 +58,7 @@ public final class FakeIdentity implements AutoCloseable {
     private final AtomicInteger counter = new AtomicInteger();
     private volatile long lifetimeSeconds = 3600;
     private volatile int failWith;
+    private volatile CountDownLatch held;
 
     private FakeIdentity(HttpServer server, String scheme, String prefix) {
         this.server = server;
@@ -129,6 +131,20 @@ public final class FakeIdentity implements AutoCloseable {
         failWith = status;
     }
 
+    /** From now on every request waits, unanswered, until {@link #release()}: an identity endpoint that hangs. */
+    public void hold() {
+        held = new CountDownLatch(1);
+    }
+
+    /** The held requests are answered (as {@link #failWith(int)} says), and new ones no longer wait. */
+    public void release() {
+        CountDownLatch h = held;
+        held = null;
+        if (h != null) {
+            h.countDown();
+        }
+    }
+
     public List<Request> requests() {
         return List.copyOf(requests);
     }
@@ -145,6 +161,15 @@ public final class FakeIdentity implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             requests.add(new Request(exchange.getRequestMethod(), path, exchange.getRequestURI().getRawQuery(),
                     exchange.getRequestHeaders().getFirst("X-IDENTITY-HEADER"), form));
+            CountDownLatch h = held;
+            if (h != null) {
+                try {
+                    h.await(5, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             if (failWith != 0) {
                 send(exchange, failWith, failWith == 401
                         ? "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000222: The provided client"
@@ -198,6 +223,7 @@ public final class FakeIdentity implements AutoCloseable {
 
     @Override
     public void close() {
+        release();
         server.stop(0);
     }
 }
