@@ -631,7 +631,7 @@ public final class SettingsLoader {
             problems.add(role + " needs " + String.join(", ", missing));
             return null;
         }
-        String endpoint = httpUrl(endpointProperty);
+        String endpoint = azureEndpoint(id, endpointProperty, httpUrl(endpointProperty));
         // an Entra ID token always travels as Authorization: Bearer
         String header = entra ? "Authorization" : authHeader(id, "api-key");
         String usageProperty = ProviderProperties.property(id, "stream-usage");
@@ -671,6 +671,32 @@ public final class SettingsLoader {
         return new ProviderSettings(id, ProviderKind.AZURE, url, header, prefix, key, null, deployment,
                 streamUsage != null ? streamUsage : acceptsStreamUsage(apiVersion), deploymentUrl, null, keyFile, entra,
                 weight);
+    }
+
+    /**
+     * The Azure endpoint, or null (with a problem) when it cannot be one of the shapes the gateway appends its own path
+     * and api-version to: a query string or fragment, or a path that already names a deployment or the chat
+     * completions operation - the Azure portal's "Target URI" pasted whole
+     * ({@code https://R.openai.azure.com/openai/deployments/D/chat/completions?api-version=V}), which the gateway turned
+     * into {@code ...?api-version=V/openai/deployments/D/chat/completions?api-version=2024-10-21} (black-box probe).
+     */
+    private String azureEndpoint(String id, String property, String endpoint) {
+        if (endpoint == null) {
+            return null;
+        }
+        URI uri = URI.create(endpoint);
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath().toLowerCase(Locale.ROOT);
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null || path.contains("/deployments/")
+                || path.endsWith("/chat/completions")) {
+            problems.add(envName(property) + " must be the resource's endpoint (https://R.openai.azure.com, with"
+                    + " /openai/v1, or https://R.services.ai.azure.com/models), without a deployment, operation or"
+                    + " query; the deployment goes in " + envName(ProviderProperties.property(id, "deployment"))
+                    + " and the api-version in " + envName(ProviderProperties.property(id, "api-version"))
+                    + ", got: " + withoutUserInfo(endpoint.replaceAll("[?#].*", "")) + (uri.getRawQuery() != null
+                    ? "?..." : ""));
+            return null;
+        }
+        return endpoint;
     }
 
     /** The simulator: the built-in demo, or another instance of it (another model name, the same simulator). */

@@ -277,6 +277,46 @@ class SettingsLoaderTest {
         assertThat(refused(p).problems()).containsExactly("CHAT_AUTH_DISABLED must be true or false, got: yes");
     }
 
+    /**
+     * The Azure portal shows a deployment's "Target URI", the whole request URL; pasted as the endpoint, the gateway
+     * appended its own path and api-version to it and called {@code ...?api-version=V/openai/deployments/...} (black-box
+     * probe). The endpoint must be the resource's, without a deployment, operation or query.
+     */
+    @Test
+    void anAzureEndpointThatIsAWholeRequestUrlIsRefused() {
+        String expected = "AZURE_AI_ENDPOINT must be the resource's endpoint (https://R.openai.azure.com, with"
+                + " /openai/v1, or https://R.services.ai.azure.com/models), without a deployment, operation or query;"
+                + " the deployment goes in AZURE_AI_DEPLOYMENT and the api-version in AZURE_AI_API_VERSION, got: ";
+        assertThat(refused(azure("https://cobalt-ai.openai.azure.com/openai/deployments/gpt-4o-prod/chat/completions"
+                + "?api-version=2025-01-01-preview", null)).problems())
+                .containsExactly(expected + "https://cobalt-ai.openai.azure.com/openai/deployments/gpt-4o-prod/chat/"
+                        + "completions?...");
+        assertThat(refused(azure("https://cobalt-ai.openai.azure.com?api-version=2024-10-21", null)).problems())
+                .containsExactly(expected + "https://cobalt-ai.openai.azure.com?...");
+        assertThat(refused(azure("https://cobalt-ai.openai.azure.com/openai/v1/chat/completions", null)).problems())
+                .containsExactly(expected + "https://cobalt-ai.openai.azure.com/openai/v1/chat/completions");
+
+        Map<String, String> west = validSambanova();
+        west.put("llm.fallback-provider", "azure-west");
+        west.put("llm.provider.azure-west.kind", "azure");
+        west.put("llm.provider.azure-west.endpoint", "https://west.openai.azure.com/openai/deployments/gpt-4o");
+        west.put("llm.provider.azure-west.api-key", AZURE_KEY);
+        west.put("llm.provider.azure-west.deployment", "gpt-4o");
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> SettingsLoader.load(west::get, java.util.Set.of(), java.util.Set.of("azure-west")));
+        assertThat(e.problems()).containsExactly("LLM_PROVIDER_AZURE_WEST_ENDPOINT must be the resource's"
+                + " endpoint (https://R.openai.azure.com, with /openai/v1, or https://R.services.ai.azure.com/models),"
+                + " without a deployment, operation or query; the deployment goes in LLM_PROVIDER_AZURE_WEST_DEPLOYMENT"
+                + " and the api-version in LLM_PROVIDER_AZURE_WEST_API_VERSION, got:"
+                + " https://west.openai.azure.com/openai/deployments/gpt-4o");
+
+        // the three shapes the README names still load
+        for (String ok : List.of("https://cobalt-ai.openai.azure.com", "https://cobalt-ai.openai.azure.com/openai/v1/",
+                "https://cobalt-ai.services.ai.azure.com/models", "https://cobalt-ai.cognitiveservices.azure.com/")) {
+            assertThat(SettingsLoader.load(azure(ok, null)::get).provider("azure")).as(ok).isNotNull();
+        }
+    }
+
     @Test
     void invalidUrlsAreRefused() {
         Map<String, String> p = validSambanova();
