@@ -490,7 +490,31 @@ public final class SettingsLoader {
                     + " it act as the one user 'local'; listen on 127.0.0.1, or set"
                     + " CHAT_AUTH_DISABLED_ALLOW_REMOTE=true if that is really meant");
         }
+        String unusable = v == null ? null : unusableHost(host);
+        if (unusable != null) {
+            problems.add(envName(property) + "=" + host + ": " + unusable);
+        }
         return host;
+    }
+
+    /**
+     * Why nothing can listen on {@code host} (on any port), or null when something can: a name that does not resolve,
+     * or an address this machine does not have. Checked with the settings, so the refusal comes before Camel starts
+     * its HTTP servers, which logged an ERROR line of their own and a stack-less "unhandled exception" first.
+     */
+    static String unusableHost(String host) {
+        String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        java.net.InetSocketAddress address = new java.net.InetSocketAddress(literal, 0);
+        if (address.isUnresolved()) {
+            return "the name does not resolve to an address";
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(address);
+            return null;
+        } catch (java.io.IOException e) {
+            return String.valueOf(e.getMessage()).contains("Cannot assign requested address")
+                    ? "not an address of this machine" : null; // anything else is told when the server listens
+        }
     }
 
     public static boolean isLoopback(String host) {

@@ -540,10 +540,10 @@ class SettingsLoaderTest {
         assertThat(s.managementHost()).isEqualTo("0.0.0.0");
 
         Map<String, String> p = validSambanova();
-        p.put("http.host", "10.1.2.3");
+        p.put("http.host", "127.0.0.2");
         p.put("management.host", "127.0.0.1");
         GatewaySettings set = SettingsLoader.load(p::get);
-        assertThat(set.httpHost()).isEqualTo("10.1.2.3");
+        assertThat(set.httpHost()).isEqualTo("127.0.0.2");
         assertThat(set.managementHost()).isEqualTo("127.0.0.1");
     }
 

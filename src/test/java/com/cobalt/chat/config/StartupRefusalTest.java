@@ -44,6 +44,7 @@ class StartupRefusalTest {
     static Run badNumbers;
     static Run badOtlpEndpoint;
     static Run busyManagementPort;
+    static Run foreignHosts;
     static Run noSuchDatabase;
     static Run noSuchRole;
     static Run unknownStep;
@@ -177,6 +178,12 @@ class StartupRefusalTest {
         busy.put("LLM_PROVIDER", "demo");
         busy.put("MANAGEMENT_PORT", String.valueOf(heldPort.getLocalPort()));
         busyManagementPort = start(busy);
+
+        Map<String, String> hosts = new LinkedHashMap<>();
+        hosts.put("LLM_PROVIDER", "demo");
+        hosts.put("HTTP_HOST", "192.0.2.1"); // TEST-NET-1 (RFC 5737): never an address of this machine
+        hosts.put("MANAGEMENT_HOST", "no-such-host.invalid");
+        foreignHosts = start(hosts);
     }
 
     @AfterAll
@@ -314,6 +321,21 @@ class StartupRefusalTest {
                 + "  - MANAGEMENT_PORT=" + heldPort.getLocalPort() + ": cannot listen on 0.0.0.0:"
                 + heldPort.getLocalPort() + " (the port is already in use)\n");
         assertThat(r.stdout).as(r.describe()).doesNotContain("HttpServer started");
+    }
+
+    /**
+     * Hosts nothing can listen on are refused with the settings, in the one message and before Camel starts its
+     * servers: Camel's own server logged two ERROR lines (an "unhandled exception" among them) before the refusal.
+     */
+    @Test
+    void hostsThatAreNotThisMachinesAreRefusedWithTheSettingsBeforeAnyServerStarts() {
+        Run r = foreignHosts.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Cobalt Chat Gateway cannot start. Invalid configuration:\n"
+                + "  - HTTP_HOST=192.0.2.1: not an address of this machine\n"
+                + "  - MANAGEMENT_HOST=no-such-host.invalid: the name does not resolve to an address\n");
+        assertThat(r.stdout).as(r.describe()).doesNotContain(" ERROR ").doesNotContain("HttpServer");
     }
 
     @Test
