@@ -7,6 +7,7 @@ import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.limit.UserLimits;
 import com.cobalt.chat.provider.CompletionOptions;
 import com.cobalt.chat.provider.ProviderAttempts;
+import com.cobalt.chat.provider.ShuttingDown;
 import com.cobalt.chat.provider.ProviderRejection;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.store.AnswerCheckpoints;
@@ -71,6 +72,9 @@ public class ChatRecorder {
                     "content_filtered");
         } else if (rejection != null) {
             outcome = StreamOutcome.failed("provider_rejected_request");
+        } else if (exchange.getProperty(Exchange.EXCEPTION_CAUGHT) instanceof ShuttingDown stop) {
+            // cut at the end of the shutdown grace while it waited for its provider: the code the client got
+            outcome = StreamOutcome.failed(stop.code());
         } else {
             ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
             // the code the client got (ErrorResponses): rate_limited when every provider was rate limiting

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.LogCapture;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +55,7 @@ class PendingAtShutdownTest {
                 "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Think hard\"}]}"));
         upstream.takeRequest(Duration.ofSeconds(10));
         upstream.takeRequest(Duration.ofSeconds(10));
+        LogCapture log = LogCapture.start();
         long stopping = System.nanoTime();
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(gateway::close);
 
@@ -73,5 +75,10 @@ class PendingAtShutdownTest {
                 .isTrue();
         assertThat(upstream.requestCount()).as("no fallback, no retry").isEqualTo(2);
         stopped.get(30, TimeUnit.SECONDS);
+        log.close();
+        // both exchanges are recorded with the code their callers got, not as a provider's failure
+        assertThat(log.lines("cobalt.exchange")).extracting(l -> GatewayClient.json(l.message()))
+                .extracting(line -> line.get("status").asText() + " " + line.get("error_code").asText())
+                .containsExactly("failed shutting_down", "failed shutting_down");
     }
 }
