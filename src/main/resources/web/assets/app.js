@@ -1,12 +1,23 @@
 // The page's entry: sign in (a pasted JWT, or straight in when the gateway runs without authentication), then the
 // chat view at #chat and, for operators, the operator view at #operator.
 import { ApiFailure, request, setToken, token } from './api.js';
-import { loadSessions, startChat } from './chat.js';
+import { loadSessions, resetChat, startChat } from './chat.js';
 
 const $ = (id) => document.getElementById(id);
 let operator = null; // the operator module, loaded for operators only
 let isOperator = false;
 let started = false;
+let shownFor = null; // the user (the token's sub) whose chats the page shows
+
+/** The token's subject, read without checking it (the gateway checks): whose chats the page is about to show. */
+function subjectOf(jwt) {
+  try {
+    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part)).sub ?? null;
+  } catch (e) {
+    return null;
+  }
+}
 
 function show(view) {
   for (const id of ['loading', 'sign-in', 'chat', 'operator']) {
@@ -43,8 +54,14 @@ async function route() {
 
 async function enter() {
   const used = token();
+  const who = used ? subjectOf(used) : null;
+  // another user in this tab (the last one's token expired): nothing of theirs stays on screen
+  if (shownFor !== null && who !== shownFor) {
+    resetChat();
+  }
   try {
     await loadSessions();
+    shownFor = who;
   } catch (e) {
     if (e instanceof ApiFailure && e.status === 401) {
       // forget the refused token (not one stored meanwhile, e.g. by another sign-in)
@@ -101,6 +118,8 @@ $('sign-in-form').addEventListener('submit', (e) => {
 
 $('sign-out').addEventListener('click', () => {
   setToken(null);
+  resetChat();
+  shownFor = null;
   location.hash = '';
   signInPage('Signed out.');
 });

@@ -432,6 +432,23 @@ function stop() {
   state.streaming?.abort();
 }
 
+/**
+ * Forgets the chat shown, the list and the composer's text: on signing out, and before another user's chats are
+ * shown in this tab (they kept the previous user's open conversation on screen).
+ */
+export function resetChat() {
+  state.streaming?.abort();
+  state.session = null;
+  state.sessionsCursor = null;
+  state.messagesCursor = null;
+  clearMessages();
+  $('sessions').replaceChildren();
+  $('more-sessions').hidden = true;
+  $('model').disabled = false;
+  $('message').value = '';
+  showError(null);
+}
+
 // --- the phone's sessions drawer -----------------------------------------------------------------------------
 
 function closeSidebar() {

@@ -401,4 +401,46 @@ class WebErrorsTest {
         browser.await(d -> browser.find("#chat").isDisplayed());
         assertThat(browser.js("return sessionStorage.getItem('cobalt.token')")).isEqualTo(token);
     }
+
+    /**
+     * One tab, two people: after the first signs out, and when another signs in after a token expired, nothing of
+     * the first user's stays on screen. The page kept the last open conversation, so the next user read it
+     * (black-box probe, 2026-12-05).
+     */
+    @Test
+    void theNextUserInTheTabSeesNothingOfThePreviousOnesChat() {
+        upstream.enqueue(Script.sse(Chunks.delta("Private answer"), Chunks.finish("stop"), Chunks.done()));
+        send("my private question");
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+        browser.find("#message").sendKeys("a draft");
+
+        browser.find("#sign-out").click();
+        browser.await(d -> browser.find("#sign-in").isDisplayed());
+        browser.find("#token").sendKeys(Jwt.token("web-theNextUser-other"));
+        browser.find("#sign-in-button").click();
+        browser.await(d -> browser.find("#chat").isDisplayed());
+        browser.await(d -> browser.find("#sign-out").isDisplayed());
+
+        assertThat(browser.all(".message")).isEmpty();
+        assertThat(browser.all("#sessions li")).isEmpty();
+        assertThat(browser.find("#message").getAttribute("value")).isEmpty();
+        assertThat(browser.find("#empty").isDisplayed()).isTrue();
+
+        // the first user's token expires in the tab and the other signs in from the sign-in page it leads to
+        browser.storeToken(token);
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        browser.find("#sessions li .session-open").click();
+        browser.await(d -> browser.all(".message.assistant").size() == 1);
+        browser.storeToken(Jwt.expired("web-theNextUserInTheTabSeesNothingOfThePreviousOnesChat"));
+        send("one more");
+        browser.await(d -> browser.find("#sign-in").isDisplayed());
+        browser.find("#token").sendKeys(Jwt.token("web-theNextUser-other"));
+        browser.find("#sign-in-button").click();
+        browser.await(d -> browser.find("#chat").isDisplayed());
+        browser.await(d -> browser.all(".message").isEmpty());
+        assertThat(browser.all("#sessions li")).isEmpty();
+        assertThat(browser.find("#message").getAttribute("value")).isEmpty();
+    }
 }
