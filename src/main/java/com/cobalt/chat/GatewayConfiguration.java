@@ -120,6 +120,8 @@ public class GatewayConfiguration implements CamelConfiguration {
         GatewaySettings settings = loaded;
         RuntimeSettings runtime = settings.runtime();
         requirePortFree("MANAGEMENT_PORT", settings.managementHost(), runtime.managementPort());
+        // the chat port opens last (AsyncPlatformHttpEngine.listen): a busy one is refused before anything starts
+        requirePortFree("HTTP_PORT", settings.httpHost(), runtime.httpPort());
         if (settings.authDisabled()) {
             LOG.warn("CHAT_AUTH_DISABLED=true: authentication is OFF and every caller is the single user 'local'."
                     + " Use this for demos and local runs only.");
@@ -133,7 +135,12 @@ public class GatewayConfiguration implements CamelConfiguration {
         camel.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override
             public void onContextStarting(CamelContext context) {
-                context.hasServices(MainHttpServer.class).forEach(s -> s.setHost(settings.httpHost()));
+                // Camel's main server takes a free loopback port: the chat port opens once the gateway has started
+                // (AsyncPlatformHttpEngine.listen)
+                context.hasServices(MainHttpServer.class).forEach(s -> {
+                    s.setHost(AsyncPlatformHttpEngine.CAMEL_SERVER_HOST);
+                    s.setPort(AsyncPlatformHttpEngine.CAMEL_SERVER_PORT);
+                });
                 context.hasServices(ManagementHttpServer.class).forEach(s -> s.setHost(settings.managementHost()));
             }
         });
@@ -240,6 +247,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         engine.setH2cEnabled(runtime.h2cEnabled());
         engine.setLoopbackHostsOnly(settings.authDisabled() && SettingsLoader.isLoopback(settings.httpHost()));
         engine.setEventLoops(runtime.eventLoops());
+        engine.setListenAddress(settings.httpHost(), runtime.httpPort());
         engine.setOpenAiMaxBodyBytes(runtime.openAiMaxBodyBytes());
         engine.setConnectionTimeouts(runtime.requestTimeoutSeconds(), runtime.idleConnectionTimeoutSeconds());
         engine.setChatQueueSize(runtime.chatQueueSize());

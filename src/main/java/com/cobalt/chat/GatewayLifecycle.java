@@ -33,6 +33,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import org.apache.camel.CamelContext;
+import org.apache.camel.StartupListener;
 import org.apache.camel.Route;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -112,6 +113,29 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         if (checks != null) {
             checks.register(new AcceptingRequests(() -> started, engine::draining));
         }
+        // last of the start: the chat port accepts connections only once every route is there, the demo provider's
+        // (started in onContextStarted) included. Camel calls its startup listeners after every lifecycle strategy,
+        // and a failure there fails the start (exit 2), where one in onContextStarted is only logged
+        try {
+            camel.addStartupListener(opensTheChatPort());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register the chat port's opening", e);
+        }
+    }
+
+    private StartupListener opensTheChatPort() {
+        return new StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+                // not yet: the routes are started, the lifecycle strategies not all run
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                engine.listen();
+                started = true;
+            }
+        };
     }
 
     @Override
@@ -175,7 +199,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 new GatewayStats(metrics, liveStreams::count));
         stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
                 + ",type=Provider,name=" + p, s));
-        started = true;
+        // the chat port opens after this, in onCamelContextFullyStarted (see onContextStarting)
     }
 
     /**

@@ -71,6 +71,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private boolean loopbackHostsOnly;
     private volatile java.util.function.ObjIntConsumer<String> errorCounter;
     private int eventLoops = 1;
+    /** Where the chat API listens (HTTP_HOST, HTTP_PORT): opened by {@link #listen()} once the gateway has started. */
+    private String listenHost = "0.0.0.0";
+    private int listenPort;
+    /** Camel's own server and its root router, kept until {@link #listen()} serves the router on the chat port. */
+    private volatile VertxPlatformHttpServer camelServer;
+    private volatile Router rootRouter;
     /** The servers beyond the first (which Camel's HTTP server owns and closes): closed at stop. */
     private final List<HttpServer> extraServers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int openAiMaxBodyBytes;
@@ -112,6 +118,19 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /** How many event loops serve the chat API (HTTP_EVENT_LOOPS): one server per loop on the one port. */
+    /**
+     * Camel's own main HTTP server listens on this port of the loopback (any free one) while the routes are added to
+     * its router: the chat port itself opens only in {@link #listen()}, once every route is there.
+     */
+    public static final int CAMEL_SERVER_PORT = 0;
+    public static final String CAMEL_SERVER_HOST = "127.0.0.1";
+
+    /** HTTP_HOST and HTTP_PORT: where {@link #listen()} opens the chat API. */
+    public void setListenAddress(String host, int port) {
+        this.listenHost = host;
+        this.listenPort = port;
+    }
+
     public void setEventLoops(int eventLoops) {
         this.eventLoops = eventLoops;
     }
@@ -245,7 +264,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
 
     @Override
     public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
-        String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort());
+        // Camel's server registers its router under its configured port (CAMEL_SERVER_PORT), not the one it took
+        String routerName = VertxPlatformHttpRouter.getRouterNameFromPort(CAMEL_SERVER_PORT);
         installErrorHandlers(routerName);
         return new AsyncPlatformHttpConsumer(endpoint, processor, getHandlers(), routerName, this);
     }
@@ -256,7 +276,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             return;
         }
         Router router = rootRouter(platformRouter);
-        takeOverServer(platformRouter.getServer(), router);
+        camelServer = platformRouter.getServer();
+        rootRouter = router;
         // every response gets its X-Request-Id here, the router's own errors too; and while shutting down, Camel
         // removes the routes' handlers before the server closes: answer 503, not 404
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
@@ -333,19 +354,34 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /**
+     * Opens the chat port, once the gateway has started (every route in the router, the demo provider's included):
+     * a balancer that sends a request as soon as the port accepts (open-source nginx has no active health check) got
+     * Vert.x's HTML 404 and then the gateway's JSON 404 for the routes not added yet, for 0.5 to 1.7 s of every
+     * start (black-box probe, 2026-12-05). Until now the port refuses connections, which a balancer retries on another
+     * instance, a POST included. Camel's own server (on a free loopback port, where the routes were added) closes.
+     */
+    public void listen() {
+        VertxPlatformHttpServer server = camelServer;
+        Router root = rootRouter;
+        if (server != null && root != null) {
+            takeOverServer(server, root);
+        }
+    }
+
+    /**
      * Serves the chat API from a server of our own options, in place of the one Camel's main HTTP server started with
      * Vert.x's defaults (platform-http has no way to pass options): cleartext HTTP/2 (h2c upgrade and prior knowledge)
-     * only when HTTP_H2C_ENABLED=true, and HTTP/1.x framing checked by {@link StrictRequestDecoder}. The new server
-     * listens on the same port first - Vert.x shares the bound socket between servers of one Vert.x instance - and
-     * Camel's is closed after, so the port is never free in between; Camel's service then stops ours at shutdown.
+     * only when HTTP_H2C_ENABLED=true, and HTTP/1.x framing checked by {@link StrictRequestDecoder}. Ours listen on
+     * the chat port (HTTP_HOST, HTTP_PORT) and Camel's, on its loopback port, is closed after; Camel's service then
+     * stops ours at shutdown.
      *
      * <p>A port that cannot be listened on refuses the start (exit code 2): Camel's own server only logs a warning
      * and the gateway would run without its chat API, healthy by every check.
      */
     private void takeOverServer(VertxPlatformHttpServer camelServer, Router root) {
         HttpServer original = camelServer.getServer();
-        int port = camelServer.getConfigurationPort();
-        String host = camelServer.getHost() == null ? "0.0.0.0" : camelServer.getHost();
+        int port = listenPort;
+        String host = listenHost;
         boolean h2c = h2cEnabled;
         // no WebSocket compression: the API serves no WebSocket, and offering it puts an extension handler in every
         // connection's pipeline that each request and each write of every answer passes through

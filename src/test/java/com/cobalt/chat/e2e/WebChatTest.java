@@ -220,6 +220,8 @@ class WebChatTest {
 
         browser.open(gateway.baseUrl() + "/");
         browser.await(d -> browser.all("#sessions li").size() == 1);
+        // the list fills before the chat view shows (the page still waits for the models): click once it is shown
+        browser.await(d -> browser.find("#sessions li .session-open").isDisplayed());
         browser.find("#sessions li .session-open").click();
         browser.await(d -> browser.all(".message.assistant").size() == 1);
         assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".meta")).getText())
@@ -319,6 +321,8 @@ class WebChatTest {
         // and when the stored message is shown again, after a reload
         browser.open(gateway.baseUrl() + "/");
         browser.await(d -> browser.all("#sessions li").size() == 1);
+        // the list fills before the chat view shows (the page still waits for the models): click once it is shown
+        browser.await(d -> browser.find("#sessions li .session-open").isDisplayed());
         browser.find("#sessions li .session-open").click();
         browser.await(d -> browser.all(".message.user").size() == 1);
         assertThat(browser.find(".message.user .body").getText()).isEqualTo(payload);
