@@ -161,10 +161,7 @@ class WebErrorsTest {
             upstream.enqueue(Script.sse(Chunks.delta("ok"), Chunks.finish("stop"), Chunks.done()));
             assertThat(client.chat(session, token, "message " + i).status()).isEqualTo(200);
         }
-        browser.open(gateway.baseUrl() + "/");
-        browser.await(d -> browser.all("#sessions li").size() == 1);
-        browser.find("#sessions li .session-open").click();
-        browser.await(d -> browser.all(".message.assistant").size() == 3);
+        openTheOnlyChat(3);
 
         send("one more");
 
@@ -213,10 +210,7 @@ class WebErrorsTest {
 
         // and when the chat is opened again: the reasoning is stored beside the answer (audit, 2026-12-04: the
         // history showed the answer alone)
-        browser.open(gateway.baseUrl() + "/");
-        browser.await(d -> browser.all("#sessions li").size() == 1);
-        browser.find("#sessions li .session-open").click();
-        browser.await(d -> browser.all(".message.assistant").size() == 1);
+        openTheOnlyChat(1);
         WebElement again = lastAssistant().findElement(By.cssSelector("details.reasoning"));
         assertThat(again.isDisplayed()).isTrue();
         again.findElement(By.cssSelector("summary")).click();
@@ -240,10 +234,7 @@ class WebErrorsTest {
             upstream.enqueue(Script.sse(Chunks.delta("ok " + i), Chunks.finish("stop"), Chunks.done()));
             assertThat(client.chat(session, token, "message " + i).status()).isEqualTo(200);
         }
-        browser.open(gateway.baseUrl() + "/");
-        browser.await(d -> browser.all("#sessions li").size() == 1);
-        browser.find("#sessions li .session-open").click();
-        browser.await(d -> browser.all(".message.assistant").size() == 3);
+        openTheOnlyChat(3);
 
         send("one more");
 
@@ -429,10 +420,7 @@ class WebErrorsTest {
 
         // the first user's token expires in the tab and the other signs in from the sign-in page it leads to
         browser.storeToken(token);
-        browser.open(gateway.baseUrl() + "/");
-        browser.await(d -> browser.all("#sessions li").size() == 1);
-        browser.find("#sessions li .session-open").click();
-        browser.await(d -> browser.all(".message.assistant").size() == 1);
+        openTheOnlyChat(1);
         browser.storeToken(Jwt.expired("web-theNextUserInTheTabSeesNothingOfThePreviousOnesChat"));
         send("one more");
         browser.await(d -> browser.find("#sign-in").isDisplayed());
@@ -442,5 +430,17 @@ class WebErrorsTest {
         browser.await(d -> browser.all(".message").isEmpty());
         assertThat(browser.all("#sessions li")).isEmpty();
         assertThat(browser.find("#message").getAttribute("value")).isEmpty();
+    }
+
+    /**
+     * The page loaded again and its one chat opened, once it shows {@code answers} answers. The list fills before the
+     * chat view shows (the page still waits for the models), so the click waits until the entry is displayed.
+     */
+    void openTheOnlyChat(int answers) {
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.all("#sessions li").size() == 1);
+        browser.await(d -> browser.find("#sessions li .session-open").isDisplayed());
+        browser.find("#sessions li .session-open").click();
+        browser.await(d -> browser.all(".message.assistant").size() == answers);
     }
 }
