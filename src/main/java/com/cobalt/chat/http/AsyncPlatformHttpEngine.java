@@ -117,7 +117,6 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         this.idleConnectionTimeoutSeconds = idleConnectionTimeoutSeconds;
     }
 
-    /** How many event loops serve the chat API (HTTP_EVENT_LOOPS): one server per loop on the one port. */
     /**
      * Camel's own main HTTP server listens on this port of the loopback (any free one) while the routes are added to
      * its router: the chat port itself opens only in {@link #listen()}, once every route is there.
@@ -131,6 +130,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         this.listenPort = port;
     }
 
+    /** How many event loops serve the chat API (HTTP_EVENT_LOOPS): one server per loop on the one port. */
     public void setEventLoops(int eventLoops) {
         this.eventLoops = eventLoops;
     }

@@ -8,6 +8,7 @@ import java.util.Map;
 import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.CompletionOptions;
+import com.cobalt.chat.provider.ShuttingDown;
 import com.cobalt.chat.record.ChatRecorder;
 import com.cobalt.chat.store.AnswerRecord;
 import com.cobalt.chat.store.ContextMessage;
@@ -99,8 +100,7 @@ public class OpenAiCompletions {
         } else if (SHUTTING_DOWN.equals(outcome.errorCode())) {
             // the grace is over and this instance cut the answer, not the provider: what a shutdown answers (README
             // "Errors"), so the SDK or the balancer sends it again to another instance
-            throw new ApiError(503, SHUTTING_DOWN, "The gateway is shutting down; retry the request",
-                    Map.of("Retry-After", "1"));
+            throw new ShuttingDown();
         } else {
             throw new ApiError(502, outcome.errorCode() == null ? "stream_interrupted" : outcome.errorCode(),
                     "The provider's answer broke off before it was complete; retry the request");
