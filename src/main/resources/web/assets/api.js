@@ -152,8 +152,9 @@ export function streamErrorWords(error) {
 
 /**
  * Sends a chat message and reads the answer's server-sent events, calling onEvent({content, reasoning}) for each
- * delta. Resolves to {outcome: 'complete' | 'stopped' | 'error', words?, finishReason?}; a refusal before the
- * stream (4xx/5xx) rejects with an ApiFailure.
+ * delta. Resolves to {outcome: 'complete' | 'stopped' | 'error', words?, finishReason?, model?} - model: the one that
+ * answered (X-Cobalt-Model; after a fallback, the fallback's); a refusal before the stream (4xx/5xx) rejects with an
+ * ApiFailure.
  */
 export async function streamMessage(sessionId, content, signal, onEvent) {
   let response;
@@ -173,6 +174,12 @@ export async function streamMessage(sessionId, content, signal, onEvent) {
   if (!response.ok) {
     throw await failureOf(response);
   }
+  const model = response.headers.get('X-Cobalt-Model') ?? undefined;
+  return { ...await readAnswer(response, signal, onEvent), model };
+}
+
+/** The answer's events, read to its end: {outcome, words?, finishReason?}. */
+async function readAnswer(response, signal, onEvent) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let eventName = 'message';

@@ -409,13 +409,13 @@ async function send() {
     answer.el.classList.remove('live');
     if (result.outcome === 'complete') {
       const ended = { content_filter: 'content_filtered', length: 'length' }[result.finishReason] ?? 'complete';
-      setMeta(answer.meta, ended, state.session.model);
+      setMeta(answer.meta, ended, result.model ?? state.session.model);
       answer.el.dataset.outcome = 'complete';
     } else if (result.outcome === 'stopped') {
-      setMeta(answer.meta, 'cancelled', state.session.model);
+      setMeta(answer.meta, 'cancelled', result.model ?? state.session.model);
       answer.el.dataset.outcome = 'stopped';
     } else {
-      setMeta(answer.meta, 'interrupted', state.session.model);
+      setMeta(answer.meta, 'interrupted', result.model ?? state.session.model);
       answer.el.dataset.outcome = 'error';
       showError(result.words);
     }

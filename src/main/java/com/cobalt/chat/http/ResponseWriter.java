@@ -24,6 +24,7 @@ final class ResponseWriter {
     static final List<String> RESPONSE_HEADERS =
             List.of("Content-Type", "Retry-After", "WWW-Authenticate", "Location",
                     "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", RelaySession.PROVIDER_HEADER,
+                    RelaySession.MODEL_HEADER,
                     // the web page's files (routes/web-asset.camel.yaml): validators, their caching, the page's policy
                     "ETag", "Last-Modified", "Cache-Control", "Content-Security-Policy", "Referrer-Policy");
     static final String CACHE_CONTROL = "Cache-Control";

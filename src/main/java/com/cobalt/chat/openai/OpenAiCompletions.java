@@ -94,6 +94,7 @@ public class OpenAiCompletions {
             msg.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
             msg.setHeader("Content-Type", "application/json");
             msg.setHeader(RelaySession.PROVIDER_HEADER, answer.provider());
+            msg.setHeader(RelaySession.MODEL_HEADER, answer.model());
             msg.setBody(completion(format, outcome, answer));
         } else if (StreamOutcome.CANCELLED.equals(outcome.status())) {
             msg.setBody(null); // the caller left; there is no one to answer

@@ -196,7 +196,7 @@ public class UpstreamClient {
      * @param options       max_tokens and the sampling options (null: CHAT_MAX_TOKENS only)
      * @param caller        the client's connection: the request is sent from its event loop
      * @param format        how the answer is relayed (null: the session API's events)
-     * @param model         the catalog id of the model asked for (traces only)
+     * @param model         the catalog id of the model asked for (traces, and the answer's {@code X-Cobalt-Model})
      * @param trace         the chat's trace, null when tracing is off: this call is its provider attempt
      */
     public CompletableFuture<UpstreamAnswer> open(@Variable("provider") String providerId,
@@ -224,7 +224,7 @@ public class UpstreamClient {
         }
         byte[] body = UpstreamRequestBody.json(provider, target, messages, options,
                 entry == null ? CatalogModel.MAX_TOKENS : entry.tokenLimit());
-        Call call = new Call(provider, target, body, caller, format);
+        Call call = new Call(provider, target, model == null ? target.upstreamName() : model, body, caller, format);
         call.trace = trace;
         pending.add(call);
         call.answer.whenComplete((answered, t) -> pending.remove(call));
@@ -254,6 +254,8 @@ public class UpstreamClient {
     private final class Call {
         final ProviderSettings provider;
         final ProviderSettings.Target target;
+        /** The catalog id of the model asked for. */
+        final String model;
         final byte[] body;
         final ClientConnection caller;
         final ClientFormat format;
@@ -267,10 +269,11 @@ public class UpstreamClient {
         /** The attempt in flight, if any (the caller's event loop only). */
         Attempt current;
 
-        Call(ProviderSettings provider, ProviderSettings.Target target, byte[] body, ClientConnection caller,
-             ClientFormat format) {
+        Call(ProviderSettings provider, ProviderSettings.Target target, String model, byte[] body,
+             ClientConnection caller, ClientFormat format) {
             this.provider = provider;
             this.target = target;
+            this.model = model;
             this.body = body;
             this.caller = caller;
             this.format = format;
@@ -331,7 +334,7 @@ public class UpstreamClient {
             }
             auth = header;
             health.noteRequest(provider.id());
-            Attempt attempt = new Attempt(provider, target, body, header, caller, format);
+            Attempt attempt = new Attempt(provider, target, model, body, header, caller, format);
             current = attempt;
             attempt.trace = trace;
             attempt.answer.whenComplete((answered, t) -> {
@@ -406,6 +409,7 @@ public class UpstreamClient {
     private final class Attempt {
         final ProviderSettings provider;
         final ProviderSettings.Target target;
+        final String model;
         final byte[] body;
         final AuthHeader auth;
         final ClientConnection caller;
@@ -417,10 +421,11 @@ public class UpstreamClient {
         long timer = -1;
         boolean failed;
 
-        Attempt(ProviderSettings provider, ProviderSettings.Target target, byte[] body, AuthHeader auth,
+        Attempt(ProviderSettings provider, ProviderSettings.Target target, String model, byte[] body, AuthHeader auth,
                 ClientConnection caller, ClientFormat format) {
             this.provider = provider;
             this.target = target;
+            this.model = model;
             this.body = body;
             this.auth = auth;
             this.caller = caller;
@@ -494,7 +499,7 @@ public class UpstreamClient {
         /** The client went away before the provider answered: the request is reset, the answer is a cancelled one. */
         void clientLeft() {
             if (end()) {
-                answer.complete(RelaySession.clientLeft(provider, target, caller, vertx, relaySettings, live, format));
+                answer.complete(RelaySession.clientLeft(provider, target, model, caller, vertx, relaySettings, live, format));
             }
         }
 
@@ -535,7 +540,7 @@ public class UpstreamClient {
         boolean json = contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json");
         if (status >= 200 && status < 300 && !json) {
             response.pause();
-            forward(RelaySession.probe(provider, target, request, response, caller, vertx, relaySettings, live, format,
+            forward(RelaySession.probe(provider, target, attempt.model, request, response, caller, vertx, relaySettings, live, format,
                     firstTokenLeftMs, thinkTags.test(id, target.upstreamName())),
                     answer);
             return;
@@ -561,7 +566,7 @@ public class UpstreamClient {
                 } else if (replay == null) {
                     answer.completeExceptionally(ProviderFailure.badResponse(id, "JSON error body in a 2xx answer"));
                 } else {
-                    forward(RelaySession.replay(provider, target, replay, caller, vertx, relaySettings, live, format,
+                    forward(RelaySession.replay(provider, target, attempt.model, replay, caller, vertx, relaySettings, live, format,
                             thinkTags.test(id, target.upstreamName())),
                             answer);
                 }

@@ -39,6 +39,8 @@ public final class RelaySession implements UpstreamAnswer {
 
     /** The response header naming the provider that answered (the body never says). */
     public static final String PROVIDER_HEADER = "X-Cobalt-Provider";
+    /** The catalog id of the model that answered: after a fallback, the fallback's (a body's model may not say so). */
+    public static final String MODEL_HEADER = "X-Cobalt-Model";
     // the stream's response headers as Netty's ASCII strings: hashed and encoded once (HttpHeaders.createOptimized)
     private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
     private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream; charset=utf-8");
@@ -47,9 +49,12 @@ public final class RelaySession implements UpstreamAnswer {
     private static final CharSequence ACCEL_BUFFERING = HttpHeaders.createOptimized("X-Accel-Buffering");
     private static final CharSequence NO = HttpHeaders.createOptimized("no");
     private static final CharSequence PROVIDER = HttpHeaders.createOptimized(PROVIDER_HEADER);
+    private static final CharSequence MODEL = HttpHeaders.createOptimized(MODEL_HEADER);
 
     private final ProviderSettings provider;
     private final ProviderSettings.Target target;
+    /** The catalog id of the model answering (the {@code X-Cobalt-Model} header). */
+    private final String model;
     private final HttpClientRequest request;
     private final HttpClientResponse response;
     private final ClientConnection client;
@@ -131,10 +136,11 @@ public final class RelaySession implements UpstreamAnswer {
     /** A one-shot check at the idle deadline itself, set when the next tick would come after it; -1 when none. */
     private long idleTimer = -1;
 
-    private RelaySession(ProviderSettings provider, ProviderSettings.Target target, HttpClientRequest request,
-                         HttpClientResponse response, ClientConnection client, Vertx vertx, RelaySettings settings,
-                         LiveStreams live, ClientFormat format, boolean thinkTags) {
+    private RelaySession(ProviderSettings provider, ProviderSettings.Target target, String model,
+                         HttpClientRequest request, HttpClientResponse response, ClientConnection client, Vertx vertx,
+                         RelaySettings settings, LiveStreams live, ClientFormat format, boolean thinkTags) {
         this.format = format;
+        this.model = model;
         this.thinkTags = thinkTags ? new ThinkTags() : null;
         this.provider = provider;
         this.target = target;
@@ -152,28 +158,28 @@ public final class RelaySession implements UpstreamAnswer {
      * long the provider may take, from now, to send its first output (content, reasoning or a tool call).
      * {@code thinkTags}: the model writes its reasoning inline between {@code <think>} tags.
      */
-    public static RelaySession probe(ProviderSettings provider, ProviderSettings.Target target,
+    public static RelaySession probe(ProviderSettings provider, ProviderSettings.Target target, String model,
                                      HttpClientRequest request, HttpClientResponse response,
                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
                                      ClientFormat format, long firstTokenMs, boolean thinkTags) {
-        RelaySession s = new RelaySession(provider, target, request, response, client, vertx, settings, live, format,
-                thinkTags);
+        RelaySession s = new RelaySession(provider, target, model, request, response, client, vertx, settings, live,
+                format, thinkTags);
         s.startProbe(firstTokenMs);
         return s;
     }
 
     /** A whole answer of a model without think tags. */
-    public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, Buffer sse,
-                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
-                                      ClientFormat format) {
-        return replay(provider, target, sse, client, vertx, settings, live, format, false);
+    public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, String model,
+                                      Buffer sse, ClientConnection client, Vertx vertx, RelaySettings settings,
+                                      LiveStreams live, ClientFormat format) {
+        return replay(provider, target, model, sse, client, vertx, settings, live, format, false);
     }
 
     /** A whole answer the provider sent at once (JSON although a stream was asked), re-framed as SSE bytes. */
-    public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, Buffer sse,
-                                      ClientConnection client, Vertx vertx, RelaySettings settings, LiveStreams live,
-                                      ClientFormat format, boolean thinkTags) {
-        RelaySession s = new RelaySession(provider, target, null, null, client, vertx, settings, live, format,
+    public static RelaySession replay(ProviderSettings provider, ProviderSettings.Target target, String model,
+                                      Buffer sse, ClientConnection client, Vertx vertx, RelaySettings settings,
+                                      LiveStreams live, ClientFormat format, boolean thinkTags) {
+        RelaySession s = new RelaySession(provider, target, model, null, null, client, vertx, settings, live, format,
                 thinkTags);
         s.upstreamEnded = true;
         s.out.closeHandler(v -> s.onClientGone());
@@ -186,10 +192,11 @@ public final class RelaySession implements UpstreamAnswer {
      * The client left while the provider had not answered yet (its request was reset): an answer that ended
      * cancelled, empty, as when the client leaves while the first token is awaited. Call on the client's event loop.
      */
-    public static RelaySession clientLeft(ProviderSettings provider, ProviderSettings.Target target,
+    public static RelaySession clientLeft(ProviderSettings provider, ProviderSettings.Target target, String model,
                                           ClientConnection client, Vertx vertx, RelaySettings settings,
                                           LiveStreams live, ClientFormat format) {
-        RelaySession s = new RelaySession(provider, target, null, null, client, vertx, settings, live, format, false);
+        RelaySession s = new RelaySession(provider, target, model, null, null, client, vertx, settings, live, format,
+                false);
         s.upstreamEnded = true;
         s.onClientGone();
         return s;
@@ -832,6 +839,7 @@ public final class RelaySession implements UpstreamAnswer {
                     .putHeader(CACHE_CONTROL, NO_CACHE)
                     .putHeader(ACCEL_BUFFERING, NO)
                     .putHeader(PROVIDER, provider.id())
+                    .putHeader(MODEL, model)
                     .setChunked(true);
         }
     }

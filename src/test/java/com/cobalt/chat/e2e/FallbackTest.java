@@ -167,6 +167,27 @@ class FallbackTest {
 
     // ------------------------------------------------------------------------------- 400: no fallback
 
+    /**
+     * A streamed answer names the model that answered in its X-Cobalt-Model header - after a fallback the fallback's,
+     * as the stored answer does. Before, nothing in the stream said so: the web page labelled a live answer with the
+     * session's model, and only a reload showed the fallback's.
+     */
+    @Test
+    void aStreamedFallbackAnswerNamesTheModelThatAnswered() {
+        primary.enqueue(Script.json(500, "{\"error\":{\"message\":\"down\",\"type\":\"server_error\"}}"));
+        fallback.enqueue(fallbackAnswer());
+        String token = Jwt.token("fallback-model-carol");
+        String session = client.createSession(token);
+
+        HttpResponse<String> r = client.send("POST", "/api/v1/chat/sessions/" + session + "/messages", token,
+                "application/json", "{\"content\":\"Hi\"}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().allValues("X-Cobalt-Provider")).containsExactly("azure");
+        assertThat(r.headers().allValues("X-Cobalt-Model")).containsExactly(DEPLOYMENT);
+        assertThat(awaitMessages(client, session, token, 2).get(1).get("model").asText()).isEqualTo(DEPLOYMENT);
+    }
+
     // ------------------------------------------------------------------ a whole /v1 answer that broke off unseen
 
     @Test
@@ -181,6 +202,7 @@ class FallbackTest {
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("X-Cobalt-Provider")).hasValue("azure");
+        assertThat(r.headers().allValues("X-Cobalt-Model")).containsExactly(DEPLOYMENT);
         JsonNode completion = GatewayClient.json(r.body());
         assertThat(completion.get("model").asText()).isEqualTo("Meta-Llama-3.3-70B-Instruct");
         assertThat(completion.get("choices").toString()).isEqualTo("[{\"index\":0,\"message\":{\"role\":"

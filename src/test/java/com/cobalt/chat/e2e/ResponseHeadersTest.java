@@ -42,6 +42,7 @@ class ResponseHeadersTest {
             "X-RateLimit-Limit", "7",
             "X-RateLimit-Remaining", "6",
             "X-Cobalt-Provider", "evil",
+            "X-Cobalt-Model", "evil",
             "X-Request-Id", "junk id <script>");
     /** The JSON answers' headers, all of them. */
     static final Set<String> JSON_HEADERS =
@@ -146,6 +147,7 @@ class ResponseHeadersTest {
         assertThat(r.headers().allValues("Content-Type")).containsExactly("text/event-stream; charset=utf-8");
         assertThat(r.headers().allValues("X-Content-Type-Options")).containsExactly("nosniff");
         assertThat(r.headers().allValues("X-Cobalt-Provider")).containsExactly("demo");
+        assertThat(r.headers().allValues("X-Cobalt-Model")).containsExactly("cobalt-demo");
         assertThat(r.headers().allValues("X-RateLimit-Limit")).containsExactly("100000");
         assertThat(r.headers().firstValue("Location")).isEmpty();
         assertThat(r.headers().firstValue("WWW-Authenticate")).isEmpty();

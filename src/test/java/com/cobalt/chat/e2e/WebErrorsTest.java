@@ -2,6 +2,7 @@ package com.cobalt.chat.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -135,6 +136,37 @@ class WebErrorsTest {
         assertThat(lastAssistant().findElement(By.cssSelector(".body")).getText()).isEqualTo("Partial answer");
         assertThat(lastAssistant().findElement(By.cssSelector(".meta")).getText())
                 .isEqualTo("Broke off · Meta-Llama-3.3-70B-Instruct");
+    }
+
+    /**
+     * The primary is down and the fallback (another provider, another model) answers: the live answer is labelled with
+     * the model that answered, as a reload shows it. Before, it named the session's model until the page was reloaded.
+     */
+    @Test
+    void anAnswerFromTheFallbackIsLabelledWithTheModelThatAnswered() {
+        Map<String, String> withFallback = new LinkedHashMap<>();
+        withFallback.put("llm.fallback-provider", "azure");
+        withFallback.put("azure.ai.api-key", "az-test-key-web1");
+        withFallback.put("azure.ai.deployment", "gpt-4o-mini");
+        try (FakeUpstream azure = FakeUpstream.start()) {
+            withFallback.put("azure.ai.endpoint", azure.baseUrl());
+            try (RunningGateway both = RunningGateway.sambanovaAt(upstream, withFallback)) {
+                upstream.enqueue(Script.json(503, "{\"error\":{\"message\":\"overloaded\"}}"));
+                azure.enqueue(Script.sse(Chunks.delta("From the fallback."), Chunks.finish("stop"), Chunks.done()));
+                browser.open(both.baseUrl() + "/");
+                browser.storeToken(token);
+                browser.open(both.baseUrl() + "/");
+                browser.await(d -> browser.find("#chat").isDisplayed());
+
+                send("Who answers?");
+                browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                        && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+
+                assertThat(lastAssistant().findElement(By.cssSelector(".body")).getText())
+                        .isEqualTo("From the fallback.");
+                assertThat(lastAssistant().findElement(By.cssSelector(".meta")).getText()).isEqualTo("gpt-4o-mini");
+            }
+        }
     }
 
     @Test

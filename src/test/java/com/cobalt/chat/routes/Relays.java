@@ -59,7 +59,7 @@ final class Relays {
         ProviderSettings settings = new ProviderSettings(provider, ProviderKind.OPENAI,
                 "http://127.0.0.1:9/v1/chat/completions", null, null, null, upstreamName, upstreamName, true, null,
                 null);
-        return RelaySession.replay(settings, settings.target(upstreamName), Buffer.buffer(sse), client, vertx,
+        return RelaySession.replay(settings, settings.target(upstreamName), upstreamName, Buffer.buffer(sse), client, vertx,
                 new RelaySettings(60_000, 15_000, 5_000, 1_048_576), new LiveStreams(), ClientFormat.SESSION);
     }
 
@@ -76,7 +76,7 @@ final class Relays {
                     return type == boolean.class ? false : type == int.class || type == long.class ? 0 : null;
                 });
         ClientConnection client = new ClientConnection(null, out, null, System.nanoTime(), "route-test");
-        return RelaySession.replay(settings, settings.target(upstreamName), Buffer.buffer(sse), client, null,
+        return RelaySession.replay(settings, settings.target(upstreamName), upstreamName, Buffer.buffer(sse), client, null,
                 new RelaySettings(60_000, 15_000, 5_000, 1_048_576), new LiveStreams(), ClientFormat.SESSION);
     }
 }
