@@ -172,4 +172,30 @@ class EntraClientSecretTest {
         });
         assertThat(authority.issued()).as("one token for the three chats").containsExactly(first);
     }
+
+    /**
+     * Azure refuses the (still valid) token: the gateway gets a new one from Entra ID and tries once more. Before,
+     * azure-identity's token cache handed back the refused token, so the promised second try never happened and the
+     * chat went to the fallback.
+     */
+    @Test
+    @Order(3)
+    void a401GetsANewTokenFromEntraIdAndOneMoreTry() {
+        String refused = authority.issued().get(0);
+        azure.reset();
+        azure.enqueue(Script.json(401, "{\"error\":{\"code\":\"401\",\"message\":\"Access denied due to invalid"
+                + " subscription key or wrong API endpoint.\"}}"));
+        azure.enqueue(answer("after a new token"));
+
+        GatewayClient.Answer a = client.chat(session, token, "once more");
+
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        assertThat(a.text()).isEqualTo("after a new token");
+        assertThat(authority.issued()).hasSize(2);
+        String renewed = authority.issued().get(1);
+        assertThat(renewed).isNotEqualTo(refused);
+        assertThat(azure.requests()).extracting(r -> r.header("authorization"))
+                .containsExactly("Bearer " + refused, "Bearer " + renewed);
+        assertThat(sambanova.requests()).as("no fallback").hasSize(1);
+    }
 }
