@@ -334,7 +334,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         Handler<RoutingContext> notAllowed = json(405, "method_not_allowed", "Method not allowed on this resource");
         router.errorHandler(405, ctx -> {
             // RFC 9110 15.5.6: a 405 says which methods the resource has
-            String allow = allowedMethods(platformRouter, ctx.request().path());
+            String allow = allowedMethods(platformRouter, ctx.normalizedPath());
             if (!allow.isEmpty()) {
                 ctx.response().putHeader("Allow", allow);
             }
@@ -555,7 +555,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                         ApiError.json("not_found", "No such resource")));
                 router.errorHandler(405, ctx -> {
                     // Camel's management routes do not all name their methods; every one of them serves GET
-                    String allow = allowedMethods(router, ctx.request().path());
+                    String allow = allowedMethods(router, ctx.normalizedPath());
                     ctx.response().putHeader("Allow", allow.isEmpty() ? "GET, HEAD" : allow);
                     ResponseWriter.writeJson(ctx.response(), 405,
                             ApiError.json("method_not_allowed", "Method not allowed on this resource"));
@@ -616,12 +616,17 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
 
     /**
      * The methods the routes serve at this path, sorted and comma-separated ("" when none matches): each route's
-     * path with its {@code :param} segments read as one segment each. Run only for a 405.
+     * path with its {@code :param} segments read as one segment each. {@code path} is the one the router matched:
+     * normalised ({@code //} as {@code /}), and a trailing {@code /} matches as the router matches it. Run only for a
+     * 405.
      */
     static String allowedMethods(Router routes, String path) {
         Set<String> methods = new TreeSet<>();
         if (path == null) {
             return "";
+        }
+        if (path.length() > 1 && path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
         }
         for (Route route : routes.getRoutes()) {
             String pattern = route.getPath();
@@ -653,8 +658,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private Handler<RoutingContext> json(int status, String code, String message) {
         return ctx -> {
             counted(status, code);
+            // the shape by the path the router matched: //v1/models is /v1/models
             ResponseWriter.writeJson(ctx.response(), status,
-                    ResponseWriter.errorJson(ctx.request().path(), status, code, message));
+                    ResponseWriter.errorJson(ctx.normalizedPath(), status, code, message));
         };
     }
 }

@@ -321,6 +321,25 @@ class BadInputTest {
         assertThat(client.get("/v1/chat/completions", token).headers().allValues("Allow")).containsExactly("POST");
     }
 
+    /**
+     * A path the router matches after normalising it (a doubled or a trailing slash) names its methods too, and under
+     * /v1 its error is OpenAI's shape (black-box probe, 2026-12-05: no Allow, and //v1/models answered the session
+     * API's error shape).
+     */
+    @Test
+    void a405ForADoubledOrTrailingSlashSaysWhichMethodsTheResourceHas() {
+        HttpResponse<String> doubled = client.send("DELETE", "//api/v1/chat/sessions", token, null, null);
+        assertThat(doubled.statusCode()).isEqualTo(405);
+        assertThat(doubled.headers().allValues("Allow")).containsExactly("GET, HEAD, POST");
+        assertThat(client.send("DELETE", "/api/v1//chat/sessions/", token, null, null).headers().allValues("Allow"))
+                .containsExactly("GET, HEAD, POST");
+        HttpResponse<String> openAi = client.send("PUT", "//v1/models", token, "application/json", "{}");
+        assertThat(openAi.statusCode()).isEqualTo(405);
+        assertThat(openAi.headers().allValues("Allow")).containsExactly("GET, HEAD");
+        assertThat(openAi.body()).isEqualTo("{\"error\":{\"message\":\"Method not allowed on this resource\","
+                + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"method_not_allowed\"}}");
+    }
+
     // --- POST /sessions ---
 
     @Test
