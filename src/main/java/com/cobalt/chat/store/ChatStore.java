@@ -862,11 +862,7 @@ public class ChatStore {
             if (!connectionLost(e)) {
                 throw new StorageException(e);
             }
-            if (dataSource instanceof com.zaxxer.hikari.HikariDataSource pool && pool.getHikariPoolMXBean() != null) {
-                // a database that dropped one connection dropped them all (a restart, a failover): the idle ones
-                // are closed now, the busy ones as they come back, so the retry gets a fresh connection
-                pool.getHikariPoolMXBean().softEvictConnections();
-            }
+            evictPooledConnections(dataSource);
             try {
                 return attempt(transaction, work);
             } catch (SQLException again) {
@@ -883,11 +879,21 @@ public class ChatStore {
     }
 
     /**
+     * A database that dropped one connection dropped them all (a restart, a failover): the pool's idle connections are
+     * closed now, the busy ones as they come back, so a retry gets a fresh connection.
+     */
+    public static void evictPooledConnections(DataSource dataSource) {
+        if (dataSource instanceof com.zaxxer.hikari.HikariDataSource pool && pool.getHikariPoolMXBean() != null) {
+            pool.getHikariPoolMXBean().softEvictConnections();
+        }
+    }
+
+    /**
      * The connection was gone when the statement ran: SQLState 08003 (no such connection), 08006 (the connection
      * failed), 57P01 (PostgreSQL terminated the backend). Not a refused or timed-out connect (08001, Hikari's
      * timeout): a retry would only wait again.
      */
-    static boolean connectionLost(SQLException e) {
+    public static boolean connectionLost(SQLException e) {
         String state = e.getSQLState();
         return "08003".equals(state) || "08006".equals(state) || "57P01".equals(state);
     }

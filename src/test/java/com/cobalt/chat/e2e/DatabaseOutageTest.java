@@ -139,6 +139,48 @@ class DatabaseOutageTest {
         }
     }
 
+    /**
+     * The same for a /v1 request on the shared limits: its admission is its first statement (no read before it meets
+     * the dead connection and renews the pool), and it is tried once more on a fresh connection. Before, the request
+     * got 503 database_unavailable after every database restart (black-box soak, 2026-12-05: backends terminated under
+     * load).
+     */
+    @Test
+    void aV1AdmissionOrASessionCreationOnADroppedConnectionIsTriedAgainOnAFreshOne() {
+        Postgres.assumeAvailable();
+        try (Postgres.Schema schema = Postgres.newSchema("dropped_v1");
+             TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
+            Map<String, String> p = throughProxy(schema, proxy);
+            p.put("chat.db.pool-size", "2");
+            p.put("chat.limits.shared", "true");
+            p.put("chat.max-concurrent-streams", "1");
+            try (RunningGateway gateway = RunningGateway.start(p)) {
+                GatewayClient client = new GatewayClient(gateway);
+                String token = Jwt.token("dropped-v1-user");
+                String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Still there?\"}]}";
+                assertThat(client.send("POST", "/v1/chat/completions", token, "application/json", body)
+                        .statusCode()).isEqualTo(200);
+                for (int round = 0; round < 3; round++) {
+                    proxy.cut();
+                    proxy.restore();
+                    HttpResponse<String> next = client.send("POST", "/v1/chat/completions", token,
+                            "application/json", body);
+
+                    assertThat(next.statusCode()).as("round %d: %s", round, next.body()).isEqualTo(200);
+                    assertThat(GatewayClient.json(next.body()).get("object").asText()).isEqualTo("chat.completion");
+                }
+                // a session's creation, whose first statement takes the user's lock for the session cap
+                proxy.cut();
+                proxy.restore();
+                HttpResponse<String> created = client.send("POST", "/api/v1/chat/sessions", token, "application/json",
+                        "{}");
+                assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            }
+            assertThat(count(schema, "SELECT COUNT(*) FROM user_request")).isEqualTo(4);
+            assertThat(count(schema, "SELECT COUNT(*) FROM active_stream")).isZero();
+        }
+    }
+
     /** The test database as the tests reach it without a proxy. */
     private static final URI DATABASE = URI.create(Postgres.URL.substring("jdbc:".length()));
 
