@@ -106,8 +106,16 @@ public class UserLimits {
             exchange.removeVariable(SLOT);
             if (slot.equals(exchange.getVariable(FREED_WITH_ANSWER, String.class))) {
                 ledger.freedWithAnswer(slot);
-            } else {
+                return;
+            }
+            try {
                 ledger.release(slot);
+            } catch (ChatStore.StorageException e) {
+                // the request's answer is what it is: a slot the database cannot free now is freed by the next
+                // maintenance that reaches it (or its lease), not turned into an error after a complete answer -
+                // which ended a /v1 stream without [DONE] and made a whole answer a 503 the SDKs send again
+                LOG.warn("A stream slot is freed later: the database is unavailable ({})",
+                        e.getCause() == null ? e.getClass().getSimpleName() : e.getCause().getClass().getSimpleName());
             }
         }
     }

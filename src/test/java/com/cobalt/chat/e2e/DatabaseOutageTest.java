@@ -181,6 +181,69 @@ class DatabaseOutageTest {
         }
     }
 
+    /**
+     * The database goes away while /v1 answers stream (the shared limits): each answer is complete, so it ends as one
+     * - [DONE] after its finish chunk, or the whole chat.completion - although neither its usage row nor the release
+     * of its stream slot can be written (the slot is freed at the next maintenance that reaches the database, or when
+     * its lease ends). Before, the failed release ended the stream with an error event instead of [DONE], and the whole
+     * answer was a 503, which the OpenAI SDKs retry: the caller paid twice for an answer it had been given (black-box
+     * soak, 2026-12-05).
+     */
+    @Test
+    void aCompleteV1AnswerEndsAsOneWhenTheDatabaseGoesAwayMeanwhile() throws Exception {
+        Postgres.assumeAvailable();
+        try (Postgres.Schema schema = Postgres.newSchema("gone_mid_v1");
+             TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
+            Map<String, String> p = throughProxy(schema, proxy);
+            p.put("chat.limits.shared", "true");
+            p.put("chat.db.connection-timeout-ms", "300");
+            p.put("demo.token-delay-ms", "30");
+            try (RunningGateway gateway = RunningGateway.start(p)) {
+                String token = Jwt.token("gone-mid-v1-user");
+                int admitted = 0;
+                GatewayClient client = new GatewayClient(gateway);
+                for (boolean stream : new boolean[] {true, false}) {
+                    proxy.restore();
+                    admitted++;
+                    // the pool has its connections again (a request the moment the database is back may wait longer
+                    // than the connection timeout for the first)
+                    long back = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    while (client.get("/api/v1/chat/sessions", token).statusCode() != 200) {
+                        assertThat(System.nanoTime()).as("the database is back").isLessThan(back);
+                        LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                    }
+                    java.util.concurrent.CompletableFuture<HttpResponse<String>> answer = java.net.http.HttpClient
+                            .newHttpClient().sendAsync(java.net.http.HttpRequest.newBuilder(
+                                    URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                                    .header("Authorization", "Bearer " + token)
+                                    .header("Content-Type", "application/json")
+                                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"stream\":" + stream
+                                            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
+                                    .build(), HttpResponse.BodyHandlers.ofString());
+                    // admitted: its message is counted in the database; the answer takes a second more to stream
+                    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    while (count(schema, "SELECT COUNT(*) FROM user_request") < admitted) {
+                        assertThat(answer).as("answered before it was admitted?").isNotDone();
+                        assertThat(System.nanoTime()).as("admitted").isLessThan(deadline);
+                        LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+                    }
+                    proxy.cut();
+
+                    HttpResponse<String> r = answer.get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+                    assertThat(r.statusCode()).as("stream %s: %s", stream, r.body()).isEqualTo(200);
+                    if (stream) {
+                        assertThat(r.body()).endsWith("\"finish_reason\":\"stop\"}]}\n\n"
+                                + "data: [DONE]\n\n").doesNotContain("event: error");
+                    } else {
+                        assertThat(GatewayClient.json(r.body()).get("choices").get(0).get("finish_reason").asText())
+                                .isEqualTo("stop");
+                    }
+                }
+            }
+        }
+    }
+
     /** The test database as the tests reach it without a proxy. */
     private static final URI DATABASE = URI.create(Postgres.URL.substring("jdbc:".length()));
 
