@@ -163,6 +163,7 @@ public class OpenAiRequests {
         boolean toolCalls = false;
         boolean toolCallId = false;
         boolean name = false;
+        boolean refusal = false;
         String reasoning = null;
         for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
@@ -181,6 +182,7 @@ public class OpenAiRequests {
                     if (!value.isNull() && !value.isTextual()) {
                         throw invalidType(at + ".refusal", "a string");
                     }
+                    refusal = !value.isNull();
                 }
                 case "reasoning_content", "reasoning" -> {
                     if (!value.isNull() && !value.isTextual()) {
@@ -206,6 +208,13 @@ public class OpenAiRequests {
         if (reasoning != null && !"assistant".equals(role)) {
             throw unsupported(at + "." + reasoning, "only an assistant message carries reasoning");
         }
+        if (refusal && !"assistant".equals(role)) {
+            throw unsupported(at + ".refusal", "only an assistant message carries a refusal");
+        }
+        if (content != null && content.refusals() > 0 && !"assistant".equals(role)) {
+            throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + at + ".content': refusal parts are only"
+                    + " allowed in assistant messages.", at + ".content");
+        }
         if (last && "user".equals(role) && content != null
                 && content.text().codePointCount(0, content.text().length()) > maxMessageLength) {
             throw ApiError.invalidParam(TOO_LONG, "Invalid '" + at + ".content': string too long. Expected at most "
@@ -223,35 +232,47 @@ public class OpenAiRequests {
             throw ApiError.invalidParam(INVALID_VALUE, "Invalid '" + at + ".tool_call_id': only tool messages"
                     + " answer a tool call.", at + ".tool_call_id");
         }
-        if (!hasContent && !toolCalls) {
-            // an assistant message that only calls tools has no content; every other message needs one
+        if (!hasContent && !toolCalls && !refusal) {
+            // an assistant message that only calls tools, or only refuses (as the SDKs hand back a refusal), has no
+            // content; every other message needs one
             throw ApiError.invalidParam(MISSING, "Missing required parameter: '" + at + ".content'.", at + ".content");
         }
         if (content != null && content.images() > 0 && !"user".equals(role)) {
             throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + at + ".content': image parts are only"
                     + " allowed in user messages.", at + ".content");
         }
-        String text = content == null ? "" : content.text();
-        // text parts are joined as before; a message with images, tool calls, a tool result or a name goes as sent
-        boolean plain = !toolCalls && !toolCallId && !name && (content == null || content.images() == 0);
+        // counted as the prompt's text: a refusal the model wrote is context like its content
+        String text = (content == null ? "" : content.text()) + (refusal ? m.get("refusal").asText() : "");
+        // text parts are joined as before; a message with images, tool calls, a tool result, a name or a refusal
+        // goes as sent
+        boolean plain = !toolCalls && !toolCallId && !name && !refusal
+                && (content == null || content.images() == 0 && content.refusals() == 0);
+        String upstreamRole = "developer".equals(role) ? "system" : role;
         if (plain) {
-            return new ContextMessage("developer".equals(role) ? "system" : role, text);
+            return new ContextMessage(upstreamRole, text);
         }
-        return new ContextMessage(role, text, withoutReasoning(m));
+        return new ContextMessage(upstreamRole, text, forUpstream(m, upstreamRole));
     }
 
-    /** The message as sent, less the reasoning fields (in their order otherwise); the message itself when it has none. */
-    private static JsonNode withoutReasoning(JsonNode m) {
-        if (REASONING_FIELDS.stream().noneMatch(m::has)) {
+    /**
+     * The message as sent, less the reasoning fields (in their order otherwise) and with the role the provider is
+     * sent ({@code developer} as {@code system}, as for a plain message); the message itself when nothing changes.
+     */
+    private static JsonNode forUpstream(JsonNode m, String role) {
+        if (REASONING_FIELDS.stream().noneMatch(m::has) && role.equals(m.get("role").asText())) {
             return m;
         }
         ObjectNode copy = ((ObjectNode) m).deepCopy();
         copy.remove(REASONING_FIELDS);
+        copy.put("role", role);
         return copy;
     }
 
-    /** A message's content: its text (the text parts joined), whether it came as parts, how many images. */
-    private record Content(String text, boolean parts, int images) {
+    /**
+     * A message's content: its text (the text and refusal parts joined), whether it came as parts, how many images
+     * and refusal parts.
+     */
+    private record Content(String text, boolean parts, int images, int refusals) {
     }
 
     /** {@code tool_calls}: an array of calls, each with an id, a type and (for functions) a name and arguments. */
@@ -402,10 +423,14 @@ public class OpenAiRequests {
                 + "': expected one of 'system', 'developer', 'user', 'assistant', 'tool'.", at);
     }
 
-    /** A string, or an array of text and image_url parts (the text joined); audio and file parts are refused. */
+    /**
+     * A string, or an array of text, image_url and (an assistant's) refusal parts (the text joined); audio and file
+     * parts are refused.
+     */
     private static Content content(JsonNode value, String at) {
         String text;
         int images = 0;
+        int refusals = 0;
         if (value.isTextual()) {
             text = value.asText();
         } else if (value.isArray()) {
@@ -426,10 +451,20 @@ public class OpenAiRequests {
                     images++;
                     continue;
                 }
+                if ("refusal".equals(type.asText())) {
+                    // an assistant's refusal, as OpenAI's assistant message parts carry it
+                    JsonNode r = part.get("refusal");
+                    if (r == null || !r.isTextual()) {
+                        throw invalidType(partAt + ".refusal", "a string");
+                    }
+                    b.append(r.asText());
+                    refusals++;
+                    continue;
+                }
                 if (!"text".equals(type.asText())) {
                     throw ApiError.invalidParam(UNSUPPORTED_VALUE, "Invalid '" + partAt
-                            + ".type': only 'text' and 'image_url' content parts are supported by this gateway (no"
-                            + " audio or files).", partAt + ".type");
+                            + ".type': only 'text', 'image_url' and (in assistant messages) 'refusal' content parts"
+                            + " are supported by this gateway (no audio or files).", partAt + ".type");
                 }
                 JsonNode t = part.get("text");
                 if (t == null || !t.isTextual()) {
@@ -441,7 +476,7 @@ public class OpenAiRequests {
         } else {
             throw invalidType(at, "a string");
         }
-        return new Content(text, value.isArray(), images);
+        return new Content(text, value.isArray(), images, refusals);
     }
 
     /** {@code {"url": "https://..." | "data:image/...;base64,...", "detail"?: "auto" | "low" | "high"}}. */

@@ -445,6 +445,37 @@ class OpenAiShapesTest {
     }
 
     /**
+     * An assistant's refusal sent back as context, as the SDKs hand it back (black-box probe, OpenAI Node SDK: pushing
+     * {@code choices[0].message} of a refused structured answer - {@code "content": null, "refusal": "..."} - was a 400
+     * missing_required_parameter on its content, and a {@code refusal} content part a 400 saying only text and images
+     * were supported): both go upstream as sent, as OpenAI's spec has them. A developer message that is more than a
+     * role and a text (here with a name) goes as {@code system} like a plain one, never as {@code developer}.
+     */
+    @Test
+    void anAssistantsRefusalGoesUpstreamAsSentAndADeveloperMessageAsSystem() {
+        upstream.enqueue(helloAnswer());
+        String refused = "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"I can't help with that.\"}";
+        String refusedAsPart = "{\"role\":\"assistant\",\"content\":[{\"type\":\"refusal\",\"refusal\":\"No.\"}]}";
+        String refusedBeside = "{\"role\":\"assistant\",\"content\":\"Partly.\",\"refusal\":\"Not the rest.\"}";
+
+        HttpResponse<String> r = post("{\"model\":\"" + MODEL + "\",\"messages\":["
+                + "{\"role\":\"developer\",\"content\":\"Be brief.\",\"name\":\"ops\"},"
+                + "{\"role\":\"user\",\"content\":\"Q1\"}," + refused + ","
+                + "{\"role\":\"user\",\"content\":\"Q2\"}," + refusedAsPart + ","
+                + "{\"role\":\"user\",\"content\":\"Q3\"}," + refusedBeside + ","
+                + "{\"role\":\"user\",\"content\":\"Q4\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(upstream.takeRequest(WAIT).body()).isEqualTo("{\"model\":\"" + MODEL + "\",\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"Be brief.\",\"name\":\"ops\"},"
+                + "{\"role\":\"user\",\"content\":\"Q1\"}," + refused + ","
+                + "{\"role\":\"user\",\"content\":\"Q2\"}," + refusedAsPart + ","
+                + "{\"role\":\"user\",\"content\":\"Q3\"}," + refusedBeside + ","
+                + "{\"role\":\"user\",\"content\":\"Q4\"}],"
+                + "\"max_tokens\":512,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    /**
      * CHAT_MAX_MESSAGE_LENGTH (4000 here) caps the new user turn only (black-box probe, OpenAI Node SDK: the gateway's
      * own long answer sent back as context was a 400 string_above_max_length on messages[1].content). Earlier
      * messages of any role are the conversation so far and go upstream as sent.
