@@ -50,8 +50,14 @@ public class ModelCatalog {
         return new ModelList("list", data);
     }
 
-    /** GET /v1/models/{model}: one model object; 404 model_not_found for an id not in the catalog. */
-    public Model model(@Header("model") String id) {
+    /**
+     * GET /v1/models/{model}: one model object; 404 model_not_found for an id not in the catalog. An id with a '/'
+     * arrives as its first segment ({@code model}) and the rest of the path ({@code *}, from its '/' on, decoded) when
+     * sent unencoded, as the OpenAI Python SDK sends {@code models.retrieve("meta-llama/Llama-3.3-70B-Instruct")}; whole
+     * in {@code model} when sent encoded ({@code %2F}).
+     */
+    public Model model(@Header("model") String first, @Header("*") String rest) {
+        String id = rest == null ? first : first + rest;
         if (!catalog.contains(id)) {
             throw notFound(id);
         }
