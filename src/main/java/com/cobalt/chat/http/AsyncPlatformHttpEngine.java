@@ -616,8 +616,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
 
     /**
      * The methods the routes serve at this path, sorted and comma-separated ("" when none matches): each route's
-     * path with its {@code :param} segments read as one segment each. {@code path} is the one the router matched:
-     * normalised ({@code //} as {@code /}), and a trailing {@code /} matches as the router matches it. Run only for a
+     * path with its {@code :param} segments read as one segment each, and a route matching on a prefix
+     * ({@code matchOnUriPrefix}: /assets/..., /v1/models/{model}/...) matching the paths under it too. {@code path}
+     * is the one the router matched: normalised ({@code //} as {@code /}), and a trailing {@code /} matches as the
+     * router matches it. Run only for a
      * 405.
      */
     static String allowedMethods(Router routes, String path) {
@@ -630,7 +632,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
         for (Route route : routes.getRoutes()) {
             String pattern = route.getPath();
-            if (pattern == null || route.methods() == null || !pathMatches(pattern, path)) {
+            if (pattern == null || route.methods() == null || !pathMatches(pattern, route.isExactPath(), path)) {
                 continue;
             }
             route.methods().forEach(m -> methods.add(m.name()));
@@ -641,14 +643,17 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         return String.join(", ", methods);
     }
 
-    private static boolean pathMatches(String pattern, String path) {
+    private static boolean pathMatches(String pattern, boolean exact, String path) {
         String[] want = pattern.split("/", -1);
         String[] got = path.split("/", -1);
-        if (want.length != got.length) {
+        if (exact ? want.length != got.length : got.length < want.length) {
             return false;
         }
         for (int i = 0; i < want.length; i++) {
-            if (!(want[i].startsWith(":") && !got[i].isEmpty()) && !want[i].equals(got[i])) {
+            boolean param = want[i].startsWith(":") && !got[i].isEmpty();
+            // a prefix route's last segment is a prefix of the path's (/assets* serves /assets/app.js)
+            boolean prefix = !exact && i == want.length - 1 && got[i].startsWith(want[i]);
+            if (!param && !prefix && !want[i].equals(got[i])) {
                 return false;
             }
         }

@@ -319,6 +319,13 @@ class BadInputTest {
                 .allValues("Allow")).containsExactly("DELETE, GET, HEAD");
         assertThat(client.get(messages(fresh), token).headers().allValues("Allow")).containsExactly("POST");
         assertThat(client.get("/v1/chat/completions", token).headers().allValues("Allow")).containsExactly("POST");
+        // routes matching on a prefix: a model id holding '/', the web page's assets (black-box probe: no Allow)
+        assertThat(client.send("DELETE", "/v1/models/meta-llama/Llama-3.3-70B-Instruct", token, null, null).headers()
+                .allValues("Allow")).containsExactly("GET, HEAD");
+        assertThat(client.send("DELETE", "/v1/models/cobalt-demo", token, null, null).headers().allValues("Allow"))
+                .containsExactly("GET, HEAD");
+        assertThat(client.send("POST", "/assets/app.js", token, "application/json", "{}").headers().allValues("Allow"))
+                .containsExactly("GET, HEAD");
     }
 
     /**
