@@ -78,6 +78,9 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
                 finish(ctx, exchange, read.cause());
                 return;
             }
+            // a path parameter is the path's: Camel appends it to a request header of the same name (a caller's
+            // "model: x" made GET /v1/models/gpt-4o look up "[x, gpt-4o]"), so it is set over any such header
+            ctx.pathParams().forEach(exchange.getMessage()::setHeader);
             // what the request put in the message: a response header still holding one of these values is the
             // caller's own and is not written back (ResponseWriter)
             exchange.setProperty(INBOUND_HEADERS, new CaseInsensitiveMap(exchange.getMessage().getHeaders()));

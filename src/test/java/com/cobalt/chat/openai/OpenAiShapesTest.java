@@ -586,13 +586,20 @@ class OpenAiShapesTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"meta-llama/Llama-3.3-70B-Instruct", "meta-llama%2FLlama-3.3-70B-Instruct"})
-    void aModelWhoseIdHoldsASlashIsFoundSentPlainOrEncoded(String path) {
+    void aModelWhoseIdHoldsASlashIsFoundSentPlainOrEncoded(String path) throws Exception {
         HttpResponse<String> r = client.get("/v1/models/" + path, token);
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).matches("\\{\"id\":\"" + ORG_MODEL
                 + "\",\"object\":\"model\",\"created\":\\d+,\"owned_by\":\"cobalt-chat-gateway\","
                 + "\"capabilities\":\\[]}");
+
+        // a request header named like a path parameter is not taken for it (Camel appended the two into a list)
+        HttpResponse<String> withHeaders = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/models/"
+                + path)).header("Authorization", "Bearer " + token).header("model", "gpt-9").header("*", "/x").GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(withHeaders.statusCode()).as(withHeaders.body()).isEqualTo(200);
+        assertThat(GatewayClient.json(withHeaders.body()).get("id").asText()).isEqualTo(ORG_MODEL);
 
         HttpResponse<String> unknown = client.get("/v1/models/" + path + "/extra", token);
         assertThat(unknown.statusCode()).isEqualTo(404);
