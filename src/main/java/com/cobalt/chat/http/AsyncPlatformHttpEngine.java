@@ -619,8 +619,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * path with its {@code :param} segments read as one segment each, and a route matching on a prefix
      * ({@code matchOnUriPrefix}: /assets/..., /v1/models/{model}/...) matching the paths under it too. {@code path}
      * is the one the router matched: normalised ({@code //} as {@code /}), and a trailing {@code /} matches as the
-     * router matches it. Run only for a
-     * 405.
+     * router matches it. Run only for a 405.
      */
     static String allowedMethods(Router routes, String path) {
         Set<String> methods = new TreeSet<>();
