@@ -57,6 +57,10 @@ public class ProviderFailures {
             // not a call: the breaker's opening was logged once (ProviderBreakers); a line per skipped chat grew
             // the log with the traffic all through an outage (black-box probe)
             LOG.debug("Provider {} skipped: its breaker is open", provider);
+        } else if (failure.kind() == ProviderFailure.Kind.COOLDOWN) {
+            // not a call either: the cooldown's start was logged once (ProviderHealth); a retry hint of minutes made
+            // one WARN a chat until it passed (black-box probe)
+            LOG.debug("Provider {} skipped: its model is cooling down", provider);
         } else {
             LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
         }

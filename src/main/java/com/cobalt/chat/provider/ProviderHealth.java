@@ -38,6 +38,8 @@ public class ProviderHealth {
                            long requests, long failures, Boolean probeOk) {
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderHealth.class);
+
     /** One model's cooldown (or the provider's, under {@link #EVERY_MODEL}). */
     private static final class Cooldown {
         final AtomicReference<Instant> until = new AtomicReference<>(Instant.EPOCH);
@@ -154,6 +156,12 @@ public class ProviderHealth {
             Instant previous = c.until.getAndAccumulate(until, (a, b) -> a.isAfter(b) ? a : b);
             if (!previous.isAfter(until)) {
                 c.status = failure.status();
+            }
+            if (!previous.isAfter(clock.instant())) {
+                // once per cooldown, not per chat it then skips (those are DEBUG in ProviderFailures)
+                LOG.warn("Provider {}: {} cools down for {} s (HTTP {} with a retry hint); calls to it are skipped"
+                        + " until then", failure.provider(), upstreamModel == null ? "every model" : "model "
+                        + upstreamModel, failure.retryAfterSeconds(), failure.status());
             }
         }
     }

@@ -272,11 +272,22 @@ class ResilienceTest {
                 F.enqueue(fallbackAnswer());
             }
 
-            assertAnswer(chat(main), F_EVENTS);
+            try (com.cobalt.chat.testing.LogCapture logs = com.cobalt.chat.testing.LogCapture.start()) {
+                assertAnswer(chat(main), F_EVENTS);
+                assertThat(logs.lines()).filteredOn(l -> l.message().startsWith("Provider sambanova: model"))
+                        .extracting(com.cobalt.chat.testing.LogCapture.Line::message).containsExactly(
+                                "Provider sambanova: model Meta-Llama-3.3-70B-Instruct cools down for 30 s (HTTP 429"
+                                        + " with a retry hint); calls to it are skipped until then");
+            }
             assertThat(P.requestCount()).isEqualTo(1);
 
             for (int i = 1; i <= 3; i++) {
-                assertAnswer(chat(main), F_EVENTS);
+                try (com.cobalt.chat.testing.LogCapture logs = com.cobalt.chat.testing.LogCapture.start()) {
+                    assertAnswer(chat(main), F_EVENTS);
+                    // the cooldown's start was logged once; a skipped chat adds no line (one WARN a chat, for as
+                    // long as the provider's retry hint asked: up to LLM_MAX_COOLDOWN_SECONDS)
+                    assertThat(logs.lines()).noneMatch(l -> l.level().equals("WARN") || l.level().equals("ERROR"));
+                }
                 assertThat(P.requestCount()).as("request %s during the cooldown", i).isEqualTo(1);
                 assertThat(F.requestCount()).isEqualTo(1 + i);
             }
