@@ -56,8 +56,17 @@ public record ProviderRejection(String provider, boolean contentFilter, int stat
         return new ProviderRejection(provider, contentFilter, status, code, param);
     }
 
+    /** A rejection naming the provider's code and param (either may be null), each only if a plain identifier. */
+    public static ProviderRejection said(String provider, int status, String code, String param) {
+        return new ProviderRejection(provider, false, status, identifier(code, CODE), identifier(param, PARAM));
+    }
+
     private static String identifier(JsonNode value, Pattern shape) {
-        return value.isTextual() && shape.matcher(value.asText()).matches() ? value.asText() : null;
+        return value.isTextual() ? identifier(value.asText(), shape) : null;
+    }
+
+    private static String identifier(String value, Pattern shape) {
+        return value != null && shape.matcher(value).matches() ? value : null;
     }
 
     /** What the provider named, for the caller's message: " (provider code X, parameter 'Y')", or "". */

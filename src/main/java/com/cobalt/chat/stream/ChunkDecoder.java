@@ -37,9 +37,16 @@ public final class ChunkDecoder {
     private static final JsonFactory PARSERS = JSON.getFactory();
 
     /** What a chunk says; only its first choice is read (the gateway asks for one). */
-    /** {@code error}: null, or the code an error in the chunk reads as ({@link #PROVIDER_STREAM_ERROR} or
-     * {@link #PROVIDER_REJECTED}). */
-    private record Chunk(Choice first, Usage usage, String error) {
+    /** {@code error}: null, or what an error in the chunk says. */
+    private record Chunk(Choice first, Usage usage, StreamError error) {
+    }
+
+    /**
+     * An error in a chunk: the code it reads as ({@link #PROVIDER_STREAM_ERROR} or {@link #PROVIDER_REJECTED}), and
+     * the provider's own {@code code} and {@code param} when they are strings (null otherwise), for a rejection to
+     * name as an HTTP one does ({@link ProviderRejection#said()}).
+     */
+    private record StreamError(String reading, String code, String param) {
     }
 
     private record Choice(Delta delta, Delta message, String finishReason) {
@@ -77,6 +84,8 @@ public final class ChunkDecoder {
 
     /** This stream's parser between events: fed each event's bytes, null until the first and after a failure. */
     private JsonParser stream;
+    /** The last error read as {@link #PROVIDER_REJECTED}, or null. */
+    private StreamError rejected;
 
     public ChunkReading read(SseEvent event) {
         byte[] data = event.bytes();
@@ -104,7 +113,11 @@ public final class ChunkDecoder {
         }
         if (errorEvent || chunk.error() != null) {
             // the upstream's error text may echo the prompt: only a fixed code goes to the client and the logs
-            return ChunkReading.error(chunk.error() != null ? chunk.error() : PROVIDER_STREAM_ERROR);
+            StreamError error = chunk.error();
+            if (error != null && PROVIDER_REJECTED.equals(error.reading())) {
+                rejected = error;
+            }
+            return ChunkReading.error(error != null ? error.reading() : PROVIDER_STREAM_ERROR);
         }
         String content = null;
         String reasoning = null;
@@ -200,7 +213,7 @@ public final class ChunkDecoder {
         }
         Choice first = null;
         Usage usage = null;
-        String error = null;
+        StreamError error = null;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
@@ -215,13 +228,15 @@ public final class ChunkDecoder {
     }
 
     /** What an {@code error} value reads as: the request's fault when its type or code says so, else a stream error. */
-    private static String error(JsonParser p, JsonToken t) throws IOException, NotAChunk {
+    private static StreamError error(JsonParser p, JsonToken t) throws IOException, NotAChunk {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
-            return PROVIDER_STREAM_ERROR;
+            return new StreamError(PROVIDER_STREAM_ERROR, null, null);
         }
         String type = null;
         String code = null;
+        String param = null;
+        boolean textCode = false;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
@@ -229,11 +244,24 @@ public final class ChunkDecoder {
                 type = p.getText();
             } else if ("code".equals(name) && v.isScalarValue()) {
                 code = p.getText();
+                textCode = v == JsonToken.VALUE_STRING;
+            } else if ("param".equals(name) && v == JsonToken.VALUE_STRING) {
+                param = p.getText();
             } else {
                 p.skipChildren();
             }
         }
-        return ProviderRejection.isRequestError(type, code) ? PROVIDER_REJECTED : PROVIDER_STREAM_ERROR;
+        return new StreamError(ProviderRejection.isRequestError(type, code) ? PROVIDER_REJECTED
+                : PROVIDER_STREAM_ERROR, textCode ? code : null, param);
+    }
+
+    /**
+     * The rejection the stream's last request error stands for (read as {@link #PROVIDER_REJECTED}): a 400 naming
+     * the provider's code and param where they are plain identifiers, as for a rejection in an HTTP error body.
+     */
+    public ProviderRejection rejection(String provider) {
+        return rejected == null ? new ProviderRejection(provider, false)
+                : ProviderRejection.said(provider, 400, rejected.code(), rejected.param());
     }
 
     private static Choice firstChoice(JsonParser p, JsonToken t) throws IOException, NotAChunk {

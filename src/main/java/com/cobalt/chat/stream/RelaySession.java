@@ -667,7 +667,7 @@ public final class RelaySession implements UpstreamAnswer {
                 terminated = true;
                 cancelFirstTokenTimer();
                 resetUpstream();
-                primed.completeExceptionally(new RejectedInStream(new ProviderRejection(provider.id(), false)));
+                primed.completeExceptionally(new RejectedInStream(chunks.rejection(provider.id())));
                 return;
             }
             fail(ProviderFailure.badStream(provider.id(), code));

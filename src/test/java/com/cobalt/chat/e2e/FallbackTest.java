@@ -320,9 +320,12 @@ class FallbackTest {
         GatewayClient.Answer inStream = client.chat(session, token, "A very long question");
         GatewayClient.Answer inJson = client.chat(session, token, "Another very long question");
 
+        // in the stream as in a JSON body, the provider's code and param are named (black-box probe: the stream's
+        // rejection said neither, so a client could not tell a context too long from any other bad request)
         assertThat(inStream.status()).isEqualTo(400);
         assertThat(inStream.body()).isEqualTo("{\"error\":{\"code\":\"provider_rejected_request\","
-                + "\"message\":\"The provider rejected the request as invalid\"}}");
+                + "\"message\":\"The provider rejected the request as invalid (provider code"
+                + " context_length_exceeded, parameter 'messages')\"}}");
         assertThat(inJson.status()).isEqualTo(400);
         assertThat(inJson.body()).isEqualTo("{\"error\":{\"code\":\"provider_rejected_request\","
                 + "\"message\":\"The provider rejected the request as invalid (provider code"

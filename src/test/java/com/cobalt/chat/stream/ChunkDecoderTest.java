@@ -30,6 +30,31 @@ class ChunkDecoderTest {
         return new ChunkReading(null, null, null, null, code, false);
     }
 
+    /**
+     * A request error inside the stream names the provider's code and param as a rejection in an HTTP body does, and
+     * only as plain identifiers: vLLM's numeric code is not named, nor is a code that is free text.
+     */
+    @Test
+    void aRequestErrorInTheStreamKeepsTheProvidersCodeAndParamForTheRejection() {
+        ChunkDecoder openai = new ChunkDecoder();
+        assertThat(openai.read(new SseEvent(null, "{\"error\":{\"message\":\"the prompt 'secret' is too long\","
+                + "\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}")))
+                .isEqualTo(error("provider_rejected_request"));
+        assertThat(openai.rejection("p").said()).isEqualTo(" (provider code context_length_exceeded, parameter"
+                + " 'messages')");
+
+        ChunkDecoder vllm = new ChunkDecoder();
+        assertThat(vllm.read(new SseEvent(null, "{\"error\":{\"object\":\"error\",\"message\":\"too long\","
+                + "\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}")))
+                .isEqualTo(error("provider_rejected_request"));
+        assertThat(vllm.rejection("p").said()).isEmpty();
+
+        ChunkDecoder text = new ChunkDecoder();
+        text.read(new SseEvent(null, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"the prompt 'secret'\"}}"));
+        assertThat(text.rejection("p").said()).isEmpty();
+        assertThat(text.rejection("p").status()).isEqualTo(400);
+    }
+
     @Test
     void sambanovaDeltaWithAFloatCreated() {
         ChunkReading r = read(dataOf(Chunks.delta("Hello")));
