@@ -32,6 +32,13 @@ public final class SseDecoder {
     private String eventType;
     /** The last byte fed was a CR: it ended a line, and an LF right after it belongs to it. */
     private boolean afterCr;
+    /**
+     * How many bytes of a leading byte order mark (EF BB BF) the stream began with so far; {@link #BOM_READ} once
+     * the stream's start is past (the SSE specification: one leading U+FEFF is ignored).
+     */
+    private int bomBytes;
+    private static final int BOM_READ = -1;
+    private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
     public SseDecoder(Consumer<SseEvent> sink) {
         this.sink = sink;
@@ -47,8 +54,22 @@ public final class SseDecoder {
      * feeds each network read's own memory: Vert.x copies every read into a fresh buffer before handing it over).
      */
     public void feed(byte[] bytes, int offset, int length) {
-        int start = offset;
         int end = offset + length;
+        while (bomBytes != BOM_READ && offset < end) {
+            // a stream that begins with a BOM (perhaps split across reads) had its first event's "data" field
+            // unrecognised, so that event was lost and the answer stored without it (black-box probe)
+            if (bytes[offset] != BOM[bomBytes]) {
+                partial.write(BOM, 0, bomBytes); // not a BOM after all: those bytes begin the first line
+                bomBytes = BOM_READ;
+            } else {
+                offset++;
+                bomBytes++;
+                if (bomBytes == BOM.length) {
+                    bomBytes = BOM_READ;
+                }
+            }
+        }
+        int start = offset;
         for (int i = offset; i < end; i++) {
             byte b = bytes[i];
             if (b == '\n' && afterCr) {
@@ -88,6 +109,10 @@ public final class SseDecoder {
 
     /** The stream ended: a last event that lacks its blank line is still delivered. */
     public void end() {
+        if (bomBytes > 0) {
+            partial.write(BOM, 0, bomBytes); // the stream ended inside what could have been a BOM
+            bomBytes = BOM_READ;
+        }
         if (partial.size() > 0) {
             onPartialLine();
         }

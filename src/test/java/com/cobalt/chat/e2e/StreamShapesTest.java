@@ -340,6 +340,25 @@ class StreamShapesTest {
         assertStored("Windows lines", "complete");
     }
 
+    /**
+     * A stream that begins with a UTF-8 byte order mark, split from its event by the network: the SSE specification
+     * ignores one leading BOM. The first event was lost with it and the answer stored "complete" without its first
+     * words (black-box probe: a one-event answer became an empty one).
+     */
+    @Test
+    void aByteOrderMarkBeforeTheFirstEventIsIgnored() {
+        Script script = Script.sse()
+                .chunk("\uFEFF").delay(GAP)
+                .chunk(Chunks.delta("Marked")).delay(GAP)
+                .chunk(Chunks.delta(" start")).delay(GAP)
+                .chunk(Chunks.finish("stop") + Chunks.done());
+
+        GatewayClient.Answer answer = chat(script);
+
+        assertSse(answer, delta("Marked"), delta(" start"), finished("stop"), DONE);
+        assertStored("Marked start", "complete");
+    }
+
     @Test
     void upstreamCommentLinesAreIgnoredAndNotRelayed() {
         GatewayClient.Answer answer = chat(Script.sse(": OPENROUTER PROCESSING\n\n", ": keep-alive\n\n",

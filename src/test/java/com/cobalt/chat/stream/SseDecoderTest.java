@@ -51,6 +51,26 @@ class SseDecoderTest {
         return out;
     }
 
+    /**
+     * One leading byte order mark is ignored, as the SSE specification says, wherever the network splits it: the
+     * first event was lost with it, and the answer stored without its first words (black-box probe). A BOM anywhere
+     * else is data, and bytes that only begin like one are the line's.
+     */
+    @Test
+    void aLeadingByteOrderMarkIsIgnoredWhereverTheNetworkSplitsIt() {
+        byte[] bytes = utf8("\uFEFFdata: {\"content\":\"Bom\"}\n\ndata: \uFEFFx\n\n");
+        List<SseEvent> expected = List.of(data("{\"content\":\"Bom\"}"), data("\uFEFFx"));
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            assertThat(decodeSplitAt(bytes, cut)).as("split at byte %d", cut).isEqualTo(expected);
+        }
+        assertThat(decodeInPiecesOf(bytes, 1)).isEqualTo(expected);
+        assertThat(decodeSplitAt(utf8("\uFEFF\uFEFFdata: a\n\n"), 2, 4)).as("only one BOM is the stream's")
+                .isEmpty();
+        assertThat(decodeSplitAt(new byte[] {(byte) 0xEF, (byte) 0xBB, 'd', 'a', 't', 'a', ':', 'b', '\n', '\n'}, 1))
+                .as("EF BB that is not a BOM stays in the first line").isEmpty();
+        assertThat(decodeSplitAt(utf8("data: ok\n\n"), 1)).isEqualTo(List.of(data("ok")));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"é", "日本", "😀", "naïve 日本語 🎉 ok", "𝄞"})
     void multiByteCharactersSurviveASplitAtEveryByteOffset(String text) {
