@@ -341,6 +341,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             notAllowed.handle(ctx);
         });
         router.errorHandler(415, json(415, "unsupported_media_type", "Content-Type must be application/json"));
+        // RFC 9110 10.1.1: an expectation the server cannot meet is a 417; Vert.x's body handler answered it in plain
+        // text, "Expectation Failed" with no Content-Type (black-box probe)
+        router.errorHandler(417, json(417, "expectation_failed", "The only Expect the gateway meets is 100-continue"));
         // a connection closed while its request's body was read (the client went, or RequestTimeouts answered a
         // body whose framing broke and closed it) fails the route with HttpClosedException under the response's
         // status, 200: with no handler for that, Vert.x logged "Unhandled exception in router" at ERROR each time

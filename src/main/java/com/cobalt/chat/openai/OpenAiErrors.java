@@ -52,7 +52,7 @@ public final class OpenAiErrors {
     /** OpenAI's error types by status; a daily quota is OpenAI's {@code insufficient_quota}. */
     static String type(int status, String code) {
         return switch (status) {
-            case 400, 404, 405, 408, 413, 414, 415, 422, 431 -> "invalid_request_error";
+            case 400, 404, 405, 408, 413, 414, 415, 417, 422, 431 -> "invalid_request_error";
             case 401 -> "authentication_error";
             case 403 -> "permission_error";
             case 429 -> "daily_quota_exceeded".equals(code) ? "insufficient_quota" : "rate_limit_error";

@@ -283,6 +283,40 @@ class StrictHttpTest {
         assertThat(fine.status()).isEqualTo("HTTP/1.1 200 OK");
     }
 
+    /**
+     * An Expect other than 100-continue is a JSON 417 like every other refusal, on the session API and on /v1 in its
+     * own error shape; Vert.x answered it in plain text, "Expectation Failed" with no Content-Type (black-box probe).
+     * 100-continue itself is met: the interim 100, then the answer.
+     */
+    @Test
+    void anExpectationOtherThan100ContinueIsAJson417() throws IOException {
+        String body = "{\"title\":\"expect\"}";
+        Raw r = exchange(gateway, post(SESSIONS, "Expect: something-else\r\nContent-Length: " + body.length()
+                + "\r\nConnection: close\r\n") + body);
+
+        assertThat(r.status()).isEqualTo("HTTP/1.1 417 Expectation Failed");
+        assertThat(r.header("content-type")).isEqualTo("application/json");
+        assertThat(r.body()).isEqualTo("{\"error\":{\"code\":\"expectation_failed\",\"message\":\"The only Expect"
+                + " the gateway meets is 100-continue\"}}");
+        assertThat(r.header("x-request-id")).isNotBlank();
+        assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
+
+        String completion = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+        Raw openAi = exchange(gateway, post("/v1/chat/completions", "Expect: something-else\r\nContent-Length: "
+                + completion.length() + "\r\nConnection: close\r\n") + completion);
+        assertThat(openAi.status()).isEqualTo("HTTP/1.1 417 Expectation Failed");
+        assertThat(openAi.header("content-type")).isEqualTo("application/json");
+        assertThat(GatewayClient.json(openAi.body()).path("error").path("code").asText())
+                .isEqualTo("expectation_failed");
+        assertThat(GatewayClient.json(openAi.body()).path("error").path("type").asText())
+                .isEqualTo("invalid_request_error");
+
+        Raw continued = exchange(gateway, post(SESSIONS, "Expect: 100-continue\r\nContent-Length: " + body.length()
+                + "\r\nConnection: close\r\n") + body);
+        assertThat(continued.status()).isEqualTo("HTTP/1.1 100 Continue");
+        assertThat(continued.rest()).startsWith("HTTP/1.1 201 Created");
+    }
+
     // --- raw HTTP ---
 
     String post(String path, String framing) {
