@@ -113,11 +113,7 @@ class DatabaseOutageTest {
         Postgres.assumeAvailable();
         try (Postgres.Schema schema = Postgres.newSchema("dropped_admission");
              TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
-            Map<String, String> p = throughProxy(schema, proxy);
-            p.put("chat.db.pool-size", "2");
-            p.put("chat.limits.shared", "true");
-            p.put("chat.max-concurrent-streams", "1");
-            try (RunningGateway gateway = RunningGateway.start(p)) {
+            try (RunningGateway gateway = RunningGateway.start(sharedLimitsThroughProxy(schema, proxy))) {
                 GatewayClient client = new GatewayClient(gateway);
                 String token = Jwt.token("dropped-admission-user");
                 String session = client.createSession(token);
@@ -150,11 +146,7 @@ class DatabaseOutageTest {
         Postgres.assumeAvailable();
         try (Postgres.Schema schema = Postgres.newSchema("dropped_v1");
              TcpProxy proxy = TcpProxy.to(DATABASE.getHost(), databasePort())) {
-            Map<String, String> p = throughProxy(schema, proxy);
-            p.put("chat.db.pool-size", "2");
-            p.put("chat.limits.shared", "true");
-            p.put("chat.max-concurrent-streams", "1");
-            try (RunningGateway gateway = RunningGateway.start(p)) {
+            try (RunningGateway gateway = RunningGateway.start(sharedLimitsThroughProxy(schema, proxy))) {
                 GatewayClient client = new GatewayClient(gateway);
                 String token = Jwt.token("dropped-v1-user");
                 String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Still there?\"}]}";
@@ -249,6 +241,15 @@ class DatabaseOutageTest {
 
     private static int databasePort() {
         return DATABASE.getPort() < 0 ? 5432 : DATABASE.getPort();
+    }
+
+    /** {@link #throughProxy}, the limits kept in the database, two connections, one stream per user. */
+    private static Map<String, String> sharedLimitsThroughProxy(Postgres.Schema schema, TcpProxy proxy) {
+        Map<String, String> p = throughProxy(schema, proxy);
+        p.put("chat.db.pool-size", "2");
+        p.put("chat.limits.shared", "true");
+        p.put("chat.max-concurrent-streams", "1");
+        return p;
     }
 
     /** The demo gateway on {@code schema}, reached through {@code proxy}. */
