@@ -71,6 +71,9 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     private final List<ObjectName> mbeans = new ArrayList<>();
     private final ModelAvailability availability;
     private DatabaseReadiness databaseReadiness;
+    private final LimitsUpkeep limitsUpkeep;
+    /** The health probes' timers (LLM_HEALTH_PROBE_SECONDS): cancelled before the provider client closes. */
+    private final List<Long> probeTimers = new ArrayList<>();
 
     GatewayLifecycle(GatewaySettings settings, ProviderSelection selection, ProviderBreakers breakers,
                      ProviderHealth health, ModelAvailability availability, Map<String, ProviderStats> stats,
@@ -95,6 +98,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         this.chatStore = chatStore;
         this.probeSeconds = probeSeconds;
         this.graceSeconds = graceSeconds;
+        this.limitsUpkeep = new LimitsUpkeep(vertx, limits);
     }
 
     /** Set once the context has started and everything below ran: readiness is DOWN until then. */
@@ -176,14 +180,10 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                     .description("0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open, 5 metrics only")
                     .tag("provider", p).register(meters);
             if (probeSeconds > 0) {
-                vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p));
+                probeTimers.add(vertx.setPeriodic(probeSeconds * 1000L, id -> upstreamClient.probe(p)));
             }
         }
-        vertx.setPeriodic(limits.maintenanceInterval().toMillis(), id -> vertx.executeBlocking(() -> {
-            limits.maintain();
-            return null;
-        }, false).onFailure(e -> LOG.warn("Could not keep the per-user limits up to date: {}",
-                e.getClass().getSimpleName())));
+        limitsUpkeep.start();
         // the demo simulator's endpoint is public: served only when a demo provider is configured
         if (settings.providers().values().stream().anyMatch(p -> p.kind() == ProviderKind.DEMO)) {
             try {
@@ -247,9 +247,12 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         if (databaseReadiness != null) {
             databaseReadiness.close();
         }
+        probeTimers.forEach(vertx::cancelTimer);
         upstreamClient.close();
         // the streams have ended and stored their answers: no more checkpoints, then the pool closes
         checkpoints.close();
+        // no upkeep of the limits from here (a run under way ends first): the ledger and the database close next
+        limitsUpkeep.stop();
         try {
             limits.close();
         } catch (RuntimeException e) {
