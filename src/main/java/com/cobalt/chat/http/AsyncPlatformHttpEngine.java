@@ -399,7 +399,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             servers.add(camelServer.getVertx().createHttpServer(options)
                     .connectionHandler(connection -> strictFraming(connection, options, h2c ? null
                             : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
-                                    (code, status) -> counted(status, code))))
+                                    (code, status) -> counted(status, code), this::draining)))
                     .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                     .requestHandler(root));
         }

@@ -12,6 +12,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
@@ -27,6 +28,12 @@ import io.netty.handler.codec.http.LastHttpContent;
  * <li>A connection with no request in progress and nothing being answered - a new one, or a keep-alive one between
  * requests - closes after {@code idleTimeoutSeconds}, silently, as HTTP/1.1 lets a server close an idle persistent
  * connection. A stream being answered is never timed out here, however quiet (the relay's own timeouts apply).</li>
+ * <li>While the gateway shuts down ({@code draining}), a response begun says {@code Connection: close}, and once the
+ * connection has no answer left to write it is closed - right after that response, not at the end of the stop. A
+ * balancer that kept the connection for its next request then sends it to another instance; before, the connection
+ * stayed open until the servers closed and a request sent on it at that moment got no answer at all (a 502 at
+ * haproxy, black-box probe, 2026-12-05). A connection idle since the signal is left as it is: a balancer still
+ * sending here gets 503 {@code shutting_down} on it, and closing it at the signal would only move that race there.</li>
  * </ul>
  * One per connection, after the response encoder (it sees the decoded requests and the responses as objects);
  * {@link StrictRequestDecoder} reports each read of raw bytes before decoding it, since half a request header
@@ -40,6 +47,8 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private final long idleTimeoutNanos;
     /** Where its refusals are counted, as the engine's own (chat_errors_total by status and code). */
     private final java.util.function.ObjIntConsumer<String> refusals;
+    /** True from the shutdown signal on (the engine's draining flag). */
+    private final java.util.function.BooleanSupplier draining;
     private ChannelHandlerContext context;
     private ScheduledFuture<?> timer;
     /** Bytes of a request have come, not yet all of it. */
@@ -47,14 +56,21 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private boolean headersRead;
     /** An answer was begun while the request was still being read. */
     private boolean answeredWhileReading;
+    /**
+     * An answer was written whole while its request was still being read: a quick refusal (503 while shutting down,
+     * 404) goes out as soon as the request's headers are in, before the decoder passes on the request's end. Its end
+     * is then not counted in {@link #answering}: the request is done when it has been read.
+     */
+    private boolean answerEndedWhileReading;
     /** Requests read whose answers have not ended. */
     private int answering;
 
     RequestTimeouts(int requestTimeoutSeconds, int idleTimeoutSeconds,
-            java.util.function.ObjIntConsumer<String> refusals) {
+            java.util.function.ObjIntConsumer<String> refusals, java.util.function.BooleanSupplier draining) {
         this.requestTimeoutNanos = TimeUnit.SECONDS.toNanos(requestTimeoutSeconds);
         this.idleTimeoutNanos = TimeUnit.SECONDS.toNanos(idleTimeoutSeconds);
         this.refusals = refusals;
+        this.draining = draining;
     }
 
     @Override
@@ -80,6 +96,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             reading = true;
             headersRead = false;
             answeredWhileReading = false;
+            answerEndedWhileReading = false;
             arm(requestTimeoutNanos, this::requestTimedOut);
         } else if (headersRead) {
             arm(requestTimeoutNanos, this::requestTimedOut); // the body: the pause between two reads
@@ -107,8 +124,20 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         }
         if (msg instanceof LastHttpContent) {
             reading = false;
-            answering++;
             cancel();
+            if (!answerEndedWhileReading) {
+                answering++;
+            } else if (answering == 0) {
+                // answered already: the connection is idle from here (before, it was counted as still being answered
+                // and never timed out), or done with while shutting down
+                super.channelRead(ctx, msg);
+                if (draining.getAsBoolean()) {
+                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                } else {
+                    arm(idleTimeoutNanos, this::idleTimedOut);
+                }
+                return;
+            }
         }
         super.channelRead(ctx, msg);
     }
@@ -118,8 +147,22 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (msg instanceof HttpResponse && reading) {
             answeredWhileReading = true;
         }
-        if (msg instanceof LastHttpContent && answering > 0) {
+        boolean shuttingDown = draining.getAsBoolean();
+        if (msg instanceof HttpResponse response && shuttingDown) {
+            HttpUtil.setKeepAlive(response, false);
+        }
+        if (msg instanceof LastHttpContent && answering == 0 && reading) {
+            answerEndedWhileReading = true;
+        } else if (msg instanceof LastHttpContent && answering > 0) {
             answering--;
+            if (answering == 0 && shuttingDown) {
+                // the last answer this connection owes: closed once it is written (not before, which would lose it)
+                cancel();
+                ChannelPromise written = promise.unvoid();
+                written.addListener(ChannelFutureListener.CLOSE);
+                super.write(ctx, msg, written);
+                return;
+            }
             if (answering == 0 && !reading) {
                 arm(idleTimeoutNanos, this::idleTimedOut);
             }

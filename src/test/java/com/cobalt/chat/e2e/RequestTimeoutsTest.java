@@ -137,6 +137,30 @@ class RequestTimeoutsTest {
         }
     }
 
+    /**
+     * An answer written before its request was read to the end (a 404 goes out as soon as the headers are in): the
+     * connection was counted as still being answered and never timed out (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aKeepAliveConnectionAnsweredAtOnceIsClosedAfterTheIdleTimeToo() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write("GET /no/such/resource HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 404 Not Found\r\n");
+            int length = Integer.parseInt(head.lines().filter(l -> l.toLowerCase(Locale.ROOT).startsWith("content-length:"))
+                    .findFirst().orElseThrow().substring("content-length:".length()).trim());
+            assertThat(in.readNBytes(length)).hasSize(length);
+            long answered = System.nanoTime();
+
+            assertThat(in.read()).as("nothing more, then the close").isEqualTo(-1);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answered)).isBetween(1_500L, 9_000L);
+        }
+    }
+
     /** A stream being answered is never the idle connection, however long it takes and however quiet the client. */
     @Test
     void aStreamLongerThanBothTimeoutsIsNotCut() {
