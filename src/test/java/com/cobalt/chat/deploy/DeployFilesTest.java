@@ -22,4 +22,13 @@ class DeployFilesTest {
         assertThat(block.group(1)).isEqualTo(Files.readString(REPO.resolve("deploy/nginx/cobalt-chat.conf")));
         assertThat(block.find()).as("a second ```nginx block in README.md").isFalse();
     }
+
+    @Test
+    void theReadmesHaproxyBlockIsExactlyTheVerifiedConfiguration() throws Exception {
+        String readme = Files.readString(REPO.resolve("README.md"));
+        Matcher block = Pattern.compile("(?s)```haproxy\n(.*?)```").matcher(readme);
+        assertThat(block.find()).as("a ```haproxy block in README.md").isTrue();
+        assertThat(block.group(1)).isEqualTo(Files.readString(REPO.resolve("deploy/haproxy/cobalt-chat.cfg")));
+        assertThat(block.find()).as("a second ```haproxy block in README.md").isFalse();
+    }
 }
