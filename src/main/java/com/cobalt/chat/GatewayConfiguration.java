@@ -388,11 +388,22 @@ public class GatewayConfiguration implements CamelConfiguration {
                 stats, metrics, upstreamClient, liveStreams, engine, vertx, database, limits, checkpoints, chatStore,
                 runtime.healthProbeSeconds(), runtime.shutdownGraceSeconds()));
         // every setting has been read by now: a CHAT_/LLM_ variable none of them is, is likely a typo
+        java.util.Properties file = camel.getPropertiesComponent().loadProperties();
         Set<String> knownKeys = new java.util.HashSet<>(readKeys);
-        knownKeys.addAll(camel.getPropertiesComponent().loadProperties().stringPropertyNames());
+        knownKeys.addAll(file.stringPropertyNames());
         for (String name : UnknownVariables.among(System.getenv(), knownKeys)) {
             LOG.warn("{} is set, but no setting of the gateway reads it (a typo? README, Configuration, lists them)",
                     name);
+        }
+        Map<String, String> entries = new TreeMap<>();
+        file.stringPropertyNames().forEach(k -> entries.put(k, file.getProperty(k)));
+        // settings read only in some configurations: a built-in provider's when it is configured, Entra ID's with entra
+        Set<String> settingsKeys = new java.util.HashSet<>(readKeys);
+        settingsKeys.addAll(com.cobalt.chat.config.ProviderProperties.builtInProperties());
+        settingsKeys.add("llm.entra.credential");
+        for (String key : UnknownVariables.unreadProperties(entries, settingsKeys)) {
+            LOG.warn("{} is in application.properties, but no setting of the gateway reads it (a typo? README,"
+                    + " Configuration, lists them)", key);
         }
     }
 

@@ -54,6 +54,11 @@ public final class ProviderProperties {
         return java.util.Collections.unmodifiableMap(m);
     }
 
+    /** The built-in providers' own properties (sambanova.api-key, azure.ai.endpoint, ...), read only when configured. */
+    public static java.util.Collection<String> builtInProperties() {
+        return SEED_NAMES.values();
+    }
+
     /** The property that holds one setting of a provider: sambanova.api-key, azure.ai.endpoint, llm.provider.x.model. */
     public static String property(String id, String setting) {
         String seed = SEED_NAMES.get(id + "." + setting);

@@ -48,6 +48,57 @@ class UnknownVariablesTest {
                 .containsExactly("CHAT_RATE_LIMT_PER_MINUTE", "LLM_FALLBACK_PROVDER");
     }
 
+    /**
+     * A variable of a provider whose settings are read (declared: its KIND, API_BASE, ... were read) that is none of
+     * them is named: LLM_PROVIDER_VLLM_API_KYE left the provider without its key, silently (ops probe, 2026-12-05).
+     * A provider's setting that was read, and the variables of providers none of whose settings were, are not.
+     */
+    @Test
+    void aTypoInADeclaredProvidersVariableIsNamed() throws IOException {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("LLM_PROVIDER_VLLM_KIND", "openai");
+        env.put("LLM_PROVIDER_VLLM_API_BASE", "http://127.0.0.1:8000/v1");
+        env.put("LLM_PROVIDER_VLLM_API_KYE", "sk-local");
+        env.put("LLM_PROVIDER_AZURE_WEST_KIND", "azure");
+        env.put("LLM_PROVIDER_AZURE_WEST_DEPLOYMNET", "gpt-4o");
+        env.put("LLM_PROVIDER_AZURE_WEIGHT", "2");
+        env.put("LLM_PROVIDER_AZURE_WIEGHT", "2");
+        env.put("LLM_PROVIDER_UNDECLARED_API_BASE", "http://elsewhere/v1");
+        Set<String> known = new java.util.HashSet<>(shippedProperties());
+        known.addAll(Set.of("llm.provider.vllm.kind", "llm.provider.vllm.api-base", "llm.provider.vllm.api-key",
+                "llm.provider.azure-west.kind", "llm.provider.azure-west.deployment", "llm.provider.azure.weight"));
+
+        assertThat(UnknownVariables.among(env, known)).containsExactly("LLM_PROVIDER_AZURE_WEST_DEPLOYMNET",
+                "LLM_PROVIDER_AZURE_WIEGHT", "LLM_PROVIDER_VLLM_API_KYE");
+    }
+
+    /**
+     * The same typos in application.properties were ignored without a word (ops probe, 2026-12-05): a key of the
+     * gateway's own that no setting read, nor another entry's placeholder, is named; Camel's, OpenTelemetry's and
+     * the id families' keys of providers not configured are not.
+     */
+    @Test
+    void aTypoInTheConfigurationFileIsNamed() {
+        Map<String, String> file = new LinkedHashMap<>();
+        file.put("chat.rate-limt-per-minute", "5");
+        file.put("chat.rate-limit-per-minute", "5");
+        file.put("chat.routes.directory", "routes");
+        file.put("camel.main.routes-include-pattern", "file:{{chat.routes.directory}}/*.camel.yaml");
+        file.put("chat.routes.reload", "false");
+        file.put("camel.main.routes-reload-enabled", "{{chat.routes.reload:false}}");
+        file.put("camel.main.name", "cobalt-chat");
+        file.put("otel.exporter.otlp.endpoint", "");
+        file.put("llm.provider.vllm.kind", "openai");
+        file.put("llm.provider.vllm.api-kye", "sk-local");
+        file.put("llm.provider.other.model", "m");
+        file.put("llm.models.vllm", "qwen2.5-7b");
+        file.put("llm.price.vllm.qwen2.5-7b", "0,0");
+
+        assertThat(UnknownVariables.unreadProperties(file,
+                Set.of("chat.rate-limit-per-minute", "llm.provider.vllm.kind", "llm.models.vllm")))
+                .containsExactly("chat.rate-limt-per-minute", "llm.provider.vllm.api-kye");
+    }
+
     /** Every CHAT_/LLM_ variable the README names is one a setting reads (or of an id family). */
     @Test
     void noVariableTheReadmeDocumentsIsTakenForATypo() throws IOException {
