@@ -203,13 +203,16 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     }
 
     /**
-     * Every HTTP endpoint the routes serve, one log line each with its method. (Camel's own "HTTP endpoints summary"
+     * Every HTTP endpoint the started routes serve, one log line each with its method. (Camel's own "HTTP endpoints summary"
      * keeps one method per path, so GET and DELETE of a session, or GET and POST of the sessions, show as one.)
      */
     private static void logEndpoints(CamelContext camel) {
         List<String> endpoints = new ArrayList<>();
         for (Route route : camel.getRoutes()) {
-            if (route.getEndpoint() instanceof PlatformHttpEndpoint http) {
+            // a route that is not started serves nothing: the demo provider's without a demo provider answers 404,
+            // and was listed all the same (ops probe, 2026-12-05)
+            if (route.getEndpoint() instanceof PlatformHttpEndpoint http
+                    && camel.getRouteController().getRouteStatus(route.getRouteId()).isStarted()) {
                 String methods = http.getHttpMethodRestrict() == null ? "ANY" : http.getHttpMethodRestrict();
                 endpoints.add(String.format("%-6s %s  (route %s)", methods, http.getPath(), route.getRouteId()));
             }
