@@ -59,27 +59,14 @@ public class SharedLimitLedger implements LimitLedger {
 
     /**
      * A statement on a connection the database dropped (a restart, a failover) is tried once more on a fresh one, as
-     * the chat store's are: for a /v1 request the admission is the first statement, so nothing before it has met the
-     * dead connection (black-box soak: a 503 after every database restart). The retry is a new call with a slot of
-     * its own.
+     * the chat store's are ({@link ChatStore#onceMoreIfConnectionLost}): for a /v1 request the admission is the first
+     * statement, so nothing before it has met the dead connection (black-box soak: a 503 after every database
+     * restart). The retry is a new call with a slot of its own.
      */
     @Override
     public Admission admit(String user) {
         synchronized (stripes[Math.floorMod(user.hashCode(), stripes.length)]) {
-            try {
-                return admitLocked(user);
-            } catch (SQLException e) {
-                if (!ChatStore.connectionLost(e)) {
-                    throw new ChatStore.StorageException(e);
-                }
-                ChatStore.evictPooledConnections(dataSource);
-                try {
-                    return admitLocked(user);
-                } catch (SQLException again) {
-                    again.addSuppressed(e);
-                    throw new ChatStore.StorageException(again);
-                }
-            }
+            return ChatStore.onceMoreIfConnectionLost(dataSource, () -> admitLocked(user));
         }
     }
 

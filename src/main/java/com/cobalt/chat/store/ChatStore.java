@@ -856,15 +856,34 @@ public class ChatStore {
      * died a moment before; the pool's other connections, dead too, are evicted first.
      */
     private <T> T inConnection(boolean transaction, Transactions.Work<T> work) {
+        return onceMoreIfConnectionLost(dataSource, () -> attempt(transaction, work));
+    }
+
+    /** Work on a connection of its own taking: {@link #onceMoreIfConnectionLost} runs it again. */
+    @FunctionalInterface
+    public interface SqlCall<T> {
+        T call() throws SQLException;
+    }
+
+    /**
+     * {@code call}, and once more if the connection it got was one the database had dropped (SQLState 08003, 08006,
+     * 57P01): a database that dropped one connection dropped them all (a restart, a failover), so the pool's idle
+     * connections are closed first and its busy ones as they come back, and the second call gets a fresh one. Any
+     * other failure, or the second, is a {@link StorageException}. The chat store's statements and the shared limits'
+     * admission both go through here.
+     */
+    public static <T> T onceMoreIfConnectionLost(DataSource dataSource, SqlCall<T> call) {
         try {
-            return attempt(transaction, work);
+            return call.call();
         } catch (SQLException e) {
             if (!connectionLost(e)) {
                 throw new StorageException(e);
             }
-            evictPooledConnections(dataSource);
+            if (dataSource instanceof com.zaxxer.hikari.HikariDataSource pool && pool.getHikariPoolMXBean() != null) {
+                pool.getHikariPoolMXBean().softEvictConnections();
+            }
             try {
-                return attempt(transaction, work);
+                return call.call();
             } catch (SQLException again) {
                 again.addSuppressed(e);
                 throw new StorageException(again);
@@ -879,21 +898,11 @@ public class ChatStore {
     }
 
     /**
-     * A database that dropped one connection dropped them all (a restart, a failover): the pool's idle connections are
-     * closed now, the busy ones as they come back, so a retry gets a fresh connection.
-     */
-    public static void evictPooledConnections(DataSource dataSource) {
-        if (dataSource instanceof com.zaxxer.hikari.HikariDataSource pool && pool.getHikariPoolMXBean() != null) {
-            pool.getHikariPoolMXBean().softEvictConnections();
-        }
-    }
-
-    /**
      * The connection was gone when the statement ran: SQLState 08003 (no such connection), 08006 (the connection
      * failed), 57P01 (PostgreSQL terminated the backend). Not a refused or timed-out connect (08001, Hikari's
      * timeout): a retry would only wait again.
      */
-    public static boolean connectionLost(SQLException e) {
+    static boolean connectionLost(SQLException e) {
         String state = e.getSQLState();
         return "08003".equals(state) || "08006".equals(state) || "57P01".equals(state);
     }
