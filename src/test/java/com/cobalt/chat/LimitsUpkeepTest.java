@@ -135,7 +135,7 @@ class LimitsUpkeepTest {
 
         @Override
         public Admission admit(String user) {
-            throw new UnsupportedOperationException();
+            throw new AssertionError("the upkeep admits no one");
         }
 
         @Override

@@ -147,7 +147,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (msg instanceof HttpResponse && reading) {
             answeredWhileReading = true;
         }
-        boolean shuttingDown = draining.getAsBoolean();
+        // read only for a response's head and end: not for every chunk of a streaming answer
+        boolean shuttingDown = (msg instanceof HttpResponse || msg instanceof LastHttpContent)
+                && draining.getAsBoolean();
         if (msg instanceof HttpResponse response && shuttingDown) {
             HttpUtil.setKeepAlive(response, false);
         }
