@@ -167,6 +167,11 @@ public class ErrorResponses {
                 return new ApiError(429, "rate_limited", "Every provider is rate limiting; retry later",
                         Map.of("Retry-After", String.valueOf(retry == null ? 1 : retry)));
             }
+            if (attempts != null && attempts.allBusy()) {
+                // the gateway's connections to every provider tried were all carrying answers: a moment's wait
+                return new ApiError(503, "overloaded", "Every connection to the providers of this model is in use;"
+                        + " retry shortly", Map.of("Retry-After", "1"));
+            }
             Long retry = attempts == null ? null : attempts.retryAfterSeconds();
             String model = exchange.getVariable(ProviderFailures.NO_EQUIVALENT_VARIABLE, String.class);
             String lacks = exchange.getVariable(ProviderFailures.FALLBACK_LACKS_VARIABLE, String.class);

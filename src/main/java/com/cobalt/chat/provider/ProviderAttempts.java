@@ -25,6 +25,11 @@ public final class ProviderAttempts {
         return !failures.isEmpty() && failures.stream().allMatch(ProviderFailure::rateLimited);
     }
 
+    /** Every provider tried had every connection in use: the gateway is at its connection limit, not a provider down. */
+    public synchronized boolean allBusy() {
+        return !failures.isEmpty() && failures.stream().allMatch(ProviderFailure::busy);
+    }
+
     /**
      * The shortest Retry-After among the failures, or null when none carried one: once the first provider's pause is
      * over the request has somewhere to go (a provider cooling down is skipped and the next one asked), so that is

@@ -29,7 +29,8 @@ import org.apache.camel.Variable;
  *
  * <p>A provider skipped because it is cooling down (it asked for a pause with a retry hint) is skipped before its
  * breaker is asked, and the breaker also ignores that failure: the 429 or 503 that started the cooldown was counted
- * already, and skipped calls are not calls.
+ * already, and skipped calls are not calls. It ignores a chat that found every connection to the provider in use
+ * too: the gateway's own limit, not the provider's failure.
  */
 public final class ProviderBreakers {
 
@@ -52,7 +53,7 @@ public final class ProviderBreakers {
                     .minimumNumberOfCalls(s.minimumNumberOfCalls())
                     .waitDurationInOpenState(Duration.ofMillis(s.waitInOpenMs()))
                     .permittedNumberOfCallsInHalfOpenState(s.permittedCallsInHalfOpenState())
-                    .ignoreException(ProviderBreakers::isCooldownSkip)
+                    .ignoreException(ProviderBreakers::isNotTheProviders)
                     .clock(clock)
                     .build();
             CircuitBreaker breaker = CircuitBreaker.of(p, config);
@@ -86,8 +87,14 @@ public final class ProviderBreakers {
         return Math.max(1, (leftMs + 999) / 1000);
     }
 
-    static boolean isCooldownSkip(Throwable t) {
-        return t instanceof ProviderFailure f && f.kind() == ProviderFailure.Kind.COOLDOWN;
+    /**
+     * Failures the breaker ignores (Resilience4j releases the call's permission): a cooldown skip, and a chat that
+     * found every connection to the provider in use - a burst past LLM_MAX_CONNECTIONS opened a healthy provider's
+     * breaker for its wait in open before (a 3,000-stream probe).
+     */
+    static boolean isNotTheProviders(Throwable t) {
+        return t instanceof ProviderFailure f
+                && (f.kind() == ProviderFailure.Kind.COOLDOWN || f.kind() == ProviderFailure.Kind.BUSY);
     }
 
     public static String beanName(String provider) {

@@ -6,7 +6,7 @@ package com.cobalt.chat.provider;
  */
 public class ProviderFailure extends RuntimeException {
 
-    public enum Kind { CONNECT, TIMEOUT, HTTP_STATUS, BAD_RESPONSE, BAD_STREAM, BREAKER_OPEN, COOLDOWN, IDENTITY }
+    public enum Kind { CONNECT, TIMEOUT, HTTP_STATUS, BAD_RESPONSE, BAD_STREAM, BREAKER_OPEN, COOLDOWN, IDENTITY, BUSY }
 
     private final String provider;
     private final Kind kind;
@@ -62,6 +62,17 @@ public class ProviderFailure extends RuntimeException {
         return new ProviderFailure(provider, Kind.IDENTITY, 0, null, provider + ": " + what);
     }
 
+    /**
+     * No connection to the provider came free within the attempt's wait: every one of the gateway's connections to
+     * its host (LLM_MAX_CONNECTIONS over HTTP/1.1, or every stream of its HTTP/2 connections) carried another answer.
+     * The gateway's own limit, not the provider's failure: the breaker ignores it, it is not retried at the same
+     * provider (its pool is still full), and a 503 made of such failures alone says {@code overloaded}, retry in 1 s.
+     */
+    public static ProviderFailure busy(String provider, long waitedMs) {
+        return new ProviderFailure(provider, Kind.BUSY, 0, 1L,
+                provider + ": no free connection within " + waitedMs + " ms (every connection carries an answer)");
+    }
+
     public static ProviderFailure breakerOpen(String provider) {
         return breakerOpen(provider, null);
     }
@@ -90,6 +101,11 @@ public class ProviderFailure extends RuntimeException {
 
     public boolean rateLimited() {
         return (kind == Kind.HTTP_STATUS || kind == Kind.COOLDOWN) && status == 429;
+    }
+
+    /** Every connection to the provider was in use (the gateway's limit, not a provider failure). */
+    public boolean busy() {
+        return kind == Kind.BUSY;
     }
 
     /** Worth another try at the same provider: connect errors, 408 and 5xx without a retry hint. */

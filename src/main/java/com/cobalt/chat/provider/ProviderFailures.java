@@ -61,6 +61,9 @@ public class ProviderFailures {
             // not a call either: the cooldown's start was logged once (ProviderHealth); a retry hint of minutes made
             // one WARN a chat until it passed (black-box probe)
             LOG.debug("Provider {} skipped: its model is cooling down", provider);
+        } else if (failure.busy()) {
+            // the gateway's own connection limit: logged at most once a minute (UpstreamClient), not per waiting chat
+            LOG.debug("Provider {} skipped: every connection to it is in use", provider);
         } else {
             LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
         }

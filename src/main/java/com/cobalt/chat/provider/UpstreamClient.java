@@ -96,6 +96,15 @@ public class UpstreamClient {
     private final RetryPolicy retries;
     private final RelaySettings relaySettings;
     private final LiveStreams live;
+    /**
+     * The longest a new connection can take to be ready, plain and over TLS: LLM_CONNECT_TIMEOUT_MS for TCP, and the
+     * TLS handshake's own timeout on top. A chat still without a connection after longer than that waited in a full
+     * pool (see {@link Attempt#send}).
+     */
+    private final long plainConnectMs;
+    private final long tlsConnectMs;
+    /** When each provider's full pool was last logged (at most once a minute, not once per waiting chat). */
+    private final Map<String, Long> busyLoggedAt = new ConcurrentHashMap<>();
     /** The calls whose provider has not answered yet (no first output, no failure). */
     private final Set<Call> pending = ConcurrentHashMap.newKeySet();
     private final BiFunction<String, String, CatalogModel> catalogEntry;
@@ -132,6 +141,9 @@ public class UpstreamClient {
                 .setTrustOptions(trustOptions);
         this.client = withQuietConnections(vertx, options,
                 new PoolOptions().setHttp1MaxSize(settings.maxConnections()));
+        this.plainConnectMs = settings.connectTimeoutMs();
+        this.tlsConnectMs = settings.connectTimeoutMs()
+                + options.getSslHandshakeTimeoutUnit().toMillis(options.getSslHandshakeTimeout());
         if (transport.http2()) {
             int loops = Math.max(1, settings.runtime().eventLoops());
             this.tlsOptions = new HttpClientOptions(options)
@@ -149,6 +161,24 @@ public class UpstreamClient {
         }
     }
 
+    private static boolean isHttps(String url) {
+        return url.regionMatches(true, 0, "https:", 0, 6);
+    }
+
+    /** One WARN a minute per provider while chats find its pool full, not one per chat of a burst. */
+    private void logFullPool(String provider, long waitedMs) {
+        long now = System.nanoTime();
+        Long last = busyLoggedAt.get(provider);
+        if (last != null && now - last < java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+            return;
+        }
+        if (last == null ? busyLoggedAt.putIfAbsent(provider, now) == null : busyLoggedAt.replace(provider, last, now)) {
+            LOG.warn("Provider {}: a chat waited {} ms and found every connection to it in use (LLM_MAX_CONNECTIONS={});"
+                    + " such chats go to the fallback and are not counted by its breaker (logged at most once a"
+                    + " minute)", provider, waitedMs, settings.maxConnections());
+        }
+    }
+
     private static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
@@ -159,7 +189,7 @@ public class UpstreamClient {
      * multiplexed connections live on the loop of the answers they carry and no frame crosses to another thread.
      */
     private HttpClient clientFor(String url, Context caller) {
-        if (tlsOptions == null || caller == null || !url.regionMatches(true, 0, "https:", 0, 6)) {
+        if (tlsOptions == null || caller == null || !isHttps(url)) {
             return client;
         }
         EventLoop loop = ((ContextInternal) caller).nettyEventLoop();
@@ -348,7 +378,9 @@ public class UpstreamClient {
         }
 
         void failed(int retry, ProviderFailure failure) {
-            health.noteFailure(failure, target.upstreamName());
+            if (!failure.busy()) {
+                health.noteFailure(failure, target.upstreamName()); // a full pool is no failure of the provider's
+            }
             if (failure.status() == 401 && auth != null && !renewed && !caller.gone()) {
                 // a rotated key or a revoked token: one fresh credential (fetched on a worker), one more try, not
                 // counted as a retry
@@ -440,9 +472,19 @@ public class UpstreamClient {
             ProviderFailure late = headersMs < firstTokenMs
                     ? ProviderFailure.timeout(id, "no response headers within " + headersMs + " ms")
                     : ProviderFailure.timeout(id, "no first token within " + firstTokenMs + " ms");
-            timer = vertx.setTimer(Math.min(headersMs, firstTokenMs), t -> {
+            long waitMs = Math.min(headersMs, firstTokenMs);
+            // no connection yet when the wait is over, and the wait is longer than a new connection can take (TCP
+            // connect, then TLS): the chat waited in a full pool - the gateway's limit, which the breaker must not
+            // count against a healthy provider. With a wait shorter than that it cannot be told from a slow connect.
+            boolean fullPoolKnowable = waitMs > (isHttps(target.url()) ? tlsConnectMs : plainConnectMs);
+            timer = vertx.setTimer(waitMs, t -> {
                 timer = -1;
-                fail(late);
+                if (request == null && fullPoolKnowable) {
+                    logFullPool(id, waitMs);
+                    fail(ProviderFailure.busy(id, waitMs));
+                } else {
+                    fail(late);
+                }
             });
             // a client who leaves before the provider answers cancels the request at once (the relay watches from
             // the answer's first bytes on): no provider time spent for nobody, the user's stream slot freed now
@@ -454,8 +496,10 @@ public class UpstreamClient {
             RequestOptions options = new RequestOptions()
                     .setMethod(HttpMethod.POST)
                     .setAbsoluteURI(target.url())
-                    // also bounds the wait for a pooled connection when LLM_MAX_CONNECTIONS are all busy
-                    .setConnectTimeout(settings.connectTimeoutMs())
+                    // the wait for a pooled connection when every one carries an answer: the attempt's own wait
+                    // (the timer above ends the attempt; this takes the request out of the pool's queue just after).
+                    // A new connection's TCP connect is bounded by LLM_CONNECT_TIMEOUT_MS (the client's options)
+                    .setConnectTimeout(waitMs + 1)
                     .putHeader(CONTENT_TYPE, JSON_TYPE)
                     .putHeader(ACCEPT, EVENT_STREAM)
                     .putHeader(USER_AGENT_HEADER, USER_AGENT_VALUE);

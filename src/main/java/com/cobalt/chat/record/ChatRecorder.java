@@ -77,9 +77,11 @@ public class ChatRecorder {
             outcome = StreamOutcome.failed(stop.code());
         } else {
             ProviderAttempts attempts = exchange.getProperty(ProviderAttempts.PROPERTY, ProviderAttempts.class);
-            // the code the client got (ErrorResponses): rate_limited when every provider was rate limiting
+            // the code the client got (ErrorResponses): rate_limited when every provider was rate limiting,
+            // overloaded when every one had all its connections in use
             outcome = StreamOutcome.failed(attempts == null || attempts.failures().isEmpty() ? "internal_error"
-                    : attempts.allRateLimited() ? "rate_limited" : "provider_unavailable");
+                    : attempts.allRateLimited() ? "rate_limited"
+                    : attempts.allBusy() ? "overloaded" : "provider_unavailable");
         }
         exchange.setProperty(StreamOutcome.PROPERTY, outcome);
     }
