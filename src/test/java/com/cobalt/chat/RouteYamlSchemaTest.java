@@ -261,6 +261,48 @@ class RouteYamlSchemaTest {
                 "r: [0].route.from.steps[2].setVariable", "r: [0].route.from.steps[4].filter.steps[0].process");
     }
 
+    /**
+     * A bean called through Camel's method language ({@code setVariable} / {@code setProperty} / a {@code filter}
+     * with {@code method:}) runs on a copy of the whole exchange - its properties, its variables, its message - made
+     * for every call; a {@code to: bean:...} step with {@code variableReceive} runs on the route's own exchange. On a
+     * chat's path only the steps that read the request before its headers are dropped keep the method language (a
+     * {@code to} step would keep the caller's token as a {@code header:*} variable), and two steps of failure paths.
+     * Before, every chat also made one such copy to free its stream slot, and every {@code /v1} chat one more to ask
+     * whether its whole answer broke unseen.
+     */
+    @Test
+    void aChatsPathCallsNoBeanThroughACopyOfTheExchangeOnceTheRequestIsRead() {
+        List<String> copying = new ArrayList<>();
+        for (String route : List.of("chat-http", "chat-enrich-session", "chat-router", "provider-fallback",
+                "fallback-switch", "chat-stream-sse", "chat-record", "openai-http")) {
+            collectMethodCalls(read(ROUTES.resolve(route + SUFFIX)), copying);
+        }
+        collectMethodCalls(read(ROUTES.resolve(KAMELET + KAMELET_SUFFIX)), copying);
+
+        assertThat(copying).containsExactlyInAnyOrder(
+                "authenticate", "parse-message", "openai-authenticate", "parse-chat-completion",
+                // failure paths: a provider that failed, a whole answer broken unseen going to the fallback
+                "note-provider-failure", "openai-client-format-again");
+    }
+
+    /** The ids of the steps under {@code node} that call a bean through the method language. */
+    static void collectMethodCalls(JsonNode node, List<String> ids) {
+        if (node.isArray()) {
+            node.forEach(n -> collectMethodCalls(n, ids));
+            return;
+        }
+        if (!node.isObject()) {
+            return;
+        }
+        node.fields().forEachRemaining(field -> {
+            JsonNode value = field.getValue();
+            if (value.isObject() && value.path("method").isObject() && value.path("method").has("ref")) {
+                ids.add(value.path("id").asText());
+            }
+            collectMethodCalls(value, ids);
+        });
+    }
+
     /** Walks the whole YAML tree; a calling step is a key in {@link #CALLING_STEPS}, or a setter with a method. */
     static void collectUnnamedCalls(JsonNode node, String path, List<String> unnamed) {
         if (node.isArray()) {
