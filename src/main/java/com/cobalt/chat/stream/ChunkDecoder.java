@@ -297,11 +297,20 @@ public final class ChunkDecoder {
             switch (name) {
                 case "delta" -> delta = delta(p, v);
                 case "message" -> message = delta(p, v);
-                case "finish_reason" -> finish = text(p, v);
+                case "finish_reason" -> finish = finishReason(text(p, v));
                 default -> p.skipChildren();
             }
         }
         return new Choice(delta, message, finish);
+    }
+
+    /**
+     * A finish reason, or null while the answer goes on: SGLang 0.4 and Ollama (2024) send {@code "finish_reason": ""}
+     * on every chunk before the last, which read as a reason made a stream cut mid-answer a complete one (relayed
+     * with {@code finish_reason: ""} and [DONE], stored complete; black-box probe).
+     */
+    private static String finishReason(String text) {
+        return text == null || text.isBlank() ? null : text;
     }
 
     private static Delta delta(JsonParser p, JsonToken t) throws IOException, NotAChunk {

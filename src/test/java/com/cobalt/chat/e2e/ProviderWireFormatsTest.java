@@ -1,0 +1,128 @@
+package com.cobalt.chat.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+import com.cobalt.chat.testing.Chunks;
+import com.cobalt.chat.testing.FakeUpstream;
+import com.cobalt.chat.testing.GatewayClient;
+import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.Script;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * OpenAI-compatible servers' own wire formats as they really send them (black-box probe of the providers' wire
+ * formats), end to end on both APIs: what the caller gets, what is stored, what the usage report counts and costs.
+ *
+ * <p>One provider of kind {@code openai}, {@code compat}, serving model {@code m1} at {@link #upstream}, priced
+ * 1.00 in, 2.00 out, 0.50 cached input (USD per million tokens).
+ */
+@Timeout(60)
+class ProviderWireFormatsTest {
+
+    static final Duration WAIT = Duration.ofSeconds(5);
+    static final String BROKE_OFF = "The provider's stream broke off; the partial answer was kept";
+
+    static FakeUpstream upstream;
+    static RunningGateway gateway;
+    static GatewayClient client;
+
+    @BeforeAll
+    static void start() {
+        upstream = FakeUpstream.start();
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("llm.provider", "compat");
+        p.put("llm.provider.compat.kind", "openai");
+        p.put("llm.provider.compat.api-base", upstream.baseUrl() + "/v1");
+        p.put("llm.provider.compat.api-key", "compat-test-key-0001");
+        p.put("llm.models.compat", "m1");
+        p.put("llm.price.compat.m1", "1.00,2.00,0.50");
+        gateway = RunningGateway.start(p);
+        client = new GatewayClient(gateway);
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        upstream.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        upstream.reset();
+    }
+
+    /** A chunk as SGLang 0.4 and Ollama (2024) stream one: {@code "finish_reason": ""} until the last. */
+    static String emptyFinish(String content, String finish) {
+        return "data: {\"id\":\"b29\",\"object\":\"chat.completion.chunk\",\"created\":1740634121,\"model\":"
+                + "\"deepseek-r1:70b\",\"choices\":[{\"index\":0,\"delta\":{\"role\":null,\"content\":"
+                + Chunks.json(content) + ",\"tool_calls\":null},\"logprobs\":null,\"finish_reason\":\"" + finish
+                + "\",\"matched_stop\":null}],\"usage\":null}\n\n";
+    }
+
+    static String delta(String content) {
+        return "data: {\"content\":" + Chunks.json(content) + ",\"done\":false}";
+    }
+
+    /** The session's assistant message, once recorded (after the client's response ended). */
+    JsonNode storedAnswer(String session, String token) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            JsonNode messages = client.session(session, token).get("messages");
+            if (messages.size() >= 2 || System.nanoTime() > deadline) {
+                assertThat(messages).as("stored messages").hasSize(2);
+                return messages.get(1);
+            }
+            LockSupport.parkNanos(5_000_000);
+        }
+    }
+
+    /**
+     * An empty finish reason is no finish reason: a stream that SGLang or Ollama cuts mid-answer broke off. It was
+     * taken as finished - relayed with {@code "finish_reason":""} and [DONE], stored complete.
+     */
+    @Test
+    void anEmptyFinishReasonBeforeTheLastChunkIsNoFinishAndACutStreamBrokeOff() {
+        String token = Jwt.token("wire-empty-finish-cut");
+        String session = client.createSession(token);
+        upstream.enqueue(Script.sse(emptyFinish("Cut", ""), emptyFinish(" here", "")).delay(Duration.ofMillis(200))
+                .cut());
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.events()).containsExactly(delta("Cut"), delta(" here"), "event: error\ndata: {\"error\":"
+                + "{\"code\":\"stream_interrupted\",\"message\":\"" + BROKE_OFF + "\"}}");
+        JsonNode stored = storedAnswer(session, token);
+        assertThat(stored.get("content").asText()).isEqualTo("Cut here");
+        assertThat(stored.get("status").asText()).isEqualTo("interrupted");
+        assertThat(stored.has("finish_reason")).as(stored.toString()).isFalse();
+    }
+
+    /** The same stream ended by its real finish reason is complete, and only the real one is relayed. */
+    @Test
+    void anEmptyFinishReasonThenTheRealOneIsAWholeAnswer() {
+        String token = Jwt.token("wire-empty-finish-whole");
+        upstream.enqueue(Script.sse(emptyFinish("Empty", ""), emptyFinish(" finish", ""), emptyFinish("", "stop"),
+                Chunks.done()));
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode choice = GatewayClient.json(r.body()).get("choices").get(0);
+        assertThat(choice.get("message").get("content").asText()).isEqualTo("Empty finish");
+        assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
+    }
+}
