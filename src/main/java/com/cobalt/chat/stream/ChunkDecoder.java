@@ -17,7 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * Reads OpenAI-compatible chat.completion.chunk events as SambaNova, Azure OpenAI and Azure AI Foundry really send
  * them: Azure's first chunk with {@code "choices": []} and prompt_filter_results, chunks without {@code delta},
- * usage on a trailing {@code choices: []} chunk or on the finish chunk, a float {@code created},
+ * usage on a trailing {@code choices: []} chunk or on the finish chunk (inside its choice, as Moonshot sends it),
+ * a float {@code created},
  * {@code event: error_event} and {@code data: {"error":...}} inside a 200 stream.
  *
  * <p>Every token of every answer passes through here, so it reads with Jackson's streaming parser: the fields it
@@ -49,7 +50,8 @@ public final class ChunkDecoder {
     private record StreamError(String reading, String code, String param) {
     }
 
-    private record Choice(Delta delta, Delta message, String finishReason) {
+    /** {@code usage}: Moonshot (Kimi) streams the answer's usage inside its finish chunk's choice. */
+    private record Choice(Delta delta, Delta message, String finishReason, Usage usage) {
     }
 
     private record Delta(String content, String reasoningContent, String reasoning, JsonNode toolCalls,
@@ -140,7 +142,8 @@ public final class ChunkDecoder {
             }
             finish = first.finishReason();
         }
-        Usage u = chunk.usage();
+        // the chunk's own usage, else one inside its choice (Moonshot's stream puts it there, beside finish_reason)
+        Usage u = chunk.usage() != null ? chunk.usage() : first == null ? null : first.usage();
         Details pd = u == null ? null : u.promptDetails();
         Details cd = u == null ? null : u.completionDetails();
         return new ChunkReading(content, reasoning, toolCalls, finish, u == null ? null : u.promptTokens(),
@@ -291,6 +294,7 @@ public final class ChunkDecoder {
         Delta delta = null;
         Delta message = null;
         String finish = null;
+        Usage usage = null;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
@@ -298,10 +302,11 @@ public final class ChunkDecoder {
                 case "delta" -> delta = delta(p, v);
                 case "message" -> message = delta(p, v);
                 case "finish_reason" -> finish = finishReason(text(p, v));
+                case "usage" -> usage = usage(p, v);
                 default -> p.skipChildren();
             }
         }
-        return new Choice(delta, message, finish);
+        return new Choice(delta, message, finish, usage);
     }
 
     /**

@@ -125,4 +125,46 @@ class ProviderWireFormatsTest {
         assertThat(choice.get("message").get("content").asText()).isEqualTo("Empty finish");
         assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
     }
+
+    /** A chunk as Moonshot (Kimi) ends its stream: the usage inside the choice, beside finish_reason. */
+    static String moonshotFinish(String usage) {
+        return "data: {\"id\":\"chatcmpl-69bbcc29\",\"object\":\"chat.completion.chunk\",\"created\":1773915177,"
+                + "\"model\":\"kimi-k2-0905-preview\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\","
+                + "\"usage\":" + usage + "}],\"system_fingerprint\":\"fpv0_e76aa377\"}\n\n";
+    }
+
+    JsonNode usageTotal(String token) {
+        HttpResponse<String> r = client.get("/api/v1/usage?group_by=model", token);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return GatewayClient.json(r.body()).get("total");
+    }
+
+    /**
+     * Moonshot streams the usage inside the finish chunk's choice: it was not read, so the answer was stored with the
+     * gateway's estimate (9 prompt tokens for 1,336 reported) and charged a hundredth of its price.
+     */
+    @Test
+    void usageInsideTheFinishChunksChoiceIsTheReportedUsage() {
+        String token = Jwt.token("wire-moonshot-usage");
+        upstream.enqueue(Script.sse(Chunks.delta("Moon"), Chunks.delta("shot"),
+                moonshotFinish("{\"prompt_tokens\":1336,\"completion_tokens\":31,\"total_tokens\":1367}"),
+                Chunks.done()));
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String[] events = r.body().split("\n\n");
+        assertThat(events[events.length - 1]).isEqualTo("data: [DONE]");
+        JsonNode usageChunk = GatewayClient.json(events[events.length - 2].substring("data: ".length()));
+        assertThat(usageChunk.get("usage").toString())
+                .isEqualTo("{\"prompt_tokens\":1336,\"completion_tokens\":31,\"total_tokens\":1367}");
+        JsonNode total = usageTotal(token);
+        assertThat(total.get("prompt_tokens").asLong()).isEqualTo(1336);
+        assertThat(total.get("completion_tokens").asLong()).isEqualTo(31);
+        assertThat(total.get("estimated_answers").asLong()).isZero();
+        // 1,336 in at 1.00 and 31 out at 2.00 per million
+        assertThat(total.get("cost_usd").decimalValue()).isEqualByComparingTo("0.001398");
+    }
 }
