@@ -58,8 +58,18 @@ public final class ChunkDecoder {
                          String refusal) {
     }
 
+    /**
+     * {@code cacheHit}: the cached part of the prompt where a provider reports it outside OpenAI's
+     * {@code prompt_tokens_details} - DeepSeek's {@code prompt_cache_hit_tokens}, Moonshot's top-level
+     * {@code cached_tokens}; OpenAI's breakdown wins where both are sent.
+     */
     private record Usage(Integer promptTokens, Integer completionTokens, Details promptDetails,
-                         Details completionDetails) {
+                         Details completionDetails, Integer cacheHit) {
+
+        Integer cachedTokens() {
+            return promptDetails != null && promptDetails.cachedTokens() != null ? promptDetails.cachedTokens()
+                    : cacheHit;
+        }
     }
 
     /** OpenAI's (and Azure's, and SambaNova's where it reports them) breakdown of the two counts. */
@@ -144,10 +154,9 @@ public final class ChunkDecoder {
         }
         // the chunk's own usage, else one inside its choice (Moonshot's stream puts it there, beside finish_reason)
         Usage u = chunk.usage() != null ? chunk.usage() : first == null ? null : first.usage();
-        Details pd = u == null ? null : u.promptDetails();
         Details cd = u == null ? null : u.completionDetails();
         return new ChunkReading(content, reasoning, toolCalls, finish, u == null ? null : u.promptTokens(),
-                u == null ? null : u.completionTokens(), pd == null ? null : pd.cachedTokens(),
+                u == null ? null : u.completionTokens(), u == null ? null : u.cachedTokens(),
                 cd == null ? null : cd.reasoningTokens(), null, false, refusal);
     }
 
@@ -351,6 +360,8 @@ public final class ChunkDecoder {
         Integer completion = null;
         Details promptDetails = null;
         Details completionDetails = null;
+        Integer cacheHit = null;
+        Integer cachedTokens = null;
         while (next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = next(p);
@@ -359,10 +370,15 @@ public final class ChunkDecoder {
                 case "completion_tokens" -> completion = count(p, v);
                 case "prompt_tokens_details" -> promptDetails = details(p, v);
                 case "completion_tokens_details" -> completionDetails = details(p, v);
+                // DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens
+                case "prompt_cache_hit_tokens" -> cacheHit = count(p, v);
+                // Moonshot (Kimi): the cached part of prompt_tokens, at the top of usage
+                case "cached_tokens" -> cachedTokens = count(p, v);
                 default -> p.skipChildren();
             }
         }
-        return new Usage(prompt, completion, promptDetails, completionDetails);
+        return new Usage(prompt, completion, promptDetails, completionDetails,
+                cacheHit != null ? cacheHit : cachedTokens);
     }
 
     private static Details details(JsonParser p, JsonToken t) throws IOException, NotAChunk {

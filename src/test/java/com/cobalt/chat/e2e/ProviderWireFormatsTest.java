@@ -167,4 +167,56 @@ class ProviderWireFormatsTest {
         // 1,336 in at 1.00 and 31 out at 2.00 per million
         assertThat(total.get("cost_usd").decimalValue()).isEqualByComparingTo("0.001398");
     }
+
+    /**
+     * DeepSeek reports the cached part of the prompt as {@code prompt_cache_hit_tokens}, outside OpenAI's
+     * {@code prompt_tokens_details}: it was not read, so the cache hits were reported as none and charged the full
+     * input price.
+     */
+    @Test
+    void deepSeeksCacheHitTokensAreTheCachedPromptTokens() {
+        String token = Jwt.token("wire-deepseek-cache");
+        String session = client.createSession(token);
+        upstream.enqueue(Script.sse(Chunks.reasoning("Think."), Chunks.delta("Answer"),
+                "data: {\"id\":\"d1\",\"object\":\"chat.completion.chunk\",\"created\":1738000000,\"model\":"
+                        + "\"deepseek-reasoner\",\"system_fingerprint\":\"fp_1\",\"choices\":[{\"index\":0,\"delta\":"
+                        + "{\"content\":\"\",\"reasoning_content\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+                        + "\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20,\"total_tokens\":120,"
+                        + "\"completion_tokens_details\":{\"reasoning_tokens\":15},\"prompt_cache_hit_tokens\":80,"
+                        + "\"prompt_cache_miss_tokens\":20}}\n\n",
+                Chunks.done()));
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.text()).isEqualTo("Answer");
+        JsonNode total = usageTotal(token);
+        assertThat(total.get("prompt_tokens").asLong()).isEqualTo(100);
+        assertThat(total.get("cached_prompt_tokens").asLong()).isEqualTo(80);
+        assertThat(total.get("reasoning_tokens").asLong()).isEqualTo(15);
+        // 20 uncached at 1.00, 80 cached at 0.50, 20 out at 2.00 per million - not 100 at 1.00 (0.00014)
+        assertThat(total.get("cost_usd").decimalValue()).isEqualByComparingTo("0.0001");
+    }
+
+    /**
+     * Moonshot reports it as {@code cached_tokens} at the top of its usage (inside the choice): relayed in /v1's usage
+     * as OpenAI's {@code prompt_tokens_details.cached_tokens}, and priced at the cached rate.
+     */
+    @Test
+    void moonshotsTopLevelCachedTokensAreTheCachedPromptTokens() {
+        String token = Jwt.token("wire-moonshot-cache");
+        upstream.enqueue(Script.sse(Chunks.delta("Cached"), moonshotFinish("{\"prompt_tokens\":1336,"
+                + "\"completion_tokens\":31,\"total_tokens\":1367,\"cached_tokens\":1280}"), Chunks.done()));
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(GatewayClient.json(r.body()).get("usage").toString()).isEqualTo("{\"prompt_tokens\":1336,"
+                + "\"completion_tokens\":31,\"total_tokens\":1367,\"prompt_tokens_details\":{\"cached_tokens\":1280}}");
+        JsonNode total = usageTotal(token);
+        assertThat(total.get("cached_prompt_tokens").asLong()).isEqualTo(1280);
+        // 56 uncached at 1.00, 1,280 cached at 0.50, 31 out at 2.00 per million
+        assertThat(total.get("cost_usd").decimalValue()).isEqualByComparingTo("0.000758");
+    }
 }
