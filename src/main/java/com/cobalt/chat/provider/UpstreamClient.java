@@ -591,7 +591,8 @@ public class UpstreamClient {
         }
         // an error body (or a whole JSON answer) is read within what is left of the first-token time
         long readMs = Math.max(1, Math.min(settings.responseHeadersTimeoutMs(), firstTokenLeftMs));
-        readBounded(response, request, readMs).onComplete(read -> {
+        long maxBytes = status >= 200 && status < 300 ? wholeAnswerMaxBytes() : settings.errorBodyMaxBytes();
+        readBounded(response, request, readMs, maxBytes).onComplete(read -> {
             if (read.failed()) {
                 attempt.fail(read.cause() instanceof TimeoutException
                         ? ProviderFailure.timeout(id, "no first token within " + settings.firstTokenTimeoutMs()
@@ -648,7 +649,18 @@ public class UpstreamClient {
         });
     }
 
-    private Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request, long timeoutMs) {
+    /**
+     * The most of a whole JSON answer (a 2xx although a stream was asked) that is read: room for an answer of
+     * CHAT_MAX_ANSWER_BYTES even with every character JSON-escaped (six bytes each), beside the rest of the
+     * body. It was LLM_ERROR_BODY_MAX_BYTES, the error bodies' limit: an answer of 100 KB came back truncated,
+     * unreadable, and the chat failed with 503 (black-box probe).
+     */
+    private long wholeAnswerMaxBytes() {
+        return Math.min(Integer.MAX_VALUE - 8, settings.errorBodyMaxBytes() + 6L * relaySettings.maxAnswerBytes());
+    }
+
+    private Future<Buffer> readBounded(HttpClientResponse response, HttpClientRequest request, long timeoutMs,
+                                       long maxBytes) {
         Promise<Buffer> promise = Promise.promise();
         Buffer body = Buffer.buffer();
         // the outcome first, the reset after it: a reset fails the response at once (exceptionHandler), and that
@@ -658,7 +670,7 @@ public class UpstreamClient {
             if (promise.future().isComplete()) {
                 return;
             }
-            if (body.length() + chunk.length() > settings.errorBodyMaxBytes()) {
+            if (body.length() + chunk.length() > maxBytes) {
                 promise.tryComplete(body);
                 request.reset();
             } else {

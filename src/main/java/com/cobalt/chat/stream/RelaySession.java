@@ -64,7 +64,7 @@ public final class RelaySession implements UpstreamAnswer {
     private final LiveStreams live;
     private final ClientFormat format;
     private final CompletableFuture<RelaySession> primed = new CompletableFuture<>();
-    private final SseDecoder decoder = new SseDecoder(this::onEvent);
+    private final SseDecoder decoder;
     private final ChunkDecoder chunks = new ChunkDecoder();
     /** Since when the provider is paused because the client's write queue is full; -1 when it is not. */
     private long clientBlockedSinceNanos = -1;
@@ -139,6 +139,8 @@ public final class RelaySession implements UpstreamAnswer {
     private RelaySession(ProviderSettings provider, ProviderSettings.Target target, String model,
                          HttpClientRequest request, HttpClientResponse response, ClientConnection client, Vertx vertx,
                          RelaySettings settings, LiveStreams live, ClientFormat format, boolean thinkTags) {
+        // a whole answer replayed is one line as long as the answer, already bounded by the read of its body
+        this.decoder = response == null ? new SseDecoder(this::onEvent, Long.MAX_VALUE) : new SseDecoder(this::onEvent);
         this.format = format;
         this.model = model;
         this.thinkTags = thinkTags ? new ThinkTags() : null;

@@ -19,6 +19,7 @@ public final class SseDecoder {
     public static final int MAX_LINE_BYTES = 1 << 20;
 
     private final Consumer<SseEvent> sink;
+    private final long maxLineBytes;
     /** The start of a line whose end has not arrived yet. */
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream(256);
     /**
@@ -41,7 +42,16 @@ public final class SseDecoder {
     private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
     public SseDecoder(Consumer<SseEvent> sink) {
+        this(sink, MAX_LINE_BYTES);
+    }
+
+    /**
+     * {@code maxLineBytes}: the longest line taken; a whole answer re-framed as one event ({@link RelaySession#replay})
+     * has its own bound, the body read, and a line as long as the answer.
+     */
+    public SseDecoder(Consumer<SseEvent> sink, long maxLineBytes) {
         this.sink = sink;
+        this.maxLineBytes = maxLineBytes;
     }
 
     public void feed(byte[] bytes) {
@@ -95,7 +105,7 @@ public final class SseDecoder {
     }
 
     private void checkLength(int more) {
-        if (partial.size() + more > MAX_LINE_BYTES) {
+        if ((long) partial.size() + more > maxLineBytes) {
             throw new LineTooLongException();
         }
     }

@@ -219,4 +219,57 @@ class ProviderWireFormatsTest {
         // 56 uncached at 1.00, 1,280 cached at 0.50, 31 out at 2.00 per million
         assertThat(total.get("cost_usd").decimalValue()).isEqualByComparingTo("0.000758");
     }
+
+    /** A whole chat.completion (the answer to stream:true from a server that does not stream), {@code content} as given. */
+    static String wholeCompletion(String escapedContent) {
+        return "{\"id\":\"003de5ed\",\"object\":\"chat.completion\",\"created\":1746852567.742961,\"model\":\"m\","
+                + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + escapedContent
+                + "\"},\"finish_reason\":\"stop\",\"logprobs\":null}],\"system_fingerprint\":\"fastcoe\","
+                + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":20000,\"total_tokens\":20005}}";
+    }
+
+    /**
+     * A whole JSON answer is read up to what an answer may hold, not up to the error bodies' limit
+     * (LLM_ERROR_BODY_MAX_BYTES, 64 KiB): a 100 KB answer was cut there, unreadable, and the chat failed with 503.
+     */
+    @Test
+    void aWholeJsonAnswerLargerThanAnErrorBodyIsAnswered() {
+        String token = Jwt.token("wire-whole-large");
+        String text = "word ".repeat(20_000);
+        upstream.enqueue(Script.json(200, wholeCompletion(text)));
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}]}");
+
+        assertThat(r.statusCode()).as(r.body().length() > 300 ? r.body().substring(0, 300) : r.body()).isEqualTo(200);
+        JsonNode body = GatewayClient.json(r.body());
+        assertThat(body.get("choices").get(0).get("message").get("content").asText()).isEqualTo(text);
+        assertThat(body.get("usage").toString())
+                .isEqualTo("{\"prompt_tokens\":5,\"completion_tokens\":20000,\"total_tokens\":20005}");
+    }
+
+    /**
+     * A whole answer longer than CHAT_MAX_ANSWER_BYTES (1 MiB) ends as a streamed one does: cut at the limit, with
+     * finish_reason length. Its event was one line longer than a streamed event may be (1 MiB), refused as a malformed
+     * stream, and the chat failed with 503.
+     */
+    @Test
+    void aWholeJsonAnswerLongerThanTheAnswerLimitIsCutThereLikeAStreamedOne() {
+        String token = Jwt.token("wire-whole-over-limit");
+        String session = client.createSession(token);
+        String text = "a".repeat((1 << 20) + 50_000);
+        upstream.enqueue(Script.json(200, wholeCompletion(text)));
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body().length() > 300 ? answer.body().substring(0, 300) : answer.body())
+                .isEqualTo(200);
+        String kept = text.substring(0, 1 << 20);
+        assertThat(answer.events()).containsExactly(delta(kept),
+                "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"length\"}", "data: [DONE]");
+        JsonNode stored = storedAnswer(session, token);
+        assertThat(stored.get("content").asText()).isEqualTo(kept);
+        assertThat(stored.get("status").asText()).isEqualTo("complete");
+        assertThat(stored.get("finish_reason").asText()).isEqualTo("length");
+    }
 }
