@@ -1,6 +1,7 @@
 package com.cobalt.chat.health;
 
 import java.sql.Connection;
+import java.sql.Statement;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -8,13 +9,14 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import com.cobalt.chat.store.EmbeddedFilePool;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Readiness: this instance can reach its database. A thread of its own asks the pool for a valid connection every
+ * Readiness: this instance can reach its database. A thread of its own runs a statement on a pooled connection every
  * few seconds; the check reports the last answer, so a health request (served on the management server's event
  * loop) never waits on JDBC. DOWN when the last probe failed or none succeeded recently.
  */
@@ -41,14 +43,21 @@ public final class DatabaseReadiness extends AbstractHealthCheck implements Auto
         prober.scheduleWithFixedDelay(this::probe, PROBE_EVERY_MS, PROBE_EVERY_MS, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * A statement, not only the driver's validity check: an embedded H2 that closed its database after a failed write
+     * (a full disk) leaves connections that pass {@code isValid} while every statement fails. Its pool then stays
+     * closed until a test write beside the file succeeds ({@link EmbeddedFilePool#reopenIfWritable}, asked here).
+     */
     void probe() {
-        try (Connection c = dataSource.getConnection()) {
-            if (c.isValid(2)) {
-                lastOkNanos = System.nanoTime();
-                lastFailure = null;
-            } else {
-                fail("the connection is not valid");
-            }
+        if (dataSource instanceof EmbeddedFilePool pool && !pool.reopenIfWritable()) {
+            fail("the embedded database was closed after a write to its file failed; its folder takes no writes");
+            return;
+        }
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.setQueryTimeout(2);
+            s.execute("SELECT 1");
+            lastOkNanos = System.nanoTime();
+            lastFailure = null;
         } catch (Exception e) {
             fail(e.getClass().getSimpleName());
         }

@@ -128,17 +128,27 @@ public class ErrorResponses {
     /**
      * Whether a failure is the database being out of reach rather than a fault of the request or the gateway: no
      * pooled connection in time (Hikari's SQLTransientConnectionException), a connection exception (SQLState class
-     * 08), PostgreSQL shutting down or restarting (57P01-57P03), or the socket itself (refused, timed out).
+     * 08), PostgreSQL shutting down or restarting (57P01-57P03), the socket itself (refused, timed out), or the
+     * database's own storage: a statement that failed on an I/O error (the embedded H2's file could not be written,
+     * e.g. a full disk) and the embedded H2 closed after one (90098).
      */
     static boolean databaseUnavailable(Throwable t) {
+        boolean underStatement = false;
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof java.sql.SQLTransientConnectionException || c instanceof java.net.ConnectException
                     || c instanceof java.net.SocketTimeoutException) {
                 return true;
             }
-            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
+            if (underStatement && c instanceof java.io.IOException) {
                 return true;
+            }
+            if (c instanceof java.sql.SQLException sql) {
+                underStatement = true;
+                String state = sql.getSQLState();
+                if (state != null && (state.startsWith("08") || state.matches("57P0[123]")
+                        || com.cobalt.chat.store.EmbeddedFilePool.H2_DATABASE_CLOSED.equals(state))) {
+                    return true;
+                }
             }
         }
         return false;

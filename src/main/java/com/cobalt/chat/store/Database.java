@@ -38,7 +38,8 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("socketTimeout", String.valueOf(SOCKET_TIMEOUT_SECONDS));
         }
         config.setPoolName("cobalt-chat-db");
-        this.dataSource = new HikariDataSource(config);
+        // an embedded H2 file gets a pool that stays closed once H2 closed the database after a failed write
+        this.dataSource = EmbeddedFilePool.of(config, url);
         // the shared migrations, then the database's own (PostgreSQL: the shared limits' admission function)
         Flyway.configure().dataSource(dataSource)
                 .locations("classpath:db/migration", "classpath:db/vendor/" + Vendor.ofUrl(url).migrations()).load().migrate();
