@@ -491,9 +491,25 @@ public class GatewayConfiguration implements CamelConfiguration {
 
     /**
      * Why the database could not be opened, naming the setting to mend: the login (CHAT_DB_USER, CHAT_DB_PASSWORD:
-     * SQLState class 28), a database that does not exist (3D000), nothing listening or an unknown host (CHAT_DB_URL).
+     * SQLState class 28), a database that does not exist (3D000), nothing listening or an unknown host (CHAT_DB_URL);
+     * an embedded H2 file another process holds (90020), a corrupted one (90030), one that cannot be written (an
+     * H2 error caused by an I/O failure: a full disk, a read-only folder).
      * Never the password or the driver's message (it may quote the URL's parameters).
      */
+    /** H2's "Database may be already in use" (another process holds the file's lock). */
+    static final String H2_FILE_IN_USE = "90020";
+    /** H2's "File corrupted". */
+    static final String H2_FILE_CORRUPTED = "90030";
+
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static String databaseRefusal(Throwable failure) {
         String state = null;
         Throwable root = failure;
@@ -514,6 +530,21 @@ public class GatewayConfiguration implements CamelConfiguration {
         }
         if (root instanceof java.net.UnknownHostException) {
             return "CHAT_DB_URL: its host is unknown (UnknownHostException)";
+        }
+        // the embedded H2's own refusals said only "cannot open the database (MVStoreException, SQLState 90020)"
+        // (crash probe, 2026-12-05): what is wrong with the file, and what to do, in words
+        if (H2_FILE_IN_USE.equals(state)) {
+            return "CHAT_DB_URL: the embedded database's file is in use by another process (SQLState 90020): an H2"
+                    + " file serves one gateway; instances that share a database need PostgreSQL";
+        }
+        if (H2_FILE_CORRUPTED.equals(state)) {
+            return "CHAT_DB_URL: the embedded database's file is corrupted (SQLState 90030): restore it from a"
+                    + " backup, or move it aside to start with an empty database";
+        }
+        if (state != null && state.startsWith("90") && causedBy(failure, java.io.IOException.class)) {
+            return "CHAT_DB_URL: the embedded database's file cannot be written (" + root.getClass().getSimpleName()
+                    + ", SQLState " + state + "): check the free space on its disk and that the user running the"
+                    + " gateway may write its folder";
         }
         return "CHAT_DB_URL: cannot open the database (" + root.getClass().getSimpleName()
                 + (state == null ? "" : ", SQLState " + state) + ")";
