@@ -501,10 +501,18 @@ public class OpenAiRequests {
         }
     }
 
+    /**
+     * The stop sequences worth sending. An empty string is no stop sequence (OpenAI stops on none for it), but an
+     * OpenAI-compatible provider may take it as one that matches at once, or buffer for it: it is dropped, and a
+     * {@code stop} of only empty strings is sent as no {@code stop} at all (an empty list, which the request body
+     * leaves out). The limit of four counts the items as the caller sent them.
+     */
     private static List<String> stop(JsonNode value) {
         List<String> out = new ArrayList<>();
         if (value.isTextual()) {
-            out.add(value.asText());
+            if (!value.asText().isEmpty()) {
+                out.add(value.asText());
+            }
         } else if (value.isArray()) {
             if (value.size() > MAX_STOP_SEQUENCES) {
                 throw ApiError.invalidParam(INVALID_VALUE, "Invalid 'stop': at most " + MAX_STOP_SEQUENCES
@@ -514,7 +522,9 @@ public class OpenAiRequests {
                 if (!value.get(i).isTextual()) {
                     throw invalidType("stop[" + i + "]", "a string");
                 }
-                out.add(value.get(i).asText());
+                if (!value.get(i).asText().isEmpty()) {
+                    out.add(value.get(i).asText());
+                }
             }
         } else {
             throw invalidType("stop", "a string or an array of strings");

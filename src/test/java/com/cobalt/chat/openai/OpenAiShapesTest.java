@@ -448,6 +448,26 @@ class OpenAiShapesTest {
     }
 
     /**
+     * An empty stop string is no stop sequence (black-box probe: {@code "stop": ""} went upstream as
+     * {@code "stop": [""]}, which an OpenAI-compatible provider may take as a sequence that matches at once): empty
+     * strings are dropped, and a stop of nothing but them is not sent at all.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"\"\"", "[\"\"]", "[\"\",\"\"]", "[\"\",\"END\",\"\"]"})
+    void anEmptyStopStringIsNoStopSequence(String stop) {
+        upstream.enqueue(helloAnswer());
+
+        HttpResponse<String> r = post("{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"stop\":" + stop + "}");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        String sentStop = stop.contains("END") ? "\"stop\":[\"END\"]," : "";
+        assertThat(upstream.takeRequest(WAIT).body()).isEqualTo("{\"model\":\"" + MODEL + "\",\"messages\":["
+                + "{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":512," + sentStop + "\"stream\":true,"
+                + "\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    /**
      * An assistant's refusal sent back as context, as the SDKs hand it back (black-box probe, OpenAI Node SDK: pushing
      * {@code choices[0].message} of a refused structured answer - {@code "content": null, "refusal": "..."} - was a 400
      * missing_required_parameter on its content, and a {@code refusal} content part a 400 saying only text and images
