@@ -130,7 +130,13 @@ public final class OpenAiChunks implements ClientFormat {
         return false;
     }
 
-    /** A piece of a refusal: a {@code refusal} delta; for a whole completion it is kept for {@link #refusalSoFar()}. */
+    /**
+     * A piece of a refusal: a {@code refusal} delta; for a whole completion it is kept for {@link #refusalSoFar()}.
+     * An answer that begins with a refusal has OpenAI's role chunk for one, {@code "content": null, "refusal": ""}:
+     * an SDK that reassembles the stream (the OpenAI SDKs' accumulators) takes the content from it, and the usual
+     * role chunk's {@code "content": ""} made a refusal's content an empty string where the whole completion has
+     * null (black-box probe).
+     */
     @Override
     public String refusal(String text) {
         if (refusal == null) {
@@ -142,7 +148,7 @@ public final class OpenAiChunks implements ClientFormat {
         }
         Map<String, Object> delta = new LinkedHashMap<>();
         delta.put("refusal", text);
-        return role() + chunk(delta, null);
+        return role(null, "") + chunk(delta, null);
     }
 
     /** The refusal the model wrote so far; empty when it wrote none. */
@@ -277,14 +283,19 @@ public final class OpenAiChunks implements ClientFormat {
 
     /** OpenAI's first chunk carries only the role; it goes out with the first thing there is to say. */
     private String role() {
+        return role("", null);
+    }
+
+    /** The role chunk with the content and refusal it starts (OpenAI: "" and null, for a refusal null and ""). */
+    private String role(String content, String refusal) {
         if (roleSent) {
             return "";
         }
         roleSent = true;
         Map<String, Object> delta = new LinkedHashMap<>();
         delta.put("role", "assistant");
-        delta.put("content", "");
-        delta.put("refusal", null);
+        delta.put("content", content);
+        delta.put("refusal", refusal);
         return chunk(delta, null);
     }
 

@@ -24,6 +24,14 @@ import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
 import com.cobalt.chat.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.helpers.ChatCompletionAccumulator;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -174,6 +182,37 @@ class OpenAiShapesTest {
                 Chunks.finish("stop"), Chunks.usage(12, 5), Chunks.done());
     }
 
+    /** OpenAI's role chunk of an answer that begins with a refusal: no content. */
+    static final String REFUSAL_ROLE = "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"}";
+
+    /**
+     * A streamed refusal that an SDK reassembles is the whole one (black-box probe: the OpenAI SDK's accumulator gave
+     * {@code "content": ""} beside the refusal, from the role chunk's empty content, where the whole completion and
+     * OpenAI's stream have null).
+     */
+    @Test
+    void aStreamedRefusalReassembledByTheSdkHasNoContentLikeTheWholeOne() {
+        upstream.enqueue(refusalAnswer());
+        upstream.enqueue(refusalAnswer());
+        OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(gateway.baseUrl() + "/v1").apiKey(token)
+                .maxRetries(0).timeout(Duration.ofSeconds(20)).build();
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("Hi")
+                .build();
+
+        ChatCompletionAccumulator streamed = ChatCompletionAccumulator.create();
+        try (StreamResponse<ChatCompletionChunk> stream = openai.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(streamed::accumulate);
+        }
+        ChatCompletion whole = openai.chat().completions().create(params);
+
+        ChatCompletionMessage wholeMessage = whole.choices().get(0).message();
+        ChatCompletionMessage streamedMessage = streamed.chatCompletion().choices().get(0).message();
+        assertThat(wholeMessage.content()).isEmpty();
+        assertThat(wholeMessage.refusal()).hasValue("I'm sorry, I can't help.");
+        assertThat(streamedMessage.content()).isEmpty();
+        assertThat(streamedMessage.refusal()).hasValue("I'm sorry, I can't help.");
+    }
+
     /**
      * A model's refusal (structured outputs) is relayed as OpenAI's: {@code refusal} deltas when streamed,
      * {@code message.refusal} with no content when whole (black-box audit with the OpenAI SDK, 2026-12-04: it was
@@ -190,7 +229,7 @@ class OpenAiShapesTest {
 
         assertThat(streamed.statusCode()).isEqualTo(200);
         assertThat(withIdMasked(events(streamed.body()))).containsExactly(
-                chunk(ROLE, null),
+                chunk(REFUSAL_ROLE, null),
                 chunk("{\"refusal\":\"I'm sorry,\"}", null),
                 chunk("{\"refusal\":\" I can't help.\"}", null),
                 chunk("{}", "stop"),
