@@ -192,6 +192,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
                 throw new IllegalStateException("the demo provider's route did not start", e);
             }
         }
+        withoutRoutesStoppedByDesign(camel, checks);
         logEndpoints(camel);
         String context = camel.getManagementName() != null ? camel.getManagementName() : camel.getName();
         register("com.cobalt.chat:context=" + ObjectName.quote(context) + ",type=ProviderSelection", selection);
@@ -200,6 +201,29 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         stats.forEach((p, s) -> register("com.cobalt.chat:context=" + ObjectName.quote(context)
                 + ",type=Provider,name=" + p, s));
         // the chat port opens after this, in onCamelContextFullyStarted (see onContextStarting)
+    }
+
+    /**
+     * A route that is not started by design (the demo provider's without a demo provider) is no part of readiness:
+     * Camel's route and consumer checks call a route that does not start itself UP, "externally managed", so
+     * readiness listed a route that serves nothing (ops probe). Its id joins the registry's exclusions (which drop
+     * both its route: and its consumer: check); a route that runs stays, and a stopped auto-started one is DOWN.
+     */
+    private static void withoutRoutesStoppedByDesign(CamelContext camel, HealthCheckRegistry checks) {
+        if (checks == null) {
+            return;
+        }
+        List<String> excluded = new ArrayList<>();
+        if (checks.getExcludePattern() != null && !checks.getExcludePattern().isBlank()) {
+            excluded.add(checks.getExcludePattern());
+        }
+        for (Route route : camel.getRoutes()) {
+            if (!route.isAutoStartup()
+                    && !camel.getRouteController().getRouteStatus(route.getRouteId()).isStarted()) {
+                excluded.add(route.getRouteId());
+            }
+        }
+        checks.setExcludePattern(String.join(",", excluded));
     }
 
     /**

@@ -8,6 +8,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
@@ -47,6 +50,58 @@ class ReadinessTest {
             }
         }
         return "absent";
+    }
+
+    /** The routes a gateway with one sambanova provider runs: every route but the demo provider's. */
+    static final List<String> RUNNING_ROUTES = List.of("admin-provider-selection", "admin-providers",
+            "chat-enrich-session", "chat-http", "chat-record", "chat-router", "chat-stream-sse", "fallback-switch",
+            "models-list", "openai-http", "openai-model", "openai-models", "provider-fallback", "provider-sambanova",
+            "session-create", "session-delete", "session-get", "session-list", "usage-report", "web-asset",
+            "web-assets", "web-page");
+
+    /** The checks of a health answer, each as its JSON, in name order. */
+    static List<String> checks(JsonNode health) {
+        List<String> out = new ArrayList<>();
+        health.get("checks").forEach(c -> out.add(c.toString()));
+        out.sort(Comparator.comparing(c -> GatewayClient.json(c).get("name").asText()));
+        return out;
+    }
+
+    /**
+     * The demo provider's route starts only when a demo provider is configured; without one it serves nothing and is
+     * no part of readiness (ops probe: Camel's route and consumer checks listed it UP, "externally managed"). Every
+     * route that runs is still there, and with a demo provider its route is too.
+     */
+    @Test
+    void readinessListsTheRoutesThatRunAndNotTheDemoRouteWithoutADemoProvider() throws Exception {
+        try (FakeUpstream upstream = FakeUpstream.start()) {
+            RunningGateway g = RunningGateway.sambanovaAt(upstream, Map.of());
+            try {
+                HttpResponse<String> ready = get(g.managementUrl() + "/observe/health/ready");
+
+                assertThat(ready.statusCode()).isEqualTo(200);
+                JsonNode health = GatewayClient.json(ready.body());
+                assertThat(health.get("status").asText()).isEqualTo("UP");
+                List<String> expected = new ArrayList<>();
+                expected.add("{\"name\":\"accepting-requests\",\"status\":\"UP\"}");
+                RUNNING_ROUTES.forEach(r -> expected.add("{\"name\":\"consumer:" + r + "\",\"status\":\"UP\"}"));
+                expected.add("{\"name\":\"database\",\"status\":\"UP\"}");
+                RUNNING_ROUTES.forEach(r -> expected.add("{\"name\":\"route:" + r + "\",\"status\":\"UP\"}"));
+                assertThat(checks(health)).containsExactlyElementsOf(expected);
+                assertThat(health.fieldNames()).toIterable().containsExactly("status", "checks");
+            } finally {
+                g.close();
+            }
+        }
+        RunningGateway demo = RunningGateway.start(Map.of("llm.provider", "demo"));
+        try {
+            JsonNode health = GatewayClient.json(get(demo.managementUrl() + "/observe/health/ready").body());
+            assertThat(status(health, "route:demo-upstream")).isEqualTo("UP");
+            assertThat(status(health, "consumer:demo-upstream")).isEqualTo("UP");
+            assertThat(status(health, "route:provider-demo")).isEqualTo("UP");
+        } finally {
+            demo.close();
+        }
     }
 
     @Test
