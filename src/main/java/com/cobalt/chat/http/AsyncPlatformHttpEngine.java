@@ -401,7 +401,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                             : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
                                     (code, status) -> counted(status, code), this::draining)))
                     .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
-                    .requestHandler(root));
+                    .requestHandler(h2c ? request -> root.handle(ReadHttp2Request.of(request)) : root));
         }
         HttpServer strict = servers.get(0);
         try {

@@ -11,10 +11,23 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import com.cobalt.chat.testing.Chunks;
+import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.RunningGateway;
+import com.cobalt.chat.testing.Script;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -137,6 +150,48 @@ class StrictHttpTest {
                     + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", true);
 
             assertThat(r.status()).isEqualTo("HTTP/1.1 101 Switching Protocols");
+        }
+    }
+
+    /**
+     * A /v1 chat over cleartext HTTP/2 (prior knowledge, as a balancer speaks h2c to its backends) is answered. It was a
+     * 500 internal_error: Camel's body handler resumes a request whose body /v1's own body handler (with
+     * OPENAI_MAX_BODY_BYTES) had read already, and Vert.x's HTTP/2 request throws there where HTTP/1.1's does nothing.
+     */
+    @Test
+    void aV1ChatOverH2cWithPriorKnowledgeIsAnswered() throws Exception {
+        try (FakeUpstream upstream = FakeUpstream.start();
+             RunningGateway h2c = RunningGateway.sambanovaAt(upstream, Map.of("http.h2c-enabled", "true"))) {
+            upstream.enqueue(Script.sse(Chunks.delta("Hel"), Chunks.delta("lo!"), Chunks.finish("stop"),
+                    Chunks.usage(12, 3), Chunks.done()));
+            Vertx vertx = Vertx.vertx();
+            try {
+                HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                        .setHttp2ClearTextUpgrade(false));
+                AtomicReference<HttpClientResponse> answered = new AtomicReference<>();
+                String body = h2.request(new RequestOptions().setMethod(HttpMethod.POST)
+                                .setHost("127.0.0.1").setPort(h2c.port()).setURI("/v1/chat/completions")
+                                .putHeader("Authorization", "Bearer " + Jwt.token("h2c-hugo"))
+                                .putHeader("Content-Type", "application/json"))
+                        .compose(request -> request.send("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
+                        .compose(r -> {
+                            answered.set(r);
+                            return r.body(); // on the connection's loop, before any of it arrives
+                        })
+                        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+                        .toString(StandardCharsets.UTF_8);
+                HttpClientResponse response = answered.get();
+
+                assertThat(response.version()).isEqualTo(HttpVersion.HTTP_2);
+                assertThat(response.statusCode()).as(body).isEqualTo(200);
+                JsonNode answer = GatewayClient.json(body);
+                assertThat(answer.at("/object").asText()).isEqualTo("chat.completion");
+                assertThat(answer.at("/choices/0/message").toString())
+                        .isEqualTo("{\"role\":\"assistant\",\"content\":\"Hello!\",\"refusal\":null}");
+                assertThat(upstream.requestCount()).isEqualTo(1);
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
         }
     }
 
