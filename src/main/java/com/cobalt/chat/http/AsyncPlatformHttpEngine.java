@@ -25,6 +25,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.impl.Http2ServerConnection;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Route;
@@ -253,9 +254,52 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         super.doStop();
     }
 
-    /** From now on every new request is answered 503 shutting_down; requests under way go on. */
+    /**
+     * From now on every new request is answered 503 shutting_down; requests under way go on. Every HTTP/2 connection
+     * of the chat port gets a GOAWAY now ({@link #goAway}).
+     */
     public void drain() {
         draining = true;
+        http2Connections.forEach(AsyncPlatformHttpEngine::goAway);
+    }
+
+    /**
+     * The chat port's HTTP/2 connections (cleartext HTTP/2 on), each until it closes: the drain sends each a GOAWAY.
+     * HTTP/1.x connections are RequestTimeouts' business ({@code Connection: close} on each answer from the signal).
+     */
+    private final Set<HttpConnection> http2Connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * How long an HTTP/2 connection told to go away may still carry its streams: past the grace the gateway ends them
+     * itself, and the stop closes every connection within its own bound; this only keeps one from lingering forever.
+     */
+    static final long GOAWAY_CLOSE_SECONDS = 300;
+
+    /**
+     * An HTTP/2 connection of the chat port: kept until it closes, and told to go away at once when it comes while
+     * shutting down.
+     */
+    private void http2Connection(HttpConnection connection) {
+        if (!(connection instanceof Http2ServerConnection h2) || !(connection instanceof ConnectionBase base)) {
+            return;
+        }
+        http2Connections.add(h2);
+        base.channel().closeFuture().addListener(closed -> http2Connections.remove(h2));
+        if (draining) {
+            goAway(h2);
+        }
+    }
+
+    /**
+     * HTTP/2's graceful close (RFC 9113 6.8): a GOAWAY naming the last stream this instance took, so the client (a
+     * balancer, an SDK) opens its next streams on another connection - elsewhere - and knows those it sent after it
+     * were not processed; the streams under way finish, and the connection closes after the last of them. Without it
+     * the drain did nothing for HTTP/2: no Connection: close exists there, and a balancer kept sending new streams
+     * on the connection, each refused 503 until the stop closed it under them (black-box probe). Idempotent.
+     */
+    private static void goAway(HttpConnection connection) {
+        ((ConnectionBase) connection).getContext()
+                .runOnContext(v -> connection.shutdown(GOAWAY_CLOSE_SECONDS, TimeUnit.SECONDS));
     }
 
     public boolean draining() {
@@ -397,9 +441,14 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         List<HttpServer> servers = new java.util.ArrayList<>();
         for (int i = 0; i < eventLoops; i++) {
             servers.add(camelServer.getVertx().createHttpServer(options)
-                    .connectionHandler(connection -> strictFraming(connection, options, h2c ? null
-                            : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
-                                    (code, status) -> counted(status, code), this::draining)))
+                    .connectionHandler(connection -> {
+                        strictFraming(connection, options, h2c ? null
+                                : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
+                                        (code, status) -> counted(status, code), this::draining));
+                        if (h2c) {
+                            http2Connection(connection);
+                        }
+                    })
                     .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                     .requestHandler(h2c ? request -> root.handle(ReadHttp2Request.of(request)) : root));
         }

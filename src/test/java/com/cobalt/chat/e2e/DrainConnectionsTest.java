@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -22,6 +23,15 @@ import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -101,6 +111,93 @@ class DrainConnectionsTest {
             assertThat(late.statusCode()).as(late.body()).isEqualTo(503);
             stopped.get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * With cleartext HTTP/2 on, the drain tells each HTTP/2 connection to go away (black-box probe: it did nothing for
+     * them - HTTP/2 has no Connection: close - and a balancer kept opening streams on them). A client of Vert.x over
+     * h2c with prior knowledge has a stream under way at the signal: it gets a GOAWAY (NO_ERROR, naming that stream
+     * as the last one taken) while the stream is still open, the stream ends whole, and the connection closes after
+     * it - before the end of the stop, which a second chat, held before its first token, keeps waiting.
+     */
+    @Test
+    void fromTheSignalOnEachHttp2ConnectionGetsAGoAwayAndClosesAfterItsStreams() throws Exception {
+        upstream = FakeUpstream.start();
+        CountDownLatch release = new CountDownLatch(1);
+        upstream.enqueue(Script.sse(Chunks.delta("Before")).holdUntil(release).chunk(Chunks.delta(" after"))
+                .chunk(Chunks.finish("stop")).chunk(Chunks.done()));
+        upstream.enqueue(Script.sse().stall());
+        gateway = RunningGateway.sambanovaAt(upstream, Map.of("chat.shutdown-grace-seconds", "10",
+                "http.h2c-enabled", "true"));
+        String token = Jwt.token("drained-h2-hana");
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false).setDefaultHost("127.0.0.1").setDefaultPort(gateway.port()));
+            String chat = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+            StringBuffer body = new StringBuffer();
+            CountDownLatch firstDelta = new CountDownLatch(1);
+            CompletableFuture<Void> ended = new CompletableFuture<>();
+            CompletableFuture<GoAway> goAway = new CompletableFuture<>();
+            CompletableFuture<Boolean> closedAfterEnd = new CompletableFuture<>();
+            HttpClientRequest request = h2.request(new RequestOptions().setMethod(HttpMethod.POST)
+                    .setURI("/v1/chat/completions").putHeader("Authorization", "Bearer " + token)
+                    .putHeader("Content-Type", "application/json"))
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            HttpConnection connection = request.connection();
+            connection.goAwayHandler(g -> goAway.complete(new GoAway(g.getErrorCode(), g.getLastStreamId(),
+                    ended.isDone())));
+            connection.closeHandler(v -> closedAfterEnd.complete(ended.isDone()));
+            // the handlers are set as the response arrives, on the connection's loop: no chunk goes by unread
+            CompletableFuture<HttpClientResponse> answered = new CompletableFuture<>();
+            request.response().onSuccess(response -> {
+                response.handler(chunk -> {
+                    body.append(chunk.toString(StandardCharsets.UTF_8));
+                    if (body.indexOf("Before") >= 0) {
+                        firstDelta.countDown();
+                    }
+                });
+                response.endHandler(v -> ended.complete(null));
+                answered.complete(response);
+            }).onFailure(answered::completeExceptionally);
+            request.end(chat);
+            HttpClientResponse response = answered.get(10, TimeUnit.SECONDS);
+            assertThat(response.version()).isEqualTo(HttpVersion.HTTP_2);
+            assertThat(response.statusCode()).as(body::toString).isEqualTo(200);
+            assertThat(firstDelta.await(10, TimeUnit.SECONDS)).isTrue();
+
+            // a second chat on a connection of its own, held before its first token: it keeps the stop waiting for
+            // the whole grace
+            HttpClient other = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false).setDefaultHost("127.0.0.1").setDefaultPort(gateway.port()));
+            CompletableFuture<Integer> held = other.request(new RequestOptions().setMethod(HttpMethod.POST)
+                            .setURI("/v1/chat/completions").putHeader("Authorization", "Bearer " + token)
+                            .putHeader("Content-Type", "application/json"))
+                    .compose(r -> r.send(chat)).map(HttpClientResponse::statusCode)
+                    .toCompletionStage().toCompletableFuture();
+            upstream.takeRequest(Duration.ofSeconds(10));
+            upstream.takeRequest(Duration.ofSeconds(10));
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(gateway::close);
+
+            GoAway sent = goAway.get(10, TimeUnit.SECONDS);
+            assertThat(sent).as("at the signal, while the stream is still under way")
+                    .isEqualTo(new GoAway(0, request.streamId(), false));
+
+            release.countDown();
+            ended.get(10, TimeUnit.SECONDS);
+            assertThat(body.toString()).contains("\"content\":\" after\"").endsWith("data: [DONE]\n\n");
+            assertThat(closedAfterEnd.get(10, TimeUnit.SECONDS)).as("closed after its stream ended").isTrue();
+            assertThat(held).as("closed after its streams, not at the end of the stop").isNotDone();
+
+            assertThat(held.get(20, TimeUnit.SECONDS)).isEqualTo(503);
+            stopped.get(30, TimeUnit.SECONDS);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** What the client saw of a GOAWAY, and whether its stream had ended by then. */
+    record GoAway(long errorCode, int lastStreamId, boolean streamEnded) {
     }
 
     /** Until a new connection's request gets the shutdown's 503. */
