@@ -444,7 +444,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                     .connectionHandler(connection -> {
                         strictFraming(connection, options, h2c ? null
                                 : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
-                                        (code, status) -> counted(status, code), this::draining));
+                                        (code, status) -> counted(status, code), this::draining), h2c);
                         if (h2c) {
                             http2Connection(connection);
                         }
@@ -513,10 +513,24 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * HTTP/1.x's decoder replaced by {@link StrictRequestDecoder}, and with {@code timeouts} (null: none) the time a
      * request may take to arrive and an idle connection may stay ({@link RequestTimeouts}; not with cleartext
      * HTTP/2 on, whose upgrade takes the HTTP/1.x handlers out of the connection).
+     *
+     * <p>With cleartext HTTP/2 on, Vert.x makes an HTTP/1.x connection only once it has decoded the head of its first
+     * request (to tell an h2c upgrade from a plain request): the decoder is then in the middle of that request, and
+     * replacing it dropped the body bytes it held. A POST whose body came with its head (curl's, most clients') was
+     * never read and hung until the client gave up, and an h2c upgrade broke ("stream 1 was not closed cleanly").
+     * There the decoder is replaced only once that first request has been read whole ({@link AfterFirstRequest});
+     * the first request is framed by Vert.x's decoder.
      */
-    private static void strictFraming(HttpConnection connection, HttpServerOptions options, RequestTimeouts timeouts) {
+    private static void strictFraming(HttpConnection connection, HttpServerOptions options, RequestTimeouts timeouts,
+                                      boolean midFirstRequest) {
         if (connection instanceof ConnectionBase base) {
             ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
+            if (midFirstRequest && pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof VertxHttpRequestDecoder
+                    && pipeline.get(AfterFirstRequest.PIPELINE_NAME) == null) {
+                pipeline.addAfter(StrictRequestDecoder.PIPELINE_NAME, AfterFirstRequest.PIPELINE_NAME,
+                        new AfterFirstRequest(() -> strictFraming(connection, options, timeouts, false)));
+                return;
+            }
             if (pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof VertxHttpRequestDecoder
                     && !(pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof StrictRequestDecoder)) {
                 boolean timed = timeouts != null && pipeline.get(HTTP_ENCODER) != null;
@@ -525,6 +539,31 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 if (timed) {
                     pipeline.addAfter(HTTP_ENCODER, RequestTimeouts.PIPELINE_NAME, timeouts);
                 }
+            }
+        }
+    }
+
+    /**
+     * Runs its task once the first request of the connection has been read to its end (and the decoder has finished
+     * the read that held it), then leaves the pipeline.
+     */
+    static final class AfterFirstRequest extends io.netty.channel.ChannelInboundHandlerAdapter {
+
+        static final String PIPELINE_NAME = "cobaltAfterFirstRequest";
+        private final Runnable task;
+
+        AfterFirstRequest(Runnable task) {
+            this.task = task;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            boolean last = msg instanceof io.netty.handler.codec.http.LastHttpContent;
+            ctx.fireChannelRead(msg);
+            if (last && !ctx.isRemoved()) {
+                ctx.pipeline().remove(this);
+                // not within the decoder's own decoding of this read: on the next turn of the loop
+                ctx.channel().eventLoop().execute(task);
             }
         }
     }
