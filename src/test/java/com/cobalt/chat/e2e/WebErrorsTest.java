@@ -68,6 +68,7 @@ class WebErrorsTest {
         browser.assumeAvailable();
         upstream.reset();
         token = Jwt.token("web-" + info.getTestMethod().orElseThrow().getName());
+        browser.size(1280, 860);
         browser.open(gateway.baseUrl() + "/");
         browser.js("sessionStorage.clear()");
         browser.storeToken(token);
@@ -343,6 +344,32 @@ class WebErrorsTest {
                 + " r.selectNodeContents([...document.querySelectorAll('.message.assistant')].pop()"
                 + ".querySelector('td'));"
                 + " return r.getClientRects().length")).as("r0c0 on one line").isEqualTo(1L);
+    }
+
+    /**
+     * On a phone-sized screen an answer with a code line wider than the screen scrolls inside its code block; the page
+     * stays as wide as the screen and Send stays on it. The chat view took the width of the widest answer (up to
+     * 52rem), so the whole page scrolled sideways and Send was off screen (black-box probe, 2026-12-05).
+     */
+    @Test
+    void onAPhoneALongCodeLineScrollsInsideItsBlockAndSendStaysOnScreen() {
+        browser.size(390, 844);
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.find("#chat").isDisplayed());
+        upstream.enqueue(Script.sse(Chunks.delta("Here:\n\n```\nx = \"" + "a".repeat(300) + "\"\n```\n"),
+                Chunks.finish("stop"), Chunks.done()));
+
+        send("A long line of code");
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+
+        assertThat(browser.js("return document.documentElement.scrollWidth - window.innerWidth"))
+                .as("the page does not scroll sideways").isEqualTo(0L);
+        WebElement sendButton = browser.find("#send");
+        assertThat(sendButton.getRect().getX() + sendButton.getRect().getWidth()).isLessThanOrEqualTo(390);
+        assertThat(browser.js("const p = [...document.querySelectorAll('.message.assistant pre')].pop();"
+                + " return p.scrollWidth > p.clientWidth && p.getBoundingClientRect().right <= window.innerWidth"))
+                .as("the code block scrolls inside the screen").isEqualTo(true);
     }
 
     /**
