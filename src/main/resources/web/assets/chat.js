@@ -207,6 +207,7 @@ async function dropIfEmpty(id) {
     const detail = await request('GET', `/api/v1/chat/sessions/${encodeURIComponent(id)}?messages_limit=1`);
     if (detail.messages.length === 0) {
       await request('DELETE', `/api/v1/chat/sessions/${encodeURIComponent(id)}`);
+      $('sessions').querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
       state.session = null;
       state.messagesCursor = null;
       clearMessages();
@@ -348,6 +349,9 @@ async function send() {
       const created = await request('POST', '/api/v1/chat/sessions', model ? { title, model } : { title });
       state.session = { id: created.id, title: created.title, model: created.model };
       pickModel(created.model);
+      // listed (newest first) and marked now, not once its first answer has ended: the list is read again only then
+      $('sessions').prepend(sessionItem(created));
+      markCurrent();
     }
     const sessionId = state.session.id;
     input.value = '';

@@ -396,6 +396,25 @@ class WebChatTest {
         assertThat(browser.find("#more-sessions").isDisplayed()).isFalse();
     }
 
+    /**
+     * A new chat is in "Your chats", marked as the open one, as soon as it is created, while its first answer still
+     * streams. It appeared only once the answer had ended, and not at all when the stream broke off and the list
+     * could not be read again (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aNewChatIsListedAndMarkedWhileItsFirstAnswerStreams() {
+        signIn();
+        browser.find("#message").sendKeys("Listed at once", Keys.ENTER);
+
+        browser.await(d -> !browser.all("#sessions li.current").isEmpty());
+        assertThat(browser.all(".message.assistant.live")).as("the answer still streams").hasSize(1);
+        assertThat(browser.find("#sessions li.current .session-open").getText()).isEqualTo("Listed at once");
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+        assertThat(browser.all("#sessions li")).hasSize(1);
+        assertThat(browser.find("#sessions li").getAttribute("data-id"))
+                .isEqualTo(onlySession().get("id").asText());
+    }
+
     @Test
     void onAPhoneSizedScreenTheChatsAreADrawerAndTheComposerFits() {
         browser.size(390, 844);
