@@ -11,6 +11,7 @@ const state = {
   sessionsCursor: null,
   messagesCursor: null,
   streaming: null, // AbortController of the answer being streamed
+  afterStream: null, // what to do once that answer's send() has ended (the open chat was deleted meanwhile)
   onAuthFailure: () => {},
 };
 
@@ -309,7 +310,14 @@ async function deleteSession(id, title) {
     await request('DELETE', `/api/v1/chat/sessions/${encodeURIComponent(id)}`);
     $('sessions').querySelector(`li[data-id="${CSS.escape(id)}"]`)?.remove();
     if (state.session?.id === id) {
-      newChat();
+      if (state.streaming) {
+        // its answer is not stored (the chat is gone): the stream ends now, and the deleted chat leaves the screen
+        // once send() has finished with it (it stayed, and the next message went to a chat that no longer exists)
+        state.afterStream = newChat;
+        state.streaming.abort();
+      } else {
+        newChat();
+      }
     }
   } catch (e) {
     showError(failureWords(e));
@@ -427,6 +435,9 @@ async function send() {
     showError(failureWords(e));
   } finally {
     setStreaming(null);
+    const after = state.afterStream;
+    state.afterStream = null;
+    after?.();
     loadSessions().then(markCurrent).catch(() => {});
     input.focus();
   }

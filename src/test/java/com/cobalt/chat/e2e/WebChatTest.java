@@ -382,6 +382,33 @@ class WebChatTest {
         assertThat(client.get("/api/v1/chat/sessions/" + id, token).statusCode()).isEqualTo(404);
     }
 
+    /**
+     * The open chat deleted (×) while its answer streams: the stream ends, the chat leaves the list and the screen,
+     * and the next message starts a new chat. The deleted conversation stayed on screen, its answer labelled "Broke
+     * off", and the next message went to the deleted chat (black-box probe, 2026-12-05).
+     */
+    @Test
+    void theOpenChatDeletedWhileItsAnswerStreamsLeavesTheScreen() {
+        signIn();
+        browser.js("window.confirm = () => true");
+        browser.find("#message").sendKeys("Delete me mid-answer", Keys.ENTER);
+        browser.await(d -> !browser.all("#sessions li.current").isEmpty()
+                && !browser.all(".message.assistant.live").isEmpty() && !answerSoFar().isEmpty());
+
+        browser.find("#sessions li.current .session-delete").click();
+
+        browser.await(d -> browser.all(".message").isEmpty() && browser.find("#stop").getAttribute("hidden") != null);
+        assertThat(browser.find("#empty").isDisplayed()).isTrue();
+        assertThat(browser.find("#chat-error").isDisplayed()).isFalse();
+        assertThat(browser.all("#sessions li")).isEmpty();
+        assertThat(sessions().get("sessions")).isEmpty();
+        assertThat(browser.find("#model").isEnabled()).as("a new chat picks its model again").isTrue();
+
+        browser.find("#message").sendKeys("A fresh start", Keys.ENTER);
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+        assertThat(onlySession().get("title").asText()).isEqualTo("A fresh start");
+    }
+
     @Test
     void theSessionsComeInPages() {
         for (int i = 1; i <= 23; i++) {
