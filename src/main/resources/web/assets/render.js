@@ -18,6 +18,11 @@ const markdown = new Marked({
     },
     // the page shows no images (a model's image URL would be fetched by the reader's browser): a link to it,
     // named by its alt text, instead of nothing at all
+    // a task list's boxes are inputs, which the sanitiser removes, and "- [x] done" read like "- [ ] to do": the box
+    // is shown as a character instead
+    checkbox({ checked }) {
+      return checked ? '\u2611 ' : '\u2610 ';
+    },
     image({ href, text }) {
       return `<a href="${escapeHtml(href ?? '')}">${escapeHtml(text || href || 'image')}</a>`;
     },

@@ -373,6 +373,25 @@ class WebErrorsTest {
     }
 
     /**
+     * A task list in an answer keeps which tasks are done: a ticked and an empty box before each item. The boxes
+     * are inputs, which the sanitiser removes, so "- [x] done" and "- [ ] to do" showed alike (black-box probe,
+     * 2026-12-05).
+     */
+    @Test
+    void aTaskListShowsWhichTasksAreDone() {
+        upstream.enqueue(Script.sse(Chunks.delta("Plan:\n\n- [x] write the test\n- [ ] fix the page\n"),
+                Chunks.finish("stop"), Chunks.done()));
+
+        send("What is left?");
+        browser.await(d -> !browser.all(".message.assistant").isEmpty()
+                && "complete".equals(lastAssistant().getAttribute("data-outcome")));
+
+        assertThat(lastAssistant().findElements(By.cssSelector(".body li")).stream().map(WebElement::getText))
+                .containsExactly("\u2611 write the test", "\u2610 fix the page");
+        assertThat(lastAssistant().findElements(By.cssSelector(".body input"))).isEmpty();
+    }
+
+    /**
      * The provider's own error event in the middle of an answer is said as such. The page ran the gateway's sentence
      * on after its own: "The answer broke off: The provider's stream broke off; the partial answer was kept."
      * (black-box probe, 2026-12-05).
