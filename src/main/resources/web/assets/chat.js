@@ -265,8 +265,13 @@ async function earlierMessages() {
   try {
     const query = new URLSearchParams({ messages_limit: '50', messages_cursor: state.messagesCursor });
     const detail = await request('GET', `/api/v1/chat/sessions/${encodeURIComponent(state.session.id)}?${query}`);
-    const first = $('messages').querySelector('.message');
+    const box = $('messages');
+    const first = box.querySelector('.message');
+    // the reader stays where they were: what they read keeps its place, the earlier messages come in above it (the
+    // view jumped to the oldest one loaded)
+    const fromEnd = box.scrollHeight - box.scrollTop;
     showMessages(detail.messages, first);
+    box.scrollTop = box.scrollHeight - fromEnd;
     state.messagesCursor = detail.next_cursor;
     $('earlier-messages').hidden = !detail.next_cursor;
   } catch (e) {

@@ -409,6 +409,35 @@ class WebChatTest {
         assertThat(onlySession().get("title").asText()).isEqualTo("A fresh start");
     }
 
+    /**
+     * "Earlier messages" puts the older messages above the ones shown and leaves the reader where they were. The view
+     * jumped to the oldest message loaded, so the reader lost their place (black-box probe, 2026-12-05).
+     */
+    @Test
+    void earlierMessagesComeInAboveWithoutMovingWhatTheReaderSees() {
+        String session = client.createSession(token, "{\"title\":\"Long chat\",\"model\":\"short-demo\"}");
+        for (int i = 0; i < 26; i++) {
+            assertThat(client.chat(session, token, "question " + i).status()).isEqualTo(200);
+        }
+        signIn();
+        browser.await(d -> browser.find("#sessions li .session-open").isDisplayed());
+        browser.find("#sessions li .session-open").click();
+        browser.await(d -> browser.all(".message").size() == 50);
+        assertThat(browser.all(".message.user .body").get(0).getText()).isEqualTo("question 1");
+        browser.js("document.getElementById('messages').scrollTop = 0");
+        String top = "const box = document.getElementById('messages');"
+                + " const m = [...box.querySelectorAll('.message.user')].find(e => e.textContent.endsWith('question 1'));"
+                + " return Math.round(m.getBoundingClientRect().top - box.getBoundingClientRect().top)";
+        long before = (Long) browser.js(top);
+
+        browser.find("#earlier-messages").click();
+
+        browser.await(d -> browser.all(".message").size() == 52);
+        assertThat(browser.all(".message.user .body").get(0).getText()).isEqualTo("question 0");
+        assertThat((Long) browser.js(top)).as("question 1 stays where the reader saw it").isBetween(before - 1, before + 1);
+        assertThat(browser.find("#earlier-messages").isDisplayed()).isFalse();
+    }
+
     @Test
     void theSessionsComeInPages() {
         for (int i = 1; i <= 23; i++) {
