@@ -49,6 +49,11 @@ async function route() {
   } else {
     operator?.stop();
     show('chat');
+    // ready to type, on load and after signing in (the focus was left on the page or the hidden sign-in form, so
+    // a keyboard user tabbed through the whole chat list to reach the composer); a focus in the view stays
+    if (document.activeElement === document.body || $('sign-in').contains(document.activeElement)) {
+      $('message').focus();
+    }
   }
 }
 

@@ -438,6 +438,23 @@ class WebChatTest {
         assertThat(browser.find("#earlier-messages").isDisplayed()).isFalse();
     }
 
+    /**
+     * After signing in, and when the page is loaded again, the composer has the focus: the user types at once. The
+     * focus was left on the page (the sign-in form it was in is hidden), so a keyboard user tabbed through the chat
+     * list first (black-box probe, 2026-12-05).
+     */
+    @Test
+    void theComposerHasTheFocusAfterSignInAndOnLoad() {
+        signIn();
+        browser.await(d -> "message".equals(browser.js("return document.activeElement.id")));
+        browser.driver().switchTo().activeElement().sendKeys("Typed at once", Keys.ENTER);
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+
+        browser.open(gateway.baseUrl() + "/");
+        browser.await(d -> browser.find("#chat").isDisplayed());
+        browser.await(d -> "message".equals(browser.js("return document.activeElement.id")));
+    }
+
     @Test
     void theSessionsComeInPages() {
         for (int i = 1; i <= 23; i++) {
