@@ -136,6 +136,7 @@ function sessionItem(s) {
   open.className = 'session-open';
   open.textContent = s.title || 'Untitled chat';
   open.title = s.title || 'Untitled chat';
+  openable(open, !state.streaming);
   open.addEventListener('click', () => openSession(s.id));
   const del = document.createElement('button');
   del.type = 'button';
@@ -336,6 +337,18 @@ function setStreaming(controller) {
   $('send').hidden = !!controller;
   $('stop').hidden = !controller;
   $('new-chat').disabled = !!controller;
+  for (const open of $('sessions').querySelectorAll('.session-open')) {
+    openable(open, !controller);
+  }
+}
+
+/**
+ * The page streams one answer at a time into the chat on screen, so another chat opens only once it has ended: its
+ * button says so instead of ignoring the click (a click did nothing, without a word).
+ */
+function openable(button, yes) {
+  button.disabled = !yes;
+  button.title = yes ? button.textContent : `${button.textContent} (opens once the answer has ended, or after Stop)`;
 }
 
 function scrollToEnd() {

@@ -488,6 +488,37 @@ class WebChatTest {
                 .isEqualTo(onlySession().get("id").asText());
     }
 
+    /**
+     * One answer streams at a time, into the chat on screen: while it does, the other chats do not open, and their
+     * buttons say so (a click did nothing, without a word); once it has ended they open again.
+     */
+    @Test
+    void whileAnAnswerStreamsTheOtherChatsSayWhenTheyOpen() {
+        signIn();
+        browser.find("#message").sendKeys("First chat", Keys.ENTER);
+        assertThat(awaitOutcome("complete")).isEqualTo(DEMO_ANSWER);
+        browser.find("#new-chat").click();
+        browser.find("#message").sendKeys("Second chat", Keys.ENTER);
+        browser.await(d -> browser.all("#sessions li").size() == 2);
+        browser.await(d -> !browser.all(".message.assistant.live").isEmpty());
+
+        WebElement first = browser.find("#sessions li:not(.current) .session-open");
+        assertThat(first.getText()).isEqualTo("First chat");
+        assertThat(first.isEnabled()).isFalse();
+        assertThat(first.getAttribute("title")).isEqualTo("First chat (opens once the answer has ended, or after Stop)");
+
+        browser.find("#stop").click();
+        // the list is read again once the answer has ended: the button is a new one
+        browser.await(d -> browser.all(".message.assistant.live").isEmpty());
+        browser.await(d -> browser.find("#sessions li:not(.current) .session-open").isEnabled());
+        WebElement again = browser.find("#sessions li:not(.current) .session-open");
+        assertThat(again.getAttribute("title")).isEqualTo("First chat");
+        again.click();
+        browser.await(d -> "First chat".equals(browser.find("#sessions li.current .session-open").getText()));
+        assertThat(lastAssistant().findElement(org.openqa.selenium.By.cssSelector(".body")).getText())
+                .isEqualTo(DEMO_ANSWER);
+    }
+
     @Test
     void onAPhoneSizedScreenTheChatsAreADrawerAndTheComposerFits() {
         browser.size(390, 844);
