@@ -18,6 +18,7 @@ import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.LogCapture;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -309,6 +310,34 @@ class StrictHttpTest {
         // HTTP/1.0 has no Host requirement
         Raw old = exchange(gateway, "GET " + SESSIONS + " HTTP/1.0\r\n" + auth + "\r\n");
         assertThat(old.status()).isEqualTo("HTTP/1.0 200 OK");
+    }
+
+    /**
+     * A Host that is not host[:port] is a JSON 400 and the connection closes. Vert.x's router failed it with a
+     * plain-text "Bad Request" and an ERROR per request, and a Host with a '%' threw on the event loop: no answer at
+     * all, the connection held open (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aHostThatIsNotAHostAndPortIsAJson400AndNothingIsLoggedAsAnError() throws IOException {
+        try (LogCapture logs = LogCapture.start()) {
+            for (String host : new String[] {"a%41b", "a%zz", "a b", "a/b", "x:99999", "x:abc", "[::1"}) {
+                Raw r = exchange(gateway, "GET " + SESSIONS + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer "
+                        + token + "\r\n\r\n");
+
+                assertThat(r.status()).as(host).isEqualTo("HTTP/1.1 400 Bad Request");
+                assertThat(r.body()).as(host).isEqualTo("{\"error\":{\"code\":\"invalid_request\",\"message\":"
+                        + "\"The Host header is not a valid host and port\"}}");
+                assertThat(r.header("x-request-id")).as(host).isNotBlank();
+                assertThat(r.header("x-content-type-options")).as(host).isEqualTo("nosniff");
+                assertThat(r.closedAfter()).isTrue();
+            }
+            assertThat(logs.lines()).filteredOn(l -> l.level().equals("ERROR")).isEmpty();
+        }
+        for (String host : new String[] {"localhost:8080", "[::1]:1", "127.0.0.1", "chat.example.com", "a_b"}) {
+            Raw ok = exchange(gateway, "GET " + SESSIONS + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer "
+                    + token + "\r\nConnection: close\r\n\r\n");
+            assertThat(ok.status()).as(host).isEqualTo("HTTP/1.1 200 OK");
+        }
     }
 
     /** Two credentials are ambiguous: refused as such, not as "must use the Bearer scheme" (black-box probe). */
