@@ -33,6 +33,9 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
     static final String REQUEST_ID = "X-Request-Id";
     private static final String INBOUND_HEADERS = "cobaltInboundHeaders";
     private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /** Request headers the routes and beans decide on, which a query parameter of the same name must not set. */
+    private static final List<String> REQUEST_HEADERS_ONLY =
+            List.of("Authorization", "Content-Type", "If-None-Match", "If-Modified-Since");
 
     private final AsyncPlatformHttpEngine engine;
 
@@ -81,6 +84,19 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
             // a path parameter is the path's: Camel appends it to a request header of the same name (a caller's
             // "model: x" made GET /v1/models/gpt-4o look up "[x, gpt-4o]"), so it is set over any such header
             ctx.pathParams().forEach(exchange.getMessage()::setHeader);
+            // a query parameter is a header too (Camel's binding): ?Authorization=Bearer <JWT> authenticated the
+            // caller with a token in the URL (proxy logs, history, Referer). What the gateway reads as a request
+            // header is the request's own, whatever the query holds (black-box probe, 2026-12-05)
+            for (String name : REQUEST_HEADERS_ONLY) {
+                if (ctx.queryParams().contains(name)) {
+                    List<String> values = ctx.request().headers().getAll(name);
+                    if (values.isEmpty()) {
+                        exchange.getMessage().removeHeader(name);
+                    } else {
+                        exchange.getMessage().setHeader(name, values.size() == 1 ? values.get(0) : values);
+                    }
+                }
+            }
             // what the request put in the message: a response header still holding one of these values is the
             // caller's own and is not written back (ResponseWriter)
             exchange.setProperty(INBOUND_HEADERS, new CaseInsensitiveMap(exchange.getMessage().getHeaders()));

@@ -82,6 +82,32 @@ class AuthTest {
         assertNothingChangedForAlice();
     }
 
+    /**
+     * A token belongs in the Authorization header, never in the URL (proxy and access logs, browser history,
+     * Referer). Camel hands query parameters to the routes as headers, so {@code ?Authorization=Bearer <JWT>}
+     * authenticated the caller as the token's subject, and beside a real header it was joined to it and refused as
+     * "must use the Bearer scheme" (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aTokenInTheQueryStringIsNotACredential() {
+        String alice = java.net.URLEncoder.encode("Bearer " + Jwt.token("alice"), StandardCharsets.UTF_8);
+        for (String name : new String[] {"Authorization", "authorization", "AUTHORIZATION"}) {
+            for (Call call : calls()) {
+                String separator = call.path().contains("?") ? "&" : "?";
+                Call inUrl = new Call(call.method(), call.path() + separator + name + "=" + alice, call.body());
+                HttpResponse<String> r = send(gateway, inUrl, null);
+
+                assertUnauthorized(r, inUrl, MISSING_TOKEN);
+            }
+        }
+        assertNothingChangedForAlice();
+
+        // beside a real header the header is the credential: Bob sees his own (no) sessions, not Alice's
+        HttpResponse<String> bob = client.get(SESSIONS + "?Authorization=" + alice, Jwt.token("bob-query"));
+        assertThat(bob.statusCode()).isEqualTo(200);
+        assertThat(GatewayClient.json(bob.body()).get("sessions")).isEmpty();
+    }
+
     @Test
     void blankAuthorizationHeaderIs401MissingToken() {
         HttpResponse<String> r = send(gateway, calls().get(0), " ");
