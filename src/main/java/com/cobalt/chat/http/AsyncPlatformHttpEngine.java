@@ -753,6 +753,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     private Handler<RoutingContext> json(int status, String code, String message) {
         return ctx -> {
             counted(status, code);
+            if (ctx.response().headers().get(AsyncPlatformHttpConsumer.REQUEST_ID) == null) {
+                // a request target that is not a path (OPTIONS *, CONNECT host:port) is failed by the router before
+                // any handler runs, the one that gives every answer its request id too (black-box probe, 2026-12-05)
+                ctx.response().putHeader(AsyncPlatformHttpConsumer.REQUEST_ID, AsyncPlatformHttpConsumer.requestId(
+                        ctx.request().getHeader(AsyncPlatformHttpConsumer.REQUEST_ID)));
+            }
             // the shape by the path the router matched: //v1/models is /v1/models
             ResponseWriter.writeJson(ctx.response(), status,
                     ResponseWriter.errorJson(ctx.normalizedPath(), status, code, message));

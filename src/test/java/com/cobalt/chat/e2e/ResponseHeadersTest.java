@@ -222,6 +222,24 @@ class ResponseHeadersTest {
                 "{\"error\":{\"code\":\"invalid_request\",\"message\":\"The request is not valid HTTP\"}}");
     }
 
+    /**
+     * A request target that is not a path - the asterisk form of OPTIONS, the authority form of CONNECT - is a JSON
+     * 404 with a request id like every other answer; the router failed it before the handler that adds the id ran
+     * (black-box probe, 2026-12-05).
+     */
+    @Test
+    void aTargetThatIsNotAPathIsAJson404WithARequestId() throws Exception {
+        for (String request : new String[] {"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: close\r\n\r\n"}) {
+            String answer = raw(request);
+            assertThat(answer).as(request).startsWith("HTTP/1.1 404 Not Found\r\n");
+            String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+            assertThat(head).as(request).contains("\r\ncontent-type: application/json")
+                    .contains("\r\nx-content-type-options: nosniff").containsPattern("\r\nx-request-id: [0-9a-f-]{36}");
+            assertThat(answer).as(request).endsWith("{\"error\":{\"code\":\"not_found\",\"message\":\"No such resource\"}}");
+        }
+    }
+
     static void assertRawRefusal(String request, int status, String body) throws IOException {
         assertJsonRefusal(raw(request), status, body);
     }
