@@ -583,10 +583,10 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         int status;
         String code;
         String message;
-        if (cause instanceof StrictRequestDecoder.Refused) {
-            status = 400;
-            code = "invalid_request";
-            message = cause.getMessage();
+        if (cause instanceof StrictRequestDecoder.Refused refused) {
+            status = refused.status();
+            code = refused.code();
+            message = refused.getMessage();
         } else if (cause instanceof TooLongHttpLineException) {
             status = 414;
             code = "uri_too_long";

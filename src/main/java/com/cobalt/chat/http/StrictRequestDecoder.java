@@ -42,6 +42,13 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        HttpVersion version = msg.protocolVersion();
+        if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+            // RFC 9110 15.6.6: a 505 for a version the server does not speak; Vert.x answered HTTP/2.0 (the h2 preface
+            // with cleartext HTTP/2 off) and HTTP/1.2 request lines with a bare 501, no request id, no JSON
+            // (black-box probe, 2026-12-05)
+            throw new Refused(505, "http_version_not_supported", "The gateway speaks HTTP/1.1 and HTTP/1.0");
+        }
         check(msg.headers());
         if (msg.protocolVersion().equals(HttpVersion.HTTP_1_1)
                 && msg.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
@@ -93,8 +100,25 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
     /** Why a request's framing was refused; the message is the gateway's own, never the request's. */
     static final class Refused extends RuntimeException {
+        private final int status;
+        private final String code;
+
         Refused(String message) {
+            this(400, "invalid_request", message);
+        }
+
+        Refused(int status, String code, String message) {
             super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+        }
+
+        int status() {
+            return status;
+        }
+
+        String code() {
+            return code;
         }
     }
 }
