@@ -657,11 +657,52 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                                 ApiError.json("internal_error", "The gateway failed to handle the request"));
                     }
                 });
+                strictManagementServer(vertxServer, router);
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LOG.warn("Cannot reach the management port's router ({}); its router errors stay Vert.x's",
                         e.getClass().getSimpleName());
             }
         }
+    }
+
+    /**
+     * The management port read through {@link StrictRequestDecoder} too, as the chat port is: a Host Vert.x cannot
+     * parse failed in its router (plain text, an ERROR per request), and one holding a '%' was never answered and
+     * held its connection (black-box probe, 2026-12-05). A server of ours listens beside Camel's on the same address
+     * and port (Vert.x shares the listening socket between them), then Camel's is closed: no moment without a
+     * listener. Camel's service is handed ours, so it stops it at shutdown.
+     */
+    private static void strictManagementServer(VertxPlatformHttpServer camelServer, Router router)
+            throws ReflectiveOperationException {
+        HttpServer original = camelServer.getServer();
+        if (original == null || original.actualPort() <= 0) {
+            return;
+        }
+        // HTTP/1.1 only, as the chat port by default: with cleartext HTTP/2 on, Vert.x puts the HTTP/1.x decoder in
+        // only once it has seen the first bytes, after the connection handler ran
+        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false)
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
+        HttpServer strict = camelServer.getVertx().createHttpServer(options)
+                .connectionHandler(connection -> strictFraming(connection, options, null))
+                .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
+                .requestHandler(router);
+        try {
+            strict.listen(original.actualPort(), camelServer.getHost()).toCompletionStage().toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            original.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("Could not put strict framing on the management port ({}); it stays Vert.x's",
+                    e.getClass().getSimpleName());
+            strict.close();
+            return;
+        }
+        Field field = VertxPlatformHttpServer.class.getDeclaredField("server");
+        field.setAccessible(true);
+        field.set(camelServer, strict);
     }
 
     static final String MALFORMED_URI =

@@ -181,6 +181,24 @@ class ResponseHeadersTest {
         assertThat(head.body()).isEmpty();
     }
 
+    /**
+     * The management port reads requests as strictly as the chat port: a Host Vert.x cannot parse is a JSON 400 and
+     * the connection closes. One holding a '%' was never answered there (its connection held open), the others got
+     * a plain-text "Bad Request" with an ERROR logged per request (black-box probe, 2026-12-05).
+     */
+    @Test
+    void theManagementPortRefusesAHostThatIsNotAHostAndPortAsJson() throws Exception {
+        int port = Integer.parseInt(gateway.managementUrl().substring(gateway.managementUrl().lastIndexOf(':') + 1));
+        for (String host : new String[] {"a%41b", "a b"}) {
+            assertJsonRefusal(rawOf(port, "GET /observe/health/live HTTP/1.1\r\nHost: " + host + "\r\n\r\n"), 400,
+                    "{\"error\":{\"code\":\"invalid_request\",\"message\":\"The Host header is not a valid host and"
+                            + " port\"}}");
+        }
+        HttpResponse<String> live = http.send(HttpRequest.newBuilder(URI.create(gateway.managementUrl()
+                + "/observe/health/live")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(live.statusCode()).isEqualTo(200);
+    }
+
     @Test
     void aSaneCallerRequestIdIsKeptOnce() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/api/v1/chat/sessions"))
@@ -266,7 +284,11 @@ class ResponseHeadersTest {
 
     /** Sends the bytes as they are to {@code g}'s chat port and reads until the gateway closes the connection. */
     static String raw(RunningGateway g, String request) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", g.port())) {
+        return rawOf(g.port(), request);
+    }
+
+    static String rawOf(int port, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
