@@ -236,7 +236,7 @@ public class Authenticator {
         if (sub.length() > MAX_USER_ID_LENGTH) {
             throw invalid("The token's subject is longer than " + MAX_USER_ID_LENGTH + " characters");
         }
-        if (sub.codePoints().anyMatch(c -> Character.getType(c) == Character.CONTROL)) {
+        if (sub.codePoints().anyMatch(c -> Character.getType(c) == Character.CONTROL || lineOrDirectionControl(c))) {
             throw invalid("The token's subject contains control characters");
         }
         // a lone surrogate ("\ud800" in the token's JSON) is no Unicode text: logged and stored it became "?",
@@ -244,6 +244,18 @@ public class Authenticator {
         if (sub.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
             throw invalid("The token's subject is not valid Unicode text");
         }
+    }
+
+    /**
+     * U+2028 and U+2029 end a line wherever Unicode line breaking is followed (log viewers, JavaScript), and the
+     * bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9) reorder the text after them on screen: a subject
+     * holding one is logged as the user id (an administrator's selection change, the exchange line) and could forge
+     * a line or disguise what follows (black-box probe, 2026-12-05). No identity provider issues such a subject.
+     */
+    static boolean lineOrDirectionControl(int c) {
+        int type = Character.getType(c);
+        return type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR || c == 0x061C
+                || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
     }
 
     /** The verifier of the token header's algorithm, if one is configured; nothing else is tried. */

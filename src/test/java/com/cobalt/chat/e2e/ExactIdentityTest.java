@@ -81,6 +81,15 @@ class ExactIdentityTest {
         assertRefused("a".repeat(256), "The token's subject is longer than 255 characters");
         assertRefused("ali\nce", "The token's subject contains control characters");
         assertRefused("alice\u0000", "The token's subject contains control characters");
+        // a line or paragraph separator starts a new line in many log viewers, a bidirectional control reverses what
+        // follows it on screen: both were accepted and logged as the user id (black-box probe, 2026-12-05)
+        for (String sub : new String[] {"ali\u2028ce", "ali\u2029ce", "adm\u202Ein", "ali\u2066ce\u2069",
+                "\u200Falice", "ali\u061Cce"}) {
+            assertRefused(sub, "The token's subject contains control characters");
+        }
+        // other format characters are text: a zero-width joiner holds emoji together
+        assertThat(client.get("/api/v1/chat/sessions", Jwt.token("\ud83d\udc69\u200d\ud83d\udcbb")).statusCode())
+                .isEqualTo(200);
         // a lone surrogate, escaped in the token's JSON: logged as "inj4?", one with a real user "inj4?" (black-box probe)
         assertRefusedToken(Jwt.withPayloadJson("{\"sub\":\"inj4\\ud800\",\"exp\":"
                 + (java.time.Instant.now().getEpochSecond() + 600) + "}"), "The token's subject is not valid Unicode text");
