@@ -145,7 +145,7 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
     @Override
     public void onContextStarted(CamelContext camel) {
         checkpoints.start();
-        AsyncPlatformHttpEngine.jsonErrorsOnManagementPort(camel);
+        engine.jsonErrorsOnManagementPort(camel);
         // readiness is about this instance (its database, not shutting down): a provider that fails is the
         // fallback's business, and taking every instance out of the balancer for it would be a full outage
         HealthCheckRegistry checks = HealthCheckRegistry.get(camel);

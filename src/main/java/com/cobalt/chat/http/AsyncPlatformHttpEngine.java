@@ -616,7 +616,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * 2026-12-05. Run once the context has started (the server and its router exist then); a server that cannot be
      * reached is left as it is, with a warning.
      */
-    public static void jsonErrorsOnManagementPort(CamelContext camel) {
+    public void jsonErrorsOnManagementPort(CamelContext camel) {
         for (Object management : camel.hasServices(
                 org.apache.camel.component.platform.http.main.ManagementHttpServer.class)) {
             try {
@@ -657,7 +657,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                                 ApiError.json("internal_error", "The gateway failed to handle the request"));
                     }
                 });
-                strictManagementServer(vertxServer, router);
+                strictManagementServer(vertxServer, router, requestTimeoutSeconds, idleConnectionTimeoutSeconds);
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LOG.warn("Cannot reach the management port's router ({}); its router errors stay Vert.x's",
                         e.getClass().getSimpleName());
@@ -672,7 +672,8 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * and port (Vert.x shares the listening socket between them), then Camel's is closed: no moment without a
      * listener. Camel's service is handed ours, so it stops it at shutdown.
      */
-    private static void strictManagementServer(VertxPlatformHttpServer camelServer, Router router)
+    private static void strictManagementServer(VertxPlatformHttpServer camelServer, Router router,
+                                               int requestTimeoutSeconds, int idleTimeoutSeconds)
             throws ReflectiveOperationException {
         HttpServer original = camelServer.getServer();
         if (original == null || original.actualPort() <= 0) {
@@ -684,7 +685,11 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false);
         HttpServer strict = camelServer.getVertx().createHttpServer(options)
-                .connectionHandler(connection -> strictFraming(connection, options, null))
+                // and the chat port's request and idle timeouts: half a request held a management connection for as
+                // long as the client liked, and the file descriptors they use are the chat port's too. Not counted
+                // among the chat API's errors, and health checks keep their connections while the gateway drains
+                .connectionHandler(connection -> strictFraming(connection, options, new RequestTimeouts(
+                        requestTimeoutSeconds, idleTimeoutSeconds, (code, status) -> { }, () -> false)))
                 .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                 .requestHandler(router);
         try {
