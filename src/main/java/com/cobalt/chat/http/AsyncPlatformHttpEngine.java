@@ -689,7 +689,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 // long as the client liked, and the file descriptors they use are the chat port's too. Not counted
                 // among the chat API's errors, and health checks keep their connections while the gateway drains
                 .connectionHandler(connection -> strictFraming(connection, options, new RequestTimeouts(
-                        requestTimeoutSeconds, idleTimeoutSeconds, (code, status) -> { }, () -> false)))
+                        requestTimeoutSeconds, idleTimeoutSeconds, (code, status) -> { }, () -> false), false))
                 .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                 .requestHandler(router);
         try {
