@@ -86,10 +86,26 @@ final class JwksKeys {
     private volatile boolean lastFetchFailed;
     private volatile List<Jwk> lastGoodKeys = List.of();
 
+    /** This machine: 127.0.0.0/8, ::1 or localhost (a name is not resolved; only the literal ones count). */
+    static boolean loopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase("localhost") || h.equals("::1") || h.matches("127(\\.\\d{1,3}){3}");
+    }
+
     JwksKeys(String jwksUrl) {
         URI uri = URI.create(jwksUrl);
         this.display = uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
                 + (uri.getRawPath() == null ? "" : uri.getRawPath());
+        if ("http".equalsIgnoreCase(uri.getScheme()) && !loopback(uri.getHost())) {
+            // the keys decide who anyone is: read over plain HTTP, whoever is on the way can hand in their own and
+            // sign tokens for any user (security probe). Not refused - an identity service inside a cluster is often
+            // reached so - but said once, at start
+            LOG.warn("CHAT_JWT_JWKS_URL {} is plain http:// to another host: anyone on the network path could"
+                    + " substitute the signing keys; use https://", display);
+        }
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
         try {
