@@ -324,8 +324,21 @@ public final class ChunkDecoder {
      * with {@code finish_reason: ""} and [DONE], stored complete; black-box probe).
      */
     private static String finishReason(String text) {
-        return text == null || text.isBlank() ? null : text;
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        // the store keeps 64 characters (OpenAI's longest is 14): a longer one failed the answer's save, and the
+        // client got answer_not_stored after a whole answer (security probe's note); cut where a pair stays whole
+        if (text.length() > MAX_FINISH_REASON) {
+            int end = Character.isHighSurrogate(text.charAt(MAX_FINISH_REASON - 1)) ? MAX_FINISH_REASON - 1
+                    : MAX_FINISH_REASON;
+            return text.substring(0, end);
+        }
+        return text;
     }
+
+    /** The longest finish reason kept (messages.finish_reason is VARCHAR(64)). */
+    static final int MAX_FINISH_REASON = 64;
 
     private static Delta delta(JsonParser p, JsonToken t) throws IOException, NotAChunk {
         if (!isObject(t)) {

@@ -110,6 +110,28 @@ class ProviderWireFormatsTest {
         assertThat(stored.has("finish_reason")).as(stored.toString()).isFalse();
     }
 
+    /**
+     * A finish reason longer than any real one (OpenAI's are at most 14 characters; the store keeps 64) is cut at 64
+     * characters, relayed and stored so: the answer is stored complete, not lost to a value too long for its column.
+     */
+    @Test
+    void anOverlongFinishReasonIsCutAndTheAnswerStored() {
+        String token = Jwt.token("wire-long-finish");
+        String session = client.createSession(token);
+        String reason = "x".repeat(100);
+        upstream.enqueue(Script.sse(emptyFinish("Long", ""), emptyFinish("", reason), Chunks.done()));
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.events()).containsExactly(delta("Long"),
+                "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"" + "x".repeat(64) + "\"}", "data: [DONE]");
+        JsonNode stored = storedAnswer(session, token);
+        assertThat(stored.get("content").asText()).isEqualTo("Long");
+        assertThat(stored.get("status").asText()).isEqualTo("complete");
+        assertThat(stored.get("finish_reason").asText()).isEqualTo("x".repeat(64));
+    }
+
     /** The same stream ended by its real finish reason is complete, and only the real one is relayed. */
     @Test
     void anEmptyFinishReasonThenTheRealOneIsAWholeAnswer() {
