@@ -430,11 +430,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         int port = listenPort;
         String host = listenHost;
         boolean h2c = h2cEnabled;
-        // no WebSocket compression: the API serves no WebSocket, and offering it puts an extension handler in every
-        // connection's pipeline that each request and each write of every answer passes through
-        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(h2c)
-                .setPerMessageWebSocketCompressionSupported(false)
-                .setPerFrameWebSocketCompressionSupported(false);
+        HttpServerOptions options = serverOptions(h2c);
         // one server per event loop, all on the one port: Vert.x hands each new connection to the next of them in
         // turn, and a connection (with every stream on it) stays on its server's loop. Each server made outside a
         // Vert.x thread gets an event-loop context of its own, the loops taken in turn.
@@ -672,6 +668,17 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
      * and port (Vert.x shares the listening socket between them), then Camel's is closed: no moment without a
      * listener. Camel's service is handed ours, so it stops it at shutdown.
      */
+    /**
+     * The options of every server of ours (the chat port's, the management port's). No WebSocket compression: the
+     * gateway serves no WebSocket, and offering it puts an extension handler in every connection's pipeline that
+     * each request and each write of every answer passes through.
+     */
+    private static HttpServerOptions serverOptions(boolean h2c) {
+        return new HttpServerOptions().setHttp2ClearTextEnabled(h2c)
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
+    }
+
     private static void strictManagementServer(VertxPlatformHttpServer camelServer, Router router,
                                                int requestTimeoutSeconds, int idleTimeoutSeconds)
             throws ReflectiveOperationException {
@@ -681,9 +688,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
         // HTTP/1.1 only, as the chat port by default: with cleartext HTTP/2 on, Vert.x puts the HTTP/1.x decoder in
         // only once it has seen the first bytes, after the connection handler ran
-        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false)
-                .setPerMessageWebSocketCompressionSupported(false)
-                .setPerFrameWebSocketCompressionSupported(false);
+        HttpServerOptions options = serverOptions(false);
         HttpServer strict = camelServer.getVertx().createHttpServer(options)
                 // and the chat port's request and idle timeouts: half a request held a management connection for as
                 // long as the client liked, and the file descriptors they use are the chat port's too. Not counted
