@@ -64,7 +64,16 @@ async function enter() {
   if (shownFor !== null && who !== shownFor) {
     resetChat();
   }
+  let me;
   try {
+    // who is calling, first: without a token (where one is needed) the answer is "not signed in", not a refusal,
+    // and an operator is told by the answer, not by a 403 from the operator's endpoint (no failed request in the
+    // browser's console on a first load)
+    me = await request('GET', '/api/v1/me');
+    if (!me.signed_in) {
+      signInPage(null);
+      return;
+    }
     await loadSessions();
     shownFor = who;
   } catch (e) {
@@ -89,12 +98,7 @@ async function enter() {
     started = true;
     await startChat(signInPage);
   }
-  try {
-    await request('GET', '/api/v1/admin/providers');
-    isOperator = true;
-  } catch (e) {
-    isOperator = false;
-  }
+  isOperator = me.operator === true;
   $('nav-operator').hidden = !isOperator;
   await route();
   // how long from navigation until the user can chat (read by the page-load test)

@@ -111,6 +111,18 @@ public class Authenticator {
     }
 
     /**
+     * Who is calling (GET /api/v1/me). No token where one is needed is an answer here, not a refusal: the caller is
+     * not signed in (200), so a page that asks on its first load gets no 401; a token that is sent is checked as on
+     * every other endpoint (401 for a bad or expired one, 503 when the keys cannot be fetched).
+     */
+    public Caller callerOf(@Header("Authorization") String authorization) {
+        if (!disabled && (authorization == null || authorization.isBlank())) {
+            return new Caller(false, true, null, false);
+        }
+        return new Caller(true, !disabled, userOf(authorization), isAdmin(authorization));
+    }
+
+    /**
      * The caller's user id, if the token carries the admin role (claim {@code roles}, a list, or {@code role});
      * 403 otherwise. With auth disabled the single local user is the administrator.
      */
