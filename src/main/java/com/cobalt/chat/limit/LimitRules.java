@@ -38,6 +38,18 @@ public record LimitRules(int perMinute, int perDay, int maxStreams) {
         }
     }
 
+    /**
+     * The headers of an admitted message, {@code today} and {@code inWindow} counted before it: when it uses up the
+     * daily quota nothing more can be sent today, so they say 0 until midnight UTC, as a refusal would, not the
+     * minute's spare room.
+     */
+    Map<String, String> admittedHeaders(Instant now, long today, long inWindow, long resetSeconds) {
+        if (today + 1 >= perDay) {
+            return headers(0, secondsUntil(now, dayStart(now).plus(Duration.ofDays(1))));
+        }
+        return headers(perMinute - inWindow - 1, resetSeconds);
+    }
+
     /** X-RateLimit-Limit / Remaining / Reset (delta seconds) for the minute limit. */
     Map<String, String> headers(long remaining, long resetSeconds) {
         Map<String, String> headers = new LinkedHashMap<>();

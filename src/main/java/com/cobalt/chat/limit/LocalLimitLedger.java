@@ -116,6 +116,7 @@ public class LocalLimitLedger implements LimitLedger {
         long resetSeconds = LimitRules.secondsUntil(now, oldest.plus(LimitRules.MINUTE));
         rules.checkDayAndMinute(now, counts.today, inWindow, resetSeconds);
         rules.checkStreams(counts.streams, inWindow, resetSeconds);
+        Map<String, String> headers = rules.admittedHeaders(now, counts.today, inWindow, resetSeconds);
 
         Instant accepted = counts.lastAccepted != null && !now.isAfter(counts.lastAccepted)
                 ? counts.lastAccepted.plus(1, ChronoUnit.MICROS) : now;
@@ -130,7 +131,7 @@ public class LocalLimitLedger implements LimitLedger {
         }
         String slot = Long.toString(slotIds.incrementAndGet());
         slots.put(slot, counts);
-        return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
+        return new Admission(slot, headers);
     }
 
     @Override

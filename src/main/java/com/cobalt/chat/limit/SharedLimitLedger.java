@@ -140,7 +140,7 @@ public class SharedLimitLedger implements LimitLedger {
             ps.setObject(4, now.plus(lease).atOffset(ZoneOffset.UTC));
             ps.executeUpdate();
         }
-        return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
+        return new Admission(slot, rules.admittedHeaders(now, today, inWindow, resetSeconds));
     }
 
     /**
@@ -235,7 +235,7 @@ public class SharedLimitLedger implements LimitLedger {
             }
             held.add(slot);
             admitted = slot;
-            return new Admission(slot, rules.headers(rules.perMinute() - inWindow - 1, resetSeconds));
+            return new Admission(slot, rules.admittedHeaders(now, today, inWindow, resetSeconds));
         }
 
         /** The statement failed after its admission: the slot it took is freed, not renewed until its lease ends. */

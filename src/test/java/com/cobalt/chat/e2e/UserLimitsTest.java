@@ -184,6 +184,31 @@ class UserLimitsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("databases")
+    void theMessageThatUsesUpTheDailyQuotaSaysNothingIsLeftUntilMidnight(String db) {
+        TestClock clock = new TestClock(Instant.parse("2026-11-26T23:57:00Z"));
+        RunningGateway gateway = start(with(database(db), "llm.provider", "demo", "chat.daily-message-quota", "2"),
+                Map.of("clock", clock));
+        GatewayClient client = new GatewayClient(gateway);
+        String token = Jwt.token("last-of-the-day-lou");
+        String session = client.createSession(token);
+
+        HttpResponse<String> first = send(client, token, session, "one");
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertRateHeaders(first, "100000", "99999", "60"); // the tests lift the minute limit
+
+        clock.advance(Duration.ofSeconds(20)); // 23:57:20
+        HttpResponse<String> last = send(client, token, session, "two");
+        assertThat(last.statusCode()).isEqualTo(200);
+        // this one counted, the quota is used up: not the minute's spare room, but nothing until midnight UTC
+        assertRateHeaders(last, "100000", "0", "160");
+
+        HttpResponse<String> refused = send(client, token, session, "three");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertRateHeaders(refused, "100000", "0", "160");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
     void fiftyParallelMessagesAgainstALimitOfTenAcceptExactlyTen(String db) throws Exception {
         RunningGateway gateway = start(with(database(db), "llm.provider", "demo", "chat.rate-limit-per-minute", "10"),
                 Map.of());

@@ -63,7 +63,8 @@ class LocalLimitLedgerTest {
         first.close();
 
         LocalLimitLedger second = ledger(new LimitRules(1000, 3, 1000));
-        assertThat(second.admit("eve").headers()).containsEntry("X-RateLimit-Remaining", "997");
+        // the third of a quota of three: nothing is left today, so 0 (not the minute's 997) - the two were read back
+        assertThat(second.admit("eve").headers()).containsEntry("X-RateLimit-Remaining", "0");
         LimitLedgerTest.assertRefused(second, "eve", "daily_quota_exceeded");
         second.close();
         assertThat(storedMessages("eve")).isEqualTo(3);
@@ -204,8 +205,9 @@ class LocalLimitLedgerTest {
 
         clock.advance(Duration.ofSeconds(1));
         LocalLimitLedger second = ledger(new LimitRules(1000, 4, 1000));
+        // admitted as the last of a quota of four: exactly three counted before it (five would refuse it)
         assertThat(second.admit("val").headers()).as("the shared ledger's three count, the stale row's two do not")
-                .containsEntry("X-RateLimit-Remaining", "996");
+                .containsEntry("X-RateLimit-Remaining", "0");
         LimitLedgerTest.assertRefused(second, "val", "daily_quota_exceeded");
     }
 
@@ -223,7 +225,8 @@ class LocalLimitLedgerTest {
 
             LocalLimitLedger third = new LocalLimitLedger(pg.dataSource(), clock, new LimitRules(1000, 3, 1000));
             try {
-                assertThat(third.admit("wes").headers()).containsEntry("X-RateLimit-Remaining", "997");
+                // the last of wes's quota of three: 0 left today, so exactly two were read back
+                assertThat(third.admit("wes").headers()).containsEntry("X-RateLimit-Remaining", "0");
                 LimitLedgerTest.assertRefused(third, "wes", "daily_quota_exceeded");
                 assertThat(third.admit("xia").headers()).containsEntry("X-RateLimit-Remaining", "998");
             } finally {
