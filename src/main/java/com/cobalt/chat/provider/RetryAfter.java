@@ -1,5 +1,7 @@
 package com.cobalt.chat.provider;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -7,7 +9,11 @@ import java.time.format.DateTimeFormatter;
 
 import io.vertx.core.MultiMap;
 
-/** Reads a provider's back-off hint: {@code retry-after-ms} (Azure) or {@code Retry-After} in seconds or as a date. */
+/**
+ * Reads a provider's back-off hint: {@code retry-after-ms} (Azure) or {@code Retry-After} in seconds or as a date; on a
+ * 429 with neither, OpenAI's {@code x-ratelimit-reset-requests} / {@code x-ratelimit-reset-tokens} (durations such as
+ * {@code 1s}, {@code 6m0s}, {@code 20ms}, {@code 1h2m3.5s}; the later of the two when both are there).
+ */
 public final class RetryAfter {
 
     private RetryAfter() {
@@ -21,6 +27,86 @@ public final class RetryAfter {
     public static Long seconds(MultiMap headers, Clock clock, long maxSeconds) {
         Long s = seconds(headers, clock);
         return s == null ? null : Math.min(s, maxSeconds);
+    }
+
+    /**
+     * The hint of an answer with this status, cut like {@link #seconds(MultiMap, Clock, long)}. A 429 without
+     * {@code retry-after-ms} or {@code Retry-After} is read from OpenAI's rate limit reset headers: OpenAI (and the
+     * servers copying its headers) sends no Retry-After on a 429, only when its request and token budgets fill up
+     * again. Only a 429's: OpenAI sends these headers on every answer, and a 500's would read as "wait" where the
+     * 500 should be retried.
+     */
+    public static Long seconds(int status, MultiMap headers, Clock clock, long maxSeconds) {
+        Long s = seconds(headers, clock);
+        if (s == null && status == 429) {
+            s = rateLimitReset(headers);
+        }
+        return s == null ? null : Math.min(s, maxSeconds);
+    }
+
+    /**
+     * The larger of {@code x-ratelimit-reset-requests} and {@code x-ratelimit-reset-tokens} in whole seconds (rounded
+     * up, at least 1), or null when neither is a readable duration (an unreadable one is ignored, not "no wait").
+     */
+    static Long rateLimitReset(MultiMap headers) {
+        Long requests = duration(headers.get("x-ratelimit-reset-requests"));
+        Long tokens = duration(headers.get("x-ratelimit-reset-tokens"));
+        if (requests == null && tokens == null) {
+            return null;
+        }
+        long ms = requests == null ? tokens : tokens == null ? requests : Math.max(requests, tokens);
+        return Math.max(1, ms / 1000 + (ms % 1000 == 0 ? 0 : 1));
+    }
+
+    /**
+     * A Go duration as OpenAI writes it ({@code 1h2m3.5s}, {@code 20ms}, {@code 0s}) in milliseconds rounded up, or
+     * null when it is not one (a bare number has no unit: it is not guessed at). Past a long's range it is
+     * Long.MAX_VALUE, like a Retry-After too long to count: the longest wait, then the cap.
+     */
+    static Long duration(String value) {
+        if (value == null) {
+            return null;
+        }
+        String v = value.trim();
+        if (v.isEmpty() || v.length() > 100) {
+            return null;
+        }
+        BigDecimal nanos = BigDecimal.ZERO;
+        int i = 0;
+        while (i < v.length()) {
+            int start = i;
+            while (i < v.length() && (Character.isDigit(v.charAt(i)) || v.charAt(i) == '.')) {
+                i++;
+            }
+            if (i == start || i == v.length()) {
+                return null;
+            }
+            BigDecimal number;
+            try {
+                number = new BigDecimal(v.substring(start, i));
+            } catch (NumberFormatException notANumber) {
+                return null;
+            }
+            int unitStart = i;
+            while (i < v.length() && !Character.isDigit(v.charAt(i)) && v.charAt(i) != '.') {
+                i++;
+            }
+            long unit = switch (v.substring(unitStart, i)) {
+                case "h" -> 3_600_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "ms" -> 1_000_000L;
+                case "us", "\u00b5s", "\u03bcs" -> 1_000L;
+                case "ns" -> 1L;
+                default -> -1L;
+            };
+            if (unit < 0) {
+                return null;
+            }
+            nanos = nanos.add(number.multiply(BigDecimal.valueOf(unit)));
+        }
+        BigDecimal ms = nanos.divide(BigDecimal.valueOf(1_000_000L), 0, RoundingMode.CEILING);
+        return ms.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0 ? Long.MAX_VALUE : ms.longValue();
     }
 
     /**

@@ -619,7 +619,7 @@ public class UpstreamClient {
                 answer.complete(ProviderRejection.of(id, status, status == 400 && isContentFilter(doc), doc));
             } else {
                 answer.completeExceptionally(ProviderFailure.status(id, status,
-                        RetryAfter.seconds(response.headers(), clock, settings.maxCooldownSeconds())));
+                        RetryAfter.seconds(status, response.headers(), clock, settings.maxCooldownSeconds())));
             }
         });
     }

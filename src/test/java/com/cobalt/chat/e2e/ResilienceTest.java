@@ -391,6 +391,43 @@ class ResilienceTest {
             assertThat(P.requestCount()).as("no request while cooling down").isEqualTo(1);
             assertThat(F.requestCount()).as("no request while cooling down").isEqualTo(1);
         }
+        /**
+         * OpenAI's 429 carries no Retry-After, only when its request and token budgets fill up again (Go durations).
+         * Before, such a 429 was "no hint": the client was told Retry-After: 1 and the next chat called both providers
+         * again at once.
+         */
+        @Test
+        void openAisRateLimitResetHeadersAreTheHintWhenThereIsNoRetryAfter() {
+            Instant t0 = CLOCK.instant();
+            P.enqueue(Script.json(429, "{\"error\":{\"message\":\"Rate limit reached for requests\","
+                    + "\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}")
+                    .header("x-ratelimit-remaining-requests", "0").header("x-ratelimit-reset-requests", "20s")
+                    .header("x-ratelimit-remaining-tokens", "0").header("x-ratelimit-reset-tokens", "42.3s"));
+            F.enqueue(Script.json(429, "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions"
+                    + " operation have exceeded the rate limit.\"}}").header("x-ratelimit-reset-tokens", "6m0s"));
+            String token = Jwt.token("limited-user");
+            String session = client(main).createSession(token);
+
+            HttpResponse<String> r = postMessage(main, session, token);
+
+            assertThat(r.statusCode()).isEqualTo(429);
+            assertThat(r.headers().allValues("Retry-After")).as("the later of 20 s and 42.3 s, rounded up")
+                    .containsExactly("43");
+            assertThat(r.body()).isEqualTo(RATE_LIMITED);
+            assertThat(provider(main, "sambanova").get("cooldown_until").asText())
+                    .isEqualTo(t0.plusSeconds(43).toString());
+            assertThat(provider(main, "azure").get("cooldown_until").asText())
+                    .as("six minutes cut to LLM_MAX_COOLDOWN_SECONDS").isEqualTo(t0.plusSeconds(300).toString());
+
+            CLOCK.advance(Duration.ofSeconds(2));
+            HttpResponse<String> again = postMessage(main, session, token);
+
+            assertThat(again.statusCode()).isEqualTo(429);
+            assertThat(again.headers().allValues("Retry-After")).containsExactly("41");
+            assertThat(again.body()).isEqualTo(RATE_LIMITED);
+            assertThat(P.requestCount()).as("no request while cooling down").isEqualTo(1);
+            assertThat(F.requestCount()).as("no request while cooling down").isEqualTo(1);
+        }
     }
 
     // ================================================================================== retries

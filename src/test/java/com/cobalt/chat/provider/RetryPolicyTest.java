@@ -387,6 +387,68 @@ class RetryPolicyTest {
             assertThat(seconds("retry-after-ms", "soon")).isNull();
         }
 
+        Long on429(String... nameValues) {
+            MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+            for (int i = 0; i < nameValues.length; i += 2) {
+                headers.add(nameValues[i], nameValues[i + 1]);
+            }
+            return RetryAfter.seconds(429, headers, clock, 300);
+        }
+
+        /** OpenAI's 429 has no Retry-After, only when its budgets fill up again (Go durations). */
+        @Test
+        void openAisRateLimitResetHeadersAreAHintOnA429() {
+            assertThat(on429("x-ratelimit-reset-requests", "1s")).isEqualTo(1L);
+            assertThat(on429("x-ratelimit-reset-requests", "20ms")).as("rounded up").isEqualTo(1L);
+            assertThat(on429("x-ratelimit-reset-requests", "0s")).as("at least 1").isEqualTo(1L);
+            assertThat(on429("x-ratelimit-reset-tokens", "6m0s")).as("cut to the cap").isEqualTo(300L);
+            assertThat(on429("x-ratelimit-reset-tokens", "1m2.5s")).isEqualTo(63L);
+            assertThat(on429("x-ratelimit-reset-tokens", "2.001s")).isEqualTo(3L);
+            assertThat(on429("x-ratelimit-reset-requests", "1h2m3.5s")).isEqualTo(300L);
+            assertThat(RetryAfter.seconds(429, headers("x-ratelimit-reset-requests", "1h2m3.5s"), clock, 10_000))
+                    .isEqualTo(3724L);
+            assertThat(on429("x-ratelimit-reset-requests", "999999999999999999999h")).isEqualTo(300L);
+        }
+
+        @Test
+        void theLaterOfTheRequestAndTokenResetsIsTheHint() {
+            assertThat(on429("x-ratelimit-reset-requests", "8s", "x-ratelimit-reset-tokens", "12ms")).isEqualTo(8L);
+            assertThat(on429("x-ratelimit-reset-requests", "120ms", "x-ratelimit-reset-tokens", "17.2s"))
+                    .isEqualTo(18L);
+            assertThat(on429("x-ratelimit-reset-requests", "soon", "x-ratelimit-reset-tokens", "4s"))
+                    .as("an unreadable one is ignored").isEqualTo(4L);
+        }
+
+        @Test
+        void retryAfterWinsOverTheResetHeaders() {
+            assertThat(on429("Retry-After", "7", "x-ratelimit-reset-requests", "50s")).isEqualTo(7L);
+            assertThat(on429("retry-after-ms", "1500", "x-ratelimit-reset-tokens", "50s")).isEqualTo(2L);
+        }
+
+        /** OpenAI sends them on every answer: a 500's are no request to wait (the 500 is retried). */
+        @Test
+        void theResetHeadersAreOnlyA429sHint() {
+            MultiMap h = headers("x-ratelimit-reset-requests", "2s", "x-ratelimit-reset-tokens", "5s");
+            assertThat(RetryAfter.seconds(500, h, clock, 300)).isNull();
+            assertThat(RetryAfter.seconds(503, h, clock, 300)).isNull();
+            assertThat(RetryAfter.seconds(h, clock, 300)).isNull();
+        }
+
+        @Test
+        void aResetThatIsNoDurationIsNoHint() {
+            for (String v : new String[] {"", "5", "1.5", "s", "1x", "1s2", "1..2s", "-1s", "1e3s", "1 s", "m5"}) {
+                assertThat(on429("x-ratelimit-reset-requests", v)).as("'%s'", v).isNull();
+            }
+        }
+
+        MultiMap headers(String... nameValues) {
+            MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+            for (int i = 0; i < nameValues.length; i += 2) {
+                headers.add(nameValues[i], nameValues[i + 1]);
+            }
+            return headers;
+        }
+
         @Test
         void noHeaderIsNoHint() {
             assertThat(seconds()).isNull();
