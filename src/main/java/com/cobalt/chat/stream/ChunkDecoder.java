@@ -4,6 +4,7 @@ import java.io.CharConversionException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Set;
 
 import com.cobalt.chat.provider.ProviderRejection;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -94,6 +95,16 @@ public final class ChunkDecoder {
 
     private static final byte[] NOTHING = new byte[0];
 
+    /**
+     * Models' end-of-sequence and end-of-turn tokens as text: Text Generation Inference's OpenAI-compatible stream
+     * sends the token that ended the answer as the content of its last chunk, beside {@code finish_reason: stop}
+     * ({@code </s>} of Llama 2 and Mistral, {@code <|eot_id|>} of Llama 3, {@code <|im_end|>} of ChatML models...).
+     * Such a content, exactly one of these and only in a chunk finishing with stop, is no part of the answer; the
+     * same text anywhere else is the model's words and is kept.
+     */
+    static final Set<String> END_TOKENS = Set.of("</s>", "<|eot_id|>", "<|end_of_text|>",
+            "<|im_end|>", "<|endoftext|>", "<|end|>", "<end_of_turn>", "<eos>", "<|eom_id|>");
+
     /** This stream's parser between events: fed each event's bytes, null until the first and after a failure. */
     private JsonParser stream;
     /** The last error read as {@link #PROVIDER_REJECTED}, or null. */
@@ -151,6 +162,10 @@ public final class ChunkDecoder {
                 }
             }
             finish = first.finishReason();
+            if (content != null && "stop".equals(finish) && END_TOKENS.contains(content)) {
+                // Text Generation Inference streams the end-of-sequence token's text in its finish chunk
+                content = null;
+            }
         }
         // the chunk's own usage, else one inside its choice (Moonshot's stream puts it there, beside finish_reason)
         Usage u = chunk.usage() != null ? chunk.usage() : first == null ? null : first.usage();

@@ -148,6 +148,87 @@ class ProviderWireFormatsTest {
         assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
     }
 
+    /**
+     * A chunk as Text Generation Inference streams one on its OpenAI-compatible API: {@code "id":""}, the token's
+     * text as the delta's content; its last chunk carries the model's end-of-sequence token as text beside the finish.
+     */
+    static String tgi(String content, String finish) {
+        return "data: {\"object\":\"chat.completion.chunk\",\"id\":\"\",\"created\":1732000000,\"model\":"
+                + "\"meta-llama/Meta-Llama-3.1-8B-Instruct\",\"system_fingerprint\":\"2.4.0-native\",\"choices\":[{"
+                + "\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":" + Chunks.json(content) + "},"
+                + "\"logprobs\":null,\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"")
+                + "}],\"usage\":null}\n\n";
+    }
+
+    /**
+     * TGI's last chunk is the model's end token as text with finish_reason stop: it was relayed and stored as the
+     * answer's last words ("Hello there.</s>").
+     */
+    @Test
+    void aTgiEndTokenInTheFinishChunkIsNotPartOfTheAnswer() {
+        String token = Jwt.token("wire-tgi-end-token");
+        String session = client.createSession(token);
+        upstream.enqueue(Script.sse(tgi("Hello", null), tgi(" there.", null), tgi("</s>", "stop"), Chunks.done()));
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.events()).containsExactly(delta("Hello"), delta(" there."),
+                "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}", "data: [DONE]");
+        JsonNode stored = storedAnswer(session, token);
+        assertThat(stored.get("content").asText()).isEqualTo("Hello there.");
+        assertThat(stored.get("status").asText()).isEqualTo("complete");
+    }
+
+    @Test
+    void aTgiEndTokenIsNotStreamedOnTheOpenAiApi() {
+        String token = Jwt.token("wire-tgi-end-token-v1");
+        upstream.enqueue(Script.sse(tgi("Hi", null), tgi("!", null), tgi("<|eot_id|>", "stop"), Chunks.done()));
+
+        HttpResponse<String> r = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        StringBuilder content = new StringBuilder();
+        String finish = null;
+        for (String event : r.body().split("\n\n")) {
+            if (event.startsWith("data: {")) {
+                JsonNode choice = GatewayClient.json(event.substring("data: ".length())).path("choices").path(0);
+                content.append(choice.path("delta").path("content").asText(""));
+                if (choice.hasNonNull("finish_reason")) {
+                    finish = choice.get("finish_reason").asText();
+                }
+            }
+        }
+        assertThat(content.toString()).isEqualTo("Hi!");
+        assertThat(finish).isEqualTo("stop");
+        assertThat(r.body()).doesNotContain("eot_id");
+    }
+
+    /**
+     * Only a finish chunk's content that is exactly an end token, and only with finish_reason stop: the same text
+     * mid-answer, inside other text or at a length cut is the model's words (an answer about tokenizers, say).
+     */
+    @Test
+    void endTokenTextAnywhereElseIsKept() {
+        String token = Jwt.token("wire-tgi-end-token-kept");
+        String session = client.createSession(token);
+        upstream.enqueue(Script.sse(tgi("<|im_end|>", null), tgi(" ends a turn; so does ", null), tgi("</s> ", "stop"),
+                Chunks.done()));
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        assertThat(storedAnswer(session, token).get("content").asText())
+                .isEqualTo("<|im_end|> ends a turn; so does </s> ");
+
+        String cut = client.createSession(token);
+        upstream.enqueue(Script.sse(tgi("Write ", null), tgi("</s>", "length"), Chunks.done()));
+        GatewayClient.Answer atLength = client.chat(cut, token, "Tell me");
+        assertThat(atLength.status()).as(atLength.body()).isEqualTo(200);
+        assertThat(storedAnswer(cut, token).get("content").asText()).isEqualTo("Write </s>");
+    }
+
     /** A chunk as Moonshot (Kimi) ends its stream: the usage inside the choice, beside finish_reason. */
     static String moonshotFinish(String usage) {
         return "data: {\"id\":\"chatcmpl-69bbcc29\",\"object\":\"chat.completion.chunk\",\"created\":1773915177,"
