@@ -438,9 +438,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         for (int i = 0; i < eventLoops; i++) {
             servers.add(camelServer.getVertx().createHttpServer(options)
                     .connectionHandler(connection -> {
-                        strictFraming(connection, options, h2c ? null
-                                : new RequestTimeouts(requestTimeoutSeconds, idleConnectionTimeoutSeconds,
-                                        (code, status) -> counted(status, code), this::draining), h2c);
+                        RequestTimeouts timeouts = new RequestTimeouts(requestTimeoutSeconds,
+                                idleConnectionTimeoutSeconds, (code, status) -> counted(status, code), this::draining);
+                        if (h2c) {
+                            firstRequestTimeouts(connection, timeouts);
+                        }
+                        strictFraming(connection, options, timeouts, h2c);
                         if (h2c) {
                             http2Connection(connection);
                         }
@@ -506,9 +509,27 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /**
+     * With cleartext HTTP/2 on, an HTTP/1.x connection's {@link RequestTimeouts} from the body of its first request on
+     * (Vert.x makes the connection once that request's head is read): they were left out, and an HTTP/1.1 connection
+     * there had no request or idle timeout and no Connection: close at the drain - half a body, or a keep-alive
+     * connection left idle, held it for as long as the client liked. Not for an HTTP/2 connection (an h2c upgrade
+     * takes the HTTP/1.x encoder out before the connection is made; prior knowledge never has one).
+     */
+    private static void firstRequestTimeouts(HttpConnection connection, RequestTimeouts timeouts) {
+        if (connection instanceof Http2ServerConnection || !(connection instanceof ConnectionBase base)) {
+            return;
+        }
+        ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
+        if (pipeline.get(HTTP_ENCODER) != null && pipeline.get(RequestTimeouts.PIPELINE_NAME) == null) {
+            pipeline.addAfter(HTTP_ENCODER, RequestTimeouts.PIPELINE_NAME, timeouts);
+            timeouts.firstRequestHeadRead();
+        }
+    }
+
+    /**
      * HTTP/1.x's decoder replaced by {@link StrictRequestDecoder}, and with {@code timeouts} (null: none) the time a
-     * request may take to arrive and an idle connection may stay ({@link RequestTimeouts}; not with cleartext
-     * HTTP/2 on, whose upgrade takes the HTTP/1.x handlers out of the connection).
+     * request may take to arrive and an idle connection may stay ({@link RequestTimeouts}; with cleartext HTTP/2 on,
+     * already in the pipeline from the first request's body on: {@link #firstRequestTimeouts}).
      *
      * <p>With cleartext HTTP/2 on, Vert.x makes an HTTP/1.x connection only once it has decoded the head of its first
      * request (to tell an h2c upgrade from a plain request): the decoder is then in the middle of that request, and
@@ -532,7 +553,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 boolean timed = timeouts != null && pipeline.get(HTTP_ENCODER) != null;
                 pipeline.replace(StrictRequestDecoder.PIPELINE_NAME, StrictRequestDecoder.PIPELINE_NAME,
                         new StrictRequestDecoder(options, timed ? timeouts : null));
-                if (timed) {
+                if (timed && pipeline.get(RequestTimeouts.PIPELINE_NAME) == null) {
                     pipeline.addAfter(HTTP_ENCODER, RequestTimeouts.PIPELINE_NAME, timeouts);
                 }
             }

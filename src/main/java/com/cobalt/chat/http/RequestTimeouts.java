@@ -90,8 +90,26 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         super.channelInactive(ctx);
     }
 
+    /**
+     * Added while the connection's first request is being read, its head already decoded (cleartext HTTP/2 on:
+     * Vert.x makes an HTTP/1.x connection only once it has read the first request's head, to tell an h2c upgrade
+     * from a plain request). That request's body is timed from here, by the pieces the decoder passes on: Vert.x's
+     * own decoder reads it, which reports no raw reads ({@link #bytesRead}) until {@link StrictRequestDecoder}
+     * takes over after it.
+     */
+    void firstRequestHeadRead() {
+        reading = true;
+        headersRead = true;
+        piecesTimeTheBody = true;
+        arm(requestTimeoutNanos, this::requestTimedOut);
+    }
+
+    /** The body is timed by the decoded pieces that pass, not by raw reads: the first request under cleartext HTTP/2. */
+    private boolean piecesTimeTheBody;
+
     /** The decoder got bytes from the socket, about to decode them. */
     void bytesRead() {
+        piecesTimeTheBody = false;
         if (!reading) {
             reading = true;
             headersRead = false;
@@ -121,6 +139,8 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest) {
             headersRead = true;
             arm(requestTimeoutNanos, this::requestTimedOut);
+        } else if (piecesTimeTheBody && reading && msg instanceof HttpContent && !(msg instanceof LastHttpContent)) {
+            arm(requestTimeoutNanos, this::requestTimedOut); // the body: the pause between two pieces
         }
         if (msg instanceof LastHttpContent) {
             reading = false;

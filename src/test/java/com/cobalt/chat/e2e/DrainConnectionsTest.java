@@ -114,6 +114,46 @@ class DrainConnectionsTest {
     }
 
     /**
+     * With cleartext HTTP/2 on, an HTTP/1.1 connection is drained as with it off: from the signal its answer says
+     * Connection: close and the connection closes after it. It stayed open, kept-alive, without a word (the HTTP/1.x
+     * handlers that do this were left out with h2c on), and a balancer kept sending it requests until the stop.
+     */
+    @Test
+    void withH2cOnAnHttp11ConnectionIsClosedAfterItsAnswerFromTheSignalOn() throws Exception {
+        upstream = FakeUpstream.start();
+        upstream.enqueue(Script.sse().stall());
+        gateway = RunningGateway.sambanovaAt(upstream, Map.of("chat.shutdown-grace-seconds", "5",
+                "http.h2c-enabled", "true"));
+        GatewayClient client = new GatewayClient(gateway);
+        String token = Jwt.token("drained-h2c-http11-dora");
+
+        try (Socket kept = open()) {
+            send(kept, get(token));
+            Answer first = Answer.read(kept.getInputStream());
+            assertThat(first.head).startsWith("HTTP/1.1 200 OK\r\n");
+            assertThat(first.connection()).as(first.head).isNull();
+
+            String chat = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+            CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> client.send("POST",
+                    "/v1/chat/completions", token, "application/json", chat));
+            upstream.takeRequest(Duration.ofSeconds(10));
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(gateway::close);
+            awaitShuttingDown(token);
+
+            send(kept, get(token));
+            Answer refused = Answer.read(kept.getInputStream());
+            assertThat(refused.head).startsWith("HTTP/1.1 503 Service Unavailable\r\n");
+            assertThat(refused.connection()).as(refused.head).isEqualTo("close");
+            assertThat(kept.getInputStream().read()).as("the connection closes after the 503").isEqualTo(-1);
+            assertThat(held).as("closed by the answer, not by the end of the stop").isNotDone();
+
+            HttpResponse<String> late = held.get(20, TimeUnit.SECONDS);
+            assertThat(late.statusCode()).as(late.body()).isEqualTo(503);
+            stopped.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
      * With cleartext HTTP/2 on, the drain tells each HTTP/2 connection to go away (black-box probe: it did nothing for
      * them - HTTP/2 has no Connection: close - and a balancer kept opening streams on them). A client of Vert.x over
      * h2c with prior knowledge has a stream under way at the signal: it gets a GOAWAY (NO_ERROR, naming that stream

@@ -248,6 +248,60 @@ class StrictHttpTest {
         }
     }
 
+    /**
+     * With cleartext HTTP/2 on, HTTP/1.1 connections get the request and idle timeouts too (here 1 s and 2 s): they had
+     * none (the HTTP/1.x handlers were left out for the h2c upgrade), so a first request whose body stopped short held
+     * its connection for as long as the client liked, and so did a keep-alive connection left idle.
+     */
+    @Test
+    void withH2cOnHttp11ConnectionsGetTheRequestAndIdleTimeouts() throws Exception {
+        try (RunningGateway h2c = RunningGateway.start(Map.of("llm.provider", "demo", "http.h2c-enabled", "true",
+                "http.request-timeout-seconds", "1", "http.idle-connection-timeout-seconds", "2"))) {
+            // the connection's first request: its head is read by Vert.x, its body stops short
+            long started = System.nanoTime();
+            String shortBody = ResponseHeadersTest.raw(h2c, "POST " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: 100"
+                    + "\r\n\r\n{\"title\":");
+            RequestTimeoutsTest.assertTimedOut(shortBody, started);
+
+            try (Socket s = new Socket("127.0.0.1", h2c.port())) {
+                s.setSoTimeout(10_000);
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream();
+                out.write(("GET " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token
+                        + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                String head = readHead(in);
+                assertThat(head).startsWith("HTTP/1.1 200 OK\r\n");
+                int length = Integer.parseInt(head.replaceAll("(?is).*\r\ncontent-length: *(\\d+).*", "$1"));
+                assertThat(in.readNBytes(length)).hasSize(length);
+
+                // the second request's headers stop half way: 408, and the connection closes
+                long second = System.nanoTime();
+                out.write(("GET " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                RequestTimeoutsTest.assertTimedOut(RequestTimeoutsTest.readToClose(in), second);
+            }
+
+            try (Socket s = new Socket("127.0.0.1", h2c.port())) {
+                s.setSoTimeout(10_000);
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream();
+                out.write(("GET " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token
+                        + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                String head = readHead(in);
+                assertThat(head).startsWith("HTTP/1.1 200 OK\r\n");
+                int length = Integer.parseInt(head.replaceAll("(?is).*\r\ncontent-length: *(\\d+).*", "$1"));
+                assertThat(in.readNBytes(length)).hasSize(length);
+                long answered = System.nanoTime();
+
+                assertThat(in.read()).as("nothing more, then the close").isEqualTo(-1);
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answered)).isBetween(1_500L, 9_000L);
+            }
+        }
+    }
+
     static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
