@@ -285,6 +285,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
         http2Connections.add(h2);
         base.channel().closeFuture().addListener(closed -> http2Connections.remove(h2));
+        if (base.channelHandlerContext().handler() instanceof io.netty.handler.codec.http2.Http2ConnectionHandler
+                handler) {
+            // each request's :authority checked as HTTP/1.1's Host is, before Vert.x reads it
+            handler.decoder().frameListener(new Http2AuthorityCheck(handler.decoder().frameListener(), handler,
+                    (code, status) -> counted(status, code)));
+        }
         if (draining) {
             goAway(h2);
         }

@@ -249,6 +249,59 @@ class StrictHttpTest {
     }
 
     /**
+     * Over HTTP/2 the :authority is checked as an HTTP/1.1 Host is: one that is no host[:port] is a JSON 400, on a
+     * connection whose other streams go on.
+     */
+    @Test
+    void withH2cOnAnAuthorityThatIsNotAHostAndPortIsAJson400() throws Exception {
+        try (RunningGateway h2c = RunningGateway.start(Map.of("llm.provider", "demo", "http.h2c-enabled", "true"));
+             LogCapture logs = LogCapture.start()) {
+            Vertx vertx = Vertx.vertx();
+            try {
+                HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                        .setHttp2ClearTextUpgrade(false).setDefaultHost("127.0.0.1").setDefaultPort(h2c.port()));
+                for (String authority : new String[] {"a%41b", "a%zz", "a b", "a/b", "x:99999", "x:abc", "[::1"}) {
+                    String[] answer = h2.request(new RequestOptions().setMethod(HttpMethod.GET).setURI(SESSIONS)
+                                    .putHeader("Authorization", "Bearer " + token))
+                            .compose(request -> {
+                                request.authority(io.vertx.core.net.HostAndPort.create(authority, -1));
+                                return request.send();
+                            })
+                            .compose(r -> r.body().map(b -> new String[] {String.valueOf(r.statusCode()),
+                                    r.getHeader("content-type"), b.toString(StandardCharsets.UTF_8)}))
+                            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+                    assertThat(answer[0]).as(authority).isEqualTo("400");
+                    assertThat(answer[1]).as(authority).isEqualTo("application/json");
+                    assertThat(answer[2]).as(authority).isEqualTo("{\"error\":{\"code\":\"invalid_request\","
+                            + "\"message\":\"The Host header is not a valid host and port\"}}");
+                }
+                // a request with a body: answered before its body is read, the rest of it not wanted (RST NO_ERROR)
+                String[] post = h2.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(SESSIONS)
+                                .putHeader("Authorization", "Bearer " + token)
+                                .putHeader("Content-Type", "application/json"))
+                        .compose(request -> {
+                            request.authority(io.vertx.core.net.HostAndPort.create("a%41b", -1));
+                            return request.send("{\"title\":\"never\"}");
+                        })
+                        .compose(r -> r.body().map(b -> new String[] {String.valueOf(r.statusCode()),
+                                b.toString(StandardCharsets.UTF_8)}))
+                        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                assertThat(post).containsExactly("400", "{\"error\":{\"code\":\"invalid_request\","
+                        + "\"message\":\"The Host header is not a valid host and port\"}}");
+                int ok = h2.request(new RequestOptions().setMethod(HttpMethod.GET).setURI(SESSIONS)
+                                .putHeader("Authorization", "Bearer " + token))
+                        .compose(request -> request.send()).map(HttpClientResponse::statusCode)
+                        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                assertThat(ok).isEqualTo(200);
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+            assertThat(logs.lines()).filteredOn(l -> l.level().equals("ERROR")).isEmpty();
+        }
+    }
+
+    /**
      * With cleartext HTTP/2 on, HTTP/1.1 connections get the request and idle timeouts too (here 1 s and 2 s): they had
      * none (the HTTP/1.x handlers were left out for the h2c upgrade), so a first request whose body stopped short held
      * its connection for as long as the client liked, and so did a keep-alive connection left idle.
