@@ -40,8 +40,97 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         super.channelRead(ctx, msg);
     }
 
+    /**
+     * Obsolete line folding (RFC 9112 5.2): a header line that starts with a space or a tab continues the one before
+     * it. Netty joins the two into one value; a server may instead reject the request with 400, and this one does:
+     * a folded header is read differently by different parsers (a proxy in front may see another value), and no
+     * client the gateway serves sends one. Netty's decoder has no hook on its header lines, so the head's raw bytes
+     * are looked at before it decodes them: {@link #decode} scans each message's head (never its body) as it comes,
+     * and the request is refused once its head is read ({@link #isContentAlwaysEmpty}).
+     */
+    private static final class FoldScan {
+        /** The request line has ended: the lines from here are header lines. */
+        boolean pastRequestLine;
+        /** Bytes of the current line so far, CR aside. */
+        int lineLength;
+        /** The head has ended (its empty line): the body is not looked at. */
+        boolean headEnded;
+        boolean folded;
+
+        /** Reads bytes of the head from where this scan stands. */
+        void scan(ByteBuf bytes, int from, int to) {
+            for (int i = from; i < to && !headEnded; i++) {
+                byte b = bytes.getByte(i);
+                if (b == '\n') {
+                    if (pastRequestLine && lineLength == 0) {
+                        headEnded = true;
+                    } else if (lineLength > 0) {
+                        pastRequestLine = true;
+                    }
+                    lineLength = 0;
+                } else if (b != '\r') {
+                    if (pastRequestLine && lineLength == 0 && (b == ' ' || b == '\t')) {
+                        folded = true;
+                    }
+                    int c = b & 0xff;
+                    if (pastRequestLine || (c > ' ' && (c < 0x7f || c > 0x9f))) {
+                        lineLength++; // before the request line, Netty skips control characters and whitespace
+                    }
+                }
+            }
+        }
+
+        FoldScan copy() {
+            FoldScan c = new FoldScan();
+            c.pastRequestLine = pastRequestLine;
+            c.lineLength = lineLength;
+            c.headEnded = headEnded;
+            c.folded = folded;
+            return c;
+        }
+    }
+
+    /** The scan of the current message's head, as of the decoder's read position; null in a body. */
+    private FoldScan head = new FoldScan();
+    /** The current message's head, read to where the bytes end, holds a folded line. */
+    private boolean folded;
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        int from = buffer.readerIndex();
+        if (head != null) {
+            FoldScan ahead = head.copy();
+            ahead.scan(buffer, from, buffer.writerIndex());
+            folded = ahead.folded;
+        }
+        int before = out.size();
+        super.decode(ctx, buffer, out);
+        boolean headRead = false;
+        boolean ended = false;
+        for (int i = before; i < out.size(); i++) {
+            Object o = out.get(i);
+            if (o instanceof io.netty.handler.codec.http.HttpRequest) {
+                headRead = true;
+            }
+            if (o instanceof io.netty.handler.codec.http.LastHttpContent) {
+                ended = true;
+            }
+        }
+        if (ended) {
+            head = new FoldScan(); // the next message's head starts here
+            folded = false;
+        } else if (headRead) {
+            head = null; // its body: not looked at
+        } else if (head != null) {
+            head.scan(buffer, from, buffer.readerIndex()); // as of where the decoder stands now
+        }
+    }
+
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        if (folded) {
+            throw new Refused("A header line may not be folded onto the next (obs-fold)");
+        }
         HttpVersion version = msg.protocolVersion();
         if (version.majorVersion() != 1 || version.minorVersion() > 1) {
             // RFC 9110 15.6.6: a 505 for a version the server does not speak; Vert.x answered HTTP/2.0 (the h2 preface

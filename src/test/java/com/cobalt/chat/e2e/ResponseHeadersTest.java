@@ -209,12 +209,15 @@ class ResponseHeadersTest {
         assertThat(r.headers().allValues("X-Request-Id")).containsExactly("caller-1.2:3");
     }
 
+    /** A folded header is refused (obs-fold, StrictHttpTest); the refusal's request id is the gateway's own. */
     @Test
-    void aFoldedRequestIdWithCrLfIsReplaced() throws Exception {
+    void aFoldedRequestIdWithCrLfIsRefusedWithARequestIdOfItsOwn() throws Exception {
         String answer = raw("GET /api/v1/chat/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
                 + "\r\nX-Request-Id: xyz\r\n qrs\r\nConnection: close\r\n\r\n");
 
-        assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n").endsWith("\r\n\r\n"
+                + "{\"error\":{\"code\":\"invalid_request\",\"message\":\"A header line may not be folded onto the"
+                + " next (obs-fold)\"}}");
         String head = answer.substring(0, answer.indexOf("\r\n\r\n"));
         String requestId = head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("x-request-id:"))
                 .map(l -> l.substring(l.indexOf(':') + 1).trim()).reduce((a, b) -> a + "|" + b).orElseThrow();

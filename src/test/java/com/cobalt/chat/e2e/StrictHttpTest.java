@@ -457,6 +457,60 @@ class StrictHttpTest {
         }
     }
 
+    static final String FOLDED = "{\"error\":{\"code\":\"invalid_request\",\"message\":"
+            + "\"A header line may not be folded onto the next (obs-fold)\"}}";
+
+    /**
+     * RFC 9112 5.2: a header line continued on the next one (starting with a space or a tab) is obsolete; a server
+     * may reject it with 400. It was joined into one value - a folded Authorization was taken, and what the gateway
+     * read differed from what a proxy in front of it may have read. Now a JSON 400 and the connection closes.
+     */
+    @Test
+    void anObsoleteLineFoldIsAJson400AndTheConnectionCloses() throws IOException {
+        String get = "GET " + SESSIONS + " HTTP/1.1\r\nHost: x\r\n";
+        for (String request : new String[] {
+                get + "Authorization: Bearer\r\n " + token + "\r\n\r\n",
+                get + "X-Note: one\r\n\ttwo\r\nAuthorization: Bearer " + token + "\r\n\r\n",
+                get + "Authorization: Bearer " + token + "\r\nX-Note: one\r\n  \r\n\r\n"}) {
+            Raw r = exchange(gateway, request);
+
+            assertThat(r.status()).as(request).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(r.body()).as(request).isEqualTo(FOLDED);
+            assertThat(r.header("content-type")).isEqualTo("application/json");
+            assertThat(r.header("x-request-id")).isNotBlank();
+            assertThat(r.closedAfter()).isTrue();
+        }
+
+        // the fold arrives in a later read than the line it continues, on a connection's second request
+        try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write((get + "Authorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 200 OK\r\n");
+            int length = Integer.parseInt(head.replaceAll("(?is).*\r\ncontent-length: *(\\d+).*", "$1"));
+            assertThat(in.readNBytes(length)).hasSize(length);
+
+            out.write((get + "Authorization: Bearer " + token + "\r\nX-Note: one\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            out.write("\ttwo\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String refused = readHead(in);
+            assertThat(refused).startsWith("HTTP/1.1 400 Bad Request\r\n");
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            in.transferTo(rest);
+            assertThat(rest.toString(StandardCharsets.UTF_8)).isEqualTo(FOLDED);
+        }
+
+        // a body may hold a line break followed by a space: only the head is looked at
+        String body = "{\r\n \"title\":\"indented\"\r\n\t}";
+        Raw created = exchange(gateway, post(SESSIONS, "Content-Length: " + body.length() + "\r\nConnection: close\r\n")
+                + body);
+        assertThat(created.status()).isEqualTo("HTTP/1.1 201 Created");
+    }
+
     /** Two credentials are ambiguous: refused as such, not as "must use the Bearer scheme" (black-box probe). */
     @Test
     void twoAuthorizationHeadersAreAJson400() throws IOException {
