@@ -64,10 +64,49 @@ public class ProviderFailures {
         } else if (failure.busy()) {
             // the gateway's own connection limit: logged at most once a minute (UpstreamClient), not per waiting chat
             LOG.debug("Provider {} skipped: every connection to it is in use", provider);
+        } else if (failure.rateLimited()) {
+            rateLimited(provider, failure);
         } else {
             LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
         }
         return all;
+    }
+
+    /** How often a provider's 429s are logged: the first, then at most one line a minute with the count since. */
+    static final long RATE_LIMIT_LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+    /** Per provider: when its last 429 line was written, and how many 429s were not logged since. */
+    private final java.util.concurrent.ConcurrentMap<String, long[]> rateLimitLog =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A 429 is the provider's expected answer under load, not a fault: under a burst every chat got its own WARN
+     * line (four hundred chats against a limiting provider and its fallback wrote over four hundred). Logged at WARN
+     * once, then at most once a minute per provider with the number of 429s since; the others are DEBUG. A 429 with
+     * a retry hint also starts a cooldown, logged once by ProviderHealth.
+     */
+    private void rateLimited(String provider, ProviderFailure failure) {
+        long now = System.nanoTime();
+        long[] entry = rateLimitLog.computeIfAbsent(provider, p -> new long[] {now - RATE_LIMIT_LOG_EVERY_NANOS, 0});
+        long unlogged;
+        synchronized (entry) {
+            if (now - entry[0] < RATE_LIMIT_LOG_EVERY_NANOS) {
+                entry[1]++;
+                unlogged = -1;
+            } else {
+                unlogged = entry[1];
+                entry[0] = now;
+                entry[1] = 0;
+            }
+        }
+        if (unlogged < 0) {
+            LOG.debug("Provider {} failed before its stream began: {}", provider, failure.errorClass());
+        } else if (unlogged == 0) {
+            LOG.warn("Provider {} failed before its stream began: {}", provider, failure.errorClass());
+        } else {
+            LOG.warn("Provider {} failed before its stream began: {} ({} more 429 answer(s) since the last such line)",
+                    provider, failure.errorClass(), unlogged);
+        }
     }
 
     /**
