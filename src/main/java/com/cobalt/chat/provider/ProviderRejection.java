@@ -69,6 +69,24 @@ public record ProviderRejection(String provider, boolean contentFilter, int stat
         return value != null && shape.matcher(value).matches() ? value : null;
     }
 
+    /**
+     * This rejection without a code or param that holds the credential the request carried ({@code authValue}: the
+     * key, or {@code Bearer <token>}), or a piece of it: a provider (or a proxy before it) that echoes the key in its
+     * error's {@code code} must not hand it to the caller, and a 32-character Azure key is a plain identifier.
+     */
+    public ProviderRejection withoutCredential(String authValue) {
+        String secret = authValue == null ? "" : authValue.substring(authValue.lastIndexOf(' ') + 1);
+        String c = holds(code, secret) ? null : code;
+        String p = holds(param, secret) ? null : param;
+        return c == code && p == param ? this : new ProviderRejection(provider, contentFilter, status, c, p);
+    }
+
+    /** Whether {@code value} holds the whole secret, or is itself a piece of it of eight characters or more. */
+    private static boolean holds(String value, String secret) {
+        return value != null && !secret.isEmpty()
+                && (value.contains(secret) || value.length() >= 8 && secret.contains(value));
+    }
+
     /** What the provider named, for the caller's message: " (provider code X, parameter 'Y')", or "". */
     public String said() {
         if (code == null && param == null) {

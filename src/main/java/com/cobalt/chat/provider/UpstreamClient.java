@@ -369,7 +369,9 @@ public class UpstreamClient {
             attempt.trace = trace;
             attempt.answer.whenComplete((answered, t) -> {
                 if (t == null) {
-                    answer.complete(answered);
+                    // a rejection names the provider's code and param to the caller: never the key this request sent
+                    answer.complete(answered instanceof ProviderRejection r ? r.withoutCredential(header.value())
+                            : answered);
                 } else {
                     failed(retry, t instanceof ProviderFailure pf ? pf : ProviderFailure.connect(provider.id(), t));
                 }
