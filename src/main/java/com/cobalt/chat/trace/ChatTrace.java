@@ -59,6 +59,11 @@ public final class ChatTrace {
     private String attemptProvider;
     private String requestModel;
     private boolean ended;
+    /**
+     * The error type of the last answer recorded when it failed or broke off, else null: set on the chat span when it
+     * ends, so a whole /v1 answer that broke unseen and was then answered by the fallback ends as the success it is.
+     */
+    private String answerError;
 
     ChatTrace(Tracer tracer, TextMapPropagator propagator, Span chat, long startEpochNanos, long startNanos) {
         this.tracer = tracer;
@@ -185,10 +190,7 @@ public final class ChatTrace {
             chat.setAttribute(REQUEST_MODEL, requestModel);
         }
         boolean failed = "failed".equals(answer.status()) || "interrupted".equals(answer.status());
-        if (failed) {
-            chat.setStatus(StatusCode.ERROR);
-            chat.setAttribute(ERROR_TYPE, answer.errorCode() == null ? answer.status() : answer.errorCode());
-        }
+        answerError = failed ? (answer.errorCode() == null ? answer.status() : answer.errorCode()) : null;
         if (rejectedAs != null) {
             endAttempt(StatusCode.ERROR, rejectedAs, clockNow());
             return;
@@ -231,6 +233,10 @@ public final class ChatTrace {
         long now = clockNow();
         endAttempt(StatusCode.ERROR, "unfinished", now);
         chat.setAttribute(HTTP_STATUS, (long) httpStatus);
+        if (answerError != null) {
+            chat.setStatus(StatusCode.ERROR);
+            chat.setAttribute(ERROR_TYPE, answerError);
+        }
         if (httpStatus >= 400) {
             if (httpStatus >= 500) {
                 chat.setStatus(StatusCode.ERROR);

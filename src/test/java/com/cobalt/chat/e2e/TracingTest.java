@@ -326,6 +326,39 @@ class TracingTest {
         assertThat(receiver.everythingReceived()).doesNotContain("Half an").doesNotContain("Break please");
     }
 
+    /**
+     * A whole (not streamed) /v1 answer its provider breaks off after it began goes to the fallback, which answers:
+     * the request succeeded, so its span must not keep the broken attempt's error (black-box observability probe,
+     * 2026-12-05: the 200 "complete" chat span had error status and error.type stream_interrupted).
+     */
+    @Test
+    void aWholeAnswerThatBrokeUnseenAndWasAnsweredByTheFallbackIsNoError() {
+        String token = Jwt.token("trace-frank");
+        primary.enqueue(Script.sse(Chunks.delta("Half an ")).cut());
+        fallback.enqueue(Script.sse(Chunks.delta("Whole."), Chunks.finish("stop"), Chunks.usage(6, 1), Chunks.done()));
+        String callerTrace = "abababababababababababababababab";
+
+        HttpResponse<String> r = send("/v1/chat/completions", token, "{\"model\":\"" + MODEL
+                + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Break unseen\"}]}",
+                "00-" + callerTrace + "-6666666666666666-01");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(GatewayClient.json(r.body()).at("/choices/0/message/content").asText()).isEqualTo("Whole.");
+
+        List<Received> trace = receiver.awaitTrace(callerTrace, 3, WAIT);
+        assertThat(trace).extracting(Received::name)
+                .containsExactly("POST /v1/chat/completions", "chat " + MODEL, "chat " + DEPLOYMENT);
+        Received chat = trace.get(0);
+        assertThat(trace.get(1).span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+        assertThat(trace.get(1).attributes()).containsEntry("error.type", "stream_interrupted");
+        assertThat(trace.get(2).span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
+        assertThat(chat.attributes()).containsEntry("cobalt.answer.status", "complete")
+                .containsEntry("cobalt.fallback_from", "sambanova")
+                .containsEntry("gen_ai.provider.name", "azure")
+                .containsEntry("http.response.status_code", "200")
+                .doesNotContainKey("error.type");
+        assertThat(chat.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
+    }
+
     @Test
     void aRequestTheProviderRejectsEndsItsAttemptWithTheRejection() {
         String token = Jwt.token("trace-erin");
