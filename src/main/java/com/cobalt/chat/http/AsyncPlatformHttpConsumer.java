@@ -164,8 +164,9 @@ class AsyncPlatformHttpConsumer extends VertxPlatformHttpConsumer {
         } finally {
             ChatTrace trace = exchange.getProperty(ChatTrace.PROPERTY, ChatTrace.class);
             if (trace != null) {
-                // after the response ended: for a stream, after its last event
-                trace.end(ctx.response().getStatusCode());
+                // after the response ended: for a stream, after its last event. A caller that left before any
+                // response was sent got no status (Vert.x would report its default, 200): 0, none on the span
+                trace.end(ctx.response().headWritten() ? ctx.response().getStatusCode() : 0);
             }
             doneUoW(exchange);
             releaseExchange(exchange, false);

@@ -222,7 +222,8 @@ public final class ChatTrace {
     }
 
     /**
-     * The request is over and its response ended: the chat span ends with the response's status. An attempt still
+     * The request is over and its response ended: the chat span ends with the response's status (0: the caller left
+     * before any response was sent, and the span has no status code). An attempt still
      * open (the request failed in a way nothing recorded) ends with an error.
      */
     public synchronized void end(int httpStatus) {
@@ -232,7 +233,9 @@ public final class ChatTrace {
         ended = true;
         long now = clockNow();
         endAttempt(StatusCode.ERROR, "unfinished", now);
-        chat.setAttribute(HTTP_STATUS, (long) httpStatus);
+        if (httpStatus > 0) {
+            chat.setAttribute(HTTP_STATUS, (long) httpStatus);
+        }
         if (answerError != null) {
             chat.setStatus(StatusCode.ERROR);
             chat.setAttribute(ERROR_TYPE, answerError);

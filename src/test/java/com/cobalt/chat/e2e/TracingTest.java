@@ -359,6 +359,38 @@ class TracingTest {
         assertThat(chat.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
     }
 
+    /**
+     * A caller that leaves while the provider has not answered yet got no response at all: its span says cancelled and
+     * carries no http.response.status_code (black-box observability probe, 2026-12-05: it said 200, Vert.x's default
+     * for a response never sent).
+     */
+    @Test
+    void aCallerThatLeftBeforeAnyResponseHasNoStatusCode() throws Exception {
+        String token = Jwt.token("trace-grace");
+        primary.enqueue(Script.sse().noHeaders());
+        String callerTrace = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+        String body = "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"Leave early\"}]}";
+
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+                    + "traceparent: 00-" + callerTrace + "-efefefefefefefef-01\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            // the chat is waiting for the provider's first byte when the caller goes
+            assertThat(primary.takeRequest(WAIT)).isNotNull();
+        }
+
+        List<Received> trace = receiver.awaitTrace(callerTrace, 2, WAIT);
+        assertThat(trace).extracting(Received::name).containsExactly("POST /v1/chat/completions", "chat " + MODEL);
+        Received chat = trace.get(0);
+        assertThat(chat.attributes()).containsEntry("cobalt.answer.status", "cancelled")
+                .doesNotContainKey("http.response.status_code").doesNotContainKey("error.type");
+        assertThat(chat.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
+    }
+
     @Test
     void aRequestTheProviderRejectsEndsItsAttemptWithTheRejection() {
         String token = Jwt.token("trace-erin");
