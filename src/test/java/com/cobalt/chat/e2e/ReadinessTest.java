@@ -53,7 +53,7 @@ class ReadinessTest {
     }
 
     /** The routes a gateway with one sambanova provider runs: every route but the demo provider's. */
-    static final List<String> RUNNING_ROUTES = List.of("admin-provider-selection", "admin-providers",
+    static final List<String> RUNNING_ROUTES = List.of("admin-provider-selection", "admin-providers", "caller",
             "chat-enrich-session", "chat-http", "chat-record", "chat-router", "chat-stream-sse", "fallback-switch",
             "models-list", "openai-http", "openai-model", "openai-models", "provider-fallback", "provider-sambanova",
             "session-create", "session-delete", "session-get", "session-list", "usage-report", "web-asset",
