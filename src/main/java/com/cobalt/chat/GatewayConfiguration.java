@@ -176,11 +176,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         // where the limits live in the chat database, a chat's admission and its session's read are one statement
         ChatStore chatStore = new ChatStore(database.dataSource(), clock, settings.maxContextMessages(),
                 settings.maxSessionsPerUser(), (long) runtime.historyCacheMb() << 20, limits.slotsInChatDatabase());
-        // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
         AnswerCheckpoints checkpoints = new AnswerCheckpoints(database.dataSource(), clock,
                 Duration.ofMillis(settings.checkpointMs()), Duration.ofSeconds(settings.streamLeaseSeconds()),
                 settings.databaseEmbedded());
-        checkpoints.sweepAtStart();
         registry.bind("answerCheckpoints", checkpoints);
         ProviderHealth providerHealth = new ProviderHealth(clock, providerIds);
         ProviderBreakers breakers = new ProviderBreakers(settings.breakers(), clock);
@@ -322,8 +320,17 @@ public class GatewayConfiguration implements CamelConfiguration {
                 }
             }
         }
-        registry.bind("chatRecorder", new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),
-                checkpoints));
+        ChatRecorder chatRecorder = new ChatRecorder(chatStore, tokenEstimator, new PriceTable(priceProperties),
+                checkpoints);
+        registry.bind("chatRecorder", chatRecorder);
+        // an answer lost with its instance gets an estimated usage when it is swept, priced like any other
+        List<CatalogModel> catalogModels = settings.catalog().models();
+        checkpoints.estimateSweptUsage((provider, model, prompt, completion) -> chatRecorder.swept(provider, model,
+                catalogModels.stream().filter(m -> m.provider().equals(provider) && m.id().equals(model))
+                        .map(CatalogModel::upstreamName).findFirst().orElse(null), prompt, completion),
+                settings.maxContextMessages());
+        // before anything listens: the answers a dead instance (or this one's last run) left streaming are interrupted
+        checkpoints.sweepAtStart();
         LlmMetrics metrics = new LlmMetrics(camel);
         metrics.documentedLabelsOnly();
         registry.bind("errorResponses", new ErrorResponses(metrics));

@@ -15,6 +15,7 @@ import com.cobalt.chat.store.AnswerRecord;
 import com.cobalt.chat.store.LiveAnswer;
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.ContextMessage;
+import com.cobalt.chat.store.SweptUsage;
 import com.cobalt.chat.stream.RelaySession;
 import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.stream.StreamOutcome;
@@ -159,6 +160,20 @@ public class ChatRecorder {
         exchange.removeVariable("answerStored");
         exchange.removeVariable(NOT_STORED_VARIABLE);
         exchange.removeVariable("metricStatus");
+    }
+
+    /**
+     * The usage of an answer the sweep of expired leases marked interrupted (AnswerCheckpoints.estimateSweptUsage): its
+     * stream's counts never arrived, so it is estimated like any answer without them - the prompt as the gateway sent
+     * it, the checkpointed text as completion - and priced as they are.
+     *
+     * @param upstreamName the model's name at its provider, priced when the catalog id has no price; null if unknown
+     */
+    public SweptUsage.Estimate swept(String provider, String model, String upstreamName, List<ContextMessage> prompt,
+                                     String content) {
+        Usage u = usage(new StreamOutcome(StreamOutcome.INTERRUPTED, content, null, null, null, null,
+                AnswerCheckpoints.INSTANCE_LOST), provider, model, upstreamName, prompt, null);
+        return new SweptUsage.Estimate(u.promptTokens(), u.completionTokens(), u.costUsd());
     }
 
     /** @param options the request's tools and response format (/v1), part of the prompt; null for the session API */

@@ -2,6 +2,7 @@ package com.cobalt.chat.store;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -68,6 +69,11 @@ public class AnswerCheckpoints implements AutoCloseable {
     private static final String SWEEP = "UPDATE chat_message SET status = 'interrupted', error_code = '" + INSTANCE_LOST
             + "', instance_id = NULL, lease_until = NULL WHERE lease_until >= ? AND lease_until < ?"
             + " AND status = 'streaming'";
+    /** What the sweep needs of each row it marked, returned by its own statement: only the sweep that marked it. */
+    private static final String SWEPT = "id, session_id, exchange_id, user_id, provider, model, variant, content,"
+            + " created_at";
+    private static final String H2_SWEEP = "SELECT " + SWEPT + " FROM FINAL TABLE (" + SWEEP + ")";
+    private static final String PG_SWEEP = SWEEP + " RETURNING " + SWEPT;
 
     private final DataSource dataSource;
     private final Clock clock;
@@ -77,6 +83,9 @@ public class AnswerCheckpoints implements AutoCloseable {
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<String, LiveAnswer> live = new ConcurrentHashMap<>();
     private ScheduledExecutorService ticker;
+    /** The usage a swept answer is given; null: none (set once at start, before the first sweep). */
+    private volatile SweptUsage sweptUsage;
+    private volatile int maxContextMessages;
     /** The database is H2 (known after the first checkpoint); only the checkpoint thread reads it. */
     private Boolean h2;
     private long lastWarnNanos;
@@ -96,6 +105,16 @@ public class AnswerCheckpoints implements AutoCloseable {
 
     public String instanceId() {
         return instanceId;
+    }
+
+    /**
+     * Every answer swept from now on gets a usage row (llm_usage, and its message's usage columns) marked estimated: the
+     * prompt as the gateway sent it (the session's system prompt, at most {@code maxContextMessages} earlier messages,
+     * the question), the checkpointed text as completion.
+     */
+    public void estimateSweptUsage(SweptUsage estimate, int maxContextMessages) {
+        this.maxContextMessages = maxContextMessages;
+        this.sweptUsage = estimate;
     }
 
     /** The chat-http step once the provider's stream began: the answer joins the next checkpoint. */
@@ -289,13 +308,62 @@ public class AnswerCheckpoints implements AutoCloseable {
         }
     }
 
+    /** A row the sweep marked interrupted. */
+    private record Swept(String id, String sessionId, String exchangeId, String userId, String provider, String model,
+                         String variant, String content, OffsetDateTime createdAt) {
+    }
+
+    /**
+     * Marks the rows whose lease expired before {@code before} interrupted and gives each its estimated usage, in one
+     * transaction. Each row is marked by one sweep only - the statement takes the row's lock and rechecks
+     * {@code status = 'streaming'}, so a second instance sweeping at once finds it marked and skips it - and only the
+     * sweep that marked it gets it back from its statement and writes its usage (llm_usage's key on the answer's id
+     * stands behind that).
+     */
     private int sweep(OffsetDateTime before) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SWEEP)) {
-            bind(ps, EPOCH, before);
-            return ps.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            return Transactions.inTransaction(c, tx -> {
+                List<Swept> swept = new ArrayList<>();
+                try (PreparedStatement ps = tx.prepareStatement(
+                        Vendor.of(tx) == Vendor.POSTGRESQL ? PG_SWEEP : H2_SWEEP)) {
+                    bind(ps, EPOCH, before);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            swept.add(new Swept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                                    rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8),
+                                    rs.getObject(9, OffsetDateTime.class)));
+                        }
+                    }
+                }
+                SweptUsage estimate = sweptUsage;
+                if (estimate != null) {
+                    for (Swept s : swept) {
+                        storeUsage(tx, s, estimate);
+                    }
+                }
+                return swept.size();
+            });
         } catch (SQLException e) {
             throw new ChatStore.StorageException(e);
         }
+    }
+
+    /** The provider produced and billed what the answer streamed before its instance died: estimated, as it is all. */
+    private void storeUsage(Connection c, Swept s, SweptUsage estimate) throws SQLException {
+        if (s.provider() == null || s.sessionId() == null) {
+            return;
+        }
+        List<ContextMessage> prompt = ChatStore.promptOf(c, s.sessionId(), s.exchangeId(), maxContextMessages);
+        SweptUsage.Estimate usage;
+        try {
+            usage = estimate.estimate(s.provider(), s.model(), prompt, s.content() == null ? "" : s.content());
+        } catch (RuntimeException e) {
+            // the answer is swept all the same (a sweep that failed would be tried, and fail, at every tick)
+            LOG.warn("Could not estimate the usage of a swept answer: {}", e.getClass().getSimpleName());
+            return;
+        }
+        ChatStore.storeSweptUsage(c, s.id(), s.userId(), s.sessionId(), s.provider(), s.model(), s.variant(), usage,
+                s.createdAt());
     }
 
     private static void bind(PreparedStatement ps, Object... args) throws SQLException {

@@ -44,9 +44,24 @@ public class ChatStore {
             + " time_to_first_token_ms, duration_ms, variant, cached_tokens, reasoning_tokens, reasoning, created_at";
     private static final String INSERT_ANSWER = "INSERT INTO chat_message (" + ANSWER_COLUMNS + ") VALUES (?, ?, ?, ?,"
             + " 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    private static final String INSERT_USAGE = "INSERT INTO llm_usage (message_id, user_id, session_id, provider, model,"
-            + " status, prompt_tokens, completion_tokens, tokens_estimated, cost_usd, variant, cached_tokens,"
-            + " reasoning_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String USAGE_COLUMNS = "message_id, user_id, session_id, provider, model, status,"
+            + " prompt_tokens, completion_tokens, tokens_estimated, cost_usd, variant, cached_tokens, reasoning_tokens,"
+            + " created_at";
+    private static final String USAGE_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    /** The sweep's estimated usage of an answer its instance lost (AnswerCheckpoints). */
+    static final String INSERT_USAGE = "INSERT INTO llm_usage (" + USAGE_COLUMNS + ")" + USAGE_VALUES;
+    /*
+     * An answer's usage replaces an estimate the sweep of expired leases wrote for it (AnswerCheckpoints): an instance
+     * that could not renew its leases in time (its database out of reach) finishes answers another instance swept.
+     */
+    private static final String H2_UPSERT_USAGE = "MERGE INTO llm_usage (" + USAGE_COLUMNS + ") KEY (message_id)"
+            + USAGE_VALUES;
+    private static final String PG_UPSERT_USAGE = INSERT_USAGE + " ON CONFLICT (message_id) DO UPDATE SET"
+            + " user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id, provider = EXCLUDED.provider,"
+            + " model = EXCLUDED.model, status = EXCLUDED.status, prompt_tokens = EXCLUDED.prompt_tokens,"
+            + " completion_tokens = EXCLUDED.completion_tokens, tokens_estimated = EXCLUDED.tokens_estimated,"
+            + " cost_usd = EXCLUDED.cost_usd, variant = EXCLUDED.variant, cached_tokens = EXCLUDED.cached_tokens,"
+            + " reasoning_tokens = EXCLUDED.reasoning_tokens, created_at = EXCLUDED.created_at";
     private static final String INSERT_USER_MESSAGE = "INSERT INTO chat_message (id, session_id, exchange_id, user_id,"
             + " role, content, status, created_at) VALUES (?, ?, ?, ?, 'user', ?, 'complete', ?)";
     /**
@@ -89,7 +104,7 @@ public class ChatStore {
             + " duration_ms = EXCLUDED.duration_ms, variant = EXCLUDED.variant,"
             + " cached_tokens = EXCLUDED.cached_tokens, reasoning_tokens = EXCLUDED.reasoning_tokens,"
             + " reasoning = EXCLUDED.reasoning, instance_id = NULL, lease_until = NULL RETURNING seq)";
-    private static final String PG_USAGE = "usage AS (" + INSERT_USAGE + ")";
+    private static final String PG_USAGE = "usage AS (" + PG_UPSERT_USAGE + ")";
     /**
      * This transaction's commit does not wait for the write-ahead log to reach the disk: the client already has the
      * answer; the commit is visible at once and survives any gateway crash, and only a crash of the database server
@@ -577,6 +592,51 @@ public class ChatStore {
         return newestFirst;
     }
 
+    /**
+     * What the gateway sent its provider for the answer of {@code exchangeId}, as near as the stored rows tell: the
+     * session's system prompt, the last {@code maxMessages} messages of exchanges complete before its question (see
+     * {@link #lastCompleteMessages}), and the question. Without its question (the session is gone), nothing. For the
+     * usage the sweep estimates for an answer its instance lost (AnswerCheckpoints); not trimmed to the model's context
+     * window as Conversations does, so a prompt that was trimmed is counted a little high.
+     */
+    static List<ContextMessage> promptOf(Connection c, String sessionId, String exchangeId, int maxMessages)
+            throws SQLException {
+        List<StoredMessage> question = query(c, "SELECT seq, exchange_id, role, status, content FROM chat_message"
+                        + " WHERE session_id = ? AND exchange_id = ? AND role = 'user'",
+                rs -> new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5)), sessionId, exchangeId);
+        List<String> system = query(c, "SELECT system_prompt FROM chat_session WHERE id = ?", rs -> rs.getString(1),
+                sessionId);
+        if (question.isEmpty() || system.isEmpty()) {
+            return List.of();
+        }
+        List<ContextMessage> messages = new ArrayList<>();
+        if (system.get(0) != null) {
+            messages.add(new ContextMessage("system", system.get(0)));
+        }
+        if (maxMessages > 0) {
+            int page = firstPage(maxMessages);
+            List<StoredMessage> newest = readPage(c, sessionId, question.get(0).seq(), page);
+            messages.addAll(lastCompleteMessages(c, sessionId, maxMessages, newest, newest.size() < page));
+        }
+        messages.add(new ContextMessage("user", question.get(0).content()));
+        return messages;
+    }
+
+    /**
+     * The estimated usage of an answer the sweep marked interrupted (AnswerCheckpoints), in the sweep's transaction: on
+     * its row, and in the ledger under the answer's id - once, as the sweep marks a row once.
+     */
+    static void storeSweptUsage(Connection c, String id, String userId, String sessionId, String provider,
+                                String model, String variant, SweptUsage.Estimate usage, OffsetDateTime createdAt)
+            throws SQLException {
+        update(c, "UPDATE chat_message SET prompt_tokens = ?, completion_tokens = ?, tokens_estimated = TRUE,"
+                + " cost_usd = ? WHERE id = ?", usage.promptTokens(), usage.completionTokens(), usage.costUsd(), id);
+        update(c, INSERT_USAGE, id, userId, sessionId, provider, model == null ? "" : model,
+                "interrupted", usage.promptTokens(), usage.completionTokens(), true, usage.costUsd(), variant, null,
+                null, createdAt);
+    }
+
     /** The session's newest {@code size} messages below {@code seq}, newest first. */
     private static List<StoredMessage> readPage(Connection c, String sessionId, long below, int size)
             throws SQLException {
@@ -731,7 +791,7 @@ public class ChatStore {
      */
     private Written saveUsageAlone(AnswerRecord a, String id, OffsetDateTime now) {
         if (hasUsage(a)) {
-            inConnection(false, c -> update(c, INSERT_USAGE, usageValues(id, a, now)));
+            inConnection(false, c -> update(c, H2_UPSERT_USAGE, usageValues(id, a, now)));
         }
         return NOT_IN_A_SESSION;
     }
@@ -797,9 +857,10 @@ public class ChatStore {
         return a.provider() != null && a.promptTokens() != null && a.completionTokens() != null;
     }
 
-    private static void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {
+    private void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {
         if (hasUsage(a)) {
-            update(c, INSERT_USAGE, usageValues(id, a, now));
+            update(c, vendor == Vendor.POSTGRESQL ? PG_UPSERT_USAGE : H2_UPSERT_USAGE,
+                    usageValues(id, a, now));
         }
     }
 

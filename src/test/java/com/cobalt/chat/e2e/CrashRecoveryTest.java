@@ -3,6 +3,7 @@ package com.cobalt.chat.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.math.BigDecimal;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +23,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import com.cobalt.chat.record.TokenEstimator;
+import com.cobalt.chat.store.ContextMessage;
 import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
@@ -131,7 +134,71 @@ class CrashRecoveryTest {
         }
     }
 
+    @Test
+    void anAnswerLostInACrashIsInTheUsageReportWithItsEstimatedTokensAfterTheSweepOnH2() throws Exception {
+        usageOfAnAnswerLostInACrash(Map.of("CHAT_DB_URL", "jdbc:h2:file:" + temp.resolve("crash-usage")));
+    }
+
+    @Test
+    void anAnswerLostInACrashIsInTheUsageReportWithItsEstimatedTokensAfterTheSweepOnPostgres() throws Exception {
+        try (Postgres.Schema schema = Postgres.newSchema("crashusage")) {
+            usageOfAnAnswerLostInACrash(postgres(schema));
+        }
+    }
+
     // ------------------------------------------------------------------------------- the kill and the restart
+
+    /**
+     * The provider produced (and billed) the tokens of an answer lost with its instance: the sweep stores them,
+     * estimated - the prompt as the gateway sent it (system prompt, the earlier exchange, the question), the
+     * checkpointed text as completion - and priced (application.properties: 0.60 and 1.20 USD per million).
+     */
+    void usageOfAnAnswerLostInACrash(Map<String, String> db) throws Exception {
+        String model = "Meta-Llama-3.3-70B-Instruct";
+        Gateway first = start(db);
+        String token = Jwt.token("crash-usage");
+        String session = first.client.createSession(token, "{\"system_prompt\":\"You are a storyteller.\"}");
+        upstream.enqueue(Script.sse(Chunks.delta("Hello there."), Chunks.finish("stop"), Chunks.usage(11, 3),
+                Chunks.done()));
+        assertThat(first.client.chat(session, token, "Hi").body()).endsWith("data: [DONE]\n\n");
+        upstream.takeRequest(Duration.ofSeconds(5));
+        upstream.enqueue(slowStory());
+        LiveRead live = LiveRead.open(first.client.openChat(session, token, QUESTION));
+        List<ContextMessage> sent = List.of(new ContextMessage("system", "You are a storyteller."),
+                new ContextMessage("user", "Hi"), new ContextMessage("assistant", "Hello there."),
+                new ContextMessage("user", QUESTION));
+        assertThat(GatewayClient.json(upstream.takeRequest(Duration.ofSeconds(5)).body()).get("messages").toString())
+                .isEqualTo(GatewayClient.JSON.writeValueAsString(sent));
+        completedCheckpoint(first, session, token, 3);
+        first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        live.awaitEnd();
+
+        Gateway second = start(db);
+        JsonNode answer = awaitAnswer(second, session, token, 3, m -> "interrupted".equals(m.get("status").asText()));
+        String stored = answer.get("content").asText();
+        assertThat(pieces(stored)).isGreaterThanOrEqualTo(5);
+        TokenEstimator estimator = new TokenEstimator();
+        int prompt = estimator.prompt(sent, model);
+        int completion = estimator.completion(stored, model);
+        assertThat(completion).isGreaterThan(5);
+
+        HttpResponse<String> r = second.client.get("/api/v1/usage?group_by=model", token);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode total = GatewayClient.json(r.body()).get("total");
+        assertThat(total.get("answers").asLong()).isEqualTo(2);
+        assertThat(total.get("estimated_answers").asLong()).isEqualTo(1);
+        assertThat(total.get("estimated_prompt_tokens").asLong()).isEqualTo(prompt);
+        assertThat(total.get("estimated_completion_tokens").asLong()).isEqualTo(completion);
+        assertThat(total.get("prompt_tokens").asLong()).isEqualTo(11 + prompt);
+        assertThat(total.get("completion_tokens").asLong()).isEqualTo(3 + completion);
+        assertThat(total.get("unpriced_answers").asLong()).isZero();
+        BigDecimal cost = new BigDecimal("0.60").multiply(BigDecimal.valueOf(11 + prompt))
+                .add(new BigDecimal("1.20").multiply(BigDecimal.valueOf(3 + completion)))
+                .divide(BigDecimal.valueOf(1_000_000));
+        assertThat(total.get("cost_usd").decimalValue()).isEqualByComparingTo(cost);
+        assertThat(GatewayClient.json(r.body()).get("groups").get(0).get("key").asText()).isEqualTo(model);
+    }
+
 
     void killMidStreamAndRestart(Map<String, String> db) throws Exception {
         Gateway first = start(db);

@@ -499,6 +499,71 @@ class ChatStoreTest {
                 null, 3, 4, false, null, 10L, 20L, null));
     }
 
+    /**
+     * The sweep of expired leases gives an answer it marks interrupted an estimated usage row; if the instance was
+     * alive after all (its leases ran out while its database was out of reach) and finishes the answer, the answer is
+     * stored and its provider's usage replaces the estimate: one row, exact. Without the upsert the answer's save broke
+     * on the ledger's key.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void theSweepEstimatesAnInterruptedAnswersUsageAndAFinishAfterItReplacesTheEstimate(String db) throws Exception {
+        Clock clock = Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC);
+        ChatStore store = store(db, clock);
+        javax.sql.DataSource ds = database(db).dataSource();
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("t", "Be brief."));
+        exchange(store, s.id(), "q1", "a1", "complete");
+        String exchangeId = UUID.randomUUID().toString();
+        store.saveUserMessage(user, s.id(), exchangeId, "q2");
+        String rowId = RowIds.next();
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("INSERT INTO chat_message (id, session_id,"
+                + " exchange_id, user_id, role, content, status, provider, model, instance_id, lease_until, created_at)"
+                + " VALUES (?, ?, ?, ?, 'assistant', 'partial', 'streaming', 'sambanova', 'm', 'dead-instance', ?, ?)")) {
+            ps.setString(1, rowId);
+            ps.setString(2, s.id());
+            ps.setString(3, exchangeId);
+            ps.setString(4, user);
+            ps.setObject(5, java.time.OffsetDateTime.parse("2026-11-26T09:59:00Z"));
+            ps.setObject(6, java.time.OffsetDateTime.parse("2026-11-26T09:58:00Z"));
+            ps.executeUpdate();
+        }
+        List<List<String>> prompts = new ArrayList<>();
+        AnswerCheckpoints sweeper = new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(2), false);
+        sweeper.estimateSweptUsage((provider, model, prompt, completion) -> {
+            prompts.add(prompt.stream().map(m -> m.role() + ":" + m.content()).toList());
+            return new SweptUsage.Estimate(100 + prompt.size(), completion.length(),
+                    new java.math.BigDecimal("0.0042"));
+        }, 20);
+        assertThat(sweeper.sweepAtStart()).isGreaterThanOrEqualTo(1);
+        assertThat(prompts).contains(List.of("system:Be brief.", "user:q1", "assistant:a1", "user:q2"));
+        assertThat(usageRows(ds, rowId)).containsExactly("interrupted 104 7 true 0.0042 m");
+        assertThat(sweeper.sweepAtStart()).as("swept once").isZero();
+        assertThat(usageRows(ds, rowId)).containsExactly("interrupted 104 7 true 0.0042 m");
+
+        ChatStore.SavedAnswer saved = store.saveAnswer(new AnswerRecord(s.id(), exchangeId, user, "partial and done",
+                "complete", "sambanova", "m", "stop", null, 12, 4, false, new java.math.BigDecimal("0.001"), 5L, 9L,
+                null), rowId, true);
+        assertThat(saved.stored()).isTrue();
+        assertThat(usageRows(ds, rowId)).containsExactly("complete 12 4 false 0.001 m");
+    }
+
+    private static List<String> usageRows(javax.sql.DataSource ds, String id) throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("SELECT status, prompt_tokens, completion_tokens,"
+                + " tokens_estimated, cost_usd, model FROM llm_usage WHERE message_id = ?")) {
+            ps.setString(1, id);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(rs.getString(1) + " " + rs.getInt(2) + " " + rs.getInt(3) + " " + rs.getBoolean(4) + " "
+                            + rs.getBigDecimal(5).stripTrailingZeros().toPlainString() + " " + rs.getString(6));
+                }
+            }
+        }
+        return rows;
+    }
+
     private static void exchange(ChatStore store, String sessionId, String question, String answer, String status) {
         String exchangeId = UUID.randomUUID().toString();
         store.saveUserMessage("u", sessionId, exchangeId, question);
