@@ -342,6 +342,12 @@ public final class ChunkDecoder {
         if (text == null || text.isBlank()) {
             return null;
         }
+        if (TGI_STOPS.contains(text)) {
+            // older Text Generation Inference servers send their own reasons on the OpenAI-compatible API: the model's
+            // end-of-sequence token and a stop sequence, both OpenAI's stop (what an OpenAI client knows); its end
+            // token is then dropped like any stop finish's
+            return "stop";
+        }
         // the store keeps 64 characters (OpenAI's longest is 14): a longer one failed the answer's save, and the
         // client got answer_not_stored after a whole answer (security probe's note); cut where a pair stays whole
         if (text.length() > MAX_FINISH_REASON) {
@@ -351,6 +357,9 @@ public final class ChunkDecoder {
         }
         return text;
     }
+
+    /** Text Generation Inference's own finish reasons that are OpenAI's {@code stop} ({@code length} is the same). */
+    static final Set<String> TGI_STOPS = Set.of("eos_token", "stop_sequence");
 
     /** The longest finish reason kept (messages.finish_reason is VARCHAR(64)). */
     static final int MAX_FINISH_REASON = 64;

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
@@ -203,6 +205,54 @@ class ProviderWireFormatsTest {
         assertThat(content.toString()).isEqualTo("Hi!");
         assertThat(finish).isEqualTo("stop");
         assertThat(r.body()).doesNotContain("eot_id");
+    }
+
+    /**
+     * Older Text Generation Inference servers (before OpenAI's reasons were mapped) send their own finish reasons:
+     * {@code eos_token} (the model ended its answer) and {@code stop_sequence}. Both are OpenAI's {@code stop}; they
+     * were relayed as is - a reason no OpenAI client knows - stored as is, and the end token was kept ("Hello
+     * there.</s>").
+     */
+    @Test
+    void tgisOwnFinishReasonsAreStopAndTheEndTokenIsDropped() {
+        String token = Jwt.token("wire-tgi-eos-token");
+        String session = client.createSession(token);
+        upstream.enqueue(Script.sse(tgi("Hello", null), tgi(" there.", null), tgi("</s>", "eos_token"),
+                Chunks.done()));
+
+        GatewayClient.Answer answer = client.chat(session, token, "Tell me");
+
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.events()).containsExactly(delta("Hello"), delta(" there."),
+                "data: {\"content\":\"\",\"done\":true,\"finish_reason\":\"stop\"}", "data: [DONE]");
+        JsonNode stored = storedAnswer(session, token);
+        assertThat(stored.get("content").asText()).isEqualTo("Hello there.");
+        assertThat(stored.get("status").asText()).isEqualTo("complete");
+        assertThat(stored.get("finish_reason").asText()).isEqualTo("stop");
+
+        upstream.enqueue(Script.sse(tgi("Hi", null), tgi("!", null), tgi("<|eot_id|>", "eos_token"), Chunks.done()));
+        HttpResponse<String> whole = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me\"}]}");
+        assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+        JsonNode choice = GatewayClient.json(whole.body()).path("choices").path(0);
+        assertThat(choice.path("message").path("content").asText()).isEqualTo("Hi!");
+        assertThat(choice.path("finish_reason").asText()).isEqualTo("stop");
+
+        upstream.enqueue(Script.sse(tgi("One, two", null), tgi(",", "stop_sequence"), Chunks.done()));
+        HttpResponse<String> streamed = client.send("POST", "/v1/chat/completions", token, "application/json",
+                "{\"model\":\"m1\",\"stream\":true,\"stop\":[\",\"],\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"Count\"}]}");
+        assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
+        List<String> reasons = new ArrayList<>();
+        for (String event : streamed.body().split("\n\n")) {
+            if (event.startsWith("data: {")) {
+                JsonNode c = GatewayClient.json(event.substring("data: ".length())).path("choices").path(0);
+                if (c.hasNonNull("finish_reason")) {
+                    reasons.add(c.get("finish_reason").asText());
+                }
+            }
+        }
+        assertThat(reasons).containsExactly("stop");
     }
 
     /**
