@@ -2,7 +2,9 @@ package com.cobalt.chat.http;
 
 import java.lang.reflect.Field;
 import java.net.BindException;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -14,6 +16,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -33,6 +37,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import com.cobalt.chat.config.InvalidConfigurationException;
+import com.cobalt.chat.trace.ChatTrace;
 import com.cobalt.chat.trace.ChatTracing;
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.PlatformHttpEndpoint;
@@ -331,6 +336,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         // every response gets its X-Request-Id here, the router's own errors too; and while shutting down, Camel
         // removes the routes' handlers before the server closes: answer 503, not 404
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+            if (tracing != null) {
+                ctx.put(ARRIVED_NANOS, System.nanoTime()); // the span of a chat refused before its route (413)
+            }
             String requestId = AsyncPlatformHttpConsumer.requestId(
                     ctx.request().getHeader(AsyncPlatformHttpConsumer.REQUEST_ID));
             ctx.put(AsyncPlatformHttpConsumer.REQUEST_ID, requestId);
@@ -379,7 +387,12 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
             router.route(DEMO_COMPLETIONS_PATH).order(Integer.MIN_VALUE + 1)
                     .handler(BodyHandler.create(false).setBodyLimit(openAiMaxBodyBytes));
         }
-        router.errorHandler(413, json(413, "body_too_large", "The request body is larger than the gateway accepts"));
+        Handler<RoutingContext> tooLarge = json(413, "body_too_large",
+                "The request body is larger than the gateway accepts");
+        router.errorHandler(413, ctx -> {
+            tooLarge.handle(ctx);
+            traceRefusedChat(ctx, 413);
+        });
         router.errorHandler(404, json(404, "not_found", "No such resource"));
         Handler<RoutingContext> notAllowed = json(405, "method_not_allowed", "Method not allowed on this resource");
         router.errorHandler(405, ctx -> {
@@ -827,6 +840,46 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         }
         return true;
     }
+
+    /**
+     * A chat refused while its body was read (413 body_too_large), before its route and so its span began
+     * (AsyncPlatformHttpConsumer): its span, named after the chat route its path matches, from its arrival to the
+     * refusal. Not in camel_exchanges_* (no route ran); chat_errors_total counts it.
+     */
+    private void traceRefusedChat(RoutingContext ctx, int status) {
+        ChatTracing t = tracing;
+        if (t == null || ctx.request().method() != HttpMethod.POST) {
+            return;
+        }
+        // the failure reaches the root router from the routes' own router (mounted at /): the route that matched is
+        // not at hand, its path is
+        String route = null;
+        for (Map.Entry<String, Pattern> chat : CHAT_PATH_PATTERNS.entrySet()) {
+            if (chat.getValue().matcher(ctx.normalizedPath()).matches()) {
+                route = chat.getKey();
+            }
+        }
+        if (route == null) {
+            return;
+        }
+        Long arrived = ctx.get(ARRIVED_NANOS);
+        ChatTrace trace = t.begin(route, ctx.request().headers(),
+                arrived != null ? arrived : System.nanoTime());
+        String requestId = ctx.response().headers().get(AsyncPlatformHttpConsumer.REQUEST_ID);
+        if (requestId != null) {
+            trace.requestId(requestId);
+        }
+        trace.end(status);
+    }
+
+    /** Each chat route and what its path matches, as the router matches it (a {param} is one path segment). */
+    private static final Map<String, Pattern> CHAT_PATH_PATTERNS = CHAT_PATHS.stream()
+            .collect(Collectors.toUnmodifiableMap(p -> p, p -> Pattern.compile(Arrays.stream(p.split("/", -1))
+                    .map(segment -> segment.startsWith("{") ? "[^/]+" : Pattern.quote(segment))
+                    .collect(Collectors.joining("/")))));
+
+    /** The routing context's key of System.nanoTime() when the request arrived (the first handler). */
+    private static final String ARRIVED_NANOS = "cobaltArrivedNanos";
 
     private Handler<RoutingContext> json(int status, String code, String message) {
         return ctx -> {

@@ -299,6 +299,46 @@ class TracingTest {
         assertThat(receiver.everythingReceived()).doesNotContain("not-a-jwt");
     }
 
+    /**
+     * A body over the limit is refused (413 body_too_large) while it is read, before the chat's route runs: the chat
+     * had no span at all, though every chat request has one.
+     */
+    @Test
+    void aChatWhoseBodyIsTooLargeIsOneSpanWithItsStatus() {
+        String callerTrace = "41300000000000000000000000000001";
+        String token = Jwt.token("trace-too-large");
+        String session = client.createSession(token);
+        HttpResponse<String> r = send("/api/v1/chat/sessions/" + session + "/messages", token,
+                "{\"content\":\"" + "a".repeat(70_000) + "\"}", "00-" + callerTrace + "-4444444444444444-01");
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(GatewayClient.json(r.body()).at("/error/code").asText()).isEqualTo("body_too_large");
+
+        Received chat = receiver.awaitTrace(callerTrace, 1, WAIT).get(0);
+        assertThat(chat.name()).isEqualTo("POST " + SESSION_ROUTE);
+        assertThat(chat.span().getKind()).isEqualTo(SpanKind.SPAN_KIND_SERVER);
+        assertThat(chat.parentSpanId()).isEqualTo("4444444444444444");
+        assertThat(chat.attributes()).isEqualTo(sorted(Map.of(
+                "http.request.method", "POST",
+                "http.route", SESSION_ROUTE,
+                "http.response.status_code", "413",
+                "error.type", "413",
+                "gen_ai.operation.name", "chat",
+                "cobalt.request_id", r.headers().firstValue("X-Request-Id").orElseThrow())));
+        assertThat(chat.span().getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
+        assertThat(receiver.spans().stream().filter(s -> s.traceId().equals(callerTrace))).hasSize(1);
+
+        String openAiTrace = "41300000000000000000000000000002";
+        HttpResponse<String> v1 = send("/v1/chat/completions", token, "{\"model\":\"m\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"" + "a".repeat(10_485_760) + "\"}]}", "00-" + openAiTrace
+                + "-6666666666666666-01");
+        assertThat(v1.statusCode()).isEqualTo(413);
+        Received openAi = receiver.awaitTrace(openAiTrace, 1, WAIT).get(0);
+        assertThat(openAi.name()).isEqualTo("POST /v1/chat/completions");
+        assertThat(openAi.attributes()).containsEntry("http.route", "/v1/chat/completions")
+                .containsEntry("http.response.status_code", "413");
+        assertThat(primary.requestCount()).isZero();
+    }
+
     @Test
     void aStreamThatBreaksOffEndsBothSpansWithItsError() {
         String token = Jwt.token("trace-dave");
