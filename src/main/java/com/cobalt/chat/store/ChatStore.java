@@ -745,7 +745,7 @@ public class ChatStore {
                         if (a.sessionId() != null) {
                             Long version = touch(c, a.sessionId(), now);
                             if (version == null) {
-                                saveUsage(c, id, a, now);
+                                saveUsage(c, id, a, now, checkpointed);
                                 return null;
                             }
                             Long seq = checkpointed ? finishCheckpointed(c, id, a) : null;
@@ -754,7 +754,7 @@ public class ChatStore {
                             }
                             answer = new Written(version, seq);
                         }
-                        saveUsage(c, id, a, now);
+                        saveUsage(c, id, a, now, checkpointed);
                         return answer;
                     });
             boolean slotFreed = pg && slotToFree != null;
@@ -770,7 +770,7 @@ public class ChatStore {
             if (a.sessionId() != null) {
                 try {
                     inConnection(false, c -> {
-                        saveUsage(c, id, a, now);
+                        saveUsage(c, id, a, now, checkpointed);
                         return null;
                     });
                 } catch (StorageException usageAlsoFailed) {
@@ -791,7 +791,8 @@ public class ChatStore {
      */
     private Written saveUsageAlone(AnswerRecord a, String id, OffsetDateTime now) {
         if (hasUsage(a)) {
-            inConnection(false, c -> update(c, H2_UPSERT_USAGE, usageValues(id, a, now)));
+            // never swept (no session, no checkpoint): nothing to replace, a plain insert
+            inConnection(false, c -> update(c, INSERT_USAGE, usageValues(id, a, now)));
         }
         return NOT_IN_A_SESSION;
     }
@@ -857,9 +858,16 @@ public class ChatStore {
         return a.provider() != null && a.promptTokens() != null && a.completionTokens() != null;
     }
 
-    private void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now) throws SQLException {
+    /**
+     * @param checkpointed whether a checkpoint may have written the answer's row: only such a row can have been swept
+     *                     (and given an estimated usage) while this instance could not renew its lease, so only its
+     *                     usage is an upsert; every other answer's is a plain insert (H2's MERGE is an update and then
+     *                     an insert, twice the work on a chat's path)
+     */
+    private void saveUsage(Connection c, String id, AnswerRecord a, OffsetDateTime now, boolean checkpointed)
+            throws SQLException {
         if (hasUsage(a)) {
-            update(c, vendor == Vendor.POSTGRESQL ? PG_UPSERT_USAGE : H2_UPSERT_USAGE,
+            update(c, !checkpointed ? INSERT_USAGE : vendor == Vendor.POSTGRESQL ? PG_UPSERT_USAGE : H2_UPSERT_USAGE,
                     usageValues(id, a, now));
         }
     }
