@@ -337,7 +337,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         // removes the routes' handlers before the server closes: answer 503, not 404
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             if (tracing != null) {
-                ctx.put(ARRIVED_NANOS, System.nanoTime()); // the span of a chat refused before its route (413)
+                ctx.put(ARRIVED_NANOS, System.nanoTime()); // the span of a chat refused before its route
             }
             String requestId = AsyncPlatformHttpConsumer.requestId(
                     ctx.request().getHeader(AsyncPlatformHttpConsumer.REQUEST_ID));
@@ -357,6 +357,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 ctx.response().putHeader("Retry-After", "1");
                 ResponseWriter.writeJson(ctx.response(), 503, ResponseWriter.errorJson(ctx.request().path(), 503,
                         "shutting_down", "The gateway is shutting down"));
+                traceRefusedChat(ctx, 503);
             } else if (ctx.request().method() == HttpMethod.HEAD) {
                 // RFC 9110 9.3.2: HEAD wherever GET is - the GET route answers, and Vert.x sends its headers only
                 // (a HEAD on a GET resource was a 405: health checkers that send HEAD saw a failing instance)
@@ -367,11 +368,13 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 counted(415, "unsupported_media_type");
                 ResponseWriter.writeJson(ctx.response(), 415, ResponseWriter.errorJson(ctx.request().path(), 415,
                         "unsupported_media_type", "Content-Encoding is not supported: send the body uncompressed"));
+                traceRefusedChat(ctx, 415);
             } else if (loopbackHostsOnly && !loopbackAuthority(ctx.request().authority())) {
                 counted(403, "forbidden_host");
                 ResponseWriter.writeJson(ctx.response(), 403, ResponseWriter.errorJson(ctx.request().path(), 403,
                         "forbidden_host", "With authentication off the gateway answers only requests addressed to"
                                 + " localhost, 127.0.0.1 or [::1]"));
+                traceRefusedChat(ctx, 403);
             } else {
                 ctx.next();
             }
@@ -842,8 +845,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /**
-     * A chat refused while its body was read (413 body_too_large), before its route and so its span began
-     * (AsyncPlatformHttpConsumer): its span, named after the chat route its path matches, from its arrival to the
+     * A chat refused by the server before its route and so its span began (AsyncPlatformHttpConsumer) - while its body
+     * was read (413 body_too_large), or before (415 for a Content-Encoding, 403 forbidden_host, 503 shutting_down): its
+     * span, named after the chat route its path matches, from its arrival to the
      * refusal. Not in camel_exchanges_* (no route ran); chat_errors_total counts it.
      */
     private void traceRefusedChat(RoutingContext ctx, int status) {

@@ -339,6 +339,29 @@ class TracingTest {
         assertThat(primary.requestCount()).isZero();
     }
 
+    /**
+     * A chat with a compressed body is refused (415) before its body is read and before its route runs: like the 413,
+     * it had no span at all.
+     */
+    @Test
+    void aChatRefusedForItsContentEncodingIsOneSpanWithItsStatus() throws Exception {
+        String trace = "41500000000000000000000000000001";
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + Jwt.token("trace-gzip")).header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip").header("traceparent", "00-" + trace + "-7777777777777777-01")
+                .POST(HttpRequest.BodyPublishers.ofString("not really gzip")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(415);
+        assertThat(GatewayClient.json(r.body()).at("/error/code").asText()).isEqualTo("unsupported_media_type");
+
+        Received chat = receiver.awaitTrace(trace, 1, WAIT).get(0);
+        assertThat(chat.name()).isEqualTo("POST /v1/chat/completions");
+        assertThat(chat.parentSpanId()).isEqualTo("7777777777777777");
+        assertThat(chat.attributes()).containsEntry("http.response.status_code", "415")
+                .containsEntry("error.type", "415")
+                .containsEntry("cobalt.request_id", r.headers().firstValue("X-Request-Id").orElseThrow());
+        assertThat(primary.requestCount()).isZero();
+    }
+
     @Test
     void aStreamThatBreaksOffEndsBothSpansWithItsError() {
         String token = Jwt.token("trace-dave");
