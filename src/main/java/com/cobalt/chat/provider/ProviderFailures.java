@@ -72,12 +72,8 @@ public class ProviderFailures {
         return all;
     }
 
-    /** How often a provider's 429s are logged: the first, then at most one line a minute with the count since. */
-    static final long RATE_LIMIT_LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
-
-    /** Per provider: when its last 429 line was written, and how many 429s were not logged since. */
-    private final java.util.concurrent.ConcurrentMap<String, long[]> rateLimitLog =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /** A provider's 429s: the first logged, then at most one line a minute with the count since. */
+    private final LogOncePerMinute rateLimitLog = new LogOncePerMinute();
 
     /**
      * A 429 is the provider's expected answer under load, not a fault: under a burst every chat got its own WARN
@@ -86,19 +82,7 @@ public class ProviderFailures {
      * a retry hint also starts a cooldown, logged once by ProviderHealth.
      */
     private void rateLimited(String provider, ProviderFailure failure) {
-        long now = System.nanoTime();
-        long[] entry = rateLimitLog.computeIfAbsent(provider, p -> new long[] {now - RATE_LIMIT_LOG_EVERY_NANOS, 0});
-        long unlogged;
-        synchronized (entry) {
-            if (now - entry[0] < RATE_LIMIT_LOG_EVERY_NANOS) {
-                entry[1]++;
-                unlogged = -1;
-            } else {
-                unlogged = entry[1];
-                entry[0] = now;
-                entry[1] = 0;
-            }
-        }
+        long unlogged = rateLimitLog.heldBackOrMinusOne(provider);
         if (unlogged < 0) {
             LOG.debug("Provider {} failed before its stream began: {}", provider, failure.errorClass());
         } else if (unlogged == 0) {

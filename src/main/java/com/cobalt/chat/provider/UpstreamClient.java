@@ -103,8 +103,8 @@ public class UpstreamClient {
      */
     private final long plainConnectMs;
     private final long tlsConnectMs;
-    /** When each provider's full pool was last logged (at most once a minute, not once per waiting chat). */
-    private final Map<String, Long> busyLoggedAt = new ConcurrentHashMap<>();
+    /** Each provider's full pool is logged at most once a minute, not once per waiting chat. */
+    private final LogOncePerMinute fullPoolLog = new LogOncePerMinute();
     /** The calls whose provider has not answered yet (no first output, no failure). */
     private final Set<Call> pending = ConcurrentHashMap.newKeySet();
     private final BiFunction<String, String, CatalogModel> catalogEntry;
@@ -167,12 +167,7 @@ public class UpstreamClient {
 
     /** One WARN a minute per provider while chats find its pool full, not one per chat of a burst. */
     private void logFullPool(String provider, long waitedMs) {
-        long now = System.nanoTime();
-        Long last = busyLoggedAt.get(provider);
-        if (last != null && now - last < java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
-            return;
-        }
-        if (last == null ? busyLoggedAt.putIfAbsent(provider, now) == null : busyLoggedAt.replace(provider, last, now)) {
+        if (fullPoolLog.heldBackOrMinusOne(provider) >= 0) {
             LOG.warn("Provider {}: a chat waited {} ms and found every connection to it in use (LLM_MAX_CONNECTIONS={});"
                     + " such chats go to the fallback and are not counted by its breaker (logged at most once a"
                     + " minute)", provider, waitedMs, settings.maxConnections());
