@@ -625,16 +625,24 @@ public class ChatStore {
 
     /**
      * The estimated usage of an answer the sweep marked interrupted (AnswerCheckpoints), in the sweep's transaction: on
-     * its row, and in the ledger under the answer's id - once, as the sweep marks a row once.
+     * its row, and in the ledger under the answer's id - once, as the sweep marks a row once. An answer whose message
+     * could not be stored may have its real usage in the ledger already (written on its own, or from the usage rows
+     * that waited for the database): that row stays. Before, the sweep's insert failed on the ledger's key, and with it
+     * the whole sweep, at every tick: no expired answer was marked again.
      */
     static void storeSweptUsage(Connection c, String id, String userId, String sessionId, String provider,
                                 String model, String variant, SweptUsage.Estimate usage, OffsetDateTime createdAt)
             throws SQLException {
         update(c, "UPDATE chat_message SET prompt_tokens = ?, completion_tokens = ?, tokens_estimated = TRUE,"
                 + " cost_usd = ? WHERE id = ?", usage.promptTokens(), usage.completionTokens(), usage.costUsd(), id);
-        update(c, INSERT_USAGE, id, userId, sessionId, provider, model == null ? "" : model,
-                "interrupted", usage.promptTokens(), usage.completionTokens(), true, usage.costUsd(), variant, null,
-                null, createdAt);
+        boolean pg = Vendor.of(c) == Vendor.POSTGRESQL;
+        // H2 is embedded: one instance, whose sweep runs before its routes start, so nothing writes the row meanwhile
+        if (!pg && first(query(c, "SELECT COUNT(*) FROM llm_usage WHERE message_id = ?", rs -> rs.getInt(1), id)) > 0) {
+            return;
+        }
+        update(c, pg ? INSERT_USAGE + " ON CONFLICT (message_id) DO NOTHING" : INSERT_USAGE, id, userId, sessionId,
+                provider, model == null ? "" : model, "interrupted", usage.promptTokens(), usage.completionTokens(),
+                true, usage.costUsd(), variant, null, null, createdAt);
     }
 
     /** The session's newest {@code size} messages below {@code seq}, newest first. */

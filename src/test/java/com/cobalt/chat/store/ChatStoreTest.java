@@ -549,6 +549,54 @@ class ChatStoreTest {
         assertThat(usageRows(ds, rowId)).containsExactly("complete 12 4 false 0.001 m");
     }
 
+    /**
+     * An answer whose message could not be stored (the database was out of reach as it ended) but whose real usage
+     * reached the ledger - written on its own, or later from the rows that waited - is left streaming until its lease
+     * runs out. The sweep marks it interrupted and keeps that usage. Before, the sweep's estimate failed on the
+     * ledger's key and took the whole sweep with it, every tick: no expired answer was marked any more.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void theSweepKeepsTheRealUsageOfAnAnswerWhoseMessageWasNotStored(String db) throws Exception {
+        Clock clock = Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC);
+        ChatStore store = store(db, clock);
+        javax.sql.DataSource ds = database(db).dataSource();
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("t", null));
+        String exchangeId = UUID.randomUUID().toString();
+        store.saveUserMessage(user, s.id(), exchangeId, "q");
+        String rowId = RowIds.next();
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("INSERT INTO chat_message (id, session_id,"
+                + " exchange_id, user_id, role, content, status, provider, model, instance_id, lease_until, created_at)"
+                + " VALUES (?, ?, ?, ?, 'assistant', 'partial', 'streaming', 'sambanova', 'm', 'live-instance', ?, ?)");
+             var usage = c.prepareStatement(ChatStore.INSERT_USAGE)) {
+            ps.setString(1, rowId);
+            ps.setString(2, s.id());
+            ps.setString(3, exchangeId);
+            ps.setString(4, user);
+            ps.setObject(5, java.time.OffsetDateTime.parse("2026-11-26T09:59:00Z"));
+            ps.setObject(6, java.time.OffsetDateTime.parse("2026-11-26T09:58:00Z"));
+            ps.executeUpdate();
+            Object[] values = {rowId, user, s.id(), "sambanova", "m", "complete", 12, 4, false,
+                    new java.math.BigDecimal("0.001"), null, null, null,
+                    java.time.OffsetDateTime.parse("2026-11-26T09:58:30Z")};
+            for (int i = 0; i < values.length; i++) {
+                usage.setObject(i + 1, values[i]);
+            }
+            usage.executeUpdate();
+        }
+        AnswerCheckpoints sweeper = new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(2), false);
+        sweeper.estimateSweptUsage((provider, model, prompt, completion) ->
+                new SweptUsage.Estimate(100, 7, new java.math.BigDecimal("0.0042")), 20);
+
+        assertThat(sweeper.sweepAtStart()).isGreaterThanOrEqualTo(1);
+
+        assertThat(count(db, "SELECT COUNT(*) FROM chat_message WHERE id = '" + rowId + "' AND status = 'interrupted'"))
+                .isEqualTo(1);
+        assertThat(usageRows(ds, rowId)).containsExactly("complete 12 4 false 0.001 m");
+    }
+
     private static List<String> usageRows(javax.sql.DataSource ds, String id) throws Exception {
         List<String> rows = new ArrayList<>();
         try (var c = ds.getConnection(); var ps = c.prepareStatement("SELECT status, prompt_tokens, completion_tokens,"
