@@ -26,6 +26,7 @@ import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.provider.UpstreamClient;
 import com.cobalt.chat.store.AnswerCheckpoints;
 import com.cobalt.chat.store.ChatStore;
+import com.cobalt.chat.store.UsageBacklog;
 import com.cobalt.chat.store.Database;
 import com.cobalt.chat.stream.LiveStreams;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -167,6 +168,13 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         FunctionCounter.builder("chat_history_reads_total", chatStore, ChatStore::historyReadsFromDatabase)
                 .description("Session chats by where their history came from: this instance's copy or the database")
                 .tag("source", "database").register(meters);
+        Gauge.builder("chat_usage_rows_waiting", chatStore.usageBacklog(), b -> b.waiting())
+                .description("Usage rows kept in memory because the database was out of reach when their answer ended")
+                .register(meters);
+        FunctionCounter.builder("chat_usage_rows_dropped_total", chatStore.usageBacklog(), b -> b.dropped())
+                .description("Usage rows lost: more than " + UsageBacklog.MAX_ROWS + " waited for the database, or it"
+                        + " refused the row")
+                .register(meters);
         for (String p : settings.providers().keySet()) {
             Gauge.builder("llm_provider_up", () -> availability.providerUp(p) ? 1 : 0)
                     .description("1 while the provider takes calls: breaker not open, no cooldown, probe not failing")
@@ -278,6 +286,8 @@ final class GatewayLifecycle extends LifecycleStrategySupport {
         upstreamClient.close();
         // the streams have ended and stored their answers: no more checkpoints, then the pool closes
         checkpoints.close();
+        // usage rows still waiting for the database (it was out of reach): one last write before the pool closes
+        chatStore.usageBacklog().close();
         // no upkeep of the limits from here (a run under way ends first): the ledger and the database close next
         limitsUpkeep.stop();
         try {

@@ -161,6 +161,7 @@ public class ChatStore {
     private static final int SESSION_CAP_LOCK_SPACE = 0x5E55_1047;
     private final Object[] sessionCapLocks = new Object[64];
     private final SessionHistoryCache history;
+    private final UsageBacklog usageBacklog;
     /** Whether a chat's admission confirms its session in the same statement ({@link #confirmedBy}). */
     private final boolean admissionConfirmsSession;
 
@@ -211,6 +212,7 @@ public class ChatStore {
             sessionCapLocks[i] = new Object();
         }
         this.admissionConfirmsSession = admissionConfirmsSession && vendor == Vendor.POSTGRESQL;
+        this.usageBacklog = new UsageBacklog(this::writeWaitingUsage, UsageBacklog.MAX_ROWS);
     }
 
     /**
@@ -775,18 +777,53 @@ public class ChatStore {
             }
             return new SavedAnswer(id, true, slotFreed);
         } catch (StorageException e) {
-            if (a.sessionId() != null) {
+            Exception usageFailure = e;
+            if (a.sessionId() != null && hasUsage(a)) {
                 try {
                     inConnection(false, c -> {
                         saveUsage(c, id, a, now, checkpointed);
                         return null;
                     });
+                    usageFailure = null;
                 } catch (StorageException usageAlsoFailed) {
                     e.addSuppressed(usageAlsoFailed);
+                    usageFailure = usageAlsoFailed;
+                }
+            }
+            if (usageFailure != null && hasUsage(a) && UsageBacklog.unreachable(usageFailure)) {
+                // the provider billed it: its row waits for the database instead of being lost with the outage
+                usageBacklog.add(usageValues(id, a, now));
+                if (a.sessionId() == null && slotToFree == null) {
+                    return new SavedAnswer(id, true, false); // only its usage to keep, and that is kept
                 }
             }
             throw e;
         }
+    }
+
+    /**
+     * Usage rows the database did not take while it was out of reach, each written as an upsert on its id: a first
+     * write whose commit was lost with its acknowledgement, or a swept answer's estimate, is replaced, not doubled.
+     */
+    private void writeWaitingUsage(List<UsageBacklog.Row> rows) throws SQLException {
+        String sql = vendor == Vendor.POSTGRESQL ? PG_UPSERT_USAGE : H2_UPSERT_USAGE;
+        try (Connection c = dataSource.getConnection()) {
+            Transactions.inTransaction(c, tx -> {
+                try (PreparedStatement ps = tx.prepareStatement(sql)) {
+                    for (UsageBacklog.Row row : rows) {
+                        bind(ps, row.values());
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                return null;
+            });
+        }
+    }
+
+    /** The usage rows waiting for the database, if it was out of reach when their answers ended. */
+    public UsageBacklog usageBacklog() {
+        return usageBacklog;
     }
 
     /** What saveAnswer stores for an answer without a session (only its usage). */

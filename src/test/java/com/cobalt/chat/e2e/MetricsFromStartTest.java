@@ -58,6 +58,8 @@ class MetricsFromStartTest {
                     .containsEntry("llm_provider_selected", Set.of("provider,role"))
                     .containsEntry("chat_active_streams", Set.of(""))
                     .containsEntry("chat_history_reads_total", Set.of("source"))
+                    .containsEntry("chat_usage_rows_waiting", Set.of(""))
+                    .containsEntry("chat_usage_rows_dropped_total", Set.of(""))
                     .containsEntry("chat_errors_total", Set.of("code,status"));
             for (Map.Entry<String, Integer> e : com.cobalt.chat.record.LlmMetrics.ERRORS_AT_START.entrySet()) {
                 assertThat(m.value("chat_errors_total", Map.of("code", e.getKey(), "status",
@@ -79,6 +81,8 @@ class MetricsFromStartTest {
             assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "demo", "to", "spare"))).isEqualTo(0.0);
             assertThat(m.value("chat_history_reads_total", Map.of("source", "copy"))).isEqualTo(0.0);
             assertThat(m.value("chat_history_reads_total", Map.of("source", "database"))).isEqualTo(0.0);
+            assertThat(m.value("chat_usage_rows_waiting", Map.of())).isEqualTo(0.0);
+            assertThat(m.value("chat_usage_rows_dropped_total", Map.of())).isEqualTo(0.0);
             assertThat(m.value("llm_fallback_triggered_total", Map.of("from", "spare", "to", "demo"))).isEqualTo(0.0);
 
             // the process and the database pool beside the chats (operators' audit, 2026-12-04: none of these)
