@@ -14,6 +14,9 @@ public class ApiError extends RuntimeException {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The variable the error responses leave the error they answered in, for the refusal's log line. */
+    public static final String VARIABLE = "apiError";
+
     private final int status;
     private final String code;
     private final Map<String, String> headers;

@@ -84,6 +84,7 @@ public class ErrorResponses {
     }
 
     private static void answer(Exchange exchange, ApiError error, String json) {
+        exchange.setVariable(ApiError.VARIABLE, error);
         Message msg = exchange.getMessage();
         msg.getHeaders().clear();
         msg.setHeader(Exchange.HTTP_RESPONSE_CODE, error.status());

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import com.cobalt.chat.http.ApiError;
 import com.cobalt.chat.http.ClientConnection;
 import com.cobalt.chat.provider.ProviderStats;
 import com.cobalt.chat.provider.ProviderRejection;
@@ -13,6 +14,8 @@ import com.cobalt.chat.stream.SseRelay;
 import com.cobalt.chat.trace.ChatTrace;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Variable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +80,29 @@ public class ExchangeObserver {
                 session == null ? 0 : session.endedNanos(), rejectedAs);
     }
 
+    /**
+     * A chat refused before any provider was asked (400, 401, 404, 429, the database out of reach) has no exchange to
+     * record, and had no log line: the X-Request-Id a caller quotes from a refusal was nowhere in the log. Its line
+     * has the request's ids, the user (null when the token was refused), the HTTP status and the error's code.
+     */
+    public void refused(@Variable(ApiError.VARIABLE) ApiError error, @Variable("user") String user,
+                        @ExchangeProperty(ClientConnection.PROPERTY) ClientConnection client,
+                        @ExchangeProperty(ChatTrace.PROPERTY) ChatTrace trace) {
+        if (error == null) {
+            return;
+        }
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("ts", clock.instant().toString());
+        line.put("event", "chat_refused");
+        line.put("request_id", client == null ? null : client.requestId());
+        line.put("trace_id", trace == null ? null : trace.traceId());
+        line.put("user_id", user);
+        line.put("http_status", error.status());
+        line.put("error_code", error.code());
+        line.put("duration_ms", client == null ? null : (System.nanoTime() - client.startedNanos()) / 1_000_000);
+        write(line);
+    }
+
     private void log(Exchange exchange, AnswerRecord a, ChatTrace trace) {
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         Map<String, Object> line = new LinkedHashMap<>();
@@ -103,10 +129,14 @@ public class ExchangeObserver {
         line.put("duration_ms", a.durationMs());
         // false: the answer reached the client but is not in its session (deleted meanwhile, or the database refused it)
         line.put("stored", !Boolean.FALSE.equals(exchange.getVariable("answerStored", Boolean.class)));
+        write(line);
+    }
+
+    private static void write(Map<String, Object> line) {
         try {
             EXCHANGES.info(JSON.writeValueAsString(line));
         } catch (Exception e) {
-            EXCHANGES.warn("{\"event\":\"chat_exchange\",\"error\":\"unloggable\"}");
+            EXCHANGES.warn("{\"event\":\"" + line.get("event") + "\",\"error\":\"unloggable\"}");
         }
     }
 }
