@@ -53,6 +53,8 @@ public final class UsageBacklog implements AutoCloseable {
     private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
     private ScheduledExecutorService retries;
     private boolean closed;
+    /** The last write found the database out of reach: the stop does not wait for it once more. */
+    private volatile boolean outOfReach;
 
     /** A block the database refuses for another reason than being out of reach is written row by row. */
     UsageBacklog(Writer writer, int maxRows) {
@@ -122,8 +124,10 @@ public final class UsageBacklog implements AutoCloseable {
             }
             try {
                 writer.write(block);
+                outOfReach = false;
             } catch (Exception e) {
                 if (unreachable(e)) {
+                    outOfReach = true;
                     break; // the database is not back yet: the rows stay, in order
                 }
                 writeOneByOne(block);
@@ -186,7 +190,11 @@ public final class UsageBacklog implements AutoCloseable {
         }
     }
 
-    /** Before the pool closes: no more retries; what waits is written once more, and what is left logged as lost. */
+    /**
+     * Before the pool closes: no more retries; what waits is written once more - unless the last try found the
+     * database out of reach, which would only hold the stop for another connection timeout - and what is left is
+     * logged as lost.
+     */
     @Override
     public void close() {
         ScheduledExecutorService running;
@@ -203,7 +211,9 @@ public final class UsageBacklog implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        writeWaitingQuietly();
+        if (!outOfReach) {
+            writeWaitingQuietly();
+        }
         if (waiting.get() > 0) {
             LOG.error("{} usage row(s) waited for the database until the gateway stopped and are lost", waiting.get());
         }
