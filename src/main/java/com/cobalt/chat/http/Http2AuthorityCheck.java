@@ -16,7 +16,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 /**
  * An HTTP/2 request's authority checked as an HTTP/1.1 request's Host is ({@link StrictRequestDecoder}), before
  * Vert.x reads it: its {@code :authority} and its Host (one at most), where there, must be a host and an optional
- * port. Vert.x
+ * port, and a request of the http or https scheme has one of them (RFC 9113 8.3.1). Vert.x
  * reset a stream whose authority it could not read (PROTOCOL_ERROR, no answer), and one holding a '%' threw while
  * it read it: the whole connection went away with a GOAWAY, every other stream on it - a balancer's, carrying other
  * clients' chats - cut with it. Such a request is answered 400 {@code invalid_request} as JSON on its own stream,
@@ -29,6 +29,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 final class Http2AuthorityCheck extends Http2FrameListenerDecorator {
 
     static final String NOT_A_HOST = "The Host header is not a valid host and port";
+    static final String NO_AUTHORITY = "An HTTP/2 request must have an :authority or a Host header";
 
     private final Http2ConnectionHandler connection;
     /** Marks a stream refused here whose request body is still coming. */
@@ -54,12 +55,23 @@ final class Http2AuthorityCheck extends Http2FrameListenerDecorator {
         if (hosts.size() > 1) {
             return NOT_A_HOST;
         }
+        if (authority == null && hosts.isEmpty() && authorityRequired(headers.scheme())) {
+            // RFC 9113 8.3.1: a request whose scheme has a mandatory authority (http, https) MUST carry :authority or
+            // Host; one with neither was answered, where HTTP/1.1 without Host is a 400 (StrictRequestDecoder)
+            return NO_AUTHORITY;
+        }
         for (CharSequence host : hosts) {
             if (!StrictRequestDecoder.validHost(host.toString())) {
                 return NOT_A_HOST;
             }
         }
         return null;
+    }
+
+    /** http and https (RFC 9110 4.2): URIs with a mandatory, non-empty authority. */
+    private static boolean authorityRequired(CharSequence scheme) {
+        return scheme != null && (io.netty.util.AsciiString.contentEqualsIgnoreCase(scheme, "http")
+                || io.netty.util.AsciiString.contentEqualsIgnoreCase(scheme, "https"));
     }
 
     @Override
