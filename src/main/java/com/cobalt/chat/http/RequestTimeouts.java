@@ -132,7 +132,10 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             if (answering > 0 || answeredWhileReading) {
                 ctx.close();
             } else {
-                refuse(400, "Bad Request", "invalid_request", "The request body's chunked framing is not valid HTTP");
+                // the strict decoder's own refusal inside a body (a folded trailer line) says what it refused
+                refuse(400, "Bad Request", "invalid_request",
+                        content.decoderResult().cause() instanceof StrictRequestDecoder.Refused refused
+                                ? refused.getMessage() : "The request body's chunked framing is not valid HTTP");
             }
             return;
         }

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpUtil;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.HostAndPort;
@@ -90,6 +91,86 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         }
     }
 
+    /**
+     * Obsolete line folding in a chunked body's trailer section (RFC 9112 7.1.2: trailer fields are header lines):
+     * refused as in the head. Netty has no hook on trailer lines either, and mishandled a fold there - the connection
+     * closed without an answer, with a NullPointerException logged inside Vert.x (black-box probe, 2026-12-05). A chunked
+     * body's framing is followed from its head's end on, its chunk data skipped by length (never looked at), so only
+     * the size lines and the trailer lines are read byte by byte.
+     */
+    private static final class ChunkScan {
+        private static final int SIZE = 0;
+        private static final int DATA = 1;
+        private static final int DATA_END = 2;
+        private static final int TRAILER = 3;
+        private static final int DONE = 4;
+        /** Past it the decoder refuses the size itself (it does not fit in its long). */
+        private static final long SIZE_CAP = 1L << 58;
+
+        int state = SIZE;
+        long size;
+        /** The size's hex digits have ended (a chunk extension, whitespace): the rest of the line is skipped. */
+        boolean sizeEnded;
+        long remaining;
+        /** Bytes of the current trailer line so far, CR aside. */
+        int lineLength;
+        boolean folded;
+
+        /** Reads the body's bytes the decoder has consumed, from where this scan stands. */
+        void scan(ByteBuf bytes, int from, int to) {
+            int i = from;
+            while (i < to && state != DONE && !folded) {
+                if (state == DATA) {
+                    int n = (int) Math.min(remaining, to - i);
+                    i += n;
+                    remaining -= n;
+                    if (remaining == 0) {
+                        state = DATA_END;
+                    }
+                    continue;
+                }
+                byte b = bytes.getByte(i++);
+                if (state == SIZE) {
+                    if (b == '\n') {
+                        state = size == 0 ? TRAILER : DATA;
+                        remaining = size;
+                        lineLength = 0;
+                        size = 0;
+                        sizeEnded = false;
+                    } else if (!sizeEnded) {
+                        int digit = Character.digit(b, 16);
+                        if (digit < 0) {
+                            sizeEnded = true;
+                        } else if (size < SIZE_CAP) {
+                            size = size * 16 + digit;
+                        }
+                    }
+                } else if (state == DATA_END) {
+                    if (b == '\n') {
+                        state = SIZE;
+                    }
+                } else if (b == '\n') { // TRAILER
+                    if (lineLength == 0) {
+                        state = DONE;
+                    }
+                    lineLength = 0;
+                } else if (b != '\r') {
+                    if (lineLength == 0 && (b == ' ' || b == '\t')) {
+                        folded = true;
+                    }
+                    lineLength++;
+                }
+            }
+        }
+    }
+
+    static final String FOLDED_TRAILER = "A trailer line may not be folded onto the next (obs-fold)";
+
+    /** The current request's chunked body, from its head's end to its trailer section's; null otherwise. */
+    private ChunkScan chunks;
+    /** A request was refused inside its body: the connection closes, nothing more is decoded. */
+    private boolean discarding;
+
     /** The scan of the current message's head, as of the decoder's read position; null in a body. */
     private FoldScan head = new FoldScan();
     /** The current message's head, read to where the bytes end, holds a folded line. */
@@ -97,6 +178,10 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (discarding) {
+            buffer.skipBytes(buffer.readableBytes());
+            return;
+        }
         int from = buffer.readerIndex();
         if (head != null) {
             FoldScan ahead = head.copy();
@@ -107,23 +192,56 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         super.decode(ctx, buffer, out);
         boolean headRead = false;
         boolean ended = false;
+        boolean chunked = false;
         for (int i = before; i < out.size(); i++) {
             Object o = out.get(i);
-            if (o instanceof io.netty.handler.codec.http.HttpRequest) {
+            if (o instanceof io.netty.handler.codec.http.HttpRequest request) {
                 headRead = true;
+                chunked = HttpUtil.isTransferEncodingChunked(request) && request.decoderResult().isSuccess();
+            } else if (o instanceof io.netty.handler.codec.http.HttpContent) {
+                chunked = false; // the body came with the head in this call: not followed (the decoder splits them)
             }
             if (o instanceof io.netty.handler.codec.http.LastHttpContent) {
                 ended = true;
             }
         }
+        if (chunks != null) {
+            chunks.scan(buffer, from, buffer.readerIndex());
+            if (chunks.folded) {
+                refuseInBody(out, before);
+                return;
+            }
+        }
         if (ended) {
+            chunks = null;
             head = new FoldScan(); // the next message's head starts here
             folded = false;
         } else if (headRead) {
             head = null; // its body: not looked at
+            chunks = chunked ? new ChunkScan() : null;
         } else if (head != null) {
             head.scan(buffer, from, buffer.readerIndex()); // as of where the decoder stands now
         }
+    }
+
+    /**
+     * Ends the request being read with a failed last piece, which {@link RequestTimeouts} answers with the JSON 400 (or
+     * closes the connection, when an answer was begun): what the decoder made of this read's body is dropped, and
+     * nothing after it is decoded.
+     */
+    private void refuseInBody(List<Object> out, int before) {
+        for (int i = out.size() - 1; i >= before; i--) {
+            if (out.get(i) instanceof io.netty.handler.codec.http.HttpContent content) {
+                content.release();
+                out.remove(i);
+            }
+        }
+        io.netty.handler.codec.http.LastHttpContent failed = new io.netty.handler.codec.http.DefaultLastHttpContent();
+        failed.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(new Refused(FOLDED_TRAILER)));
+        out.add(failed);
+        chunks = null;
+        head = null;
+        discarding = true;
     }
 
     @Override
