@@ -457,17 +457,19 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         // turn, and a connection (with every stream on it) stays on its server's loop. Each server made outside a
         // Vert.x thread gets an event-loop context of its own, the loops taken in turn.
         List<HttpServer> servers = new java.util.ArrayList<>();
+        java.util.function.Supplier<RequestTimeouts> timeouts = () -> new RequestTimeouts(requestTimeoutSeconds,
+                idleConnectionTimeoutSeconds, (code, status) -> counted(status, code), this::draining);
         for (int i = 0; i < eventLoops; i++) {
-            servers.add(camelServer.getVertx().createHttpServer(options)
+            // with h2c, each connection's HTTP/1.x framing and timeouts are in place before its first byte (H2cServer)
+            HttpServer server = h2c ? new H2cServer((io.vertx.core.impl.VertxInternal) camelServer.getVertx(), options,
+                    timeouts, requestTimeoutSeconds, idleConnectionTimeoutSeconds, (code, status) -> counted(status, code))
+                    : camelServer.getVertx().createHttpServer(options);
+            servers.add(server
                     .connectionHandler(connection -> {
-                        RequestTimeouts timeouts = new RequestTimeouts(requestTimeoutSeconds,
-                                idleConnectionTimeoutSeconds, (code, status) -> counted(status, code), this::draining);
-                        if (h2c) {
-                            firstRequestTimeouts(connection, timeouts);
-                        }
-                        strictFraming(connection, options, timeouts, h2c);
                         if (h2c) {
                             http2Connection(connection);
+                        } else {
+                            strictFraming(connection, options, timeouts.get());
                         }
                     })
                     .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
@@ -531,45 +533,13 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
     }
 
     /**
-     * With cleartext HTTP/2 on, an HTTP/1.x connection's {@link RequestTimeouts} from the body of its first request on
-     * (Vert.x makes the connection once that request's head is read): they were left out, and an HTTP/1.1 connection
-     * there had no request or idle timeout and no Connection: close at the drain - half a body, or a keep-alive
-     * connection left idle, held it for as long as the client liked. Not for an HTTP/2 connection (an h2c upgrade
-     * takes the HTTP/1.x encoder out before the connection is made; prior knowledge never has one).
-     */
-    private static void firstRequestTimeouts(HttpConnection connection, RequestTimeouts timeouts) {
-        if (connection instanceof Http2ServerConnection || !(connection instanceof ConnectionBase base)) {
-            return;
-        }
-        ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
-        if (pipeline.get(HTTP_ENCODER) != null && pipeline.get(RequestTimeouts.PIPELINE_NAME) == null) {
-            pipeline.addAfter(HTTP_ENCODER, RequestTimeouts.PIPELINE_NAME, timeouts);
-            timeouts.firstRequestHeadRead();
-        }
-    }
-
-    /**
      * HTTP/1.x's decoder replaced by {@link StrictRequestDecoder}, and with {@code timeouts} (null: none) the time a
-     * request may take to arrive and an idle connection may stay ({@link RequestTimeouts}; with cleartext HTTP/2 on,
-     * already in the pipeline from the first request's body on: {@link #firstRequestTimeouts}).
-     *
-     * <p>With cleartext HTTP/2 on, Vert.x makes an HTTP/1.x connection only once it has decoded the head of its first
-     * request (to tell an h2c upgrade from a plain request): the decoder is then in the middle of that request, and
-     * replacing it dropped the body bytes it held. A POST whose body came with its head (curl's, most clients') was
-     * never read and hung until the client gave up, and an h2c upgrade broke ("stream 1 was not closed cleanly").
-     * There the decoder is replaced only once that first request has been read whole ({@link AfterFirstRequest});
-     * the first request is framed by Vert.x's decoder.
+     * request may take to arrive and an idle connection may stay ({@link RequestTimeouts}). Only on servers without
+     * cleartext HTTP/2: with it, {@link H2cServer} puts both in place as soon as a connection turns out to be HTTP/1.x.
      */
-    private static void strictFraming(HttpConnection connection, HttpServerOptions options, RequestTimeouts timeouts,
-                                      boolean midFirstRequest) {
+    private static void strictFraming(HttpConnection connection, HttpServerOptions options, RequestTimeouts timeouts) {
         if (connection instanceof ConnectionBase base) {
             ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
-            if (midFirstRequest && pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof VertxHttpRequestDecoder
-                    && pipeline.get(AfterFirstRequest.PIPELINE_NAME) == null) {
-                pipeline.addAfter(StrictRequestDecoder.PIPELINE_NAME, AfterFirstRequest.PIPELINE_NAME,
-                        new AfterFirstRequest(() -> strictFraming(connection, options, timeouts, false)));
-                return;
-            }
             if (pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof VertxHttpRequestDecoder
                     && !(pipeline.get(StrictRequestDecoder.PIPELINE_NAME) instanceof StrictRequestDecoder)) {
                 boolean timed = timeouts != null && pipeline.get(HTTP_ENCODER) != null;
@@ -578,31 +548,6 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 if (timed && pipeline.get(RequestTimeouts.PIPELINE_NAME) == null) {
                     pipeline.addAfter(HTTP_ENCODER, RequestTimeouts.PIPELINE_NAME, timeouts);
                 }
-            }
-        }
-    }
-
-    /**
-     * Runs its task once the first request of the connection has been read to its end (and the decoder has finished
-     * the read that held it), then leaves the pipeline.
-     */
-    static final class AfterFirstRequest extends io.netty.channel.ChannelInboundHandlerAdapter {
-
-        static final String PIPELINE_NAME = "cobaltAfterFirstRequest";
-        private final Runnable task;
-
-        AfterFirstRequest(Runnable task) {
-            this.task = task;
-        }
-
-        @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            boolean last = msg instanceof io.netty.handler.codec.http.LastHttpContent;
-            ctx.fireChannelRead(msg);
-            if (last && !ctx.isRemoved()) {
-                ctx.pipeline().remove(this);
-                // not within the decoder's own decoding of this read: on the next turn of the loop
-                ctx.channel().eventLoop().execute(task);
             }
         }
     }
@@ -737,7 +682,7 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
                 // long as the client liked, and the file descriptors they use are the chat port's too. Not counted
                 // among the chat API's errors, and health checks keep their connections while the gateway drains
                 .connectionHandler(connection -> strictFraming(connection, options, new RequestTimeouts(
-                        requestTimeoutSeconds, idleTimeoutSeconds, (code, status) -> { }, () -> false), false))
+                        requestTimeoutSeconds, idleTimeoutSeconds, (code, status) -> { }, () -> false)))
                 .invalidRequestHandler(AsyncPlatformHttpEngine::invalidRequest)
                 .requestHandler(router);
         try {

@@ -90,26 +90,8 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         super.channelInactive(ctx);
     }
 
-    /**
-     * Added while the connection's first request is being read, its head already decoded (cleartext HTTP/2 on:
-     * Vert.x makes an HTTP/1.x connection only once it has read the first request's head, to tell an h2c upgrade
-     * from a plain request). That request's body is timed from here, by the pieces the decoder passes on: Vert.x's
-     * own decoder reads it, which reports no raw reads ({@link #bytesRead}) until {@link StrictRequestDecoder}
-     * takes over after it.
-     */
-    void firstRequestHeadRead() {
-        reading = true;
-        headersRead = true;
-        piecesTimeTheBody = true;
-        arm(requestTimeoutNanos, this::requestTimedOut);
-    }
-
-    /** The body is timed by the decoded pieces that pass, not by raw reads: the first request under cleartext HTTP/2. */
-    private boolean piecesTimeTheBody;
-
     /** The decoder got bytes from the socket, about to decode them. */
     void bytesRead() {
-        piecesTimeTheBody = false;
         if (!reading) {
             reading = true;
             headersRead = false;
@@ -142,8 +124,6 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest) {
             headersRead = true;
             arm(requestTimeoutNanos, this::requestTimedOut);
-        } else if (piecesTimeTheBody && reading && msg instanceof HttpContent && !(msg instanceof LastHttpContent)) {
-            arm(requestTimeoutNanos, this::requestTimedOut); // the body: the pause between two pieces
         }
         if (msg instanceof LastHttpContent) {
             reading = false;
@@ -216,6 +196,15 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         cancel();
         refusals.accept(code, status);
         byte[] body = ResponseWriter.errorJson("/", status, code, message).getBytes(StandardCharsets.UTF_8);
+        // written below the encoders (from the decoder's place in the pipeline): the encoder holds no response for
+        // a request the decoder never finished
+        ChannelHandlerContext below = context.pipeline().context(StrictRequestDecoder.PIPELINE_NAME);
+        (below != null ? below : context).writeAndFlush(refusal(status, reason, body))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** A JSON refusal as HTTP/1.1 bytes, with a request id, saying the connection closes. */
+    static io.netty.buffer.ByteBuf refusal(int status, String reason, byte[] body) {
         String head = "HTTP/1.1 " + status + " " + reason + "\r\n"
                 + "Content-Type: application/json\r\n"
                 + AsyncPlatformHttpConsumer.REQUEST_ID + ": " + AsyncPlatformHttpConsumer.newRequestId() + "\r\n"
@@ -223,12 +212,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
                 + ResponseWriter.CACHE_CONTROL + ": no-store\r\n"
                 + "Connection: close\r\n"
                 + "Content-Length: " + body.length + "\r\n\r\n";
-        // written below the encoders (from the decoder's place in the pipeline): the encoder holds no response for
-        // a request the decoder never finished
-        ChannelHandlerContext below = context.pipeline().context(StrictRequestDecoder.PIPELINE_NAME);
-        (below != null ? below : context).writeAndFlush(Unpooled.wrappedBuffer(
-                        head.getBytes(StandardCharsets.ISO_8859_1), body))
-                .addListener(ChannelFutureListener.CLOSE);
+        return Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
     }
 
     private void idleTimedOut() {
@@ -239,6 +223,11 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     private void arm(long nanos, Runnable task) {
         cancel();
+        if (context.isRemoved()) {
+            // taken out while it handled a read (an h2c upgrade's request: Vert.x keeps only its HTTP/2 handler once
+            // that request is read): a timer set now would close the HTTP/2 connection after it, streams and all
+            return;
+        }
         timer = context.executor().schedule(task, nanos, TimeUnit.NANOSECONDS);
     }
 

@@ -2,8 +2,14 @@ package com.cobalt.chat.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import com.cobalt.chat.testing.H2cSocket;
 import com.cobalt.chat.testing.Jwt;
@@ -70,6 +76,79 @@ class H2cServerTest {
             H2cSocket.Frame next = h2.next(H2cSocket.HEADERS);
             assertThat(next.streamId()).isEqualTo(3);
             assertThat(h2.decode(next).status()).hasToString("200");
+        }
+    }
+
+    // --- the first request of an HTTP/1.1 connection: framed as on the default server ---
+
+    /**
+     * The first HTTP/1.1 request of a connection is framed as strictly as every later one, and as on the default
+     * server (StrictHttpTest): Vert.x read its head itself to tell an h2c upgrade from a plain request, and took a
+     * request with no Host (a plain-text 400), two Hosts, a folded line, Content-Length with Transfer-Encoding, a
+     * transfer coding other than chunked or two Authorization headers; a Host with a '%' was never answered and held
+     * its connection.
+     */
+    @Test
+    void theFirstHttp11RequestOfAConnectionIsFramedStrictly() throws IOException {
+        String get = "GET " + SESSIONS + " HTTP/1.1\r\n";
+        String auth = "Authorization: Bearer " + token + "\r\n";
+        String post = "POST " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\n" + auth
+                + "Content-Type: application/json\r\n";
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put(get + auth + "\r\n", "An HTTP/1.1 request must have exactly one Host header");
+        refused.put(get + "Host: a\r\nHost: b\r\n" + auth + "\r\n", "An HTTP/1.1 request must have exactly one Host header");
+        refused.put(get + "Host: a%41b\r\n" + auth + "\r\n", "The Host header is not a valid host and port");
+        refused.put(get + "Host: localhost\r\nAuthorization: Bearer\r\n " + token + "\r\n\r\n",
+                "A header line may not be folded onto the next (obs-fold)");
+        refused.put(post + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                "A request may not have both Content-Length and Transfer-Encoding");
+        refused.put(post + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                "Transfer-Encoding must be chunked");
+        refused.put(get + "Host: localhost\r\n" + auth + auth + "\r\n", "A request may carry one Authorization header");
+        for (Map.Entry<String, String> request : refused.entrySet()) {
+            StrictHttpTest.Raw r = StrictHttpTest.exchange(gateway, request.getKey());
+
+            assertThat(r.status()).as(request.getKey()).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(r.body()).as(request.getKey()).isEqualTo("{\"error\":{\"code\":\"invalid_request\","
+                    + "\"message\":\"" + request.getValue() + "\"}}");
+            assertThat(r.header("x-request-id")).as(request.getKey()).isNotBlank();
+            assertThat(r.closedAfter()).as(request.getKey()).isTrue();
+        }
+        // and a request of another version than 1.1 and 1.0 is the JSON 505 (it was Vert.x's bare 501)
+        StrictHttpTest.Raw old = StrictHttpTest.exchange(gateway, "GET " + SESSIONS + " HTTP/1.2\r\nHost: x\r\n\r\n");
+        assertThat(old.status()).endsWith(" 505 HTTP Version Not Supported");
+        // a well-formed first request, its body sent with its head, is still answered (and an upgrade still works)
+        String body = "{\"title\":\"first\"}";
+        StrictHttpTest.Raw created = StrictHttpTest.exchange(gateway, post + "Content-Length: " + body.length()
+                + "\r\nConnection: close\r\n\r\n" + body);
+        assertThat(created.status()).isEqualTo("HTTP/1.1 201 Created");
+        StrictHttpTest.Raw upgraded = StrictHttpTest.exchange(gateway, get + "Host: localhost\r\n" + auth
+                + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+                true);
+        assertThat(upgraded.status()).isEqualTo("HTTP/1.1 101 Switching Protocols");
+    }
+
+    // --- connections that send too little ---
+
+    /**
+     * A connection that sends nothing closes after the idle timeout, and one that sends half a request head - HTTP/1.1,
+     * or the first bytes of the HTTP/2 preface - gets the JSON 408 after the request timeout, as on the default server.
+     * With h2c on, nothing timed a connection before its first request head was whole: each stayed open for as long
+     * as the client liked (black-box probe with 2 s and 3 s timeouts: all still open after 13 s).
+     */
+    @Test
+    void aConnectionThatSendsNothingOrHalfAHeadIsClosedInTime() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(10_000);
+            long opened = System.nanoTime();
+            assertThat(s.getInputStream().read()).as("nothing, then the close").isEqualTo(-1);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - opened)).isBetween(1_500L, 9_000L);
+        }
+        for (String half : new String[] {"GET " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\n",
+                "PRI * HTTP/2.0\r\n", "P"}) {
+            long started = System.nanoTime();
+            String answer = ResponseHeadersTest.raw(gateway, half);
+            RequestTimeoutsTest.assertTimedOut(answer, started);
         }
     }
 }
