@@ -292,6 +292,9 @@ public class AsyncPlatformHttpEngine extends VertxPlatformHttpEngine {
         base.channel().closeFuture().addListener(closed -> http2Connections.remove(h2));
         if (base.channelHandlerContext().handler() instanceof io.netty.handler.codec.http2.Http2ConnectionHandler
                 handler) {
+            // an h2c upgrade's connection: its idle time (prior knowledge's gate has had it from its first byte)
+            H2cServer.upgraded(base.channel(), handler, requestTimeoutSeconds, idleConnectionTimeoutSeconds,
+                    (code, status) -> counted(status, code));
             // each request's :authority checked as HTTP/1.1's Host is, before Vert.x reads it
             handler.decoder().frameListener(new Http2AuthorityCheck(handler.decoder().frameListener(), handler,
                     (code, status) -> counted(status, code)));

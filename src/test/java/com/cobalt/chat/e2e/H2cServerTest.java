@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -149,6 +150,91 @@ class H2cServerTest {
             long started = System.nanoTime();
             String answer = ResponseHeadersTest.raw(gateway, half);
             RequestTimeoutsTest.assertTimedOut(answer, started);
+        }
+    }
+
+    /**
+     * Over HTTP/2 with prior knowledge, a header block that stops half way - a HEADERS frame without END_HEADERS and
+     * no CONTINUATION, or a HEADERS frame cut short - closes the connection after the request timeout: a GOAWAY (no
+     * error; its last stream is the last one taken, so the client knows the cut request was not) whose debug data is
+     * the JSON 408, since no stream exists to answer on. It held the connection for as long as the client liked.
+     */
+    @Test
+    void anHttp2HeaderBlockThatStopsHalfWayClosesTheConnectionWithAGoAway() throws Exception {
+        for (boolean cutFrame : new boolean[] {false, true}) {
+            try (H2cSocket h2 = new H2cSocket(gateway.port())) {
+                h2.start();
+                byte[] block = h2.block(1, get(SESSIONS).authority("localhost"));
+                byte[] frame = H2cSocket.frame(H2cSocket.HEADERS, cutFrame ? H2cSocket.END_HEADERS : 0, 1, block);
+                long started = System.nanoTime();
+                h2.send(cutFrame ? java.util.Arrays.copyOf(frame, 12) : frame);
+
+                List<H2cSocket.Frame> frames = h2.readToClose();
+                long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                assertThat(waited).as("after the 1 s request timeout").isBetween(900L, 9_000L);
+                H2cSocket.Frame goAway = frames.get(frames.size() - 1);
+                assertThat(goAway.type()).as(frames.toString()).isEqualTo(H2cSocket.GOAWAY);
+                assertThat(goAway.errorCode()).isZero();
+                assertThat(goAway.debugData()).isEqualTo(RequestTimeoutsTest.TIMED_OUT);
+                assertThat(frames).noneMatch(f -> f.type() == H2cSocket.HEADERS);
+            }
+        }
+    }
+
+    /**
+     * An HTTP/2 connection with no stream open closes after the idle timeout (2 s here) with a GOAWAY, whether it sent
+     * the preface alone or was left idle after its requests were answered; a PING does not keep it open. It stayed open
+     * forever.
+     */
+    @Test
+    void anIdleHttp2ConnectionIsClosedWithAGoAway() throws Exception {
+        try (H2cSocket h2 = new H2cSocket(gateway.port())) {
+            long started = System.nanoTime();
+            h2.send(H2cSocket.PREFACE);
+            List<H2cSocket.Frame> frames = h2.readToClose();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isBetween(1_500L, 9_000L);
+            assertThat(frames.get(frames.size() - 1).type()).isEqualTo(H2cSocket.GOAWAY);
+            assertThat(frames.get(frames.size() - 1).errorCode()).isZero();
+        }
+        try (H2cSocket h2 = new H2cSocket(gateway.port())) {
+            h2.start();
+            h2.send(h2.headers(1, get(SESSIONS).authority("localhost"), true));
+            H2cSocket.Frame answer = h2.next(H2cSocket.HEADERS);
+            assertThat(h2.decode(answer).status()).hasToString("200");
+            long answered = System.nanoTime();
+            h2.send(H2cSocket.frame(6, 0, 0, new byte[8])); // a PING: not a request
+
+            List<H2cSocket.Frame> frames = h2.readToClose();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answered)).isBetween(1_500L, 9_000L);
+            H2cSocket.Frame goAway = frames.get(frames.size() - 1);
+            assertThat(goAway.type()).isEqualTo(H2cSocket.GOAWAY);
+            assertThat(goAway.errorCode()).isZero();
+            assertThat(goAway.payload()[3]).as("last stream: the one answered").isEqualTo((byte) 1);
+        }
+    }
+
+    /** A connection made HTTP/2 by an h2c upgrade closes when idle too, with a GOAWAY, once its upgrade request is answered. */
+    @Test
+    void anIdleConnectionUpgradedToHttp2IsClosedWithAGoAway() throws Exception {
+        try (H2cSocket h2 = new H2cSocket(gateway.port())) {
+            h2.send(("GET " + SESSIONS + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token
+                    + "\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(h2.readLine()).isEqualTo("HTTP/1.1 101 Switching Protocols");
+            while (!h2.readLine().isEmpty()) {
+                // the 101's headers
+            }
+            h2.start();
+            H2cSocket.Frame answer = h2.next(H2cSocket.HEADERS);
+            assertThat(answer.streamId()).isEqualTo(1);
+            assertThat(h2.decode(answer).status()).hasToString("200");
+            long answered = System.nanoTime();
+
+            List<H2cSocket.Frame> frames = h2.readToClose();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answered)).isBetween(1_500L, 9_000L);
+            H2cSocket.Frame goAway = frames.get(frames.size() - 1);
+            assertThat(goAway.type()).as(frames.toString()).isEqualTo(H2cSocket.GOAWAY);
+            assertThat(goAway.errorCode()).isZero();
         }
     }
 }

@@ -109,6 +109,17 @@ public final class H2cSocket implements AutoCloseable {
         return frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), streamId, block(streamId, headers));
     }
 
+    /** One line of an HTTP/1.1 head (an h2c upgrade's 101), without its CRLF. */
+    public String readLine() throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b >= 0 && b != '\n'; b = in.read()) {
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
+    }
+
     /** The next frame; null once the server has closed the connection. */
     public Frame read() throws IOException {
         byte[] head = in.readNBytes(9);
