@@ -38,6 +38,7 @@ public class RequestBodies {
         if (text.isBlank()) {
             throw ApiError.badRequest("empty_content", "\"content\" must not be empty");
         }
+        refuseNul(text, "content");
         if (text.codePointCount(0, text.length()) > maxMessageLength) {
             throw new ApiError(413, "message_too_long",
                     "\"content\" is longer than " + maxMessageLength + " characters");
@@ -54,6 +55,8 @@ public class RequestBodies {
         String title = optionalString(doc, "title");
         String systemPrompt = optionalString(doc, "system_prompt");
         String model = optionalString(doc, "model");
+        refuseNul(title, "title");
+        refuseNul(systemPrompt, "system_prompt");
         if (title != null && title.length() > MAX_TITLE_LENGTH) {
             // counted in UTF-16 units, as the column stores them: "characters" refused 101 emoji as over 200
             throw ApiError.badRequest("title_too_long", "\"title\" is longer than " + MAX_TITLE_LENGTH
@@ -65,6 +68,18 @@ public class RequestBodies {
         }
         return new NewSession(title, systemPrompt == null || systemPrompt.isBlank() ? null : systemPrompt,
                 model == null || model.isBlank() ? null : model.strip(), null);
+    }
+
+    /**
+     * A text with the NUL character (U+0000) is refused on every database: PostgreSQL cannot store it in a text column
+     * (SQLState 22021), so a message with one was a 500 internal_error there and stored on the embedded H2. What a
+     * user sent is stored exactly or refused, and the same request gets the same answer whichever database is behind.
+     */
+    private static void refuseNul(String text, String field) {
+        if (text != null && text.indexOf('\u0000') >= 0) {
+            throw ApiError.badRequest("invalid_" + field, "\"" + field
+                    + "\" contains the NUL character (U+0000), which cannot be stored");
+        }
     }
 
     private static String optionalString(JsonNode doc, String field) {
