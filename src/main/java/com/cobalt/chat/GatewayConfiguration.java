@@ -505,6 +505,8 @@ public class GatewayConfiguration implements CamelConfiguration {
      */
     /** H2's "Database may be already in use" (another process holds the file's lock). */
     static final String H2_FILE_IN_USE = "90020";
+    /** PostgreSQL's "permission denied" (for a database, a schema, a table). */
+    static final String INSUFFICIENT_PRIVILEGE = "42501";
     /** H2's "File corrupted". */
     static final String H2_FILE_CORRUPTED = "90030";
 
@@ -531,6 +533,13 @@ public class GatewayConfiguration implements CamelConfiguration {
         }
         if ("3D000".equals(state)) {
             return "CHAT_DB_URL: the database it names does not exist (SQLState 3D000)";
+        }
+        // said only "cannot open the database (PSQLException, SQLState 42501)" (data probe, 2026-12-05): what the
+        // user needs, so an operator knows what to grant
+        if (INSUFFICIENT_PRIVILEGE.equals(state)) {
+            return "CHAT_DB_USER: the database refused this user a privilege (SQLState 42501): it needs CONNECT on"
+                    + " the database, and to own or be allowed to create the gateway's tables in its schema (the"
+                    + " migrations), and to read and write them";
         }
         if (root instanceof java.net.ConnectException) {
             return "CHAT_DB_URL: nothing accepts connections at its host and port (ConnectException)";

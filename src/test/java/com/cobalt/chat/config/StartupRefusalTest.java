@@ -47,6 +47,8 @@ class StartupRefusalTest {
     static Run foreignHosts;
     static Run noSuchDatabase;
     static Run noSuchRole;
+    static Run noRights;
+    static com.cobalt.chat.testing.Postgres.Schema noRightsSchema;
     static Run unknownStep;
     static Path badRoutes;
     static java.net.ServerSocket heldPort;
@@ -153,6 +155,12 @@ class StartupRefusalTest {
             missingRole.put("CHAT_DB_USER", "cobalt_no_such_role");
             missingRole.put("CHAT_DB_PASSWORD", "db-DISTINCTIVE-789");
             noSuchRole = start(missingRole);
+            noRightsSchema = com.cobalt.chat.testing.Postgres.newSchema("refusal");
+            Map<String, String> withoutRights = new LinkedHashMap<>();
+            withoutRights.put("LLM_PROVIDER", "demo");
+            withoutRights.put("CHAT_DB_URL", noRightsSchema.url());
+            withoutRights.put("CHAT_DB_USER", com.cobalt.chat.testing.Postgres.roleWithoutRights());
+            noRights = start(withoutRights);
         }
 
         // the project's routes and one more file with a step Camel does not know
@@ -190,6 +198,9 @@ class StartupRefusalTest {
     static void stopAll() throws IOException {
         if (heldPort != null) {
             heldPort.close();
+        }
+        if (noRightsSchema != null) {
+            noRightsSchema.close();
         }
         for (Run r : runs) {
             if (r.process.isAlive()) {
@@ -293,6 +304,23 @@ class StartupRefusalTest {
         assertThat(role.stderr).as(role.describe()).containsPattern("Invalid configuration:\n"
                 + "  - CHAT_DB_USER / CHAT_DB_PASSWORD: the database refused the login \\(SQLState 28[0-9A-Z]{3}\\)\n");
         assertThat(role.stdout + role.stderr).as(role.describe()).doesNotContain("db-DISTINCTIVE-789");
+    }
+
+    /**
+     * A user the database lets in but grants nothing (here: not the schema, so no migration can run) is told what it
+     * needs: it said only "cannot open the database (PSQLException, SQLState 42501)" (data probe, 2026-12-05).
+     */
+    @Test
+    void aUserWithoutTheRightsItNeedsIsToldWhichRights() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(noRights != null, "no PostgreSQL server to refuse");
+        Run r = noRights.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Invalid configuration:\n"
+                + "  - CHAT_DB_USER: the database refused this user a privilege (SQLState 42501): it needs CONNECT on"
+                + " the database, and to own or be allowed to create the gateway's tables in its schema (the"
+                + " migrations), and to read and write them\n");
+        assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("\tat ");
     }
 
     @Test

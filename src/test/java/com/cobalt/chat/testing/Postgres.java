@@ -48,6 +48,16 @@ public final class Postgres {
         return new Schema(name);
     }
 
+    /**
+     * A login role (trust auth, no password) that is granted nothing: not the schemas {@link #newSchema} makes, nor
+     * their tables. Roles belong to the whole server, so it is made once and kept.
+     */
+    public static String roleWithoutRights() {
+        assumeAvailable();
+        execute("DO $$ BEGIN CREATE ROLE cobalt_no_rights LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        return "cobalt_no_rights";
+    }
+
     private static void execute(String sql) {
         try (Connection c = DriverManager.getConnection(URL, USER, ""); Statement s = c.createStatement()) {
             s.execute(sql);
