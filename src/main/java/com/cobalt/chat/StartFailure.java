@@ -18,6 +18,9 @@ final class StartFailure {
     /** H2's "The database is read only" (an embedded file the process may not write). */
     static final String H2_READ_ONLY = "90097";
 
+    /** PostgreSQL's "permission denied" (a role that may read the tables but not write them, say). */
+    static final String INSUFFICIENT_PRIVILEGE = "42501";
+
     private StartFailure() {
     }
 
@@ -27,8 +30,7 @@ final class StartFailure {
             if (c instanceof SQLException sql) {
                 parts.add("the database refused a statement (" + c.getClass().getSimpleName() + ", SQLState "
                         + sql.getSQLState() + ", error " + sql.getErrorCode() + ")"
-                        + (H2_READ_ONLY.equals(sql.getSQLState()) ? ": the database is read-only; check that the"
-                                + " user running the gateway may write CHAT_DB_URL's file" : ""));
+                        + hint(sql.getSQLState()));
                 break;
             }
             if (c.getClass().getName().startsWith("org.flywaydb.")) {
@@ -52,6 +54,18 @@ final class StartFailure {
         }
         String all = String.join("\n  caused by: ", parts);
         return all.length() <= MAX_LENGTH ? all : all.substring(0, MAX_LENGTH) + " ...";
+    }
+
+    /** What to mend for the refusals an operator can mend: said nothing but the SQLState for 42501 (data probe). */
+    private static String hint(String state) {
+        if (H2_READ_ONLY.equals(state)) {
+            return ": the database is read-only; check that the user running the gateway may write CHAT_DB_URL's file";
+        }
+        if (INSUFFICIENT_PRIVILEGE.equals(state)) {
+            return ": the database user (CHAT_DB_USER) lacks a privilege; it must be able to read and write the"
+                    + " gateway's tables";
+        }
+        return "";
     }
 
     /** A wrapper whose message is only its cause's (RuntimeCamelException(cause) and the like). */

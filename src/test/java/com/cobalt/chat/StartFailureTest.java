@@ -39,6 +39,20 @@ class StartFailureTest {
                 + " that the user running the gateway may write CHAT_DB_URL's file");
     }
 
+    /**
+     * A role that may read the tables but not write them passes the migrations and fails the first write at start
+     * (the sweep of answers left streaming): it said only "SQLState 42501, error 0" (data probe, 2026-12-05).
+     */
+    @Test
+    void aRefusedPrivilegeNamesTheDatabaseUser() {
+        Throwable failure = new IllegalStateException("storage failure: 42501", new SQLException(
+                "ERROR: permission denied for table chat_message", "42501", 0));
+
+        assertThat(StartFailure.describe(failure)).isEqualTo("storage failure: 42501\n  caused by: the database"
+                + " refused a statement (SQLException, SQLState 42501, error 0): the database user (CHAT_DB_USER)"
+                + " lacks a privilege; it must be able to read and write the gateway's tables");
+    }
+
     @Test
     void aFlywayFailureIsNamedWithoutItsMessage() {
         Throwable failure = new org.flywaydb.core.api.FlywayException("Migration V3__x.sql failed: INSERT 'secret'");
