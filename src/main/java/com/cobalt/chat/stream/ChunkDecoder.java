@@ -55,6 +55,16 @@ public final class ChunkDecoder {
     private record Choice(Delta delta, Delta message, String finishReason, Usage usage) {
     }
 
+    /**
+     * A text without the NUL character (U+0000). PostgreSQL cannot store it in a text column, so an answer with one
+     * was relayed whole and then lost there ({@code answer_not_stored}, its checkpoints refused too), while the
+     * embedded H2 kept it. It is no text a reader can see: dropped before it is relayed, so what the client got and
+     * what is stored agree on every database. (Tool calls keep the provider's JSON, where it stays escaped.)
+     */
+    static String withoutNul(String text) {
+        return text == null || text.indexOf('\u0000') < 0 ? text : text.replace("\u0000", "");
+    }
+
     private record Delta(String content, String reasoningContent, String reasoning, JsonNode toolCalls,
                          String refusal) {
     }
@@ -152,11 +162,11 @@ public final class ChunkDecoder {
         if (first != null) {
             Delta d = first.delta() != null ? first.delta() : first.message();
             if (d != null) {
-                content = d.content();
+                content = withoutNul(d.content());
                 // DeepSeek and SambaNova name it reasoning_content; vLLM-style servers (gpt-oss) reasoning
-                reasoning = d.reasoningContent() != null ? d.reasoningContent() : d.reasoning();
+                reasoning = withoutNul(d.reasoningContent() != null ? d.reasoningContent() : d.reasoning());
                 toolCalls = d.toolCalls();
-                refusal = d.refusal();
+                refusal = withoutNul(d.refusal());
                 if (toolCalls != null && first.delta() == null) {
                     toolCalls = indexed(toolCalls);
                 }

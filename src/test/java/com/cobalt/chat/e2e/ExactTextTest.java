@@ -11,6 +11,7 @@ import com.cobalt.chat.testing.Chunks;
 import com.cobalt.chat.testing.FakeUpstream;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.Jwt;
+import com.cobalt.chat.testing.Postgres;
 import com.cobalt.chat.testing.RecordedRequest;
 import com.cobalt.chat.testing.RunningGateway;
 import com.cobalt.chat.testing.Script;
@@ -18,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -97,5 +99,38 @@ class ExactTextTest {
         assertThat(messages).hasSize(2);
         assertThat(messages.get(0).get("content").asText()).isEqualTo(text);
         assertThat(messages.get(1).get("content").asText()).isEqualTo(text);
+    }
+
+    /**
+     * A NUL character (U+0000) in a provider's answer is dropped before it is relayed: PostgreSQL cannot store it, and
+     * such an answer was streamed whole, then ended with answer_not_stored and was missing from the session there,
+     * while the embedded H2 kept it. Now the client and the session have the same text on both databases.
+     */
+    @Test
+    void aNulInTheProvidersAnswerIsDroppedSoWhatIsRelayedIsWhatIsStoredOnEveryDatabase() {
+        assertRelayedAndStoredWithoutNul(client);
+        if (Postgres.available()) {
+            try (Postgres.Schema schema = Postgres.newSchema("exact_nul");
+                 RunningGateway pg = RunningGateway.sambanovaAt(upstream, Map.of("chat.db.url", schema.url(),
+                         "chat.db.user", Postgres.USER))) {
+                assertRelayedAndStoredWithoutNul(new GatewayClient(pg));
+            }
+        }
+    }
+
+    private static void assertRelayedAndStoredWithoutNul(GatewayClient on) {
+        String token = Jwt.token("exact-user");
+        String session = on.createSession(token, "{\"title\":\"nul\"}");
+        upstream.enqueue(Script.sse(Chunks.delta("A\u0000B"), Chunks.delta("\u0000"), Chunks.delta("C"),
+                Chunks.finish("stop"), Chunks.usage(3, 3), Chunks.done()));
+
+        GatewayClient.Answer a = on.chat(session, token, "Say it");
+
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        assertThat(a.text()).isEqualTo("ABC");
+        assertThat(a.body()).endsWith("data: [DONE]\n\n");
+        JsonNode answer = on.session(session, token).get("messages").get(1);
+        assertThat(answer.get("status").asText()).isEqualTo("complete");
+        assertThat(answer.get("content").asText()).isEqualTo("ABC");
     }
 }
