@@ -507,6 +507,8 @@ public class GatewayConfiguration implements CamelConfiguration {
     static final String H2_FILE_IN_USE = "90020";
     /** PostgreSQL's "permission denied" (for a database, a schema, a table). */
     static final String INSUFFICIENT_PRIVILEGE = "42501";
+    /** PostgreSQL's "too many connections" (the server's max_connections, or the role's connection limit). */
+    static final String TOO_MANY_CONNECTIONS = "53300";
     /** H2's "File corrupted". */
     static final String H2_FILE_CORRUPTED = "90030";
 
@@ -540,6 +542,13 @@ public class GatewayConfiguration implements CamelConfiguration {
             return "CHAT_DB_USER: the database refused this user a privilege (SQLState 42501): it needs CONNECT on"
                     + " the database, and to own or be allowed to create the gateway's tables in its schema (the"
                     + " migrations), and to read and write them";
+        }
+        // said only "cannot open the database (PSQLException, SQLState 53300)" (data probe, 2026-12-05): instances
+        // times CHAT_DB_POOL_SIZE past the server's max_connections (100 by default) is a scale-out that cannot start
+        if (TOO_MANY_CONNECTIONS.equals(state)) {
+            return "CHAT_DB_URL: the database server has no connection left for this user (SQLState 53300): raise"
+                    + " its max_connections or the user's connection limit, or lower CHAT_DB_POOL_SIZE (each instance"
+                    + " opens up to that many)";
         }
         if (root instanceof java.net.ConnectException) {
             return "CHAT_DB_URL: nothing accepts connections at its host and port (ConnectException)";

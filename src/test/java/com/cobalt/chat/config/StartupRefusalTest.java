@@ -48,6 +48,7 @@ class StartupRefusalTest {
     static Run noSuchDatabase;
     static Run noSuchRole;
     static Run noRights;
+    static Run noConnections;
     static com.cobalt.chat.testing.Postgres.Schema noRightsSchema;
     static Run unknownStep;
     static Path badRoutes;
@@ -161,6 +162,11 @@ class StartupRefusalTest {
             withoutRights.put("CHAT_DB_URL", noRightsSchema.url());
             withoutRights.put("CHAT_DB_USER", com.cobalt.chat.testing.Postgres.roleWithoutRights());
             noRights = start(withoutRights);
+            Map<String, String> withoutConnections = new LinkedHashMap<>();
+            withoutConnections.put("LLM_PROVIDER", "demo");
+            withoutConnections.put("CHAT_DB_URL", com.cobalt.chat.testing.Postgres.URL);
+            withoutConnections.put("CHAT_DB_USER", com.cobalt.chat.testing.Postgres.roleWithoutConnections());
+            noConnections = start(withoutConnections);
         }
 
         // the project's routes and one more file with a step Camel does not know
@@ -321,6 +327,22 @@ class StartupRefusalTest {
                 + " the database, and to own or be allowed to create the gateway's tables in its schema (the"
                 + " migrations), and to read and write them\n");
         assertThat(r.stdout + r.stderr).as(r.describe()).doesNotContain("\tat ");
+    }
+
+    /**
+     * A server with no connection left for the user (max_connections, or the role's limit: instances times
+     * CHAT_DB_POOL_SIZE past it) says so: it said only "cannot open the database (PSQLException, SQLState 53300)".
+     */
+    @Test
+    void aServerWithNoConnectionLeftSaysSoAndWhatToChange() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(noConnections != null, "no PostgreSQL server to refuse");
+        Run r = noConnections.await();
+
+        assertThat(r.exitCode).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr).as(r.describe()).contains("Invalid configuration:\n"
+                + "  - CHAT_DB_URL: the database server has no connection left for this user (SQLState 53300): raise"
+                + " its max_connections or the user's connection limit, or lower CHAT_DB_POOL_SIZE (each instance"
+                + " opens up to that many)\n");
     }
 
     @Test

@@ -58,6 +58,14 @@ public final class Postgres {
         return "cobalt_no_rights";
     }
 
+    /** A login role the server lets open no connection at all (CONNECTION LIMIT 0); made once and kept. */
+    public static String roleWithoutConnections() {
+        assumeAvailable();
+        execute("DO $$ BEGIN CREATE ROLE cobalt_no_connections LOGIN CONNECTION LIMIT 0;"
+                + " EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        return "cobalt_no_connections";
+    }
+
     private static void execute(String sql) {
         try (Connection c = DriverManager.getConnection(URL, USER, ""); Statement s = c.createStatement()) {
             s.execute(sql);
