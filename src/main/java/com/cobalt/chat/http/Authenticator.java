@@ -259,6 +259,17 @@ public class Authenticator {
     }
 
     /**
+     * Whether a text could be a user id, by the rules a token's subject must meet: not blank, at most 255 UTF-16
+     * units, no control, line-or-direction control or lone surrogate. A value named where a user id is looked up
+     * (the usage report's {@code user=}) that fails them names no user there can be.
+     */
+    public static boolean couldBeUserId(String text) {
+        return text != null && !text.isBlank() && text.length() <= MAX_USER_ID_LENGTH
+                && text.codePoints().noneMatch(c -> Character.getType(c) == Character.CONTROL
+                        || lineOrDirectionControl(c) || Character.getType(c) == Character.SURROGATE);
+    }
+
+    /**
      * U+2028 and U+2029 end a line wherever Unicode line breaking is followed (log viewers, JavaScript), and the
      * bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9) reorder the text after them on screen: a subject
      * holding one is logged as the user id (an administrator's selection change, the exchange line) and could forge

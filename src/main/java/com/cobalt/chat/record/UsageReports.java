@@ -103,6 +103,11 @@ public class UsageReports {
         }
         // user=* is everyone (administrators only): the gateway-wide report by provider, model, day or variant
         boolean everyone = !noUser && EVERYONE.equals(user);
+        if (!noUser && !everyone && !com.cobalt.chat.http.Authenticator.couldBeUserId(user)) {
+            // a NUL in it was a 500 internal_error on PostgreSQL (text cannot hold one; data probe, 2026-12-05)
+            throw ApiError.badRequest("invalid_parameter", "user must be a user id (at most 255 characters, no"
+                    + " control characters) or *");
+        }
         boolean otherUser = !noUser && !user.equals(caller);
         // everyone is checked by itself: a non-admin whose sub is "*" names itself, and passed the other-user check
         if ((everyone || otherUser || group.equals("user")) && !admin) {

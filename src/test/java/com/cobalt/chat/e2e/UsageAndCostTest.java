@@ -438,6 +438,12 @@ class UsageAndCostTest {
         assertError(usage(gateway, token, "from=2026-03-12&to=2026-03-10"), 400, "invalid_parameter",
                 "from must be before to");
         assertError(usage(gateway, null, ""), 401, "missing_token", "Authorization: Bearer <JWT> is required");
+        // no token can carry such a user id; a NUL in it was a 500 internal_error on PostgreSQL
+        String admin = adminToken("usage-bad-admin-9c", "admin");
+        for (String user : List.of("a%00b", "a%0Ab", "x".repeat(256))) {
+            assertError(usage(gateway, admin, "user=" + user), 400, "invalid_parameter",
+                    "user must be a user id (at most 255 characters, no control characters) or *");
+        }
     }
 
     @Test
