@@ -97,6 +97,12 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
      * closed without an answer, with a NullPointerException logged inside Vert.x (black-box probe, 2026-12-05). A chunked
      * body's framing is followed from its head's end on, its chunk data skipped by length (never looked at), so only
      * the size lines and the trailer lines are read byte by byte.
+     *
+     * <p>And a chunk size past {@link Integer#MAX_VALUE}: Netty (4.1.130) reads a size into an int and checks only for
+     * a negative result, so {@code 100000000d} (2^36 + 13) wrapped to 13 - the 13 bytes after it were the chunk and
+     * what followed was read as the next request, where a proxy in front that reads the size as written forwards it
+     * all as one body (request smuggling; black-box probe, 2026-12-05). No body the gateway takes comes near 2 GiB: such
+     * a size ends the request as broken framing, what the decoder made of it dropped, as a folded trailer line does.
      */
     private static final class ChunkScan {
         private static final int SIZE = 0;
@@ -104,13 +110,15 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         private static final int DATA_END = 2;
         private static final int TRAILER = 3;
         private static final int DONE = 4;
-        /** Past it the decoder refuses the size itself (it does not fit in its long). */
-        private static final long SIZE_CAP = 1L << 58;
 
         int state = SIZE;
         long size;
+        /** A hex digit of the size has been read (blanks before the first are skipped, as the decoder does). */
+        boolean sizeStarted;
         /** The size's hex digits have ended (a chunk extension, whitespace): the rest of the line is skipped. */
         boolean sizeEnded;
+        /** A size line past Integer.MAX_VALUE, which the decoder would have read wrapped. */
+        boolean oversized;
         long remaining;
         /** Bytes of the current trailer line so far, CR aside. */
         int lineLength;
@@ -119,7 +127,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         /** Reads the body's bytes the decoder has consumed, from where this scan stands. */
         void scan(ByteBuf bytes, int from, int to) {
             int i = from;
-            while (i < to && state != DONE && !folded) {
+            while (i < to && state != DONE && !folded && !oversized) {
                 if (state == DATA) {
                     int n = (int) Math.min(remaining, to - i);
                     i += n;
@@ -132,17 +140,22 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
                 byte b = bytes.getByte(i++);
                 if (state == SIZE) {
                     if (b == '\n') {
+                        oversized = size > Integer.MAX_VALUE;
                         state = size == 0 ? TRAILER : DATA;
                         remaining = size;
                         lineLength = 0;
                         size = 0;
+                        sizeStarted = false;
                         sizeEnded = false;
                     } else if (!sizeEnded) {
                         int digit = Character.digit(b, 16);
-                        if (digit < 0) {
+                        if (digit >= 0) {
+                            sizeStarted = true;
+                            if (size <= Integer.MAX_VALUE) {
+                                size = size * 16 + digit; // no further once past an int: the long cannot wrap
+                            }
+                        } else if (sizeStarted || (b != ' ' && b != '\t')) {
                             sizeEnded = true;
-                        } else if (size < SIZE_CAP) {
-                            size = size * 16 + digit;
                         }
                     }
                 } else if (state == DATA_END) {
@@ -165,6 +178,8 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     }
 
     static final String FOLDED_TRAILER = "A trailer line may not be folded onto the next (obs-fold)";
+    /** As the decoder's own refusal of a chunk size it cannot read. */
+    static final String OVERSIZED_CHUNK = "The request body's chunked framing is not valid HTTP";
 
     /** The current request's chunked body, from its head's end to its trailer section's; null otherwise. */
     private ChunkScan chunks;
@@ -207,8 +222,8 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         }
         if (chunks != null) {
             chunks.scan(buffer, from, buffer.readerIndex());
-            if (chunks.folded) {
-                refuseInBody(out, before);
+            if (chunks.folded || chunks.oversized) {
+                refuseInBody(out, before, chunks.folded ? FOLDED_TRAILER : OVERSIZED_CHUNK);
                 return;
             }
         }
@@ -229,7 +244,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
      * closes the connection, when an answer was begun): what the decoder made of this read's body is dropped, and
      * nothing after it is decoded.
      */
-    private void refuseInBody(List<Object> out, int before) {
+    private void refuseInBody(List<Object> out, int before, String message) {
         for (int i = out.size() - 1; i >= before; i--) {
             if (out.get(i) instanceof io.netty.handler.codec.http.HttpContent content) {
                 content.release();
@@ -237,7 +252,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             }
         }
         io.netty.handler.codec.http.LastHttpContent failed = new io.netty.handler.codec.http.DefaultLastHttpContent();
-        failed.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(new Refused(FOLDED_TRAILER)));
+        failed.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(new Refused(message)));
         out.add(failed);
         chunks = null;
         head = null;
