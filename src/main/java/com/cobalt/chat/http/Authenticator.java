@@ -23,6 +23,7 @@ import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.auth0.jwt.interfaces.Verification;
+import com.cobalt.chat.provider.LogOncePerMinute;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -63,6 +64,11 @@ public class Authenticator {
     /** RS256 / ES256 keys; null without CHAT_JWT_JWKS_URL. */
     private final JwksKeys jwks;
     private final String adminRole;
+    /**
+     * A key of the JWKS that cannot be used is named by every token whose kid is its: logged at most once a minute per
+     * key type, not once per request (a caller without any credential could write a WARN line per request).
+     */
+    private final LogOncePerMinute unusableKeyLog = new LogOncePerMinute();
     /**
      * Tokens that passed every check, each kept until its expiry (plus the leeway) so a client that sends the same
      * token with every request costs one signature check, not one per request. Bounded; refusals are not kept. A
@@ -306,7 +312,7 @@ public class Authenticator {
     }
 
     /** The algorithm for the token's alg and its JWK, only when the key is of that algorithm's kind and curve. */
-    private static Algorithm algorithm(String alg, Jwk jwk) {
+    private Algorithm algorithm(String alg, Jwk jwk) {
         if ((jwk.getAlgorithm() != null && !jwk.getAlgorithm().equals(alg))
                 || (jwk.getUsage() != null && !"sig".equals(jwk.getUsage()))) {
             throw invalid("The token's algorithm does not match its signing key");
@@ -315,7 +321,13 @@ public class Authenticator {
         try {
             key = jwk.getPublicKey();
         } catch (InvalidPublicKeyException e) {
-            LOG.warn("A key of the JWKS (type {}) cannot be used: {}", jwk.getType(), e.getMessage());
+            long unlogged = unusableKeyLog.heldBackOrMinusOne(String.valueOf(jwk.getType()));
+            if (unlogged == 0) {
+                LOG.warn("A key of the JWKS (type {}) cannot be used: {}", jwk.getType(), e.getMessage());
+            } else if (unlogged > 0) {
+                LOG.warn("A key of the JWKS (type {}) cannot be used: {} ({} more token(s) named such a key since the"
+                        + " last such line)", jwk.getType(), e.getMessage(), unlogged);
+            }
             throw invalid("The token's signing key cannot be used");
         }
         if ("RS256".equals(alg) && key instanceof RSAPublicKey rsa) {

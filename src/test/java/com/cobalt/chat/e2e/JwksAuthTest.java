@@ -13,8 +13,10 @@ import java.util.Map;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
+import com.cobalt.chat.http.Authenticator;
 import com.cobalt.chat.testing.GatewayClient;
 import com.cobalt.chat.testing.JwksServer;
+import com.cobalt.chat.testing.LogCapture;
 import com.cobalt.chat.testing.JwksServer.SigningKey;
 import com.cobalt.chat.testing.RunningGateway;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -44,6 +46,7 @@ class JwksAuthTest {
     static final String BAD_SIGNATURE = invalidToken("The token's signature is not valid");
     static final String ALGORITHM_NOT_ACCEPTED = invalidToken("The token's algorithm is not accepted");
     static final String KEY_MISMATCH = invalidToken("The token's algorithm does not match its signing key");
+    static final String UNUSABLE_KEY = invalidToken("The token's signing key cannot be used");
 
     static SigningKey rsa;
     static SigningKey ec;
@@ -60,6 +63,9 @@ class JwksAuthTest {
         rsa = JwksServer.rsaKey("rsa-1");
         ec = JwksServer.ecKey("ec-1");
         idp = JwksServer.publishing(rsa, ec);
+        // an Ed25519 key without "alg", as an identity provider may publish beside its RS256 keys: not usable here
+        idp.publish(Map.of("kty", "OKP", "crv", "Ed25519", "kid", "ed-1", "use", "sig",
+                "x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"));
         gateway = RunningGateway.start(Map.of("llm.provider", "demo", "chat.jwt.jwks-url", idp.url(),
                 "chat.jwt.issuer", ISSUER, "chat.jwt.audience", AUDIENCE));
         client = new GatewayClient(gateway);
@@ -237,6 +243,24 @@ class JwksAuthTest {
             assertRefused(c, unsigned, ALGORITHM_NOT_ACCEPTED);
             assertRefused(c, header + "." + payload + ".", ALGORITHM_NOT_ACCEPTED);
             assertRefused(c, noneWithSignature, ALGORITHM_NOT_ACCEPTED);
+        }
+    }
+
+    /**
+     * A key of the JWKS the gateway cannot use (an Ed25519 key published without "alg") is named by every token with
+     * its kid - and the kid is public. Each such token is refused, and the key is logged once a minute, not once per
+     * request: a caller holding no credential at all wrote a WARN line per request (black-box probe, 2026-12-05).
+     */
+    @Test
+    void tokensNamingAKeyThatCannotBeUsedAreRefusedAndTheKeyIsLoggedOnce() {
+        String token = JwksServer.claims("alice", ISSUER, AUDIENCE).withKeyId("ed-1").sign(rsa.algorithm());
+        try (LogCapture logs = LogCapture.start()) {
+            for (int i = 0; i < 5; i++) {
+                assertRefused(client, token, UNUSABLE_KEY);
+            }
+
+            assertThat(logs.lines(Authenticator.class.getName())).extracting(LogCapture.Line::message)
+                    .containsExactly("A key of the JWKS (type OKP) cannot be used: The key type of OKP is not supported");
         }
     }
 

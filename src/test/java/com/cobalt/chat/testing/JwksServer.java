@@ -90,6 +90,8 @@ public final class JwksServer implements AutoCloseable {
         return t;
     });
     private final List<SigningKey> published = new CopyOnWriteArrayList<>();
+    /** JWKs published as they are, beside the signing keys: keys the gateway cannot use. */
+    private final List<Map<String, Object>> publishedAsIs = new CopyOnWriteArrayList<>();
     private final AtomicInteger fetches = new AtomicInteger();
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile boolean silent;
@@ -147,6 +149,11 @@ public final class JwksServer implements AutoCloseable {
         published.add(key);
     }
 
+    /** Publishes a JWK as it stands (a key type the gateway cannot use, say), beside the signing keys. */
+    public void publish(Map<String, Object> jwk) {
+        publishedAsIs.add(jwk);
+    }
+
     /** From now on every request is accepted and never answered (until {@link #close()}). */
     public void goSilent() {
         silent = true;
@@ -177,6 +184,7 @@ public final class JwksServer implements AutoCloseable {
             }
             List<Map<String, Object>> keys = new ArrayList<>();
             published.forEach(k -> keys.add(k.jwk()));
+            keys.addAll(publishedAsIs);
             byte[] body;
             try {
                 body = GatewayClient.JSON.writeValueAsBytes(Map.of("keys", keys));
