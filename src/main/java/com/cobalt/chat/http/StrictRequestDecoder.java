@@ -271,6 +271,13 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             // (black-box probe, 2026-12-05)
             throw new Refused(505, "http_version_not_supported", "The gateway speaks HTTP/1.1 and HTTP/1.0");
         }
+        if (version.minorVersion() == 0 && msg.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            // RFC 9112 6.1: HTTP/1.0 has no transfer codings, so a 1.0 message with Transfer-Encoding has faulty
+            // framing and its connection must close. Netty read it as chunked and kept a keep-alive connection open,
+            // where a proxy that frames a 1.0 request by HTTP/1.0's rules reads that body as the next request
+            // (request smuggling; black-box probe, 2026-12-05)
+            throw new Refused("An HTTP/1.0 request may not have Transfer-Encoding");
+        }
         check(msg.headers());
         if (msg.protocolVersion().equals(HttpVersion.HTTP_1_1)
                 && msg.headers().getAll(HttpHeaderNames.HOST).size() != 1) {

@@ -108,6 +108,29 @@ class StrictHttpTest {
         assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
     }
 
+    /**
+     * HTTP/1.0 has no transfer codings (RFC 9112 6.1): a 1.0 request with Transfer-Encoding has faulty framing. Netty
+     * read it as chunked, made the session and answered the next request on the kept-alive connection, where a proxy
+     * framing the request by HTTP/1.0's rules sees those chunks as the next request (black-box probe, 2026-12-05).
+     */
+    @Test
+    void anHttp10RequestWithTransferEncodingIs400AndTheConnectionCloses() throws IOException {
+        String request = "POST " + SESSIONS + " HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nAuthorization: Bearer "
+                + token + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + chunked("{\"title\":\"smuggled\"}") + "GET " + SESSIONS + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + token + "\r\nConnection: close\r\n\r\n";
+
+        Raw r = exchange(gateway, request);
+
+        assertThat(r.status()).isEqualTo("HTTP/1.0 400 Bad Request");
+        assertThat(r.body()).isEqualTo("{\"error\":{\"code\":\"invalid_request\",\"message\":"
+                + "\"An HTTP/1.0 request may not have Transfer-Encoding\"}}");
+        // closed after it (read to the end): Vert.x writes its own "keep-alive" on a 1.0 response that asked for it
+        assertThat(r.closedAfter()).isTrue();
+        assertThat(r.rest()).isEmpty();
+        assertThat(GatewayClient.json(client.get(SESSIONS, token).body()).get("sessions")).isEmpty();
+    }
+
     @Test
     void chunkedAloneIsAcceptedAndTheConnectionStaysOpen() throws IOException {
         String other = Jwt.token("chunked-" + UUID.randomUUID());
