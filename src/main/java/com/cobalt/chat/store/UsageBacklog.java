@@ -82,8 +82,7 @@ public final class UsageBacklog implements AutoCloseable {
         }
         rows.add(new Row(values));
         startRetries();
-        warn("The database is out of reach: usage rows wait in memory until it is back ({} now)", waiting.get(),
-                null);
+        warn("The database is out of reach: usage rows wait in memory until it is back ({} now)", waiting.get());
     }
 
     private synchronized void startRetries() {
@@ -182,11 +181,12 @@ public final class UsageBacklog implements AutoCloseable {
         return "";
     }
 
-    private void warn(String format, Object a, Object b) {
+    /** At most one line a minute, whichever of the two it is: an outage writes one, not one per answer. */
+    private void warn(String format, Object... args) {
         long last = lastWarnNanos.get();
         long now = System.nanoTime();
         if (now - last >= LOG_EVERY_NANOS && lastWarnNanos.compareAndSet(last, now)) {
-            LOG.warn(format, a, b);
+            LOG.warn(format, args);
         }
     }
 

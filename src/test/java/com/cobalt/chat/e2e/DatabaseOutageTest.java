@@ -236,6 +236,18 @@ class DatabaseOutageTest {
                                 .isEqualTo("stop");
                     }
                 }
+                // both answers' usage waited for the database, and is in the ledger once it is back
+                assertThat(ResilienceTest.metric(gateway, "chat_usage_rows_waiting")).isEqualTo("2.0");
+                proxy.restore();
+                // a write on a connection the cut caught mid-handshake waits for its socket timeout (30 s) at worst
+                long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+                while (count(schema, "SELECT COUNT(*) FROM llm_usage") < 2) {
+                    assertThat(System.nanoTime()).as("the usage rows written").isLessThan(deadline);
+                    LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                }
+                assertThat(count(schema, "SELECT COUNT(*) FROM llm_usage WHERE user_id = 'gone-mid-v1-user'"
+                        + " AND status = 'complete' AND tokens_estimated = FALSE AND completion_tokens > 0")).isEqualTo(2);
+                assertThat(ResilienceTest.metric(gateway, "chat_usage_rows_waiting")).isEqualTo("0.0");
             }
         }
     }

@@ -75,7 +75,8 @@ class UsageBacklogTest {
             }
 
             proxy.restore();
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            // a write on a connection the cut caught mid-handshake waits for its socket timeout (30 s) at worst
+            long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
             while (store.usageBacklog().waiting() > 0) {
                 assertThat(System.nanoTime()).as("written once the database is back").isLessThan(deadline);
                 LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
