@@ -66,20 +66,34 @@ public class AnswerCheckpoints implements AutoCloseable {
     private static final String UPDATE = "UPDATE chat_message SET content = ?, lease_until = ? WHERE id = ?"
             + " AND status = 'streaming'";
     private static final String RENEW = "UPDATE chat_message SET lease_until = ? WHERE id = ? AND status = 'streaming'";
-    private static final String SWEEP = "UPDATE chat_message SET status = 'interrupted', error_code = '" + INSTANCE_LOST
-            + "', instance_id = NULL, lease_until = NULL WHERE lease_until >= ? AND lease_until < ?"
-            + " AND status = 'streaming'";
+    /** Rows a sweep marks per transaction: a dead instance's thousands of answers are not one long transaction. */
+    static final int SWEEP_BLOCK = 100;
+    private static final String MARK = "UPDATE chat_message SET status = 'interrupted', error_code = '" + INSTANCE_LOST
+            + "', instance_id = NULL, lease_until = NULL WHERE ";
+    private static final String EXPIRED = "lease_until >= ? AND lease_until < ? AND status = 'streaming'";
     /** What the sweep needs of each row it marked, returned by its own statement: only the sweep that marked it. */
     private static final String SWEPT = "id, session_id, exchange_id, user_id, provider, model, variant, content,"
             + " created_at";
-    private static final String H2_SWEEP = "SELECT " + SWEPT + " FROM FINAL TABLE (" + SWEEP + ")";
-    private static final String PG_SWEEP = SWEEP + " RETURNING " + SWEPT;
+    private static final String H2_SWEEP = "SELECT " + SWEPT + " FROM FINAL TABLE (" + MARK + EXPIRED
+            + " FETCH FIRST ? ROWS ONLY)";
+    /** A block's rows are locked with SKIP LOCKED: an instance sweeping at the same time takes other rows instead of
+     * waiting for this block (an instance starting would not listen until the other's sweep committed). The block is
+     * picked in a CTE, run once: as {@code id IN (subquery)} PostgreSQL may run the subquery again for each row, each
+     * run finding the next rows still streaming, and mark every expired row in one go. */
+    private static final String PG_SWEEP = "WITH block AS (SELECT id FROM chat_message WHERE " + EXPIRED
+            + " LIMIT ? FOR UPDATE SKIP LOCKED) " + MARK.replace("WHERE ", "FROM block WHERE chat_message.id = block.id")
+            + " AND chat_message.status = 'streaming' RETURNING " + qualified(SWEPT);
+
+    private static String qualified(String columns) {
+        return "chat_message." + columns.replace(", ", ", chat_message.");
+    }
 
     private final DataSource dataSource;
     private final Clock clock;
     private final Duration interval;
     private final Duration lease;
     private final boolean alone;
+    private final int sweepBlock;
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<String, LiveAnswer> live = new ConcurrentHashMap<>();
     private ScheduledExecutorService ticker;
@@ -96,6 +110,12 @@ public class AnswerCheckpoints implements AutoCloseable {
      *              answer when this instance starts
      */
     public AnswerCheckpoints(DataSource dataSource, Clock clock, Duration interval, Duration lease, boolean alone) {
+        this(dataSource, clock, interval, lease, alone, SWEEP_BLOCK);
+    }
+
+    AnswerCheckpoints(DataSource dataSource, Clock clock, Duration interval, Duration lease, boolean alone,
+                      int sweepBlock) {
+        this.sweepBlock = sweepBlock;
         this.dataSource = dataSource;
         this.clock = clock;
         this.interval = interval;
@@ -153,7 +173,7 @@ public class AnswerCheckpoints implements AutoCloseable {
 
     /** At start, before any request: the answers a dead instance left streaming become interrupted. */
     public int sweepAtStart() {
-        int swept = sweep(alone ? OffsetDateTime.of(9999, 12, 31, 0, 0, 0, 0, ZoneOffset.UTC) : now());
+        int swept = sweepAll(alone ? OffsetDateTime.of(9999, 12, 31, 0, 0, 0, 0, ZoneOffset.UTC) : now(), false);
         if (swept > 0) {
             LOG.warn("{} answer(s) were left streaming by {}; stored as interrupted with their checkpointed text",
                     swept, alone ? "the previous run of this gateway" : "instances whose lease expired");
@@ -188,7 +208,7 @@ public class AnswerCheckpoints implements AutoCloseable {
     void tick() {
         try {
             checkpoint();
-            int swept = sweep(now());
+            int swept = sweepAll(now(), true);
             if (swept > 0) {
                 LOG.warn("{} answer(s) of an instance whose lease expired stored as interrupted", swept);
             }
@@ -314,8 +334,33 @@ public class AnswerCheckpoints implements AutoCloseable {
     }
 
     /**
-     * Marks the rows whose lease expired before {@code before} interrupted and gives each its estimated usage, in one
-     * transaction. Each row is marked by one sweep only - the statement takes the row's lock and rechecks
+     * Sweeps block after block until a block comes back short. A dead instance can leave thousands of answers, each
+     * costing a few round trips (its prompt is read for the estimate): swept in one transaction on this thread, its
+     * sweep held this instance's own checkpoints back for as long - measured 16 s for 252 rows at a 6 ms round trip,
+     * long enough for this instance's own leases to run out, so that a third instance could sweep its live answers -
+     * and held the rows' locks just as long, so an instance starting meanwhile did not listen until it committed. Now
+     * each block commits on its own and, between blocks, this instance's own answers are checkpointed again once an
+     * interval has passed.
+     */
+    private int sweepAll(OffsetDateTime before, boolean renewOwn) {
+        int total = 0;
+        long checkpointed = System.nanoTime();
+        while (true) {
+            int swept = sweep(before);
+            total += swept;
+            if (swept < sweepBlock) {
+                return total;
+            }
+            if (renewOwn && System.nanoTime() - checkpointed >= interval.toNanos()) {
+                checkpoint();
+                checkpointed = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * Marks at most one block of the rows whose lease expired before {@code before} interrupted and gives each its
+     * estimated usage, in one transaction. Each row is marked by one sweep only - the statement takes the row's lock and rechecks
      * {@code status = 'streaming'}, so a second instance sweeping at once finds it marked and skips it - and only the
      * sweep that marked it gets it back from its statement and writes its usage (llm_usage's key on the answer's id
      * stands behind that).
@@ -326,7 +371,7 @@ public class AnswerCheckpoints implements AutoCloseable {
                 List<Swept> swept = new ArrayList<>();
                 try (PreparedStatement ps = tx.prepareStatement(
                         Vendor.of(tx) == Vendor.POSTGRESQL ? PG_SWEEP : H2_SWEEP)) {
-                    bind(ps, EPOCH, before);
+                    bind(ps, EPOCH, before, sweepBlock);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
                             swept.add(new Swept(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),

@@ -597,6 +597,185 @@ class ChatStoreTest {
         assertThat(usageRows(ds, rowId)).containsExactly("complete 12 4 false 0.001 m");
     }
 
+    /**
+     * A dead instance's answers are swept in blocks, each committed on its own. Swept in one transaction, 252 answers
+     * at a 6 ms round trip took 16 s on the checkpoint thread: the sweeping instance's own leases ran out meanwhile (a
+     * third instance could have swept its live answers) and an instance starting waited on the rows' locks.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void aDeadInstancesAnswersAreSweptInBlocksEachCommittedOnItsOwn(String db) throws Exception {
+        Clock clock = Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC);
+        javax.sql.DataSource ds = database(db).dataSource();
+        new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2), false)
+                .sweepAtStart(); // what other tests left
+        String sessionId = deadAnswers(store(db, clock), ds, 5, "2026-11-26T09:59:00Z").get(0);
+        List<Long> committedAtEachEstimate = new ArrayList<>();
+        AnswerCheckpoints sweeper = new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(2), false, 2);
+        sweeper.estimateSweptUsage((provider, model, prompt, completion) -> {
+            committedAtEachEstimate.add(interruptedIn(ds, sessionId));
+            return new SweptUsage.Estimate(10, 1, new java.math.BigDecimal("0.001"));
+        }, 20);
+
+        assertThat(sweeper.sweepAtStart()).isEqualTo(5);
+
+        assertThat(committedAtEachEstimate).containsExactly(0L, 0L, 2L, 2L, 4L);
+        assertThat(interruptedIn(ds, sessionId)).isEqualTo(5);
+        assertThat(count(db, "SELECT COUNT(*) FROM llm_usage WHERE session_id = '" + sessionId + "'")).isEqualTo(5);
+    }
+
+    /**
+     * Between two blocks of a long sweep, the sweeping instance checkpoints its own answers again (here: interval zero,
+     * so after every full block), so their leases do not run out while it sweeps a dead instance's thousands. Before,
+     * its own 500 answers' leases were expired for 8 s while it swept 252 rows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseNames")
+    void aLongSweepRenewsTheSweepingInstancesOwnLeasesBetweenBlocks(String db) throws Exception {
+        Instant start = Instant.parse("2026-11-26T10:00:00Z");
+        java.util.concurrent.atomic.AtomicReference<Instant> now = new java.util.concurrent.atomic.AtomicReference<>(start);
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        };
+        javax.sql.DataSource ds = database(db).dataSource();
+        new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2), false)
+                .sweepAtStart(); // what other tests left
+        String sessionId = deadAnswers(store(db, clock), ds, 5, "2026-11-26T09:59:00Z").get(0);
+        AnswerCheckpoints sweeper = new AnswerCheckpoints(ds, clock, java.time.Duration.ZERO,
+                java.time.Duration.ofSeconds(10), false, 2);
+        sweeper.estimateSweptUsage((provider, model, prompt, completion) -> {
+            now.set(now.get().plusSeconds(1)); // each swept answer takes a second
+            return new SweptUsage.Estimate(10, 1, new java.math.BigDecimal("0.001"));
+        }, 20);
+        LiveAnswer own = sweeper.begin("u-own", sessionId, UUID.randomUUID().toString(), "sambanova", "m", null,
+                ownStream());
+
+        sweeper.tick();
+
+        assertThat(interruptedIn(ds, sessionId)).isEqualTo(5);
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("SELECT status, lease_until FROM chat_message"
+                + " WHERE id = ?")) {
+            ps.setString(1, own.messageId);
+            try (var rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("streaming");
+                // checkpointed at 10:00:00 (the tick), 10:00:02 and 10:00:04 (after each full block of two)
+                assertThat(rs.getObject(2, java.time.OffsetDateTime.class).toInstant())
+                        .isEqualTo(Instant.parse("2026-11-26T10:00:14Z"));
+            }
+        }
+    }
+
+    /** A session answer streaming on this instance (its relay replays a provider's first token). */
+    private static com.cobalt.chat.stream.RelaySession ownStream() {
+        var settings = new com.cobalt.chat.config.ProviderSettings("sambanova",
+                com.cobalt.chat.config.ProviderKind.OPENAI, "http://127.0.0.1:9/v1/chat/completions", null, null, null,
+                "m", "m", true, null, null);
+        var out = (io.vertx.core.http.HttpServerResponse) java.lang.reflect.Proxy.newProxyInstance(
+                ChatStoreTest.class.getClassLoader(), new Class<?>[] {io.vertx.core.http.HttpServerResponse.class},
+                (proxy, method, args) -> {
+                    Class<?> type = method.getReturnType();
+                    if (type.isInstance(proxy)) {
+                        return proxy;
+                    }
+                    return type == boolean.class ? false : type == int.class || type == long.class ? 0 : null;
+                });
+        var client = new com.cobalt.chat.http.ClientConnection(null, out, null, System.nanoTime(), "store-test");
+        return com.cobalt.chat.stream.RelaySession.replay(settings, settings.target("m"), "m",
+                io.vertx.core.buffer.Buffer.buffer("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"),
+                client, null, new com.cobalt.chat.stream.RelaySettings(60_000, 15_000, 5_000, 1_048_576),
+                new com.cobalt.chat.stream.LiveStreams(), com.cobalt.chat.stream.ClientFormat.SESSION);
+    }
+
+    /**
+     * PostgreSQL: a sweep skips the rows another instance's sweep holds instead of waiting for its transaction. Before,
+     * an instance restarting after a crash waited 18 s at start, not listening, behind the survivor's sweep.
+     */
+    @org.junit.jupiter.api.Test
+    void onPostgresASweepSkipsTheRowsAnotherSweepHolds() throws Exception {
+        Postgres.assumeAvailable();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-26T10:00:00.123456Z"), ZoneOffset.UTC);
+        javax.sql.DataSource ds = postgres.dataSource();
+        new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2), false)
+                .sweepAtStart(); // what other tests left
+        List<String> created = deadAnswers(store("postgres", clock), ds, 3, "2026-11-26T09:59:00Z");
+        String sessionId = created.get(0);
+        AnswerCheckpoints sweeper = new AnswerCheckpoints(ds, clock, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(2), false);
+        sweeper.estimateSweptUsage((provider, model, prompt, completion) ->
+                new SweptUsage.Estimate(10, 1, new java.math.BigDecimal("0.001")), 20);
+        try (var other = ds.getConnection()) {
+            other.setAutoCommit(false);
+            try (var lock = other.prepareStatement("SELECT id FROM chat_message WHERE id = ? FOR UPDATE")) {
+                lock.setString(1, created.get(1));
+                lock.executeQuery().close();
+            }
+            var sweep = java.util.concurrent.CompletableFuture.supplyAsync(sweeper::sweepAtStart);
+            try {
+                assertThat(sweep.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(2);
+            } finally {
+                other.commit();
+            }
+        }
+        assertThat(sweeper.sweepAtStart()).isEqualTo(1);
+        assertThat(interruptedIn(ds, sessionId)).isEqualTo(3);
+    }
+
+    /** The session's id, then the ids of {@code n} answers left streaming by a dead instance, leased until then. */
+    private static List<String> deadAnswers(ChatStore store, javax.sql.DataSource ds, int n, String leaseUntil)
+            throws Exception {
+        String user = "u-" + UUID.randomUUID();
+        SessionView s = store.createSession(user, new NewSession("t", null));
+        List<String> ids = new ArrayList<>(List.of(s.id()));
+        for (int i = 0; i < n; i++) {
+            String exchangeId = UUID.randomUUID().toString();
+            store.saveUserMessage(user, s.id(), exchangeId, "q" + i);
+            String rowId = RowIds.next();
+            try (var c = ds.getConnection(); var ps = c.prepareStatement("INSERT INTO chat_message (id, session_id,"
+                    + " exchange_id, user_id, role, content, status, provider, model, instance_id, lease_until,"
+                    + " created_at) VALUES (?, ?, ?, ?, 'assistant', 'partial', 'streaming', 'sambanova', 'm',"
+                    + " 'dead-instance', ?, ?)")) {
+                ps.setString(1, rowId);
+                ps.setString(2, s.id());
+                ps.setString(3, exchangeId);
+                ps.setString(4, user);
+                ps.setObject(5, java.time.OffsetDateTime.parse(leaseUntil));
+                ps.setObject(6, java.time.OffsetDateTime.parse("2026-11-26T09:58:00Z"));
+                ps.executeUpdate();
+            }
+            ids.add(rowId);
+        }
+        return ids;
+    }
+
+    /** Committed interrupted answers of the session, read on a connection of its own. */
+    private static long interruptedIn(javax.sql.DataSource ds, String sessionId) {
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("SELECT COUNT(*) FROM chat_message WHERE"
+                + " session_id = ? AND status = 'interrupted'")) {
+            ps.setString(1, sessionId);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static List<String> usageRows(javax.sql.DataSource ds, String id) throws Exception {
         List<String> rows = new ArrayList<>();
         try (var c = ds.getConnection(); var ps = c.prepareStatement("SELECT status, prompt_tokens, completion_tokens,"
