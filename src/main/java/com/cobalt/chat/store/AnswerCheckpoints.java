@@ -171,9 +171,16 @@ public class AnswerCheckpoints implements AutoCloseable {
         return live.size();
     }
 
-    /** At start, before any request: the answers a dead instance left streaming become interrupted. */
+    /**
+     * At start, before any request: the answers a dead instance left streaming become interrupted. Alone on an embedded
+     * database, all of them. On a shared one, one block: the ticks sweep the rest while this instance serves. Each row
+     * costs a few round trips, so sweeping them all first kept an instance from listening for as long - measured 36 s
+     * for 1,000 answers at a 6 ms round trip - and a backlog longer than the startup probe's budget would have had it
+     * restarted before it ever listened.
+     */
     public int sweepAtStart() {
-        int swept = sweepAll(alone ? OffsetDateTime.of(9999, 12, 31, 0, 0, 0, 0, ZoneOffset.UTC) : now(), false);
+        int swept = alone ? sweepAll(OffsetDateTime.of(9999, 12, 31, 0, 0, 0, 0, ZoneOffset.UTC), false)
+                : sweep(now());
         if (swept > 0) {
             LOG.warn("{} answer(s) were left streaming by {}; stored as interrupted with their checkpointed text",
                     swept, alone ? "the previous run of this gateway" : "instances whose lease expired");
