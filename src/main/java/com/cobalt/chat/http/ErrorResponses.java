@@ -126,35 +126,6 @@ public class ErrorResponses {
     /** How long a caller is told to wait when the database is unavailable. */
     static final int DATABASE_RETRY_AFTER_SECONDS = 5;
 
-    /**
-     * Whether a failure is the database being out of reach rather than a fault of the request or the gateway: no
-     * pooled connection in time (Hikari's SQLTransientConnectionException), a connection exception (SQLState class
-     * 08), PostgreSQL shutting down or restarting (57P01-57P03), the socket itself (refused, timed out), or the
-     * database's own storage: a statement that failed on an I/O error (the embedded H2's file could not be written,
-     * e.g. a full disk) and the embedded H2 closed after one (90098).
-     */
-    static boolean databaseUnavailable(Throwable t) {
-        boolean underStatement = false;
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.sql.SQLTransientConnectionException || c instanceof java.net.ConnectException
-                    || c instanceof java.net.SocketTimeoutException) {
-                return true;
-            }
-            if (underStatement && c instanceof java.io.IOException) {
-                return true;
-            }
-            if (c instanceof java.sql.SQLException sql) {
-                underStatement = true;
-                String state = sql.getSQLState();
-                if (state != null && (state.startsWith("08") || state.matches("57P0[123]")
-                        || com.cobalt.chat.store.EmbeddedFilePool.H2_DATABASE_CLOSED.equals(state))) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     /** Beans called from expressions arrive wrapped in Camel's exceptions; what counts is the cause we threw. */
     private static Throwable unwrap(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -196,7 +167,7 @@ public class ErrorResponses {
         }
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         String requestId = client == null ? "none" : client.requestId();
-        if (databaseUnavailable(caught)) {
+        if (com.cobalt.chat.store.Database.outOfReach(caught)) {
             // no connection within CHAT_DB_CONNECTION_TIMEOUT_MS, or the connection broke: the caller may retry
             LOG.warn("Request {}: the database is unavailable ({}{})", requestId,
                     caught.getClass().getSimpleName(), sqlState(caught));

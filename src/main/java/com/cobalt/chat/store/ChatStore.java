@@ -790,7 +790,7 @@ public class ChatStore {
                     usageFailure = usageAlsoFailed;
                 }
             }
-            if (usageFailure != null && hasUsage(a) && UsageBacklog.unreachable(usageFailure)) {
+            if (usageFailure != null && hasUsage(a) && Database.outOfReach(usageFailure)) {
                 // the provider billed it: its row waits for the database instead of being lost with the outage
                 usageBacklog.add(usageValues(id, a, now));
                 if (a.sessionId() == null && slotToFree == null) {

@@ -93,4 +93,33 @@ public final class Database implements AutoCloseable {
     public void close() {
         dataSource.close();
     }
+
+    /**
+     * Whether a failure is the database being out of reach rather than a fault of the request or the gateway: no
+     * pooled connection in time (Hikari's SQLTransientConnectionException), a connection exception (SQLState class
+     * 08), PostgreSQL shutting down or restarting (57P01-57P03), the socket itself (refused, timed out), or the
+     * database's own storage: a statement that failed on an I/O error (the embedded H2's file could not be written,
+     * e.g. a full disk) and the embedded H2 closed after one (90098).
+     */
+    public static boolean outOfReach(Throwable t) {
+        boolean underStatement = false;
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLTransientConnectionException || c instanceof java.net.ConnectException
+                    || c instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+            if (underStatement && c instanceof java.io.IOException) {
+                return true;
+            }
+            if (c instanceof java.sql.SQLException sql) {
+                underStatement = true;
+                String state = sql.getSQLState();
+                if (state != null && (state.startsWith("08") || state.matches("57P0[123]")
+                        || EmbeddedFilePool.H2_DATABASE_CLOSED.equals(state))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 }

@@ -125,7 +125,7 @@ public final class UsageBacklog implements AutoCloseable {
                 writer.write(block);
                 outOfReach = false;
             } catch (Exception e) {
-                if (unreachable(e)) {
+                if (Database.outOfReach(e)) {
                     outOfReach = true;
                     break; // the database is not back yet: the rows stay, in order
                 }
@@ -154,22 +154,6 @@ public final class UsageBacklog implements AutoCloseable {
                         e.getClass().getSimpleName(), sqlState(e));
             }
         }
-    }
-
-    /** The database was out of reach (no connection, or it broke), not refusing what was sent. */
-    static boolean unreachable(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.sql.SQLTransientConnectionException || c instanceof java.net.ConnectException
-                    || c instanceof java.net.SocketTimeoutException || c instanceof java.io.IOException) {
-                return true;
-            }
-            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P0")
-                    || EmbeddedFilePool.H2_DATABASE_CLOSED.equals(sql.getSQLState()))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String sqlState(Throwable t) {
