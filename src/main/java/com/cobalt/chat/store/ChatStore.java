@@ -793,8 +793,10 @@ public class ChatStore {
             if (usageFailure != null && hasUsage(a) && Database.outOfReach(usageFailure)) {
                 // the provider billed it: its row waits for the database instead of being lost with the outage
                 usageBacklog.add(usageValues(id, a, now));
-                if (a.sessionId() == null && slotToFree == null) {
-                    return new SavedAnswer(id, true, false); // only its usage to keep, and that is kept
+                if (a.sessionId() == null) {
+                    // only its usage to keep, and that is kept; a slot that was to go with it is freed by the route's
+                    // release (slotFreed false), as when no statement freed it
+                    return new SavedAnswer(id, true, false);
                 }
             }
             throw e;
