@@ -11,6 +11,7 @@ import com.cobalt.chat.provider.UpstreamAnswer;
 import com.cobalt.chat.record.LlmMetrics;
 import com.cobalt.chat.stream.ClientFormat;
 import com.cobalt.chat.stream.SseRelay;
+import com.cobalt.chat.store.Database;
 import io.vertx.core.http.HttpServerResponse;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -113,16 +114,6 @@ public class ErrorResponses {
                 rejection.param());
     }
 
-    /** The SQLState of a database failure in the chain (it names the cause without quoting any data), or "". */
-    static String sqlState(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
-                return ", SQLState " + sql.getSQLState();
-            }
-        }
-        return "";
-    }
-
     /** How long a caller is told to wait when the database is unavailable. */
     static final int DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -167,10 +158,10 @@ public class ErrorResponses {
         }
         ClientConnection client = exchange.getProperty(ClientConnection.PROPERTY, ClientConnection.class);
         String requestId = client == null ? "none" : client.requestId();
-        if (com.cobalt.chat.store.Database.outOfReach(caught)) {
+        if (Database.outOfReach(caught)) {
             // no connection within CHAT_DB_CONNECTION_TIMEOUT_MS, or the connection broke: the caller may retry
             LOG.warn("Request {}: the database is unavailable ({}{})", requestId,
-                    caught.getClass().getSimpleName(), sqlState(caught));
+                    caught.getClass().getSimpleName(), Database.sqlState(caught));
             return new ApiError(503, "database_unavailable", "The database is unavailable; retry later",
                     Map.of("Retry-After", String.valueOf(DATABASE_RETRY_AFTER_SECONDS)));
         }
@@ -180,7 +171,7 @@ public class ErrorResponses {
         LOG.error("Unexpected failure handling request {}: {} (cause {}){}{}", requestId,
                 caught == null ? "unknown" : caught.getClass().getName(),
                 caught == null || caught.getCause() == null ? "none" : caught.getCause().getClass().getName(),
-                sqlState(caught), binding ? ": " + caught.getMessage() : "");
+                Database.sqlState(caught), binding ? ": " + caught.getMessage() : "");
         return new ApiError(500, "internal_error", "The gateway failed to handle the request");
     }
 }

@@ -25,6 +25,7 @@ import javax.sql.DataSource;
 
 import com.cobalt.chat.store.ChatStore;
 import com.cobalt.chat.store.Transactions;
+import com.cobalt.chat.store.Database;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -226,7 +227,8 @@ public class LocalLimitLedger implements LimitLedger {
             nextWriteNanos = now + TimeUnit.MILLISECONDS.toNanos(backoff);
             if (lastWarningNanos == 0 || now - lastWarningNanos >= WARN_EVERY.toNanos()) {
                 LOG.warn("Could not write users' limit counts to user_limit_count ({}{}); {} users' counts wait, next"
-                        + " attempt in {} ms{}", e.getClass().getSimpleName(), sqlState(e), unwrittenCount(), backoff,
+                        + " attempt in {} ms{}", e.getClass().getSimpleName(), Database.sqlState(e), unwrittenCount(),
+                        backoff,
                         unwarnedFailures == 0 ? "" : " (" + unwarnedFailures + " failed attempts not logged)");
                 lastWarningNanos = now;
                 unwarnedFailures = 0;
@@ -234,15 +236,6 @@ public class LocalLimitLedger implements LimitLedger {
                 unwarnedFailures++;
             }
         }
-    }
-
-    private static String sqlState(Throwable e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof SQLException sql && sql.getSQLState() != null) {
-                return ", SQLState " + sql.getSQLState();
-            }
-        }
-        return "";
     }
 
     /** SQLState classes 22 (data exception) and 23 (integrity constraint): the row, not the database, is at fault. */

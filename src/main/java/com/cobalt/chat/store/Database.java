@@ -122,4 +122,17 @@ public final class Database implements AutoCloseable {
         }
         return false;
     }
+
+    /**
+     * {@code ", SQLState xxxxx"} for the first database failure in the chain, or "": it names the cause without
+     * quoting any data, as an exception's message can (SQL, values).
+     */
+    public static String sqlState(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                return ", SQLState " + sql.getSQLState();
+            }
+        }
+        return "";
+    }
 }

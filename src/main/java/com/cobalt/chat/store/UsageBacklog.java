@@ -150,19 +150,10 @@ public final class UsageBacklog implements AutoCloseable {
                 writer.write(List.of(r));
             } catch (Exception e) {
                 dropped.incrementAndGet();
-                LOG.error("A usage row that waited for the database was refused and is dropped: {}{}",
-                        e.getClass().getSimpleName(), sqlState(e));
+                LOG.error("A usage row that waited for the database was refused and is dropped ({}{})",
+                        e.getClass().getSimpleName(), Database.sqlState(e));
             }
         }
-    }
-
-    private static String sqlState(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
-                return " (SQLState " + sql.getSQLState() + ")";
-            }
-        }
-        return "";
     }
 
     /** At most one line a minute, whichever of the two it is: an outage writes one, not one per answer. */
