@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import com.cobalt.chat.provider.LogOncePerMinute;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,6 @@ public final class UsageBacklog implements AutoCloseable {
     public static final int MAX_ROWS = 100_000;
     static final long RETRY_EVERY_MS = 1000;
     static final int BLOCK = 500;
-    private static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** The values of one llm_usage row, in the order of ChatStore's usage statements. */
     record Row(Object[] values) {
@@ -50,7 +50,8 @@ public final class UsageBacklog implements AutoCloseable {
     private final ConcurrentLinkedQueue<Row> rows = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+    /** One line a minute for each of the two: an outage writes one, not one per answer. */
+    private final LogOncePerMinute warnings = new LogOncePerMinute();
     private ScheduledExecutorService retries;
     private boolean closed;
     /** The last write found the database out of reach: the stop does not wait for it once more. */
@@ -76,13 +77,13 @@ public final class UsageBacklog implements AutoCloseable {
         if (waiting.incrementAndGet() > maxRows) {
             waiting.decrementAndGet();
             dropped.incrementAndGet();
-            warn("Usage rows are dropped: {} already wait for the database (the most kept); {} dropped so far",
+            warn("dropped", "Usage rows are dropped: {} already wait for the database (the most kept); {} dropped so far",
                     maxRows, dropped.get());
             return;
         }
         rows.add(new Row(values));
         startRetries();
-        warn("The database is out of reach: usage rows wait in memory until it is back ({} now)", waiting.get());
+        warn("waiting", "The database is out of reach: usage rows wait in memory until it is back ({} now)", waiting.get());
     }
 
     private synchronized void startRetries() {
@@ -156,11 +157,8 @@ public final class UsageBacklog implements AutoCloseable {
         }
     }
 
-    /** At most one line a minute, whichever of the two it is: an outage writes one, not one per answer. */
-    private void warn(String format, Object... args) {
-        long last = lastWarnNanos.get();
-        long now = System.nanoTime();
-        if (now - last >= LOG_EVERY_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+    private void warn(String kind, String format, Object... args) {
+        if (warnings.heldBackOrMinusOne(kind) >= 0) {
             LOG.warn(format, args);
         }
     }
